@@ -1,0 +1,1 @@
+"""The Anchorboard Django project: settings, URL routing, ASGI entry point."""

@@ -1,0 +1,106 @@
+"""Run named tasks off the request path, only after the current transaction commits.
+
+Tasks are plain functions registered with ``@task("name")`` that take JSON-able arguments
+and must be idempotent (they may run twice after a crash). Where they run is a setting:
+
+- ``embedded`` (default): a thread pool inside this process (the Daphne server or
+  ``manage.py serve``).
+- ``celery``: sent to Celery workers through the broker (see anchorboard.celery_app).
+- ``inline``: run synchronously at commit time; used by tests that need determinism.
+
+Nothing here may rely on sharing memory with the websocket server: tasks talk to clients
+only through the database and the channel layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+logger = logging.getLogger(__name__)
+
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn`` under ``name`` so any dispatcher can find it by name."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def registered(name: str) -> Callable[..., Any]:
+    _load_task_modules()
+    return _REGISTRY[name]
+
+
+def _load_task_modules() -> None:
+    # Importing the modules that define tasks fills the registry.
+    import assets.tasks  # noqa: F401
+
+
+def run_task(name: str, args: list[Any]) -> Any:
+    """Execute one task in this thread; the single entry point every dispatcher uses."""
+    close_old_connections()
+    try:
+        return registered(name)(*args)
+    except Exception:
+        logger.exception("background task %s%r failed", name, tuple(args))
+        raise
+    finally:
+        close_old_connections()
+
+
+def _embedded_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=settings.ANCHORBOARD_EMBEDDED_WORKERS,
+                thread_name_prefix="anchorboard-task",
+            )
+        return _pool
+
+
+def _swallow(name: str, args: list[Any]) -> None:
+    try:
+        run_task(name, args)
+    except Exception:  # already logged; a pool thread has nobody to raise to
+        return
+
+
+def dispatch_now(name: str, *args: Any) -> None:
+    """Hand a task to the configured dispatcher immediately (no transaction hook)."""
+    mode = settings.ANCHORBOARD_DISPATCHER
+    if mode == "inline":
+        run_task(name, list(args))
+    elif mode == "celery":
+        from anchorboard.celery_app import app
+
+        app.send_task("anchorboard.run_task", args=[name, list(args)])
+    else:
+        _embedded_pool().submit(_swallow, name, list(args))
+
+
+def run_after_commit(name: str, *args: Any) -> None:
+    """Schedule a task once the surrounding transaction (if any) has committed."""
+    transaction.on_commit(lambda: dispatch_now(name, *args))
+
+
+def shutdown_embedded_pool(wait: bool = True) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=wait)
+            _pool = None

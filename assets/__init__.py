@@ -1,0 +1,1 @@
+"""Uploads, content-addressed storage, image operations, derivatives and exports."""

@@ -1,0 +1,1 @@
+"""Background tasks of the assets app (registered with anchorboard.background)."""

@@ -1,0 +1,1 @@
+"""Boards, teams, roles, items, iterations, jobs, engines and the realtime protocol."""

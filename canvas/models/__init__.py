@@ -1,0 +1,20 @@
+"""Canvas models, one module per concept; import them from here."""
+
+from canvas.models.boards import Board, BoardMember
+from canvas.models.items import AnchorRole, Item, ItemKind
+from canvas.models.roles import Role
+from canvas.models.teams import Team, TeamMembership, TeamRole
+from canvas.models.tokens import ApiToken
+
+__all__ = [
+    "AnchorRole",
+    "ApiToken",
+    "Board",
+    "BoardMember",
+    "Item",
+    "ItemKind",
+    "Role",
+    "Team",
+    "TeamMembership",
+    "TeamRole",
+]

@@ -1,0 +1,63 @@
+"""Boards and the people given an explicit role on one."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from canvas.models.roles import Role
+from canvas.models.teams import Team
+
+
+class BoardQuerySet(models.QuerySet["Board"]):
+    def active(self) -> BoardQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+
+class Board(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="boards")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # Monotonic revision of the board document; every applied operation increments it.
+    revision = models.BigIntegerField(default=0)
+    cover = models.ForeignKey(
+        "assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = BoardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class BoardMember(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="board_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["board", "user"], name="unique_board_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.board} ({self.role})"

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""The two commands (and the lint command), usable on a fresh clone with only Python 3.11+.
+
+    python3 dev.py start   # install, migrate, demo data, serve on $PORT (default 8000)
+    python3 dev.py test    # install, then run the whole test suite (extra args go to pytest)
+    python3 dev.py lint    # ruff, formatting, migrations check, Django checks, mypy, tsc
+
+Everything is installed into ./.venv from the committed lock files; nothing is installed
+outside the project folder. This script uses only the standard library on purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+LOCKS = {
+    "runtime": ROOT / "requirements" / "runtime.lock",
+    "dev": ROOT / "requirements" / "dev.lock",
+}
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def say(message: str) -> None:
+    print(f"[anchorboard] {message}", flush=True)
+
+
+def ensure_venv(kind: str) -> None:
+    """Create .venv and install the lock file for ``kind`` unless it is already installed."""
+    if sys.version_info < (3, 11):
+        sys.exit("Anchorboard needs Python 3.11 or newer.")
+    if not PY.exists():
+        say("creating .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    locks = [LOCKS["runtime"]] + ([LOCKS["dev"]] if kind == "dev" else [])
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in locks)).hexdigest()[:16]
+    stamp = VENV / f".installed-{kind}-{digest}"
+    if stamp.exists():
+        return
+    say(f"installing {kind} dependencies into .venv (first run only)")
+    for lock in locks:
+        subprocess.run(
+            [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(lock)],
+            check=True,
+        )
+    subprocess.run(
+        [
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "--no-deps",
+            "-e",
+            str(ROOT),
+        ],
+        check=True,
+    )
+    for old in VENV.glob(f".installed-{kind}-*"):
+        old.unlink()
+    stamp.touch()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.call(list(args), cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def cmd_start(extra: list[str]) -> int:
+    ensure_venv("runtime")
+    port = os.environ.get("PORT", "8000")
+    return run(str(PY), "manage.py", "serve", "--port", port, *extra)
+
+
+def find_chromium() -> str | None:
+    configured = os.environ.get("ANCHORBOARD_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def cmd_test(extra: list[str]) -> int:
+    ensure_venv("dev")
+    env: dict[str, str] = {}
+    chromium = find_chromium()
+    if chromium:
+        env["ANCHORBOARD_CHROMIUM"] = chromium
+    else:
+        say(
+            "Chromium not found: browser tests will be skipped. Install it with "
+            "`sudo apt install chromium` (Debian/Ubuntu) or set ANCHORBOARD_CHROMIUM to a "
+            "Chrome/Chromium binary. In CI (CI=true) they fail instead."
+        )
+    db = os.environ.get("DATABASE_URL", "")
+    say(f"running the test suite on {'PostgreSQL' if db.startswith('postgres') else 'SQLite'}")
+    return run(str(PY), "-m", "pytest", *extra, env=env)
+
+
+def cmd_lint(extra: list[str]) -> int:
+    ensure_venv("dev")
+    steps: list[list[str]] = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(PY), "manage.py", "makemigrations", "--check", "--dry-run"],
+        [str(PY), "manage.py", "check", "--fail-level", "WARNING"],
+        [str(PY), "-m", "mypy", "anchorboard", "canvas", "assets"],
+    ]
+    if (ROOT / "frontend" / "node_modules").exists():
+        steps.append(["npm", "--prefix", "frontend", "run", "--silent", "typecheck"])
+    else:
+        say("frontend/node_modules missing: skipping tsc (run `npm --prefix frontend ci`)")
+    failed = 0
+    for step in steps:
+        say("$ " + " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)))
+        if run(*step) != 0:
+            failed += 1
+    say("lint passed" if not failed else f"lint failed: {failed} step(s)")
+    return 1 if failed else 0
+
+
+COMMANDS = {"start": cmd_start, "test": cmd_test, "lint": cmd_lint}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        return 2
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

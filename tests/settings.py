@@ -1,0 +1,18 @@
+"""Test settings: the real settings module, pointed at a throwaway data folder.
+
+Everything else (database choice through DATABASE_URL, channel layer, storage) comes from
+the environment exactly as in a deployment, so the same suite runs on SQLite and PostgreSQL.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("ANCHORBOARD_DATA_DIR", tempfile.mkdtemp(prefix="anchorboard-test-"))
+os.environ.setdefault("ANCHORBOARD_DISPATCHER", "inline")
+
+from anchorboard.settings import *  # noqa: F403
+from anchorboard.settings import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory, shared between threads
