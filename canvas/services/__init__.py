@@ -1,0 +1,1 @@
+"""Domain operations of the canvas app. Views, API and consumers call these, nothing else."""

@@ -1,0 +1,113 @@
+"""Board lifecycle: create, rename, duplicate, archive, restore, delete.
+
+Callers check permissions first (canvas.permissions); these functions assume the caller
+may do what it asks and keep the database consistent.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from anchorboard.errors import AppError, Forbidden
+from canvas.models import Board, BoardMember, Item, Role, Team
+from canvas.permissions import can_create_board_in
+
+MAX_NAME = 200
+
+
+class InvalidBoardName(AppError):
+    code = "invalid_board_name"
+
+
+def clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidBoardName("A board needs a name.")
+    if len(name) > MAX_NAME:
+        raise InvalidBoardName(f"Board names can be at most {MAX_NAME} characters long.")
+    return name
+
+
+def create_board(user, team: Team, name: str) -> Board:
+    """Create a board in ``team``; the creator becomes its owner."""
+    if not can_create_board_in(user, team.pk):
+        raise Forbidden("Only members of this team can create boards in it.")
+    with transaction.atomic():
+        board = Board.objects.create(team=team, name=clean_name(name), created_by=user)
+        BoardMember.objects.create(board=board, user=user, role=Role.OWNER)
+    return board
+
+
+def rename_board(board: Board, name: str) -> Board:
+    board.name = clean_name(name)
+    board.last_activity_at = timezone.now()
+    board.save(update_fields=["name", "last_activity_at"])
+    return board
+
+
+def touch(board: Board) -> None:
+    """Record activity on a board (shown on the board list)."""
+    now = timezone.now()
+    Board.objects.filter(pk=board.pk).update(last_activity_at=now)
+    board.last_activity_at = now
+
+
+def archive_board(board: Board) -> Board:
+    if board.archived_at is None:
+        board.archived_at = timezone.now()
+        board.save(update_fields=["archived_at"])
+    return board
+
+
+def restore_board(board: Board) -> Board:
+    if board.archived_at is not None:
+        board.archived_at = None
+        board.save(update_fields=["archived_at"])
+    return board
+
+
+def delete_board(board: Board) -> None:
+    """Delete a board, its items and its asset rows. Blobs stay (other boards may use them)."""
+    with transaction.atomic():
+        Item.objects.filter(board=board).delete()
+        board.delete()
+
+
+def duplicate_board(board: Board, user, name: str | None = None) -> Board:
+    """Copy a board's live items and asset library into a new board owned by ``user``.
+
+    Files are not copied: new Asset rows point at the same content-addressed blobs.
+    """
+    from assets.models import Asset
+
+    with transaction.atomic():
+        copy = Board.objects.create(
+            team=board.team,
+            name=clean_name(name or f"{board.name} (copy)"[:MAX_NAME]),
+            created_by=user,
+        )
+        BoardMember.objects.create(board=copy, user=user, role=Role.OWNER)
+        asset_map = {}
+        for asset in Asset.objects.filter(board=board).order_by("created_at"):
+            asset_map[asset.pk] = Asset.objects.create(
+                board=copy,
+                blob_id=asset.blob_id,
+                filename=asset.filename,
+                source=asset.source,
+                created_by=asset.created_by,
+            )
+        for item in Item.objects.filter(board=board, deleted=False).order_by("z"):
+            item.id = uuid.uuid4()
+            item._state.adding = True
+            item.board = copy
+            item.revision = 0
+            if item.asset_id is not None:
+                item.asset = asset_map.get(item.asset_id)
+            item.save(force_insert=True)
+        if board.cover_id in asset_map:
+            copy.cover = asset_map[board.cover_id]
+            copy.save(update_fields=["cover"])
+    return copy
