@@ -22,6 +22,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -37,7 +38,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -60,15 +66,22 @@ def _secret_key() -> str:
     if key:
         return key
     if PRODUCTION:
-        raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_ENV=production")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_ENV=production. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` and keep it secret."
+        )
     # Development: a random key kept beside the data so sessions survive restarts.
     path = DATA_DIR / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting together must not overwrite each other's key, and
+        # the file is created private (0600) rather than chmod-ed after a readable moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
     key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key
 
 
@@ -77,6 +90,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production: a comma-separated list "
+        "of the host names people use to reach Anchorboard, e.g. anchorboard.example.com."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -127,12 +145,20 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Under ASGI every request may run on a different thread, so long-lived per-thread
+    # connections pile up; Django recommends closing them (0) unless a pool is in front.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
+            conn_health_checks=True,
+        )
+    }
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "anchorboard.sqlite3",
+            "NAME": str(DATA_DIR / "anchorboard.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web server read while a worker writes; IMMEDIATE transactions
                 # take the write lock up front so concurrent writers wait instead of failing.
@@ -165,7 +191,16 @@ else:
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 # "embedded": a worker pool inside the server process; "celery": Celery workers elsewhere.
+# "inline": run at commit time in the caller's thread (tests only).
 ANCHORBOARD_DISPATCHER = env_str("ANCHORBOARD_DISPATCHER", "embedded")
+if ANCHORBOARD_DISPATCHER not in {"embedded", "celery", "inline"}:
+    raise ImproperlyConfigured(
+        f"ANCHORBOARD_DISPATCHER must be embedded, celery or inline, got {ANCHORBOARD_DISPATCHER!r}"
+    )
+if ANCHORBOARD_DISPATCHER == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured(
+        "ANCHORBOARD_DISPATCHER=celery needs a broker: set REDIS_URL or CELERY_BROKER_URL."
+    )
 ANCHORBOARD_EMBEDDED_WORKERS = env_int("ANCHORBOARD_EMBEDDED_WORKERS", 2)
 
 # --- Storage --------------------------------------------------------------------------------
