@@ -14,3 +14,9 @@ urlpatterns = [
     path("files/", include("assets.urls")),
     path("", include("canvas.urls")),
 ]
+
+# HTML pages get HTML error pages, /api/ and JSON callers get {"error": {...}}.
+handler400 = "canvas.views.errors.bad_request"
+handler403 = "canvas.views.errors.permission_denied"
+handler404 = "canvas.views.errors.page_not_found"
+handler500 = "canvas.views.errors.server_error"

@@ -1,3 +1,29 @@
-from django.urls import path  # noqa: F401
+"""Routes of the HTML pages: sign-in, the board list and its actions, the board page."""
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from canvas.views import board_list, board_page
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("", board_list.board_list, name="board-list"),
+    path("boards/new/", board_list.board_create, name="board-create"),
+    path("boards/<uuid:board_id>/", board_page.board_page, name="board"),
+    path("boards/<uuid:board_id>/rename/", board_list.board_rename, name="board-rename"),
+    path("boards/<uuid:board_id>/duplicate/", board_list.board_duplicate, name="board-duplicate"),
+    path("boards/<uuid:board_id>/archive/", board_list.board_archive, name="board-archive"),
+    path("boards/<uuid:board_id>/restore/", board_list.board_restore, name="board-restore"),
+    path("boards/<uuid:board_id>/delete/", board_list.board_delete, name="board-delete"),
+]

@@ -1,0 +1,53 @@
+"""The board page (``/boards/<id>/``): the shell the canvas app boots from.
+
+It checks that the caller may view the board and hands the browser everything it needs to
+connect, in one ``json_script`` element ("board-bootstrap"). It must not embed the board
+document itself: the canvas gets that over the websocket (snapshot / catchup).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from anchorboard.errors import AppError
+from canvas.permissions import Perm, get_board_for, role_allows
+from canvas.views.errors import app_error_response
+
+API_BASE = "/api/v1"
+
+
+def board_bootstrap(request: HttpRequest, board, role) -> dict:
+    user = request.user
+    can_edit = role_allows(role, Perm.EDIT)
+    return {
+        "board_id": str(board.pk),
+        "board_name": board.name,
+        "ws_url": f"/ws/boards/{board.pk}/",
+        "api_base": API_BASE,
+        "role": role.value,
+        "can_edit": can_edit,
+        "user": {"id": user.pk, "name": user.get_full_name() or user.get_username()},
+    }
+
+
+@login_required
+def board_page(request: HttpRequest, board_id) -> HttpResponse:
+    try:
+        board, role = get_board_for(request.user, board_id, Perm.VIEW)
+    except AppError as exc:
+        return app_error_response(request, exc)
+    bootstrap = board_bootstrap(request, board, role)
+    assets = board.assets.select_related("blob").order_by("-created_at")[:200]
+    return render(
+        request,
+        "canvas/board.html",
+        {
+            "board": board,
+            "role": role,
+            "can_edit": bootstrap["can_edit"],
+            "bootstrap": bootstrap,
+            "assets": assets,
+        },
+    )

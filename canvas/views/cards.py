@@ -1,0 +1,62 @@
+"""What the board list shows for one board: cover, role and the actions the role allows.
+
+Pure presentation: the role comes from canvas.permissions and the allowed actions from
+``role_allows``, so the list never offers a button the action view would refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from canvas.models import Board, Role
+from canvas.permissions import Perm, role_allows, role_for
+
+THUMBNAIL_SIZE = 256
+
+
+def cover_url(board: Board) -> str | None:
+    """URL of the cover's 256 px derivative, or None when the board has no cover."""
+    asset = board.cover
+    if asset is None:
+        return None
+    try:
+        from assets.presenters import canvas_asset  # written by the assets app
+    except ImportError:
+        canvas_asset = None
+    if canvas_asset is not None:
+        data = canvas_asset(asset)
+        urls = data.get("urls") if isinstance(data, dict) else None
+        if isinstance(urls, dict):
+            url = urls.get(str(THUMBNAIL_SIZE)) or urls.get(THUMBNAIL_SIZE)
+            if url:
+                return str(url)
+    return f"/files/{asset.pk}/{asset.blob_id}/{THUMBNAIL_SIZE}.webp"
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    board: Board
+    role: Role
+    cover_url: str | None
+    can_open: bool
+    can_rename: bool
+    can_duplicate: bool
+    can_archive: bool
+    can_delete: bool
+
+
+def board_card(user, board: Board) -> BoardCard | None:
+    """The card for ``board`` as ``user`` sees it, or None if they have no role on it."""
+    role = role_for(user, board)
+    if role is None:
+        return None
+    return BoardCard(
+        board=board,
+        role=role,
+        cover_url=cover_url(board),
+        can_open=role_allows(role, Perm.VIEW),
+        can_rename=role_allows(role, Perm.EDIT),
+        can_duplicate=role_allows(role, Perm.EDIT),
+        can_archive=role_allows(role, Perm.MANAGE),
+        can_delete=role_allows(role, Perm.DELETE),
+    )
