@@ -245,7 +245,10 @@ STORAGES = {
         )
     },
 }
+# Outside production static files come straight from static/ and frontend/dist (no
+# collectstatic step), re-read on change so a fresh `npm run build` shows up without restart.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # --- Uploads and images ---------------------------------------------------------------------
 
