@@ -1,5 +1,69 @@
-"""The versioned JSON API (/api/v1/): one NinjaAPI, routers from each app."""
+"""The versioned JSON API (/api/v1/): one NinjaAPI, routers from each app.
 
+- Endpoints live with their app (``canvas.api``, ``assets.api``); ``/auth/token`` lives in
+  ``anchorboard.api_auth``. This module only assembles them.
+- Auth: bearer token or browser session (+CSRF), for every endpoint unless it opts out.
+- Errors: always ``{"error": {"code", "message"}}`` (``anchorboard.api_errors``), including
+  unknown URLs under /api/v1/ and unsupported methods.
+- Schema at ``/api/v1/schema``, browsable docs at ``/api/v1/docs``; see docs/api.md.
+
+A breaking change to a payload means /api/v2/, not an edit here.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Anchorboard API", version="1", urls_namespace="api-v1")
+from anchorboard import api_auth
+from anchorboard.api_errors import (
+    install_error_handlers,
+    json_errors_for_django_responses,
+    unknown_route,
+)
+from assets.api import router as assets_router
+from canvas.api import router as canvas_router
+
+
+class AnchorboardAPI(NinjaAPI):
+    """NinjaAPI whose URL list also answers wrong methods and unknown paths in JSON."""
+
+    def _get_urls(self) -> list[URLPattern | URLResolver]:
+        urls: list[URLPattern | URLResolver] = []
+        for pattern in super()._get_urls():
+            if isinstance(pattern, URLPattern):
+                if pattern.name == "api-root":
+                    continue  # replaced by ``index`` below
+                pattern.callback = json_errors_for_django_responses(pattern.callback)
+            urls.append(pattern)
+        urls.append(path("", index, name="api-root"))
+        # Must stay last: anything that matched no endpoint above.
+        urls.append(re_path(r"^.*$", unknown_route, name="unknown"))
+        return urls
+
+
+def index(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "name": api.title,
+            "version": api.version,
+            "docs": request.build_absolute_uri("docs"),
+            "schema": request.build_absolute_uri("schema"),
+        }
+    )
+
+
+api = AnchorboardAPI(
+    title="Anchorboard API",
+    version="1",
+    description="Boards, assets and tokens of Anchorboard. Guide: docs/api.md.",
+    urls_namespace="api-v1",
+    openapi_url="/schema",
+    docs_url="/docs",
+    auth=api_auth.default_auth,
+)
+install_error_handlers(api)
+api.add_router("/auth", api_auth.router)
+api.add_router("", canvas_router)
+api.add_router("", assets_router)

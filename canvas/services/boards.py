@@ -9,11 +9,13 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from anchorboard.errors import AppError, Forbidden
 from canvas.models import Board, BoardMember, Item, Role, Team
-from canvas.permissions import can_create_board_in
+from canvas.permissions import can_create_board_in, visible_boards
 
 MAX_NAME = 200
 
@@ -111,3 +113,84 @@ def duplicate_board(board: Board, user, name: str | None = None) -> Board:
             copy.cover = asset_map[board.cover_id]
             copy.save(update_fields=["cover"])
     return copy
+
+
+# --- Queries and checks used by the JSON API ------------------------------------------------
+
+
+class TeamRequired(AppError):
+    code = "team_required"
+
+
+class TeamNotFound(AppError):
+    status = 404
+    code = "team_not_found"
+    default_message = "This team does not exist, or you are not a member of it."
+
+
+def team_for_new_board(user, team_id: uuid.UUID | None) -> Team:
+    """The team a new board goes into: the one named, or the caller's only team."""
+    teams = Team.objects.filter(memberships__user=user).distinct().order_by("name")
+    if team_id is not None:
+        team = teams.filter(pk=team_id).first()
+        if team is None:
+            raise TeamNotFound()
+        return team
+    mine = list(teams[:6])
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise TeamRequired(
+            "You are not a member of any team yet, so there is nowhere to put the board. "
+            "Ask a team admin to add you."
+        )
+    names = ", ".join(f"“{t.name}” ({t.pk})" for t in mine[:5])
+    raise TeamRequired(f"You are in several teams; say which one with “team”: {names}.")
+
+
+def with_item_counts(boards: QuerySet[Board]) -> QuerySet[Board]:
+    """Annotate ``item_count``: live (not deleted) items on each board.
+
+    A subquery, not a join + COUNT: the permission filters already join memberships, and a
+    join would multiply the count.
+    """
+    live_items = (
+        Item.objects.filter(board=OuterRef("pk"), deleted=False)
+        .order_by()
+        .values("board")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return boards.annotate(item_count=Coalesce(Subquery(live_items), 0))
+
+
+def list_boards(
+    user,
+    *,
+    team_id: uuid.UUID | None = None,
+    archived: bool = False,
+    query: str = "",
+) -> QuerySet[Board]:
+    """Boards the caller can see, newest activity first, filtered as the board list asks."""
+    boards = Board.objects.filter(pk__in=visible_boards(user).values("pk"))
+    boards = boards.filter(archived_at__isnull=not archived)
+    if team_id is not None:
+        boards = boards.filter(team_id=team_id)
+    if query.strip():
+        boards = boards.filter(name__icontains=query.strip())
+    boards = boards.select_related("team", "cover", "cover__blob")
+    return with_item_counts(boards).order_by("-last_activity_at", "-created_at", "pk")
+
+
+def item_count(board: Board) -> int:
+    return Item.objects.filter(board=board, deleted=False).count()
+
+
+def duplicate_board_for(board: Board, user, name: str | None = None) -> Board:
+    """Duplicate into the board's team, which only that team's members may add boards to."""
+    if not can_create_board_in(user, board.team_id):
+        raise Forbidden(
+            f"Only members of the team “{board.team.name}” can add boards to it, so you "
+            "cannot duplicate this board."
+        )
+    return duplicate_board(board, user, name)

@@ -1,0 +1,202 @@
+"""How API callers prove who they are: bearer tokens, the browser session, /auth/token.
+
+Two ways in, tried in this order on every endpoint:
+
+1. ``Authorization: Bearer <token>`` — for scripts. Only the token's SHA-256 is stored
+   (canvas.models.ApiToken). A header that is present but wrong is a 401; we never fall
+   back to the session, so a script with a revoked token fails loudly.
+2. The Django session cookie — for the canvas in the browser. Unsafe methods must carry
+   the CSRF token (``X-CSRFToken``), exactly like a form post, because a cookie is sent by
+   any page that makes the browser call us.
+
+``POST /auth/token`` trades a username and password for a token. It answers every wrong
+combination the same way (no "unknown user" vs "wrong password"), and counts failures per
+client address and per username so guessing is slowed down with a 429 + Retry-After.
+
+This module authenticates; it must not decide what a user may do on a board
+(canvas.permissions does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from anchorboard.api_errors import ErrorOut
+from anchorboard.errors import AppError, Forbidden, NotAuthenticated
+from canvas.models import ApiToken
+from canvas.models.tokens import hash_token
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# last_used_at is informative; writing it on every request would serialise SQLite writers.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+LOGIN_FAILURE_LIMIT = 10
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+
+class InvalidToken(NotAuthenticated):
+    code = "invalid_token"
+    default_message = (
+        "This API token is not valid: it may have been revoked. Request a new one with "
+        "POST /api/v1/auth/token."
+    )
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    default_message = "That username and password do not match an active account."
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    default_message = (
+        "The request came from the browser session without a valid CSRF token. Reload the "
+        "page and try again (scripts should use an API token instead)."
+    )
+
+
+class TooManyAttempts(AppError):
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(
+            f"Too many failed sign-in attempts. Wait about {minutes} minute"
+            f"{'s' if minutes != 1 else ''} and try again."
+        )
+        self.retry_after = retry_after
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer ab_…`` → the token's user, or a 401 if the token is wrong."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=hash_token(token.strip()))
+            .first()
+        )
+        if row is None or not row.user.is_active:
+            raise InvalidToken()
+        now = timezone.now()
+        if (
+            row.last_used_at is None
+            or (now - row.last_used_at).total_seconds() >= LAST_USED_RESOLUTION_SECONDS
+        ):
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+            row.last_used_at = now
+        request.user = row.user
+        request.api_token = row  # type: ignore[attr-defined]
+        return row.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The logged-in browser session, with CSRF enforced for unsafe methods."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Anonymous callers get a 401, not a CSRF 403: check CSRF only for a real session.
+        if not request.user.is_authenticated:
+            return None
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return request.COOKIES.get(self.param_name, "")
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user if request.user.is_authenticated else None
+
+
+token_auth = TokenAuth()
+session_auth = SessionAuth()
+# Every endpoint uses this unless it says otherwise.
+default_auth = [token_auth, session_auth]
+
+
+def api_user(request: HttpRequest) -> Any:
+    """The authenticated caller of an API endpoint."""
+    return request.auth  # type: ignore[attr-defined]
+
+
+# --- Login throttling -----------------------------------------------------------------------
+
+
+def _failure_keys(request: HttpRequest, username: str) -> list[str]:
+    # The username is hashed so the cache never holds what someone typed into the box.
+    who = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    address = request.META.get("REMOTE_ADDR", "unknown")
+    return [f"api-login-fail:addr:{address}", f"api-login-fail:user:{who}"]
+
+
+def check_login_allowed(request: HttpRequest, username: str) -> None:
+    for key in _failure_keys(request, username):
+        if (cache.get(key) or 0) >= LOGIN_FAILURE_LIMIT:
+            raise TooManyAttempts(retry_after=LOGIN_FAILURE_WINDOW_SECONDS)
+
+
+def record_login_failure(request: HttpRequest, username: str) -> None:
+    for key in _failure_keys(request, username):
+        cache.add(key, 0, LOGIN_FAILURE_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, LOGIN_FAILURE_WINDOW_SECONDS)
+
+
+# --- Endpoints ------------------------------------------------------------------------------
+
+router = Router(tags=["auth"])
+
+
+class TokenRequest(Schema):
+    username: str
+    password: str
+    name: str = ""
+
+
+class TokenOut(Schema):
+    token: str
+    name: str
+    created_at: Any
+
+
+@router.post(
+    "/token",
+    auth=None,
+    response={201: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Exchange a username and password for an API token",
+)
+def issue_token(request: HttpRequest, payload: TokenRequest) -> Status[dict[str, Any]]:
+    """The plain token is returned once; only its hash is kept."""
+    check_login_allowed(request, payload.username)
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None:
+        record_login_failure(request, payload.username)
+        raise InvalidCredentials()
+    row, token = ApiToken.issue(user, name=payload.name[:100])
+    return Status(201, {"token": token, "name": row.name, "created_at": row.created_at})
+
+
+@router.delete(
+    "/token",
+    auth=token_auth,
+    response={204: None, 401: ErrorOut},
+    summary="Revoke the token this request was sent with",
+)
+def revoke_token(request: HttpRequest) -> Status[None]:
+    ApiToken.objects.filter(pk=request.api_token.pk).delete()  # type: ignore[attr-defined]
+    return Status(204, None)
