@@ -1,5 +1,9 @@
 """Websocket routes. One socket per open board: /ws/boards/<board id>/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from canvas.consumers import BoardConsumer
+
+websocket_urlpatterns = [
+    path("ws/boards/<uuid:board_id>/", BoardConsumer.as_asgi()),
+]

@@ -2,6 +2,7 @@
 
 from canvas.models.boards import Board, BoardMember
 from canvas.models.items import AnchorRole, Item, ItemKind
+from canvas.models.operations import BoardOperation
 from canvas.models.roles import Role
 from canvas.models.teams import Team, TeamMembership, TeamRole
 from canvas.models.tokens import ApiToken
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "Board",
     "BoardMember",
+    "BoardOperation",
     "Item",
     "ItemKind",
     "Role",

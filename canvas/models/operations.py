@@ -1,0 +1,33 @@
+"""The board operation log: one row per committed batch, used to catch clients up.
+
+A client that reconnects with the revision it last applied receives the batches it missed
+from here instead of a full snapshot. Only the most recent batches of each board are kept
+(canvas.services.operations trims the log); this is a replay buffer, not the history of the
+board, and nothing may rely on an old row still existing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class BoardOperation(models.Model):
+    board = models.ForeignKey("canvas.Board", on_delete=models.CASCADE, related_name="operations")
+    # The board revision this batch produced; contiguous per board while rows are kept.
+    revision = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Normalised operations exactly as applied (asset ids, not asset payloads).
+    ops = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["board", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["board", "revision"], name="unique_board_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.board_id} r{self.revision}"

@@ -1,0 +1,520 @@
+"""The board websocket protocol: every message type, defined once (see docs/protocol.md).
+
+Client → server messages are parsed and validated here (``parse_client_message``): shape,
+types and value ranges only. Whether an operation makes sense for the board's current state
+(does the item exist, is the asset on this board) is decided by canvas.services.operations.
+Server → client messages are built only by the named builder functions below, so the
+wire format lives in one file and is mirrored once in frontend/src/protocol.ts.
+
+This module must not touch the database or the channel layer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import Any, Literal, NotRequired, TypedDict
+
+from anchorboard.errors import AppError
+from canvas.models.items import AnchorRole, ItemKind
+
+# --- Limits ----------------------------------------------------------------------------------
+
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_OPS_PER_BATCH = 500
+MAX_NAME_LENGTH = 200
+MAX_PROPS_BYTES = 16 * 1024
+MAX_SELECTION = 500
+MAX_BATCH_ID_LENGTH = 64
+# Board units; far beyond any real canvas, small enough that arithmetic stays exact-ish.
+MAX_COORDINATE = 1e9
+
+UPDATABLE_PROPS = (
+    "name",
+    "x",
+    "y",
+    "width",
+    "height",
+    "rotation",
+    "opacity",
+    "z",
+    "hidden",
+    "locked",
+    "anchor_role",
+    "props",
+)
+ITEM_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "x": 0.0,
+    "y": 0.0,
+    "width": 0.0,
+    "height": 0.0,
+    "rotation": 0.0,
+    "opacity": 1.0,
+    "z": 0.0,
+    "hidden": False,
+    "locked": False,
+    "anchor_role": "",
+    "props": {},
+}
+
+
+class ProtocolError(AppError):
+    """A client message that is not valid protocol; the socket stays open."""
+
+    code = "bad_message"
+    default_message = "The board could not understand that message."
+    batch_id: str | None = None  # set when the broken message was an identifiable batch
+
+
+class MessageTooLarge(ProtocolError):
+    code = "message_too_large"
+    default_message = (
+        f"That change is too large to send at once (limit {MAX_MESSAGE_BYTES // 1024} KiB); "
+        "make it in smaller steps."
+    )
+
+
+# --- Shared shapes ---------------------------------------------------------------------------
+
+
+class UserRef(TypedDict):
+    id: int
+    name: str
+
+
+class Point(TypedDict):
+    x: float
+    y: float
+
+
+class AssetData(TypedDict):
+    id: str
+    sha256: str
+    width: int
+    height: int
+    levels: list[int]
+    original_url: str
+    level_url: str
+
+
+class ItemFields(TypedDict):
+    """Every property of an item except id/kind/asset/revision."""
+
+    name: str
+    x: float
+    y: float
+    width: float
+    height: float
+    rotation: float
+    opacity: float
+    z: float
+    hidden: bool
+    locked: bool
+    anchor_role: str
+    props: dict[str, Any]
+
+
+class ItemData(ItemFields):
+    id: str
+    kind: str
+    asset: AssetData | None
+    revision: int
+
+
+class NewItem(ItemFields):
+    """``create``'s item: ``asset`` is the asset id (clients may also send an asset object)."""
+
+    id: str
+    kind: str
+    asset: str | None
+
+
+class CreateOp(TypedDict):
+    op: Literal["create"]
+    item: NewItem
+
+
+class UpdateOp(TypedDict):
+    op: Literal["update"]
+    id: str
+    set: dict[str, Any]
+
+
+class DeleteOp(TypedDict):
+    op: Literal["delete"]
+    id: str
+
+
+Operation = CreateOp | UpdateOp | DeleteOp
+
+
+# --- Client → server -------------------------------------------------------------------------
+
+
+class SyncMessage(TypedDict):
+    type: Literal["sync"]
+    since: int | None
+
+
+class OpsMessage(TypedDict):
+    type: Literal["ops"]
+    batch_id: str
+    ops: list[Operation]
+
+
+class PresenceInMessage(TypedDict):
+    type: Literal["presence"]
+    cursor: Point | None
+    selection: list[str]
+    hidden: bool
+
+
+class PingMessage(TypedDict):
+    type: Literal["ping"]
+
+
+ClientMessage = SyncMessage | OpsMessage | PresenceInMessage | PingMessage
+
+
+# --- Server → client -------------------------------------------------------------------------
+
+
+class BoardRef(TypedDict):
+    id: str
+    name: str
+
+
+class WelcomeMessage(TypedDict):
+    type: Literal["welcome"]
+    board: BoardRef
+    user: UserRef
+    role: str
+    can_edit: bool
+    revision: int
+
+
+class SnapshotMessage(TypedDict):
+    type: Literal["snapshot"]
+    revision: int
+    items: list[ItemData]
+
+
+class AppliedBatch(TypedDict):
+    revision: int
+    actor: UserRef
+    ops: list[dict[str, Any]]
+
+
+class CatchupMessage(TypedDict):
+    type: Literal["catchup"]
+    from_revision: int
+    revision: int
+    batches: list[AppliedBatch]
+
+
+class AppliedMessage(AppliedBatch):
+    type: Literal["applied"]
+
+
+class AckMessage(TypedDict):
+    type: Literal["ack"]
+    batch_id: str
+    revision: int
+
+
+class ErrorMessage(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+    batch_id: NotRequired[str]
+
+
+class PresenceOutMessage(TypedDict):
+    type: Literal["presence"]
+    user: UserRef
+    color: str
+    cursor: Point | None
+    selection: list[str]
+
+
+class PresenceLeaveMessage(TypedDict):
+    type: Literal["presence_leave"]
+    user: dict[str, int]
+
+
+class PongMessage(TypedDict):
+    type: Literal["pong"]
+
+
+def user_ref(user_id: int | None, name: str) -> UserRef:
+    return {"id": user_id if user_id is not None else 0, "name": name}
+
+
+def welcome(
+    *, board_id: str, board_name: str, user: UserRef, role: str, can_edit: bool, revision: int
+) -> WelcomeMessage:
+    return {
+        "type": "welcome",
+        "board": {"id": board_id, "name": board_name},
+        "user": user,
+        "role": role,
+        "can_edit": can_edit,
+        "revision": revision,
+    }
+
+
+def snapshot(revision: int, items: list[ItemData]) -> SnapshotMessage:
+    return {"type": "snapshot", "revision": revision, "items": items}
+
+
+def applied_batch(revision: int, actor: UserRef, ops: list[dict[str, Any]]) -> AppliedBatch:
+    return {"revision": revision, "actor": actor, "ops": ops}
+
+
+def catchup(from_revision: int, revision: int, batches: list[AppliedBatch]) -> CatchupMessage:
+    return {
+        "type": "catchup",
+        "from_revision": from_revision,
+        "revision": revision,
+        "batches": batches,
+    }
+
+
+def applied(batch: AppliedBatch) -> AppliedMessage:
+    return {"type": "applied", **batch}  # type: ignore[typeddict-item]
+
+
+def ack(batch_id: str, revision: int) -> AckMessage:
+    return {"type": "ack", "batch_id": batch_id, "revision": revision}
+
+
+def error(code: str, message: str, batch_id: str | None = None) -> ErrorMessage:
+    result: ErrorMessage = {"type": "error", "code": code, "message": message}
+    if batch_id is not None:
+        result["batch_id"] = batch_id
+    return result
+
+
+def presence(
+    user: UserRef, color: str, cursor: Point | None, selection: list[str]
+) -> PresenceOutMessage:
+    return {
+        "type": "presence",
+        "user": user,
+        "color": color,
+        "cursor": cursor,
+        "selection": selection,
+    }
+
+
+def presence_leave(user_id: int) -> PresenceLeaveMessage:
+    return {"type": "presence_leave", "user": {"id": user_id}}
+
+
+def pong() -> PongMessage:
+    return {"type": "pong"}
+
+
+# --- Parsing client messages -----------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def parse_client_message(text: str | bytes | None) -> ClientMessage:
+    """Decode and validate one client frame; raise ProtocolError / MessageTooLarge."""
+    if text is None:
+        raise ProtocolError("Board messages are JSON text frames.")
+    if isinstance(text, bytes):
+        raise ProtocolError("Board messages are JSON text frames, not binary.")
+    if len(text) > MAX_MESSAGE_BYTES or len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge()
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        raise ProtocolError("The message is not valid JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError("A message must be a JSON object with a string “type”.")
+    parser = _PARSERS.get(data["type"])
+    if parser is None:
+        raise ProtocolError(f"Unknown message type “{data['type'][:40]}”.")
+    return parser(data)
+
+
+def _parse_sync(data: dict[str, Any]) -> SyncMessage:
+    since = data.get("since")
+    if since is not None and (not _is_int(since) or since < 0):
+        raise ProtocolError("sync.since must be a revision (a whole number ≥ 0) or null.")
+    return {"type": "sync", "since": since}
+
+
+def _parse_ops(data: dict[str, Any]) -> OpsMessage:
+    batch_id = data.get("batch_id")
+    if not isinstance(batch_id, str) or not 0 < len(batch_id) <= MAX_BATCH_ID_LENGTH:
+        raise ProtocolError(f"ops.batch_id must be a string of 1–{MAX_BATCH_ID_LENGTH} characters.")
+    ops = data.get("ops")
+    if not isinstance(ops, list) or not 1 <= len(ops) <= MAX_OPS_PER_BATCH:
+        exc = ProtocolError(f"A batch must hold 1–{MAX_OPS_PER_BATCH} operations.")
+        exc.batch_id = batch_id
+        raise exc
+    try:
+        parsed = [parse_operation(op, f"ops[{i}]") for i, op in enumerate(ops)]
+    except ProtocolError as exc:
+        exc.batch_id = batch_id  # so the client knows which optimistic batch to roll back
+        raise
+    return {"type": "ops", "batch_id": batch_id, "ops": parsed}
+
+
+def _parse_presence(data: dict[str, Any]) -> PresenceInMessage:
+    cursor = data.get("cursor")
+    if cursor is not None:
+        if not isinstance(cursor, dict):
+            raise ProtocolError("presence.cursor must be {x, y} or null.")
+        cursor = {
+            "x": _coordinate(cursor.get("x"), "presence.cursor.x"),
+            "y": _coordinate(cursor.get("y"), "presence.cursor.y"),
+        }
+    selection = data.get("selection", [])
+    if not isinstance(selection, list) or len(selection) > MAX_SELECTION:
+        raise ProtocolError(f"presence.selection must be a list of at most {MAX_SELECTION} ids.")
+    hidden = data.get("hidden", False)
+    if not isinstance(hidden, bool):
+        raise ProtocolError("presence.hidden must be true or false.")
+    return {
+        "type": "presence",
+        "cursor": cursor,
+        "selection": [_uuid(value, "presence.selection") for value in selection],
+        "hidden": hidden,
+    }
+
+
+def _parse_ping(data: dict[str, Any]) -> PingMessage:
+    return {"type": "ping"}
+
+
+_PARSERS = {
+    "sync": _parse_sync,
+    "ops": _parse_ops,
+    "presence": _parse_presence,
+    "ping": _parse_ping,
+}
+
+
+def parse_operation(op: Any, where: str = "op") -> Operation:
+    """Validate one operation's shape and values; returns it normalised (floats, ids)."""
+    if not isinstance(op, dict):
+        raise ProtocolError(f"{where} must be an object.")
+    kind = op.get("op")
+    if kind == "create":
+        return {"op": "create", "item": _parse_new_item(op.get("item"), f"{where}.item")}
+    if kind == "update":
+        changes = op.get("set")
+        if not isinstance(changes, dict) or not changes:
+            raise ProtocolError(f"{where}.set must be an object with at least one property.")
+        return {
+            "op": "update",
+            "id": _uuid(op.get("id"), f"{where}.id"),
+            "set": {
+                name: _prop(name, value, f"{where}.set.{name}") for name, value in changes.items()
+            },
+        }
+    if kind == "delete":
+        return {"op": "delete", "id": _uuid(op.get("id"), f"{where}.id")}
+    raise ProtocolError(f"{where}.op must be “create”, “update” or “delete”.")
+
+
+def _parse_new_item(item: Any, where: str) -> NewItem:
+    if not isinstance(item, dict):
+        raise ProtocolError(f"{where} must be an object.")
+    kind = item.get("kind")
+    if kind not in ItemKind.values:
+        raise ProtocolError(f"{where}.kind must be one of {', '.join(ItemKind.values)}.")
+    asset = item.get("asset")
+    if isinstance(asset, dict):  # an ItemData echoed back: only the asset id matters
+        asset = asset.get("id")
+    asset_id = None if asset is None else _uuid(asset, f"{where}.asset")
+    if kind == ItemKind.IMAGE and asset_id is None:
+        raise ProtocolError(f"{where}: an image item needs an asset.")
+    if kind != ItemKind.IMAGE and asset_id is not None:
+        raise ProtocolError(f"{where}: only image items have an asset.")
+    unknown = set(item) - {"id", "kind", "asset", "revision", *UPDATABLE_PROPS}
+    if unknown:
+        raise ProtocolError(f"{where} has unknown fields: {', '.join(sorted(unknown))[:200]}.")
+    fields = {
+        name: _prop(name, item[name], f"{where}.{name}") if name in item else default
+        for name, default in ITEM_DEFAULTS.items()
+    }
+    if "props" not in item:
+        fields["props"] = {}
+    return {"id": _uuid(item.get("id"), f"{where}.id"), "kind": kind, "asset": asset_id, **fields}  # type: ignore[typeddict-item]
+
+
+def _prop(name: str, value: Any, where: str) -> Any:
+    if name in ("x", "y", "z", "rotation"):
+        return _coordinate(value, where)
+    if name in ("width", "height"):
+        number = _coordinate(value, where)
+        if number < 0:
+            raise ProtocolError(f"{where} must not be negative.")
+        return number
+    if name == "opacity":
+        number = _number(value, where)
+        if not 0 <= number <= 1:
+            raise ProtocolError(f"{where} must be between 0 and 1.")
+        return number
+    if name in ("hidden", "locked"):
+        if not isinstance(value, bool):
+            raise ProtocolError(f"{where} must be true or false.")
+        return value
+    if name == "name":
+        if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH:
+            raise ProtocolError(f"{where} must be text of at most {MAX_NAME_LENGTH} characters.")
+        return value
+    if name == "anchor_role":
+        if value != "" and value not in AnchorRole.values:
+            raise ProtocolError(f"{where} must be empty or one of {', '.join(AnchorRole.values)}.")
+        return value
+    if name == "props":
+        if not isinstance(value, dict):
+            raise ProtocolError(f"{where} must be an object.")
+        if len(json.dumps(value, separators=(",", ":"))) > MAX_PROPS_BYTES:
+            raise ProtocolError(f"{where} is larger than {MAX_PROPS_BYTES // 1024} KiB.")
+        return value
+    raise ProtocolError(
+        f"{where}: “{name[:40]}” cannot be changed (changeable: {', '.join(UPDATABLE_PROPS)})."
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(f"{where} must be a number.")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ProtocolError(f"{where} is out of range.") from None
+    if not math.isfinite(number):
+        raise ProtocolError(f"{where} must be a finite number.")
+    return number
+
+
+def _coordinate(value: Any, where: str) -> float:
+    number = _number(value, where)
+    if abs(number) > MAX_COORDINATE:
+        raise ProtocolError(f"{where} is out of range (±{MAX_COORDINATE:.0e}).")
+    return number
+
+
+def _uuid(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 40:
+        raise ProtocolError(f"{where} must be a UUID string.")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ProtocolError(f"{where} must be a UUID string.") from None

@@ -1,0 +1,75 @@
+"""Channel-layer plumbing for boards: group names and broadcasts that run after commit.
+
+Domain code calls ``broadcast_applied_after_commit`` inside its transaction; the message
+goes out only once the transaction has committed, so no client ever sees a change that was
+rolled back. Consumers call the ``*_now`` helpers from async code. This module builds no
+message payloads itself (canvas.protocol does) and makes no permission decisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+# Event types dispatched to BoardConsumer methods (dots become underscores).
+APPLIED_EVENT = "board.applied"
+PRESENCE_EVENT = "board.presence"
+
+# Distinct, readable on white and on dark canvases.
+PRESENCE_COLORS = (
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#9a6324",
+    "#469990",
+    "#800000",
+)
+
+
+def board_group(board_id: Any) -> str:
+    # Group names allow only ASCII alphanumerics, hyphens, underscores and periods.
+    return f"board.{board_id}"
+
+
+def presence_color(user_id: Any) -> str:
+    """The same colour for a user on every board and every reconnect."""
+    digest = hashlib.sha256(str(user_id).encode()).digest()
+    return PRESENCE_COLORS[digest[0] % len(PRESENCE_COLORS)]
+
+
+def broadcast_applied_after_commit(
+    board_id: Any, batch: dict[str, Any], sender_channel: str | None
+) -> None:
+    """Send a committed batch to everyone on the board except ``sender_channel``."""
+    event = {
+        "type": APPLIED_EVENT,
+        "revision": batch["revision"],
+        "batch": batch,
+        "sender": sender_channel or "",
+    }
+    group = board_group(board_id)
+    transaction.on_commit(lambda: _send_group_sync(group, event))
+
+
+def _send_group_sync(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, event)
+
+
+async def send_presence_now(board_id: Any, message: dict[str, Any], sender_channel: str) -> None:
+    """Relay a presence message to the board's other sockets (not stored, not transactional)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(
+            board_group(board_id),
+            {"type": PRESENCE_EVENT, "message": message, "sender": sender_channel},
+        )

@@ -1,0 +1,166 @@
+"""The board document as clients see it: item payloads, snapshots and catch-up batches.
+
+Everything a client loads (``snapshot``) or replays (``catchup``, live ``applied``) is
+shaped here, so "old state + missed operations == fresh load" holds by construction: the
+operation log stores asset *ids* and this module expands them to the same asset payload a
+snapshot would show. This module reads; it never changes the board (see
+canvas.services.operations for that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+from canvas import protocol
+from canvas.models import Board, BoardOperation, Item
+
+# How many committed batches per board are kept for catch-up; older clients get a snapshot.
+DEFAULT_OPERATION_LOG_SIZE = 1000
+
+
+def operation_log_size() -> int:
+    return int(getattr(settings, "ANCHORBOARD_OPERATION_LOG_SIZE", DEFAULT_OPERATION_LOG_SIZE))
+
+
+def display_name(user: Any) -> str:
+    if user is None:
+        return "Deleted user"
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or user.get_username()
+
+
+def actor_ref(user: Any) -> protocol.UserRef:
+    return protocol.user_ref(getattr(user, "pk", None), display_name(user))
+
+
+def asset_payload(asset: Any) -> protocol.AssetData | None:
+    if asset is None:
+        return None
+    try:
+        from assets.presenters import canvas_asset
+    except ImportError:  # the assets app has not published its presenter yet
+        return _fallback_asset_payload(asset)
+    return canvas_asset(asset)
+
+
+def _fallback_asset_payload(asset: Any) -> protocol.AssetData:
+    blob = asset.blob
+    prefix = f"/files/{asset.pk}/{blob.sha256}"
+    return {
+        "id": str(asset.pk),
+        "sha256": blob.sha256,
+        "width": blob.width,
+        "height": blob.height,
+        "levels": list(blob.derivative_levels or []),
+        "original_url": f"{prefix}/original",
+        "level_url": prefix + "/{level}.webp",
+    }
+
+
+def item_payload(item: Item) -> protocol.ItemData:
+    """One item exactly as docs/protocol.md's ItemData."""
+    return {
+        "id": str(item.pk),
+        "kind": item.kind,
+        "name": item.name,
+        "asset": asset_payload(item.asset) if item.asset_id else None,
+        "x": item.x,
+        "y": item.y,
+        "width": item.width,
+        "height": item.height,
+        "rotation": item.rotation,
+        "opacity": item.opacity,
+        "z": item.z,
+        "hidden": item.hidden,
+        "locked": item.locked,
+        "anchor_role": item.anchor_role,
+        "props": item.props,
+        "revision": item.revision,
+    }
+
+
+def live_items(board: Board) -> list[Item]:
+    return list(
+        Item.objects.filter(board=board, deleted=False)
+        .select_related("asset__blob")
+        .order_by("z", "id")
+    )
+
+
+def snapshot(board: Board) -> protocol.SnapshotMessage:
+    """The board's live items, ascending z, at the board's current revision."""
+    revision = Board.objects.filter(pk=board.pk).values_list("revision", flat=True).get()
+    return protocol.snapshot(revision, [item_payload(item) for item in live_items(board)])
+
+
+def present_ops(ops: list[dict[str, Any]], assets: dict[str, Any]) -> list[dict[str, Any]]:
+    """Operations as clients receive them: a create's asset id becomes the asset payload."""
+    presented = []
+    for op in ops:
+        if op["op"] == "create" and op["item"].get("asset"):
+            asset = assets.get(op["item"]["asset"])
+            op = {**op, "item": {**op["item"], "asset": asset_payload(asset)}}
+        presented.append(op)
+    return presented
+
+
+def _assets_for(ops_lists: Iterable[list[dict[str, Any]]]) -> dict[str, Any]:
+    from assets.models import Asset
+
+    ids = {
+        op["item"]["asset"]
+        for ops in ops_lists
+        for op in ops
+        if op["op"] == "create" and op["item"].get("asset")
+    }
+    if not ids:
+        return {}
+    return {str(a.pk): a for a in Asset.objects.filter(pk__in=ids).select_related("blob")}
+
+
+def present_batch(revision: int, actor: Any, ops: list[dict[str, Any]]) -> protocol.AppliedBatch:
+    return protocol.applied_batch(revision, actor_ref(actor), present_ops(ops, _assets_for([ops])))
+
+
+def batches_between(board: Board | Any, after: int, upto: int) -> list[protocol.AppliedBatch]:
+    """Logged batches with ``after < revision <= upto``, oldest first (holes if trimmed)."""
+    board_id = getattr(board, "pk", board)
+    rows = list(
+        BoardOperation.objects.filter(board_id=board_id, revision__gt=after, revision__lte=upto)
+        .select_related("actor")
+        .order_by("revision")
+    )
+    assets = _assets_for(row.ops for row in rows)
+    return [
+        protocol.applied_batch(row.revision, actor_ref(row.actor), present_ops(row.ops, assets))
+        for row in rows
+    ]
+
+
+def catchup(board: Board, since: int) -> protocol.CatchupMessage | None:
+    """The batches a client at revision ``since`` missed, or None when it needs a snapshot.
+
+    None means the log no longer reaches back to ``since`` (or ``since`` is from the future,
+    e.g. the board was restored from a backup).
+    """
+    current = Board.objects.filter(pk=board.pk).values_list("revision", flat=True).get()
+    if since > current:
+        return None
+    batches = batches_between(board, since, current)
+    if len(batches) != current - since or (batches and batches[0]["revision"] != since + 1):
+        return None
+    return protocol.catchup(since, current, batches)
+
+
+def sync_reply(
+    board: Board, since: int | None
+) -> protocol.CatchupMessage | protocol.SnapshotMessage:
+    """What to send a client that says it has applied everything up to ``since``."""
+    if since is not None:
+        reply = catchup(board, since)
+        if reply is not None:
+            return reply
+    return snapshot(board)

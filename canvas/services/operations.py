@@ -1,0 +1,181 @@
+"""Apply a batch of board operations: the only code that changes a board's items live.
+
+``apply_batch`` validates every operation against the board's current state, applies them
+in one transaction under the board's row lock, gives the batch the next board revision,
+logs it for catch-up and broadcasts it after commit. Either the whole batch applies or
+nothing changes. Callers check the caller's role first (canvas.permissions); shapes and
+value ranges were already checked by canvas.protocol.parse_operation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from anchorboard.errors import AppError
+from canvas import protocol, realtime
+from canvas.models import Board, BoardOperation, Item
+from canvas.services import documents
+
+
+class OperationRejected(AppError):
+    """An operation that does not fit the board's current state; the batch changed nothing."""
+
+    status = 409
+    code = "operation_rejected"
+    default_message = "That change no longer fits the board; it was not saved."
+
+
+class BoardArchived(OperationRejected):
+    code = "board_archived"
+    default_message = "This board is archived. Restore it from the board list to edit it."
+
+
+def apply_batch(
+    board_id: Any,
+    user: Any,
+    ops: list[protocol.Operation],
+    *,
+    sender_channel: str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Apply ``ops`` as one batch; return (new board revision, the operations as applied).
+
+    Raises OperationRejected (nothing changed) when any operation does not fit.
+    """
+    if not 1 <= len(ops) <= protocol.MAX_OPS_PER_BATCH:
+        raise protocol.ProtocolError(
+            f"A batch must hold 1–{protocol.MAX_OPS_PER_BATCH} operations."
+        )
+    with transaction.atomic():
+        # The row lock serialises writers per board (SQLite's IMMEDIATE transactions
+        # already serialise all writers), so revisions are handed out without gaps.
+        board = Board.objects.select_for_update().get(pk=board_id)
+        if board.archived_at is not None:
+            raise BoardArchived()
+        revision = board.revision + 1
+        state = _BatchState(board, revision, user)
+        applied = [state.apply(index, op) for index, op in enumerate(ops)]
+        state.save()
+        board.revision = revision
+        board.last_activity_at = timezone.now()
+        board.save(update_fields=["revision", "last_activity_at"])
+        BoardOperation.objects.create(board=board, revision=revision, actor=user, ops=applied)
+        BoardOperation.objects.filter(
+            board=board, revision__lte=revision - documents.operation_log_size()
+        ).delete()
+        batch = documents.present_batch(revision, user, applied)
+        realtime.broadcast_applied_after_commit(board.pk, dict(batch), sender_channel)
+    return revision, applied
+
+
+class _BatchState:
+    """The items a batch touches, loaded once, changed in memory, saved at the end."""
+
+    def __init__(self, board: Board, revision: int, user: Any) -> None:
+        self.board = board
+        self.revision = revision
+        self.user = user
+        self.items: dict[str, Item] = {}
+        self.new_ids: set[str] = set()
+
+    def _load(self, item_id: str) -> Item | None:
+        if item_id not in self.items:
+            item = Item.objects.filter(pk=uuid.UUID(item_id)).first()
+            if item is None:
+                return None
+            self.items[item_id] = item
+        return self.items[item_id]
+
+    def _live(self, index: int, item_id: str) -> Item:
+        item = self._load(item_id)
+        if item is None or item.board_id != self.board.pk:
+            raise OperationRejected(
+                f"Change {index + 1}: that item is not on this board (it may never have been "
+                "saved). Reload the board to see its current state.",
+                code="item_not_found",
+            )
+        if item.deleted:
+            raise OperationRejected(
+                f"Change {index + 1}: “{item.name or item.kind}” was deleted, perhaps by "
+                "someone else. Undo the delete first if you want it back.",
+                code="item_deleted",
+            )
+        return item
+
+    def apply(self, index: int, op: protocol.Operation) -> dict[str, Any]:
+        if op["op"] == "create":
+            return self._create(index, op)
+        item = self._live(index, op["id"])
+        if op["op"] == "update":
+            for name, value in op["set"].items():
+                setattr(item, name, value)
+            item.revision = self.revision
+            return {"op": "update", "id": op["id"], "set": dict(op["set"])}
+        item.deleted = True
+        item.revision = self.revision
+        return {"op": "delete", "id": op["id"]}
+
+    def _create(self, index: int, op: protocol.CreateOp) -> dict[str, Any]:
+        data = op["item"]
+        item = self._load(data["id"])
+        if item is not None and item.board_id != self.board.pk:
+            # Ids are global; say nothing about the other board.
+            raise OperationRejected(
+                f"Change {index + 1}: that item id is already taken; create it with a new id.",
+                code="item_exists",
+            )
+        if item is not None and not item.deleted:
+            raise OperationRejected(
+                f"Change {index + 1}: “{item.name or item.kind}” already exists on this board.",
+                code="item_exists",
+            )
+        if item is not None and (item.kind != data["kind"] or _asset_key(item) != data["asset"]):
+            raise OperationRejected(
+                f"Change {index + 1}: a restored item keeps its kind and image; "
+                "create a new item instead.",
+                code="item_exists",
+            )
+        if data["asset"] is not None:
+            self._check_asset(index, data["asset"])
+        if item is None:
+            item = Item(
+                id=uuid.UUID(data["id"]),
+                board=self.board,
+                kind=data["kind"],
+                asset_id=uuid.UUID(data["asset"]) if data["asset"] else None,
+                created_by=self.user if getattr(self.user, "pk", None) else None,
+            )
+            item._state.adding = True
+            self.items[data["id"]] = item
+            self.new_ids.add(data["id"])
+        for name in protocol.ITEM_DEFAULTS:
+            setattr(item, name, data[name])  # type: ignore[literal-required]
+        item.deleted = False
+        item.revision = self.revision
+        return {"op": "create", "item": dict(data)}
+
+    def _check_asset(self, index: int, asset_id: str) -> None:
+        from assets.models import Asset
+
+        if not Asset.objects.filter(pk=uuid.UUID(asset_id), board=self.board).exists():
+            raise OperationRejected(
+                f"Change {index + 1}: that image is not in this board's library. Upload it to "
+                "this board first.",
+                code="asset_not_found",
+            )
+
+    def save(self) -> None:
+        for item_id, item in self.items.items():
+            if item.revision != self.revision:
+                continue  # loaded only to check it
+            if item_id in self.new_ids:
+                item.save(force_insert=True)
+            else:
+                item.save()
+
+
+def _asset_key(item: Item) -> str | None:
+    return str(item.asset_id) if item.asset_id else None

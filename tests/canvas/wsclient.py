@@ -1,0 +1,159 @@
+"""Helpers shared by the board realtime tests: a logged-in websocket client, assets,
+operation builders, and a reference implementation of how a client applies batches.
+
+The reference ``apply_batches`` is deliberately independent of canvas.services: it is what
+frontend code does with ``catchup``/``applied`` messages, written from docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from anchorboard.asgi import application
+from assets.models import Asset, Blob
+
+RECEIVE_TIMEOUT = 10  # generous: a wait for a message that must come, never an assertion
+
+
+def make_asset(board, *, width: int = 640, height: int = 480, levels=(256,)) -> Asset:
+    digest = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    blob = Blob.objects.create(
+        sha256=digest,
+        storage_key=f"blobs/{digest}",
+        format="PNG",
+        mime_type="image/png",
+        size_bytes=1234,
+        width=width,
+        height=height,
+        stored_width=width,
+        stored_height=height,
+        mode="RGB",
+        derivative_levels=list(levels),
+    )
+    return Asset.objects.create(board=board, blob=blob, filename="sketch.png")
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+class BoardSocket:
+    """A WebsocketCommunicator speaking JSON to /ws/boards/<id>/ through the real ASGI stack."""
+
+    def __init__(self, board_id, cookie: str | None = None, origin: str = "http://testserver"):
+        headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
+        if cookie:
+            headers.append((b"cookie", f"sessionid={cookie}".encode()))
+        self.comm = WebsocketCommunicator(application, f"/ws/boards/{board_id}/", headers=headers)
+
+    async def open(self) -> dict[str, Any]:
+        """Connect and return the first server message (``welcome``) or the close event."""
+        connected, _ = await self.comm.connect(timeout=RECEIVE_TIMEOUT)
+        assert connected
+        return await self.comm.receive_output(timeout=RECEIVE_TIMEOUT)
+
+    async def send(self, message: Any) -> None:
+        await self.comm.send_to(text_data=json.dumps(message))
+
+    async def send_raw(self, text: str) -> None:
+        await self.comm.send_to(text_data=text)
+
+    async def recv(self) -> dict[str, Any]:
+        return json.loads(await self.comm.receive_from(timeout=RECEIVE_TIMEOUT))
+
+    async def recv_output(self) -> dict[str, Any]:
+        return await self.comm.receive_output(timeout=RECEIVE_TIMEOUT)
+
+    async def ping(self) -> None:
+        """Round-trip a ping: everything the server queued before it has been received."""
+        await self.send({"type": "ping"})
+        assert await self.recv() == {"type": "pong"}
+
+    async def sync(self, since: int | None = None) -> dict[str, Any]:
+        await self.send({"type": "sync", "since": since})
+        return await self.recv()
+
+    async def close(self) -> None:
+        await self.comm.disconnect()
+
+
+async def open_socket(board, user=None) -> tuple[BoardSocket, dict[str, Any]]:
+    cookie = await sync_to_async(session_cookie)(user) if user is not None else None
+    sock = BoardSocket(board.pk, cookie)
+    return sock, await sock.open()
+
+
+def item(kind: str = "frame", *, asset=None, **fields) -> dict[str, Any]:
+    data = {"id": str(uuid.uuid4()), "kind": kind, **fields}
+    if asset is not None:
+        data["asset"] = str(asset.pk)
+    return data
+
+
+def create(kind: str = "frame", **fields) -> dict[str, Any]:
+    return {"op": "create", "item": item(kind, **fields)}
+
+
+def update(item_id: str, **changes) -> dict[str, Any]:
+    return {"op": "update", "id": item_id, "set": changes}
+
+
+def delete(item_id: str) -> dict[str, Any]:
+    return {"op": "delete", "id": item_id}
+
+
+# --- Reference client ------------------------------------------------------------------------
+
+ITEM_DEFAULTS = {
+    "name": "",
+    "x": 0.0,
+    "y": 0.0,
+    "width": 0.0,
+    "height": 0.0,
+    "rotation": 0.0,
+    "opacity": 1.0,
+    "z": 0.0,
+    "hidden": False,
+    "locked": False,
+    "anchor_role": "",
+    "props": {},
+}
+
+
+def state_from_items(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {entry["id"]: copy.deepcopy(entry) for entry in items}
+
+
+def apply_batches(
+    state: dict[str, dict[str, Any]], batches: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Apply AppliedBatch objects to a client's live items, as docs/protocol.md says."""
+    state = copy.deepcopy(state)
+    for batch in batches:
+        for op in batch["ops"]:
+            if op["op"] == "create":
+                state[op["item"]["id"]] = {
+                    **ITEM_DEFAULTS,
+                    **copy.deepcopy(op["item"]),
+                    "revision": batch["revision"],
+                }
+            elif op["op"] == "update":
+                state[op["id"]].update(copy.deepcopy(op["set"]))
+                state[op["id"]]["revision"] = batch["revision"]
+            else:
+                del state[op["id"]]
+    return state
+
+
+def in_paint_order(state: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(state.values(), key=lambda entry: (entry["z"], entry["id"]))
