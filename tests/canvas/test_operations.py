@@ -253,9 +253,8 @@ def test_broadcast_happens_after_commit_and_never_for_rejected_batches(
     layer = get_channel_layer()
     listener = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(realtime.board_group(board.pk), listener)
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(OperationRejected):
-            apply_batch(board.pk, owner, parse_ops(update(str(uuid.uuid4()), x=1)))
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(OperationRejected):
+        apply_batch(board.pk, owner, parse_ops(update(str(uuid.uuid4()), x=1)))
     assert callbacks == []
     with django_capture_on_commit_callbacks() as callbacks:
         revision, applied = apply_batch(
