@@ -2,6 +2,14 @@
 
 from canvas.models.boards import Board, BoardMember
 from canvas.models.items import AnchorRole, Item, ItemKind
+from canvas.models.jobs import (
+    Iteration,
+    IterationStatus,
+    Job,
+    JobMode,
+    JobPriority,
+    JobState,
+)
 from canvas.models.operations import BoardOperation
 from canvas.models.roles import Role
 from canvas.models.teams import Team, TeamMembership, TeamRole
@@ -15,6 +23,12 @@ __all__ = [
     "BoardOperation",
     "Item",
     "ItemKind",
+    "Iteration",
+    "IterationStatus",
+    "Job",
+    "JobMode",
+    "JobPriority",
+    "JobState",
     "Role",
     "Team",
     "TeamMembership",

@@ -32,6 +32,8 @@ class Board(models.Model):
     cover = models.ForeignKey(
         "assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A paused queue keeps its jobs queued; workers skip them until it is resumed.
+    queue_paused = models.BooleanField(default=False)
 
     objects = BoardQuerySet.as_manager()
 

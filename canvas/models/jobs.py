@@ -1,0 +1,142 @@
+"""Region jobs and their results (iterations).
+
+A ``Job`` row exists before anything runs: it is the durable queue entry, the record of
+what was asked (``spec``, including a snapshot of the layers under the region at submit
+time) and the live status clients watch. An ``Iteration`` is one result of a job, kept
+forever (discarding only hides it) and linked into a lineage tree through ``parent``.
+
+State changes happen only in canvas.jobs (queue, runner, recovery) and
+canvas.services.iterations; this module holds data and small read-only helpers, never
+behaviour that writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class JobMode(models.TextChoices):
+    IMG2IMG = "img2img", "Image to image"
+    INPAINT = "inpaint", "Inpaint"
+    UPSCALE = "upscale", "Upscale"
+    VARIATIONS = "variations", "Variations"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobPriority(models.IntegerChoices):
+    BULK = 0, "Bulk"
+    INTERACTIVE = 100, "Interactive"
+
+
+class Job(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    board = models.ForeignKey("canvas.Board", on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mode = models.CharField(max_length=16, choices=JobMode.choices)
+    engine = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    # Higher runs first; within a priority, lower position runs first. Moving a job to the
+    # front/back sets its position just below the minimum / above the maximum.
+    priority = models.IntegerField(default=JobPriority.INTERACTIVE)
+    position = models.FloatField(default=0)
+    spec = models.JSONField(default=dict)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=3)
+    cancel_requested = models.BooleanField(default=False)
+    progress = models.FloatField(default=0)  # 0–1
+    progress_message = models.CharField(max_length=200, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    # Things that happened to the job a designer may want to know (retries, restarts).
+    notes = models.JSONField(default=list, blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker_id = models.CharField(max_length=128, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)  # retry backoff
+    retried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    parent_iteration = models.ForeignKey(
+        "canvas.Iteration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refinement_jobs",
+    )
+    # Bumped on every change so clients can drop updates older than what they show.
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-priority", "position"]
+        indexes = [
+            models.Index(fields=["state", "-priority", "position"], name="job_queue_order"),
+            models.Index(fields=["board", "-queued_at"], name="job_board_recent"),
+            models.Index(fields=["state", "lease_expires_at"], name="job_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} job {self.id} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED_STATES
+
+
+class IterationStatus(models.TextChoices):
+    STAGED = "staged", "Staged"
+    APPLIED = "applied", "Applied"
+    DISCARDED = "discarded", "Discarded"
+
+
+class Iteration(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    board = models.ForeignKey("canvas.Board", on_delete=models.CASCADE, related_name="iterations")
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="iterations")
+    index = models.PositiveIntegerField()  # 0-based result number within the job
+    # RESTRICT, not PROTECT: deleting a whole board removes its iterations and assets together.
+    asset = models.ForeignKey("assets.Asset", on_delete=models.RESTRICT, related_name="+")
+    source_asset = models.ForeignKey(
+        "assets.Asset", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    region = models.JSONField(default=dict)  # {x, y, width, height} in board units
+    status = models.CharField(
+        max_length=16, choices=IterationStatus.choices, default=IterationStatus.STAGED
+    )
+    applied_item = models.ForeignKey(
+        "canvas.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_current = models.BooleanField(default=False)
+    seed = models.BigIntegerField(null=True, blank=True)
+    provenance = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="unique_iteration_per_job")
+        ]
+        indexes = [models.Index(fields=["board", "-created_at"], name="iteration_board_recent")]
+
+    def __str__(self) -> str:
+        return f"iteration {self.index} of job {self.job_id} ({self.status})"
