@@ -1,0 +1,252 @@
+/**
+ * The board websocket protocol, mirrored once from docs/protocol.md (server side:
+ * canvas/protocol.py). Every message type the client sends or receives is defined here,
+ * and outgoing messages are built only by the builder functions below.
+ *
+ * This module must not hold state or touch the DOM; it is types and tiny constructors.
+ */
+
+export type ItemKind = "image" | "frame" | "text" | "mask";
+export type AnchorRole = "composition" | "palette" | "lighting" | "style" | "";
+export const ANCHOR_ROLES: readonly Exclude<AnchorRole, "">[] = [
+  "composition",
+  "palette",
+  "lighting",
+  "style",
+];
+
+export interface AssetData {
+  id: string;
+  sha256: string;
+  width: number;
+  height: number;
+  /** Long-edge sizes of the pre-rendered pyramid, ascending. */
+  levels: number[];
+  original_url: string;
+  /** Contains the literal `{level}`, replaced by one of `levels`. */
+  level_url: string;
+}
+
+export interface ItemData {
+  id: string;
+  kind: ItemKind;
+  name: string;
+  asset: AssetData | null;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Degrees clockwise about the item's top-left corner. */
+  rotation: number;
+  opacity: number;
+  z: number;
+  hidden: boolean;
+  locked: boolean;
+  anchor_role: AnchorRole;
+  props: Record<string, unknown>;
+  revision?: number;
+}
+
+/** Properties an `update` may set; `kind`, `asset` and `id` never change. */
+export const UPDATABLE_PROPS = [
+  "name",
+  "x",
+  "y",
+  "width",
+  "height",
+  "rotation",
+  "opacity",
+  "z",
+  "hidden",
+  "locked",
+  "anchor_role",
+  "props",
+] as const;
+export type UpdatableProp = (typeof UPDATABLE_PROPS)[number];
+export type ItemPatch = Partial<Pick<ItemData, UpdatableProp>>;
+
+export interface CreateOp {
+  op: "create";
+  item: ItemData;
+}
+export interface UpdateOp {
+  op: "update";
+  id: string;
+  set: ItemPatch;
+}
+export interface DeleteOp {
+  op: "delete";
+  id: string;
+}
+export type Operation = CreateOp | UpdateOp | DeleteOp;
+
+export interface UserRef {
+  id: number | string;
+  name: string;
+}
+
+export interface AppliedBatch {
+  revision: number;
+  actor: UserRef;
+  ops: Operation[];
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+// --- client → server -------------------------------------------------------------------
+
+export interface SyncMessage {
+  type: "sync";
+  since: number | null;
+}
+export interface OpsMessage {
+  type: "ops";
+  batch_id: string;
+  ops: Operation[];
+}
+export interface PresenceOutMessage {
+  type: "presence";
+  cursor: Point | null;
+  selection: string[];
+  hidden: boolean;
+}
+export interface PingMessage {
+  type: "ping";
+}
+export type ClientMessage = SyncMessage | OpsMessage | PresenceOutMessage | PingMessage;
+
+/** The server refuses batches outside 1..MAX_OPS_PER_BATCH operations. */
+export const MAX_OPS_PER_BATCH = 500;
+/** Text frames above this many bytes are rejected with `message_too_large`. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+
+// --- server → client -------------------------------------------------------------------
+
+export interface WelcomeMessage {
+  type: "welcome";
+  board: { id: string; name: string };
+  user: UserRef;
+  role: string;
+  can_edit: boolean;
+  revision: number;
+}
+export interface SnapshotMessage {
+  type: "snapshot";
+  revision: number;
+  items: ItemData[];
+}
+export interface CatchupMessage {
+  type: "catchup";
+  from_revision: number;
+  revision: number;
+  batches: AppliedBatch[];
+}
+export interface AppliedMessage {
+  type: "applied";
+  revision: number;
+  actor: UserRef;
+  ops: Operation[];
+}
+export interface AckMessage {
+  type: "ack";
+  batch_id: string;
+  revision: number;
+}
+export interface ErrorMessage {
+  type: "error";
+  code: string;
+  message: string;
+  batch_id?: string;
+}
+export interface PresenceInMessage {
+  type: "presence";
+  user: UserRef;
+  color: string;
+  cursor: Point | null;
+  selection: string[];
+}
+export interface PresenceLeaveMessage {
+  type: "presence_leave";
+  user: { id: number | string };
+}
+export interface PongMessage {
+  type: "pong";
+}
+export type ServerMessage =
+  | WelcomeMessage
+  | SnapshotMessage
+  | CatchupMessage
+  | AppliedMessage
+  | AckMessage
+  | ErrorMessage
+  | PresenceInMessage
+  | PresenceLeaveMessage
+  | PongMessage;
+
+/** Close codes the server uses when it refuses a socket: retrying will not help. */
+export const CLOSE_NOT_LOGGED_IN = 4401;
+export const CLOSE_NO_ACCESS = 4403;
+
+// --- builders ----------------------------------------------------------------------------
+
+export function syncMessage(since: number | null): SyncMessage {
+  return { type: "sync", since };
+}
+
+export function opsMessage(batchId: string, ops: Operation[]): OpsMessage {
+  return { type: "ops", batch_id: batchId, ops };
+}
+
+export function presenceMessage(
+  cursor: Point | null,
+  selection: string[],
+  hidden: boolean,
+): PresenceOutMessage {
+  return { type: "presence", cursor, selection, hidden };
+}
+
+export function pingMessage(): PingMessage {
+  return { type: "ping" };
+}
+
+export function createOp(item: ItemData): CreateOp {
+  const { revision: _ignored, ...rest } = item;
+  return { op: "create", item: { ...rest } };
+}
+
+export function updateOp(id: string, set: ItemPatch): UpdateOp {
+  return { op: "update", id, set };
+}
+
+export function deleteOp(id: string): DeleteOp {
+  return { op: "delete", id };
+}
+
+const SERVER_TYPES = new Set([
+  "welcome",
+  "snapshot",
+  "catchup",
+  "applied",
+  "ack",
+  "error",
+  "presence",
+  "presence_leave",
+  "pong",
+]);
+
+/** Parse one text frame; returns null for anything that is not a known server message. */
+export function parseServerMessage(text: string): ServerMessage | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof data !== "object" || data === null) return null;
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== "string" || !SERVER_TYPES.has(type)) return null;
+  return data as ServerMessage;
+}

@@ -1,0 +1,187 @@
+/**
+ * Client-side reconciliation between the server's board state and what this browser
+ * shows. Two documents are kept: `confirmed` (exactly what the server has committed, as
+ * far as we know) and `visible` (confirmed + our own not-yet-acknowledged batches,
+ * applied optimistically). Remote batches are applied to both, then our pending batches
+ * are re-applied on top so our in-flight edits do not flicker away; an `error` for a batch
+ * drops it and rebuilds the touched items from `confirmed`.
+ *
+ * No sockets, timers or DOM here: the connection feeds messages in and sends what this
+ * returns, which keeps the rules testable.
+ */
+import { BoardDocument } from "../model/document";
+import type {
+  AppliedBatch,
+  CatchupMessage,
+  ItemData,
+  OpsMessage,
+  Operation,
+  SnapshotMessage,
+} from "../protocol";
+import { opsMessage } from "../protocol";
+
+export interface PendingBatch {
+  batchId: string;
+  ops: Operation[];
+  /** Whether it has been written to the current socket. */
+  sent: boolean;
+}
+
+export interface SyncEvents {
+  /** A batch we sent was refused; its edits have been rolled back. */
+  onRejected?: (batch: PendingBatch, code: string, message: string) => void;
+  /** A remote batch was applied (never part of our undo history). */
+  onRemote?: (batch: AppliedBatch) => void;
+}
+
+let batchCounter = 0;
+
+export function newBatchId(): string {
+  batchCounter += 1;
+  return `b${Date.now().toString(36)}-${batchCounter}`;
+}
+
+export class SyncState {
+  readonly confirmed = new BoardDocument();
+  readonly visible = new BoardDocument();
+  private pending: PendingBatch[] = [];
+  /** Highest revision such that every revision up to it has been applied. */
+  private contiguous: number | null = null;
+  /** Revisions seen out of order, above `contiguous`. */
+  private readonly seenAhead = new Set<number>();
+  private loaded = false;
+
+  constructor(private readonly events: SyncEvents = {}) {}
+
+  get revision(): number | null {
+    return this.contiguous;
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  get pendingBatches(): readonly PendingBatch[] {
+    return this.pending;
+  }
+
+  /** Apply our own edit optimistically and queue it; returns the batch to send. */
+  local(ops: Operation[], batchId = newBatchId()): { batch: PendingBatch; inverse: Operation[] } {
+    const batch: PendingBatch = { batchId, ops, sent: false };
+    const inverse = this.visible.applyOps(ops);
+    this.pending.push(batch);
+    return { batch, inverse };
+  }
+
+  /** Messages to write to a freshly (re)synced socket, marking them sent. */
+  unsentMessages(): OpsMessage[] {
+    const out: OpsMessage[] = [];
+    for (const batch of this.pending) {
+      if (batch.sent) continue;
+      batch.sent = true;
+      out.push(opsMessage(batch.batchId, batch.ops));
+    }
+    return out;
+  }
+
+  /**
+   * The socket dropped: anything sent but not acknowledged may or may not have committed.
+   * Resending after catch-up is safe because updates and deletes are idempotent and a
+   * duplicate create is refused without changing anything.
+   */
+  markAllUnsent(): void {
+    for (const batch of this.pending) batch.sent = false;
+  }
+
+  onSnapshot(msg: SnapshotMessage): void {
+    this.confirmed.reset(msg.items);
+    this.contiguous = msg.revision;
+    this.seenAhead.clear();
+    this.loaded = true;
+    this.rebuildVisible();
+  }
+
+  onCatchup(msg: CatchupMessage): void {
+    const batches = [...msg.batches].sort((a, b) => a.revision - b.revision);
+    this.visible.batch(() => {
+      for (const batch of batches) this.onApplied(batch);
+    });
+    if (this.contiguous === null || this.contiguous < msg.revision) {
+      // Revisions without a batch (e.g. other boards' counters) are complete by definition.
+      this.contiguous = msg.revision;
+      this.seenAhead.clear();
+    }
+    this.loaded = true;
+  }
+
+  onApplied(batch: AppliedBatch): void {
+    if (this.isSeen(batch.revision)) return;
+    this.markSeen(batch.revision);
+    this.confirmed.applyOps(batch.ops);
+    this.visible.batch(() => {
+      this.visible.applyOps(batch.ops);
+      // Our pending edits were committed after this batch (we have no ack yet), so on the
+      // server they win: replay them on top.
+      for (const pending of this.pending) this.visible.applyOps(pending.ops);
+    });
+    this.events.onRemote?.(batch);
+  }
+
+  onAck(batchId: string, revision: number): void {
+    const index = this.pending.findIndex((b) => b.batchId === batchId);
+    if (index < 0) return;
+    const [batch] = this.pending.splice(index, 1);
+    if (!batch) return;
+    this.confirmed.applyOps(batch.ops);
+    this.markSeen(revision);
+  }
+
+  /** An `error` for a batch: drop it and rebuild what it touched from server state. */
+  onError(batchId: string, code: string, message: string): PendingBatch | null {
+    const index = this.pending.findIndex((b) => b.batchId === batchId);
+    if (index < 0) return null;
+    const [batch] = this.pending.splice(index, 1);
+    if (!batch) return null;
+    const touched = new Set(batch.ops.map(opItemId));
+    this.visible.batch(() => {
+      for (const id of touched) this.visible.restore(id, this.confirmed.get(id));
+      for (const pending of this.pending) {
+        const relevant = pending.ops.filter((op) => touched.has(opItemId(op)));
+        if (relevant.length) this.visible.applyOps(relevant);
+      }
+    });
+    this.events.onRejected?.(batch, code, message);
+    return batch;
+  }
+
+  private rebuildVisible(): void {
+    const items: ItemData[] = this.confirmed.ordered();
+    this.visible.reset(items);
+    if (this.pending.length) {
+      this.visible.batch(() => {
+        for (const pending of this.pending) this.visible.applyOps(pending.ops);
+      });
+    }
+  }
+
+  private isSeen(revision: number): boolean {
+    return (this.contiguous !== null && revision <= this.contiguous) || this.seenAhead.has(revision);
+  }
+
+  private markSeen(revision: number): void {
+    if (this.contiguous === null) {
+      // Before any sync we cannot know what came before; sync will replace this.
+      return;
+    }
+    if (revision <= this.contiguous) return;
+    this.seenAhead.add(revision);
+    while (this.seenAhead.has(this.contiguous + 1)) {
+      this.contiguous += 1;
+      this.seenAhead.delete(this.contiguous);
+    }
+  }
+}
+
+export function opItemId(op: Operation): string {
+  return op.op === "create" ? op.item.id : op.id;
+}
