@@ -1,0 +1,276 @@
+"""Render a board region at full resolution the way the browser (Konva) draws it.
+
+The pure part (``composite``) takes plain ``CompositeItem`` descriptions with a PIL image
+each, so it is tested without a database. The rules mirror the canvas:
+
+- items are painted by ``z`` ascending (ties keep input order); hidden items are skipped;
+- an image is drawn into the box (x, y, width, height), rotated by ``rotation`` degrees
+  clockwise about its top-left corner (Konva's default offset), with bilinear sampling
+  (the browser's default image smoothing);
+- its alpha is multiplied by ``opacity`` and it is composited source-over onto a
+  transparent canvas, on premultiplied colour as a 2D canvas does.
+
+The output is ``region size × scale`` pixels. ``load_items`` is the thin adapter from
+``canvas.models.Item`` rows and asset originals; ``paste_back`` puts an engine's result
+back over the original region through a feathered mask.
+
+This module must not decide permissions (callers use canvas.permissions) and must not
+write anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from anchorboard.errors import AppError
+from assets.imageops import masks
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle in board coordinates."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def output_size(self, scale: float = 1.0) -> tuple[int, int]:
+        return (max(1, round(self.width * scale)), max(1, round(self.height * scale)))
+
+
+@dataclass(frozen=True)
+class CompositeItem:
+    image: Image.Image
+    x: float
+    y: float
+    width: float
+    height: float
+    rotation: float = 0.0  # degrees, clockwise, about the top-left corner
+    opacity: float = 1.0
+    z: float = 0.0
+    hidden: bool = False
+
+
+class RegionTooLarge(AppError):
+    code = "region_too_large"
+
+
+def item_corners(
+    x: float, y: float, width: float, height: float, rotation: float
+) -> list[tuple[float, float]]:
+    """The four corners of an item's box in board coordinates."""
+    theta = math.radians(rotation)
+    cos, sin = math.cos(theta), math.sin(theta)
+    corners = []
+    for u, v in ((0, 0), (width, 0), (width, height), (0, height)):
+        # y points down on the board, so this standard rotation turns clockwise on screen.
+        corners.append((x + u * cos - v * sin, y + u * sin + v * cos))
+    return corners
+
+
+def item_bounds(
+    x: float, y: float, width: float, height: float, rotation: float
+) -> tuple[float, float, float, float]:
+    """Axis-aligned (left, top, right, bottom) of a rotated item."""
+    corners = item_corners(x, y, width, height, rotation)
+    xs = [c[0] for c in corners]
+    ys = [c[1] for c in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def overlaps(bounds: tuple[float, float, float, float], region: Region) -> bool:
+    left, top, right, bottom = bounds
+    return (
+        right > region.x
+        and bottom > region.y
+        and left < region.x + region.width
+        and top < region.y + region.height
+    )
+
+
+def composite(items: Iterable[CompositeItem], region: Region, scale: float = 1.0) -> Image.Image:
+    """The region as an RGBA image of ``region.output_size(scale)`` pixels."""
+    out_w, out_h = region.output_size(scale)
+    # Premultiplied float accumulator: exact for opaque integer placements, no 8-bit
+    # rounding build-up when many translucent layers stack.
+    canvas = np.zeros((out_h, out_w, 4), dtype=np.float32)
+    ordered = sorted(
+        (item for item in items if not item.hidden and item.opacity > 0),
+        key=lambda item: item.z,
+    )
+    for item in ordered:
+        _draw(canvas, item, region, scale)
+    return _to_image(canvas)
+
+
+def _draw(canvas: np.ndarray, item: CompositeItem, region: Region, scale: float) -> None:
+    if item.width <= 0 or item.height <= 0:
+        return
+    out_h, out_w = canvas.shape[:2]
+    # Where the item lands on the output, in output pixels; draw only that window.
+    corners = [
+        ((cx - region.x) * scale, (cy - region.y) * scale)
+        for cx, cy in item_corners(item.x, item.y, item.width, item.height, item.rotation)
+    ]
+    left = max(0, math.floor(min(c[0] for c in corners)))
+    top = max(0, math.floor(min(c[1] for c in corners)))
+    right = min(out_w, math.ceil(max(c[0] for c in corners)))
+    bottom = min(out_h, math.ceil(max(c[1] for c in corners)))
+    if right <= left or bottom <= top:
+        return
+    source = item.image.convert("RGBA")
+    src_w, src_h = source.size
+    # Inverse mapping, window pixel (u, v) → source pixel:
+    # board = region + (u + left, v + top) / scale
+    # local = R(-θ) · (board − (x, y)),  source = local · (src / box)
+    theta = math.radians(item.rotation)
+    cos, sin = math.cos(theta), math.sin(theta)
+    sx, sy = src_w / item.width, src_h / item.height
+    ox = region.x + left / scale - item.x
+    oy = region.y + top / scale - item.y
+    a, b, c = cos / scale, sin / scale, cos * ox + sin * oy
+    d, e, f = -sin / scale, cos / scale, -sin * ox + cos * oy
+    coefficients = (a * sx, b * sx, c * sx, d * sy, e * sy, f * sy)
+    window = (right - left, bottom - top)
+    layer = _sample_premultiplied(source, window, coefficients)
+    alpha = layer[..., 3:4] * float(min(1.0, item.opacity))
+    layer = layer * float(min(1.0, item.opacity))
+    target = canvas[top:bottom, left:right]
+    target *= 1.0 - alpha
+    target += layer
+
+
+def _sample_premultiplied(
+    source: Image.Image, size: tuple[int, int], coefficients: Sequence[float]
+) -> np.ndarray:
+    """Bilinear affine resample of premultiplied RGBA, as float32 0–1 (H×W×4).
+
+    Each channel goes through Pillow's float ("F") transform so premultiplied values keep
+    full precision; interpolating straight alpha would darken or tint transparent edges.
+    """
+    rgba = np.asarray(source).astype(np.float32) / 255.0
+    alpha = rgba[..., 3]
+    planes = [rgba[..., i] * alpha for i in range(3)] + [alpha]
+    out = np.empty((size[1], size[0], 4), dtype=np.float32)
+    for index, plane in enumerate(planes):
+        sampled = Image.fromarray(plane, "F").transform(
+            size,
+            Image.Transform.AFFINE,
+            tuple(coefficients),
+            resample=Image.Resampling.BILINEAR,
+            fillcolor=0.0,
+        )
+        out[..., index] = np.asarray(sampled)
+    return out
+
+
+def _to_image(canvas: np.ndarray) -> Image.Image:
+    alpha = np.clip(canvas[..., 3], 0.0, 1.0)
+    safe = np.where(alpha > 0, alpha, 1.0)[..., None]
+    colour = np.where(alpha[..., None] > 0, canvas[..., :3] / safe, 0.0)
+    pixels = np.dstack([colour, alpha[..., None]])
+    pixels = np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels, "RGBA")
+
+
+def paste_back(
+    original_region: Image.Image, result: Image.Image, mask: Image.Image, feather_px: float
+) -> Image.Image:
+    """``result`` inside the feathered ``mask``, ``original_region`` bit-exact outside it.
+
+    See ``assets.imageops.masks.paste_back``: the feather grows outward by ``feather_px``.
+    """
+    return masks.paste_back(original_region, result, mask, feather_px)
+
+
+# --- Adapter from the database --------------------------------------------------------------
+
+
+def load_items(board, region: Region, *, include_hidden: bool = False) -> list[CompositeItem]:
+    """Live image items of ``board`` that overlap ``region``, with their originals loaded.
+
+    Only image items are drawn: frames, text notes and masks are editing aids, not pixels of
+    the artwork. The caller has already checked that the user may read the board.
+    """
+    from canvas.models import Item, ItemKind
+
+    rows = (
+        Item.objects.filter(board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False)
+        .select_related("asset__blob")
+        .order_by("z", "created_at")
+    )
+    items = []
+    for row in rows:
+        if row.hidden and not include_hidden:
+            continue
+        bounds = item_bounds(row.x, row.y, row.width, row.height, row.rotation)
+        if not overlaps(bounds, region):
+            continue  # skip opening originals that cannot show
+        items.append(
+            CompositeItem(
+                image=open_original(row.asset.blob),
+                x=row.x,
+                y=row.y,
+                width=row.width,
+                height=row.height,
+                rotation=row.rotation,
+                opacity=row.opacity,
+                z=row.z,
+                hidden=row.hidden,
+            )
+        )
+    return items
+
+
+def open_original(blob) -> Image.Image:
+    """A blob's original as display-oriented RGBA (EXIF rotation applied, as browsers do)."""
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+
+    limit = int(getattr(settings, "ANCHORBOARD_MAX_IMAGE_PIXELS", 64_000_000))
+    with default_storage.open(blob.storage_key, "rb") as handle:
+        image = Image.open(handle)
+        if image.width * image.height > limit:
+            raise RegionTooLarge(
+                f"An image in this region is {image.width}×{image.height}, above this "
+                f"server's limit of {limit / 1e6:.0f} MP."
+            )
+        image.load()
+    image = ImageOps.exif_transpose(image)
+    return to_rgba(image)
+
+
+def to_rgba(image: Image.Image) -> Image.Image:
+    """Any Pillow mode as 8-bit RGBA, keeping transparency (palette, LA, 16-bit grey…)."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits; a plain convert would clip at 255.
+        grey = np.asarray(image).astype(np.float64)
+        peak = 65535.0 if image.mode.startswith("I;16") or grey.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(np.rint(grey * 255.0 / peak), 0, 255).astype(np.uint8))
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("PA")
+    return image.convert("RGBA")
+
+
+def composite_board_region(
+    board, region: Region, scale: float = 1.0, max_pixels: int | None = None
+) -> Image.Image:
+    """Load and composite ``region`` of ``board``; refuses outputs above ``max_pixels``."""
+    from django.conf import settings
+
+    limit = max_pixels or int(getattr(settings, "ANCHORBOARD_MAX_IMAGE_PIXELS", 64_000_000))
+    width, height = region.output_size(scale)
+    if region.width <= 0 or region.height <= 0 or scale <= 0:
+        raise RegionTooLarge("Select a region with a width and height first.", code="empty_region")
+    if width * height > limit:
+        raise RegionTooLarge(
+            f"The region would render at {width}×{height} pixels; this server renders up to "
+            f"{limit / 1e6:.0f} MP. Select a smaller area or a lower scale."
+        )
+    return composite(load_items(board, region), region, scale)
