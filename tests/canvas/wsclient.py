@@ -60,7 +60,10 @@ class BoardSocket:
         """Connect and return the first server message (``welcome``) or the close event."""
         connected, _ = await self.comm.connect(timeout=RECEIVE_TIMEOUT)
         assert connected
-        return await self.comm.receive_output(timeout=RECEIVE_TIMEOUT)
+        event = await self.comm.receive_output(timeout=RECEIVE_TIMEOUT)
+        if event["type"] == "websocket.send":
+            return json.loads(event["text"])
+        return event
 
     async def send(self, message: Any) -> None:
         await self.comm.send_to(text_data=json.dumps(message))
