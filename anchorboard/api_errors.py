@@ -13,6 +13,7 @@ a logged 500.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -83,9 +84,6 @@ def describe_validation_errors(errors: Iterable[dict[str, Any]]) -> str:
     parts: list[str] = []
     for err in errors:
         field = field_name(err.get("loc", ()))
-        if err.get("type") == "json_invalid":
-            parts.append("the request body is not valid JSON")
-            continue
         msg = str(err.get("msg", "is invalid"))
         msg = msg[0].lower() + msg[1:] if msg else "is invalid"
         parts.append(f"“{field}”: {msg}" if field else msg)
@@ -132,6 +130,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, json.JSONDecodeError):
+            # ninja's body parser failed; say where, so the caller can fix the payload.
+            err = exc.__cause__
+            return error_response(
+                400,
+                "invalid_json",
+                f"The request body is not valid JSON ({err.msg} at line {err.lineno}, "
+                f"column {err.colno}).",
+            )
         code = STATUS_CODES.get(exc.status_code, "error")
         logger.info("%s %s -> %s %s", request.method, request.path, exc.status_code, code)
         return error_response(exc.status_code, code, str(exc))

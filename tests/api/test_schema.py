@@ -1,0 +1,41 @@
+"""The OpenAPI schema and the browsable docs are served and list every endpoint."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    ("post", "/api/v1/auth/token"),
+    ("delete", "/api/v1/auth/token"),
+    ("get", "/api/v1/boards"),
+    ("post", "/api/v1/boards"),
+    ("get", "/api/v1/boards/{board_id}"),
+    ("patch", "/api/v1/boards/{board_id}"),
+    ("delete", "/api/v1/boards/{board_id}"),
+    ("post", "/api/v1/boards/{board_id}/duplicate"),
+}
+
+
+def test_schema_lists_every_endpoint():
+    response = Client().get("/api/v1/schema")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Anchorboard API"
+    listed = {(m, p) for p, ops in schema["paths"].items() for m in ops}
+    assert listed >= EXPECTED, EXPECTED - listed
+
+
+def test_schema_documents_both_ways_to_authenticate():
+    schemes = Client().get("/api/v1/schema").json()["components"]["securitySchemes"]
+    kinds = {(s["type"], s.get("scheme") or s.get("in")) for s in schemes.values()}
+    assert ("http", "bearer") in kinds
+    assert ("apiKey", "cookie") in kinds
+
+
+def test_docs_page_is_served_and_loads_the_schema():
+    response = Client().get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"/api/v1/schema" in response.content
