@@ -48,6 +48,7 @@ def registered(name: str) -> Callable[..., Any]:
 def _load_task_modules() -> None:
     # Importing the modules that define tasks fills the registry.
     import assets.tasks  # noqa: F401
+    import canvas.jobs.tasks  # noqa: F401
 
 
 def run_task(name: str, args: list[Any]) -> Any:

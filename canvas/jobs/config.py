@@ -1,0 +1,75 @@
+"""Job queue settings, read from Django settings with documented defaults.
+
+Kept in one place so docs/jobs.md has one list to mirror. Every value can be set in
+Django settings or, for deployments, in the environment variable of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+
+def _int(name: str, default: int) -> int:
+    value = getattr(settings, name, None)
+    if value is None:
+        raw = os.environ.get(name, "")
+        value = int(raw) if raw.strip() else default
+    return int(value)
+
+
+def _float(name: str, default: float) -> float:
+    value = getattr(settings, name, None)
+    if value is None:
+        raw = os.environ.get(name, "")
+        value = float(raw) if raw.strip() else default
+    return float(value)
+
+
+def max_attempts() -> int:
+    """How many times a job may start before a transient failure becomes final."""
+    return max(1, _int("ANCHORBOARD_JOB_MAX_ATTEMPTS", 3))
+
+
+def user_concurrency() -> int:
+    """How many jobs of one person may run at the same time."""
+    return max(1, _int("ANCHORBOARD_JOB_USER_CONCURRENCY", 2))
+
+
+def engine_concurrency(engine: str, capability_limit: int | None = None) -> int | None:
+    """How many jobs of ``engine`` may run at once; None means no limit.
+
+    ``ANCHORBOARD_ENGINE_CONCURRENCY`` (a dict in settings, or ``local=1,openai=4`` in the
+    environment) wins over the limit the engine declares in its capabilities.
+    """
+    limits = getattr(settings, "ANCHORBOARD_ENGINE_CONCURRENCY", None)
+    if limits is None:
+        limits = {}
+        for part in os.environ.get("ANCHORBOARD_ENGINE_CONCURRENCY", "").split(","):
+            name, _, value = part.partition("=")
+            if name.strip() and value.strip():
+                limits[name.strip()] = int(value)
+    if engine in limits:
+        return int(limits[engine])
+    return capability_limit
+
+
+def lease_seconds() -> float:
+    """How long a claim stays valid without a renewal from the running job."""
+    return _float("ANCHORBOARD_JOB_LEASE_SECONDS", 60.0)
+
+
+def retry_base_seconds() -> float:
+    """First retry delay after a transient failure; doubles per attempt, plus jitter."""
+    return _float("ANCHORBOARD_JOB_RETRY_BASE_SECONDS", 5.0)
+
+
+def poll_seconds() -> float:
+    """How often idle workers look for work that became due (backoff, expired leases)."""
+    return _float("ANCHORBOARD_JOB_POLL_SECONDS", 1.0)
+
+
+def progress_interval_seconds() -> float:
+    """Minimum time between two progress writes/broadcasts of one job."""
+    return _float("ANCHORBOARD_JOB_PROGRESS_INTERVAL", 0.5)

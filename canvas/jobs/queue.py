@@ -1,0 +1,554 @@
+"""The job queue: every change of a job's place or state outside the runner happens here.
+
+submit → (claim) → run → finish is the lifecycle (docs/jobs.md). This module validates and
+queues jobs, hands the next job to a worker under the concurrency caps and fairness rule,
+and cancels, retries, moves and pauses. Every change bumps ``Job.version`` and is broadcast
+to the board AFTER COMMIT; workers are woken after commit too, so nobody ever sees a job
+that might still roll back.
+
+Callers (API, consumers) check permissions first; this module does not know who may do
+what, only what is valid. It never runs an engine (canvas.jobs.runner does).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+from PIL import Image
+
+from anchorboard.background import run_after_commit
+from anchorboard.errors import AppError, Conflict, NotFound
+from canvas.compositing import item_bounds
+from canvas.jobs import config
+from canvas.jobs.progress import broadcast_job_after_commit
+from canvas.models import Board, Item, ItemKind
+from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENGINE = "local"
+MAX_REGION_EDGE = 16_384
+MAX_PROMPT = 4000
+SEED_LIMIT = 2**32
+# How many queued rows one claim looks at; jobs beyond it wait for the next claim.
+CLAIM_WINDOW = 500
+
+
+class InvalidJob(AppError):
+    code = "invalid_job"
+    default_message = "The job settings are not valid."
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+    default_message = "This job does not exist, or you have not been given access to it."
+
+
+class JobStateConflict(Conflict):
+    code = "job_state_conflict"
+
+
+# --- Submit ---------------------------------------------------------------------------------
+
+
+def _number(spec: dict[str, Any], key: str, default: float, lo: float, hi: float) -> float:
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise InvalidJob(f"{key} must be a number between {lo:g} and {hi:g}.")
+    if not lo <= value <= hi:
+        raise InvalidJob(f"{key} must be between {lo:g} and {hi:g}; got {value:g}.")
+    return float(value)
+
+
+def _whole(spec: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidJob(f"{key} must be a whole number between {lo} and {hi}.")
+    if not lo <= value <= hi:
+        raise InvalidJob(f"{key} must be between {lo} and {hi}; got {value}.")
+    return value
+
+
+def _region(raw: Any) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise InvalidJob("Select a region of the board for the job to work on.")
+    try:
+        region = {key: float(raw[key]) for key in ("x", "y", "width", "height")}
+    except (KeyError, TypeError, ValueError):
+        raise InvalidJob("The region needs numeric x, y, width and height.") from None
+    if any(math.isnan(v) or math.isinf(v) for v in region.values()):
+        raise InvalidJob("The region needs finite numbers.")
+    if round(region["width"]) < 1 or round(region["height"]) < 1:
+        raise InvalidJob("The selected region is empty; drag out a larger selection.")
+    if region["width"] > MAX_REGION_EDGE or region["height"] > MAX_REGION_EDGE:
+        raise InvalidJob(
+            f"The selected region is larger than {MAX_REGION_EDGE} units on a side; "
+            "select a smaller area."
+        )
+    return region
+
+
+def layer_snapshot(board: Board, region: dict[str, float]) -> list[dict[str, Any]]:
+    """The visible image layers intersecting ``region``, bottom to top, as they are now.
+
+    The job composites from this snapshot, not from the live board, so later edits do not
+    change what a queued job works on.
+    """
+    rx0, ry0 = region["x"], region["y"]
+    rx1, ry1 = rx0 + region["width"], ry0 + region["height"]
+    layers = []
+    items = Item.objects.filter(
+        board=board, deleted=False, hidden=False, kind=ItemKind.IMAGE, asset__isnull=False
+    ).order_by("z")
+    for item in items:
+        x0, y0, x1, y1 = item_bounds(item.x, item.y, item.width, item.height, item.rotation)
+        if x1 <= rx0 or x0 >= rx1 or y1 <= ry0 or y0 >= ry1 or item.opacity <= 0:
+            continue
+        layers.append(
+            {
+                "item_id": str(item.id),
+                "asset_id": str(item.asset_id),
+                "x": item.x,
+                "y": item.y,
+                "width": item.width,
+                "height": item.height,
+                "rotation": item.rotation,
+                "opacity": item.opacity,
+                "z": item.z,
+            }
+        )
+    return layers
+
+
+def _anchors(board: Board, raw: Any) -> list[dict[str, str]]:
+    from canvas.models import AnchorRole
+
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        raise InvalidJob("anchors must be a list of {item_id, role}.")
+    roles = set(AnchorRole.values)
+    anchors = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise InvalidJob("Each anchor needs an item_id and a role.")
+        role = entry.get("role")
+        if role not in roles:
+            raise InvalidJob(f"Anchor role {role!r} is unknown; use one of {', '.join(roles)}.")
+        try:
+            item_id = uuid.UUID(str(entry.get("item_id")))
+        except ValueError:
+            raise InvalidJob("An anchor's item_id is not a valid id.") from None
+        item = Item.objects.filter(
+            pk=item_id, board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
+        ).first()
+        if item is None:
+            raise InvalidJob(
+                "One of the anchors is no longer an image on this board; remove it and try again."
+            )
+        anchors.append(
+            {
+                "item_id": str(item.id),
+                "asset_id": str(item.asset_id),
+                "role": role,
+                "name": item.name,
+            }
+        )
+    return anchors
+
+
+def _mask_asset(board: Board, raw: Any) -> str | None:
+    from assets.models import Asset
+
+    if raw in (None, ""):
+        return None
+    try:
+        asset_id = uuid.UUID(str(raw))
+    except ValueError:
+        raise InvalidJob("The mask is not a valid asset id.") from None
+    if not Asset.objects.filter(pk=asset_id, board=board).exists():
+        raise InvalidJob("The mask image is not part of this board; draw the mask again.")
+    return str(asset_id)
+
+
+def _priority(raw: Any) -> int:
+    if raw in (None, "interactive"):
+        return JobPriority.INTERACTIVE
+    if raw == "bulk":
+        return JobPriority.BULK
+    if isinstance(raw, int) and not isinstance(raw, bool) and -1000 <= raw <= 1000:
+        return raw
+    raise InvalidJob("priority must be 'interactive', 'bulk' or a whole number.")
+
+
+def _output_size(raw: Any) -> list[int] | None:
+    if raw in (None, ""):
+        return None
+    try:
+        width, height = (int(raw["width"]), int(raw["height"])) if isinstance(raw, dict) else raw
+        width, height = int(width), int(height)
+    except (TypeError, ValueError, KeyError):
+        raise InvalidJob("output_size must be {width, height} in pixels.") from None
+    if not (1 <= width <= MAX_REGION_EDGE and 1 <= height <= MAX_REGION_EDGE):
+        raise InvalidJob(f"The output size must be between 1 and {MAX_REGION_EDGE} pixels.")
+    return [width, height]
+
+
+def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a submitted spec and resolve everything that must not change later.
+
+    A random seed is drawn here, once, so a retry or re-run reproduces the same result.
+    """
+    if not isinstance(raw, dict):
+        raise InvalidJob("The job settings must be an object.")
+    mode = raw.get("mode")
+    if mode not in JobMode.values:
+        raise InvalidJob(f"Unknown mode {mode!r}; use one of {', '.join(JobMode.values)}.")
+    engine = raw.get("engine") or DEFAULT_ENGINE
+    if not isinstance(engine, str):
+        raise InvalidJob("engine must be an engine name.")
+    prompt = raw.get("prompt") or ""
+    negative = raw.get("negative_prompt") or ""
+    if not isinstance(prompt, str) or not isinstance(negative, str):
+        raise InvalidJob("Prompts must be text.")
+    if len(prompt) > MAX_PROMPT or len(negative) > MAX_PROMPT:
+        raise InvalidJob(f"Prompts can be at most {MAX_PROMPT} characters long.")
+    seed_mode = raw.get("seed_mode") or ("fixed" if raw.get("seed") is not None else "random")
+    if seed_mode not in ("fixed", "random"):
+        raise InvalidJob("seed_mode must be 'fixed' or 'random'.")
+    if seed_mode == "fixed":
+        seed = _whole(raw, "seed", 0, 0, SEED_LIMIT - 1)
+    else:
+        seed = random.randrange(SEED_LIMIT)
+    region = _region(raw.get("region"))
+    mask = _mask_asset(board, raw.get("mask"))
+    if mode == JobMode.INPAINT and mask is None:
+        raise InvalidJob("Inpainting needs a mask: paint over the part you want changed.")
+    scale = _whole(raw, "scale", 2, 1, 8)
+    spec = {
+        "mode": mode,
+        "engine": engine,
+        "prompt": prompt.strip(),
+        "negative_prompt": negative.strip(),
+        "strength": _number(raw, "strength", 0.6, 0.0, 1.0),
+        "seed": seed,
+        "seed_mode": seed_mode,
+        "count": _whole(raw, "count", 1, 1, 32),
+        "output_size": _output_size(raw.get("output_size")),
+        "scale": scale,
+        "anchors": _anchors(board, raw.get("anchors")),
+        "region": region,
+        "mask": mask,
+        "params": raw.get("params") if isinstance(raw.get("params"), dict) else {},
+    }
+    spec["layers"] = layer_snapshot(board, region)
+    if not spec["layers"]:
+        raise InvalidJob(
+            "There are no visible images under the selected region; move the selection "
+            "over an image or show the hidden layers."
+        )
+    return spec
+
+
+def check_with_engine(spec: dict[str, Any]) -> None:
+    """Ask the engine whether it can do this job before anything is queued.
+
+    Stand-in images of the right sizes are enough: ``Engine.check`` looks at modes, sizes,
+    masks and anchor roles, never at pixels.
+    """
+    from canvas.engines import Anchor, EngineRequest, get_engine
+
+    engine = get_engine(spec["engine"])
+    caps = engine.capabilities()
+    width, height = round(spec["region"]["width"]), round(spec["region"]["height"])
+    if width * height > caps.max_input_pixels:
+        raise InvalidJob(
+            f"The region is {width}×{height} ({width * height / 1e6:.1f} MP); {caps.label} "
+            f"accepts up to {caps.max_input_pixels / 1e6:.0f} MP. Select a smaller area."
+        )
+    source = Image.new("RGBA", (width, height))
+    mask = Image.new("L", (width, height)) if spec["mask"] else None
+    anchors = [
+        Anchor(role=a["role"], image=Image.new("RGBA", (1, 1)), name=a["name"])
+        for a in spec["anchors"]
+    ]
+    request = EngineRequest(
+        mode=spec["mode"],
+        source=source,
+        mask=mask,
+        anchors=tuple(anchors),
+        prompt=spec["prompt"],
+        negative_prompt=spec["negative_prompt"],
+        strength=spec["strength"],
+        seed=spec["seed"],
+        count=spec["count"],
+        output_size=tuple(spec["output_size"]) if spec["output_size"] else None,
+        scale=spec["scale"],
+        params=spec["params"],
+    )
+    engine.check(request)
+
+
+def submit_job(
+    board: Board,
+    user,
+    raw_spec: dict[str, Any],
+    *,
+    priority: Any = None,
+    parent_iteration: Iteration | None = None,
+    retried_from: Job | None = None,
+    validated_spec: dict[str, Any] | None = None,
+) -> Job:
+    """Validate ``raw_spec``, store a queued job and wake a worker after commit."""
+    if board.is_archived:
+        raise InvalidJob("This board is archived; restore it before running jobs.")
+    spec = validated_spec if validated_spec is not None else normalise_spec(board, raw_spec)
+    check_with_engine(spec)
+    if parent_iteration is None and raw_spec.get("parent_iteration"):
+        try:
+            parent_iteration = Iteration.objects.get(
+                pk=uuid.UUID(str(raw_spec["parent_iteration"])), board=board
+            )
+        except (ValueError, Iteration.DoesNotExist):
+            raise InvalidJob(
+                "The result you are refining no longer exists on this board."
+            ) from None
+    with transaction.atomic():
+        job = Job.objects.create(
+            board=board,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            mode=spec["mode"],
+            engine=spec["engine"],
+            priority=_priority(priority if priority is not None else raw_spec.get("priority")),
+            position=time.time(),
+            spec=spec,
+            max_attempts=config.max_attempts(),
+            parent_iteration=parent_iteration,
+            retried_from=retried_from,
+        )
+        broadcast_job_after_commit(job.pk)
+        wake_workers_after_commit()
+    logger.info("job %s queued on board %s by %s", job.pk, board.pk, job.created_by_id)
+    return job
+
+
+def wake_workers_after_commit() -> None:
+    run_after_commit("canvas.jobs.wake")
+
+
+# --- Claim ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: uuid.UUID
+    attempt: int
+
+
+def _serialise_claims() -> None:
+    """Make concurrent claims take turns, so the caps are counted on settled data.
+
+    SQLite: the IMMEDIATE transaction already holds the database write lock. PostgreSQL:
+    a transaction-scoped advisory lock (one fixed key) serialises claimers without blocking
+    anything else that touches job rows.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x4A0B])
+
+
+def _engine_limit(name: str) -> int | None:
+    try:
+        from canvas.engines import get_engine
+
+        caps = get_engine(name).capabilities()
+    except Exception:  # an unknown engine fails when run, with a clear message
+        caps = None
+    return config.engine_concurrency(name, getattr(caps, "max_concurrency", None))
+
+
+def claim_next(worker_id: str) -> Claim | None:
+    """Atomically move the next eligible queued job to running for ``worker_id``.
+
+    Order: not on a paused board, due (``not_before``), highest priority; among the users
+    with work at that priority, the one with the fewest running jobs, then the one whose
+    last job started longest ago; then that user's lowest position. Users at their cap and
+    engines at their limit are skipped.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        _serialise_claims()
+        running = list(
+            Job.objects.filter(state=JobState.RUNNING).values_list("created_by_id", "engine")
+        )
+        per_user = Counter(user for user, _ in running)
+        per_engine = Counter(engine for _, engine in running)
+        user_cap = config.user_concurrency()
+        candidates = list(
+            Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .order_by("-priority", "position")
+            .values("id", "created_by_id", "engine", "priority", "position")[:CLAIM_WINDOW]
+        )
+        limits: dict[str, int | None] = {}
+        eligible = []
+        for row in candidates:
+            if row["created_by_id"] is not None and per_user[row["created_by_id"]] >= user_cap:
+                continue
+            if row["engine"] not in limits:
+                limits[row["engine"]] = _engine_limit(row["engine"])
+            limit = limits[row["engine"]]
+            if limit is not None and per_engine[row["engine"]] >= limit:
+                continue
+            eligible.append(row)
+        if not eligible:
+            return None
+        top = eligible[0]["priority"]
+        first_by_user: dict[Any, dict[str, Any]] = {}
+        for row in eligible:
+            if row["priority"] == top:
+                first_by_user.setdefault(row["created_by_id"], row)
+        last_started = dict(
+            Job.objects.filter(created_by_id__in=[u for u in first_by_user if u is not None])
+            .exclude(started_at__isnull=True)
+            .values("created_by_id")
+            .annotate(last=Max("started_at"))
+            .values_list("created_by_id", "last")
+        )
+        epoch = now - timedelta(days=36500)
+
+        def fairness(user_id):
+            return (
+                per_user[user_id],
+                last_started.get(user_id) or epoch,
+                first_by_user[user_id]["position"],
+            )
+
+        chosen = first_by_user[min(first_by_user, key=fairness)]
+        updated = Job.objects.filter(pk=chosen["id"], state=JobState.QUEUED).update(
+            state=JobState.RUNNING,
+            worker_id=worker_id,
+            started_at=now,
+            lease_expires_at=now + timedelta(seconds=config.lease_seconds()),
+            attempts=F("attempts") + 1,
+            progress=0,
+            progress_message="Starting",
+            not_before=None,
+            version=F("version") + 1,
+        )
+        if updated != 1:  # cannot happen while claims are serialised; be safe anyway
+            return None
+        attempt = Job.objects.filter(pk=chosen["id"]).values_list("attempts", flat=True).get()
+        broadcast_job_after_commit(chosen["id"])
+    return Claim(job_id=chosen["id"], attempt=attempt)
+
+
+# --- Changes requested by people ------------------------------------------------------------
+
+
+def get_job(job_id: Any, board_id: Any = None) -> Job:
+    try:
+        key = job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
+        queryset = Job.objects.select_related("board", "board__team")
+        if board_id is not None:
+            queryset = queryset.filter(board_id=board_id)
+        return queryset.get(pk=key)
+    except (ValueError, Job.DoesNotExist):
+        raise JobNotFound() from None
+
+
+def _bump(job_id: Any, **changes: Any) -> int:
+    return Job.objects.filter(pk=job_id).update(version=F("version") + 1, **changes)
+
+
+def cancel_job(job: Job) -> Job:
+    """Queued: cancelled at once. Running: flagged; the runner stops at its next check."""
+    with transaction.atomic():
+        cancelled_now = Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
+            state=JobState.CANCELLED,
+            finished_at=timezone.now(),
+            progress_message="Cancelled",
+            version=F("version") + 1,
+        )
+        flagged = cancelled_now or Job.objects.filter(
+            pk=job.pk, state=JobState.RUNNING, cancel_requested=False
+        ).update(cancel_requested=True, progress_message="Cancelling…", version=F("version") + 1)
+        if not flagged:
+            current = Job.objects.get(pk=job.pk)
+            if current.state == JobState.RUNNING:
+                return current  # already being cancelled: nothing more to do
+            raise JobStateConflict(
+                f"This job has already {current.state}; there is nothing to cancel."
+            )
+        broadcast_job_after_commit(job.pk)
+    job.refresh_from_db()
+    logger.info("job %s cancel requested (now %s)", job.pk, job.state)
+    return job
+
+
+def retry_job(job: Job, user) -> Job:
+    """A failed or cancelled job runs again as a new job with the same spec and seed."""
+    if job.state not in (JobState.FAILED, JobState.CANCELLED):
+        raise JobStateConflict(
+            "Only failed or cancelled jobs can be retried; this one is "
+            f"{job.get_state_display().lower()}."
+        )
+    return submit_job(
+        job.board,
+        user,
+        job.spec,
+        priority=job.priority,
+        parent_iteration=job.parent_iteration,
+        retried_from=job,
+        validated_spec=job.spec,
+    )
+
+
+def move_job(job: Job, where: str) -> Job:
+    """Put a queued job first or last within its priority (one indexed min/max query)."""
+    if where not in ("front", "back"):
+        raise InvalidJob("Move a job to the 'front' or the 'back' of the queue.")
+    with transaction.atomic():
+        _serialise_claims()
+        current = Job.objects.filter(pk=job.pk).values_list("state", "priority").get()
+        if current[0] != JobState.QUEUED:
+            raise JobStateConflict("Only jobs still waiting in the queue can be moved.")
+        peers = Job.objects.filter(state=JobState.QUEUED, priority=current[1])
+        if where == "front":
+            edge = peers.aggregate(edge=Min("position"))["edge"]
+            position = (edge if edge is not None else 0) - 1
+        else:
+            edge = peers.aggregate(edge=Max("position"))["edge"]
+            position = (edge if edge is not None else 0) + 1
+        _bump(job.pk, position=position)
+        broadcast_job_after_commit(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def set_queue_paused(board: Board, paused: bool) -> Board:
+    """Pause or resume a board's queue: running jobs finish, queued ones wait."""
+    with transaction.atomic():
+        Board.objects.filter(pk=board.pk).update(queue_paused=paused)
+        board.queue_paused = paused
+        from canvas.jobs.progress import broadcast_queue_after_commit
+
+        broadcast_queue_after_commit(board.pk, paused)
+        if not paused:
+            wake_workers_after_commit()
+    return board
+
+
+def finished_states() -> tuple[str, ...]:
+    return tuple(FINISHED_STATES)

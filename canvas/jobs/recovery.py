@@ -1,0 +1,122 @@
+"""Put jobs whose worker died back in the queue, or fail them when out of attempts.
+
+A running job belongs to the worker named in ``worker_id`` only while its lease is valid;
+the runner renews the lease while it works. A job is *abandoned* when its lease expired,
+or when its worker ran on this host in a process that no longer exists (found at once at
+worker start, without waiting for the lease). Abandoned jobs go back to the queue with a
+note (the interrupted start already counts as an attempt), or fail with "interrupted N
+times" once ``max_attempts`` starts are used up. Queued jobs need no recovery: they simply
+run once a worker is up.
+
+This module only moves abandoned jobs; it never runs one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from canvas.jobs.progress import broadcast_job_after_commit
+from canvas.models.jobs import Job, JobState
+
+logger = logging.getLogger(__name__)
+
+
+def host_name() -> str:
+    return socket.gethostname()
+
+
+def worker_name(slot: int | str) -> str:
+    """``host:pid:slot`` – lets recovery tell a dead local process from a live one."""
+    return f"{host_name()}:{os.getpid()}:{slot}"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _dead_local_worker(worker_id: str) -> bool:
+    host, _, rest = worker_id.partition(":")
+    pid, _, _slot = rest.partition(":")
+    if host != host_name() or not pid.isdigit():
+        return False
+    return not _pid_alive(int(pid))
+
+
+def recover_abandoned_jobs() -> list[str]:
+    """Requeue or fail every abandoned running job; returns their ids."""
+    from canvas.jobs.queue import _serialise_claims, wake_workers_after_commit
+
+    now = timezone.now()
+    recovered: list[str] = []
+    with transaction.atomic():
+        _serialise_claims()  # no claim can hand out a job while we look at leases
+        running = Job.objects.filter(state=JobState.RUNNING).filter(
+            Q(lease_expires_at__lt=now)
+            | Q(lease_expires_at__isnull=True)
+            | Q(worker_id__startswith=host_name() + ":")
+        )
+        for job in running:
+            expired = job.lease_expires_at is None or job.lease_expires_at < now
+            if not expired and not _dead_local_worker(job.worker_id):
+                continue
+            note = {"at": now.isoformat()}
+            if job.cancel_requested:
+                changes = {
+                    "state": JobState.CANCELLED,
+                    "finished_at": now,
+                    "progress_message": "Cancelled",
+                }
+                note["text"] = "The worker stopped while the job was being cancelled."
+            elif job.attempts < job.max_attempts:
+                changes = {
+                    "state": JobState.QUEUED,
+                    "progress": 0,
+                    "progress_message": "Interrupted; waiting to run again",
+                }
+                note["text"] = (
+                    f"Attempt {job.attempts} of {job.max_attempts} was interrupted "
+                    "(the worker stopped); running it again."
+                )
+            else:
+                message = (
+                    f"The job was interrupted {job.attempts} times (the worker stopped each "
+                    "time) and was not tried again. Retry it, or try a smaller region."
+                )
+                changes = {
+                    "state": JobState.FAILED,
+                    "finished_at": now,
+                    "error_code": "interrupted",
+                    "error_message": message,
+                    "progress_message": "Failed",
+                }
+                note["text"] = message
+            updated = Job.objects.filter(
+                pk=job.pk, state=JobState.RUNNING, worker_id=job.worker_id
+            ).update(
+                worker_id="",
+                lease_expires_at=None,
+                notes=[*(job.notes or []), note],
+                version=F("version") + 1,
+                **changes,
+            )
+            if updated:
+                recovered.append(str(job.pk))
+                broadcast_job_after_commit(job.pk)
+                logger.warning("job %s recovered from %s: %s", job.pk, job.worker_id, note["text"])
+        if recovered:
+            wake_workers_after_commit()
+    return recovered

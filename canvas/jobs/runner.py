@@ -1,0 +1,313 @@
+"""Run one claimed job to its end: composite, engine, results, final state.
+
+``execute(job_id, worker_id)`` is called by a worker that won ``claim_next``. It rebuilds
+the region from the layer snapshot taken at submit time (not the live board), runs the
+engine through a ``JobProgress``, pastes inpaint results back through the mask, stores
+every result once as a staged ``Iteration`` and records how the job ended:
+
+- success                    → succeeded
+- ``JobCancelled``           → cancelled
+- ``TransientEngineError``   → queued again after an exponential, jittered backoff, until
+                               ``max_attempts`` starts; then failed
+- ``PermanentEngineError`` / a refused request → failed with the engine's message
+- anything else              → failed with ``internal_error`` (traceback in the log)
+
+Running the same job twice stores its results once: results are keyed (job, index), and a
+job that is no longer running for this worker is left alone. Only this module finishes a
+running job; it never queues new jobs (canvas.jobs.queue does).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image
+
+from anchorboard.errors import AppError
+from canvas.jobs import config
+from canvas.jobs.progress import JobProgress, LeaseLost, broadcast_job_after_commit
+from canvas.models.jobs import Iteration, Job, JobMode, JobState
+
+logger = logging.getLogger(__name__)
+
+PASTE_FEATHER = 4  # pixels of soft edge where an inpainted result meets the original
+MAX_BACKOFF_SECONDS = 600.0
+
+
+# --- Inputs ---------------------------------------------------------------------------------
+
+
+def _open_asset_image(asset_id: Any) -> Image.Image:
+    from assets.models import Asset
+    from canvas.jobs import adapters
+
+    asset = Asset.objects.select_related("blob").get(pk=asset_id)
+    return adapters.open_asset(asset)
+
+
+def composite_region(job: Job) -> Image.Image:
+    """The region as it looked at submit time, RGBA, at full resolution."""
+    from canvas.jobs import adapters
+
+    return adapters.composite(job.spec["layers"], job.spec["region"])
+
+
+def load_mask(job: Job, size: tuple[int, int]) -> Image.Image | None:
+    if not job.spec.get("mask"):
+        return None
+    image = _open_asset_image(job.spec["mask"])  # RGBA
+    alpha = image.getchannel("A")
+    # A painted overlay on transparency: paint = change. An opaque black/white mask:
+    # white = change.
+    mask = alpha if alpha.getextrema()[0] < 255 else image.convert("L")
+    if mask.size != size:
+        mask = mask.resize(size, Image.Resampling.BILINEAR)
+    return mask
+
+
+def load_anchors(job: Job) -> tuple[Any, ...]:
+    from canvas.engines import Anchor
+
+    anchors = []
+    for entry in job.spec.get("anchors", []):
+        image = _open_asset_image(entry["asset_id"]).convert("RGBA")
+        anchors.append(Anchor(role=entry["role"], image=image, name=entry.get("name", "")))
+    return tuple(anchors)
+
+
+def build_request(job: Job, source: Image.Image, mask: Image.Image | None, anchors) -> Any:
+    from canvas.engines import EngineRequest
+
+    spec = job.spec
+    return EngineRequest(
+        mode=spec["mode"],
+        source=source,
+        mask=mask,
+        anchors=anchors,
+        prompt=spec.get("prompt", ""),
+        negative_prompt=spec.get("negative_prompt", ""),
+        strength=spec.get("strength", 0.6),
+        seed=spec.get("seed"),
+        count=spec.get("count", 1),
+        output_size=tuple(spec["output_size"]) if spec.get("output_size") else None,
+        scale=spec.get("scale", 2),
+        params=spec.get("params") or {},
+    )
+
+
+# --- Results --------------------------------------------------------------------------------
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _provenance(job: Job, result: Any, source_asset_id: Any) -> dict[str, Any]:
+    spec = job.spec
+    return {
+        "job": str(job.id),
+        "mode": job.mode,
+        "engine": getattr(result, "engine", job.engine) or job.engine,
+        "model": getattr(result, "model", ""),
+        "prompt": spec.get("prompt", ""),
+        "negative_prompt": spec.get("negative_prompt", ""),
+        "params": {
+            "strength": spec.get("strength"),
+            "count": spec.get("count"),
+            "scale": spec.get("scale"),
+            "output_size": spec.get("output_size"),
+            **(spec.get("params") or {}),
+        },
+        "seed": getattr(result, "seed", None),
+        "region": spec.get("region"),
+        "mask": spec.get("mask"),
+        "anchors": [
+            {"item_id": a["item_id"], "asset_id": a["asset_id"], "role": a["role"]}
+            for a in spec.get("anchors", [])
+        ],
+        "source_assets": sorted({layer["asset_id"] for layer in spec.get("layers", [])}),
+        "source_asset": str(source_asset_id) if source_asset_id else None,
+        "timings": dict(getattr(result, "timings", {}) or {}),
+    }
+
+
+def store_results(job: Job, source: Image.Image, mask: Image.Image | None, results) -> int:
+    """Store each result as a staged Iteration, once per (job, index). Returns new ones."""
+    from canvas.jobs import adapters
+
+    existing = set(Iteration.objects.filter(job=job).values_list("index", flat=True))
+    if len(existing) >= len(results):
+        return 0
+    source_asset = adapters.store_image(job, source, f"job-{job.id}-source.png")
+    created = 0
+    for index, result in enumerate(results):
+        if index in existing:
+            continue
+        image = result.image
+        if job.mode == JobMode.INPAINT and mask is not None:
+            image = adapters.paste_back(source, image, mask, PASTE_FEATHER)
+        asset = adapters.store_image(job, image, f"job-{job.id}-{index + 1}.png")
+        try:
+            with transaction.atomic():
+                Iteration.objects.create(
+                    board_id=job.board_id,
+                    job=job,
+                    index=index,
+                    asset=asset,
+                    source_asset=source_asset,
+                    parent_id=job.parent_iteration_id,
+                    region=job.spec.get("region", {}),
+                    seed=getattr(result, "seed", None),
+                    provenance=_provenance(job, result, source_asset.pk),
+                )
+            created += 1
+        except IntegrityError:  # another run of this job stored it first
+            continue
+    return created
+
+
+# --- Endings --------------------------------------------------------------------------------
+
+
+def _finish(job_id: Any, owner: str, state: str, **fields: Any) -> bool:
+    """End the job if this worker still owns it; broadcast after commit."""
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING, worker_id=owner).update(
+            state=state,
+            finished_at=timezone.now() if state != JobState.QUEUED else None,
+            lease_expires_at=None,
+            version=F("version") + 1,
+            **fields,
+        )
+        if updated:
+            broadcast_job_after_commit(job_id)
+    return bool(updated)
+
+
+def _note(job: Job, text: str) -> list[dict[str, str]]:
+    return [*(job.notes or []), {"at": timezone.now().isoformat(), "text": text}]
+
+
+def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter on top of half the delay."""
+    if retry_after is not None and retry_after > 0:
+        return min(MAX_BACKOFF_SECONDS, retry_after)
+    delay = min(MAX_BACKOFF_SECONDS, config.retry_base_seconds() * 2 ** max(0, attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _transient(job: Job, worker_id: str, exc: Any) -> None:
+    from canvas.jobs.queue import wake_workers_after_commit
+
+    if job.attempts < job.max_attempts:
+        delay = backoff_seconds(job.attempts, getattr(exc, "retry_after", None))
+        text = f"Attempt {job.attempts} of {job.max_attempts} failed: {exc.message} Retrying."
+        with transaction.atomic():
+            if _finish(
+                job.pk,
+                worker_id,
+                JobState.QUEUED,
+                worker_id="",
+                not_before=timezone.now() + timedelta(seconds=delay),
+                progress=0,
+                progress_message=f"Waiting to retry ({exc.message})"[:200],
+                notes=_note(job, text),
+            ):
+                wake_workers_after_commit()
+        logger.warning("job %s: transient failure, retry in %.1fs: %s", job.pk, delay, exc)
+    else:
+        message = f"{exc.message} (gave up after {job.attempts} attempts)"
+        _finish(
+            job.pk,
+            worker_id,
+            JobState.FAILED,
+            error_code=exc.code,
+            error_message=message,
+            progress_message="Failed",
+        )
+        logger.warning("job %s failed after %d attempts: %s", job.pk, job.attempts, exc)
+
+
+def execute(job_id: Any, worker_id: str) -> str | None:
+    """Run a job claimed by ``worker_id``. Returns its final state, None if not ours."""
+    from canvas.engines import (
+        JobCancelled,
+        PermanentEngineError,
+        TransientEngineError,
+        get_engine,
+    )
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.state != JobState.RUNNING or job.worker_id != worker_id:
+        return None  # finished, cancelled or recovered elsewhere: never run it twice
+    started = time.monotonic()
+    try:
+        with JobProgress(job.pk, worker_id) as progress:
+            progress.set(0.01, "Preparing the region", force=True)
+            engine = get_engine(job.engine)
+            source = composite_region(job)
+            mask = load_mask(job, source.size)
+            request = build_request(job, source, mask, load_anchors(job))
+            engine.check(request)
+            if progress.cancelled():
+                raise JobCancelled()
+            results = engine.run(request, progress)
+            if not results:
+                raise PermanentEngineError("The engine returned no images.", code="no_results")
+            progress.set(0.92, "Saving results", force=True)
+            store_results(job, source, mask, results)
+        ok = _finish(job.pk, worker_id, JobState.SUCCEEDED, progress=1.0, progress_message="Done")
+        logger.info("job %s succeeded in %.1fs", job.pk, time.monotonic() - started)
+        return JobState.SUCCEEDED if ok else None
+    except LeaseLost:
+        logger.warning("job %s: lease lost, another worker or recovery took over", job.pk)
+        return None
+    except JobCancelled:
+        _finish(job.pk, worker_id, JobState.CANCELLED, progress_message="Cancelled")
+        return JobState.CANCELLED
+    except TransientEngineError as exc:
+        _transient(job, worker_id, exc)
+    except PermanentEngineError as exc:
+        _finish(
+            job.pk,
+            worker_id,
+            JobState.FAILED,
+            error_code=exc.code,
+            error_message=exc.message,
+            progress_message="Failed",
+        )
+        logger.warning("job %s failed permanently: %s", job.pk, exc.message)
+    except AppError as exc:  # the request was refused (engine capabilities changed, …)
+        _finish(
+            job.pk,
+            worker_id,
+            JobState.FAILED,
+            error_code=exc.code,
+            error_message=exc.message,
+            progress_message="Failed",
+        )
+        logger.warning("job %s refused: %s", job.pk, exc.message)
+    except Exception:
+        logger.exception("job %s crashed", job.pk)
+        _finish(
+            job.pk,
+            worker_id,
+            JobState.FAILED,
+            error_code="internal_error",
+            error_message=(
+                "Something went wrong on the server while running this job. "
+                "Try again; if it keeps failing, tell your administrator."
+            ),
+            progress_message="Failed",
+        )
+    return Job.objects.filter(pk=job.pk).values_list("state", flat=True).first()

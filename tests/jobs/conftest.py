@@ -1,0 +1,73 @@
+"""Fixtures for the job queue tests: a board with an image under a region, and submit()."""
+
+from __future__ import annotations
+
+import pytest
+
+from canvas.models import Item, ItemKind
+from tests import factories
+from tests.jobs import engines
+
+REGION = {"x": 0, "y": 0, "width": 32, "height": 24}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(media_root, settings):
+    """Every job test gets empty storage and fresh test-engine gates."""
+    settings.ANCHORBOARD_JOB_MAX_ATTEMPTS = 3
+    settings.ANCHORBOARD_JOB_USER_CONCURRENCY = 2
+    settings.ANCHORBOARD_ENGINE_CONCURRENCY = {}
+    settings.ANCHORBOARD_JOB_RETRY_BASE_SECONDS = 5.0
+    settings.ANCHORBOARD_JOB_PROGRESS_INTERVAL = 0.0
+    engines.STARTED.clear()
+    engines.GATE.clear()
+    engines.CALLS.clear()
+    yield
+    engines.GATE.set()  # never leave a worker thread blocked
+
+
+@pytest.fixture
+def owner():
+    return factories.make_user("owner")
+
+
+@pytest.fixture
+def board(owner):
+    return factories.make_board(owner=owner)
+
+
+def add_image(board, user, *, x=0, y=0, width=64, height=48, color=(200, 40, 40), z=1):
+    """An image item backed by a real stored asset."""
+    from assets.services import ingest_bytes
+
+    asset = ingest_bytes(
+        board, user, factories.png_bytes((int(width), int(height)), color), "layer.png"
+    )
+    return Item.objects.create(
+        board=board,
+        kind=ItemKind.IMAGE,
+        asset=asset,
+        x=x,
+        y=y,
+        width=width,
+        height=height,
+        z=z,
+        created_by=user,
+    )
+
+
+@pytest.fixture
+def image_item(board, owner):
+    return add_image(board, owner)
+
+
+@pytest.fixture
+def submit(board, owner, image_item):
+    """submit(engine="test-echo", user=owner, **spec) -> Job, with the region over the image."""
+    from canvas.jobs.queue import submit_job
+
+    def _submit(engine="test-echo", user=None, target=None, **spec):
+        spec = {"mode": "img2img", "engine": engine, "region": REGION, "seed": 7, **spec}
+        return submit_job(target or board, user or owner, spec)
+
+    return _submit

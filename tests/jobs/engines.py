@@ -1,0 +1,120 @@
+"""Engines for job tests only. Imported by tests and by ``run_workers --import``.
+
+- ``test-echo``    inverts the region (deterministic per seed), reports progress and a preview.
+- ``test-gate``    signals ``STARTED``, waits for ``GATE``, then honours ``cancelled()``.
+- ``test-flaky``   always raises TransientEngineError.
+- ``test-broken``  always raises PermanentEngineError.
+- ``test-crash``   raises an unexpected exception.
+- ``test-slow``    when ANCHORBOARD_TEST_ENGINE_MARKER is set: writes that file and works
+                   until cancelled or killed (for the restart test); otherwise like echo.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from PIL import Image, ImageChops
+
+from canvas.engines import (
+    EngineCapabilities,
+    EngineResult,
+    JobCancelled,
+    Mode,
+    PermanentEngineError,
+    TransientEngineError,
+    register_engine,
+)
+from canvas.engines.base import ANCHOR_ROLES, Engine
+
+STARTED = threading.Event()
+GATE = threading.Event()
+CALLS: dict[str, int] = {}
+
+
+def _caps(label: str) -> EngineCapabilities:
+    return EngineCapabilities(
+        label=label,
+        generative=False,
+        modes=frozenset(Mode),
+        max_references=8,
+        anchor_roles=frozenset(ANCHOR_ROLES),
+        supports_mask=True,
+        max_count=32,
+        upscale_factors=(2, 4),
+    )
+
+
+def _results(engine: str, request) -> list[EngineResult]:
+    inverted = ImageChops.invert(request.source.convert("RGB")).convert("RGBA")
+    out = []
+    for index in range(request.count):
+        seed = (request.seed or 0) + index
+        image = Image.blend(
+            inverted, Image.new("RGBA", inverted.size, (seed % 256, 0, 0, 255)), 0.1
+        )
+        out.append(EngineResult(image=image, seed=seed, engine=engine, model="test"))
+    return out
+
+
+class _Base(Engine):
+    def capabilities(self) -> EngineCapabilities:
+        return _caps(self.name)
+
+    def run(self, request, progress):
+        CALLS[self.name] = CALLS.get(self.name, 0) + 1
+        return self.work(request, progress)
+
+    def work(self, request, progress):
+        raise NotImplementedError
+
+
+@register_engine("test-echo")
+class EchoEngine(_Base):
+    def work(self, request, progress):
+        progress.step(0, 2, "Thinking")
+        progress.preview(request.source)
+        progress.step(2, 2, "Done")
+        return _results(self.name, request)
+
+
+@register_engine("test-gate")
+class GateEngine(_Base):
+    def work(self, request, progress):
+        STARTED.set()
+        GATE.wait()
+        if progress.cancelled():
+            raise JobCancelled()
+        return _results(self.name, request)
+
+
+@register_engine("test-flaky")
+class FlakyEngine(_Base):
+    def work(self, request, progress):
+        raise TransientEngineError("The test provider is busy.")
+
+
+@register_engine("test-broken")
+class BrokenEngine(_Base):
+    def work(self, request, progress):
+        raise PermanentEngineError("The test provider refused this image.", code="refused")
+
+
+@register_engine("test-crash")
+class CrashEngine(_Base):
+    def work(self, request, progress):
+        raise RuntimeError("boom: secret internals")
+
+
+@register_engine("test-slow")
+class SlowEngine(_Base):
+    def work(self, request, progress):
+        marker = os.environ.get("ANCHORBOARD_TEST_ENGINE_MARKER")
+        if marker:
+            Path(marker).write_text(str(os.getpid()))
+            stop = threading.Event()
+            while not progress.cancelled():
+                stop.wait(0.2)  # a long render: only cancel or SIGKILL ends it
+            raise JobCancelled()
+        return _results(self.name, request)
