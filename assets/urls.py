@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+"""File routes, mounted at /files/ (see assets.views)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from assets import views
+
+urlpatterns = [
+    path(
+        "<uuid:asset_id>/<str:sha256>/original",
+        views.original,
+        name="asset-original",
+    ),
+    path(
+        "<uuid:asset_id>/<str:sha256>/<int:level>.webp",
+        views.level,
+        name="asset-level",
+    ),
+]

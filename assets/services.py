@@ -1,0 +1,198 @@
+"""Adding images to a board: validate, store once, record, schedule previews.
+
+``ingest_upload`` is the single way bytes become an ``Asset``: uploads from the API, results
+of generation jobs and demo data all pass through it, so every stored file has been
+validated by assets.inspection and is deduplicated by content hash.
+
+Callers check permissions first (canvas.permissions.require(..., Perm.EDIT)); these
+functions assume the caller may add to the board. They must not build HTTP responses.
+
+Failure guarantees: a rejected file stores nothing and creates no rows. If storing or
+recording fails, a file this call wrote is removed again unless a committed ``Blob`` row
+already points at it; rows and files of earlier uploads are never changed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import unicodedata
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from anchorboard.background import dispatch_now, run_after_commit
+from assets import storage
+from assets.errors import FileTooLarge, UploadRejected
+from assets.inspection import ImageFacts, inspect_image
+from assets.models import Asset, AssetSource, Blob, DerivativeState
+from canvas.models import Board
+from canvas.services.boards import touch
+
+logger = logging.getLogger(__name__)
+
+DERIVATIVES_TASK = "assets.derivatives"
+MAX_FILENAME = 200
+EXTENSIONS = {
+    "PNG": "png",
+    "JPEG": "jpg",
+    "WEBP": "webp",
+    "TIFF": "tif",
+    "GIF": "gif",
+    "AVIF": "avif",
+    "HEIF": "heic",
+}
+
+
+def sanitize_filename(name: str | None, fmt: str) -> str:
+    """A display/download name: no directories, NFC, no control characters, capped length.
+
+    Non-ASCII letters are kept (designers name files in their own language); the name is
+    never used as a storage path, so this is about clean display and safe downloads.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Category C covers control characters and invisible format characters such as the
+    # right-to-left override that can disguise "gnp.exe" as "exe.png".
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = name.strip().lstrip(".").strip()
+    if not name:
+        name = f"image.{EXTENSIONS.get(fmt, 'img')}"
+    if len(name) > MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and 0 < len(ext) <= 10:
+            name = stem[: MAX_FILENAME - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:MAX_FILENAME].rstrip()
+    return name
+
+
+def _seekable(fileobj: IO[bytes] | File) -> IO[bytes]:
+    """A seekable view of the upload; non-seekable streams are spooled, up to the limit."""
+    seekable = getattr(fileobj, "seekable", None)
+    if callable(seekable) and seekable():
+        fileobj.seek(0)
+        return fileobj  # type: ignore[return-value]
+    limit = settings.ANCHORBOARD_MAX_UPLOAD_BYTES
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    copied = 0
+    while chunk := fileobj.read(1024 * 1024):
+        copied += len(chunk)
+        if copied > limit:
+            spool.close()
+            raise FileTooLarge(
+                f"This file is larger than the upload limit of {limit // (1024 * 1024)} MB. "
+                "Export it at a smaller size or with more compression and upload it again."
+            )
+        spool.write(chunk)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def _store_blob(facts: ImageFacts, fp: IO[bytes]) -> tuple[Blob | None, bool]:
+    """Make sure the original bytes are stored; return (existing blob or None, wrote_file)."""
+    blob = Blob.objects.filter(pk=facts.sha256).first()
+    if blob is not None:
+        if not storage.exists(blob.storage_key):
+            # The row says the file exists but it is gone: repair it from these same bytes.
+            logger.warning("original of blob %s was missing; rewriting it", blob.sha256)
+            storage.write(blob.storage_key, fp, expected_size=facts.size_bytes)
+        return blob, False
+    storage.write(storage.original_key(facts.sha256), fp, expected_size=facts.size_bytes)
+    return None, True
+
+
+def ingest_upload(
+    board: Board,
+    user,
+    fileobj: IO[bytes] | File,
+    filename: str | None,
+    *,
+    source: str = AssetSource.UPLOAD,
+) -> Asset:
+    """Validate ``fileobj`` and add it to ``board``'s library; raise UploadRejected if unfit."""
+    fp = _seekable(fileobj)
+    try:
+        facts = inspect_image(fp)
+    except UploadRejected as exc:
+        logger.info(
+            "upload %r rejected on board %s: %s (%s)", filename, board.pk, exc.code, exc.message
+        )
+        raise
+
+    blob, wrote = _store_blob(facts, fp)
+    key = storage.original_key(facts.sha256)
+    try:
+        with transaction.atomic():
+            if blob is None:
+                blob, created = Blob.objects.get_or_create(
+                    sha256=facts.sha256, defaults={**facts.blob_fields(), "storage_key": key}
+                )
+                if created:
+                    run_after_commit(DERIVATIVES_TASK, blob.sha256)
+            elif blob.derivative_state == DerivativeState.FAILED:
+                # A re-upload is a natural moment to retry previews that failed before.
+                run_after_commit(DERIVATIVES_TASK, blob.sha256)
+            asset = Asset.objects.create(
+                board=board,
+                blob=blob,
+                filename=sanitize_filename(filename, facts.format),
+                source=source,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            # Conditional update: two first uploads racing must not both claim the cover.
+            if board.cover_id is None and Board.objects.filter(
+                pk=board.pk, cover__isnull=True
+            ).update(cover=asset):
+                board.cover = asset
+            touch(board)
+    except Exception:
+        if wrote and not Blob.objects.filter(pk=facts.sha256).exists():
+            storage.delete_quietly(key)
+        raise
+    logger.info(
+        "asset %s added to board %s (%s %s, %d bytes, sha %s)",
+        asset.pk,
+        board.pk,
+        facts.format,
+        f"{facts.width}x{facts.height}",
+        facts.size_bytes,
+        facts.sha256[:12],
+    )
+    return asset
+
+
+def ingest_bytes(
+    board: Board,
+    user,
+    data: bytes,
+    filename: str | None,
+    source: str = AssetSource.GENERATED,
+) -> Asset:
+    """``ingest_upload`` for bytes already in memory (generated results, demo data)."""
+    return ingest_upload(board, user, io.BytesIO(data), filename, source=source)
+
+
+def requeue_pending_derivatives() -> int:
+    """Schedule previews for every blob still pending (e.g. after a crash); returns the count.
+
+    Call once at startup, outside any transaction; the task is idempotent.
+    """
+    pending = list(
+        Blob.objects.filter(derivative_state=DerivativeState.PENDING).values_list(
+            "sha256", flat=True
+        )
+    )
+    for sha256 in pending:
+        dispatch_now(DERIVATIVES_TASK, sha256)
+    if pending:
+        logger.info("requeued previews for %d pending blobs", len(pending))
+    return len(pending)
+
+
+def open_original(asset: Asset) -> File:
+    """The untouched uploaded bytes, opened for streaming; the caller closes it."""
+    return storage.open_file(asset.blob.storage_key)

@@ -1,0 +1,139 @@
+"""Where image bytes live: content-addressed keys on Django's default storage.
+
+Keys depend only on the content hash, so the same bytes always land at the same key:
+
+- ``originals/ab/cd/<sha256>``          the uploaded file, byte for byte
+- ``derivatives/<sha256>/<level>.webp`` WebP previews, ``level`` = long edge in pixels
+
+Works with FileSystemStorage (the embedded default) and S3 through django-storages. A
+file existing at a key proves nothing: the ``Blob`` row is the commit point, and a key
+without its row is simply written again. Local writes go to a temporary file that is
+fsynced and renamed into place; an S3 PUT is atomic by itself. Either way a reader never
+sees half a file at a key.
+
+This module moves bytes only. It must not decide whether a file is acceptable
+(assets.inspection) or touch the database (assets.services).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from django.core.files import File
+from django.core.files.storage import Storage, storages
+
+from anchorboard.errors import AppError
+
+logger = logging.getLogger(__name__)
+
+COPY_CHUNK = 1024 * 1024
+
+
+class StorageWriteFailed(AppError):
+    status = 503
+    code = "storage_unavailable"
+    default_message = (
+        "The file could not be saved because storage is unavailable. "
+        "Nothing was changed; try the upload again in a minute."
+    )
+
+
+def get_storage() -> Storage:
+    """The default storage, looked up per call so settings overrides take effect."""
+    return storages["default"]
+
+
+def original_key(sha256: str) -> str:
+    return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def derivative_key(sha256: str, level: int) -> str:
+    return f"derivatives/{sha256}/{int(level)}.webp"
+
+
+def _local_path(storage: Storage, key: str) -> Path | None:
+    try:
+        return Path(storage.path(key))
+    except NotImplementedError:
+        return None
+
+
+def write(key: str, fp: IO[bytes], *, expected_size: int | None = None) -> None:
+    """Store the bytes of ``fp`` at exactly ``key``, replacing whatever is there.
+
+    Raises StorageWriteFailed if the bytes could not be stored completely; in that case
+    nothing new is left at ``key``.
+    """
+    storage = get_storage()
+    fp.seek(0)
+    try:
+        path = _local_path(storage, key)
+        if path is not None:
+            _write_local(storage, path, fp)
+        else:
+            _write_remote(storage, key, fp)
+        if expected_size is not None and storage.size(key) != expected_size:
+            raise OSError(f"stored size of {key} differs from {expected_size}")
+    except StorageWriteFailed:
+        raise
+    except Exception as exc:
+        logger.exception("could not write %s to storage", key)
+        raise StorageWriteFailed() from exc
+    finally:
+        fp.seek(0)
+
+
+def _write_local(storage: Storage, path: Path, fp: IO[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := fp.read(COPY_CHUNK):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        mode = getattr(storage, "file_permissions_mode", None) or 0o644
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)  # atomic: readers see the old file or the whole new one
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+
+
+def _write_remote(storage: Storage, key: str, fp: IO[bytes]) -> None:
+    # With file_overwrite=False, django-storages would pick another name; clear the way so
+    # the content-addressed key is the one written.
+    if not getattr(storage, "file_overwrite", False) and storage.exists(key):
+        storage.delete(key)
+    name = storage.save(key, File(fp, name=key))
+    if name != key:
+        delete_quietly(name)
+        raise OSError(f"storage wrote {name!r} instead of {key!r}")
+
+
+def write_bytes(key: str, data: bytes) -> None:
+    write(key, io.BytesIO(data), expected_size=len(data))
+
+
+def exists(key: str) -> bool:
+    return get_storage().exists(key)
+
+
+def open_file(key: str) -> File:
+    """Open stored bytes for reading (streamed; large files are not loaded into memory)."""
+    return get_storage().open(key, "rb")
+
+
+def delete_quietly(key: str) -> None:
+    """Remove a key if present; storage errors are logged, not raised (used in cleanup)."""
+    try:
+        get_storage().delete(key)
+    except Exception:
+        logger.warning("could not delete %s from storage", key, exc_info=True)
