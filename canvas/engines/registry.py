@@ -1,0 +1,51 @@
+"""Where engines are found by name: ``register_engine``, ``get_engine``, ``available_engines``.
+
+Adding a provider means writing an ``Engine`` subclass decorated with
+``@register_engine("name")`` in its own module and importing that module from
+``canvas/engines/__init__.py``. This module must not know any concrete engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from anchorboard.errors import AppError
+from canvas.engines.base import Engine, EngineCapabilities
+
+_ENGINES: dict[str, type[Engine]] = {}
+
+
+class UnknownEngine(AppError):
+    code = "unknown_engine"
+    default_message = "That engine is not available on this server."
+
+
+def register_engine(name: str) -> Callable[[type[Engine]], type[Engine]]:
+    """Class decorator: make ``cls`` available as ``name``. Names are unique."""
+
+    def register(cls: type[Engine]) -> type[Engine]:
+        existing = _ENGINES.get(name)
+        if existing is not None and existing is not cls:
+            raise ValueError(f"engine name {name!r} is already used by {existing.__name__}")
+        cls.name = name
+        _ENGINES[name] = cls
+        return cls
+
+    return register
+
+
+def get_engine(name: str) -> Engine:
+    """A fresh instance of the engine called ``name`` (engines hold no job state)."""
+    try:
+        cls = _ENGINES[name]
+    except KeyError:
+        known = ", ".join(sorted(_ENGINES)) or "none"
+        raise UnknownEngine(
+            f"There is no engine called {name!r} on this server. Available: {known}."
+        ) from None
+    return cls()
+
+
+def available_engines() -> dict[str, EngineCapabilities]:
+    """Name → capabilities of every registered engine, sorted by name."""
+    return {name: _ENGINES[name]().capabilities() for name in sorted(_ENGINES)}
