@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 from anchorboard.api_auth import api_user
 from anchorboard.api_errors import ErrorOut
 from anchorboard.api_pagination import Page, PageParams, paginate
+from assets.presenters import level_url
 from canvas.models import Board, Role
 from canvas.permissions import Perm, get_board_for, require, roles_for
 from canvas.services import boards as board_services
@@ -76,11 +77,15 @@ class BoardDuplicate(Schema):
 
 
 def cover_payload(board: Board) -> dict[str, Any] | None:
-    if board.cover_id is None:
+    """The board's cover image: its smallest preview, or null while previews are pending."""
+    cover = board.cover
+    if cover is None:
         return None
-    from assets.presenters import thumbnail_url
-
-    return {"asset_id": board.cover_id, "thumbnail_url": thumbnail_url(board.cover)}
+    levels = sorted(cover.blob.derivative_levels or [])
+    return {
+        "asset_id": cover.pk,
+        "thumbnail_url": level_url(cover, levels[0]) if levels else None,
+    }
 
 
 def board_payload(board: Board, role: Role, item_count: int | None = None) -> dict[str, Any]:

@@ -16,6 +16,11 @@ EXPECTED = {
     ("patch", "/api/v1/boards/{board_id}"),
     ("delete", "/api/v1/boards/{board_id}"),
     ("post", "/api/v1/boards/{board_id}/duplicate"),
+    ("post", "/api/v1/boards/{board_id}/assets"),
+    ("get", "/api/v1/boards/{board_id}/assets"),
+    ("get", "/api/v1/assets"),
+    ("get", "/api/v1/assets/{asset_id}"),
+    ("get", "/api/v1/assets/{asset_id}/file"),
 }
 
 
@@ -26,6 +31,13 @@ def test_schema_lists_every_endpoint():
     assert schema["info"]["title"] == "Anchorboard API"
     listed = {(m, p) for p, ops in schema["paths"].items() for m in ops}
     assert listed >= EXPECTED, EXPECTED - listed
+
+
+def test_upload_is_documented_as_multipart_with_repeatable_file_field():
+    schema = Client().get("/api/v1/schema").json()
+    body = schema["paths"]["/api/v1/boards/{board_id}/assets"]["post"]["requestBody"]
+    field = body["content"]["multipart/form-data"]["schema"]["properties"]["file"]
+    assert field["type"] == "array" and field["items"]["format"] == "binary"
 
 
 def test_schema_documents_both_ways_to_authenticate():
