@@ -94,56 +94,96 @@ def overlaps(bounds: tuple[float, float, float, float], region: Region) -> bool:
     )
 
 
+BAND_ROWS = 1024  # output rows rendered at a time: bounds memory for very large regions
+
+
 def composite(items: Iterable[CompositeItem], region: Region, scale: float = 1.0) -> Image.Image:
     """The region as an RGBA image of ``region.output_size(scale)`` pixels."""
     out_w, out_h = region.output_size(scale)
-    # Premultiplied float accumulator: exact for opaque integer placements, no 8-bit
-    # rounding build-up when many translucent layers stack.
-    canvas = np.zeros((out_h, out_w, 4), dtype=np.float32)
     ordered = sorted(
         (item for item in items if not item.hidden and item.opacity > 0),
         key=lambda item: item.z,
     )
-    for item in ordered:
-        _draw(canvas, item, region, scale)
-    return _to_image(canvas)
+    rgba = [item.image.convert("RGBA") for item in ordered]
+    out = Image.new("RGBA", (out_w, out_h))
+    for row in range(0, out_h, BAND_ROWS):
+        rows = min(BAND_ROWS, out_h - row)
+        # Premultiplied float accumulator: exact for opaque integer placements, no 8-bit
+        # rounding build-up when many translucent layers stack.
+        band = np.zeros((rows, out_w, 4), dtype=np.float32)
+        for item, source in zip(ordered, rgba, strict=True):
+            _draw(band, row, item, source, region, scale)
+        out.paste(_to_image(band), (0, row))
+    return out
 
 
-def _draw(canvas: np.ndarray, item: CompositeItem, region: Region, scale: float) -> None:
-    if item.width <= 0 or item.height <= 0:
+def _draw(
+    band: np.ndarray,
+    row: int,
+    item: CompositeItem,
+    source: Image.Image,
+    region: Region,
+    scale: float,
+) -> None:
+    """Composite ``item`` onto ``band``, which holds output rows ``row`` onward."""
+    if item.width <= 0 or item.height <= 0 or source.width == 0 or source.height == 0:
         return
-    out_h, out_w = canvas.shape[:2]
+    rows, out_w = band.shape[:2]
     # Where the item lands on the output, in output pixels; draw only that window.
     corners = [
         ((cx - region.x) * scale, (cy - region.y) * scale)
         for cx, cy in item_corners(item.x, item.y, item.width, item.height, item.rotation)
     ]
     left = max(0, math.floor(min(c[0] for c in corners)))
-    top = max(0, math.floor(min(c[1] for c in corners)))
+    top = max(row, math.floor(min(c[1] for c in corners)))
     right = min(out_w, math.ceil(max(c[0] for c in corners)))
-    bottom = min(out_h, math.ceil(max(c[1] for c in corners)))
+    bottom = min(row + rows, math.ceil(max(c[1] for c in corners)))
     if right <= left or bottom <= top:
         return
-    source = item.image.convert("RGBA")
-    src_w, src_h = source.size
+    window = (right - left, bottom - top)
     # Inverse mapping, window pixel (u, v) → source pixel:
     # board = region + (u + left, v + top) / scale
     # local = R(-θ) · (board − (x, y)),  source = local · (src / box)
     theta = math.radians(item.rotation)
     cos, sin = math.cos(theta), math.sin(theta)
-    sx, sy = src_w / item.width, src_h / item.height
+    sx, sy = source.width / item.width, source.height / item.height
     ox = region.x + left / scale - item.x
     oy = region.y + top / scale - item.y
-    a, b, c = cos / scale, sin / scale, cos * ox + sin * oy
-    d, e, f = -sin / scale, cos / scale, -sin * ox + cos * oy
-    coefficients = (a * sx, b * sx, c * sx, d * sy, e * sy, f * sy)
-    window = (right - left, bottom - top)
-    layer = _sample_premultiplied(source, window, coefficients)
-    alpha = layer[..., 3:4] * float(min(1.0, item.opacity))
-    layer = layer * float(min(1.0, item.opacity))
-    target = canvas[top:bottom, left:right]
+    a, b, c = cos / scale * sx, sin / scale * sx, (cos * ox + sin * oy) * sx
+    d, e, f = -sin / scale * sy, cos / scale * sy, (-sin * ox + cos * oy) * sy
+    # Mip level: when many source pixels fall on one output pixel, box-reduce first so
+    # bilinear sampling neither aliases nor needs the whole original in float memory.
+    footprint = max(math.hypot(a, d), math.hypot(b, e))
+    level = max(1, int(footprint // 2))
+    # Only the part of the source the window can see (+2 px so bilinear neighbours are
+    # real pixels, not the crop edge), aligned to the mip level so bands agree.
+    xs, ys = [], []
+    for u, v in ((0, 0), (window[0], 0), (0, window[1]), window):
+        xs.append(a * u + b * v + c)
+        ys.append(d * u + e * v + f)
+    x0 = max(0, (math.floor(min(xs)) - 2 * level) // level * level)
+    y0 = max(0, (math.floor(min(ys)) - 2 * level) // level * level)
+    x1 = min(source.width, math.ceil(max(xs)) + 2 * level)
+    y1 = min(source.height, math.ceil(max(ys)) + 2 * level)
+    if x1 <= x0 or y1 <= y0:
+        return
+    visible = source.crop((x0, y0, x1, y1))
+    if level > 1:
+        visible = visible.reduce(level)
+    coefficients = (
+        a / level,
+        b / level,
+        (c - x0) / level,
+        d / level,
+        e / level,
+        (f - y0) / level,
+    )
+    layer = _sample_premultiplied(visible, window, coefficients)
+    opacity = float(min(1.0, item.opacity))
+    alpha = layer[..., 3:4] * opacity
+    target = band[top - row : bottom - row, left:right]
     target *= 1.0 - alpha
-    target += layer
+    target += layer * opacity
 
 
 def _sample_premultiplied(

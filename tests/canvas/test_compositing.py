@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from assets.models import Asset, Blob
+from canvas import compositing
 from canvas.compositing import (
     CompositeItem,
     Region,
@@ -170,6 +171,29 @@ def test_empty_region_is_fully_transparent_and_translucent_colour_survives():
     glass = CompositeItem(solid((3, 3), (10, 200, 30, 64)), 0, 0, 3, 3)
     out = composite([glass], Region(0, 0, 3, 3))
     assert px(out, 1, 1) == (10, 200, 30, 64)
+
+
+def test_large_downscale_averages_instead_of_aliasing():
+    ys, xs = np.mgrid[0:400, 0:400]
+    checker = np.where((xs + ys) % 2 == 0, 255, 0).astype(np.uint8)
+    source = Image.fromarray(checker, "L").convert("RGBA")
+    out = composite([CompositeItem(source, 0.3, 0.7, 21, 21)], Region(0, 0, 22, 22))
+    grey = np.asarray(out)[3:18, 3:18, 0].astype(float)
+    assert abs(grey.mean() - 127.5) < 4
+    assert grey.std() < 6  # point-sampling a 1 px checker would flicker between 0 and 255
+
+
+def test_rendering_in_bands_gives_the_same_pixels(monkeypatch):
+    rng = np.random.default_rng(2)
+    source = Image.fromarray(rng.integers(0, 256, (30, 50, 4), dtype=np.uint8), "RGBA")
+    items = [
+        CompositeItem(source, 3.5, 2.25, 37, 23, rotation=33, opacity=0.8, z=1),
+        CompositeItem(source, -10, 5, 90, 40, rotation=-12, z=0),
+    ]
+    whole = composite(items, Region(-2, -1, 60, 45), scale=1.5)
+    monkeypatch.setattr(compositing, "BAND_ROWS", 7)
+    banded = composite(items, Region(-2, -1, 60, 45), scale=1.5)
+    assert banded.tobytes() == whole.tobytes()
 
 
 # --- paste_back -----------------------------------------------------------------------------
