@@ -34,7 +34,9 @@ def user_teams(user):
 
 def _board_list_context(request: HttpRequest, new_board_form: NewBoardForm | None = None):
     boards = (
-        visible_boards(request.user).select_related("team", "cover").order_by("-last_activity_at")
+        visible_boards(request.user)
+        .select_related("team", "cover__blob")
+        .order_by("-last_activity_at")
     )
     cards = [card for board in boards if (card := board_card(request.user, board))]
     teams = user_teams(request.user)

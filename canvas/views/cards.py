@@ -20,16 +20,11 @@ def cover_url(board: Board) -> str | None:
     if asset is None:
         return None
     try:
-        from assets.presenters import canvas_asset  # written by the assets app
-    except ImportError:
-        canvas_asset = None
-    if canvas_asset is not None:
-        data = canvas_asset(asset)
-        urls = data.get("urls") if isinstance(data, dict) else None
-        if isinstance(urls, dict):
-            url = urls.get(str(THUMBNAIL_SIZE)) or urls.get(THUMBNAIL_SIZE)
-            if url:
-                return str(url)
+        from assets.presenters import level_url_template  # the assets app's URL contract
+    except ImportError:  # pragma: no cover - only while the assets app lacks presenters
+        level_url_template = None
+    if level_url_template is not None:
+        return level_url_template(asset).replace("{level}", str(THUMBNAIL_SIZE))
     return f"/files/{asset.pk}/{asset.blob_id}/{THUMBNAIL_SIZE}.webp"
 
 

@@ -1,0 +1,120 @@
+"""``manage.py serve``: the one-process server behind ``python3 dev.py start``.
+
+It migrates, seeds the demo data, requeues unfinished image previews and then runs Daphne
+in this process, so the embedded job workers (anchorboard.background) share it.
+
+Daphne runs in-process through ``daphne.server.Server`` rather than by exec'ing the
+``daphne`` CLI: the banner (URL and demo login) can then be printed from
+``ready_callable``, i.e. only once the port is really listening, which is what people and
+the smoke test wait for; and there is no second interpreter start or argument parsing to
+keep in step. Ctrl+C / SIGTERM stop the reactor (Daphne installs the handlers); the
+embedded worker pool is then drained before the process exits.
+
+Not for production scale-out: there, run ``daphne anchorboard.asgi:application`` behind a
+proxy and Celery workers (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+# Largest websocket message a browser may send: a batch of up to 500 operations is well
+# under this; anything bigger is a bug or abuse and is refused by Daphne before parsing.
+WEBSOCKET_MAX_MESSAGE_BYTES = 1024 * 1024
+WEBSOCKET_MAX_FRAME_BYTES = 1024 * 1024
+
+
+def default_port() -> int:
+    value = os.environ.get("PORT", "8000")
+    try:
+        return int(value)
+    except ValueError:
+        raise CommandError(f"PORT must be a number, not {value!r}.") from None
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo board and serve Anchorboard (HTTP + websockets) with Daphne."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+        parser.add_argument("--no-demo", action="store_true", help="do not create demo data")
+
+    def handle(self, *args, host: str, port: int | None, no_demo: bool, **options) -> None:
+        port = port if port is not None else default_port()
+        if not 0 < port < 65536:
+            raise CommandError(f"Port {port} is out of range (1–65535).")
+        say = self._say
+
+        say("applying database migrations")
+        call_command("migrate", interactive=False, verbosity=0)
+
+        # Before seeding: the demo images schedule their own previews when they are added.
+        try:
+            from assets.services import requeue_pending_derivatives
+        except ImportError:
+            requeue_pending_derivatives = None
+        if requeue_pending_derivatives is not None:
+            requeue_pending_derivatives()
+
+        login = None
+        if not no_demo:
+            from canvas.demo import seed_demo
+
+            say("checking demo data")
+            login = seed_demo().login
+
+        self._serve(host, port, login)
+
+    def _say(self, message: str) -> None:
+        self.stdout.write(f"[anchorboard] {message}")
+        self.stdout.flush()
+
+    def _banner(self, host: str, port: int, login) -> None:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+        if ":" in shown_host and not shown_host.startswith("["):
+            shown_host = f"[{shown_host}]"
+        lines = ["", "=" * 64, f"  Anchorboard is running at  http://{shown_host}:{port}/"]
+        if login is not None:
+            if login.password:
+                lines.append(
+                    f"  Demo login:  username {login.username}   password {login.password}"
+                )
+            else:
+                lines.append(
+                    f"  Demo login:  username {login.username} (password changed by its user)"
+                )
+            lines.append(f"  (kept in {login.path})")
+        lines += ["  Stop the server with Ctrl+C.", "=" * 64, ""]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
+
+    def _serve(self, host: str, port: int, login) -> None:
+        # Imported here: daphne.server installs the asyncio Twisted reactor on import.
+        from channels.routing import get_default_application
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+
+        from anchorboard.background import shutdown_embedded_pool
+
+        application = get_default_application()
+        endpoints = build_endpoint_description_strings(host=host, port=port)
+        server = Server(
+            application=application,
+            endpoints=endpoints,
+            signal_handlers=True,
+            websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
+            websocket_max_frame_size=WEBSOCKET_MAX_FRAME_BYTES,
+            ready_callable=lambda: self._banner(host, port, login),
+            verbosity=1,
+        )
+        try:
+            server.run()
+        finally:
+            self._say("stopping: finishing background tasks")
+            shutdown_embedded_pool(wait=True)
+        if not server.listening_addresses:
+            raise CommandError(f"Could not listen on {host}:{port}; is the port already in use?")
