@@ -1,0 +1,327 @@
+"""Who may do what: every role × every API endpoint and file route, exact status per cell.
+
+One board ("Campaign") in team Studio (default board role: editor) with one asset. The
+callers: its explicit owner/editor (also team members), an explicit reviewer and viewer
+(guests from outside the team), a team admin and a plain team member with no explicit
+membership, a stranger from another team (by session and by API token), and nobody.
+
+Rules under test (canvas.permissions): view to read, edit to change or upload, manage to
+archive, delete to delete; too low a role is a 403 that says why; no role at all is a 404
+that looks exactly like a missing id, for boards and for files, even for a stranger who
+holds the same bytes on their own board and so knows the content hash.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from assets.models import Asset
+from assets.services import ingest_bytes
+from canvas.models import ApiToken, Board, BoardMember, Role, TeamMembership, TeamRole
+from canvas.permissions import role_for
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "owner",
+    "editor",
+    "reviewer",
+    "viewer",
+    "team_admin",
+    "team_member_default",
+    "stranger",
+    "anonymous",
+    "bearer_stranger",
+]
+
+# The role each caller ends up with on the board (None: no access at all).
+EFFECTIVE_ROLE = {
+    "owner": "owner",
+    "editor": "editor",
+    "reviewer": "reviewer",
+    "viewer": "viewer",
+    "team_admin": "owner",
+    "team_member_default": "editor",
+    "stranger": None,
+    "anonymous": None,
+    "bearer_stranger": None,
+}
+
+
+@dataclass
+class World:
+    board: Board
+    asset: Asset
+    stranger_asset: Asset  # the same bytes, on the stranger's own board
+    users: dict[str, Any]
+    team_id: uuid.UUID
+
+
+@pytest.fixture
+def world(db, media_root, django_capture_on_commit_callbacks) -> World:
+    """The board, its asset (with previews generated) and one user per role."""
+    users = {name: factories.make_user(name) for name in EFFECTIVE_ROLE if name != "anonymous"}
+    users["bearer_stranger"] = users["stranger"]
+    team = factories.make_team("Studio", default_board_role=Role.EDITOR)
+    TeamMembership.objects.create(team=team, user=users["team_admin"], role=TeamRole.ADMIN)
+    for name in ("owner", "editor", "team_member_default"):
+        TeamMembership.objects.create(team=team, user=users[name], role=TeamRole.MEMBER)
+    board = factories.make_board(
+        team,
+        "Campaign",
+        owner=users["owner"],
+        editor=users["editor"],
+        reviewer=users["reviewer"],
+        viewer=users["viewer"],
+    )
+    elsewhere = factories.make_team("Elsewhere", admin=users["stranger"])
+    stranger_board = factories.make_board(elsewhere, "Theirs", owner=users["stranger"])
+    data = factories.png_bytes((600, 400), (10, 120, 200))
+    with django_capture_on_commit_callbacks(execute=True):
+        asset = ingest_bytes(board, users["owner"], data, "hero.png")
+        stranger_asset = ingest_bytes(stranger_board, users["stranger"], data, "copy.png")
+    assert asset.blob_id == stranger_asset.blob_id
+    return World(board, asset, stranger_asset, users, team.pk)
+
+
+def client_for(world: World, role: str) -> Client:
+    if role == "anonymous":
+        return Client()
+    if role == "bearer_stranger":
+        _, token = ApiToken.issue(world.users["stranger"])
+        return Client(headers={"Authorization": f"Bearer {token}"})
+    client = Client()
+    client.force_login(world.users[role])
+    return client
+
+
+def png_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("new.png", factories.png_bytes((30, 30), (1, 2, 3)), "image/png")
+
+
+# name -> how to call it. Each returns the response.
+def call(client: Client, endpoint: str, w: World):
+    b, a, sha = w.board.pk, w.asset.pk, w.asset.blob_id
+    as_json = {"content_type": "application/json"}
+    match endpoint:
+        case "list_boards":
+            return client.get("/api/v1/boards")
+        case "create_board":
+            return client.post(
+                "/api/v1/boards", json.dumps({"name": "New", "team": str(w.team_id)}), **as_json
+            )
+        case "get_board":
+            return client.get(f"/api/v1/boards/{b}")
+        case "rename_board":
+            return client.patch(f"/api/v1/boards/{b}", json.dumps({"name": "Renamed"}), **as_json)
+        case "archive_board":
+            return client.patch(f"/api/v1/boards/{b}", json.dumps({"archived": True}), **as_json)
+        case "delete_board":
+            return client.delete(f"/api/v1/boards/{b}")
+        case "duplicate_board":
+            return client.post(f"/api/v1/boards/{b}/duplicate", "", **as_json)
+        case "upload_assets":
+            return client.post(f"/api/v1/boards/{b}/assets", {"file": [png_upload()]})
+        case "list_board_assets":
+            return client.get(f"/api/v1/boards/{b}/assets")
+        case "list_assets":
+            return client.get("/api/v1/assets")
+        case "list_assets_of_board":
+            return client.get(f"/api/v1/assets?board={b}")
+        case "get_asset":
+            return client.get(f"/api/v1/assets/{a}")
+        case "asset_file":
+            return client.get(f"/api/v1/assets/{a}/file")
+        case "asset_file_level":
+            return client.get(f"/api/v1/assets/{a}/file?level=256")
+        case "file_original":
+            return client.get(f"/files/{a}/{sha}/original")
+        case "file_level":
+            return client.get(f"/files/{a}/{sha}/256.webp")
+    raise AssertionError(endpoint)
+
+
+VIEWERS = {"owner", "editor", "reviewer", "viewer", "team_admin", "team_member_default"}
+EDITORS = {"owner", "editor", "team_admin", "team_member_default"}
+MANAGERS = {"owner", "team_admin"}
+TEAM_MEMBERS = {"owner", "editor", "team_admin", "team_member_default"}
+OUTSIDERS = {"stranger", "bearer_stranger"}
+
+
+def expect(allowed: set[str], ok: int, *, too_low: int = 403, outsider: int = 404):
+    """Expected status per role: ``ok`` if allowed, 403 for a role too low, 404 for no role,
+    401 for the anonymous caller (API endpoints)."""
+    table = {}
+    for role in ROLES:
+        if role in allowed:
+            table[role] = ok
+        elif role == "anonymous":
+            table[role] = 401
+        elif role in OUTSIDERS:
+            table[role] = outsider
+        else:
+            table[role] = too_low
+    return table
+
+
+def files(allowed: set[str]) -> dict[str, int]:
+    # The file routes are plain Django views (session only): no role, no login and a bearer
+    # header all get the same 404, never a login redirect that would confirm the file.
+    return {role: 200 if role in allowed else 404 for role in ROLES}
+
+
+MATRIX: dict[str, dict[str, int]] = {
+    "list_boards": expect(set(ROLES) - {"anonymous"}, 200),
+    # Guests and strangers name a team they are not in: 404, the team is not revealed.
+    "create_board": expect(TEAM_MEMBERS, 201, too_low=404),
+    "get_board": expect(VIEWERS, 200),
+    "rename_board": expect(EDITORS, 200),
+    "archive_board": expect(MANAGERS, 200),
+    "delete_board": expect(MANAGERS, 204),
+    "duplicate_board": expect(EDITORS, 201),
+    "upload_assets": expect(EDITORS, 201),
+    "list_board_assets": expect(VIEWERS, 200),
+    "list_assets": expect(set(ROLES) - {"anonymous"}, 200),
+    "list_assets_of_board": expect(VIEWERS, 200),
+    "get_asset": expect(VIEWERS, 200),
+    "asset_file": expect(VIEWERS, 200),
+    "asset_file_level": expect(VIEWERS, 200),
+    "file_original": files(VIEWERS),
+    "file_level": files(VIEWERS),
+}
+
+CELLS = [(endpoint, role) for endpoint in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CELLS, ids=[f"{e}-{r}" for e, r in CELLS])
+def test_matrix_cell(world, endpoint, role):
+    response = call(client_for(world, role), endpoint, world)
+    expected = MATRIX[endpoint][role]
+    assert response.status_code == expected, (endpoint, role, response.content[:300])
+    if expected >= 400:
+        body = json.loads(response.content)
+        assert body["error"]["code"] and body["error"]["message"]
+        if expected == 403:
+            # Say which role the caller has and which one they need.
+            assert EFFECTIVE_ROLE[role] in body["error"]["message"]
+        if expected == 404 and endpoint not in ("create_board",):
+            # Nothing in a 404 may mention the board or the file it guarded.
+            assert "Campaign" not in body["error"]["message"]
+            assert "hero" not in body["error"]["message"]
+
+
+# The API operation behind each matrix row (None: a file route outside the API).
+OPERATION = {
+    "list_boards": ("get", "/api/v1/boards"),
+    "create_board": ("post", "/api/v1/boards"),
+    "get_board": ("get", "/api/v1/boards/{board_id}"),
+    "rename_board": ("patch", "/api/v1/boards/{board_id}"),
+    "archive_board": ("patch", "/api/v1/boards/{board_id}"),
+    "delete_board": ("delete", "/api/v1/boards/{board_id}"),
+    "duplicate_board": ("post", "/api/v1/boards/{board_id}/duplicate"),
+    "upload_assets": ("post", "/api/v1/boards/{board_id}/assets"),
+    "list_board_assets": ("get", "/api/v1/boards/{board_id}/assets"),
+    "list_assets": ("get", "/api/v1/assets"),
+    "list_assets_of_board": ("get", "/api/v1/assets"),
+    "get_asset": ("get", "/api/v1/assets/{asset_id}"),
+    "asset_file": ("get", "/api/v1/assets/{asset_id}/file"),
+    "asset_file_level": ("get", "/api/v1/assets/{asset_id}/file"),
+    "file_original": None,
+    "file_level": None,
+}
+
+
+def test_matrix_covers_every_api_endpoint():
+    """A new endpoint fails this test until it gets a row in the matrix."""
+    from anchorboard.api import api
+
+    schema = api.get_openapi_schema()
+    api_operations = {
+        (method, path)
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if not path.startswith("/api/v1/auth/")  # not about boards; see tests/api/test_auth.py
+    }
+    assert set(OPERATION) == set(MATRIX)
+    assert {op for op in OPERATION.values() if op} == api_operations
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_board_list_and_asset_list_show_the_board_only_to_roles_on_it(world, role):
+    client = client_for(world, role)
+    boards = client.get("/api/v1/boards")
+    assets = client.get("/api/v1/assets")
+    if role == "anonymous":
+        assert boards.status_code == assets.status_code == 401
+        return
+    listed = {item["id"]: item["role"] for item in boards.json()["items"]}
+    asset_ids = {item["id"] for item in assets.json()["items"]}
+    expected_role = EFFECTIVE_ROLE[role]
+    if expected_role is None:
+        assert str(world.board.pk) not in listed
+        assert str(world.asset.pk) not in asset_ids
+    else:
+        assert listed[str(world.board.pk)] == expected_role
+        assert str(world.asset.pk) in asset_ids
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if EFFECTIVE_ROLE[r]])
+def test_effective_roles_match_canvas_permissions(world, role):
+    user = world.users[role]
+    assert role_for(user, world.board) == Role(EFFECTIVE_ROLE[role])
+    body = client_for(world, role).get(f"/api/v1/boards/{world.board.pk}").json()
+    assert body["role"] == EFFECTIVE_ROLE[role]
+
+
+def test_strangers_404_is_indistinguishable_from_a_missing_board(world):
+    client = client_for(world, "bearer_stranger")
+    real = client.get(f"/api/v1/boards/{world.board.pk}")
+    missing = client.get(f"/api/v1/boards/{uuid.uuid4()}")
+    assert real.status_code == missing.status_code == 404
+    assert real.json() == missing.json()
+    real_asset = client.get(f"/api/v1/assets/{world.asset.pk}")
+    missing_asset = client.get(f"/api/v1/assets/{uuid.uuid4()}")
+    assert real_asset.status_code == missing_asset.status_code == 404
+    assert real_asset.json() == missing_asset.json()
+
+
+def test_knowing_the_content_hash_does_not_open_another_boards_file(world):
+    """The stranger uploaded the same bytes, so they know the sha256 — still a 404."""
+    client = client_for(world, "stranger")
+    sha = world.asset.blob_id
+    own = client.get(f"/files/{world.stranger_asset.pk}/{sha}/original")
+    assert own.status_code == 200  # their own copy is fine
+    theirs = client.get(f"/files/{world.asset.pk}/{sha}/original")
+    unknown = client.get(f"/files/{uuid.uuid4()}/{sha}/original")
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json() == unknown.json()
+    assert client.get(f"/files/{world.asset.pk}/{sha}/256.webp").status_code == 404
+    assert client.get(f"/api/v1/assets/{world.asset.pk}/file").status_code == 404
+
+
+def test_right_asset_wrong_hash_is_404_even_for_the_owner(world):
+    client = client_for(world, "owner")
+    wrong = "0" * 64
+    assert client.get(f"/files/{world.asset.pk}/{wrong}/original").status_code == 404
+    # and the stranger's asset id with the owner's (identical) hash is not the owner's file
+    sha = world.asset.blob_id
+    assert client.get(f"/files/{world.stranger_asset.pk}/{sha}/original").status_code == 404
+
+
+def test_denied_writes_change_nothing(world):
+    before = (Board.objects.count(), Asset.objects.count(), BoardMember.objects.count())
+    for role in ("viewer", "reviewer", "stranger", "anonymous"):
+        client = client_for(world, role)
+        for endpoint in ("rename_board", "archive_board", "delete_board", "upload_assets"):
+            assert call(client, endpoint, world).status_code >= 400
+    world.board.refresh_from_db()
+    assert world.board.name == "Campaign" and world.board.archived_at is None
+    assert (Board.objects.count(), Asset.objects.count(), BoardMember.objects.count()) == before
