@@ -78,7 +78,14 @@ def run(*args: str, env: dict[str, str] | None = None) -> int:
 def cmd_start(extra: list[str]) -> int:
     ensure_venv("runtime")
     port = os.environ.get("PORT", "8000")
-    return run(str(PY), "manage.py", "serve", "--port", port, *extra)
+    args = [str(PY), "manage.py", "serve", "--port", port, *extra]
+    if os.name == "posix":
+        # Become the server: Ctrl+C and SIGTERM (service managers, tests) reach it directly
+        # instead of stopping this wrapper and leaving an orphaned server on the port.
+        os.chdir(ROOT)
+        sys.stdout.flush()
+        os.execv(args[0], args)
+    return run(*args)
 
 
 def find_chromium() -> str | None:
