@@ -59,6 +59,12 @@ def job_preview_message(job_id: Any, version: int, data_url: str) -> dict[str, A
     return {"type": "job_preview", "job": str(job_id), "version": version, "image": data_url}
 
 
+def iteration_message(iteration: Any) -> dict[str, Any]:
+    from canvas.jobs.payloads import iteration_payload
+
+    return {"type": "iteration", "iteration": iteration_payload(iteration)}
+
+
 def queue_message(board_id: Any, paused: bool) -> dict[str, Any]:
     return {"type": "job_queue", "board": str(board_id), "paused": paused}
 
@@ -89,6 +95,19 @@ def _send_job_state_now(job_id: Any) -> None:
 def broadcast_job_after_commit(job_id: Any) -> None:
     """Broadcast the job's committed state once the surrounding transaction commits."""
     transaction.on_commit(lambda: _send_job_state_now(job_id))
+
+
+def _send_iteration_now(iteration_id: Any) -> None:
+    from canvas.models.jobs import Iteration
+
+    iteration = Iteration.objects.filter(pk=iteration_id).first()
+    if iteration is not None:
+        send_to_board_now(iteration.board_id, iteration_message(iteration))
+
+
+def broadcast_iteration_after_commit(iteration_id: Any) -> None:
+    """Broadcast a result's committed state (new, applied, discarded, current…)."""
+    transaction.on_commit(lambda: _send_iteration_now(iteration_id))
 
 
 def broadcast_queue_after_commit(board_id: Any, paused: bool) -> None:

@@ -33,7 +33,12 @@ from PIL import Image
 
 from anchorboard.errors import AppError
 from canvas.jobs import config
-from canvas.jobs.progress import JobProgress, LeaseLost, broadcast_job_after_commit
+from canvas.jobs.progress import (
+    JobProgress,
+    LeaseLost,
+    broadcast_iteration_after_commit,
+    broadcast_job_after_commit,
+)
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
 
 logger = logging.getLogger(__name__)
@@ -159,7 +164,7 @@ def store_results(job: Job, source: Image.Image, mask: Image.Image | None, resul
         asset = adapters.store_image(job, image, f"job-{job.id}-{index + 1}.png")
         try:
             with transaction.atomic():
-                Iteration.objects.create(
+                stored = Iteration.objects.create(
                     board_id=job.board_id,
                     job=job,
                     index=index,
@@ -170,6 +175,7 @@ def store_results(job: Job, source: Image.Image, mask: Image.Image | None, resul
                     seed=getattr(result, "seed", None),
                     provenance=_provenance(job, result, source_asset.pk),
                 )
+                broadcast_iteration_after_commit(stored.pk)
             created += 1
         except IntegrityError:  # another run of this job stored it first
             continue
