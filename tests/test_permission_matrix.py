@@ -22,6 +22,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from assets.derivatives import build_derivatives
 from assets.models import Asset
 from assets.services import ingest_bytes
 from canvas.models import ApiToken, Board, BoardMember, Role, TeamMembership, TeamRole
@@ -66,7 +67,7 @@ class World:
 
 
 @pytest.fixture
-def world(db, media_root, django_capture_on_commit_callbacks) -> World:
+def world(db, media_root) -> World:
     """The board, its asset (with previews generated) and one user per role."""
     users = {name: factories.make_user(name) for name in EFFECTIVE_ROLE if name != "anonymous"}
     users["bearer_stranger"] = users["stranger"]
@@ -85,10 +86,11 @@ def world(db, media_root, django_capture_on_commit_callbacks) -> World:
     elsewhere = factories.make_team("Elsewhere", admin=users["stranger"])
     stranger_board = factories.make_board(elsewhere, "Theirs", owner=users["stranger"])
     data = factories.png_bytes((600, 400), (10, 120, 200))
-    with django_capture_on_commit_callbacks(execute=True):
-        asset = ingest_bytes(board, users["owner"], data, "hero.png")
-        stranger_asset = ingest_bytes(stranger_board, users["stranger"], data, "copy.png")
+    asset = ingest_bytes(board, users["owner"], data, "hero.png")
+    stranger_asset = ingest_bytes(stranger_board, users["stranger"], data, "copy.png")
     assert asset.blob_id == stranger_asset.blob_id
+    # Directly, not through the dispatcher, which closes the connection (see test_assets).
+    build_derivatives(asset.blob_id)
     return World(board, asset, stranger_asset, users, team.pk)
 
 

@@ -1,4 +1,9 @@
-"""Asset endpoints: upload (one, several, partly rejected), list, metadata, file download."""
+"""Asset endpoints: upload (one, several, partly rejected), list, metadata, file download.
+
+Previews are rendered by calling ``build_derivatives`` directly: the background dispatcher
+closes the database connection around each task, which would break the test transaction
+on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from assets.derivatives import build_derivatives
 from assets.models import Asset, Blob
 from assets.services import ingest_bytes
 from canvas.models import BoardMember, Role
@@ -96,9 +102,14 @@ def test_viewer_cannot_upload(bearer, board):
     assert not Asset.objects.exists()
 
 
-def test_first_upload_becomes_the_board_cover(api, board, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        asset_id = upload(api, board, png("cover.png")).json()["items"][0]["id"]
+def test_first_upload_becomes_the_board_cover(api, board):
+    item = upload(api, board, png("cover.png")).json()["items"][0]
+    assert api.get(f"/api/v1/boards/{board.pk}").json()["cover"] == {
+        "asset_id": item["id"],
+        "thumbnail_url": None,  # previews not rendered yet
+    }
+    asset_id = item["id"]
+    build_derivatives(item["sha256"])
     cover = api.get(f"/api/v1/boards/{board.pk}").json()["cover"]
     assert cover["asset_id"] == asset_id
     assert cover["thumbnail_url"].endswith("/256.webp")
@@ -154,9 +165,9 @@ def test_download_original_bytes(api, alice, board):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_download_preview_level(api, alice, board, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        asset = ingest_bytes(board, alice, factories.png_bytes((600, 400)), "big.png")
+def test_download_preview_level(api, alice, board):
+    asset = ingest_bytes(board, alice, factories.png_bytes((600, 400)), "big.png")
+    build_derivatives(asset.blob_id)
     response = api.get(f"/api/v1/assets/{asset.pk}/file?level=256")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
