@@ -47,6 +47,7 @@ def handles(message_type: str) -> Callable[[Handler], Handler]:
 class BoardConsumer(AsyncWebsocketConsumer):
     board: Any = None
     revision: int | None = None  # the last revision this client has been sent; None before sync
+    sharing_presence = False  # whether others currently see this socket's cursor
 
     async def connect(self) -> None:
         # Accept first so the browser sees our close code instead of a failed handshake.
@@ -153,9 +154,10 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def _leave(self) -> None:
         if self.board is not None and getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            await realtime.send_presence_now(
-                self.board.pk, protocol.presence_leave(self.user.pk), self.channel_name
-            )
+            if self.sharing_presence:
+                await realtime.send_presence_now(
+                    self.board.pk, protocol.presence_leave(self.user.pk), self.channel_name
+                )
             self.group = None
 
 
@@ -199,6 +201,7 @@ async def handle_presence(
             message["cursor"],
             message["selection"],
         )
+    consumer.sharing_presence = not message["hidden"]
     await realtime.send_presence_now(consumer.board.pk, out, consumer.channel_name)
 
 

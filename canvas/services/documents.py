@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from assets.presenters import canvas_asset
 from canvas import protocol
 from canvas.models import Board, BoardOperation, Item
 
@@ -37,27 +38,7 @@ def actor_ref(user: Any) -> protocol.UserRef:
 
 
 def asset_payload(asset: Any) -> protocol.AssetData | None:
-    if asset is None:
-        return None
-    try:
-        from assets.presenters import canvas_asset
-    except ImportError:  # the assets app has not published its presenter yet
-        return _fallback_asset_payload(asset)
-    return canvas_asset(asset)
-
-
-def _fallback_asset_payload(asset: Any) -> protocol.AssetData:
-    blob = asset.blob
-    prefix = f"/files/{asset.pk}/{blob.sha256}"
-    return {
-        "id": str(asset.pk),
-        "sha256": blob.sha256,
-        "width": blob.width,
-        "height": blob.height,
-        "levels": list(blob.derivative_levels or []),
-        "original_url": f"{prefix}/original",
-        "level_url": prefix + "/{level}.webp",
-    }
+    return canvas_asset(asset) if asset is not None else None  # type: ignore[return-value]
 
 
 def item_payload(item: Item) -> protocol.ItemData:

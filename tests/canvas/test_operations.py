@@ -311,3 +311,34 @@ def test_concurrent_writers_get_gapless_unique_revisions():
     ) == list(range(1, 17))
     last = BoardOperation.objects.get(board=board, revision=16).ops[0]["set"]["x"]
     assert Item.objects.get(pk=item_id).x == last and not math.isnan(last)
+
+
+def test_item_payload_is_exactly_item_data(board, owner):
+    from assets.presenters import canvas_asset
+
+    asset = make_asset(board, width=1024, height=768, levels=(256, 1024))
+    image = create("image", asset=asset, width=1024, height=768, anchor_role="palette", z=2)
+    revision, _ = apply_batch(board.pk, owner, parse_ops(image))
+    payload = documents.item_payload(Item.objects.get(pk=image["item"]["id"]))
+    assert payload == {
+        "id": image["item"]["id"],
+        "kind": "image",
+        "name": "",
+        "asset": canvas_asset(asset),
+        "x": 0.0,
+        "y": 0.0,
+        "width": 1024.0,
+        "height": 768.0,
+        "rotation": 0.0,
+        "opacity": 1.0,
+        "z": 2.0,
+        "hidden": False,
+        "locked": False,
+        "anchor_role": "palette",
+        "props": {},
+        "revision": revision,
+    }
+    assert payload["asset"]["levels"] == [256, 1024]
+    assert payload["asset"]["original_url"].endswith(f"/{asset.blob_id}/original")
+    snapshot = documents.snapshot(board)
+    assert snapshot == {"type": "snapshot", "revision": 1, "items": [payload]}
