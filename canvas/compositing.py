@@ -104,7 +104,8 @@ def composite(items: Iterable[CompositeItem], region: Region, scale: float = 1.0
         (item for item in items if not item.hidden and item.opacity > 0),
         key=lambda item: item.z,
     )
-    rgba = [item.image.convert("RGBA") for item in ordered]
+    # Straight RGBA, converted once per item (a no-op for the common RGBA originals).
+    rgba = [item.image if item.image.mode == "RGBA" else to_rgba(item.image) for item in ordered]
     out = Image.new("RGBA", (out_w, out_h))
     for row in range(0, out_h, BAND_ROWS):
         rows = min(BAND_ROWS, out_h - row)
@@ -167,7 +168,7 @@ def _draw(
     y1 = min(source.height, math.ceil(max(ys)) + 2 * level)
     if x1 <= x0 or y1 <= y0:
         return
-    visible = source.crop((x0, y0, x1, y1))
+    visible = source.crop((x0, y0, x1, y1)).convert("RGBa")
     if level > 1:
         visible = visible.reduce(level)
     coefficients = (
@@ -191,32 +192,24 @@ def _sample_premultiplied(
 ) -> np.ndarray:
     """Bilinear affine resample of premultiplied RGBA, as float32 0–1 (H×W×4).
 
-    Each channel goes through Pillow's float ("F") transform so premultiplied values keep
-    full precision; interpolating straight alpha would darken or tint transparent edges.
+    Sampling premultiplied colour (as a 2D canvas stores it) keeps transparent edges from
+    darkening or tinting; interpolating straight alpha would pull in the colour of
+    invisible pixels.
     """
-    rgba = np.asarray(source).astype(np.float32) / 255.0
-    alpha = rgba[..., 3]
-    planes = [rgba[..., i] * alpha for i in range(3)] + [alpha]
-    out = np.empty((size[1], size[0], 4), dtype=np.float32)
-    for index, plane in enumerate(planes):
-        sampled = Image.fromarray(plane, "F").transform(
-            size,
-            Image.Transform.AFFINE,
-            tuple(coefficients),
-            resample=Image.Resampling.BILINEAR,
-            fillcolor=0.0,
-        )
-        out[..., index] = np.asarray(sampled)
-    return out
+    sampled = source.transform(
+        size,
+        Image.Transform.AFFINE,
+        tuple(coefficients),
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=(0, 0, 0, 0),
+    )
+    return np.asarray(sampled, dtype=np.float32) * (1.0 / 255.0)
 
 
-def _to_image(canvas: np.ndarray) -> Image.Image:
-    alpha = np.clip(canvas[..., 3], 0.0, 1.0)
-    safe = np.where(alpha > 0, alpha, 1.0)[..., None]
-    colour = np.where(alpha[..., None] > 0, canvas[..., :3] / safe, 0.0)
-    pixels = np.dstack([colour, alpha[..., None]])
-    pixels = np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels, "RGBA")
+def _to_image(band: np.ndarray) -> Image.Image:
+    """Premultiplied float band → straight RGBA, through 8-bit premultiplied like a canvas."""
+    premultiplied = np.clip(np.rint(band * 255.0), 0, 255).astype(np.uint8)
+    return Image.fromarray(premultiplied, "RGBa").convert("RGBA")
 
 
 def paste_back(

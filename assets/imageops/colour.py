@@ -157,12 +157,18 @@ def _centre(data: np.ndarray, labels: np.ndarray, j: int, fallback: np.ndarray) 
     return members.mean(axis=0) if len(members) else fallback
 
 
+def _squared_distances(block: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(n, k) squared Euclidean distances; |x|² − 2x·c + |c|² avoids an (n, k, 3) array."""
+    d2 = (block * block).sum(axis=1, keepdims=True) - 2.0 * (block @ centres.T)
+    d2 += (centres * centres).sum(axis=1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
 def _nearest(data: np.ndarray, centres: np.ndarray) -> np.ndarray:
     out = np.empty(len(data), dtype=np.int64)
     for start in range(0, len(data), _CHUNK):
         block = data[start : start + _CHUNK]
-        d = ((block[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-        out[start : start + _CHUNK] = d.argmin(axis=1)
+        out[start : start + _CHUNK] = _squared_distances(block, centres).argmin(axis=1)
     return out
 
 
@@ -202,9 +208,9 @@ def map_to_palette(
     centres = palette.lab.astype(np.float32)
     for start in range(0, len(flat), _CHUNK):
         block = flat[start : start + _CHUNK]
-        d2 = ((block[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        d2 = _squared_distances(block, centres)
         d2 -= d2.min(axis=1, keepdims=True)  # stable exp: the nearest colour gets weight 1
-        w = np.exp(-d2 / (2.0 * softness**2))
+        w = np.exp(d2 * np.float32(-1.0 / (2.0 * softness**2)))
         w /= w.sum(axis=1, keepdims=True)
         target = w @ centres
         out[start : start + _CHUNK] = block + (target - block) * weights
@@ -217,7 +223,7 @@ def mean_delta_e_to_palette(image: Image.Image, palette: Palette) -> float:
     pixels = visible_pixels(lab, alpha)
     total = 0.0
     for start in range(0, len(pixels), _CHUNK):
-        block = pixels[start : start + _CHUNK]
-        d = np.sqrt(((block[:, None, :] - palette.lab[None, :, :]) ** 2).sum(axis=2))
-        total += float(d.min(axis=1).sum())
+        block = pixels[start : start + _CHUNK].astype(np.float64)
+        d2 = _squared_distances(block, palette.lab.astype(np.float64))
+        total += float(np.sqrt(d2.min(axis=1)).sum())
     return total / max(1, len(pixels))

@@ -15,6 +15,7 @@ from PIL import Image
 from assets.imageops.colour import image_lab, lab_image, lab_statistics, visible_pixels
 
 GRID = 8  # cells along the long edge of the light field: coarse on purpose
+FIELD_EDGE = 64  # the field is smoothed at this size; it has no detail to lose
 
 
 def light_field(lightness: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -23,9 +24,13 @@ def light_field(lightness: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     scale = GRID / max(w, h)
     gw, gh = max(1, round(w * scale)), max(1, round(h * scale))
     coarse = cv2.resize(lightness, (gw, gh), interpolation=cv2.INTER_AREA)
-    field = cv2.resize(coarse, size, interpolation=cv2.INTER_LINEAR)
-    sigma = max(size) / (GRID * 2)
-    return cv2.GaussianBlur(field, (0, 0), sigmaX=sigma, sigmaY=sigma)
+    # Smooth at a small working size (cheap at any output size), then enlarge.
+    work_scale = FIELD_EDGE / max(size)
+    work = (max(1, round(size[0] * work_scale)), max(1, round(size[1] * work_scale)))
+    field = cv2.resize(coarse, work, interpolation=cv2.INTER_LINEAR)
+    sigma = FIELD_EDGE / (GRID * 2)
+    field = cv2.GaussianBlur(field, (0, 0), sigmaX=sigma, sigmaY=sigma)
+    return cv2.resize(field, size, interpolation=cv2.INTER_CUBIC)
 
 
 def transfer_lighting(

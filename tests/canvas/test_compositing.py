@@ -170,7 +170,11 @@ def test_empty_region_is_fully_transparent_and_translucent_colour_survives():
     assert np.asarray(composite([], Region(0, 0, 5, 3))).sum() == 0
     glass = CompositeItem(solid((3, 3), (10, 200, 30, 64)), 0, 0, 3, 3)
     out = composite([glass], Region(0, 0, 3, 3))
-    assert px(out, 1, 1) == (10, 200, 30, 64)
+    # Like a 2D canvas, colour is held premultiplied in 8 bits, so a 25%-opaque pixel
+    # comes back within a few levels (not bit-exact), and never darkened toward black.
+    colour = px(out, 1, 1)
+    assert colour[3] == 64
+    assert max(abs(a - b) for a, b in zip(colour[:3], (10, 200, 30), strict=True)) <= 2
 
 
 def test_large_downscale_averages_instead_of_aliasing():
