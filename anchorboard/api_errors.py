@@ -27,6 +27,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -218,8 +219,17 @@ def is_json(response: HttpResponse) -> bool:
 def unknown_route(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Anything under /api/v1/ that matched no endpoint."""
     logger.info("%s %s -> 404 no such endpoint", request.method, request.path)
-    return error_response(
-        404,
-        "unknown_endpoint",
-        f"There is no API endpoint at {request.path}. The list of endpoints is at /api/v1/docs.",
-    )
+    message = f"There is no API endpoint at {request.path}."
+    if request.path.endswith("/") and resolves_to_endpoint(request.path.rstrip("/")):
+        message += f" API paths have no trailing slash: use {request.path.rstrip('/')}."
+    else:
+        message += " The list of endpoints is at /api/v1/docs."
+    return error_response(404, "unknown_endpoint", message)
+
+
+def resolves_to_endpoint(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not unknown_route

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from canvas.services import boards as board_services
@@ -20,6 +21,12 @@ def test_unknown_routes_are_json_404s(api, method, path):
     error = assert_error(getattr(api, method)(path), 404, "unknown_endpoint")
     assert path in error["message"]
     assert "/api/v1/docs" in error["message"]
+    assert "trailing slash" not in error["message"]
+
+
+def test_trailing_slash_gets_a_hint(api):
+    error = assert_error(api.get("/api/v1/boards/"), 404, "unknown_endpoint")
+    assert "use /api/v1/boards." in error["message"]
 
 
 def test_unknown_route_is_404_even_anonymously_and_without_csrf(db):
@@ -75,6 +82,14 @@ def test_unexpected_exception_is_a_logged_generic_500(api, board, monkeypatch, c
     assert any("database on fire" in (r.exc_text or "") for r in caplog.records)
     board.refresh_from_db()
     assert board.name == "Moodboard"
+
+
+def test_too_many_files_is_a_clear_400(api, board, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 1
+    files = [SimpleUploadedFile(f"{i}.png", b"x", "image/png") for i in range(2)]
+    response = api.post(f"/api/v1/boards/{board.pk}/assets", {"file": files})
+    error = assert_error(response, 400, "too_many_files")
+    assert "smaller groups" in error["message"]
 
 
 def test_api_root_points_at_docs_and_schema(db):

@@ -51,3 +51,5 @@ def test_docs_page_is_served_and_loads_the_schema():
     response = Client().get("/api/v1/docs")
     assert response.status_code == 200
     assert b"/api/v1/schema" in response.content
+    # Served from our own static files: the docs work on a machine without internet.
+    assert b'src="/static/ninja/swagger-ui-bundle.js"' in response.content
