@@ -24,6 +24,7 @@ from anchorboard.api_errors import (
 )
 from assets.api import router as assets_router
 from canvas.api import router as canvas_router
+from canvas.api_jobs import router as jobs_router
 
 
 class AnchorboardAPI(NinjaAPI):
@@ -67,3 +68,4 @@ install_error_handlers(api)
 api.add_router("/auth", api_auth.router)
 api.add_router("", canvas_router)
 api.add_router("", assets_router)
+api.add_router("", jobs_router)
