@@ -121,6 +121,10 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.send_json(protocol.applied(event["batch"]))
             self.revision = event["revision"]
 
+    async def board_job(self, event: dict[str, Any]) -> None:
+        # Job/iteration messages are built by canvas.jobs.progress; relayed as they are.
+        await self.send_json(event["message"])
+
     async def board_presence(self, event: dict[str, Any]) -> None:
         if event["sender"] != self.channel_name:
             await self.send_json(event["message"])

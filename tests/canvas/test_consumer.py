@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from canvas import protocol, realtime
 from canvas.models import Board, BoardMember, Item, Role
@@ -347,3 +348,17 @@ async def test_a_missed_broadcast_is_filled_from_the_log_in_order(people, monkey
     await bob.ping()  # and nothing is delivered twice
     await alice.close()
     await bob.close()
+
+
+async def test_job_events_on_the_board_group_are_relayed(people):
+    from canvas.jobs.progress import JOB_EVENT
+
+    board = people["board"]
+    sock = await synced(board, people["viewer"])
+    message = {"type": "job_queue", "board": str(board.pk), "paused": True}
+    await get_channel_layer().group_send(
+        realtime.board_group(board.pk), {"type": JOB_EVENT, "message": message}
+    )
+    assert await sock.recv() == message
+    await sock.ping()
+    await sock.close()
