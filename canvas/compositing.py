@@ -29,6 +29,7 @@ from PIL import Image, ImageOps
 
 from anchorboard.errors import AppError
 from assets.imageops import masks
+from canvas.engines.base import Anchor
 
 
 @dataclass(frozen=True)
@@ -307,3 +308,37 @@ def composite_board_region(
             f"{limit / 1e6:.0f} MP. Select a smaller area or a lower scale."
         )
     return composite(load_items(board, region), region, scale)
+
+
+class AnchorNotUsable(AppError):
+    code = "anchor_not_usable"
+
+
+def load_anchors(board, item_ids: Sequence) -> tuple[Anchor, ...]:
+    """The board's anchor items ``item_ids`` as engine ``Anchor``s, in the order given.
+
+    Refuses ids that are not live image items of this board with an anchor role, so a job
+    never silently runs without an anchor the designer picked.
+    """
+    from canvas.models import Item, ItemKind
+
+    rows = {
+        str(row.pk): row
+        for row in Item.objects.filter(
+            board=board, pk__in=list(item_ids), deleted=False, kind=ItemKind.IMAGE
+        ).select_related("asset__blob")
+    }
+    anchors = []
+    for item_id in item_ids:
+        row = rows.get(str(item_id))
+        if row is None or row.asset is None:
+            raise AnchorNotUsable(
+                "One of the chosen anchors is no longer on this board; pick the anchors again."
+            )
+        if not row.anchor_role:
+            raise AnchorNotUsable(
+                f"{row.name or 'This image'} is not marked as an anchor; give it a role "
+                "(composition, palette, lighting or style) first."
+            )
+        anchors.append(Anchor(row.anchor_role, open_original(row.asset.blob), row.name))
+    return tuple(anchors)

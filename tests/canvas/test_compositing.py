@@ -15,12 +15,14 @@ from PIL import Image
 from assets.models import Asset, Blob
 from canvas import compositing
 from canvas.compositing import (
+    AnchorNotUsable,
     CompositeItem,
     Region,
     RegionTooLarge,
     composite,
     composite_board_region,
     item_bounds,
+    load_anchors,
     paste_back,
 )
 from canvas.models import Item, ItemKind
@@ -306,3 +308,27 @@ def test_board_region_refuses_renders_above_the_pixel_cap(media_root):
         composite_board_region(board, Region(0, 0, 4000, 4000), scale=2, max_pixels=1_000_000)
     assert "Select a smaller area" in caught.value.message
     assert caught.value.status == 400
+
+
+@pytest.mark.django_db
+def test_anchors_load_from_board_items_in_the_order_picked(media_root):
+    board = factories.make_board()
+    other_board = factories.make_board()
+    asset = Asset.objects.create(board=board, blob=store_png(solid((3, 2), RED)), filename="a")
+    palette = Item.objects.create(
+        board=board, kind=ItemKind.IMAGE, asset=asset, anchor_role="palette", name="Brand"
+    )
+    light = Item.objects.create(
+        board=board, kind=ItemKind.IMAGE, asset=asset, anchor_role="lighting", name="Dusk"
+    )
+    plain = Item.objects.create(board=board, kind=ItemKind.IMAGE, asset=asset, name="Photo")
+    foreign = Item.objects.create(
+        board=other_board, kind=ItemKind.IMAGE, asset=asset, anchor_role="style"
+    )
+    anchors = load_anchors(board, [light.pk, palette.pk])
+    assert [(a.role, a.name) for a in anchors] == [("lighting", "Dusk"), ("palette", "Brand")]
+    assert anchors[0].image.size == (3, 2) and anchors[0].image.mode == "RGBA"
+    with pytest.raises(AnchorNotUsable, match="not marked as an anchor"):
+        load_anchors(board, [plain.pk])
+    with pytest.raises(AnchorNotUsable, match="no longer on this board"):
+        load_anchors(board, [foreign.pk])
