@@ -126,10 +126,15 @@ class WorkerPool:
         ).exists()
 
 
-def start_embedded_workers(size: int | None = None) -> WorkerPool:
-    """Start this process's pool (``ANCHORBOARD_EMBEDDED_WORKERS`` threads) once."""
+def start_embedded_workers(size: int | None = None) -> WorkerPool | None:
+    """Start this process's pool (``ANCHORBOARD_EMBEDDED_WORKERS`` threads) once.
+
+    Does nothing unless the dispatcher is ``embedded``: with Celery the workers run elsewhere.
+    """
     from django.conf import settings
 
+    if settings.ANCHORBOARD_DISPATCHER != "embedded" or (size or 1) < 1:
+        return None
     global _pool
     with _pool_lock:
         if _pool is None or not _pool.running:

@@ -99,6 +99,7 @@ class Command(BaseCommand):
         from daphne.server import Server
 
         from anchorboard.background import shutdown_embedded_pool
+        from canvas.jobs.workers import start_embedded_workers, stop_embedded_workers
 
         application = get_default_application()
         endpoints = build_endpoint_description_strings(host=host, port=port)
@@ -111,10 +112,12 @@ class Command(BaseCommand):
             ready_callable=lambda: self._banner(host, port, login),
             verbosity=1,
         )
+        start_embedded_workers()  # job workers in this process (embedded dispatcher only)
         try:
             server.run()
         finally:
             self._say("stopping: finishing background tasks")
+            stop_embedded_workers()
             shutdown_embedded_pool(wait=True)
         if not server.listening_addresses:
             raise CommandError(f"Could not listen on {host}:{port}; is the port already in use?")
