@@ -1,1 +1,147 @@
-console.log("anchorboard");
+/**
+ * Entry point of the board page: reads the "board-bootstrap" JSON the Django view embeds,
+ * builds the layout, wires editor ↔ renderer ↔ realtime connection ↔ panels, and exposes
+ * `window.__anchorboard` for measurement and browser tests.
+ *
+ * Wiring only: behaviour lives in the modules it imports.
+ */
+import "./styles.css";
+import { Editor } from "./editor";
+import { BoardConnection, absoluteWsUrl } from "./realtime/connection";
+import { SyncState } from "./realtime/sync";
+import { KonvaRenderer } from "./render/konvaRenderer";
+import { PointerInput, isTyping } from "./tools/pointer";
+import { resolveShortcut, runCommand } from "./tools/shortcuts";
+import { buildAnchorsPanel } from "./ui/anchorsPanel";
+import { h } from "./ui/dom";
+import { buildHelp } from "./ui/help";
+import { buildLayersPanel } from "./ui/layersPanel";
+import { buildMinimap } from "./ui/minimap";
+import { PresenceLayer } from "./ui/presence";
+import { buildPropertiesPanel } from "./ui/propertiesPanel";
+import { buildToolbar } from "./ui/toolbar";
+import { Uploads } from "./ui/uploads";
+
+interface Bootstrap {
+  board_id: string;
+  board_name: string;
+  ws_url: string;
+  api_base: string;
+  role: string;
+  can_edit: boolean;
+  user: { id: number | string; name: string };
+}
+
+function readBootstrap(): Bootstrap {
+  const el = document.getElementById("board-bootstrap");
+  if (!el?.textContent) throw new Error("board-bootstrap is missing from the page");
+  return JSON.parse(el.textContent) as Bootstrap;
+}
+
+function mount(root: HTMLElement, boot: Bootstrap): void {
+  const surface = h("div", { class: "ab-surface", tabindex: "0", "aria-label": `Canvas of ${boot.board_name}` });
+  const stageHost = h("div", { class: "ab-stage" });
+  surface.append(stageHost);
+
+  const sync = new SyncState();
+  const renderer = new KonvaRenderer(stageHost);
+  const editor = new Editor(sync, renderer, boot.can_edit);
+  const notice = h("div", { class: "ab-notice", role: "alert", hidden: true });
+  let noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  editor.on("notice", () => {
+    const n = editor.lastNotice;
+    if (!n) return;
+    notice.textContent = n.text;
+    notice.dataset.kind = n.kind;
+    notice.hidden = false;
+    if (noticeTimer) clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => (notice.hidden = true), n.kind === "error" ? 8000 : 1800);
+  });
+
+  let presence: PresenceLayer | null = null;
+  const connection = new BoardConnection(absoluteWsUrl(boot.ws_url, window.location), sync, {
+    onStatus: (s, detail) => {
+      toolbar.setStatus(s, detail);
+      if (s === "denied") {
+        editor.setEditable(false);
+        editor.notify("error", detail);
+      }
+    },
+    onWelcome: (msg) => {
+      if (msg.can_edit !== editor.canEdit) editor.setEditable(msg.can_edit);
+    },
+    onSynced: () => {
+      presence?.resend();
+      if (firstSync) {
+        firstSync = false;
+        editor.zoomToFit();
+      }
+    },
+    onPresence: (msg) => presence?.receive(msg),
+    onPresenceLeave: (msg) => presence?.leave(msg.user.id),
+    onError: (_code, message) => editor.notify("error", message),
+  });
+  let firstSync = true;
+  sync.events.onRejected = (batch, _code, message) => editor.batchRejected(batch.batchId, message);
+  editor.connect(connection);
+  presence = new PresenceLayer(editor, connection, String(boot.user.id));
+  const pointer = new PointerInput(editor, surface, (b) => presence?.setCursor(b));
+  const uploads = new Uploads(editor, `${boot.api_base}/boards/${boot.board_id}/assets`, surface, () => pointer.cursorBoard);
+  const help = buildHelp();
+  const toolbar = buildToolbar(editor, {
+    onUpload: () => uploads.open(),
+    onHelp: help.toggle,
+    onTogglePresence: (hidden) => presence?.setHidden(hidden),
+  });
+  surface.append(presence.element, buildMinimap(editor), uploads.list, notice);
+
+  const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor));
+  root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
+
+  const resize = () => {
+    const r = surface.getBoundingClientRect();
+    editor.setViewportSize({ width: Math.max(1, Math.floor(r.width)), height: Math.max(1, Math.floor(r.height)) });
+  };
+  new ResizeObserver(resize).observe(surface);
+  resize();
+  editor.setCamera({ panX: editor.viewport.width / 2, panY: editor.viewport.height / 2, zoom: 1 });
+
+  window.addEventListener("keydown", (e) => {
+    if (isTyping(e)) return;
+    if (e.key === "Escape" && !help.element.hidden) {
+      help.toggle();
+      return;
+    }
+    const command = resolveShortcut(e);
+    if (command && runCommand(editor, command, help.toggle)) e.preventDefault();
+  });
+
+  connection.start();
+  window.__anchorboard = {
+    editor,
+    doc: editor.doc,
+    sync,
+    connection,
+    renderer,
+    presence,
+    stats: () => ({
+      ...renderer.stats(),
+      documentItems: editor.doc.size,
+      zoom: editor.camera.zoom,
+      revision: sync.revision,
+      pending: sync.pendingBatches.length,
+      status: connection.currentStatus,
+      others: presence?.count ?? 0,
+    }),
+  };
+}
+
+declare global {
+  interface Window {
+    __anchorboard?: Record<string, unknown> & { stats: () => Record<string, unknown> };
+  }
+}
+
+const root = document.getElementById("anchorboard-canvas");
+if (root) mount(root, readBootstrap());

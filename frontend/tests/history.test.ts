@@ -81,7 +81,7 @@ describe("History", () => {
     expect(history.canRedo).toBe(true);
     run(moveBy(doc, ["b"], 1, 1));
     expect(history.canRedo).toBe(false);
-    history.record({ name: "Bad", forward: [{ op: "delete", id: "a" }], inverse: [], batchId: "x1" });
+    history.record({ name: "Bad", forward: [{ op: "delete", id: "a" }], inverse: [], batchIds: ["x1"] });
     history.dropBatch("x1");
     expect(history.undoNames).toEqual(["Move"]);
   });

@@ -19,11 +19,11 @@ export interface HistoryEntry {
   name: string;
   forward: Operation[];
   inverse: Operation[];
-  /** Batch that carried the forward ops; used to drop the entry if the server refuses it. */
-  batchId?: string;
+  /** Batches that carried the forward ops; used to drop the entry if the server refuses one. */
+  batchIds?: string[];
 }
 
-export type Commit = (ops: Operation[]) => string | undefined;
+export type Commit = (ops: Operation[]) => string[] | undefined;
 
 const LIMIT = 200;
 
@@ -54,8 +54,8 @@ export class History {
 
   /** The server refused this batch and it was rolled back: forget the action. */
   dropBatch(batchId: string): void {
-    this.undoStack = this.undoStack.filter((e) => e.batchId !== batchId);
-    this.redoStack = this.redoStack.filter((e) => e.batchId !== batchId);
+    this.undoStack = this.undoStack.filter((e) => !e.batchIds?.includes(batchId));
+    this.redoStack = this.redoStack.filter((e) => !e.batchIds?.includes(batchId));
   }
 
   undo(commit: Commit): string | null {
@@ -78,8 +78,8 @@ export class History {
       if (!ops.length) continue; // everything it did was since changed by others
       // The opposite entry reverts exactly what we are about to change, from today's state.
       const reverse = this.inverseAgainstDocument(ops);
-      const batchId = commit(ops);
-      to.push({ name: entry.name, forward: ops, inverse: reverse, batchId });
+      const batchIds = commit(ops);
+      to.push({ name: entry.name, forward: ops, inverse: reverse, batchIds });
       return entry.name;
     }
     return null;

@@ -51,7 +51,7 @@ export class SyncState {
   private readonly seenAhead = new Set<number>();
   private loaded = false;
 
-  constructor(private readonly events: SyncEvents = {}) {}
+  constructor(public events: SyncEvents = {}) {}
 
   get revision(): number | null {
     return this.contiguous;

@@ -1,0 +1,240 @@
+/**
+ * The board websocket: connect, handshake (welcome → sync → snapshot/catchup), send op
+ * batches and presence, and reconnect with exponential backoff and catch-up. It feeds
+ * every server message into SyncState and reports status changes for the indicator.
+ *
+ * It must not touch the DOM or decide what an edit means; the WebSocket constructor and
+ * timers are injectable so the handshake and backoff rules are testable.
+ */
+import {
+  CLOSE_NOT_LOGGED_IN,
+  CLOSE_NO_ACCESS,
+  type ClientMessage,
+  MAX_OPS_PER_BATCH,
+  type PresenceInMessage,
+  type PresenceLeaveMessage,
+  type ServerMessage,
+  type WelcomeMessage,
+  parseServerMessage,
+  pingMessage,
+  syncMessage,
+} from "../protocol";
+import type { SyncState } from "./sync";
+
+export type ConnectionStatus = "connecting" | "syncing" | "online" | "offline" | "denied";
+
+export interface ConnectionHandlers {
+  onStatus?: (status: ConnectionStatus, detail: string) => void;
+  onWelcome?: (msg: WelcomeMessage) => void;
+  onPresence?: (msg: PresenceInMessage) => void;
+  onPresenceLeave?: (msg: PresenceLeaveMessage) => void;
+  /** An error not tied to one of our batches (bad_message, message_too_large, …). */
+  onError?: (code: string, message: string) => void;
+  /** After snapshot or catch-up has been applied. */
+  onSynced?: () => void;
+}
+
+export interface SocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason?: string }) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export interface ConnectionOptions {
+  createSocket?: (url: string) => SocketLike;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+  random?: () => number;
+  pingEveryMs?: number;
+}
+
+const OPEN = 1;
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 30_000;
+
+/** Delay before reconnect attempt `attempt` (0-based): 0.5 s doubling to 30 s, ±20 % jitter. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Absolute ws(s):// URL for a path from the bootstrap, matching the page's scheme. */
+export function absoluteWsUrl(path: string, location: { protocol: string; host: string }): string {
+  if (/^wss?:\/\//.test(path)) return path;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${path}`;
+}
+
+export class BoardConnection {
+  private socket: SocketLike | null = null;
+  private attempt = 0;
+  private reconnectTimer: unknown = null;
+  private pingTimer: unknown = null;
+  private synced = false;
+  private stopped = false;
+  private status: ConnectionStatus = "offline";
+  private readonly opts: Required<ConnectionOptions>;
+
+  constructor(
+    private readonly url: string,
+    private readonly sync: SyncState,
+    private readonly handlers: ConnectionHandlers = {},
+    options: ConnectionOptions = {},
+  ) {
+    this.opts = {
+      createSocket: options.createSocket ?? ((u) => new WebSocket(u) as unknown as SocketLike),
+      setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
+      clearTimer: options.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>)),
+      random: options.random ?? Math.random,
+      pingEveryMs: options.pingEveryMs ?? 25_000,
+    };
+  }
+
+  get currentStatus(): ConnectionStatus {
+    return this.status;
+  }
+
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.socket?.close(1000, "leaving");
+    this.socket = null;
+  }
+
+  /** Send queued op batches if the socket is synced; otherwise they wait for the next sync. */
+  flush(): void {
+    if (!this.synced) return;
+    for (const msg of this.sync.unsentMessages()) this.send(msg);
+  }
+
+  /** Presence and other best-effort messages: dropped while offline. */
+  sendVolatile(msg: ClientMessage): void {
+    if (this.synced) this.send(msg);
+  }
+
+  private open(): void {
+    this.setStatus("connecting", "");
+    this.synced = false;
+    const socket = this.opts.createSocket(this.url);
+    this.socket = socket;
+    socket.onmessage = (ev) => {
+      if (this.socket !== socket || typeof ev.data !== "string") return;
+      const msg = parseServerMessage(ev.data);
+      if (msg) this.handle(msg);
+    };
+    socket.onclose = (ev) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.synced = false;
+      this.sync.markAllUnsent();
+      this.clearTimers();
+      if (ev.code === CLOSE_NO_ACCESS || ev.code === CLOSE_NOT_LOGGED_IN) {
+        this.setStatus(
+          "denied",
+          ev.code === CLOSE_NOT_LOGGED_IN
+            ? "You are logged out. Log in again to keep editing."
+            : "You no longer have access to this board.",
+        );
+        return;
+      }
+      if (this.stopped) return;
+      const delay = backoffDelay(this.attempt, this.opts.random);
+      this.attempt += 1;
+      this.setStatus("offline", `Reconnecting in ${Math.ceil(delay / 1000)} s…`);
+      this.reconnectTimer = this.opts.setTimer(() => this.open(), delay);
+    };
+    socket.onerror = () => {
+      // The close event that follows carries the code; nothing to do here.
+    };
+  }
+
+  private handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "welcome":
+        this.attempt = 0;
+        this.handlers.onWelcome?.(msg);
+        this.setStatus("syncing", "");
+        this.send(syncMessage(this.sync.isLoaded ? this.sync.revision : null));
+        this.schedulePing();
+        return;
+      case "snapshot":
+        this.sync.onSnapshot(msg);
+        this.afterSync();
+        return;
+      case "catchup":
+        this.sync.onCatchup(msg);
+        this.afterSync();
+        return;
+      case "applied":
+        this.sync.onApplied({ revision: msg.revision, actor: msg.actor, ops: msg.ops });
+        return;
+      case "ack":
+        this.sync.onAck(msg.batch_id, msg.revision);
+        return;
+      case "error":
+        if (msg.batch_id && this.sync.onError(msg.batch_id, msg.code, msg.message)) return;
+        this.handlers.onError?.(msg.code, msg.message);
+        return;
+      case "presence":
+        this.handlers.onPresence?.(msg);
+        return;
+      case "presence_leave":
+        this.handlers.onPresenceLeave?.(msg);
+        return;
+      case "pong":
+        return;
+    }
+  }
+
+  private afterSync(): void {
+    this.synced = true;
+    this.setStatus("online", "");
+    this.flush();
+    this.handlers.onSynced?.();
+  }
+
+  private send(msg: ClientMessage): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN) return;
+    if (msg.type === "ops" && msg.ops.length > MAX_OPS_PER_BATCH) {
+      throw new Error("ops batches must be split before sending");
+    }
+    socket.send(JSON.stringify(msg));
+  }
+
+  private schedulePing(): void {
+    if (this.pingTimer !== null) this.opts.clearTimer(this.pingTimer);
+    this.pingTimer = this.opts.setTimer(() => {
+      this.pingTimer = null;
+      if (this.socket) {
+        this.send(pingMessage());
+        this.schedulePing();
+      }
+    }, this.opts.pingEveryMs);
+  }
+
+  private clearTimers(): void {
+    if (this.reconnectTimer !== null) this.opts.clearTimer(this.reconnectTimer);
+    if (this.pingTimer !== null) this.opts.clearTimer(this.pingTimer);
+    this.reconnectTimer = null;
+    this.pingTimer = null;
+  }
+
+  private setStatus(status: ConnectionStatus, detail: string): void {
+    this.status = status;
+    this.handlers.onStatus?.(status, detail);
+  }
+}

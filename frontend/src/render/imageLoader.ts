@@ -1,0 +1,102 @@
+/**
+ * Fetches and decodes image levels into ImageBitmaps, a few at a time, into a bounded LRU
+ * cache. Bitmaps that a visible node draws are pinned so eviction never closes them.
+ *
+ * It knows URLs and bitmaps only, not items or Konva.
+ */
+import { LruCache } from "../model/lruCache";
+
+const MAX_CONCURRENT = 6;
+
+export class ImageLoader {
+  readonly cache: LruCache<ImageBitmap>;
+  private readonly inFlight = new Map<string, ((bmp: ImageBitmap | null) => void)[]>();
+  private readonly queue: string[] = [];
+  private active = 0;
+  private readonly failed = new Set<string>();
+
+  constructor(
+    private readonly isPinned: (url: string) => boolean,
+    maxBytes = 384 * 1024 * 1024,
+    maxEntries = 1500,
+  ) {
+    this.cache = new LruCache<ImageBitmap>({
+      maxEntries,
+      maxBytes,
+      sizeOf: (b) => b.width * b.height * 4,
+      dispose: (b) => b.close(),
+      isPinned: (url) => this.isPinned(url),
+    });
+  }
+
+  get loading(): number {
+    return this.active + this.queue.length;
+  }
+
+  get(url: string): ImageBitmap | undefined {
+    return this.cache.get(url);
+  }
+
+  /** Ask for `url`; `done` gets the bitmap (or null if it failed) once decoded. */
+  request(url: string, done: (bmp: ImageBitmap | null) => void): void {
+    const cached = this.cache.get(url);
+    if (cached) {
+      done(cached);
+      return;
+    }
+    if (this.failed.has(url)) {
+      done(null);
+      return;
+    }
+    const waiting = this.inFlight.get(url);
+    if (waiting) {
+      waiting.push(done);
+      return;
+    }
+    this.inFlight.set(url, [done]);
+    this.queue.push(url);
+    this.pump();
+  }
+
+  /** Drop queued (not yet started) requests nobody needs any more. */
+  prune(stillWanted: (url: string) => boolean): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const url = this.queue[i] as string;
+      if (!stillWanted(url)) {
+        this.queue.splice(i, 1);
+        this.inFlight.delete(url);
+      }
+    }
+  }
+
+  /** Re-apply the budget after pins changed. */
+  evict(): void {
+    this.cache.evict();
+  }
+
+  private pump(): void {
+    while (this.active < MAX_CONCURRENT && this.queue.length) {
+      const url = this.queue.shift() as string;
+      this.active += 1;
+      void this.load(url).finally(() => {
+        this.active -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async load(url: string): Promise<void> {
+    let bmp: ImageBitmap | null = null;
+    try {
+      const res = await fetch(url, { credentials: "same-origin" });
+      if (!res.ok) throw new Error(String(res.status));
+      bmp = await createImageBitmap(await res.blob());
+      this.cache.set(url, bmp);
+    } catch {
+      this.failed.add(url);
+    }
+    const waiting = this.inFlight.get(url) ?? [];
+    this.inFlight.delete(url);
+    for (const done of waiting) done(bmp && this.cache.has(url) ? bmp : null);
+  }
+}

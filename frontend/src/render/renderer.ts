@@ -1,0 +1,52 @@
+/**
+ * The renderer contract. The editor drives a renderer imperatively from the document
+ * model; a renderer draws, it never decides. Swapping Konva for another engine (e.g. a
+ * PixiJS image layer) means implementing this interface and nothing else.
+ */
+import type { Camera, Size } from "../model/geometry";
+import type { ItemData } from "../protocol";
+
+export interface RendererStats {
+  /** Items the renderer knows about. */
+  items: number;
+  /** Items in the culled visible set (viewport + margin, plus the selection). */
+  visible: number;
+  /** Scene nodes currently alive. */
+  nodes: number;
+  /** Decoded bitmaps held in the LRU cache and their bytes. */
+  cacheEntries: number;
+  cacheBytes: number;
+  /** Image fetches/decodes in flight. */
+  loading: number;
+  /** Frames drawn since start (for measuring). */
+  draws: number;
+}
+
+export interface TransformResult {
+  id: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  rotation: number;
+}
+
+export interface Renderer {
+  /** Camera and stage size; the stage is always the viewport size. */
+  setViewport(camera: Camera, size: Size): void;
+  upsertItem(item: ItemData): void;
+  removeItem(id: string): void;
+  /** Remove everything (before a snapshot is loaded). */
+  clear(): void;
+  setSelection(ids: ReadonlySet<string>): void;
+  /** Temporarily offset items while a move gesture is in progress (no document change). */
+  setMovePreview(ids: readonly string[], dx: number, dy: number): void;
+  /** Whether transform handles are shown for the selection. */
+  setEditable(editable: boolean): void;
+  /** Called when the user finishes a resize/rotate with the transform handles. */
+  onTransformEnd(callback: (results: TransformResult[]) => void): void;
+  /** True when a screen point is on a transform handle (so tools leave the gesture to it). */
+  isOnHandle(screen: { x: number; y: number }): boolean;
+  stats(): RendererStats;
+  destroy(): void;
+}

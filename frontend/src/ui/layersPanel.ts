@@ -1,0 +1,98 @@
+/**
+ * The layers panel: every item top-to-bottom, synced with the canvas selection (click,
+ * Shift/⌘-click for multi-select), with hide/lock toggles and drag-to-reorder (a drop
+ * becomes fractional z updates, one "Reorder" action).
+ */
+import type { Editor } from "../editor";
+import { reorderTo, setProps } from "../model/actions";
+import type { ItemData } from "../protocol";
+import { h, rafThrottle } from "./dom";
+
+const KIND_ICON: Record<string, string> = { image: "▣", frame: "⬚", text: "T", mask: "◐" };
+
+export function itemLabel(item: ItemData): string {
+  if (item.name) return item.name;
+  if (item.kind === "text") return String(item.props.text ?? "Note").slice(0, 40) || "Note";
+  return item.kind === "image" ? "Image" : item.kind[0]?.toUpperCase() + item.kind.slice(1);
+}
+
+export function buildLayersPanel(editor: Editor): HTMLElement {
+  const list = h("ol", { class: "ab-layers", "aria-label": "Layers" });
+  const element = h("section", { class: "ab-panel" }, h("h3", {}, "Layers"), list);
+  let dragIds: string[] = [];
+
+  const render = () => {
+    const items = [...editor.doc.ordered()].reverse();
+    list.replaceChildren(
+      ...items.map((item) => {
+        const row = h(
+          "li",
+          {
+            class: "ab-layer",
+            "data-id": item.id,
+            "aria-selected": String(editor.selection.has(item.id)),
+            draggable: editor.canEdit ? "true" : undefined,
+          },
+          h("span", { class: "ab-kind" }, KIND_ICON[item.kind] ?? "?"),
+          h("span", { class: "ab-name" + (item.hidden ? " muted" : "") }, itemLabel(item)),
+          item.anchor_role ? h("span", { class: `ab-anchor-dot ${item.anchor_role}`, title: `Anchor: ${item.anchor_role}` }, "⚓") : null,
+          toggle(item, "hidden", item.hidden ? "◌" : "◉", item.hidden ? "Show" : "Hide"),
+          toggle(item, "locked", item.locked ? "🔒" : "🔓", item.locked ? "Unlock" : "Lock"),
+        );
+        return row;
+      }),
+    );
+  };
+
+  const toggle = (item: ItemData, prop: "hidden" | "locked", label: string, name: string) => {
+    const b = h("button", { type: "button", class: "ab-icon", title: name, disabled: !editor.canEdit }, label);
+    b.addEventListener("click", (e) => {
+      e.stopPropagation();
+      editor.run(setProps(editor.doc, [item.id], { [prop]: !item[prop] }, name));
+    });
+    return b;
+  };
+
+  list.addEventListener("click", (e) => {
+    const row = (e.target as HTMLElement).closest<HTMLElement>(".ab-layer");
+    const id = row?.dataset.id;
+    if (!id) return;
+    if (e.shiftKey || e.metaKey || e.ctrlKey) editor.toggleSelected(id);
+    else editor.select([id]);
+  });
+  list.addEventListener("dblclick", (e) => {
+    const id = (e.target as HTMLElement).closest<HTMLElement>(".ab-layer")?.dataset.id;
+    if (id) editor.zoomToSelection();
+  });
+  list.addEventListener("dragstart", (e) => {
+    const id = (e.target as HTMLElement).closest<HTMLElement>(".ab-layer")?.dataset.id;
+    if (!id) return;
+    if (!editor.selection.has(id)) editor.select([id]);
+    dragIds = [...editor.selection];
+    e.dataTransfer?.setData("text/plain", dragIds.join(","));
+  });
+  list.addEventListener("dragover", (e) => {
+    if (dragIds.length) e.preventDefault();
+  });
+  list.addEventListener("drop", (e) => {
+    e.preventDefault();
+    const row = (e.target as HTMLElement).closest<HTMLElement>(".ab-layer");
+    const targetId = row?.dataset.id;
+    if (!row || !targetId || dragIds.includes(targetId)) return;
+    const rect = row.getBoundingClientRect();
+    const upperHalf = e.clientY < rect.top + rect.height / 2;
+    // Bottom-to-top order without the dragged items; find the neighbours of the gap.
+    const order = editor.doc.ordered().filter((i) => !dragIds.includes(i.id));
+    const t = order.findIndex((i) => i.id === targetId);
+    const [below, above] = upperHalf ? [order[t], order[t + 1]] : [order[t - 1], order[t]];
+    editor.run(reorderTo(editor.doc, dragIds, above?.id ?? null, below?.id ?? null));
+    dragIds = [];
+  });
+
+  const throttled = rafThrottle(render);
+  editor.on("document", throttled);
+  editor.on("selection", throttled);
+  editor.on("editable", throttled);
+  render();
+  return element;
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { BoardConnection, type SocketLike, absoluteWsUrl, backoffDelay } from "../src/realtime/connection";
+import { SyncState } from "../src/realtime/sync";
+import { item } from "./helpers";
+
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: Record<string, unknown>[] = [];
+  onopen: SocketLike["onopen"] = null;
+  onclose: SocketLike["onclose"] = null;
+  onmessage: SocketLike["onmessage"] = null;
+  onerror: SocketLike["onerror"] = null;
+  send(data: string) {
+    this.sent.push(JSON.parse(data));
+  }
+  close() {
+    this.readyState = 3;
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(msg: object) {
+    this.onmessage?.({ data: JSON.stringify(msg) });
+  }
+  drop(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+}
+
+const welcome = { type: "welcome", board: { id: "b", name: "B" }, user: { id: 1, name: "Me" }, role: "editor", can_edit: true, revision: 3 };
+
+function harness() {
+  const sockets: FakeSocket[] = [];
+  const timers: { fn: () => void; ms: number }[] = [];
+  const statuses: string[] = [];
+  const sync = new SyncState();
+  const conn = new BoardConnection("ws://x/ws/boards/b/", sync, { onStatus: (s) => statuses.push(s) }, {
+    createSocket: () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    },
+    setTimer: (fn, ms) => {
+      const t = { fn, ms };
+      timers.push(t);
+      return t;
+    },
+    clearTimer: (h) => {
+      const i = timers.indexOf(h as { fn: () => void; ms: number });
+      if (i >= 0) timers.splice(i, 1);
+    },
+    random: () => 0.5,
+    pingEveryMs: 1e9,
+  });
+  return { sockets, timers, statuses, sync, conn };
+}
+
+describe("BoardConnection", () => {
+  it("syncs from scratch, then catches up from its revision after a drop, resending unacked edits", () => {
+    const { sockets, timers, statuses, sync, conn } = harness();
+    conn.start();
+    const first = sockets[0]!;
+    first.open();
+    first.receive(welcome);
+    expect(first.sent).toEqual([{ type: "sync", since: null }]);
+    first.receive({ type: "snapshot", revision: 3, items: [item({ id: "a" })] });
+    expect(statuses.at(-1)).toBe("online");
+
+    sync.local([{ op: "update", id: "a", set: { x: 5 } }], "b1");
+    conn.flush();
+    expect(first.sent.at(-1)).toMatchObject({ type: "ops", batch_id: "b1" });
+
+    first.drop();
+    expect(statuses.at(-1)).toBe("offline");
+    const reconnect = timers.find((t) => t.ms === 500);
+    expect(reconnect).toBeDefined();
+    reconnect!.fn();
+    const second = sockets[1]!;
+    second.open();
+    second.receive(welcome);
+    expect(second.sent).toEqual([{ type: "sync", since: 3 }]);
+    second.receive({ type: "catchup", from_revision: 3, revision: 4, batches: [{ revision: 4, actor: { id: 2, name: "A" }, ops: [{ op: "update", id: "a", set: { y: 9 } }] }] });
+    expect(second.sent.at(-1)).toMatchObject({ type: "ops", batch_id: "b1" });
+    expect(sync.visible.get("a")).toMatchObject({ x: 5, y: 9 });
+    second.receive({ type: "ack", batch_id: "b1", revision: 5 });
+    expect(sync.revision).toBe(5);
+  });
+
+  it("backs off exponentially and stops retrying when access is refused", () => {
+    expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, () => 0.5))).toEqual([500, 1000, 2000, 4000, 30000]);
+    const { sockets, timers, statuses, conn } = harness();
+    conn.start();
+    sockets[0]!.drop();
+    timers.pop()!.fn();
+    sockets[1]!.drop();
+    expect(timers.at(-1)!.ms).toBe(1000);
+    timers.pop()!.fn();
+    sockets[2]!.drop(4403);
+    expect(statuses.at(-1)).toBe("denied");
+    expect(timers).toHaveLength(0);
+  });
+
+  it("rolls back a refused batch and reports other errors", () => {
+    const errors: string[] = [];
+    const sync = new SyncState();
+    const sockets: FakeSocket[] = [];
+    const conn = new BoardConnection("ws://x", sync, { onError: (c) => errors.push(c) }, {
+      createSocket: () => {
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+      pingEveryMs: 1e9,
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
+    conn.start();
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome);
+    sockets[0]!.receive({ type: "snapshot", revision: 1, items: [item({ id: "a", name: "orig" })] });
+    sync.local([{ op: "update", id: "a", set: { name: "new" } }], "b9");
+    conn.flush();
+    sockets[0]!.receive({ type: "error", code: "forbidden", message: "viewers cannot edit", batch_id: "b9" });
+    expect(sync.visible.get("a")?.name).toBe("orig");
+    sockets[0]!.receive({ type: "error", code: "bad_message", message: "?" });
+    expect(errors).toEqual(["bad_message"]);
+  });
+
+  it("builds ws URLs from the page scheme", () => {
+    expect(absoluteWsUrl("/ws/boards/1/", { protocol: "https:", host: "h:8000" })).toBe("wss://h:8000/ws/boards/1/");
+    expect(absoluteWsUrl("/ws/boards/1/", { protocol: "http:", host: "h" })).toBe("ws://h/ws/boards/1/");
+  });
+});
