@@ -75,6 +75,11 @@ def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JsonResponse:
     response = JsonResponse(error_body(code, message), status=status)
+    if status == 401:
+        # HTTP requires a 401 to name the scheme that would work.
+        response["WWW-Authenticate"] = 'Bearer realm="Anchorboard API"'
+    # Errors depend on who asks; a shared cache must never replay one to someone else.
+    response["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -160,15 +165,20 @@ def install_error_handlers(api: NinjaAPI) -> None:
         logger.exception("unexpected error in %s %s", request.method, request.path)
         return error_response(500, "server_error", SERVER_ERROR_MESSAGE)
 
-    api.add_exception_handler(Exception, unexpected)
-    api.add_exception_handler(AppError, app_error)
-    api.add_exception_handler(ValidationError, validation_error)
-    api.add_exception_handler(AuthenticationError, authentication_error)
-    api.add_exception_handler(Throttled, throttled)
-    api.add_exception_handler(HttpError, http_error)
-    api.add_exception_handler(Http404, not_found)
-    api.add_exception_handler(PermissionDenied, permission_denied)
-    api.add_exception_handler(SuspiciousOperation, suspicious)
+    # Most specific first is not needed: ninja walks each exception's MRO.
+    handlers: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
+        (Exception, unexpected),
+        (AppError, app_error),
+        (ValidationError, validation_error),
+        (AuthenticationError, authentication_error),
+        (Throttled, throttled),
+        (HttpError, http_error),
+        (Http404, not_found),
+        (PermissionDenied, permission_denied),
+        (SuspiciousOperation, suspicious),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, handler)
 
 
 def request_rejection(exc: SuspiciousOperation) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -194,7 +194,7 @@ def get_asset(request: HttpRequest, asset_id: str) -> dict[str, Any]:
         }
     },
 )
-def download_asset(request: HttpRequest, asset_id: str, params: Query[FileParams]) -> HttpResponse:
+def download_asset(request: HttpRequest, asset_id: str, params: Query[FileParams]) -> FileResponse:
     asset = get_asset_for(api_user(request), asset_id, Perm.VIEW)
     blob = asset.blob
     if params.level is None:

@@ -109,8 +109,11 @@ def test_token_of_deactivated_user_stops_working(alice, bearer):
 
 
 def test_no_credentials_is_401(db):
-    error = assert_error(Client().get("/api/v1/boards"), 401, "not_authenticated")
+    response = Client().get("/api/v1/boards")
+    error = assert_error(response, 401, "not_authenticated")
     assert "Bearer" in error["message"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_revoke_deletes_only_the_current_token(alice, bearer):
