@@ -183,7 +183,11 @@ async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage, role
             "editor to change it."
         )
     revision, _ = await database_sync_to_async(apply_batch)(
-        consumer.board.pk, consumer.user, message["ops"], sender_channel=consumer.channel_name
+        consumer.board.pk,
+        consumer.user,
+        message["ops"],
+        sender_channel=consumer.channel_name,
+        batch_id=message["batch_id"],
     )
     await consumer._deliver_up_to(revision - 1)
     if consumer.revision is not None:

@@ -19,6 +19,9 @@ class BoardOperation(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The client's batch_id: a batch resent after a dropped connection is recognised by
+    # (board, actor, batch_id) and acknowledged again instead of being applied twice.
+    batch_id = models.CharField(max_length=64, blank=True, default="")
     # Normalised operations exactly as applied (asset ids, not asset payloads).
     ops = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -40,10 +40,13 @@ def apply_batch(
     ops: list[protocol.Operation],
     *,
     sender_channel: str | None = None,
+    batch_id: str = "",
 ) -> tuple[int, list[dict[str, Any]]]:
     """Apply ``ops`` as one batch; return (new board revision, the operations as applied).
 
-    Raises OperationRejected (nothing changed) when any operation does not fit.
+    With a ``batch_id`` that ``user`` already committed on this board (a resend after a
+    dropped connection), nothing is applied again: the original revision and operations are
+    returned. Raises OperationRejected (nothing changed) when any operation does not fit.
     """
     if not 1 <= len(ops) <= protocol.MAX_OPS_PER_BATCH:
         raise protocol.ProtocolError(
@@ -53,6 +56,14 @@ def apply_batch(
         # The row lock serialises writers per board (SQLite's IMMEDIATE transactions
         # already serialise all writers), so revisions are handed out without gaps.
         board = Board.objects.select_for_update().get(pk=board_id)
+        if batch_id and getattr(user, "pk", None) is not None:
+            done = (
+                BoardOperation.objects.filter(board=board, actor=user, batch_id=batch_id)
+                .values_list("revision", "ops")
+                .first()
+            )
+            if done is not None:
+                return done[0], done[1]
         if board.archived_at is not None:
             raise BoardArchived()
         revision = board.revision + 1
@@ -62,7 +73,9 @@ def apply_batch(
         board.revision = revision
         board.last_activity_at = timezone.now()
         board.save(update_fields=["revision", "last_activity_at"])
-        BoardOperation.objects.create(board=board, revision=revision, actor=user, ops=applied)
+        BoardOperation.objects.create(
+            board=board, revision=revision, actor=user, batch_id=batch_id, ops=applied
+        )
         BoardOperation.objects.filter(
             board=board, revision__lte=revision - documents.operation_log_size()
         ).delete()

@@ -87,8 +87,8 @@ def mixed_batches(rng: random.Random, assets, count: int, live: dict, deleted: d
 
 
 async def send_batches(sock, batches):
-    for n, ops in enumerate(batches):
-        await sock.send({"type": "ops", "batch_id": f"b{n}", "ops": ops})
+    for ops in batches:
+        await sock.send({"type": "ops", "batch_id": uuid.uuid4().hex, "ops": ops})
         reply = await sock.recv()
         assert reply["type"] == "ack", reply
 

@@ -362,3 +362,18 @@ async def test_job_events_on_the_board_group_are_relayed(people):
     assert await sock.recv() == message
     await sock.ping()
     await sock.close()
+
+
+async def test_resend_after_reconnect_is_acked_with_the_original_revision(people):
+    board = people["board"]
+    sock = await synced(board, people["owner"])
+    op = create("frame", name="once")
+    await sock.send({"type": "ops", "batch_id": "lost-ack", "ops": [op]})
+    assert (await sock.recv())["revision"] == 1
+    await sock.close()  # pretend the ack never arrived
+    sock = await synced(board, people["owner"])
+    await sock.send({"type": "ops", "batch_id": "lost-ack", "ops": [op]})
+    assert await sock.recv() == {"type": "ack", "batch_id": "lost-ack", "revision": 1}
+    revision, items = await board_state(board)
+    assert revision == 1 and len(items) == 1
+    await sock.close()

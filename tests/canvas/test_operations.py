@@ -342,3 +342,20 @@ def test_item_payload_is_exactly_item_data(board, owner):
     assert payload["asset"]["original_url"].endswith(f"/{asset.blob_id}/original")
     snapshot = documents.snapshot(board)
     assert snapshot == {"type": "snapshot", "revision": 1, "items": [payload]}
+
+
+def test_a_resent_batch_is_acknowledged_not_applied_twice(board, owner):
+    """After a dropped connection a client resends unacknowledged batches by batch_id."""
+    editor = factories.make_user("eddie")
+    seed = create("frame", x=0)
+    item_id = seed["item"]["id"]
+    apply_batch(board.pk, owner, parse_ops(seed), batch_id="seed")
+    first = apply_batch(board.pk, owner, parse_ops(update(item_id, x=5)), batch_id="move")
+    apply_batch(board.pk, editor, parse_ops(update(item_id, x=9)), batch_id="move")  # later
+    again = apply_batch(board.pk, owner, parse_ops(update(item_id, x=5)), batch_id="move")
+    assert again == first == (2, [{"op": "update", "id": item_id, "set": {"x": 5.0}}])
+    assert Item.objects.get(pk=item_id).x == 9  # the later writer still wins
+    assert Board.objects.get(pk=board.pk).revision == 3
+    # Without a batch_id (internal callers) every call is a new batch.
+    apply_batch(board.pk, owner, parse_ops(update(item_id, x=5)))
+    assert Board.objects.get(pk=board.pk).revision == 4
