@@ -99,7 +99,7 @@ def composition_sketch() -> bytes:
     draw = ImageDraw.Draw(image)
     horizon = 620
     _sketch_line(draw, [(40, horizon), (1560, horizon)], rng)
-    hills = [(40, horizon)]
+    hills: list[tuple[float, float]] = [(40, horizon)]
     for x in range(40, 1561, 40):
         hills.append((x, horizon - 90 - 70 * math.sin(x / 260) - 30 * math.sin(x / 95)))
     _sketch_line(draw, hills, rng, width=2)

@@ -5,6 +5,8 @@ They must not change the database: views hand the cleaned values to canvas.servi
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from canvas.models import Team
@@ -35,15 +37,16 @@ class NewBoardForm(forms.Form):
 
     def __init__(self, *args, teams=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams if teams is not None else Team.objects.none()
+        self.teams = teams if teams is not None else Team.objects.none()
+        self._team_field.queryset = self.teams
 
     @property
-    def team_count(self) -> int:
-        return self.fields["team"].queryset.count()
+    def _team_field(self) -> forms.ModelChoiceField:
+        return cast(forms.ModelChoiceField, self.fields["team"])
 
     def clean_team(self) -> Team | None:
         team = self.cleaned_data.get("team")
-        teams = self.fields["team"].queryset
+        teams = self.teams
         # With exactly one team the chooser is hidden and that team is implied.
         if team is None and teams.count() == 1:
             return teams.get()

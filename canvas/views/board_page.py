@@ -18,6 +18,11 @@ from canvas.views.errors import app_error_response
 API_BASE = "/api/v1"
 
 
+def display_name(user) -> str:
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or user.get_username()
+
+
 def board_bootstrap(request: HttpRequest, board, role) -> dict:
     user = request.user
     can_edit = role_allows(role, Perm.EDIT)
@@ -28,7 +33,7 @@ def board_bootstrap(request: HttpRequest, board, role) -> dict:
         "api_base": API_BASE,
         "role": role.value,
         "can_edit": can_edit,
-        "user": {"id": user.pk, "name": user.get_full_name() or user.get_username()},
+        "user": {"id": user.pk, "name": display_name(user)},
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assets.presenters import level_url_template
 from canvas.models import Board, Role
 from canvas.permissions import Perm, role_allows, role_for
 
@@ -19,13 +20,7 @@ def cover_url(board: Board) -> str | None:
     asset = board.cover
     if asset is None:
         return None
-    try:
-        from assets.presenters import level_url_template  # the assets app's URL contract
-    except ImportError:  # pragma: no cover - only while the assets app lacks presenters
-        level_url_template = None
-    if level_url_template is not None:
-        return level_url_template(asset).replace("{level}", str(THUMBNAIL_SIZE))
-    return f"/files/{asset.pk}/{asset.blob_id}/{THUMBNAIL_SIZE}.webp"
+    return level_url_template(asset).replace("{level}", str(THUMBNAIL_SIZE))
 
 
 @dataclass(frozen=True)

@@ -53,12 +53,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
 
         # Before seeding: the demo images schedule their own previews when they are added.
-        try:
-            from assets.services import requeue_pending_derivatives
-        except ImportError:
-            requeue_pending_derivatives = None
-        if requeue_pending_derivatives is not None:
-            requeue_pending_derivatives()
+        from assets.services import requeue_pending_derivatives
+
+        requeue_pending_derivatives()
 
         login = None
         if not no_demo:

@@ -1,0 +1,106 @@
+"""A throwaway Anchorboard server for browser tests: migrate a temp data folder, seed an
+editor, a viewer and a board, and serve the real ASGI app with Daphne on a free port.
+
+Used by test_canvas_browser.py; it must not share anything with the pytest process's
+database (the browser talks to a separate server process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SEED = """
+import json
+from django.test import Client
+from tests import factories
+editor = factories.make_user("ed")
+viewer = factories.make_user("vi")
+board = factories.make_board(name="Browser board", owner=editor, viewer=viewer)
+out = {"board": str(board.pk)}
+for name, user in (("editor", editor), ("viewer", viewer)):
+    c = Client()
+    c.force_login(user)
+    out[name] = c.cookies["sessionid"].value
+print("SEED" + json.dumps(out))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DJANGO_ENV"):
+        env.pop(name, None)
+    env.update(
+        {
+            "ANCHORBOARD_DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "anchorboard.settings",
+            "ANCHORBOARD_DISPATCHER": "inline",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+class BrowserServer:
+    def __init__(self, data_dir: Path) -> None:
+        self.env = server_env(data_dir)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.seed: dict = {}
+
+    def start(self) -> None:
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
+        out = subprocess.run(
+            [*manage, "shell", "-c", SEED],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        line = next(x for x in out.splitlines() if x.startswith("SEED"))
+        self.seed = json.loads(line[4:])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            + ["anchorboard.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("the test server exited during start-up")
+            time.sleep(0.2)
+        raise RuntimeError("the test server did not answer /healthz within 60 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
