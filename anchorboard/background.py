@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +53,21 @@ def _load_task_modules() -> None:
 
 def run_task(name: str, args: list[Any]) -> Any:
     """Execute one task in this thread; the single entry point every dispatcher uses."""
-    close_old_connections()
+    _refresh_connections()
     try:
         return registered(name)(*args)
     except Exception:
         logger.exception("background task %s%r failed", name, tuple(args))
         raise
     finally:
+        _refresh_connections()
+
+
+def _refresh_connections() -> None:
+    # Pool threads must drop broken or expired connections, but an inline run inside an
+    # open transaction (tests, on_commit of a nested atomic) shares the caller's connection:
+    # closing it there would abort the caller's transaction.
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
         close_old_connections()
 
 
