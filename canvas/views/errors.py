@@ -69,6 +69,20 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return error_response(request, 403)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without a valid CSRF token: usually a page left open across a login."""
+    logger.info("CSRF failure on %s %s: %s", request.method, request.path, reason)
+    return error_response(
+        request,
+        403,
+        code="csrf_failed",
+        message=(
+            "This form has expired (your session changed since the page was loaded). "
+            "Reload the page and try again; nothing was changed."
+        ),
+    )
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return error_response(request, 404)
 

@@ -65,3 +65,12 @@ def test_crash_on_api_path_is_json_500(settings):
     response = client.get("/boom/", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
+
+
+def test_expired_form_gets_a_page_saying_what_to_do():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(factories.make_user())
+    response = client.post("/boards/new/", {"name": "x"})
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+    assert "Reload the page and try again" in response.content.decode()
