@@ -61,6 +61,14 @@ def test_translation_places_pixels_exactly_and_leaves_the_rest_transparent():
     assert alpha[2:4, 2:5].min() == 255
 
 
+def test_fractional_edges_fade_over_one_pixel_like_the_browser():
+    out = composite([CompositeItem(solid((4, 4), RED), 0.5, 0, 4, 4)], Region(0, 0, 6, 4))
+    alpha = np.asarray(out)[0, :, 3]
+    # Column 0 is half covered, columns 1–3 fully, column 4 half, column 5 not at all.
+    assert list(alpha) == [128, 255, 255, 255, 128, 0]
+    assert px(out, 0, 0)[:3] == (255, 0, 0)  # a faded edge keeps its colour
+
+
 def test_item_is_stretched_to_its_box_and_region_scale_multiplies_output():
     item = CompositeItem(quadrants(), x=0, y=0, width=8, height=8)
     out = composite([item], Region(0, 0, 8, 8))
