@@ -169,3 +169,18 @@ def test_unreadable_original_marks_blob_failed(upload, media):
 
 def test_unknown_blob_is_a_no_op(db):
     assert build_derivatives("0" * 64) == []
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "TIFF", "GIF", "AVIF"])
+def test_every_accepted_format_gets_a_correct_preview(upload, media, fmt):
+    from assets.inspection import accepted_formats
+
+    if fmt not in accepted_formats():
+        pytest.skip(f"this Pillow build cannot read {fmt}")
+    data = samples.encode(Image.new("RGB", (320, 200), (30, 140, 220)), fmt)
+    asset = upload(data, f"solid.{fmt.lower()}")
+    asset.blob.refresh_from_db()
+    assert asset.blob.derivative_levels == [256]
+    image = preview(media, asset, 256).convert("RGB")
+    assert image.size == (256, 160)
+    assert close(image.getpixel((128, 80)), (30, 140, 220), 12)

@@ -190,3 +190,20 @@ def test_requeue_builds_pending_previews(upload, png, settings):
 
 def test_derivative_task_is_registered():
     assert background.registered("assets.derivatives").__module__ == "assets.tasks"
+
+
+def test_django_uploaded_files_are_accepted(board, owner, media, png):
+    """The API hands over Django's in-memory and temporary-file uploads as they are."""
+    from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+
+    in_memory = SimpleUploadedFile("small.png", png, content_type="text/plain")
+    other = samples.encode(samples.noise((300, 200), seed=9), "PNG")
+    on_disk = TemporaryUploadedFile("big.png", "application/octet-stream", len(other), None)
+    on_disk.write(other)
+    on_disk.seek(0)
+    first = ingest_upload(board, owner, in_memory, in_memory.name)
+    second = ingest_upload(board, owner, on_disk, on_disk.name)
+    on_disk.close()
+    assert (first.filename, first.blob.mime_type) == ("small.png", "image/png")
+    assert (second.filename, second.blob.format) == ("big.png", "PNG")
+    assert (media / first.blob.storage_key).read_bytes() == png

@@ -113,3 +113,11 @@ def test_file_position_is_left_at_start():
     stream = io.BytesIO(samples.encode(samples.noise(), "PNG"))
     inspect_image(stream)
     assert stream.tell() == 0
+
+
+def test_multi_frame_webp_and_tiff_count_frames():
+    frames = [Image.new("RGB", (16, 16), (i * 60, 0, 0)) for i in range(4)]
+    for fmt in ("WEBP", "TIFF"):
+        buffer = io.BytesIO()
+        frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:])
+        assert facts_of(buffer.getvalue()).frame_count == 4
