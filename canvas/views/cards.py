@@ -7,6 +7,10 @@ Pure presentation: the role comes from canvas.permissions and the allowed action
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from assets.presenters import level_url_template
 from canvas.models import Board, Role
@@ -23,11 +27,20 @@ def cover_url(board: Board) -> str | None:
     return level_url_template(asset).replace("{level}", str(THUMBNAIL_SIZE))
 
 
+def activity_label(when: datetime, now: datetime | None = None) -> str:
+    """ "just now", "3 minutes ago", "2 days ago": one unit, like a file browser."""
+    now = now or timezone.now()
+    if (now - when).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(when, now, depth=1)} ago"
+
+
 @dataclass(frozen=True)
 class BoardCard:
     board: Board
     role: Role
     cover_url: str | None
+    last_activity: str
     can_open: bool
     can_rename: bool
     can_duplicate: bool
@@ -44,6 +57,7 @@ def board_card(user, board: Board) -> BoardCard | None:
         board=board,
         role=role,
         cover_url=cover_url(board),
+        last_activity=activity_label(board.last_activity_at),
         can_open=role_allows(role, Perm.VIEW),
         can_rename=role_allows(role, Perm.EDIT),
         can_duplicate=role_allows(role, Perm.EDIT),
