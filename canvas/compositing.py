@@ -27,6 +27,7 @@ write anything.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from PIL import Image, ImageOps
 from anchorboard.errors import AppError
 from assets.imageops import masks
 from canvas.engines.base import Anchor
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class CompositeItem:
 
 class RegionTooLarge(AppError):
     code = "region_too_large"
+
+
+class ImageUnreadable(AppError):
+    status = 422
+    code = "image_unreadable"
 
 
 def item_corners(
@@ -284,6 +292,7 @@ def load_items(board, region: Region, *, include_hidden: bool = False) -> list[C
         bounds = item_bounds(row.x, row.y, row.width, row.height, row.rotation)
         if not overlaps(bounds, region):
             continue  # skip opening originals that cannot show
+        assert row.asset is not None  # filtered above
         items.append(
             CompositeItem(
                 image=open_original(row.asset.blob),
@@ -306,15 +315,23 @@ def open_original(blob) -> Image.Image:
     from django.core.files.storage import default_storage
 
     limit = int(getattr(settings, "ANCHORBOARD_MAX_IMAGE_PIXELS", 64_000_000))
-    with default_storage.open(blob.storage_key, "rb") as handle:
-        image = Image.open(handle)
-        if image.width * image.height > limit:
-            raise RegionTooLarge(
-                f"An image in this region is {image.width}×{image.height}, above this "
-                f"server's limit of {limit / 1e6:.0f} MP."
-            )
-        image.load()
-    image = ImageOps.exif_transpose(image)
+    try:
+        with default_storage.open(blob.storage_key, "rb") as handle:
+            opened = Image.open(handle)
+            if opened.width * opened.height > limit:
+                raise RegionTooLarge(
+                    f"An image in this region is {opened.width}×{opened.height}, above this "
+                    f"server's limit of {limit / 1e6:.0f} MP."
+                )
+            opened.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        # Missing from storage or undecodable: say which file, never a 500.
+        logger.warning("cannot read original %s: %s", blob.storage_key, exc)
+        raise ImageUnreadable(
+            "One of the images in this region could not be read from storage; "
+            "re-upload it or remove it from the region."
+        ) from exc
+    image: Image.Image = ImageOps.exif_transpose(opened)
     return to_rgba(image)
 
 

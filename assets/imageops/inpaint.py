@@ -25,7 +25,7 @@ def binary_mask(mask: Image.Image, grow_px: int = 2) -> np.ndarray:
     Growing swallows the anti-aliased fringe of the object being removed, which would
     otherwise be copied inward as a halo.
     """
-    m = (np.asarray(mask.convert("L")) > 0).astype(np.uint8) * 255
+    m: np.ndarray = (np.asarray(mask.convert("L")) > 0).astype(np.uint8) * 255
     if grow_px > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow_px + 1, 2 * grow_px + 1))
         m = cv2.dilate(m, kernel)
@@ -98,7 +98,7 @@ def match_to_surroundings(
         detail = lightness - cv2.GaussianBlur(lightness, (0, 0), 1.5)
         sigma = float(detail[ring].std())
         rng = np.random.default_rng(seed)
-        noise = rng.normal(0.0, sigma, size=inside.shape).astype(np.float32)
+        noise: np.ndarray = rng.normal(0.0, sigma, size=inside.shape).astype(np.float32)
         noise = cv2.GaussianBlur(noise, (0, 0), 0.6)
         lab[..., 0] += np.where(inside, noise, 0.0).astype(np.float32)
     lab[..., 0] = np.clip(lab[..., 0], 0.0, 100.0)

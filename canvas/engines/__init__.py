@@ -3,7 +3,7 @@
 Importing this package registers the built-in engines.
 """
 
-from canvas.engines import local  # noqa: F401  (registers "local")
+from canvas.engines import local as local  # registers "local"
 from canvas.engines.base import (
     Anchor,
     Engine,

@@ -15,6 +15,7 @@ import dataclasses
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PIL import Image
 
@@ -180,7 +181,10 @@ class _Run:
         self.progress.step(self.total, self.total, "Done")
         results = []
         for image, seed, metadata in outputs:
-            meta = {"mode": self.request.mode.value, "strength": self.request.strength}
+            meta: dict[str, Any] = {
+                "mode": self.request.mode.value,
+                "strength": self.request.strength,
+            }
             meta.update(metadata)
             if self.ignored:
                 meta["ignored"] = sorted(set(self.ignored))

@@ -17,6 +17,7 @@ from canvas import compositing
 from canvas.compositing import (
     AnchorNotUsable,
     CompositeItem,
+    ImageUnreadable,
     Region,
     RegionTooLarge,
     composite,
@@ -340,3 +341,19 @@ def test_anchors_load_from_board_items_in_the_order_picked(media_root):
         load_anchors(board, [plain.pk])
     with pytest.raises(AnchorNotUsable, match="no longer on this board"):
         load_anchors(board, [foreign.pk])
+
+
+@pytest.mark.django_db
+def test_a_missing_or_corrupt_original_is_a_clear_422(media_root):
+    board = factories.make_board()
+    blob = store_png(solid((4, 4), RED))
+    asset = Asset.objects.create(board=board, blob=blob, filename="gone.png")
+    Item.objects.create(board=board, kind=ItemKind.IMAGE, asset=asset, width=4, height=4)
+    default_storage.delete(blob.storage_key)
+    default_storage.save(blob.storage_key, ContentFile(b"not an image at all"))
+    with pytest.raises(ImageUnreadable) as caught:
+        composite_board_region(board, Region(0, 0, 4, 4))
+    assert caught.value.status == 422 and "re-upload" in caught.value.message
+    default_storage.delete(blob.storage_key)
+    with pytest.raises(ImageUnreadable):
+        composite_board_region(board, Region(0, 0, 4, 4))
