@@ -44,7 +44,6 @@ def board_page(request: HttpRequest, board_id) -> HttpResponse:
     except AppError as exc:
         return app_error_response(request, exc)
     bootstrap = board_bootstrap(request, board, role)
-    assets = board.assets.select_related("blob").order_by("-created_at")[:200]
     return render(
         request,
         "canvas/board.html",
@@ -53,6 +52,5 @@ def board_page(request: HttpRequest, board_id) -> HttpResponse:
             "role": role,
             "can_edit": bootstrap["can_edit"],
             "bootstrap": bootstrap,
-            "assets": assets,
         },
     )
