@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import logging
-import warnings
 
 import numpy as np
 from django.conf import settings
@@ -174,10 +173,9 @@ def encode_webp(image: Image.Image) -> bytes:
 
 
 def _decode_first_frame(blob: Blob, levels: list[int]) -> Image.Image:
-    with storage.open_file(blob.storage_key) as handle, warnings.catch_warnings():
-        # The upload was already checked against our pixel limit; Pillow's own (higher or
-        # lower) threshold would only add noise here.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    # The upload was checked against our pixel limit already. (Warning filters are left
+    # alone: they are process-wide and not thread-safe.)
+    with storage.open_file(blob.storage_key) as handle:
         image = Image.open(handle, formats=[blob.format])
         image.seek(0)
         if blob.format == "JPEG" and levels:

@@ -7,7 +7,7 @@ turned away before any pixel is decoded:
 1. size on disk: empty files and files over ``ANCHORBOARD_MAX_UPLOAD_BYTES``;
 2. magic bytes against the allow-list (and no HTML/SVG markup where browsers sniff);
 3. header only: the declared pixel count against ``ANCHORBOARD_MAX_IMAGE_PIXELS``
-   (Pillow's own decompression-bomb warning and error are also caught);
+   (Pillow's own decompression-bomb warning and error, should they fire, are caught too);
 4. one full decode of the first frame, so truncated or damaged files are rejected
    instead of being half accepted.
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import warnings
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import IO
@@ -214,9 +213,12 @@ def _corrupt(label: str, detail: str) -> CorruptImage:
 
 
 def _declared_size(fmt: str, fp: IO[bytes]) -> tuple[int, int] | None:
-    """The size a header declares, read by the format plugin without Pillow's bomb check.
+    """The size a header declares, read by the format plugin without decoding anything.
 
-    Used only to word the message when Pillow itself refused the file as a bomb.
+    ``Image.OPEN`` holds the plugins' factories (filled by ``Image.register_open``); calling
+    one parses the header only and skips Pillow's decompression-bomb check, which would
+    otherwise warn or raise before we could word our own message. None if unreadable:
+    ``Image.open`` then reports the damage.
     """
     try:
         fp.seek(0)
@@ -311,65 +313,72 @@ def inspect_image(fp: IO[bytes]) -> ImageFacts:
             "that a browser could run. Re-export it from your image editor and upload it again."
         )
 
-    with warnings.catch_warnings():
-        # Pillow warns (and later errors) on huge images; both mean "reject, do not decode".
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    limit_pixels = settings.ANCHORBOARD_MAX_IMAGE_PIXELS
+    # Read the declared size first, through the format plugin alone: this rejects bombs
+    # before Pillow's own (higher) threshold would warn. Changing warning filters here is
+    # not an option: they are process-wide and not thread-safe.
+    declared = _declared_size(fmt, fp)
+    if declared is not None and declared[0] * declared[1] > limit_pixels:
+        raise _too_many_pixels(label, declared)
+
+    fp.seek(0)
+    try:
+        image = Image.open(fp, formats=[fmt])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Only reachable when our limit is above Pillow's, or warnings are made errors.
+        raise _too_many_pixels(label, declared) from None
+    except ValueError as exc:
+        if "MAX_TEXT" in str(exc):
+            raise _corrupt(label, "carries an oversized block of text metadata") from None
+        raise _corrupt(label, "its header cannot be read") from None
+    except Exception:  # UnidentifiedImageError and any parser error on hostile bytes
+        logger.info("upload rejected: unreadable %s header", fmt, exc_info=True)
+        raise _corrupt(label, "its header cannot be read") from None
+
+    with image:
+        stored_width, stored_height = image.size
+        if stored_width * stored_height > limit_pixels:
+            raise _too_many_pixels(label, image.size)
+        if stored_width < 1 or stored_height < 1:
+            raise _corrupt(label, "declares no pixels")
         try:
-            image = Image.open(fp, formats=[fmt])
+            frame_count = int(getattr(image, "n_frames", 1) or 1)
+            image.seek(0)
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_many_pixels(label, _declared_size(fmt, fp)) from None
+            raise _too_many_pixels(label, image.size) from None
         except ValueError as exc:
             if "MAX_TEXT" in str(exc):
                 raise _corrupt(label, "carries an oversized block of text metadata") from None
-            raise _corrupt(label, "its header cannot be read") from None
-        except Exception:  # UnidentifiedImageError and any parser error on hostile bytes
-            logger.info("upload rejected: unreadable %s header", fmt, exc_info=True)
-            raise _corrupt(label, "its header cannot be read") from None
+            raise _corrupt(label, "its image data cannot be decoded") from None
+        except Exception:
+            logger.info("upload rejected: undecodable %s", fmt, exc_info=True)
+            raise _corrupt(
+                label, "its image data is incomplete or damaged (it may be truncated)"
+            ) from None
 
-        with image:
-            stored_width, stored_height = image.size
-            if stored_width * stored_height > settings.ANCHORBOARD_MAX_IMAGE_PIXELS:
-                raise _too_many_pixels(label, image.size)
-            if stored_width < 1 or stored_height < 1:
-                raise _corrupt(label, "declares no pixels")
-            try:
-                frame_count = int(getattr(image, "n_frames", 1) or 1)
-                image.seek(0)
-                ImageFile.LOAD_TRUNCATED_IMAGES = False
-                image.load()
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                raise _too_many_pixels(label, image.size) from None
-            except ValueError as exc:
-                if "MAX_TEXT" in str(exc):
-                    raise _corrupt(label, "carries an oversized block of text metadata") from None
-                raise _corrupt(label, "its image data cannot be decoded") from None
-            except Exception:
-                logger.info("upload rejected: undecodable %s", fmt, exc_info=True)
-                raise _corrupt(
-                    label, "its image data is incomplete or damaged (it may be truncated)"
-                ) from None
-
-            orientation = _orientation(image)
-            swapped = orientation in (5, 6, 7, 8)
-            icc = image.info.get("icc_profile") or None
-            if icc is not None and len(icc) > MAX_ICC_BYTES:
-                icc = None  # absurd profile: ignore it rather than store megabytes per blob
-            facts = ImageFacts(
-                sha256=_sha256(fp),
-                size_bytes=size,
-                format=fmt,
-                mime_type=MIME_TYPES[fmt],
-                width=stored_height if swapped else stored_width,
-                height=stored_width if swapped else stored_height,
-                stored_width=stored_width,
-                stored_height=stored_height,
-                exif_orientation=orientation,
-                mode=image.mode,
-                bit_depth=_bit_depth(image, fmt, head),
-                has_alpha=image.mode in _ALPHA_MODES or "transparency" in image.info,
-                frame_count=frame_count,
-                icc_profile=bytes(icc) if icc else None,
-                icc_description=icc_description(icc),
-            )
+        orientation = _orientation(image)
+        swapped = orientation in (5, 6, 7, 8)
+        icc = image.info.get("icc_profile") or None
+        if icc is not None and len(icc) > MAX_ICC_BYTES:
+            icc = None  # absurd profile: ignore it rather than store megabytes per blob
+        facts = ImageFacts(
+            sha256=_sha256(fp),
+            size_bytes=size,
+            format=fmt,
+            mime_type=MIME_TYPES[fmt],
+            width=stored_height if swapped else stored_width,
+            height=stored_width if swapped else stored_height,
+            stored_width=stored_width,
+            stored_height=stored_height,
+            exif_orientation=orientation,
+            mode=image.mode,
+            bit_depth=_bit_depth(image, fmt, head),
+            has_alpha=image.mode in _ALPHA_MODES or "transparency" in image.info,
+            frame_count=frame_count,
+            icc_profile=bytes(icc) if icc else None,
+            icc_description=icc_description(icc),
+        )
     fp.seek(0)
     return facts

@@ -137,3 +137,14 @@ def test_a_rejection_leaves_earlier_uploads_untouched(upload, board, owner, medi
     assert stored_files(media) == before
     asset.blob.refresh_from_db()
     assert asset.blob.derivative_state == "ready"
+
+
+def test_pillows_own_bomb_error_is_reported_when_our_limit_is_higher(board, owner, media, settings):
+    # With a limit above Pillow's, Pillow's DecompressionBombError is the guard that fires;
+    # it must still come out as too_many_pixels with the real dimensions.
+    settings.ANCHORBOARD_MAX_IMAGE_PIXELS = 2_000_000_000
+    with pytest.raises(UploadRejected) as caught:
+        ingest_upload(board, owner, io.BytesIO(samples.bomb_png(40_000, 40_000)), "bomb.png")
+    assert (caught.value.status, caught.value.code) == (413, "too_many_pixels")
+    assert "40,000 × 40,000 pixels" in caught.value.message
+    assert nothing_stored(media)
