@@ -78,8 +78,10 @@ class BrowserServer:
         line = next(x for x in out.splitlines() if x.startswith("SEED"))
         self.seed = json.loads(line[4:])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-            + ["anchorboard.asgi:application"],
+            [
+                *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+                "anchorboard.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,

@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 WAIT_MS = 20_000
 
 
-@pytest.fixture
-def server(tmp_path):
-    srv = BrowserServer(tmp_path / "data")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = BrowserServer(tmp_path_factory.mktemp("browser") / "data")
     srv.start()
     yield srv
     srv.stop()
@@ -36,9 +36,7 @@ def browser(chromium_path):
 
 def open_board(browser, server, who: str):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies(
-        [{"name": "sessionid", "value": server.seed[who], "url": server.base_url}]
-    )
+    context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -70,9 +68,7 @@ def test_upload_shows_live_for_others_and_undo_removes_it(server, browser, tmp_p
         timeout=WAIT_MS,
     )
     # … drawn from a decoded pyramid level (not just a placeholder) …
-    editor.wait_for_function(
-        "window.__anchorboard.stats().cacheEntries >= 1", timeout=WAIT_MS
-    )
+    editor.wait_for_function("window.__anchorboard.stats().cacheEntries >= 1", timeout=WAIT_MS)
     item = editor.evaluate("window.__anchorboard.doc.ordered()[0]")
     assert item["kind"] == "image"
     assert item["asset"]["width"] == 640

@@ -7,13 +7,15 @@
 import { LruCache } from "../model/lruCache";
 
 const MAX_CONCURRENT = 6;
+const RETRY_AFTER_MS = 10_000;
 
 export class ImageLoader {
   readonly cache: LruCache<ImageBitmap>;
   private readonly inFlight = new Map<string, ((bmp: ImageBitmap | null) => void)[]>();
   private readonly queue: string[] = [];
   private active = 0;
-  private readonly failed = new Set<string>();
+  /** url → time of failure; retried after RETRY_AFTER_MS (levels may still be generating). */
+  private readonly failed = new Map<string, number>();
 
   constructor(
     private readonly isPinned: (url: string) => boolean,
@@ -44,7 +46,8 @@ export class ImageLoader {
       done(cached);
       return;
     }
-    if (this.failed.has(url)) {
+    const failedAt = this.failed.get(url);
+    if (failedAt !== undefined && performance.now() - failedAt < RETRY_AFTER_MS) {
       done(null);
       return;
     }
@@ -93,7 +96,7 @@ export class ImageLoader {
       bmp = await createImageBitmap(await res.blob());
       this.cache.set(url, bmp);
     } catch {
-      this.failed.add(url);
+      this.failed.set(url, performance.now());
     }
     const waiting = this.inFlight.get(url) ?? [];
     this.inFlight.delete(url);

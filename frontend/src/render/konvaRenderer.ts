@@ -354,7 +354,8 @@ export class KonvaRenderer implements Renderer {
 
   private sortContent(): void {
     this.needsOrder = false;
-    const children = this.contentLayer.getChildren() as unknown as Konva.Group[];
+    // Sort Konva's own child array in place (getChildren() returns a copy), then renumber.
+    const children = this.contentLayer.children as Konva.Group[];
     const zOf = new Map<Konva.Node, [number, string]>();
     for (const [id, entry] of this.entries) zOf.set(entry.group, [entry.item.z, id]);
     children.sort((a, b) => {
@@ -390,7 +391,24 @@ export class KonvaRenderer implements Renderer {
       this.pinned.add(want);
       this.loader.request(want, (bmp) => {
         const current = this.entries.get(item.id);
-        if (!current || current.wantUrl !== want || !bmp) return;
+        if (!current || current.wantUrl !== want) return;
+        if (!bmp) {
+          // A missing level (not generated yet, or failed) falls back to the original.
+          const original = item.asset?.original_url;
+          if (original && want !== original) {
+            current.wantUrl = undefined;
+            this.loader.request(original, (orig) => {
+              const again = this.entries.get(item.id);
+              if (!again || !orig || again.wantUrl !== undefined) return;
+              again.shownUrl = original;
+              again.image?.image(orig);
+              again.placeholder?.visible(false);
+              this.pinned.add(original);
+              this.contentLayer.batchDraw();
+            });
+          }
+          return;
+        }
         current.shownUrl = want;
         current.image?.image(bmp);
         current.placeholder?.visible(false);

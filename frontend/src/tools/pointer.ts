@@ -71,7 +71,13 @@ export class PointerInput {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   }
 
+  /** Only the canvas itself starts gestures, not overlays inside the surface (minimap, toasts). */
+  private onCanvas(e: Event): boolean {
+    return !!(e.target as HTMLElement | null)?.closest?.(".ab-stage");
+  }
+
   private down(e: PointerEvent): void {
+    if (!this.onCanvas(e)) return;
     const p = this.local(e);
     const ed = this.editor;
     if (e.button === 1 || (e.button === 0 && (this.spaceHeld || ed.tool === "hand"))) {
@@ -180,6 +186,7 @@ export class PointerInput {
   }
 
   private wheel(e: WheelEvent): void {
+    if (!this.onCanvas(e)) return;
     e.preventDefault();
     const ed = this.editor;
     const p = this.local(e);
