@@ -66,14 +66,18 @@ def transfer_statistics(
     target_stats: tuple[np.ndarray, np.ndarray],
     strength: float,
     channel_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    max_stretch: float = 4.0,
 ) -> np.ndarray:
-    """Reinhard transfer: give ``lab`` the target mean/std, blended by ``strength``."""
+    """Reinhard transfer: give ``lab`` the target mean/std, blended by ``strength``.
+
+    The std ratio is kept within [1/max_stretch, max_stretch] per channel.
+    """
     s_mean, s_std = source_stats
     t_mean, t_std = target_stats
     # A flat source (std 0) has no spread to stretch; only shift its mean.
     ratio = np.where(s_std > 1e-3, t_std / np.maximum(s_std, 1e-3), 1.0)
     # Limit how far contrast can be stretched so noise in a flat region is not amplified.
-    ratio = np.clip(ratio, 0.25, 4.0)
+    ratio = np.clip(ratio, 1.0 / max_stretch, max_stretch)
     moved = (lab - s_mean) * ratio + t_mean
     weights = strength * np.asarray(channel_weights, dtype=np.float64)
     return (lab + (moved - lab) * weights).astype(np.float32)

@@ -46,11 +46,22 @@ def match_detail(image: Image.Image, reference: Image.Image, strength: float) ->
     return lab_image(lab, alpha)
 
 
-def grade_toward(image: Image.Image, references: list[Image.Image], strength: float):
+def grade_toward(
+    image: Image.Image,
+    references: list[Image.Image],
+    strength: float,
+    channel_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    max_stretch: float = 4.0,
+) -> Image.Image:
     """Colour-grade ``image`` toward the pooled colour statistics of ``references``."""
     lab, alpha = image_lab(image)
     pooled = np.concatenate([visible_pixels(*image_lab(r)) for r in references])
     out = transfer_statistics(
-        lab, lab_statistics(visible_pixels(lab, alpha)), lab_statistics(pooled), strength
+        lab,
+        lab_statistics(visible_pixels(lab, alpha)),
+        lab_statistics(pooled),
+        strength,
+        channel_weights,
+        max_stretch,
     )
     return lab_image(out, alpha)

@@ -255,7 +255,11 @@ class _Run:
         if palette_refs:
             self.begin("palette", "Extracting the anchor palette")
             palette = colour.extract_palette(palette_refs, PALETTE_SIZE, PALETTE_SEED)
-            work = style.grade_toward(work, palette_refs, strength * 0.5)
+            # A palette anchor is often a swatch sheet whose spread says nothing about the
+            # picture's contrast: stretch colour at most ×2 and lightness half as much.
+            work = style.grade_toward(
+                work, palette_refs, strength * 0.5, channel_weights=(0.5, 1.0, 1.0), max_stretch=2.0
+            )
             self.end(work)
             self.begin("palette", "Mapping colours onto the anchor palette")
             work = colour.map_to_palette(work, palette, strength)
