@@ -143,3 +143,21 @@ def test_readme_run_command_serves_the_demo_board(tmp_path):
         if proc.poll() is None:  # a failed assertion above: leave nothing running
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+
+
+def test_busy_port_is_a_clear_error(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--no-demo"],
+            cwd=ROOT,
+            env=child_env(port, tmp_path / "data"),
+            capture_output=True,
+            text=True,
+            timeout=START_DEADLINE_S,
+        )
+    assert result.returncode == 1
+    assert f"Could not listen on 127.0.0.1:{port}; is the port already in use?" in result.stderr
+    assert "Traceback" not in result.stderr
