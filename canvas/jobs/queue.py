@@ -390,7 +390,9 @@ def claim_next(worker_id: str) -> Claim | None:
     with transaction.atomic():
         _serialise_claims()
         running = list(
-            Job.objects.filter(state=JobState.RUNNING).values_list("created_by_id", "engine")
+            Job.objects.filter(state=JobState.RUNNING)
+            .order_by()
+            .values_list("created_by_id", "engine")
         )
         per_user = Counter(user for user, _ in running)
         per_engine = Counter(engine for _, engine in running)
