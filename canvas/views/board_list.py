@@ -22,7 +22,7 @@ from canvas.forms import NewBoardForm, RenameBoardForm, first_error
 from canvas.models import Team, TeamMembership, TeamRole
 from canvas.permissions import Perm, can_create_board_in, get_board_for, visible_boards
 from canvas.services import boards as board_services
-from canvas.views.cards import board_card
+from canvas.views.cards import board_cards
 from canvas.views.errors import app_error_response
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _board_list_context(request: HttpRequest, new_board_form: NewBoardForm | Non
         .select_related("team", "cover__blob")
         .order_by("-last_activity_at")
     )
-    cards = [card for board in boards if (card := board_card(request.user, board))]
+    cards = board_cards(request.user, list(boards))
     teams = user_teams(request.user)
     return {
         "active_cards": [c for c in cards if not c.board.is_archived],

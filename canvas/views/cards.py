@@ -14,7 +14,7 @@ from django.utils.timesince import timesince
 
 from assets.presenters import level_url_template
 from canvas.models import Board, Role
-from canvas.permissions import Perm, role_allows, role_for
+from canvas.permissions import Perm, role_allows, roles_for
 
 THUMBNAIL_SIZE = 256
 
@@ -48,11 +48,7 @@ class BoardCard:
     can_delete: bool
 
 
-def board_card(user, board: Board) -> BoardCard | None:
-    """The card for ``board`` as ``user`` sees it, or None if they have no role on it."""
-    role = role_for(user, board)
-    if role is None:
-        return None
+def board_card(board: Board, role: Role) -> BoardCard:
     return BoardCard(
         board=board,
         role=role,
@@ -64,3 +60,9 @@ def board_card(user, board: Board) -> BoardCard | None:
         can_archive=role_allows(role, Perm.MANAGE),
         can_delete=role_allows(role, Perm.DELETE),
     )
+
+
+def board_cards(user, boards: list[Board]) -> list[BoardCard]:
+    """Cards for the boards ``user`` has a role on, in the given order (roles in bulk)."""
+    roles = roles_for(user, boards)
+    return [board_card(board, roles[board.pk]) for board in boards if board.pk in roles]

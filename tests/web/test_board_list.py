@@ -100,3 +100,15 @@ def test_new_user_gets_empty_state(client):
     body = client.get(reverse("board-list")).content.decode()
     assert "No boards yet" in body
     assert reverse("board-create") in body
+
+
+def test_board_list_queries_do_not_grow_with_boards(cast, login, django_assert_max_num_queries):
+    client = login(cast.owner)
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("board-list"))
+    for i in range(15):
+        factories.make_board(cast.team, f"Extra {i}", owner=cast.owner)
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        body = client.get(reverse("board-list")).content.decode()
+    assert body.count('class="board-card"') == 16
+    assert len(many.captured_queries) == len(few.captured_queries)
