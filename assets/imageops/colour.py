@@ -201,13 +201,17 @@ def map_to_palette(
 ) -> Image.Image:
     """Pull every pixel toward the palette colours near it.
 
-    Soft assignment (a Gaussian of the ΔE to each palette colour, width ``softness``) keeps
-    neighbouring pixels that sit between two palette colours from splitting into bands.
+    The pull is decided on an edge-preserving smoothed copy and added to the real pixels:
+    grain and texture stay as they are instead of each noisy pixel jumping to a different
+    palette colour. Soft assignment (a Gaussian of the ΔE to each palette colour, width
+    ``softness``) keeps areas between two palette colours from splitting into bands.
     Lightness moves only ``lightness_weight`` as far as colour so shading survives.
     """
     lab, alpha = image_lab(image)
-    flat = lab.reshape(-1, 3)
-    out = np.empty_like(flat)
+    # Bilateral: smooths grain (ΔE well under sigmaColor) but not edges between areas.
+    smooth = cv2.bilateralFilter(lab, d=7, sigmaColor=20.0, sigmaSpace=3.0)
+    flat = smooth.reshape(-1, 3)
+    shift = np.empty_like(flat)
     weights = np.array([lightness_weight, 1.0, 1.0], dtype=np.float32) * float(strength)
     centres = palette.lab.astype(np.float32)
     for start in range(0, len(flat), _CHUNK):
@@ -217,8 +221,8 @@ def map_to_palette(
         w = np.exp(d2 * np.float32(-1.0 / (2.0 * softness**2)))
         w /= w.sum(axis=1, keepdims=True)
         target = w @ centres
-        out[start : start + _CHUNK] = block + (target - block) * weights
-    return lab_image(out.reshape(lab.shape), alpha)
+        shift[start : start + _CHUNK] = (target - block) * weights
+    return lab_image(lab + shift.reshape(lab.shape), alpha)
 
 
 def mean_delta_e_to_palette(image: Image.Image, palette: Palette) -> float:

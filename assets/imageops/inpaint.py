@@ -70,36 +70,48 @@ def _inpaint(pixels: np.ndarray, hole: np.ndarray, flag: int, radius: int, scale
     return cv2.resize(small_filled, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _ring(inside: np.ndarray, px: int) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+    return (cv2.dilate(inside.astype(np.uint8), kernel) > 0) & ~inside
+
+
 def match_to_surroundings(
     filled: np.ndarray,
     original: np.ndarray,
     inside: np.ndarray,
     *,
-    ring_px: int = 12,
     seed: int = 0,
     grain: bool = True,
 ) -> np.ndarray:
-    """Shift the fill's mean Lab colour to the ring around the hole; add matching grain.
+    """Shift the fill's mean Lab colour to its close surroundings; add matching grain.
 
-    Only the mean is matched: diffusion fill has almost no spread, and stretching it to the
-    ring's spread would amplify interpolation artefacts instead of restoring texture.
+    The mean is matched against a thin (4 px) ring, the pixels the fill was built from; a
+    wider ring would drag in neighbouring areas (sky above a lawn). Only the mean: diffusion
+    fill has almost no spread, and stretching it would amplify interpolation artefacts.
+    Grain is measured per Lab channel on a wider (12 px) ring, for a steadier estimate, and
+    synthesised with the job's seed so the patch is neither smoother nor noisier than
+    around it.
     """
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_px + 1, 2 * ring_px + 1))
-    ring = (cv2.dilate(inside.astype(np.uint8), kernel) > 0) & ~inside
-    if not ring.any():
+    near = _ring(inside, 4)
+    if not near.any():
         return filled
     lab = rgb_to_lab(filled)
-    ring_lab = rgb_to_lab(original)[ring]
-    shift = ring_lab.mean(axis=0) - lab[inside].mean(axis=0)
+    around = rgb_to_lab(original)
+    shift = around[near].mean(axis=0) - lab[inside].mean(axis=0)
     lab[inside] += shift.astype(np.float32)
     if grain:
-        # Grain strength = the ring's fine detail (difference from a blurred copy).
-        lightness = rgb_to_lab(original)[..., 0]
-        detail = lightness - cv2.GaussianBlur(lightness, (0, 0), 1.5)
-        sigma = float(detail[ring].std())
+        wide = _ring(inside, 12)
         rng = np.random.default_rng(seed)
-        noise: np.ndarray = rng.normal(0.0, sigma, size=inside.shape).astype(np.float32)
-        noise = cv2.GaussianBlur(noise, (0, 0), 0.6)
-        lab[..., 0] += np.where(inside, noise, 0.0).astype(np.float32)
+        for channel in range(3):
+            plane = around[..., channel]
+            detail = plane - cv2.GaussianBlur(plane, (0, 0), 1.5)
+            sigma = float(detail[wide].std())
+            if sigma < 1e-3:
+                continue
+            noise: np.ndarray = rng.normal(0.0, 1.0, size=inside.shape).astype(np.float32)
+            # The same light blur the measurement used, then scaled to the measured spread.
+            noise = noise - cv2.GaussianBlur(noise, (0, 0), 1.5)
+            noise *= sigma / max(float(noise.std()), 1e-6)
+            lab[..., channel] += np.where(inside, noise, 0.0).astype(np.float32)
     lab[..., 0] = np.clip(lab[..., 0], 0.0, 100.0)
     return lab_to_rgb(lab)

@@ -34,23 +34,33 @@ def light_field(lightness: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def transfer_lighting(
-    image: Image.Image, reference: Image.Image, strength: float, cast: float = 0.5
+    image: Image.Image,
+    reference: Image.Image,
+    strength: float,
+    cast: float = 0.5,
+    exposure: float = 0.5,
 ) -> Image.Image:
     """Replace ``image``'s light field by ``reference``'s, blended by ``strength``.
 
     The reference is stretched to the region's shape, so "light from the top left" in the
     anchor lands at the top left of the region whatever their sizes. ``cast`` is how much of
-    the reference's warm/cool colour shift comes along (0 = lightness only).
+    the reference's warm/cool colour shift comes along (0 = lightness only); ``exposure``
+    how much of its overall brightness level.
     """
     lab, alpha = image_lab(image)
     ref_lab, ref_alpha = image_lab(reference)
     size = (lab.shape[1], lab.shape[0])
     own = light_field(lab[..., 0], size)
     wanted = light_field(ref_lab[..., 0], size)
-    out = lab.copy()
-    out[..., 0] = lab[..., 0] + strength * (wanted - own)
     src_mean, _ = lab_statistics(visible_pixels(lab, alpha))
     ref_mean, _ = lab_statistics(visible_pixels(ref_lab, ref_alpha))
+    # The anchor's light *shape* comes over fully, its overall exposure only by
+    # ``exposure``: a dusk reference should darken a region, not crush it to its level.
+    wanted = (
+        wanted - float(ref_mean[0]) + float(src_mean[0] + exposure * (ref_mean[0] - src_mean[0]))
+    )
+    out = lab.copy()
+    out[..., 0] = lab[..., 0] + strength * (wanted - own)
     out[..., 1:] += (strength * cast * (ref_mean[1:] - src_mean[1:])).astype(np.float32)
     out[..., 0] = np.clip(out[..., 0], 0.0, 100.0)
     return lab_image(out, alpha)

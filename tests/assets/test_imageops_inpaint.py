@@ -62,3 +62,17 @@ def test_empty_mask_returns_the_image_unchanged():
     image, _ = wall_with_red_blob()
     out = inpaint.fill(image, Image.new("L", image.size, 0))
     assert out.tobytes() == image.tobytes()
+
+
+def test_fill_has_grain_like_its_surroundings():
+    image, mask = wall_with_red_blob()
+    out = inpaint.fill(image, mask, seed=2)
+    grey = np.asarray(out.convert("L")).astype(float)
+    detail = np.abs(np.diff(grey, axis=1))
+    hole = (inpaint.binary_mask(mask) > 0)[:, 1:]
+    ring = (inpaint.binary_mask(mask, 14) > 0)[:, 1:] & ~hole
+    ratio = detail[hole].mean() / detail[ring].mean()
+    assert 0.6 < ratio < 1.5  # neither a smooth smear nor a noisy patch
+    smooth = inpaint.fill(image, mask, seed=2, grain=False)
+    smooth_detail = np.abs(np.diff(np.asarray(smooth.convert("L")).astype(float), axis=1))
+    assert smooth_detail[hole].mean() < 0.6 * detail[ring].mean()

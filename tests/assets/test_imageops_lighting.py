@@ -54,3 +54,13 @@ def test_fine_texture_survives_the_transfer():
     # High-pass by differences between horizontal neighbours: the checker dominates both.
     hp_in, hp_out = np.diff(grey_in, axis=1), np.diff(grey_out, axis=1)
     assert np.corrcoef(hp_in.ravel(), hp_out.ravel())[0, 1] > 0.9
+
+
+def test_a_dark_anchor_darkens_by_half_its_exposure_difference():
+    source = textured()
+    dark = Image.new("RGBA", (32, 32), (40, 40, 40, 255))
+    before = np.asarray(source.convert("L")).mean()
+    out = np.asarray(transfer_lighting(source, dark, 1.0).convert("L")).mean()
+    assert 40 < out < before  # darker, but not crushed to the anchor's level
+    full = np.asarray(transfer_lighting(source, dark, 1.0, exposure=1.0).convert("L")).mean()
+    assert full < out
