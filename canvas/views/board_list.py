@@ -87,7 +87,8 @@ def board_create(request: HttpRequest) -> HttpResponse:
         board = board_services.create_board(request.user, team, form.cleaned_data["name"])
     except AppError as exc:
         return _handle(request, exc)
-    messages.success(request, f"Created “{board.name}”.")
+    # No flash message: the canvas page does not show messages, so it would surface later
+    # on the board list, out of context. Landing on the new board is the confirmation.
     return redirect("board", board_id=board.pk)
 
 

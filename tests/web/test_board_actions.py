@@ -230,3 +230,10 @@ def test_stranger_gets_404_page(cast, login, action):
     assert "Autumn launch" not in response.content.decode()
     cast.board.refresh_from_db()
     assert cast.board.name == "Autumn launch" and not cast.board.is_archived
+
+
+def test_create_leaves_no_stale_message_for_the_list(cast, login):
+    client = login(cast.owner)
+    client.post(reverse("board-create"), {"name": "Fresh"})
+    body = client.get(reverse("board-list")).content.decode()
+    assert 'class="messages"' not in body
