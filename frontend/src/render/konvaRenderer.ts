@@ -335,7 +335,7 @@ export class KonvaRenderer implements Renderer {
       entry.group.add(entry.badge);
     }
     (entry.badge.getTag() as Konva.Tag).fill(ANCHOR_COLORS[role] ?? "#555");
-    (entry.badge.getText() as Konva.Text).text(`⚓ ${role}`);
+    (entry.badge.getText() as Konva.Text).text(role.toUpperCase());
   }
 
   /** Labels and badges keep a constant on-screen size whatever the zoom. */

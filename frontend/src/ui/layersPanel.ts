@@ -37,7 +37,7 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
           h("span", { class: "ab-name" + (item.hidden ? " muted" : "") }, itemLabel(item)),
           item.anchor_role ? h("span", { class: `ab-anchor-dot ${item.anchor_role}`, title: `Anchor: ${item.anchor_role}` }, "⚓") : null,
           toggle(item, "hidden", item.hidden ? "◌" : "◉", item.hidden ? "Show" : "Hide"),
-          toggle(item, "locked", item.locked ? "🔒" : "🔓", item.locked ? "Unlock" : "Lock"),
+          toggle(item, "locked", item.locked ? "⊠" : "□", item.locked ? "Unlock" : "Lock"),
         );
         return row;
       }),
