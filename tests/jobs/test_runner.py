@@ -218,3 +218,27 @@ def test_live_leases_are_left_alone_but_dead_local_workers_are_recovered(submit)
     dead.refresh_from_db()
     assert live.state == JobState.RUNNING
     assert dead.state == JobState.QUEUED and "interrupted" in dead.notes[-1]["text"]
+
+
+@pytest.mark.django_db
+def test_a_dead_worker_with_a_pending_cancel_ends_cancelled(submit):
+    job = submit()
+    queue.claim_next("gone-host:1:0")
+    queue.cancel_job(job)
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    recovery.recover_abandoned_jobs()
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and job.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_deleting_a_board_removes_its_jobs_and_results(submit, board, owner):
+    from canvas.services.boards import delete_board
+    from canvas.services.iterations import apply
+
+    job = submit(count=2)
+    run_next()
+    apply(job.iterations.first(), owner)
+    delete_board(board)
+    assert not Job.objects.filter(pk=job.pk).exists()
+    assert not Iteration.objects.filter(job_id=job.pk).exists()
