@@ -67,7 +67,7 @@ def apply_batch(
         if board.archived_at is not None:
             raise BoardArchived()
         revision = board.revision + 1
-        state = _BatchState(board, revision, user)
+        state = _BatchState(board, revision, user, ops)
         applied = [state.apply(index, op) for index, op in enumerate(ops)]
         state.save()
         board.revision = revision
@@ -87,20 +87,22 @@ def apply_batch(
 class _BatchState:
     """The items a batch touches, loaded once, changed in memory, saved at the end."""
 
-    def __init__(self, board: Board, revision: int, user: Any) -> None:
+    def __init__(
+        self, board: Board, revision: int, user: Any, ops: list[protocol.Operation]
+    ) -> None:
         self.board = board
         self.revision = revision
         self.user = user
-        self.items: dict[str, Item] = {}
         self.new_ids: set[str] = set()
+        # Two queries for the whole batch, however many operations it has.
+        ids = {uuid.UUID(op["item"]["id"] if op["op"] == "create" else op["id"]) for op in ops}
+        self.items: dict[str, Item] = {
+            str(item.pk): item for item in Item.objects.filter(pk__in=ids)
+        }
+        self.board_assets = _board_assets(board, ops)
 
     def _load(self, item_id: str) -> Item | None:
-        if item_id not in self.items:
-            item = Item.objects.filter(pk=uuid.UUID(item_id)).first()
-            if item is None:
-                return None
-            self.items[item_id] = item
-        return self.items[item_id]
+        return self.items.get(item_id)
 
     def _live(self, index: int, item_id: str) -> Item:
         item = self._load(item_id)
@@ -171,9 +173,7 @@ class _BatchState:
         return {"op": "create", "item": dict(data)}
 
     def _check_asset(self, index: int, asset_id: str) -> None:
-        from assets.models import Asset
-
-        if not Asset.objects.filter(pk=uuid.UUID(asset_id), board=self.board).exists():
+        if asset_id not in self.board_assets:
             raise OperationRejected(
                 f"Change {index + 1}: that image is not in this board's library. Upload it to "
                 "this board first.",
@@ -181,13 +181,32 @@ class _BatchState:
             )
 
     def save(self) -> None:
-        for item_id, item in self.items.items():
-            if item.revision != self.revision:
-                continue  # loaded only to check it
-            if item_id in self.new_ids:
-                item.save(force_insert=True)
-            else:
-                item.save()
+        touched = [item for item in self.items.values() if item.revision == self.revision]
+        now = timezone.now()
+        for item in touched:
+            item.updated_at = now  # bulk writes skip auto_now
+        new = [item for item in touched if str(item.pk) in self.new_ids]
+        changed = [item for item in touched if str(item.pk) not in self.new_ids]
+        if new:
+            for item in new:
+                item.created_at = now
+            Item.objects.bulk_create(new)
+        if changed:
+            Item.objects.bulk_update(changed, _SAVED_FIELDS)
+
+
+_SAVED_FIELDS = [*protocol.ITEM_DEFAULTS, "deleted", "revision", "updated_at"]
+
+
+def _board_assets(board: Board, ops: list[protocol.Operation]) -> set[str]:
+    """Which of the assets the batch's creates name are in this board's library."""
+    from assets.models import Asset
+
+    wanted = {op["item"]["asset"] for op in ops if op["op"] == "create" and op["item"]["asset"]}
+    if not wanted:
+        return set()
+    found = Asset.objects.filter(pk__in=[uuid.UUID(a) for a in wanted], board=board)
+    return {str(pk) for pk in found.values_list("pk", flat=True)}
 
 
 def _asset_key(item: Item) -> str | None:
