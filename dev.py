@@ -4,6 +4,7 @@
     python3 dev.py start   # install, migrate, demo data, serve on $PORT (default 8000)
     python3 dev.py test    # install, then run the whole test suite (extra args go to pytest)
     python3 dev.py lint    # ruff, formatting, migrations check, Django checks, mypy, tsc
+    python3 dev.py lint --update-mypy-baseline   # accept the current mypy errors
 
 Everything is installed into ./.venv from the committed lock files; nothing is installed
 outside the project folder. This script uses only the standard library on purpose.
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import venv
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -98,6 +101,21 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
+def test_workers(extra: list[str]) -> list[str]:
+    """pytest-xdist arguments: two workers unless the caller chose (``-n``) or is debugging.
+
+    Each worker gets its own in-memory SQLite database, its own PostgreSQL test database
+    (test_anchorboard_gw0, ...) and its own data folder, so tests cannot see each other.
+    ``ANCHORBOARD_TEST_WORKERS=0`` runs everything in one process.
+    """
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in extra):
+        return []
+    if any(a in {"--pdb", "--trace", "-x", "--exitfirst"} for a in extra):
+        return []
+    workers = os.environ.get("ANCHORBOARD_TEST_WORKERS", "2")
+    return [] if workers in {"", "0", "1"} else ["-n", workers]
+
+
 def cmd_test(extra: list[str]) -> int:
     ensure_venv("dev")
     env: dict[str, str] = {}
@@ -112,29 +130,94 @@ def cmd_test(extra: list[str]) -> int:
         )
     db = os.environ.get("DATABASE_URL", "")
     say(f"running the test suite on {'PostgreSQL' if db.startswith('postgres') else 'SQLite'}")
-    return run(str(PY), "-m", "pytest", *extra, env=env)
+    return run(str(PY), "-m", "pytest", *test_workers(extra), *extra, env=env)
+
+
+MYPY_TARGETS = ("anchorboard", "canvas", "assets")
+MYPY_BASELINE = ROOT / "mypy-baseline.txt"
+MYPY_ERROR = re.compile(r"^(?P<path>[^:\s]+\.pyi?):\d+(?::\d+)?: error: (?P<message>.*)$")
+
+
+def mypy_key(line: str) -> str | None:
+    """An error without its line number, so unrelated edits above it do not 'move' it."""
+    match = MYPY_ERROR.match(line)
+    return f"{match['path']}: {match['message']}" if match else None
+
+
+def read_mypy_baseline() -> Counter[str]:
+    if not MYPY_BASELINE.exists():
+        return Counter()
+    lines = MYPY_BASELINE.read_text().splitlines()
+    return Counter(line for line in lines if line.strip() and not line.startswith("#"))
+
+
+def lint_mypy(update_baseline: bool) -> int:
+    """Run mypy and fail only on errors that are not in the committed baseline (a ratchet)."""
+    result = subprocess.run(
+        [str(PY), "-m", "mypy", *MYPY_TARGETS], cwd=ROOT, capture_output=True, text=True
+    )
+    lines = result.stdout.splitlines()
+    errors = [(line, key) for line in lines if (key := mypy_key(line))]
+    if result.returncode not in (0, 1) or (result.returncode == 1 and not errors):
+        # mypy itself failed (bad config, crash): nothing to compare, show everything.
+        print(result.stdout + result.stderr, end="")
+        return 1
+    current = Counter(key for _, key in errors)
+    if update_baseline:
+        header = (
+            "# mypy errors accepted for now (python3 dev.py lint --update-mypy-baseline).\n"
+            "# New code must not add to this list; fix entries and shrink it.\n"
+        )
+        MYPY_BASELINE.write_text(header + "".join(f"{k}\n" for k in sorted(current.elements())))
+        say(f"mypy baseline written: {sum(current.values())} accepted error(s)")
+        return 0
+    baseline = read_mypy_baseline()
+    new = current - baseline
+    fixed = baseline - current
+    if fixed:
+        say(
+            f"mypy: {sum(fixed.values())} baselined error(s) no longer occur; shrink the "
+            "baseline with `python3 dev.py lint --update-mypy-baseline` and commit it"
+        )
+    if new:
+        remaining = Counter(new)
+        for line, key in errors:
+            if remaining[key] > 0:
+                remaining[key] -= 1
+                print(line)
+        say(f"mypy: {sum(new.values())} new error(s) (not in {MYPY_BASELINE.name})")
+        return 1
+    say(f"mypy: no new errors ({sum(current.values())} baselined)")
+    return 0
 
 
 def cmd_lint(extra: list[str]) -> int:
     ensure_venv("dev")
+    update_baseline = "--update-mypy-baseline" in extra
     steps: list[list[str]] = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(PY), "manage.py", "makemigrations", "--check", "--dry-run"],
         [str(PY), "manage.py", "check", "--fail-level", "WARNING"],
-        [str(PY), "-m", "mypy", "anchorboard", "canvas", "assets"],
     ]
     if (ROOT / "frontend" / "node_modules").exists():
         steps.append(["npm", "--prefix", "frontend", "run", "--silent", "typecheck"])
     else:
         say("frontend/node_modules missing: skipping tsc (run `npm --prefix frontend ci`)")
-    failed = 0
+    failed: list[str] = []
     for step in steps:
-        say("$ " + " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)))
+        label = " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step))
+        say("$ " + label)
         if run(*step) != 0:
-            failed += 1
-    say("lint passed" if not failed else f"lint failed: {failed} step(s)")
-    return 1 if failed else 0
+            failed.append(label)
+    say("$ mypy " + " ".join(MYPY_TARGETS))
+    if lint_mypy(update_baseline) != 0:
+        failed.append("mypy")
+    if failed:
+        say(f"lint failed: {len(failed)} step(s): " + "; ".join(failed))
+        return 1
+    say("lint passed")
+    return 0
 
 
 COMMANDS = {"start": cmd_start, "test": cmd_test, "lint": cmd_lint}

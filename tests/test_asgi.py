@@ -17,6 +17,10 @@ from channels.testing import HttpCommunicator, WebsocketCommunicator
 
 from anchorboard.asgi import application
 
+# Channels closes stale database connections around every websocket event, and Django does
+# at the start of every request; both need database access to be allowed in the test.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def board_path() -> str:
     return f"/ws/boards/{uuid.uuid4()}/"
