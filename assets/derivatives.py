@@ -27,6 +27,9 @@ from assets.models import Blob, DerivativeState
 logger = logging.getLogger(__name__)
 
 WEBP_QUALITY = 82
+# Encoder effort: on a 2048 px photo, method 4 took ~3x as long as 2 for files within
+# a few percent of the size (bench/upload_bench.py); previews should appear quickly.
+WEBP_METHOD = 2
 _SRGB = ImageCms.createProfile("sRGB")
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -168,7 +171,7 @@ def render_levels(
 
 def encode_webp(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
+    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
     return buffer.getvalue()
 
 

@@ -16,6 +16,7 @@ end; DATABASE_URL, REDIS_URL and S3 settings from the environment are ignored on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -131,6 +132,10 @@ def bomb_child() -> None:
     owner = factories.make_user("bomb")
     board = factories.make_board(name="Bomb", owner=owner)
     bomb = bomb_png(40_000, 40_000)
+    # Warm-up with a different bad file: loads Pillow's plugins and the database connection,
+    # so the timing below is the rejection itself.
+    with contextlib.suppress(UploadRejected):
+        ingest_upload(board, owner, io.BytesIO(b"not an image"), "warmup.png")
     rss_before = rss_peak_kb()
     tracemalloc.start()
     t0 = time.perf_counter()
@@ -170,7 +175,7 @@ def run_child(*args: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--child", choices=["make-photo", "photo", "bomb"], help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -209,7 +214,7 @@ def main() -> None:
     print("(b) 40,000 × 40,000 PNG bomb, rejected in a fresh process")
     print(f"    file size            {bomb['file_bytes']} bytes")
     print(f"    outcome              {bomb['outcome']}")
-    print(f"    time                 {bomb['elapsed_s'] * 1000:.1f} ms")
+    print(f"    time                 {bomb['elapsed_s'] * 1000:.1f} ms (warm process)")
     print(f"    tracemalloc peak     {bomb['tracemalloc_peak_bytes'] / 1024:.1f} KB")
     print(
         f"    ru_maxrss increase   {bomb['ru_maxrss_delta_kb'] / 1024:.1f} MB "
