@@ -73,3 +73,8 @@ def poll_seconds() -> float:
 def progress_interval_seconds() -> float:
     """Minimum time between two progress writes/broadcasts of one job."""
     return _float("ANCHORBOARD_JOB_PROGRESS_INTERVAL", 0.5)
+
+
+def time_limit_seconds() -> float:
+    """How long one attempt may run before the engine is asked to stop (timed_out)."""
+    return _float("ANCHORBOARD_JOB_TIME_LIMIT_SECONDS", 1800.0)

@@ -151,6 +151,8 @@ class JobProgress:
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._board_id = Job.objects.filter(pk=job_id).values_list("board_id", flat=True).first()
+        self._deadline = time.monotonic() + config.time_limit_seconds()
+        self.timed_out = False
 
     # context management: the heartbeat keeps the lease while the engine is busy
     def __enter__(self) -> JobProgress:
@@ -223,6 +225,11 @@ class JobProgress:
         )
 
     def cancelled(self) -> bool:
+        """True when someone cancelled, the job is no longer ours, or it ran out of time
+        (then ``timed_out`` is set and the runner records a failure, not a cancel)."""
+        if time.monotonic() > self._deadline:
+            self.timed_out = True
+            return True
         row = (
             Job.objects.filter(pk=self.job_id)
             .values_list("cancel_requested", "state", "worker_id")

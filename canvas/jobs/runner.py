@@ -257,8 +257,9 @@ def execute(job_id: Any, worker_id: str) -> str | None:
     if job is None or job.state != JobState.RUNNING or job.worker_id != worker_id:
         return None  # finished, cancelled or recovered elsewhere: never run it twice
     started = time.monotonic()
+    progress = JobProgress(job.pk, worker_id)
     try:
-        with JobProgress(job.pk, worker_id) as progress:
+        with progress:
             progress.set(0.01, "Preparing the region", force=True)
             engine = get_engine(job.engine)
             source = composite_region(job)
@@ -279,6 +280,20 @@ def execute(job_id: Any, worker_id: str) -> str | None:
         logger.warning("job %s: lease lost, another worker or recovery took over", job.pk)
         return None
     except JobCancelled:
+        if progress.timed_out:
+            minutes = config.time_limit_seconds() / 60
+            _finish(
+                job.pk,
+                worker_id,
+                JobState.FAILED,
+                error_code="timed_out",
+                error_message=(
+                    f"The job ran longer than this server allows ({minutes:g} minutes) and "
+                    "was stopped. Try a smaller region or fewer results."
+                ),
+                progress_message="Failed",
+            )
+            return JobState.FAILED
         _finish(job.pk, worker_id, JobState.CANCELLED, progress_message="Cancelled")
         return JobState.CANCELLED
     except TransientEngineError as exc:

@@ -242,3 +242,14 @@ def test_deleting_a_board_removes_its_jobs_and_results(submit, board, owner):
     delete_board(board)
     assert not Job.objects.filter(pk=job.pk).exists()
     assert not Iteration.objects.filter(job_id=job.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_job_over_the_time_limit_fails_as_timed_out(submit, settings):
+    settings.ANCHORBOARD_JOB_TIME_LIMIT_SECONDS = 0  # already over when the engine checks
+    job = submit(engine="test-gate")
+    engines.GATE.set()
+    run_next()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error_code == "timed_out"
+    assert "smaller region" in job.error_message
