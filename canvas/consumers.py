@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_NO_ACCESS = 4403
+RATE_LIMITED = "Too many messages at once; that one was not applied. Wait a moment and retry."
 
 Handler = Callable[["BoardConsumer", Any, Role], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
@@ -61,6 +62,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         except BoardNotFound:  # unknown and forbidden boards look the same
             await self.close(code=CLOSE_NO_ACCESS)
             return
+        self.budget = realtime.MessageBudget()
         self.group = realtime.board_group(self.board.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json(
@@ -89,6 +91,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.send_json(protocol.error(exc.code, exc.message, exc.batch_id))
             return
         batch_id = message.get("batch_id")
+        if not self.budget.take():
+            await self.send_json(protocol.error("rate_limited", RATE_LIMITED, batch_id))
+            return
         try:
             _, role = await self._check_access()
             await HANDLERS[message["type"]](self, message, role)

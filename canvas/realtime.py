@@ -9,10 +9,13 @@ message payloads itself (canvas.protocol does) and makes no permission decisions
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 # Event types dispatched to BoardConsumer methods (dots become underscores).
@@ -73,3 +76,37 @@ async def send_presence_now(board_id: Any, message: dict[str, Any], sender_chann
             board_group(board_id),
             {"type": PRESENCE_EVENT, "message": message, "sender": sender_channel},
         )
+
+
+class MessageBudget:
+    """How many messages one socket may send: a token bucket, checked per message.
+
+    Bursts up to ``burst`` messages (a paste, a quick drag); sustained ``per_second``
+    (cursor updates at display rate fit easily). Over budget, a message is refused with
+    ``rate_limited`` rather than queued, so one socket cannot load the server for everyone.
+    """
+
+    def __init__(
+        self,
+        burst: int | None = None,
+        per_second: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.capacity = float(burst if burst is not None else settings_value("BURST", 200))
+        self.rate = float(per_second if per_second is not None else settings_value("RATE", 60))
+        self.clock = clock
+        self.tokens = self.capacity
+        self.updated = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def settings_value(name: str, default: float) -> float:
+    return float(getattr(settings, f"ANCHORBOARD_WS_MESSAGE_{name}", default))

@@ -377,3 +377,28 @@ async def test_resend_after_reconnect_is_acked_with_the_original_revision(people
     revision, items = await board_state(board)
     assert revision == 1 and len(items) == 1
     await sock.close()
+
+
+async def test_messages_over_the_rate_budget_are_refused_not_applied(people, settings):
+    settings.ANCHORBOARD_WS_MESSAGE_BURST = 3
+    settings.ANCHORBOARD_WS_MESSAGE_RATE = 0  # no refill: deterministic without timing
+    board = people["board"]
+    sock = await synced(board, people["owner"])  # the sync used one message
+    await sock.ping()
+    await sock.send({"type": "ops", "batch_id": "ok", "ops": [create()]})
+    assert (await sock.recv())["type"] == "ack"
+    await sock.send({"type": "ops", "batch_id": "over", "ops": [create()]})
+    reply = await sock.recv()
+    assert (reply["type"], reply["code"], reply["batch_id"]) == ("error", "rate_limited", "over")
+    revision, items = await board_state(board)
+    assert revision == 1 and len(items) == 1
+
+
+def test_message_budget_refills_over_time():
+    now = [100.0]
+    budget = realtime.MessageBudget(burst=2, per_second=4, clock=lambda: now[0])
+    assert [budget.take() for _ in range(3)] == [True, True, False]
+    now[0] += 0.25  # one token back
+    assert [budget.take(), budget.take()] == [True, False]
+    now[0] += 100  # never more than the burst
+    assert [budget.take() for _ in range(3)] == [True, True, False]
