@@ -206,6 +206,8 @@ async def handle_presence(
 ) -> None:
     user = consumer.user
     if message["hidden"]:
+        if not consumer.sharing_presence:
+            return  # already invisible to others: nothing to retract
         out: Any = protocol.presence_leave(user.pk)
     else:
         out = protocol.presence(

@@ -296,6 +296,10 @@ async def test_presence_join_hide_and_leave(people):
         {"type": "presence", "cursor": {"x": 3, "y": 3}, "selection": [], "hidden": True}
     )
     assert await alice.recv() == {"type": "presence_leave", "user": {"id": people["viewer"].pk}}
+    # Staying hidden sends nothing more; the next thing alice sees is bob reappearing.
+    await bob.send(
+        {"type": "presence", "cursor": {"x": 4, "y": 4}, "selection": [], "hidden": True}
+    )
     await bob.send({"type": "presence", "cursor": None, "selection": [], "hidden": False})
     assert (await alice.recv())["cursor"] is None
     await bob.close()
