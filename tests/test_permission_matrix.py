@@ -9,6 +9,10 @@ Rules under test (canvas.permissions): view to read, edit to change or upload, m
 archive, delete to delete; too low a role is a 403 that says why; no role at all is a 404
 that looks exactly like a missing id, for boards and for files, even for a stranger who
 holds the same bytes on their own board and so knows the content hash.
+
+Job and result rows (canvas/api_jobs.py) add a finished job with two results, a queued
+and a cancelled job to the same board. ``test_matrix_covers_every_api_endpoint`` fails as
+soon as an API operation has no row here.
 """
 
 from __future__ import annotations
@@ -64,6 +68,36 @@ class World:
     stranger_asset: Asset  # the same bytes, on the stranger's own board
     users: dict[str, Any]
     team_id: uuid.UUID
+    # Filled in by ``add_jobs`` for the job and result rows only (they cost a job run).
+    queued_job: Any = None
+    cancelled_job: Any = None
+    staged_result: Any = None
+    discarded_result: Any = None
+
+
+JOB_REGION = {"x": 0, "y": 0, "width": 32, "height": 24}
+JOB_SPEC = {"mode": "img2img", "engine": "test-echo", "region": JOB_REGION, "seed": 3}
+
+
+def add_jobs(w: World) -> None:
+    """An image under a region, a finished job with two results (one discarded), a queued
+    job and a cancelled one, all submitted by the owner."""
+    from canvas.jobs import queue, runner
+    from canvas.models import Item, ItemKind, JobState
+    from canvas.services import iterations
+    from tests.jobs import engines  # noqa: F401  (registers the test engines)
+
+    owner = w.users["owner"]
+    Item.objects.create(board=w.board, kind=ItemKind.IMAGE, asset=w.asset, width=64, height=48, z=1)
+    finished = queue.submit_job(w.board, owner, {**JOB_SPEC, "count": 2})
+    claim = queue.claim_next("matrix")
+    assert claim is not None and claim.job_id == finished.pk
+    assert runner.execute(claim.job_id, "matrix") == JobState.SUCCEEDED
+    staged, other = list(finished.iterations.order_by("index"))
+    w.staged_result = staged
+    w.discarded_result = iterations.discard(other, owner)
+    w.queued_job = queue.submit_job(w.board, owner, JOB_SPEC)
+    w.cancelled_job = queue.cancel_job(queue.submit_job(w.board, owner, JOB_SPEC))
 
 
 @pytest.fixture
@@ -85,7 +119,7 @@ def world(db, media_root) -> World:
     )
     elsewhere = factories.make_team("Elsewhere", admin=users["stranger"])
     stranger_board = factories.make_board(elsewhere, "Theirs", owner=users["stranger"])
-    data = factories.png_bytes((600, 400), (10, 120, 200))
+    data = factories.png_bytes((300, 200), (10, 120, 200))
     asset = ingest_bytes(board, users["owner"], data, "hero.png")
     stranger_asset = ingest_bytes(stranger_board, users["stranger"], data, "copy.png")
     assert asset.blob_id == stranger_asset.blob_id
@@ -148,6 +182,50 @@ def call(client: Client, endpoint: str, w: World):
             return client.get(f"/files/{a}/{sha}/original")
         case "file_level":
             return client.get(f"/files/{a}/{sha}/256.webp")
+    return call_jobs(client, endpoint, w)
+
+
+def call_jobs(client: Client, endpoint: str, w: World):
+    b = w.board.pk
+    q, c = w.queued_job.pk, w.cancelled_job.pk
+    it, gone = w.staged_result.pk, w.discarded_result.pk
+
+    def post(url: str, data: Any = None):
+        return client.post(url, json.dumps(data or {}), content_type="application/json")
+
+    match endpoint:
+        case "submit_job":
+            return post(f"/api/v1/boards/{b}/jobs", JOB_SPEC)
+        case "list_jobs":
+            return client.get(f"/api/v1/boards/{b}/jobs")
+        case "get_job":
+            return client.get(f"/api/v1/jobs/{q}")
+        case "cancel_job":
+            return post(f"/api/v1/jobs/{q}/cancel")
+        case "retry_job":
+            return post(f"/api/v1/jobs/{c}/retry")
+        case "move_job":
+            return post(f"/api/v1/jobs/{q}/move", {"to": "front"})
+        case "pause_queue":
+            return post(f"/api/v1/boards/{b}/queue/pause")
+        case "resume_queue":
+            return post(f"/api/v1/boards/{b}/queue/resume")
+        case "list_results":
+            return client.get(f"/api/v1/boards/{b}/iterations")
+        case "result_lineage":
+            return client.get(f"/api/v1/iterations/{it}/lineage")
+        case "apply_result":
+            return post(f"/api/v1/iterations/{it}/apply")
+        case "apply_results":
+            return post(f"/api/v1/boards/{b}/iterations/apply", {"iterations": [str(it)]})
+        case "discard_result":
+            return post(f"/api/v1/iterations/{it}/discard")
+        case "restore_result":
+            return post(f"/api/v1/iterations/{gone}/restore")
+        case "make_result_current":
+            return post(f"/api/v1/iterations/{it}/make-current")
+        case "rerun_result":
+            return post(f"/api/v1/iterations/{it}/rerun")
     raise AssertionError(endpoint)
 
 
@@ -198,13 +276,33 @@ MATRIX: dict[str, dict[str, int]] = {
     "asset_file_level": expect(VIEWERS, 200),
     "file_original": files(VIEWERS),
     "file_level": files(VIEWERS),
+    # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
+    "submit_job": expect(EDITORS, 201),
+    "list_jobs": expect(VIEWERS, 200),
+    "get_job": expect(VIEWERS, 200),
+    "cancel_job": expect(EDITORS, 200),
+    "retry_job": expect(EDITORS, 201),
+    "move_job": expect(EDITORS, 200),
+    "pause_queue": expect(EDITORS, 200),
+    "resume_queue": expect(EDITORS, 200),
+    "list_results": expect(VIEWERS, 200),
+    "result_lineage": expect(VIEWERS, 200),
+    "apply_result": expect(EDITORS, 200),
+    "apply_results": expect(EDITORS, 200),
+    "discard_result": expect(EDITORS, 200),
+    "restore_result": expect(EDITORS, 200),
+    "make_result_current": expect(EDITORS, 200),
+    "rerun_result": expect(EDITORS, 201),
 }
+JOB_ROWS = set(list(MATRIX)[list(MATRIX).index("submit_job") :])
 
 CELLS = [(endpoint, role) for endpoint in MATRIX for role in ROLES]
 
 
 @pytest.mark.parametrize(("endpoint", "role"), CELLS, ids=[f"{e}-{r}" for e, r in CELLS])
 def test_matrix_cell(world, endpoint, role):
+    if endpoint in JOB_ROWS:
+        add_jobs(world)
     response = call(client_for(world, role), endpoint, world)
     expected = MATRIX[endpoint][role]
     assert response.status_code == expected, (endpoint, role, response.content[:300])
@@ -238,6 +336,22 @@ OPERATION = {
     "asset_file_level": ("get", "/api/v1/assets/{asset_id}/file"),
     "file_original": None,
     "file_level": None,
+    "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
+    "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
+    "get_job": ("get", "/api/v1/jobs/{job_id}"),
+    "cancel_job": ("post", "/api/v1/jobs/{job_id}/cancel"),
+    "retry_job": ("post", "/api/v1/jobs/{job_id}/retry"),
+    "move_job": ("post", "/api/v1/jobs/{job_id}/move"),
+    "pause_queue": ("post", "/api/v1/boards/{board_id}/queue/pause"),
+    "resume_queue": ("post", "/api/v1/boards/{board_id}/queue/resume"),
+    "list_results": ("get", "/api/v1/boards/{board_id}/iterations"),
+    "result_lineage": ("get", "/api/v1/iterations/{iteration_id}/lineage"),
+    "apply_result": ("post", "/api/v1/iterations/{iteration_id}/apply"),
+    "apply_results": ("post", "/api/v1/boards/{board_id}/iterations/apply"),
+    "discard_result": ("post", "/api/v1/iterations/{iteration_id}/discard"),
+    "restore_result": ("post", "/api/v1/iterations/{iteration_id}/restore"),
+    "make_result_current": ("post", "/api/v1/iterations/{iteration_id}/make-current"),
+    "rerun_result": ("post", "/api/v1/iterations/{iteration_id}/rerun"),
 }
 
 
