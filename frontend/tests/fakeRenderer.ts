@@ -21,6 +21,7 @@ export class FakeRenderer implements Renderer {
     this.selection = new Set(ids);
   }
   setMovePreview() {}
+  setRemoteSelections() {}
   setEditable(e: boolean) {
     this.editable = e;
   }

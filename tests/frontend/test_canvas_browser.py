@@ -126,3 +126,79 @@ def test_many_items_are_culled_to_the_viewport(server, browser):
     page.evaluate("window.__anchorboard.editor.zoomToFit(); window.__anchorboard.renderer.flush()")
     assert stats(page)["nodes"] == 2000
     assert errors == []
+
+
+def board_to_screen(page, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of a board point (canvas offset + camera)."""
+    return tuple(
+        page.evaluate(
+            """([x, y]) => {
+              const ab = window.__anchorboard;
+              const r = document.querySelector('.ab-stage').getBoundingClientRect();
+              const c = ab.editor.camera;
+              return [r.left + x * c.zoom + c.panX, r.top + y * c.zoom + c.panY];
+            }""",
+            [x, y],
+        )
+    )
+
+
+def test_pointer_edits_presence_and_catch_up(server, browser):
+    editor, editor_errors = open_board(browser, server, "editor")
+    viewer, viewer_errors = open_board(browser, server, "viewer")
+    before = stats(editor)["documentItems"]
+
+    # T tool + click creates a note where clicked; it is selected afterwards.
+    editor.keyboard.press("t")
+    x, y = board_to_screen(editor, 0, 0)
+    editor.mouse.click(x, y)
+    editor.wait_for_function(
+        f"window.__anchorboard.stats().documentItems === {before + 1}"
+        " && window.__anchorboard.stats().pending === 0",
+        timeout=WAIT_MS,
+    )
+    note = editor.evaluate(
+        "[...window.__anchorboard.editor.selection].map(id => window.__anchorboard.doc.get(id))[0]"
+    )
+    assert note["kind"] == "text"
+
+    # Drag it by 100×50 screen pixels with the select tool: one Move, seen by the viewer.
+    zoom = editor.evaluate("window.__anchorboard.editor.camera.zoom")
+    cx, cy = board_to_screen(editor, note["x"] + 20, note["y"] + 20)
+    editor.mouse.move(cx, cy)
+    editor.mouse.down()
+    editor.mouse.move(cx + 50, cy + 25, steps=3)
+    editor.mouse.move(cx + 100, cy + 50, steps=3)
+    editor.mouse.up()
+    moved = editor.evaluate(f"window.__anchorboard.doc.get('{note['id']}')")
+    assert moved["x"] == pytest.approx(note["x"] + 100 / zoom)
+    assert moved["y"] == pytest.approx(note["y"] + 50 / zoom)
+    assert editor.evaluate("window.__anchorboard.editor.history.undoNames.at(-1)") == "Move"
+    viewer.wait_for_function(
+        f"Math.abs(window.__anchorboard.doc.get('{note['id']}')?.x - {moved['x']}) < 1e-6",
+        timeout=WAIT_MS,
+    )
+
+    # The viewer sees the editor's named cursor; "Hide me" hides it again.
+    editor.mouse.move(cx + 10, cy + 10)
+    editor.mouse.move(cx + 30, cy + 20)
+    viewer.wait_for_selector(".ab-cursor:not([hidden]) .ab-cursor-name:text('ed')", timeout=WAIT_MS)
+    editor.get_by_role("checkbox", name="Hide me").check()
+    viewer.wait_for_function(
+        "[...document.querySelectorAll('.ab-cursor')].every(el => el.hidden)", timeout=WAIT_MS
+    )
+
+    # The viewer goes offline, misses a rename, and catches up when it reconnects.
+    viewer.evaluate("window.__anchorboard.connection.stop()")
+    name = editor.locator("[data-prop=name]")
+    name.fill("Moodboard note")
+    name.press("Enter")
+    editor.wait_for_function("window.__anchorboard.stats().pending === 0", timeout=WAIT_MS)
+    assert viewer.evaluate(f"window.__anchorboard.doc.get('{note['id']}').name") == "Note"
+    viewer.evaluate("window.__anchorboard.connection.start()")
+    viewer.wait_for_function(
+        f"window.__anchorboard.doc.get('{note['id']}').name === 'Moodboard note'",
+        timeout=WAIT_MS,
+    )
+    assert stats(viewer)["revision"] == stats(editor)["revision"]
+    assert editor_errors == [] and viewer_errors == []

@@ -62,6 +62,7 @@ export class KonvaRenderer implements Renderer {
   private readonly pinned = new Set<string>();
   private readonly loader: ImageLoader;
   private selection = new Set<string>();
+  private remoteSelections = new Map<string, string>();
   private camera: Camera = { panX: 0, panY: 0, zoom: 1 };
   private size: Size = { width: 1, height: 1 };
   private editable = true;
@@ -163,6 +164,12 @@ export class KonvaRenderer implements Renderer {
     this.schedule();
   }
 
+  setRemoteSelections(selections: ReadonlyMap<string, string>): void {
+    this.remoteSelections = new Map(selections);
+    this.needsCull = true;
+    this.schedule();
+  }
+
   setMovePreview(ids: readonly string[], dx: number, dy: number): void {
     const prev = this.preview;
     this.preview = ids.length ? { ids: new Set(ids), dx, dy } : null;
@@ -244,6 +251,7 @@ export class KonvaRenderer implements Renderer {
     const wanted = this.index.query(expandRect(view, margin));
     // Never cull the selection: the transformer and outlines need its nodes.
     for (const id of this.selection) if (this.items.has(id)) wanted.add(id);
+    for (const id of this.remoteSelections.keys()) if (this.items.has(id)) wanted.add(id);
     this.visibleCount = wanted.size;
     for (const id of [...this.entries.keys()]) if (!wanted.has(id)) this.destroyEntry(id);
     let created = false;
@@ -501,6 +509,17 @@ export class KonvaRenderer implements Renderer {
   }
 
   private drawOutlines(ctx: CanvasRenderingContext2D): void {
+    // Other people's selections, in their colours, under ours.
+    ctx.lineWidth = 2 / this.camera.zoom;
+    ctx.setLineDash([]);
+    for (const [id, color] of this.remoteSelections) {
+      const entry = this.entries.get(id);
+      if (!entry || entry.item.hidden) continue;
+      ctx.strokeStyle = color;
+      ctx.beginPath();
+      this.tracePlacement(ctx, entry.item);
+      ctx.stroke();
+    }
     // Outlines for selected items the transformer does not frame (locked, read-only).
     if (!this.selection.size) return;
     const transformed = new Set(this.transformer.nodes());
@@ -511,14 +530,18 @@ export class KonvaRenderer implements Renderer {
     for (const id of this.selection) {
       const entry = this.entries.get(id);
       if (!entry || transformed.has(entry.group)) continue;
-      const pts = corners(entry.item);
-      const first = pts[0];
-      if (!first) continue;
-      ctx.moveTo(first.x, first.y);
-      for (const p of pts.slice(1)) ctx.lineTo(p.x, p.y);
-      ctx.closePath();
+      this.tracePlacement(ctx, entry.item);
     }
     ctx.stroke();
     ctx.setLineDash([]);
+  }
+
+  private tracePlacement(ctx: CanvasRenderingContext2D, item: ItemData): void {
+    const pts = corners(item);
+    const first = pts[0];
+    if (!first) return;
+    ctx.moveTo(first.x, first.y);
+    for (const p of pts.slice(1)) ctx.lineTo(p.x, p.y);
+    ctx.closePath();
   }
 }

@@ -39,6 +39,8 @@ export interface Renderer {
   /** Remove everything (before a snapshot is loaded). */
   clear(): void;
   setSelection(ids: ReadonlySet<string>): void;
+  /** Other people's selections: item id → their presence colour (outlined, never culled). */
+  setRemoteSelections(selections: ReadonlyMap<string, string>): void;
   /** Temporarily offset items while a move gesture is in progress (no document change). */
   setMovePreview(ids: readonly string[], dx: number, dy: number): void;
   /** Whether transform handles are shown for the selection. */

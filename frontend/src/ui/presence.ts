@@ -47,6 +47,7 @@ export class PresenceLayer {
     const id = String(msg.user.id);
     if (id === this.selfId) return;
     let entry = this.others.get(id);
+    const selectionChanged = !entry || JSON.stringify(entry.msg.selection) !== JSON.stringify(msg.selection);
     if (!entry) {
       const el = h("div", { class: "ab-cursor" }, h("span", { class: "ab-cursor-dot" }), h("span", { class: "ab-cursor-name" }));
       this.element.append(el);
@@ -54,6 +55,8 @@ export class PresenceLayer {
       this.others.set(id, entry);
     }
     entry.msg = msg;
+    // Cursor moves arrive many times a second; only re-cull when a selection changed.
+    if (selectionChanged) this.publishSelections();
     entry.el.style.setProperty("--c", msg.color || "#e11d48");
     (entry.el.querySelector(".ab-cursor-name") as HTMLElement).textContent = msg.user.name;
     this.placeOne(entry);
@@ -63,6 +66,15 @@ export class PresenceLayer {
     const entry = this.others.get(String(userId));
     entry?.el.remove();
     this.others.delete(String(userId));
+    this.publishSelections();
+  }
+
+  private publishSelections(): void {
+    const map = new Map<string, string>();
+    for (const { msg } of this.others.values()) {
+      for (const id of msg.selection ?? []) map.set(id, msg.color || "#e11d48");
+    }
+    this.editor.renderer.setRemoteSelections(map);
   }
 
   get count(): number {
