@@ -127,8 +127,47 @@ def exists(key: str) -> bool:
 
 
 def open_file(key: str) -> File:
-    """Open stored bytes for reading (streamed; large files are not loaded into memory)."""
+    """Open stored bytes as a seekable file (for decoding). On S3 this downloads the object."""
     return get_storage().open(key, "rb")
+
+
+class _S3Stream:
+    """A read-only, forward-only view of an S3 object body, for streaming responses."""
+
+    def __init__(self, body, size: int | None) -> None:
+        self._body = body
+        self.size = size
+
+    def read(self, amount: int = -1) -> bytes:
+        return self._body.read(None if amount is None or amount < 0 else amount)
+
+    def close(self) -> None:
+        self._body.close()
+
+
+def open_stream(key: str) -> tuple[IO[bytes], int | None]:
+    """Open stored bytes for sending to a client, chunk by chunk; returns (file, size).
+
+    django-storages' S3 file object downloads the whole object before the first read
+    (into memory unless AWS_S3_MAX_MEMORY_SIZE is set), so S3 objects are read straight
+    from the GET response body instead. Raises FileNotFoundError for a missing key.
+    """
+    storage = get_storage()
+    bucket = getattr(storage, "bucket", None)
+    normalise = getattr(storage, "_normalize_name", None)
+    if bucket is None or normalise is None:
+        handle = storage.open(key, "rb")
+        return handle, None
+    from botocore.exceptions import ClientError
+
+    try:
+        response = bucket.Object(normalise(key)).get()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise FileNotFoundError(key) from exc
+        raise
+    size = response.get("ContentLength")
+    return _S3Stream(response["Body"], size), size  # type: ignore[return-value]
 
 
 def delete_quietly(key: str) -> None:

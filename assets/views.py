@@ -23,7 +23,6 @@ from django.http import (
     HttpResponseNotModified,
     JsonResponse,
 )
-from django.views.decorators.http import require_safe
 
 from anchorboard.errors import AppError, BoardNotFound, Forbidden
 from assets import storage
@@ -38,8 +37,16 @@ IMMUTABLE = "private, max-age=31536000, immutable"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+class MethodNotAllowed(AppError):
+    status = 405
+    code = "method_not_allowed"
+    default_message = "Files can only be fetched here (GET or HEAD); upload through the API."
+
+
 def _error(exc: AppError) -> JsonResponse:
     response = JsonResponse(exc.as_dict(), status=exc.status)
+    if exc.status == 405:
+        response["Allow"] = "GET, HEAD"
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -79,21 +86,28 @@ def _stream(
     if _etag_matches(request, etag):
         return _headers(HttpResponseNotModified(), etag)
     try:
-        handle = storage.open_file(key)
-    except (FileNotFoundError, OSError):
+        handle, size = storage.open_stream(key)
+    except OSError:  # FileNotFoundError included
         logger.error("stored file %s is missing", key)
         return _error(FileNotAvailable())
     download = request.GET.get("download", "") in ("1", "true", "yes")
     response = FileResponse(
         handle, content_type=content_type, as_attachment=download, filename=filename
     )
+    if size is not None and not response.has_header("Content-Length"):
+        response["Content-Length"] = str(size)
     return _headers(response, etag)
 
 
-@require_safe
+def _check_method(request: HttpRequest) -> None:
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed()
+
+
 def original(request: HttpRequest, asset_id, sha256: str) -> HttpResponse:
     """The uploaded bytes, untouched, with their real image Content-Type."""
     try:
+        _check_method(request)
         asset = _visible_asset(request, asset_id, sha256)
     except AppError as exc:
         return _error(exc)
@@ -107,10 +121,10 @@ def original(request: HttpRequest, asset_id, sha256: str) -> HttpResponse:
     )
 
 
-@require_safe
 def level(request: HttpRequest, asset_id, sha256: str, level: int) -> HttpResponse:
     """One WebP preview; 404 ``derivative_not_ready`` while it is still being made."""
     try:
+        _check_method(request)
         asset = _visible_asset(request, asset_id, sha256)
     except AppError as exc:
         return _error(exc)

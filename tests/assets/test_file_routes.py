@@ -134,6 +134,8 @@ def test_missing_stored_file_is_404_not_500(client, people, asset, media):
 def test_writes_are_not_allowed(client, people, asset):
     response = as_user(client, people["owner"]).post(canvas_asset(asset)["original_url"])
     assert response.status_code == 405
+    assert json.loads(response.content)["error"]["code"] == "method_not_allowed"
+    assert response["Allow"] == "GET, HEAD"
 
 
 def test_presenters_match_the_protocol(asset):

@@ -139,6 +139,21 @@ def test_file_route_streams_from_s3(
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == jpeg
     assert response["Content-Type"] == "image/jpeg"
+    assert int(response["Content-Length"]) == len(jpeg)
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
     level = client.get(canvas_asset(asset)["level_url"].format(level=1024))
     assert level.status_code == 200
     assert b"".join(level.streaming_content)[8:12] == b"WEBP"
+
+
+def test_missing_object_is_404_not_500(
+    bucket, client, people, jpeg, django_capture_on_commit_callbacks
+):
+    asset = upload_to(
+        people["board"], people["owner"], jpeg, "shot.jpg", django_capture_on_commit_callbacks
+    )
+    bucket.Object(asset.blob.storage_key).delete()
+    client.force_login(people["viewer"])
+    response = client.get(canvas_asset(asset)["original_url"])
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
