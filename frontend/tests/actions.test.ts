@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BoardDocument } from "../src/model/document";
-import { deleteItems, duplicateItems, frameContents, moveBy, reorder, setProps } from "../src/model/actions";
+import { deleteItems, duplicateItems, frameContents, moveBy, reorder, reorderTo, setProps } from "../src/model/actions";
 import { item } from "./helpers";
 
 function board() {
@@ -59,5 +59,21 @@ describe("actions", () => {
     expect(a.ops).toHaveLength(1);
     doc.applyOps(a.ops);
     expect(doc.ordered().map((i) => i.id)).toEqual(["frame", "straddling", "inside", "locked", "outside"]);
+  });
+});
+
+describe("reorderTo (layers panel drag)", () => {
+  it("puts the dragged items, in their order, into the gap between two neighbours", () => {
+    const doc = new BoardDocument();
+    doc.reset(["a", "b", "c", "d"].map((id, i) => item({ id, z: i + 1 })));
+    // Drag a and b (bottom two) between c and d.
+    doc.applyOps(reorderTo(doc, ["b", "a"], "d", "c").ops);
+    expect(doc.ordered().map((i) => i.id)).toEqual(["c", "a", "b", "d"]);
+    // Drag d to the very bottom (no item below the gap).
+    doc.applyOps(reorderTo(doc, ["d"], "c", null).ops);
+    expect(doc.ordered().map((i) => i.id)).toEqual(["d", "c", "a", "b"]);
+    // And c to the very top.
+    doc.applyOps(reorderTo(doc, ["c"], null, "b").ops);
+    expect(doc.ordered().map((i) => i.id)).toEqual(["d", "a", "b", "c"]);
   });
 });

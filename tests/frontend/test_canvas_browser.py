@@ -202,3 +202,53 @@ def test_pointer_edits_presence_and_catch_up(server, browser):
     )
     assert stats(viewer)["revision"] == stats(editor)["revision"]
     assert editor_errors == [] and viewer_errors == []
+
+
+def test_dropping_many_files_places_them_where_dropped_and_explains_failures(server, browser):
+    page, errors = open_board(browser, server, "editor")
+    before = stats(page)["documentItems"]
+    sx, sy = 700, 400  # page coordinates inside the canvas
+    drop_board = page.evaluate(
+        """([sx, sy]) => {
+          const r = document.querySelector('.ab-stage').getBoundingClientRect();
+          return window.__anchorboard.editor.toBoard({x: sx - r.left, y: sy - r.top});
+        }""",
+        [sx, sy],
+    )
+    page.evaluate(
+        """async ([sx, sy]) => {
+          const png = (w, h, color) => new Promise((resolve) => {
+            const c = document.createElement('canvas'); c.width = w; c.height = h;
+            const g = c.getContext('2d'); g.fillStyle = color; g.fillRect(0, 0, w, h);
+            c.toBlob(resolve, 'image/png');
+          });
+          const dt = new DataTransfer();
+          dt.items.add(new File([await png(300, 200, '#c33')], 'first.png', {type: 'image/png'}));
+          dt.items.add(new File([await png(120, 240, '#3c3')], 'second.png', {type: 'image/png'}));
+          dt.items.add(new File(['definitely not a png'], 'broken.png', {type: 'image/png'}));
+          const target = document.querySelector('.ab-stage canvas');
+          target.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true,
+            clientX: sx, clientY: sy, dataTransfer: dt}));
+        }""",
+        [sx, sy],
+    )
+    page.wait_for_function(
+        f"window.__anchorboard.stats().documentItems === {before + 2}"
+        " && window.__anchorboard.stats().pending === 0",
+        timeout=WAIT_MS,
+    )
+    page.wait_for_selector(".ab-upload.failed", timeout=WAIT_MS)
+    items = page.evaluate(
+        "window.__anchorboard.doc.ordered().filter(i => i.kind === 'image'"
+        " && ['first', 'second'].includes(i.name))"
+    )
+    by_name = {i["name"]: i for i in items}
+    first, second = by_name["first"], by_name["second"]
+    assert first["x"] == pytest.approx(drop_board["x"])
+    assert first["y"] == pytest.approx(drop_board["y"])
+    assert (first["width"], first["height"]) == (300, 200)
+    assert second["x"] == pytest.approx(first["x"] + 300 + 32)
+    # The failure row shows the API's own explanation, naming nothing generic.
+    message = page.locator(".ab-upload.failed .ab-upload-text").inner_text()
+    assert message and "could not be uploaded (server answered" not in message
+    assert errors == []

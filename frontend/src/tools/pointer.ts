@@ -43,6 +43,18 @@ export class PointerInput {
     surface.addEventListener("pointerleave", () => this.onCursor(null));
     surface.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
     surface.addEventListener("dblclick", (e) => this.doubleClick(e));
+    // Safari reports trackpad pinch as non-standard gesture events instead of ctrl+wheel.
+    let gestureStartZoom = 1;
+    surface.addEventListener("gesturestart", (e) => {
+      e.preventDefault();
+      gestureStartZoom = this.editor.camera.zoom;
+    });
+    surface.addEventListener("gesturechange", (e) => {
+      e.preventDefault();
+      const g = e as Event & { scale?: number; clientX?: number; clientY?: number };
+      const at = this.local({ clientX: g.clientX ?? 0, clientY: g.clientY ?? 0 });
+      this.editor.zoomToCursor(at, gestureStartZoom * (g.scale ?? 1));
+    });
     surface.addEventListener("contextmenu", (e) => e.preventDefault());
     window.addEventListener("keydown", (e) => {
       if (e.code === "Space" && !isTyping(e)) {
