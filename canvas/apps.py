@@ -5,3 +5,7 @@ class CanvasConfig(AppConfig):
     name = "canvas"
     verbose_name = "Canvas"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connects the signals that close board sockets when someone's access is removed.
+        from canvas import realtime  # noqa: F401

@@ -98,11 +98,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             _, role = await self._check_access()
             await HANDLERS[message["type"]](self, message, role)
         except BoardNotFound:
-            await self.send_json(
-                protocol.error("forbidden", "You no longer have access to this board.")
-            )
-            await self._leave()
-            await self.close(code=CLOSE_NO_ACCESS)
+            await self._refuse()
         except AppError as exc:
             logger.info("board %s: %s from user %s", self.board.pk, exc.code, self.user.pk)
             await self.send_json(protocol.error(exc.code, exc.message, batch_id))
@@ -125,6 +121,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if event["revision"] > self.revision:
             await self.send_json(protocol.applied(event["batch"]))
             self.revision = event["revision"]
+
+    async def board_access(self, event: dict[str, Any]) -> None:
+        # Someone's role on this board changed: if it was ours and it is gone, leave now.
+        try:
+            await self._check_access()
+        except BoardNotFound:
+            await self._refuse()
 
     async def board_job(self, event: dict[str, Any]) -> None:
         # Job/iteration messages are built by canvas.jobs.progress; relayed as they are.
@@ -159,6 +162,14 @@ class BoardConsumer(AsyncWebsocketConsumer):
         for batch in batches:
             await self.send_json(protocol.applied(batch))
         self.revision = target
+
+    async def _refuse(self) -> None:
+        """Access was removed while connected: say so, stop receiving, close 4403."""
+        await self.send_json(
+            protocol.error("forbidden", "You no longer have access to this board.")
+        )
+        await self._leave()
+        await self.close(code=CLOSE_NO_ACCESS)
 
     async def _leave(self) -> None:
         if self.board is not None and getattr(self, "group", None):

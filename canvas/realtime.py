@@ -2,13 +2,19 @@
 
 Domain code calls ``broadcast_applied_after_commit`` inside its transaction; the message
 goes out only once the transaction has committed, so no client ever sees a change that was
-rolled back. Consumers call the ``*_now`` helpers from async code. This module builds no
-message payloads itself (canvas.protocol does) and makes no permission decisions.
+rolled back. Any change to who may see a board (board members, team members, a team's
+default role) tells that board's sockets to re-check access, through model signals, so a
+removed member stops receiving the board even if they never send anything again.
+Consumers call the ``*_now`` helpers from async code. This module builds no message
+payloads itself (canvas.protocol does) and makes no permission decisions
+(canvas.permissions does). A failed broadcast is logged, never raised: the write it
+reports has already committed, and clients recover through catch-up.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +23,17 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from canvas.models import Board, BoardMember, Team, TeamMembership
+
+logger = logging.getLogger(__name__)
 
 # Event types dispatched to BoardConsumer methods (dots become underscores).
 APPLIED_EVENT = "board.applied"
 PRESENCE_EVENT = "board.presence"
+ACCESS_EVENT = "board.access"
 
 # Distinct, readable on white and on dark canvases.
 PRESENCE_COLORS = (
@@ -62,10 +75,26 @@ def broadcast_applied_after_commit(
     transaction.on_commit(lambda: _send_group_sync(group, event))
 
 
+def access_changed_after_commit(board_ids: Any) -> None:
+    """Make every socket on these boards re-check its user's role once this commits."""
+    ids = [str(board_id) for board_id in board_ids]
+
+    def send() -> None:
+        for board_id in ids:
+            _send_group_sync(board_group(board_id), {"type": ACCESS_EVENT})
+
+    if ids:
+        transaction.on_commit(send)
+
+
 def _send_group_sync(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
         async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
 
 
 async def send_presence_now(board_id: Any, message: dict[str, Any], sender_channel: str) -> None:
@@ -110,3 +139,26 @@ class MessageBudget:
 
 def settings_value(name: str, default: float) -> float:
     return float(getattr(settings, f"ANCHORBOARD_WS_MESSAGE_{name}", default))
+
+
+# --- Access changes --------------------------------------------------------------------------
+
+
+@receiver([post_save, post_delete], sender=BoardMember)
+def _board_member_changed(sender: Any, instance: BoardMember, **kwargs: Any) -> None:
+    access_changed_after_commit([instance.board_id])
+
+
+@receiver([post_save, post_delete], sender=TeamMembership)
+def _team_member_changed(sender: Any, instance: TeamMembership, **kwargs: Any) -> None:
+    access_changed_after_commit(
+        Board.objects.filter(team_id=instance.team_id).values_list("pk", flat=True)
+    )
+
+
+@receiver(post_save, sender=Team)
+def _team_changed(sender: Any, instance: Team, created: bool, **kwargs: Any) -> None:
+    if not created:  # e.g. default_board_role changed
+        access_changed_after_commit(
+            Board.objects.filter(team_id=instance.pk).values_list("pk", flat=True)
+        )

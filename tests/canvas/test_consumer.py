@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from canvas import protocol, realtime
-from canvas.models import Board, BoardMember, Item, Role
+from canvas.models import Board, BoardMember, Item, Role, TeamMembership
 from tests import factories
 from tests.canvas.wsclient import (
     BoardSocket,
@@ -406,3 +406,44 @@ def test_message_budget_refills_over_time():
     assert [budget.take(), budget.take()] == [True, False]
     now[0] += 100  # never more than the burst
     assert [budget.take() for _ in range(3)] == [True, True, False]
+
+
+async def test_removed_member_is_disconnected_without_sending_anything(people):
+    """A removed member must stop receiving the board at once, not at their next message."""
+    board = people["board"]
+    owner = await synced(board, people["owner"])
+    editor = await synced(board, people["editor"])
+    await database_sync_to_async(
+        BoardMember.objects.filter(board=board, user=people["editor"]).delete
+    )()
+    assert (await editor.recv())["code"] == "forbidden"
+    assert await editor.recv_output() == {"type": "websocket.close", "code": 4403}
+    # Others re-check too, keep their access and keep working.
+    await owner.send({"type": "ops", "batch_id": "after", "ops": [create()]})
+    assert (await owner.recv())["type"] == "ack"
+    await owner.close()
+
+
+async def test_leaving_the_team_disconnects_team_default_members():
+    member = await database_sync_to_async(factories.make_user)("tina")
+    team = await database_sync_to_async(factories.make_team)(
+        members=[member], default_board_role="editor"
+    )
+    board = await database_sync_to_async(factories.make_board)(team)
+    sock = await synced(board, member)
+    await database_sync_to_async(TeamMembership.objects.filter(team=team, user=member).delete)()
+    assert (await sock.recv())["code"] == "forbidden"
+    assert await sock.recv_output() == {"type": "websocket.close", "code": 4403}
+
+
+async def test_team_default_role_removed_disconnects():
+    member = await database_sync_to_async(factories.make_user)("tina")
+    team = await database_sync_to_async(factories.make_team)(
+        members=[member], default_board_role="viewer"
+    )
+    board = await database_sync_to_async(factories.make_board)(team)
+    sock = await synced(board, member)
+    team.default_board_role = ""
+    await database_sync_to_async(team.save)()
+    assert (await sock.recv())["code"] == "forbidden"
+    assert await sock.recv_output() == {"type": "websocket.close", "code": 4403}
