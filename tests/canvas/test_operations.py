@@ -359,3 +359,17 @@ def test_a_resent_batch_is_acknowledged_not_applied_twice(board, owner):
     # Without a batch_id (internal callers) every call is a new batch.
     apply_batch(board.pk, owner, parse_ops(update(item_id, x=5)))
     assert Board.objects.get(pk=board.pk).revision == 4
+
+
+def test_a_failing_channel_layer_does_not_fail_the_committed_batch(
+    board, owner, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: BrokenLayer())
+    with django_capture_on_commit_callbacks(execute=True):
+        revision, _ = apply_batch(board.pk, owner, parse_ops(create("frame")))
+    assert revision == 1 and Board.objects.get(pk=board.pk).revision == 1
+    assert "could not send board.applied" in caplog.text
