@@ -397,12 +397,13 @@ def claim_next(worker_id: str) -> Claim | None:
         per_user = Counter(user for user, _ in running)
         per_engine = Counter(engine for _, engine in running)
         user_cap = config.user_concurrency()
-        candidates = list(
-            Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
+        candidates: list[dict[str, Any]] = [
+            dict(row)
+            for row in Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .order_by("-priority", "position")
             .values("id", "created_by_id", "engine", "priority", "position")[:CLAIM_WINDOW]
-        )
+        ]
         limits: dict[str, int | None] = {}
         eligible = []
         for row in candidates:

@@ -72,7 +72,8 @@ def load_mask(job: Job, size: tuple[int, int]) -> Image.Image | None:
     alpha = image.getchannel("A")
     # A painted overlay on transparency: paint = change. An opaque black/white mask:
     # white = change.
-    mask = alpha if alpha.getextrema()[0] < 255 else image.convert("L")
+    lowest_alpha = alpha.getextrema()[0]
+    mask = alpha if isinstance(lowest_alpha, int) and lowest_alpha < 255 else image.convert("L")
     if mask.size != size:
         mask = mask.resize(size, Image.Resampling.BILINEAR)
     return mask

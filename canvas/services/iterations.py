@@ -57,13 +57,15 @@ def _top_z(board_id: Any) -> float:
     return (top or 0.0) + 1.0
 
 
-def _create_op(iteration: Iteration, x: float, y: float, z: float) -> dict[str, Any]:
+def _create_op(
+    iteration: Iteration, item_id: uuid.UUID, x: float, y: float, z: float
+) -> protocol.Operation:
     region = iteration.region
     return protocol.parse_operation(
         {
             "op": "create",
             "item": {
-                "id": str(uuid.uuid4()),
+                "id": str(item_id),
                 "kind": ItemKind.IMAGE,
                 "asset": str(iteration.asset_id),
                 "name": f"Result {iteration.index + 1}",
@@ -114,10 +116,11 @@ def apply_many(iterations: Sequence[Iteration], user) -> list[Iteration]:
         if not pending:
             return list(iterations)
         z = _top_z(pending[0].board_id)
-        ops = []
+        ops: list[protocol.Operation] = []
+        item_ids = [uuid.uuid4() for _ in pending]
         if len(iterations) == 1:
             region = pending[0].region
-            ops.append(_create_op(pending[0], region["x"], region["y"], z))
+            ops.append(_create_op(pending[0], item_ids[0], region["x"], region["y"], z))
         else:
             # Beside the first result's region: a near-square grid reading left to right.
             region = pending[0].region
@@ -127,10 +130,10 @@ def apply_many(iterations: Sequence[Iteration], user) -> list[Iteration]:
                 width, height = iteration.region["width"], iteration.region["height"]
                 x = region["x"] + region["width"] + GRID_GAP + column * (width + GRID_GAP)
                 y = region["y"] + row * (height + GRID_GAP)
-                ops.append(_create_op(iteration, x, y, z + number))
+                ops.append(_create_op(iteration, item_ids[number], x, y, z + number))
         apply_batch(pending[0].board_id, user, ops)
-        for iteration, op in zip(pending, ops, strict=True):
-            _mark_applied(iteration, op["item"]["id"])
+        for iteration, item_id in zip(pending, item_ids, strict=True):
+            _mark_applied(iteration, item_id)
         make_current(pending[0])
     return [Iteration.objects.get(pk=it.pk) for it in iterations]
 
