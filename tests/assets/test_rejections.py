@@ -148,3 +148,16 @@ def test_pillows_own_bomb_error_is_reported_when_our_limit_is_higher(board, owne
     assert (caught.value.status, caught.value.code) == (413, "too_many_pixels")
     assert "40,000 × 40,000 pixels" in caught.value.message
     assert nothing_stored(media)
+
+
+def test_truncated_files_stay_rejected_even_if_someone_enabled_partial_loading(
+    board, owner, media, monkeypatch
+):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    truncated = samples.encode(samples.noise((128, 96)), "PNG")[:20_000]
+    with pytest.raises(UploadRejected) as caught:
+        ingest_upload(board, owner, io.BytesIO(truncated), "cut.png")
+    assert caught.value.code == "corrupt_image"
+    assert nothing_stored(media)
