@@ -223,7 +223,7 @@ def _declared_size(fmt: str, fp: IO[bytes]) -> tuple[int, int] | None:
     try:
         fp.seek(0)
         factory, _accept = Image.OPEN[fmt]
-        with factory(fp) as probe:
+        with factory(fp, "") as probe:
             return probe.size
     except Exception:
         return None

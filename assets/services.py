@@ -75,7 +75,7 @@ def _seekable(fileobj: IO[bytes] | File) -> IO[bytes]:
     seekable = getattr(fileobj, "seekable", None)
     if callable(seekable) and seekable():
         fileobj.seek(0)
-        return fileobj  # type: ignore[return-value]
+        return fileobj
     limit = settings.ANCHORBOARD_MAX_UPLOAD_BYTES
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     copied = 0
@@ -89,7 +89,7 @@ def _seekable(fileobj: IO[bytes] | File) -> IO[bytes]:
             )
         spool.write(chunk)
     spool.seek(0)
-    return spool  # type: ignore[return-value]
+    return spool
 
 
 def _store_blob(facts: ImageFacts, fp: IO[bytes]) -> tuple[Blob | None, bool]:

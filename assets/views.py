@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 
 from django.conf import settings
 from django.http import (
     FileResponse,
     HttpRequest,
-    HttpResponse,
     HttpResponseNotModified,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 
 from anchorboard.errors import AppError, BoardNotFound, Forbidden
 from assets import storage
@@ -52,7 +53,7 @@ def _error(exc: AppError) -> JsonResponse:
     return response
 
 
-def _visible_asset(request: HttpRequest, asset_id: object, sha256: str) -> Asset:
+def _visible_asset(request: HttpRequest, asset_id: uuid.UUID, sha256: str) -> Asset:
     if not _SHA256.match(sha256):
         raise FileNotAvailable()
     asset = Asset.objects.select_related("blob", "board__team").filter(pk=asset_id).first()
@@ -70,7 +71,7 @@ def _etag_matches(request: HttpRequest, etag: str) -> bool:
     return header.strip() == "*" or etag in [part.strip() for part in header.split(",")]
 
 
-def _headers(response: HttpResponse, etag: str) -> HttpResponse:
+def _headers(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     response["ETag"] = etag
     response["Cache-Control"] = IMMUTABLE
     response["X-Content-Type-Options"] = "nosniff"
@@ -82,7 +83,7 @@ def _headers(response: HttpResponse, etag: str) -> HttpResponse:
 
 def _stream(
     request: HttpRequest, key: str, *, etag: str, content_type: str, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     if _etag_matches(request, etag):
         return _headers(HttpResponseNotModified(), etag)
     try:
@@ -104,7 +105,7 @@ def _check_method(request: HttpRequest) -> None:
         raise MethodNotAllowed()
 
 
-def original(request: HttpRequest, asset_id, sha256: str) -> HttpResponse:
+def original(request: HttpRequest, asset_id: uuid.UUID, sha256: str) -> HttpResponseBase:
     """The uploaded bytes, untouched, with their real image Content-Type."""
     try:
         _check_method(request)
@@ -121,7 +122,7 @@ def original(request: HttpRequest, asset_id, sha256: str) -> HttpResponse:
     )
 
 
-def level(request: HttpRequest, asset_id, sha256: str, level: int) -> HttpResponse:
+def level(request: HttpRequest, asset_id: uuid.UUID, sha256: str, level: int) -> HttpResponseBase:
     """One WebP preview; 404 ``derivative_not_ready`` while it is still being made."""
     try:
         _check_method(request)
