@@ -49,6 +49,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
     board: Any = None
     revision: int | None = None  # the last revision this client has been sent; None before sync
     sharing_presence = False  # whether others currently see this socket's cursor
+    group: str | None = None  # the board group, while joined
 
     async def connect(self) -> None:
         # Accept first so the browser sees our close code instead of a failed handshake.
@@ -90,7 +91,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             logger.info("board %s: %s from user %s", self.board.pk, exc.code, self.user.pk)
             await self.send_json(protocol.error(exc.code, exc.message, exc.batch_id))
             return
-        batch_id = message.get("batch_id")
+        batch_id = message["batch_id"] if message["type"] == "ops" else None
         if not self.budget.take():
             await self.send_json(protocol.error("rate_limited", RATE_LIMITED, batch_id))
             return
@@ -172,7 +173,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_NO_ACCESS)
 
     async def _leave(self) -> None:
-        if self.board is not None and getattr(self, "group", None):
+        if self.board is not None and self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             if self.sharing_presence:
                 await realtime.send_presence_now(

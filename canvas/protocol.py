@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any, Literal, NotRequired, TypedDict
 
 from anchorboard.errors import AppError
@@ -283,7 +284,12 @@ def catchup(from_revision: int, revision: int, batches: list[AppliedBatch]) -> C
 
 
 def applied(batch: AppliedBatch) -> AppliedMessage:
-    return {"type": "applied", **batch}  # type: ignore[typeddict-item]
+    return {
+        "type": "applied",
+        "revision": batch["revision"],
+        "actor": batch["actor"],
+        "ops": batch["ops"],
+    }
 
 
 def ack(batch_id: str, revision: int) -> AckMessage:
@@ -369,13 +375,14 @@ def _parse_ops(data: dict[str, Any]) -> OpsMessage:
 
 
 def _parse_presence(data: dict[str, Any]) -> PresenceInMessage:
-    cursor = data.get("cursor")
-    if cursor is not None:
-        if not isinstance(cursor, dict):
+    raw_cursor = data.get("cursor")
+    cursor: Point | None = None
+    if raw_cursor is not None:
+        if not isinstance(raw_cursor, dict):
             raise ProtocolError("presence.cursor must be {x, y} or null.")
         cursor = {
-            "x": _coordinate(cursor.get("x"), "presence.cursor.x"),
-            "y": _coordinate(cursor.get("y"), "presence.cursor.y"),
+            "x": _coordinate(raw_cursor.get("x"), "presence.cursor.x"),
+            "y": _coordinate(raw_cursor.get("y"), "presence.cursor.y"),
         }
     selection = data.get("selection", [])
     if not isinstance(selection, list) or len(selection) > MAX_SELECTION:
@@ -395,7 +402,7 @@ def _parse_ping(data: dict[str, Any]) -> PingMessage:
     return {"type": "ping"}
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[dict[str, Any]], ClientMessage]] = {
     "sync": _parse_sync,
     "ops": _parse_ops,
     "presence": _parse_presence,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -97,7 +97,7 @@ def _send_group_sync(group: str, event: dict[str, Any]) -> None:
         logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
 
 
-async def send_presence_now(board_id: Any, message: dict[str, Any], sender_channel: str) -> None:
+async def send_presence_now(board_id: Any, message: Mapping[str, Any], sender_channel: str) -> None:
     """Relay a presence message to the board's other sockets (not stored, not transactional)."""
     layer = get_channel_layer()
     if layer is not None:

@@ -106,11 +106,10 @@ def present_batch(revision: int, actor: Any, ops: list[dict[str, Any]]) -> proto
     return protocol.applied_batch(revision, actor_ref(actor), present_ops(ops, _assets_for([ops])))
 
 
-def batches_between(board: Board | Any, after: int, upto: int) -> list[protocol.AppliedBatch]:
+def batches_between(board: Board, after: int, upto: int) -> list[protocol.AppliedBatch]:
     """Logged batches with ``after < revision <= upto``, oldest first (holes if trimmed)."""
-    board_id = getattr(board, "pk", board)
     rows = list(
-        BoardOperation.objects.filter(board_id=board_id, revision__gt=after, revision__lte=upto)
+        BoardOperation.objects.filter(board=board, revision__gt=after, revision__lte=upto)
         .select_related("actor")
         .order_by("revision")
     )
