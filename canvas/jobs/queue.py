@@ -401,7 +401,7 @@ def claim_next(worker_id: str) -> Claim | None:
             dict(row)
             for row in Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-            .order_by("-priority", "position")
+            .order_by("-priority", "position", "queued_at")
             .values("id", "created_by_id", "engine", "priority", "position")[:CLAIM_WINDOW]
         ]
         limits: dict[str, int | None] = {}
