@@ -64,8 +64,14 @@ REJECTIONS = [
 def test_rejected_with_clear_error_and_nothing_stored(
     board, owner, media, data, status, code, message
 ):
-    with pytest.raises(UploadRejected) as caught:
-        ingest_upload(board, owner, io.BytesIO(data), "upload.png")
+    tracemalloc.start()
+    try:
+        with pytest.raises(UploadRejected) as caught:
+            ingest_upload(board, owner, io.BytesIO(data), "upload.png")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024  # no rejection decodes what it refuses
     error = caught.value
     assert (error.status, error.code) == (status, code)
     assert 400 <= error.status < 500
