@@ -117,6 +117,11 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     if (command && runCommand(editor, command, help.toggle)) e.preventDefault();
   });
 
+  // Edits not yet acknowledged live only in this tab: warn before closing it.
+  window.addEventListener("beforeunload", (e) => {
+    if (sync.pendingBatches.length) e.preventDefault();
+  });
+
   connection.start();
   window.__anchorboard = {
     editor,

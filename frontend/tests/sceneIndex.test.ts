@@ -14,11 +14,14 @@ describe("SceneIndex", () => {
     ]);
     expect(scene.hitTest({ x: 75, y: 75 })?.id).toBe("high");
     expect(scene.hitTest({ x: 10, y: 10 })?.id).toBe("low");
-    expect(scene.hitTest({ x: 1000, y: 1000 })?.id).toBe("frame");
+    // Frames are picked by their label strip above the top edge, not their body.
+    expect(scene.hitTest({ x: 1000, y: 1000 })).toBeNull();
+    expect(scene.hitTest({ x: 0, y: -510 }, 0, 20)?.id).toBe("frame");
+    expect(scene.frameAt({ x: 1000, y: 1000 })?.id).toBe("frame");
     doc.applyOps([{ op: "update", id: "high", set: { hidden: true } }]);
     expect(scene.hitTest({ x: 75, y: 75 })?.id).toBe("low");
     doc.applyOps([{ op: "update", id: "low", set: { x: 5000 } }, { op: "delete", id: "high" }]);
-    expect(scene.hitTest({ x: 10, y: 10 })?.id).toBe("frame");
+    expect(scene.hitTest({ x: 10, y: 10 })).toBeNull();
     expect(scene.visible({ x: 4900, y: 0, width: 300, height: 300 }).has("low")).toBe(true);
   });
 

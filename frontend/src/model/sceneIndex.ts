@@ -47,20 +47,43 @@ export class SceneIndex {
     return this.index.query(rect);
   }
 
-  /** Topmost visible item containing the point, or null. Frames are hit on their label too. */
-  hitTest(point: Point, tolerance = 0): ItemData | null {
+  /**
+   * Topmost visible item under the point, or null. Frames are picked by their name label
+   * (a strip `frameLabel` board units tall above the top edge), as in Figma: a drag on a
+   * frame's empty body starts a marquee over its contents instead of grabbing the frame.
+   */
+  hitTest(point: Point, tolerance = 0, frameLabel = 0): ItemData | null {
     const candidates = this.index.query({
       x: point.x - tolerance,
-      y: point.y - tolerance,
+      y: point.y - tolerance - frameLabel,
       width: 2 * tolerance,
-      height: 2 * tolerance,
+      height: 2 * tolerance + 2 * frameLabel,
     });
     let best: ItemData | null = null;
+    let bestLabel: ItemData | null = null;
     for (const id of candidates) {
       const item = this.doc.get(id);
       if (!item || item.hidden) continue;
+      if (item.kind === "frame") {
+        const strip = { ...item, y: item.y - frameLabel, height: frameLabel };
+        if (frameLabel > 0 && !item.rotation && placementContainsPoint(strip, point)) {
+          if (!bestLabel || item.z > bestLabel.z) bestLabel = item;
+        }
+        continue;
+      }
       if (!placementContainsPoint(item, point)) continue;
-      if (!best || rank(item) > rank(best)) best = item;
+      if (!best || item.z > best.z) best = item;
+    }
+    return bestLabel ?? best;
+  }
+
+  /** The topmost frame whose body contains the point (for dropping into / double-click). */
+  frameAt(point: Point): ItemData | null {
+    let best: ItemData | null = null;
+    for (const id of this.index.query({ x: point.x, y: point.y, width: 0, height: 0 })) {
+      const item = this.doc.get(id);
+      if (!item || item.hidden || item.kind !== "frame") continue;
+      if (placementContainsPoint(item, point) && (!best || item.z > best.z)) best = item;
     }
     return best;
   }
@@ -95,9 +118,4 @@ export class SceneIndex {
   contentBounds(): Rect | null {
     return this.boundsOf(this.doc.ids());
   }
-}
-
-/** Frames sit behind their contents whatever their z, so a click inside picks the content. */
-function rank(item: ItemData): number {
-  return item.kind === "frame" ? item.z - 1e12 : item.z;
 }

@@ -20,6 +20,8 @@ type Gesture =
   | null;
 
 const DRAG_THRESHOLD_PX = 3;
+/** Height of a frame's name label on screen (the renderer draws it 18 px above the frame). */
+const FRAME_LABEL_PX = 20;
 
 export class PointerInput {
   private gesture: Gesture = null;
@@ -113,7 +115,7 @@ export class PointerInput {
       default:
         break;
     }
-    const hit = ed.scene.hitTest(b, 2 / ed.camera.zoom);
+    const hit = ed.scene.hitTest(b, 2 / ed.camera.zoom, FRAME_LABEL_PX / ed.camera.zoom);
     if (hit) {
       if (e.shiftKey || e.metaKey || e.ctrlKey) {
         ed.toggleSelected(hit.id);
@@ -218,7 +220,8 @@ export class PointerInput {
 
   private doubleClick(e: MouseEvent): void {
     const ed = this.editor;
-    const hit = ed.scene.hitTest(ed.toBoard(this.local(e)));
+    const b = ed.toBoard(this.local(e));
+    const hit = ed.scene.hitTest(b, 2 / ed.camera.zoom, FRAME_LABEL_PX / ed.camera.zoom) ?? ed.scene.frameAt(b);
     if (!hit) return;
     ed.select([hit.id]);
     document.dispatchEvent(new CustomEvent("ab:edit-item", { detail: { id: hit.id } }));

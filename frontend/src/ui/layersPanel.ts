@@ -21,8 +21,12 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
   const element = h("section", { class: "ab-panel" }, h("h3", {}, "Layers"), list);
   let dragIds: string[] = [];
 
+  // Rows by id, so a selection change (every pointer move of a marquee) only flips
+  // attributes instead of rebuilding thousands of rows.
+  const rows = new Map<string, HTMLElement>();
   const render = () => {
     const items = [...editor.doc.ordered()].reverse();
+    rows.clear();
     list.replaceChildren(
       ...items.map((item) => {
         const row = h(
@@ -39,9 +43,18 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
           toggle(item, "hidden", item.hidden ? "◌" : "◉", item.hidden ? "Show" : "Hide"),
           toggle(item, "locked", item.locked ? "⊠" : "□", item.locked ? "Unlock" : "Lock"),
         );
+        rows.set(item.id, row);
         return row;
       }),
     );
+  };
+  let shownSelection = new Set<string>();
+  const markSelection = () => {
+    for (const id of shownSelection) rows.get(id)?.setAttribute("aria-selected", "false");
+    for (const id of editor.selection) rows.get(id)?.setAttribute("aria-selected", "true");
+    shownSelection = new Set(editor.selection);
+    const first = editor.selection.size === 1 ? rows.get([...editor.selection][0] as string) : undefined;
+    first?.scrollIntoView({ block: "nearest" });
   };
 
   const toggle = (item: ItemData, prop: "hidden" | "locked", label: string, name: string) => {
@@ -89,9 +102,12 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
     dragIds = [];
   });
 
-  const throttled = rafThrottle(render);
+  const throttled = rafThrottle(() => {
+    render();
+    shownSelection = new Set(editor.selection);
+  });
   editor.on("document", throttled);
-  editor.on("selection", throttled);
+  editor.on("selection", rafThrottle(markSelection));
   editor.on("editable", throttled);
   render();
   return element;
