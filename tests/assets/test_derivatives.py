@@ -184,3 +184,28 @@ def test_every_accepted_format_gets_a_correct_preview(upload, media, fmt):
     image = preview(media, asset, 256).convert("RGB")
     assert image.size == (256, 160)
     assert close(image.getpixel((128, 80)), (30, 140, 220), 12)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillows_reference(upload, media, orientation):
+    from PIL import ImageOps
+
+    quadrants = Image.new("RGB", (60, 40), (0, 0, 255))
+    quadrants.paste((255, 0, 0), (0, 0, 30, 20))
+    quadrants.paste((0, 255, 0), (30, 0, 60, 20))
+    quadrants.paste((255, 255, 0), (0, 20, 30, 40))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = samples.encode(quadrants, "PNG", exif=exif.tobytes())
+    asset = upload(data, f"o{orientation}.png")
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    rendered = preview(media, asset, 256).convert("RGB")
+    assert rendered.size == expected.size == (asset.blob.width, asset.blob.height)
+    w, h = expected.size
+    for x, y in [
+        (w // 4, h // 4),
+        (3 * w // 4, h // 4),
+        (w // 4, 3 * h // 4),
+        (3 * w // 4, 3 * h // 4),
+    ]:
+        assert close(rendered.getpixel((x, y)), expected.getpixel((x, y)), 40)
