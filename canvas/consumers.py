@@ -234,4 +234,8 @@ async def handle_presence(
 
 @handles("ping")
 async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage, role: Role) -> None:
+    # Channel layers forget group members after a day (group_expiry); boards stay open in a
+    # tab for days, so the client's keep-alive ping also renews the membership.
+    if consumer.group:
+        await consumer.channel_layer.group_add(consumer.group, consumer.channel_name)
     await consumer.send_json(protocol.pong())

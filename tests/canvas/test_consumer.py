@@ -447,3 +447,18 @@ async def test_team_default_role_removed_disconnects():
     await database_sync_to_async(team.save)()
     assert (await sock.recv())["code"] == "forbidden"
     assert await sock.recv_output() == {"type": "websocket.close", "code": 4403}
+
+
+async def test_ping_renews_group_membership(people):
+    """Layers expire group members after a day; a long-open tab's ping re-joins it."""
+    board = people["board"]
+    alice = await synced(board, people["owner"])
+    layer = get_channel_layer()
+    group = realtime.board_group(board.pk)
+    for channel in list(layer.groups.get(group, {})):
+        await layer.group_discard(group, channel)  # what expiry does
+    await alice.ping()
+    message = {"type": "job_queue", "board": str(board.pk), "paused": False}
+    await layer.group_send(group, {"type": "board.job", "message": message})
+    assert await alice.recv() == message
+    await alice.close()
