@@ -26,6 +26,30 @@ import { MAX_OPS_PER_BATCH, type Operation } from "./protocol";
 import type { Renderer, TransformResult } from "./render/renderer";
 import type { SyncState } from "./realtime/sync";
 
+/** Budget per batch frame, under the server's 256 KiB limit with room for the envelope. */
+export const MAX_BATCH_BYTES = 200 * 1024;
+/** A single operation larger than this could never be sent. */
+export const MAX_OP_BYTES = MAX_BATCH_BYTES;
+
+/** Split operations into batches of ≤ 500 ops and ≤ MAX_BATCH_BYTES of JSON each. */
+export function splitBatches(ops: readonly Operation[]): Operation[][] {
+  const out: Operation[][] = [];
+  let current: Operation[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = JSON.stringify(op).length + 1;
+    if (current.length && (current.length >= MAX_OPS_PER_BATCH || bytes + size > MAX_BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(op);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
 export type ToolName = "select" | "hand" | "zoom" | "frame" | "text";
 
 export type EditorEvent =
@@ -135,6 +159,10 @@ export class Editor {
    */
   run(action: Action): boolean {
     if (!this.editable || !action.ops.length) return false;
+    if (action.ops.some((op) => JSON.stringify(op).length > MAX_OP_BYTES)) {
+      this.notify("error", `${action.name}: this change is too large to save (shorten the text).`);
+      return false;
+    }
     const { batchIds, inverse } = this.commitOps(action.ops);
     this.history.record({ name: action.name, forward: action.ops, inverse, batchIds });
     this.emit("history");
@@ -165,8 +193,7 @@ export class Editor {
   private commitOps(ops: Operation[]): { batchIds: string[]; inverse: Operation[] } {
     const batchIds: string[] = [];
     const inverse: Operation[] = [];
-    for (let i = 0; i < ops.length; i += MAX_OPS_PER_BATCH) {
-      const chunk = ops.slice(i, i + MAX_OPS_PER_BATCH);
+    for (const chunk of splitBatches(ops)) {
       const result = this.sync.local(chunk);
       batchIds.push(result.batch.batchId);
       inverse.unshift(...result.inverse);

@@ -105,3 +105,23 @@ describe("Editor", () => {
     expect(br.x).toBeGreaterThanOrEqual(300);
   });
 });
+
+describe("batch splitting", () => {
+  it("keeps every batch under 500 ops and the frame size limit", async () => {
+    const { splitBatches, MAX_BATCH_BYTES } = await import("../src/editor");
+    const big = Array.from({ length: 1200 }, (_, i) => ({ op: "update" as const, id: `i${i}`, set: { x: i } }));
+    expect(splitBatches(big).map((b) => b.length)).toEqual([500, 500, 200]);
+    const heavy = Array.from({ length: 10 }, (_, i) => ({ op: "update" as const, id: `t${i}`, set: { props: { text: "x".repeat(60_000) } } }));
+    const batches = splitBatches(heavy);
+    expect(batches.flat()).toHaveLength(10);
+    for (const b of batches) expect(JSON.stringify(b).length).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+  });
+
+  it("refuses a single operation that could never be sent", () => {
+    const { ed, sync } = editor();
+    ed.select(["a"]);
+    ed.setSelectedProps({ props: { text: "x".repeat(300_000) } }, "Edit text");
+    expect(sync.pendingBatches).toHaveLength(0);
+    expect(ed.lastNotice?.kind).toBe("error");
+  });
+});
