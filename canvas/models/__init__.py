@@ -11,6 +11,13 @@ from canvas.models.jobs import (
     JobState,
 )
 from canvas.models.operations import BoardOperation
+from canvas.models.providers import (
+    BoardEngineFallbacks,
+    BreakerState,
+    CallOutcome,
+    ProviderCall,
+    ProviderHealth,
+)
 from canvas.models.roles import Role
 from canvas.models.teams import Team, TeamMembership, TeamRole
 from canvas.models.tokens import ApiToken
@@ -19,8 +26,11 @@ __all__ = [
     "AnchorRole",
     "ApiToken",
     "Board",
+    "BoardEngineFallbacks",
     "BoardMember",
     "BoardOperation",
+    "BreakerState",
+    "CallOutcome",
     "Item",
     "ItemKind",
     "Iteration",
@@ -29,6 +39,8 @@ __all__ = [
     "JobMode",
     "JobPriority",
     "JobState",
+    "ProviderCall",
+    "ProviderHealth",
     "Role",
     "Team",
     "TeamMembership",
