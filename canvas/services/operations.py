@@ -59,6 +59,7 @@ def apply_batch(
         if batch_id and getattr(user, "pk", None) is not None:
             done = (
                 BoardOperation.objects.filter(board=board, actor=user, batch_id=batch_id)
+                .order_by("revision")  # not Meta.ordering: that would join the board table
                 .values_list("revision", "ops")
                 .first()
             )
