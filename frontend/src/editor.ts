@@ -22,7 +22,7 @@ import {
 } from "./model/geometry";
 import { History } from "./model/history";
 import { SceneIndex } from "./model/sceneIndex";
-import { MAX_OPS_PER_BATCH, type Operation } from "./protocol";
+import { MAX_OPS_PER_BATCH, MAX_PROPS_BYTES, type Operation } from "./protocol";
 import type { Renderer, TransformResult } from "./render/renderer";
 import type { SyncState } from "./realtime/sync";
 
@@ -37,7 +37,7 @@ export function splitBatches(ops: readonly Operation[]): Operation[][] {
   let current: Operation[] = [];
   let bytes = 0;
   for (const op of ops) {
-    const size = JSON.stringify(op).length + 1;
+    const size = utf8Length(JSON.stringify(op)) + 1;
     if (current.length && (current.length >= MAX_OPS_PER_BATCH || bytes + size > MAX_BATCH_BYTES)) {
       out.push(current);
       current = [];
@@ -48,6 +48,22 @@ export function splitBatches(ops: readonly Operation[]): Operation[][] {
   }
   if (current.length) out.push(current);
   return out;
+}
+
+/** Why these operations can never be accepted by the server, or null. Checked before applying. */
+export function tooLarge(ops: readonly Operation[]): string | null {
+  for (const op of ops) {
+    const props = op.op === "create" ? op.item.props : op.op === "update" ? op.set.props : undefined;
+    if (props !== undefined && utf8Length(JSON.stringify(props)) > MAX_PROPS_BYTES) {
+      return "the text is too long to save (keep notes under about 16,000 characters).";
+    }
+    if (utf8Length(JSON.stringify(op)) > MAX_OP_BYTES) return "this change is too large to save.";
+  }
+  return null;
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
 }
 
 export type ToolName = "select" | "hand" | "zoom" | "frame" | "text";
@@ -159,8 +175,9 @@ export class Editor {
    */
   run(action: Action): boolean {
     if (!this.editable || !action.ops.length) return false;
-    if (action.ops.some((op) => JSON.stringify(op).length > MAX_OP_BYTES)) {
-      this.notify("error", `${action.name}: this change is too large to save (shorten the text).`);
+    const problem = tooLarge(action.ops);
+    if (problem) {
+      this.notify("error", `${action.name}: ${problem}`);
       return false;
     }
     const { batchIds, inverse } = this.commitOps(action.ops);

@@ -122,6 +122,11 @@ export type ClientMessage = SyncMessage | OpsMessage | PresenceOutMessage | Ping
 export const MAX_OPS_PER_BATCH = 500;
 /** Text frames above this many bytes are rejected with `message_too_large`. */
 export const MAX_FRAME_BYTES = 256 * 1024;
+/** An item's `props`, serialised, may not exceed this. */
+export const MAX_PROPS_BYTES = 16 * 1024;
+export const MAX_NAME_LENGTH = 200;
+/** Presence selections are capped by the server. */
+export const MAX_PRESENCE_SELECTION = 500;
 
 // --- server → client -------------------------------------------------------------------
 
@@ -175,6 +180,33 @@ export interface PresenceLeaveMessage {
 export interface PongMessage {
   type: "pong";
 }
+/**
+ * Job messages relayed on the board socket (built by canvas/jobs/progress.py). They carry
+ * no board revision; payloads are the job/iteration API shapes, kept open here because
+ * the canvas only forwards them.
+ */
+export interface JobStateMessage {
+  type: "job";
+  job: Record<string, unknown> & { id: string; status?: string };
+}
+export interface JobPreviewMessage {
+  type: "job_preview";
+  job: string;
+  version: number;
+  /** data: URL of a small JPEG/PNG preview. */
+  image: string;
+}
+export interface IterationMessage {
+  type: "iteration";
+  iteration: Record<string, unknown> & { id: string };
+}
+export interface JobQueueMessage {
+  type: "job_queue";
+  board: string;
+  paused: boolean;
+}
+export type JobMessage = JobStateMessage | JobPreviewMessage | IterationMessage | JobQueueMessage;
+
 export type ServerMessage =
   | WelcomeMessage
   | SnapshotMessage
@@ -184,7 +216,8 @@ export type ServerMessage =
   | ErrorMessage
   | PresenceInMessage
   | PresenceLeaveMessage
-  | PongMessage;
+  | PongMessage
+  | JobMessage;
 
 /** Close codes the server uses when it refuses a socket: retrying will not help. */
 export const CLOSE_NOT_LOGGED_IN = 4401;
@@ -235,6 +268,10 @@ const SERVER_TYPES = new Set([
   "presence",
   "presence_leave",
   "pong",
+  "job",
+  "job_preview",
+  "iteration",
+  "job_queue",
 ]);
 
 /** Parse one text frame; returns null for anything that is not a known server message. */

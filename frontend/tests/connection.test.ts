@@ -128,6 +128,44 @@ describe("BoardConnection", () => {
     expect(errors).toEqual(["bad_message"]);
   });
 
+  it("retries a rate-limited batch after a moment instead of rolling it back", () => {
+    const { sockets, timers, sync, conn } = harness();
+    conn.start();
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome);
+    sockets[0]!.receive({ type: "snapshot", revision: 3, items: [item({ id: "a" })] });
+    sync.local([{ op: "update", id: "a", set: { x: 5 } }], "b1");
+    conn.flush();
+    sockets[0]!.receive({ type: "error", code: "rate_limited", message: "slow down", batch_id: "b1" });
+    expect(sync.visible.get("a")?.x).toBe(5);
+    const retry = timers.find((t) => t.ms === 1000);
+    expect(retry).toBeDefined();
+    retry!.fn();
+    expect(sockets[0]!.sent.filter((m) => m.type === "ops").map((m) => m.batch_id)).toEqual(["b1", "b1"]);
+  });
+
+  it("forwards job messages relayed on the board socket", () => {
+    const jobs: string[] = [];
+    const sync = new SyncState();
+    const sockets: FakeSocket[] = [];
+    const conn = new BoardConnection("ws://x", sync, { onJobMessage: (m) => jobs.push(m.type) }, {
+      createSocket: () => {
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+      pingEveryMs: 1e9,
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
+    conn.start();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: "job_queue", board: "b", paused: true });
+    sockets[0]!.receive({ type: "job", job: { id: "j1", status: "running" } });
+    sockets[0]!.receive({ type: "mystery" });
+    expect(jobs).toEqual(["job_queue", "job"]);
+  });
+
   it("builds ws URLs from the page scheme", () => {
     expect(absoluteWsUrl("/ws/boards/1/", { protocol: "https:", host: "h:8000" })).toBe("wss://h:8000/ws/boards/1/");
     expect(absoluteWsUrl("/ws/boards/1/", { protocol: "http:", host: "h" })).toBe("ws://h/ws/boards/1/");

@@ -79,3 +79,46 @@ describe("SyncState", () => {
     expect(sync.unsentMessages().map((m) => m.batch_id)).toEqual(["b1"]);
   });
 });
+
+describe("resend after a lost ack", () => {
+  it("does not resurrect stale values when the server acks an already caught-up batch", () => {
+    const { sync } = loaded();
+    sync.local([{ op: "update", id: "a", set: { x: 5 } }], "b1");
+    sync.unsentMessages();
+    sync.markAllUnsent(); // socket dropped before the ack
+    // Catch-up: our batch committed as 6, then someone else moved the item at 7.
+    sync.onCatchup({
+      type: "catchup",
+      from_revision: 5,
+      revision: 7,
+      batches: [
+        { revision: 6, actor: { id: 1, name: "Me" }, ops: [{ op: "update", id: "a", set: { x: 5 } }] },
+        { revision: 7, actor: alice, ops: [{ op: "update", id: "a", set: { x: 42 } }] },
+      ],
+    });
+    expect(sync.unsentMessages().map((m) => m.batch_id)).toEqual(["b1"]);
+    // The server recognises the batch id and acks with the original revision.
+    sync.onAck("b1", 6);
+    expect(sync.pendingBatches).toHaveLength(0);
+    expect(sync.confirmed.get("a")?.x).toBe(42);
+    expect(sync.visible.get("a")?.x).toBe(42);
+    expect(sync.revision).toBe(7);
+  });
+
+  it("keeps a rate-limited batch and marks it for resending", () => {
+    const { sync, rejected } = loaded();
+    sync.local([{ op: "update", id: "a", set: { x: 5 } }], "b1");
+    sync.unsentMessages();
+    expect(sync.onRateLimited("b1")).toBe(true);
+    expect(sync.visible.get("a")?.x).toBe(5);
+    expect(sync.unsentMessages().map((m) => m.batch_id)).toEqual(["b1"]);
+    expect(rejected).toEqual([]);
+  });
+
+  it("makes batch ids unique and within 64 characters", async () => {
+    const { newBatchId } = await import("../src/realtime/sync");
+    const ids = new Set(Array.from({ length: 1000 }, () => newBatchId()));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id.length).toBeLessThanOrEqual(64);
+  });
+});

@@ -10,6 +10,7 @@ import {
   CLOSE_NOT_LOGGED_IN,
   CLOSE_NO_ACCESS,
   type ClientMessage,
+  type JobMessage,
   MAX_OPS_PER_BATCH,
   type PresenceInMessage,
   type PresenceLeaveMessage,
@@ -30,6 +31,8 @@ export interface ConnectionHandlers {
   onPresenceLeave?: (msg: PresenceLeaveMessage) => void;
   /** An error not tied to one of our batches (bad_message, message_too_large, …). */
   onError?: (code: string, message: string) => void;
+  /** Job progress relayed on the board socket (job, job_preview, iteration, job_queue). */
+  onJobMessage?: (msg: JobMessage) => void;
   /** After snapshot or catch-up has been applied. */
   onSynced?: () => void;
 }
@@ -55,6 +58,7 @@ export interface ConnectionOptions {
 const OPEN = 1;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
+const RATE_LIMIT_RETRY_MS = 1_000;
 
 /** Delay before reconnect attempt `attempt` (0-based): 0.5 s doubling to 30 s, ±20 % jitter. */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
@@ -74,6 +78,7 @@ export class BoardConnection {
   private attempt = 0;
   private reconnectTimer: unknown = null;
   private pingTimer: unknown = null;
+  private retryTimer: unknown = null;
   private synced = false;
   private stopped = false;
   private status: ConnectionStatus = "offline";
@@ -185,6 +190,11 @@ export class BoardConnection {
         this.sync.onAck(msg.batch_id, msg.revision);
         return;
       case "error":
+        if (msg.code === "rate_limited") {
+          // Nothing was applied; batches are kept and resent shortly, presence is best-effort.
+          if (msg.batch_id && this.sync.onRateLimited(msg.batch_id)) this.scheduleRetry();
+          return;
+        }
         if (msg.batch_id && this.sync.onError(msg.batch_id, msg.code, msg.message)) return;
         this.handlers.onError?.(msg.code, msg.message);
         return;
@@ -196,7 +206,21 @@ export class BoardConnection {
         return;
       case "pong":
         return;
+      case "job":
+      case "job_preview":
+      case "iteration":
+      case "job_queue":
+        this.handlers.onJobMessage?.(msg);
+        return;
     }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = this.opts.setTimer(() => {
+      this.retryTimer = null;
+      this.flush();
+    }, RATE_LIMIT_RETRY_MS);
   }
 
   private afterSync(): void {
@@ -229,8 +253,10 @@ export class BoardConnection {
   private clearTimers(): void {
     if (this.reconnectTimer !== null) this.opts.clearTimer(this.reconnectTimer);
     if (this.pingTimer !== null) this.opts.clearTimer(this.pingTimer);
+    if (this.retryTimer !== null) this.opts.clearTimer(this.retryTimer);
     this.reconnectTimer = null;
     this.pingTimer = null;
+    this.retryTimer = null;
   }
 
   private setStatus(status: ConnectionStatus, detail: string): void {

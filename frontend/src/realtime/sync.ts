@@ -36,9 +36,11 @@ export interface SyncEvents {
 
 let batchCounter = 0;
 
+/** Unique per user and board across tabs and reloads: time + random + counter (≤ 64 chars). */
 export function newBatchId(): string {
   batchCounter += 1;
-  return `b${Date.now().toString(36)}-${batchCounter}`;
+  const random = Math.floor(Math.random() * 36 ** 6).toString(36);
+  return `b${Date.now().toString(36)}-${random}-${batchCounter}`;
 }
 
 export class SyncState {
@@ -132,8 +134,23 @@ export class SyncState {
     if (index < 0) return;
     const [batch] = this.pending.splice(index, 1);
     if (!batch) return;
+    if (this.isSeen(revision)) {
+      // A resent batch the server had already committed: it reached `confirmed` through
+      // the catch-up, and later revisions may have overwritten parts of it. Re-applying it
+      // would resurrect stale values, so rebuild what it touched from server state.
+      this.rebuildItems(new Set(batch.ops.map(opItemId)));
+      return;
+    }
     this.confirmed.applyOps(batch.ops);
     this.markSeen(revision);
+  }
+
+  /** `rate_limited`: the server dropped the batch unapplied; keep it and send it again. */
+  onRateLimited(batchId: string): boolean {
+    const batch = this.pending.find((b) => b.batchId === batchId);
+    if (!batch) return false;
+    batch.sent = false;
+    return true;
   }
 
   /** An `error` for a batch: drop it and rebuild what it touched from server state. */
@@ -142,7 +159,13 @@ export class SyncState {
     if (index < 0) return null;
     const [batch] = this.pending.splice(index, 1);
     if (!batch) return null;
-    const touched = new Set(batch.ops.map(opItemId));
+    this.rebuildItems(new Set(batch.ops.map(opItemId)));
+    this.events.onRejected?.(batch, code, message);
+    return batch;
+  }
+
+  /** Reset items in `visible` to server state plus our remaining pending edits. */
+  private rebuildItems(touched: Set<string>): void {
     this.visible.batch(() => {
       for (const id of touched) this.visible.restore(id, this.confirmed.get(id));
       for (const pending of this.pending) {
@@ -150,8 +173,6 @@ export class SyncState {
         if (relevant.length) this.visible.applyOps(relevant);
       }
     });
-    this.events.onRejected?.(batch, code, message);
-    return batch;
   }
 
   private rebuildVisible(): void {

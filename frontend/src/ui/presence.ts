@@ -5,7 +5,7 @@
  */
 import type { Editor } from "../editor";
 import { boardToScreen, type Point } from "../model/geometry";
-import { type PresenceInMessage, presenceMessage } from "../protocol";
+import { MAX_PRESENCE_SELECTION, type PresenceInMessage, presenceMessage } from "../protocol";
 import type { BoardConnection } from "../realtime/connection";
 import { h } from "./dom";
 
@@ -105,7 +105,7 @@ export class PresenceLayer {
     }
     this.lastSent = now;
     const cursor = this.hidden || !this.cursor ? null : { x: Math.round(this.cursor.x), y: Math.round(this.cursor.y) };
-    const selection = this.hidden ? [] : [...this.editor.selection].slice(0, 200);
+    const selection = this.hidden ? [] : [...this.editor.selection].slice(0, MAX_PRESENCE_SELECTION);
     this.connection.sendVolatile(presenceMessage(cursor, selection, this.hidden));
   }
 }
