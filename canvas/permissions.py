@@ -11,7 +11,9 @@ Roles come from, in order: an explicit BoardMember row; being an admin of the bo
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
@@ -146,3 +148,157 @@ def can_create_board_in(user: User, team_id: object) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return TeamMembership.objects.filter(team_id=team_id, user=user).exists()
+
+
+# --- Share links -------------------------------------------------------------------------
+#
+# A caller is a ``Principal``: a signed-in user, or a share link (a guest holding its token).
+# A link never has a role: it has a fixed list of permissions and a window onto the board
+# (scope + visibility). Everything a guest reaches asks ``require_link`` and the
+# ``link_*`` visibility functions below, so what a link allows is decided here too.
+# Validity (token, expiry, revocation, password) is checked before, in canvas.sharing_auth.
+
+LINK_PERM_FOR: dict[Perm, str] = {
+    Perm.VIEW: "view",
+    Perm.COMMENT: "comment",
+    Perm.REVIEW: "approve",
+}
+DOWNLOAD = "download"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: exactly one of ``user`` (signed in) or ``link`` (a guest)."""
+
+    user: Any = None
+    link: Any = None
+    guest_name: str = ""
+    guest_email: str = ""
+
+    @property
+    def is_guest(self) -> bool:
+        return self.link is not None
+
+
+def link_allows(link: Any, perm: Perm | str) -> bool:
+    """Whether a share link grants ``perm`` (a Perm, or "download"). Edit/manage: never."""
+    name = perm if perm == DOWNLOAD else LINK_PERM_FOR.get(Perm(perm))
+    if name is None:
+        return False
+    return name == "view" or name in (link.permissions or [])
+
+
+def require_link(link: Any, perm: Perm | str) -> None:
+    if not link_allows(link, perm):
+        what = {
+            "comment": "comment",
+            "approve": "approve or reject",
+            "review": "approve or reject",
+            DOWNLOAD: "download files",
+        }.get(str(perm), "do that")
+        raise Forbidden(
+            f"This share link does not allow you to {what}. Ask the person who sent it "
+            "for a link that does."
+        )
+
+
+def _intersects(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def _frame_box(link: Any) -> dict[str, float] | None:
+    frame = link.frame
+    if frame is None or frame.deleted or frame.board_id != link.board_id:
+        return None
+    return {"x": frame.x, "y": frame.y, "width": frame.width, "height": frame.height}
+
+
+def _region_box(region: Any) -> dict[str, float] | None:
+    try:
+        return {k: float(region[k]) for k in ("x", "y", "width", "height")}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def link_iterations(link: Any) -> list[Any]:
+    """The candidates a link shows: its scope, minus discarded, minus non-final if final-only."""
+    from canvas.models import Iteration, IterationStatus
+    from canvas.models.review import Tier
+    from canvas.models.sharing import ShareScope, ShareVisibility
+
+    qs = (
+        Iteration.objects.filter(board_id=link.board_id)
+        .exclude(status=IterationStatus.DISCARDED)
+        .select_related("asset__blob", "decision")
+    )
+    if link.visibility != ShareVisibility.ALL_CANDIDATES:
+        qs = qs.filter(decision__tier=Tier.FINAL)
+    if link.scope == ShareScope.SELECTION:
+        return list(qs.filter(pk__in=[str(i) for i in link.iteration_ids or []]))
+    if link.scope == ShareScope.FRAME:
+        box = _frame_box(link)
+        if box is None:
+            return []
+        return [it for it in qs if (r := _region_box(it.region)) and _intersects(r, box)]
+    return list(qs)
+
+
+def link_items(link: Any) -> list[Any]:
+    """The board items a link shows (selection links show candidates only, no items).
+
+    Items that are the applied copy of a candidate the link may not show are left out, so
+    a final-only link never reveals a non-final result through the board itself.
+    """
+    from canvas.models import Item, Iteration
+    from canvas.models.sharing import ShareScope
+
+    if link.scope == ShareScope.SELECTION:
+        return []
+    shown = {it.pk for it in link_iterations(link)}
+    hidden_items = {
+        item_id
+        for it_id, item_id in Iteration.objects.filter(
+            board_id=link.board_id, applied_item__isnull=False
+        ).values_list("pk", "applied_item_id")
+        if it_id not in shown
+    }
+    items = [
+        item
+        for item in Item.objects.filter(board_id=link.board_id, deleted=False, hidden=False)
+        .select_related("asset__blob")
+        .order_by("z", "id")
+        if item.pk not in hidden_items
+    ]
+    if link.scope == ShareScope.FRAME:
+        box = _frame_box(link)
+        if box is None:
+            return []
+        items = [
+            item
+            for item in items
+            if _intersects(
+                {"x": item.x, "y": item.y, "width": item.width, "height": item.height}, box
+            )
+        ]
+    return items
+
+
+def link_asset_ids(link: Any) -> set[uuid.UUID]:
+    """Every asset a link's guest may fetch. Sources (before images) only with all candidates."""
+    from canvas.models.sharing import ShareVisibility
+
+    ids = {item.asset_id for item in link_items(link) if item.asset_id}
+    for it in link_iterations(link):
+        ids.add(it.asset_id)
+        if link.visibility == ShareVisibility.ALL_CANDIDATES and it.source_asset_id:
+            ids.add(it.source_asset_id)
+    return ids
+
+
+def link_shows_iteration(link: Any, iteration_id: Any) -> bool:
+    return any(str(it.pk) == str(iteration_id) for it in link_iterations(link))

@@ -18,19 +18,43 @@ from canvas.models.providers import (
     ProviderCall,
     ProviderHealth,
 )
+from canvas.models.review import (
+    Comment,
+    CommentRead,
+    CommentTarget,
+    Decision,
+    DecisionEvent,
+    DecisionStatus,
+    Tier,
+)
 from canvas.models.roles import Role
+from canvas.models.sharing import (
+    AuditAction,
+    LinkPermission,
+    ShareAuditEvent,
+    ShareLink,
+    ShareScope,
+    ShareVisibility,
+)
 from canvas.models.teams import Team, TeamMembership, TeamRole
 from canvas.models.tokens import ApiToken
 
 __all__ = [
     "AnchorRole",
     "ApiToken",
+    "AuditAction",
     "Board",
     "BoardEngineFallbacks",
     "BoardMember",
     "BoardOperation",
     "BreakerState",
     "CallOutcome",
+    "Comment",
+    "CommentRead",
+    "CommentTarget",
+    "Decision",
+    "DecisionEvent",
+    "DecisionStatus",
     "Item",
     "ItemKind",
     "Iteration",
@@ -39,10 +63,16 @@ __all__ = [
     "JobMode",
     "JobPriority",
     "JobState",
+    "LinkPermission",
     "ProviderCall",
     "ProviderHealth",
     "Role",
+    "ShareAuditEvent",
+    "ShareLink",
+    "ShareScope",
+    "ShareVisibility",
     "Team",
     "TeamMembership",
     "TeamRole",
+    "Tier",
 ]
