@@ -102,10 +102,17 @@ export interface SyncMessage {
   type: "sync";
   since: number | null;
 }
+/** A create as sent by a client: `item.asset` is the asset id (the server reads only that). */
+export interface WireCreateOp {
+  op: "create";
+  item: Omit<ItemData, "asset" | "revision"> & { asset: string | null };
+}
+export type WireOperation = WireCreateOp | UpdateOp | DeleteOp;
+
 export interface OpsMessage {
   type: "ops";
   batch_id: string;
-  ops: Operation[];
+  ops: WireOperation[];
 }
 export interface PresenceOutMessage {
   type: "presence";
@@ -230,7 +237,14 @@ export function syncMessage(since: number | null): SyncMessage {
 }
 
 export function opsMessage(batchId: string, ops: Operation[]): OpsMessage {
-  return { type: "ops", batch_id: batchId, ops };
+  return { type: "ops", batch_id: batchId, ops: ops.map(toWire) };
+}
+
+/** The wire form of an operation: creates carry the asset id, never a revision. */
+export function toWire(op: Operation): WireOperation {
+  if (op.op !== "create") return op;
+  const { revision: _r, asset, ...rest } = op.item;
+  return { op: "create", item: { ...rest, asset: asset ? asset.id : null } };
 }
 
 export function presenceMessage(
