@@ -2,7 +2,9 @@
 
 Adding a provider means writing an ``Engine`` subclass decorated with
 ``@register_engine("name")`` in its own module and importing that module from
-``canvas/engines/__init__.py``. This module must not know any concrete engine.
+``canvas/engines/__init__.py``. Remote providers (canvas/engines/providers) are registered
+on first use, because which of them exist depends on the server's configuration. This
+module must not know any concrete engine.
 """
 
 from __future__ import annotations
@@ -13,6 +15,18 @@ from anchorboard.errors import AppError
 from canvas.engines.base import Engine, EngineCapabilities
 
 _ENGINES: dict[str, type[Engine]] = {}
+_providers_loaded = False
+
+
+def _load_providers() -> None:
+    """Register the configured provider engines once (they need Django settings)."""
+    global _providers_loaded
+    if _providers_loaded:
+        return
+    _providers_loaded = True
+    from canvas.engines.providers import load_provider_engines
+
+    load_provider_engines()
 
 
 class UnknownEngine(AppError):
@@ -36,6 +50,7 @@ def register_engine(name: str) -> Callable[[type[Engine]], type[Engine]]:
 
 def get_engine(name: str) -> Engine:
     """A fresh instance of the engine called ``name`` (engines hold no job state)."""
+    _load_providers()
     try:
         cls = _ENGINES[name]
     except KeyError:
@@ -48,4 +63,5 @@ def get_engine(name: str) -> Engine:
 
 def available_engines() -> dict[str, EngineCapabilities]:
     """Name → capabilities of every registered engine, sorted by name."""
+    _load_providers()
     return {name: _ENGINES[name]().capabilities() for name in sorted(_ENGINES)}

@@ -245,6 +245,29 @@ def _transient(job: Job, worker_id: str, exc: Any) -> None:
         logger.warning("job %s failed after %d attempts: %s", job.pk, job.attempts, exc)
 
 
+def _defer(job: Job, worker_id: str, exc: Any) -> None:
+    """The provider is paused (circuit open): queue the job again WITHOUT spending an
+    attempt, due when the provider may be tried again."""
+    from canvas.jobs.queue import wake_workers_after_commit
+
+    last = (job.notes or [{}])[-1].get("text") if job.notes else None
+    notes = job.notes if last == exc.message else _note(job, exc.message)
+    with transaction.atomic():
+        if _finish(
+            job.pk,
+            worker_id,
+            JobState.QUEUED,
+            worker_id="",
+            attempts=F("attempts") - 1,
+            not_before=exc.until,
+            progress=0,
+            progress_message=exc.message[:200],
+            notes=notes,
+        ):
+            wake_workers_after_commit()
+    logger.info("job %s deferred until %s: %s", job.pk, exc.until, exc.message)
+
+
 def execute(job_id: Any, worker_id: str) -> str | None:
     """Run a job claimed by ``worker_id``. Returns its final state, None if not ours."""
     from canvas.engines import (
@@ -253,6 +276,7 @@ def execute(job_id: Any, worker_id: str) -> str | None:
         TransientEngineError,
         get_engine,
     )
+    from canvas.engines.providers.resilience import ProviderDeferred, route_engine
 
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.state != JobState.RUNNING or job.worker_id != worker_id:
@@ -266,7 +290,9 @@ def execute(job_id: Any, worker_id: str) -> str | None:
             source = composite_region(job)
             mask = load_mask(job, source.size)
             request = build_request(job, source, mask, load_anchors(job))
-            engine.check(request)
+            # Checks the request; while a provider's circuit is open, picks the board's
+            # fallback engine or raises ProviderDeferred (canvas/engines/providers).
+            engine = route_engine(job, request, engine)
             if progress.cancelled():
                 raise JobCancelled()
             results = engine.run(request, progress)
@@ -280,6 +306,8 @@ def execute(job_id: Any, worker_id: str) -> str | None:
     except LeaseLost:
         logger.warning("job %s: lease lost, another worker or recovery took over", job.pk)
         return None
+    except ProviderDeferred as exc:
+        _defer(job, worker_id, exc)
     except JobCancelled:
         if progress.timed_out:
             minutes = config.time_limit_seconds() / 60

@@ -1,0 +1,115 @@
+"""The one way provider clients talk HTTP: an ``httpx.AsyncClient`` with the provider's
+timeouts, and helpers that read what an answer means (JSON body, Retry-After).
+
+Clients build their requests and map their provider's error bodies themselves; this module
+must not know any provider's wire format and must not touch the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import re
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import httpx
+
+from canvas.engines.providers import config
+
+T = TypeVar("T")
+
+
+def make_client(provider: str, base_url: str, headers: dict[str, str]) -> httpx.AsyncClient:
+    """A client for one engine run. Timeouts come from configuration, never call sites.
+
+    ``trust_env=False``: a proxy variable in a worker's environment must not silently route
+    image uploads elsewhere.
+    """
+    connect = config.connect_timeout(provider)
+    read = config.read_timeout(provider)
+    return httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        headers=headers,
+        timeout=httpx.Timeout(read, connect=connect, write=max(read, 30.0), pool=connect),
+        trust_env=False,
+        follow_redirects=False,
+    )
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from synchronous code (``Engine.run`` is synchronous).
+
+    A worker thread has no event loop, so ``asyncio.run`` is enough; when called from code
+    that already runs a loop (an async view, a test), run it on a helper thread instead of
+    nesting loops.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="provider-call", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def json_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The response's JSON object, or None when the body is not a JSON object."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def parse_duration(text: str) -> float | None:
+    """``"12s"``, ``"1.5s"``, ``"6m0s"``, ``"250ms"`` (Google's and OpenAI's forms) → seconds."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.endswith("ms"):
+        try:
+            return float(text[:-2]) / 1000
+        except ValueError:
+            return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    match = _DURATION.match(text)
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the provider asked us to wait: ``Retry-After`` (seconds or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    seconds = parse_duration(value)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

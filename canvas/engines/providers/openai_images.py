@@ -1,0 +1,264 @@
+"""OpenAI image edits (``gpt-image-1`` and newer) as engines.
+
+One engine per configured model (``ANCHORBOARD_OPENAI_IMAGE_MODELS``), named
+``openai-<model>``. A call is ``POST {base}/v1/images/edits`` as multipart/form-data with
+``Authorization: Bearer``: the region as ``image`` — or, with anchors, repeated
+``image[]`` parts, region first then anchors by role priority (composition → style →
+palette → lighting) — a ``mask`` PNG the size of the region whose TRANSPARENT pixels mark
+what to change (it applies to the first image), the ``prompt`` naming what each image is
+for, and ``model``, ``size``, ``quality``, ``n``, ``output_format``. Results come back as
+``data[].b64_json``; ``n`` images per call.
+
+This module maps requests and answers; breaker, retries and call records are shared
+(``resilience``), and it never touches the database itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+from typing import Any, ClassVar
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from canvas.engines.base import EngineRequest, Mode, UnsupportedRequest, output_size_of
+from canvas.engines.providers import config, http, resilience
+from canvas.engines.providers.engine import ProviderCapabilities, ProviderEngine, engine_class
+from canvas.engines.providers.gemini import ROLE_PRIORITY, ordered_anchors
+
+PROVIDER = "openai"
+LABEL = "OpenAI"
+MAX_IMAGES = 16
+MAX_SENT_EDGE = 2048
+MAX_ANCHOR_EDGE = 1024
+
+ROLE_WORDS = {
+    "composition": "follow its layout, framing and the placement of its main shapes",
+    "style": "match its rendering technique, brushwork and texture, not its subject",
+    "palette": "use its colours, not its content",
+    "lighting": "match the direction, colour and softness of its light and shadows",
+}
+
+
+def is_configured() -> bool:
+    return bool(config.api_key(PROVIDER))
+
+
+def configured_engines() -> list[type[ProviderEngine]]:
+    if not is_configured():
+        return []
+    return [
+        engine_class(
+            OpenAIImageEngine, f"openai-{model}", model=model, label=f"OpenAI GPT Image ({model})"
+        )
+        for model in config.openai_models()
+    ]
+
+
+def closest_size(size: tuple[int, int], sizes: tuple[str, ...]) -> str:
+    target = math.log(size[0] / size[1])
+
+    def distance(option: str) -> float:
+        w, h = option.split("x")
+        return abs(math.log(int(w) / int(h)) - target)
+
+    return min(sizes, key=distance)
+
+
+def _png(image: Image.Image, edge: int) -> bytes:
+    image = image.copy()
+    image.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def mask_png(mask: Image.Image, size: tuple[int, int]) -> bytes:
+    """Our mask (255 = change) as OpenAI's: transparent = change, opaque = keep."""
+    if mask.size != size:
+        mask = mask.resize(size, Image.Resampling.BILINEAR)
+    alpha = mask.point(lambda v: 0 if v >= 128 else 255)
+    image = Image.new("RGBA", size, (0, 0, 0, 255))
+    image.putalpha(alpha)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class OpenAIImageEngine(ProviderEngine):
+    provider = PROVIDER
+    images_per_call: ClassVar[int] = 10
+
+    def capabilities(self) -> ProviderCapabilities:
+        return ProviderCapabilities(
+            label=self.label,
+            generative=True,
+            modes=frozenset({Mode.IMG2IMG, Mode.INPAINT, Mode.VARIATIONS}),
+            max_references=MAX_IMAGES - 1,
+            anchor_roles=frozenset(ROLE_PRIORITY),
+            supports_mask=True,
+            needs_source=True,
+            max_count=10,
+            max_input_pixels=16_000_000,
+            max_output_pixels=16_000_000,
+            max_concurrency=config.provider_concurrency(PROVIDER),
+        )
+
+    def check(self, request: EngineRequest) -> None:
+        super().check(request)
+        if request.mode == Mode.INPAINT and request.mask_coverage == 0:
+            raise UnsupportedRequest(f"{self.label} needs a mask: paint over the part to change.")
+        if not request.prompt and request.mode == Mode.IMG2IMG and not request.anchors:
+            raise UnsupportedRequest(
+                f"{self.label} needs something to follow: write a prompt or add an anchor."
+            )
+
+    # --- request --------------------------------------------------------------------------
+
+    def prompt_for(self, request: EngineRequest) -> str:
+        anchors = ordered_anchors(request.anchors)
+        lines = ["Image 1 is the region of the artwork to work on."]
+        for n, anchor in enumerate(anchors, start=2):
+            lines.append(f"Image {n} is the {anchor.role} reference: {ROLE_WORDS[anchor.role]}.")
+        if request.mode == Mode.INPAINT:
+            lines.append("Change only the masked area of image 1; keep the rest as it is.")
+        if request.mode == Mode.VARIATIONS:
+            lines.append(
+                "Make a variation of image 1: keep its subject and composition, vary details."
+            )
+        if request.strength < 0.35:
+            lines.append("Make only subtle changes.")
+        elif request.strength >= 0.7:
+            lines.append("You may change image 1 substantially.")
+        if request.prompt:
+            lines.append(f"Instructions: {request.prompt}")
+        if request.negative_prompt:
+            lines.append(f"Avoid: {request.negative_prompt}")
+        return "\n".join(lines)
+
+    def build_form(
+        self, request: EngineRequest, n: int
+    ) -> tuple[dict[str, str], list[tuple[str, tuple[str, bytes, str]]]]:
+        assert request.source is not None
+        anchors = ordered_anchors(request.anchors)
+        region = _png(request.source, MAX_SENT_EDGE)
+        field = "image[]" if anchors else "image"
+        files: list[tuple[str, tuple[str, bytes, str]]] = [
+            (field, ("region.png", region, "image/png"))
+        ]
+        for i, anchor in enumerate(anchors, start=1):
+            files.append(
+                (
+                    "image[]",
+                    (
+                        f"anchor-{i}-{anchor.role}.png",
+                        _png(anchor.image, MAX_ANCHOR_EDGE),
+                        "image/png",
+                    ),
+                )
+            )
+        if request.mode == Mode.INPAINT and request.mask is not None:
+            sent_size = Image.open(io.BytesIO(region)).size
+            files.append(("mask", ("mask.png", mask_png(request.mask, sent_size), "image/png")))
+        size = output_size_of(request) or request.source.size
+        data = {
+            "model": self.model,
+            "prompt": self.prompt_for(request),
+            "n": str(n),
+            "size": str(request.params.get("size") or closest_size(size, config.openai_sizes())),
+            "quality": str(request.params.get("quality") or config.openai_quality()),
+            "output_format": "png",
+        }
+        return data, files
+
+    # --- call -----------------------------------------------------------------------------
+
+    def call(self, request: EngineRequest, index: int, n: int) -> resilience.CallResult:
+        data, files = self.build_form(request, n)
+        return http.run_sync(self._post(data, files))
+
+    async def _post(self, data: dict[str, str], files: list[Any]) -> resilience.CallResult:
+        headers = {"Authorization": f"Bearer {config.api_key(PROVIDER)}"}
+        async with http.make_client(PROVIDER, config.openai_base_url(), headers) as client:
+            try:
+                response = await client.post("/v1/images/edits", data=data, files=files)
+            except httpx.HTTPError as exc:
+                raise resilience.network_failure(exc, self.label, PROVIDER) from None
+        if response.status_code != 200:
+            raise self.http_error(response)
+        return self.parse(response)
+
+    def http_error(self, response: httpx.Response) -> Exception:
+        error = (http.json_body(response) or {}).get("error") or {}
+        if not isinstance(error, dict):
+            error = {}
+        code = str(error.get("code") or "")
+        message = str(error.get("message") or "")[:300]
+        status = response.status_code
+        if code == "moderation_blocked":
+            return resilience.permanent(
+                "OpenAI's safety system rejected this request (moderation_blocked); nothing "
+                "was charged. Change the prompt, the region or the anchors and try again.",
+                code="provider_blocked",
+                http_status=status,
+            )
+        if code == "insufficient_quota":
+            return resilience.permanent(
+                "The server's OpenAI account has no credit left (insufficient_quota). This is "
+                "a billing problem, not a busy server, so the job was not retried. Ask your "
+                "administrator to check the OpenAI billing settings.",
+                code="provider_quota",
+                http_status=status,
+            )
+        if status == 429:
+            wait = http.retry_after(response)
+            if wait is None:
+                wait = http.parse_duration(response.headers.get("x-ratelimit-reset-requests", ""))
+            return resilience.status_failure(status, self.label, retry_after=wait)
+        if status == 400:
+            return resilience.permanent(
+                f"{self.label} rejected the request ({message or code or 'invalid request'}). "
+                "Change the settings or the region and try again.",
+                code="provider_invalid_request",
+                http_status=status,
+            )
+        return resilience.status_failure(
+            status, self.label, detail=code, retry_after=http.retry_after(response)
+        )
+
+    def parse(self, response: httpx.Response) -> resilience.CallResult:
+        body = http.json_body(response)
+        if body is None or not isinstance(body.get("data"), list):
+            raise resilience.malformed(self.label, "not the expected JSON")
+        images = []
+        for entry in body["data"]:
+            try:
+                raw = base64.b64decode(str(entry.get("b64_json", "")), validate=True)
+                image = Image.open(io.BytesIO(raw))
+                image.load()
+            except (AttributeError, binascii.Error, ValueError, UnidentifiedImageError, OSError):
+                raise resilience.malformed(self.label, "the image data is damaged") from None
+            images.append(image)
+        if not images:
+            raise resilience.malformed(self.label, "no image in the answer")
+        return resilience.CallResult(
+            images=images, http_status=200, cost_usd=cost_of(body.get("usage"))
+        )
+
+
+def cost_of(usage: Any) -> float | None:
+    """USD from the answer's ``usage`` (bill from usage, not from request parameters)."""
+    if not isinstance(usage, dict):
+        return None
+    text_in, image_in, image_out = config.openai_prices()
+    details = usage.get("input_tokens_details") or {}
+    try:
+        image_tokens = float(details.get("image_tokens", 0))
+        text_tokens = float(details.get("text_tokens", usage.get("input_tokens", 0) - image_tokens))
+        output = float(usage.get("output_tokens", 0))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return (text_tokens * text_in + image_tokens * image_in + output * image_out) / 1e6

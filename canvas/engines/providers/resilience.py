@@ -1,0 +1,390 @@
+"""Failure handling shared by every remote provider: classify, break the circuit, record.
+
+- **Classify**: every failure becomes a ``TransientEngineError`` (timeouts, lost
+  connections, 429 rate limits, 5xx: the job queue retries with backoff, honouring
+  ``retry_after``) or a ``PermanentEngineError`` (400, safety blocks, invalid input, bad
+  keys, exhausted quota: never retried), always with a message a designer can act on.
+- **Break the circuit**: one ``ProviderHealth`` row per provider, shared by all processes.
+  N consecutive transient failures open it; after a cool-down exactly one job may probe
+  (an atomic conditional UPDATE decides who); success closes it, failure re-opens it.
+  While it is open, ``route_engine`` defers jobs (no attempt spent) or, when the board
+  opted in, runs them on the next engine of a fallback chain.
+- **Record**: every call becomes a ``ProviderCall`` row (latency, outcome, cost).
+
+Provider clients call ``recorded_call``; the job runner calls ``route_engine``. Nothing
+else changes breaker state. This module never builds provider requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image
+
+from canvas.engines.base import (
+    Engine,
+    EngineRequest,
+    JobCancelled,
+    PermanentEngineError,
+    TransientEngineError,
+)
+from canvas.engines.providers import config
+
+logger = logging.getLogger(__name__)
+
+
+# --- Classification -------------------------------------------------------------------------
+
+
+def transient(
+    message: str, *, code: str, http_status: int | None = None, retry_after: float | None = None
+) -> TransientEngineError:
+    error = TransientEngineError(message, code=code, retry_after=retry_after)
+    error.http_status = http_status  # type: ignore[attr-defined]
+    return error
+
+
+def permanent(message: str, *, code: str, http_status: int | None = None) -> PermanentEngineError:
+    error = PermanentEngineError(message, code=code)
+    error.http_status = http_status  # type: ignore[attr-defined]
+    return error
+
+
+def network_failure(exc: httpx.HTTPError, label: str, provider: str) -> TransientEngineError:
+    """A call that got no usable HTTP answer: always worth another try later."""
+    if isinstance(exc, httpx.TimeoutException):
+        seconds = config.read_timeout(provider)
+        return transient(
+            f"{label} did not answer within {seconds:g} seconds. The job will be retried; "
+            "if it keeps happening, try a smaller region or another engine.",
+            code="provider_timeout",
+        )
+    return transient(
+        f"The connection to {label} was lost before it answered. The job will be retried.",
+        code="provider_unreachable",
+    )
+
+
+def status_failure(
+    status: int,
+    label: str,
+    *,
+    detail: str = "",
+    retry_after: float | None = None,
+    provider_code: str = "",
+) -> EngineError:
+    """The default reading of an HTTP error status; clients handle their special codes first."""
+    said = f" ({detail})" if detail else ""
+    if status == 429:
+        return transient(
+            f"{label} is busy (too many requests right now). The job will be retried "
+            "automatically.",
+            code="provider_rate_limited",
+            http_status=status,
+            retry_after=retry_after,
+        )
+    if status in (408,) or status >= 500:
+        return transient(
+            f"{label} had a temporary problem (HTTP {status}){said}. The job will be retried.",
+            code="provider_unavailable",
+            http_status=status,
+            retry_after=retry_after,
+        )
+    if status in (401, 403):
+        return permanent(
+            f"{label} refused this server's API key (HTTP {status}). Ask your administrator "
+            "to check the key and that the account may use this model.",
+            code="provider_auth",
+            http_status=status,
+        )
+    if status == 404:
+        return permanent(
+            f"{label} does not know the configured model (HTTP 404). Ask your administrator "
+            "to check the model name in the provider settings.",
+            code="provider_model_not_found",
+            http_status=status,
+        )
+    return permanent(
+        f"{label} rejected the request{said}. Change the settings or the region and try again.",
+        code=provider_code or "provider_rejected",
+        http_status=status,
+    )
+
+
+EngineError = TransientEngineError | PermanentEngineError
+
+
+def malformed(label: str, what: str) -> TransientEngineError:
+    """A 200 whose body we cannot read: usually a proxy or a truncated answer."""
+    return transient(
+        f"{label} sent an answer that could not be read ({what}). The job will be retried.",
+        code="provider_bad_response",
+    )
+
+
+# --- Call records ---------------------------------------------------------------------------
+
+
+@dataclass
+class CallResult:
+    """What one successful provider call produced."""
+
+    images: list[Image.Image]
+    http_status: int = 200
+    cost_usd: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _job_attempt(job_id: Any) -> tuple[Any, int]:
+    if job_id is None:
+        return None, 1
+    from canvas.models.jobs import Job
+
+    attempts = Job.objects.filter(pk=job_id).values_list("attempts", flat=True).first()
+    if attempts is None:
+        return None, 1
+    return job_id, max(1, attempts)
+
+
+def recorded_call(
+    engine: Any,
+    progress: Any,
+    call: Callable[[], CallResult],
+) -> CallResult:
+    """Run one provider call; record it as a ProviderCall and feed the breaker.
+
+    ``call`` runs the request synchronously (through ``http.run_sync``) and raises
+    Transient/PermanentEngineError. The job comes from ``progress.job_id`` when the job
+    runner is the caller.
+    """
+    from canvas.models.providers import CallOutcome, ProviderCall
+
+    job_id, attempt = _job_attempt(getattr(progress, "job_id", None))
+    started = time.monotonic()
+    outcome, status, code, cost, message = CallOutcome.SUCCESS, None, "", None, ""
+    try:
+        result = call()
+        status, cost = result.http_status, result.cost_usd
+        return result
+    except TransientEngineError as exc:
+        outcome, code, message = CallOutcome.TRANSIENT, exc.code, exc.message
+        status = getattr(exc, "http_status", None)
+        raise
+    except PermanentEngineError as exc:
+        outcome, code, message = CallOutcome.PERMANENT, exc.code, exc.message
+        status = getattr(exc, "http_status", None)
+        raise
+    except JobCancelled:
+        outcome, code = CallOutcome.CANCELLED, "cancelled"
+        raise
+    except Exception as exc:  # a bug in a client: permanent for the job, logged with trace
+        outcome, code, message = CallOutcome.PERMANENT, "internal_error", type(exc).__name__
+        raise
+    finally:
+        latency = int((time.monotonic() - started) * 1000)
+        ProviderCall.objects.create(
+            provider=engine.provider,
+            model=engine.model,
+            engine=engine.name,
+            job_id=job_id,
+            attempt=attempt,
+            outcome=outcome,
+            http_status=status,
+            error_code=code[:80],
+            latency_ms=latency,
+            cost_usd=Decimal(f"{cost:.5f}") if cost is not None else None,
+        )
+        if outcome == CallOutcome.TRANSIENT:
+            record_failure(engine.provider, message)
+        elif outcome in (CallOutcome.SUCCESS, CallOutcome.PERMANENT):
+            # A refusal still proves the provider is up: it counts as a live answer.
+            record_answer(engine.provider, error=message if outcome != "success" else "")
+
+
+# --- Circuit breaker ------------------------------------------------------------------------
+
+
+def _ensure_health(provider: str) -> None:
+    from canvas.models.providers import ProviderHealth
+
+    if ProviderHealth.objects.filter(provider=provider).exists():
+        return
+    try:
+        with transaction.atomic():
+            ProviderHealth.objects.create(provider=provider)
+    except IntegrityError:  # another process created it first
+        pass
+
+
+def record_answer(provider: str, *, error: str = "") -> None:
+    """The provider answered: close the circuit and reset the failure count."""
+    from canvas.models.providers import BreakerState, ProviderHealth
+
+    now = timezone.now()
+    changes: dict[str, Any] = {}
+    if error:
+        changes = {"last_error": error[:500], "last_error_at": now}
+    else:
+        changes = {"last_success_at": now}
+    closed = (
+        ProviderHealth.objects.filter(provider=provider)
+        .exclude(state=BreakerState.CLOSED, consecutive_failures=0)
+        .update(state=BreakerState.CLOSED, consecutive_failures=0, next_probe_at=None, **changes)
+    )
+    if closed:
+        logger.info("provider %s: circuit closed", provider)
+    elif error:
+        ProviderHealth.objects.filter(provider=provider).update(**changes)
+
+
+def record_failure(provider: str, message: str) -> None:
+    """A transient failure: count it; open the circuit at the threshold or after a probe."""
+    from canvas.models.providers import BreakerState, ProviderHealth
+
+    _ensure_health(provider)
+    now = timezone.now()
+    reopen = now + timedelta(seconds=config.breaker_cooldown_seconds())
+    rows = ProviderHealth.objects.filter(provider=provider)
+    rows.update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        last_error=message[:500],
+        last_error_at=now,
+    )
+    opened = rows.filter(state=BreakerState.HALF_OPEN).update(
+        state=BreakerState.OPEN, opened_at=now, next_probe_at=reopen
+    ) or rows.filter(
+        state=BreakerState.CLOSED, consecutive_failures__gte=config.breaker_failures()
+    ).update(state=BreakerState.OPEN, opened_at=now, next_probe_at=reopen)
+    if opened:
+        logger.warning("provider %s: circuit opened until %s: %s", provider, reopen, message)
+
+
+def admit(provider: str) -> datetime | None:
+    """May a job call ``provider`` now? None = yes; otherwise when to ask again.
+
+    Closed: yes. Open or half-open with its time passed: exactly one caller wins the
+    conditional UPDATE and becomes the probe (the circuit goes half-open for the probe's
+    maximum duration); everyone else waits.
+    """
+    from canvas.models.providers import BreakerState, ProviderHealth
+
+    now = timezone.now()
+    row = ProviderHealth.objects.filter(provider=provider).values("state", "next_probe_at").first()
+    if row is None or row["state"] == BreakerState.CLOSED:
+        return None
+    probe_until = now + timedelta(seconds=config.breaker_probe_seconds(provider))
+    won = ProviderHealth.objects.filter(
+        provider=provider,
+        state__in=(BreakerState.OPEN, BreakerState.HALF_OPEN),
+        next_probe_at__lte=now,
+    ).update(state=BreakerState.HALF_OPEN, next_probe_at=probe_until)
+    if won:
+        logger.info("provider %s: half-open, this job is the probe", provider)
+        return None
+    row = ProviderHealth.objects.filter(provider=provider).values("state", "next_probe_at").first()
+    if row is None or row["state"] == BreakerState.CLOSED:
+        return None
+    wait = row["next_probe_at"] or now
+    if row["state"] == BreakerState.HALF_OPEN:
+        # A probe is running: look again soon rather than at the end of its time limit.
+        wait = min(wait, now + timedelta(seconds=max(1.0, config.breaker_cooldown_seconds())))
+    return wait
+
+
+class ProviderDeferred(Exception):
+    """The provider's circuit is open and no fallback applies: run the job later.
+
+    Not an EngineError: the job did not run, so it spends no attempt.
+    """
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.message = message
+        self.until = until
+
+
+def fallbacks_for(board_id: Any, engine: str) -> tuple[str, ...]:
+    """The engines to try after ``engine`` on this board; () unless the board opted in."""
+    from canvas.models.providers import BoardEngineFallbacks
+
+    opt_in = BoardEngineFallbacks.objects.filter(board_id=board_id, enabled=True).first()
+    if opt_in is None:
+        return ()
+    chain = (opt_in.chains or {}).get(engine)
+    if chain is None:
+        chain = config.fallback_chains().get(engine, ())
+    return tuple(name for name in chain if isinstance(name, str) and name != engine)
+
+
+def route_engine(job: Any, request: EngineRequest, engine: Engine) -> Engine:
+    """The engine that runs ``job`` now: its own, or a fallback while its provider is down.
+
+    Raises ``UnsupportedRequest`` if the job's own engine refuses the request, and
+    ``ProviderDeferred`` if every candidate's circuit is open.
+    """
+    from canvas.engines.registry import get_engine
+
+    engine.check(request)
+    provider = getattr(engine, "provider", "")
+    wait = admit(provider) if provider else None
+    if wait is None:
+        return engine
+    waits = [wait]
+    label = engine.capabilities().label
+    for name in fallbacks_for(job.board_id, job.engine):
+        try:
+            candidate = get_engine(name)
+            candidate.check(request)  # before admit: never take a probe we cannot use
+        except Exception as exc:  # an unknown engine or one that refuses: try the next
+            logger.info("job %s: fallback %s skipped: %s", job.pk, name, exc)
+            continue
+        other = getattr(candidate, "provider", "")
+        other_wait = admit(other) if other else None
+        if other_wait is None:
+            logger.info("job %s: %s is unavailable, running on %s", job.pk, engine.name, name)
+            return candidate
+        waits.append(other_wait)
+    until = min(waits)
+    raise ProviderDeferred(
+        f"{label} is paused after repeated failures; the job waits and will start by "
+        f"{timezone.localtime(until):%H:%M:%S} without using up an attempt.",
+        until,
+    )
+
+
+# --- Status for the settings page -----------------------------------------------------------
+
+
+def health_of(provider: str, recent: int = 50) -> dict[str, Any]:
+    """Breaker state, last error and the success rate of the last ``recent`` calls."""
+    from canvas.models.providers import BreakerState, CallOutcome, ProviderCall, ProviderHealth
+
+    row = ProviderHealth.objects.filter(provider=provider).first()
+    outcomes = list(
+        ProviderCall.objects.filter(provider=provider)
+        .order_by("-created_at", "-id")
+        .values_list("outcome", flat=True)[:recent]
+    )
+    answered = [o for o in outcomes if o != CallOutcome.CANCELLED]
+    successes = sum(1 for o in answered if o == CallOutcome.SUCCESS)
+    return {
+        "state": row.state if row else BreakerState.CLOSED.value,
+        "state_label": BreakerState(row.state).label if row else BreakerState.CLOSED.label,
+        "consecutive_failures": row.consecutive_failures if row else 0,
+        "opened_at": row.opened_at.isoformat() if row and row.opened_at else None,
+        "next_probe_at": row.next_probe_at.isoformat() if row and row.next_probe_at else None,
+        "last_error": row.last_error if row else "",
+        "last_error_at": row.last_error_at.isoformat() if row and row.last_error_at else None,
+        "recent_calls": len(answered),
+        "recent_success_rate": round(successes / len(answered), 3) if answered else None,
+    }

@@ -1,0 +1,143 @@
+"""A threaded HTTP server in a background thread with a per-request behaviour script."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from PIL import Image
+
+
+@dataclass
+class Behaviour:
+    """What the fake does with one request. ``kind``: ok, error, slow, drop, malformed, or
+    a provider-specific kind (safety, block, text_only, thought)."""
+
+    kind: str = "ok"
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    reason: str = ""
+
+
+def png_b64(size: tuple[int, int], color: tuple[int, int, int]) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class FakeServer:
+    """Subclasses implement ``handle(handler, body) -> None`` using ``self.next_behaviour()``."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self._script: deque[Behaviour] = deque()
+        self._lock = threading.Lock()
+        self._chaos: tuple[float, random.Random, list[Behaviour], tuple[int, int]] | None = None
+        self.count = 0
+        self.calls_in_flight = 0
+        self.max_in_flight = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                with outer._lock:
+                    outer.count += 1
+                    number = outer.count
+                    outer.calls_in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.calls_in_flight)
+                try:
+                    outer.handle(self, body, number)
+                finally:
+                    with outer._lock:
+                        outer.calls_in_flight -= 1
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # --- scripting ------------------------------------------------------------------------
+
+    def script(self, *behaviours: Behaviour) -> None:
+        """Answer the next requests with these behaviours, in order; then succeed."""
+        with self._lock:
+            self._script.extend(behaviours)
+
+    def chaos(
+        self, rate: float, failures: list[Behaviour], *, seed: int = 1, outage=(0, 0)
+    ) -> None:
+        """Fail ``rate`` of requests with a random one of ``failures``; requests numbered
+        ``outage[0] <= n < outage[1]`` all fail with the first failure (a sustained outage)."""
+        self._chaos = (rate, random.Random(seed), failures, outage)
+
+    def next_behaviour(self, number: int) -> Behaviour:
+        with self._lock:
+            if self._script:
+                return self._script.popleft()
+            if self._chaos:
+                rate, rng, failures, (start, end) = self._chaos
+                if start <= number < end:
+                    return failures[0]
+                if rng.random() < rate:
+                    return rng.choice(failures)
+        return Behaviour()
+
+    # --- answering ------------------------------------------------------------------------
+
+    @staticmethod
+    def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any, headers=None) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def common(self, handler: BaseHTTPRequestHandler, behaviour: Behaviour) -> bool:
+        """Apply slow/drop/malformed/error; True if the request was answered."""
+        if behaviour.kind == "slow":
+            time.sleep(behaviour.seconds)
+            return False
+        if behaviour.kind == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(2)  # no answer at all: the client sees a lost connection
+            return True
+        if behaviour.kind == "malformed":
+            data = b'{"candidates": [ this is not json'
+            handler.send_response(200)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return True
+        if behaviour.kind == "error":
+            self.send_json(handler, behaviour.status, behaviour.body, behaviour.headers)
+            return True
+        return False
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes, number: int) -> None:
+        raise NotImplementedError
