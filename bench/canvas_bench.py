@@ -1,0 +1,433 @@
+"""Canvas benchmark: how a 2,000-image board feels in a real browser.
+
+Builds a board of ``--items`` image items (default 2,000, a 50-column grid centred on the
+board origin) in a throwaway data folder, every image a distinct generated 320 × 240 PNG
+uploaded through ``assets.services.ingest_bytes`` so its preview pyramid exists, and places
+them with ``apply_batch`` as the editor would. Items are 64 × 48 board units, so the
+opening camera (100 %, origin centred) shows about 200 of them, each drawn from the
+256 px WebP level. Then it starts ``manage.py serve`` (Daphne, embedded workers), opens
+the board in headless Chromium with Playwright and measures, inside the page:
+
+- first paint: from navigation start to the first animation frame in which an image is
+  drawn, and to the frame in which every image node of the opening view has its bitmap;
+- panning: ~``--seconds`` s of wheel events (one per frame, 12 px each, rightwards then
+  downwards, so new items keep entering the view and loading);
+- zooming: ~``--seconds`` s of ctrl+wheel zoom out to ~25 % (the whole board in view)
+  and back in to ~200 %;
+- for each gesture, frame times from requestAnimationFrame (median, p95, max), the number
+  of frames longer than 50 ms, and the JS heap (CDP ``Runtime.getHeapUsage``) plus the
+  renderer's decoded-bitmap cache size (bitmaps live outside the JS heap).
+
+Usage: .venv/bin/python bench/canvas_bench.py [--items 2000] [--seconds 5] [--chromium PATH]
+
+DATABASE_URL, REDIS_URL and S3 settings from the environment are ignored on purpose; the
+data folder is deleted at the end unless --keep is given. This script must not be
+imported by the application or the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COLUMNS = 50
+ITEM_SIZE = (64, 48)  # board units
+PITCH = (80, 60)  # grid spacing, board units
+IMAGE_SIZE = (320, 240)  # pixels of each original: one 256 px preview level
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--enable-precise-memory-info",
+]
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+def server_env(data_dir: Path, dispatcher: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_ENV"):
+        env.pop(name, None)
+    env.update(
+        {
+            "ANCHORBOARD_DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "anchorboard.settings",
+            "ANCHORBOARD_DISPATCHER": dispatcher,
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- seeding (runs in a child interpreter with Django set up) ------------------------------
+
+
+def generated_png(index: int) -> bytes:
+    """A distinct image per item: a gradient tinted by the index plus a sharp bar."""
+    import numpy as np
+    from PIL import Image
+
+    w, h = IMAGE_SIZE
+    x = np.linspace(0, 1, w, dtype=np.float32)[None, :]
+    y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+    hue = (index * 0.618034) % 1.0
+    r = 255 * (0.5 + 0.5 * np.cos(6.283 * (hue + x * 0.3))) + 0 * y
+    g = 255 * y + 0 * x
+    b = 255 * (1 - x) * (0.5 + 0.5 * np.sin(6.283 * hue)) + 0 * y
+    pixels = np.stack([r, g, b], -1)
+    bar = slice(20 + index % 200, 36 + index % 200)
+    pixels[:, bar] = (255, 255, 255)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def seed_child(count: int) -> None:
+    """Create the user, board, assets and items; print one JSON line for the parent."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from assets.services import ingest_bytes
+    from canvas import protocol
+    from canvas.services.operations import apply_batch
+    from tests import factories
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", "bench@example.test", "bench")
+    board = factories.make_board(name="Canvas bench", owner=user)
+    started = time.perf_counter()
+    ops = []
+    rows = -(-count // COLUMNS)
+    for i in range(count):
+        asset = ingest_bytes(board, user, generated_png(i), f"tile-{i}.png")
+        col, row = i % COLUMNS, i // COLUMNS
+        item = {
+            "id": str(uuid.uuid4()),
+            "kind": "image",
+            "asset": str(asset.pk),
+            "name": f"tile {i}",
+            # Centred on the origin, where the page's opening camera looks.
+            "x": (col - COLUMNS / 2) * PITCH[0],
+            "y": (row - rows / 2) * PITCH[1],
+            "width": ITEM_SIZE[0],
+            "height": ITEM_SIZE[1],
+            "rotation": 0,
+            "opacity": 1,
+            "z": i,
+            "hidden": False,
+            "locked": False,
+            "anchor_role": "",
+            "props": {},
+        }
+        ops.append(protocol.parse_operation({"op": "create", "item": item}))
+    ingest_seconds = time.perf_counter() - started
+    for start in range(0, len(ops), protocol.MAX_OPS_PER_BATCH):
+        apply_batch(board.pk, user, ops[start : start + protocol.MAX_OPS_PER_BATCH])
+    client = Client()
+    client.force_login(user)
+    print(
+        "SEED"
+        + json.dumps(
+            {
+                "board": str(board.pk),
+                "session": client.cookies["sessionid"].value,
+                "ingest_seconds": ingest_seconds,
+                "seed_seconds": time.perf_counter() - started,
+            }
+        )
+    )
+
+
+# --- the measurement (runs in the parent) ---------------------------------------------------
+
+# Installed before any page script: records, per animation frame from navigation on, how
+# many image nodes exist and how many already draw a bitmap.
+FRAME_PROBE = """
+(() => {
+  const log = [];
+  window.__benchPaint = log;
+  const tick = (t) => {
+    const ab = window.__anchorboard;
+    if (ab && ab.renderer && ab.renderer.entries) {
+      let nodes = 0, drawn = 0;
+      for (const e of ab.renderer.entries.values()) {
+        if (e.item.kind !== 'image') continue;
+        nodes += 1;
+        if (e.image && e.image.image()) drawn += 1;
+      }
+      log.push([t, nodes, drawn]);
+      if (nodes > 0 && drawn === nodes) return;  // opening view complete: stop probing
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();
+"""
+
+# Drives one gesture for `seconds`: a synthetic wheel event per frame on the stage, and
+# the frame times between consecutive animation frames.
+GESTURE = """
+async ([kind, seconds]) => {
+  const ab = window.__anchorboard;
+  const stage = document.querySelector('.ab-stage');
+  const target = stage.querySelector('canvas') || stage;
+  const box = stage.getBoundingClientRect();
+  const cx = box.left + box.width / 2, cy = box.top + box.height / 2;
+  const times = [];
+  const start = performance.now();
+  let last = start;
+  await new Promise((resolve) => {
+    const frame = (t) => {
+      times.push(t - last);
+      last = t;
+      const elapsed = (t - start) / 1000;
+      if (elapsed >= seconds) return resolve();
+      let init;
+      if (kind === 'pan') {
+        // Right for the first half, then down: new columns and rows keep arriving.
+        init = elapsed < seconds / 2 ? {deltaX: 12, deltaY: 0} : {deltaX: 0, deltaY: 12};
+      } else {
+        // Out to ~25 % in the first half, then in to ~200 %.
+        init = {deltaY: elapsed < seconds / 2 ? 6 : -8.5, ctrlKey: true};
+      }
+      target.dispatchEvent(new WheelEvent('wheel', {
+        ...init, deltaMode: 0, clientX: cx, clientY: cy, bubbles: true, cancelable: true}));
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  return {times: times.slice(1), stats: ab.stats()};
+}
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarise(times: list[float]) -> dict[str, float]:
+    return {
+        "frames": len(times),
+        "median_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+        "max_ms": max(times) if times else float("nan"),
+        "long_frames": sum(1 for t in times if t > 50),
+    }
+
+
+def heap_mb(cdp) -> float:
+    cdp.send("HeapProfiler.collectGarbage")
+    return cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
+
+
+def measure(chromium: str, base_url: str, seed: dict, seconds: float) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+            context.add_cookies([{"name": "sessionid", "value": seed["session"], "url": base_url}])
+            context.add_init_script(FRAME_PROBE)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            cdp = context.new_cdp_session(page)
+            cdp.send("Runtime.enable")
+            page.goto(f"{base_url}/boards/{seed['board']}/")
+            page.wait_for_function(
+                "(() => { const l = window.__benchPaint || []; const f = l[l.length - 1];"
+                " return f && f[1] > 0 && f[2] === f[1]; })()",
+                timeout=120_000,
+            )
+            log = page.evaluate("window.__benchPaint")
+            first = next(t for t, nodes, drawn in log if drawn > 0)
+            complete = next(t for t, nodes, drawn in log if nodes and drawn == nodes)
+            opening = page.evaluate(
+                """() => {
+                  const ab = window.__anchorboard, vp = ab.editor.viewport, cam = ab.editor.camera;
+                  const left = -cam.panX / cam.zoom, top = -cam.panY / cam.zoom;
+                  const right = left + vp.width / cam.zoom, bottom = top + vp.height / cam.zoom;
+                  const inView = ab.doc.ordered().filter((i) => i.x < right && i.x + i.width > left
+                    && i.y < bottom && i.y + i.height > top).length;
+                  const images = performance.getEntriesByType('resource')
+                    .filter((r) => r.name.includes('/files/'))
+                    .map((r) => r.responseEnd - r.startTime);
+                  return {inView, viewport: vp, stats: ab.stats(), images};
+                }"""
+            )
+            results["first_paint"] = {
+                "first_image_ms": first,
+                "opening_view_ms": complete,
+                "in_view": opening["inView"],
+                "image_nodes": opening["stats"]["nodes"],
+                "documentItems": opening["stats"]["documentItems"],
+                "viewport": opening["viewport"],
+                "heap_mb": heap_mb(cdp),
+                "bitmap_cache_mb": opening["stats"]["cacheBytes"] / 1e6,
+                "image_requests": len(opening["images"]),
+                "image_fetch_median_ms": percentile(opening["images"], 50),
+                "image_fetch_p95_ms": percentile(opening["images"], 95),
+            }
+            for kind in ("pan", "zoom"):
+                # Back to the opening camera so both gestures start from the same view.
+                page.evaluate(
+                    "() => { const ab = window.__anchorboard, vp = ab.editor.viewport;"
+                    " ab.editor.setCamera({panX: vp.width / 2, panY: vp.height / 2, zoom: 1}); }"
+                )
+                page.wait_for_timeout(500)
+                run = page.evaluate(GESTURE, [kind, seconds])
+                results[kind] = {
+                    **summarise(run["times"]),
+                    "heap_mb": heap_mb(cdp),
+                    "bitmap_cache_mb": run["stats"]["cacheBytes"] / 1e6,
+                    "nodes_at_end": run["stats"]["nodes"],
+                    "zoom_at_end": run["stats"]["zoom"],
+                }
+            results["page_errors"] = errors
+        finally:
+            browser.close()
+    return results
+
+
+def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the server exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not answer /healthz within {timeout:.0f} s")
+
+
+def print_table(results: dict, seed: dict, items: int) -> None:
+    fp = results["first_paint"]
+    print()
+    print(
+        f"Canvas bench: {items} image items ({IMAGE_SIZE[0]}×{IMAGE_SIZE[1]} originals, "
+        f"256 px WebP level), viewport {fp['viewport']['width']}×{fp['viewport']['height']} "
+        f"CSS px, {fp['in_view']} items in view, {fp['image_nodes']} image nodes after culling"
+    )
+    print(f"  seeding: {seed['seed_seconds']:.1f} s ({seed['ingest_seconds']:.1f} s uploads)")
+    print(
+        f"  first paint: first image drawn {fp['first_image_ms']:.0f} ms after navigation, "
+        f"whole opening view {fp['opening_view_ms']:.0f} ms; JS heap {fp['heap_mb']:.1f} MB, "
+        f"bitmap cache {fp['bitmap_cache_mb']:.1f} MB"
+    )
+    print(
+        f"  image requests before the opening view was complete: {fp['image_requests']}, "
+        f"fetch time median {fp['image_fetch_median_ms']:.0f} ms, "
+        f"p95 {fp['image_fetch_p95_ms']:.0f} ms (6 in flight at a time)"
+    )
+    header = (
+        f"  {'gesture':<8}{'frames':>8}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}"
+        f"{'>50 ms':>8}{'heap MB':>9}{'bitmaps MB':>12}{'nodes':>7}{'zoom':>7}"
+    )
+    print(header)
+    for kind in ("pan", "zoom"):
+        r = results[kind]
+        print(
+            f"  {kind:<8}{r['frames']:>8}{r['median_ms']:>11.1f}{r['p95_ms']:>9.1f}"
+            f"{r['max_ms']:>9.1f}{r['long_frames']:>8}{r['heap_mb']:>9.1f}"
+            f"{r['bitmap_cache_mb']:>12.1f}{r['nodes_at_end']:>7}{r['zoom_at_end']:>7.2f}"
+        )
+    if results["page_errors"]:
+        print("  page errors:", results["page_errors"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--chromium", default=os.environ.get("ANCHORBOARD_CHROMIUM", "/usr/bin/chromium")
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--json", action="store_true", help="also print the raw results")
+    parser.add_argument("--seed-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_child is not None:
+        seed_child(args.seed_child)
+        return
+    if not os.path.exists(args.chromium):
+        raise SystemExit(f"Chromium not found at {args.chromium}; pass --chromium PATH.")
+
+    data_dir = Path(tempfile.mkdtemp(prefix="anchorboard-canvas-bench-"))
+    proc = None
+    try:
+        print(f"seeding {args.items} images into {data_dir} …", flush=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--seed-child", str(args.items)],
+            cwd=ROOT,
+            env=server_env(data_dir, "inline"),  # previews built at commit, before serving
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        seed = json.loads(next(x for x in out.splitlines() if x.startswith("SEED"))[4:])
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--no-demo", "--port", str(port)],
+            cwd=ROOT,
+            env=server_env(data_dir, "embedded"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_healthy(base_url, proc)
+        results = measure(args.chromium, base_url, seed, args.seconds)
+        print_table(results, seed, args.items)
+        if args.json:
+            print(json.dumps(results, indent=2))
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if args.keep:
+            print(f"data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

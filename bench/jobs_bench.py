@@ -1,0 +1,481 @@
+"""Region-job benchmark: what the platform adds around an engine, and how many jobs it runs.
+
+Starts the real server (``manage.py serve``: Daphne, the board consumer, the embedded
+worker pool) in a child process that first registers ``bench-identity``, a zero-latency
+engine that returns its input unchanged, then measures from outside, as a client would:
+
+(a) platform overhead on a 2048 × 2048 region (four 1024 px photo-like tiles plus a
+    rotated, half-transparent overlay): ``POST /api/v1/boards/{id}/jobs`` → the board
+    websocket delivers the ``iteration`` message and the ``job`` message with state
+    ``succeeded``. Jobs cannot be submitted over the websocket (the board socket only
+    relays job messages), so submit goes through the API. The job rows' own timestamps
+    split the time into queue wait and run. This is compared with the raw Pillow work on
+    the same pixels measured alone (decode the originals, crop, composite, encode one
+    PNG), and with ``canvas.compositing.composite`` alone.
+(b) throughput: ``--jobs`` (default 200) jobs on a 64 × 64 region with the same engine,
+    submitted back to back through the API; jobs per second from the first submit to the
+    last ``succeeded`` message, with the server's defaults (2 embedded workers, 2 running
+    jobs per person).
+
+Usage: .venv/bin/python bench/jobs_bench.py [--runs 5] [--jobs 200]
+
+Throwaway data folder (deleted at the end unless --keep); DATABASE_URL, REDIS_URL and S3
+settings from the environment are ignored on purpose. This script must not be imported by
+the application or the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = "bench-identity"
+BIG_REGION = {"x": 0, "y": 0, "width": 2048, "height": 2048}
+TINY_REGION = {"x": 5000, "y": 5000, "width": 64, "height": 64}
+TILE = 1024
+OVERLAY = {"size": (800, 600), "x": 600, "y": 700, "rotation": 20.0, "opacity": 0.5}
+
+
+def server_env(data_dir: Path, dispatcher: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_ENV"):
+        env.pop(name, None)
+    env.update(
+        {
+            "ANCHORBOARD_DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "anchorboard.settings",
+            "ANCHORBOARD_DISPATCHER": dispatcher,
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- the pictures ---------------------------------------------------------------------------
+
+
+def photo_png(size: tuple[int, int], seed: int) -> bytes:
+    """Gradient plus noise: compresses like a photo, so PNG encode/decode cost is real."""
+    import numpy as np
+    from PIL import Image
+
+    w, h = size
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0, 255, w, dtype=np.float32)[None, :, None]
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None, None]
+    base = np.concatenate([x + 0 * y, y + 0 * x, (x + y) / 2 + seed * 20], axis=2)
+    pixels = base + rng.normal(0, 12, (h, w, 3)).astype(np.float32)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def big_scene() -> list[tuple[bytes, dict]]:
+    """(PNG bytes, placement) for the 2048 × 2048 region: tiles first, overlay on top."""
+    scene = []
+    for index, (tx, ty) in enumerate(((0, 0), (TILE, 0), (0, TILE), (TILE, TILE))):
+        placement = {"x": tx, "y": ty, "width": TILE, "height": TILE, "rotation": 0.0}
+        scene.append((photo_png((TILE, TILE), index), {**placement, "opacity": 1.0, "z": 1}))
+    ow, oh = OVERLAY["size"]
+    scene.append(
+        (
+            photo_png((ow, oh), 9),
+            {
+                "x": OVERLAY["x"],
+                "y": OVERLAY["y"],
+                "width": ow,
+                "height": oh,
+                "rotation": OVERLAY["rotation"],
+                "opacity": OVERLAY["opacity"],
+                "z": 2,
+            },
+        )
+    )
+    return scene
+
+
+# --- child: seed the database ---------------------------------------------------------------
+
+
+def seed_child() -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from assets.services import ingest_bytes
+    from canvas import protocol
+    from canvas.models.tokens import ApiToken
+    from canvas.services.operations import apply_batch
+    from tests import factories
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", "bench@example.test", "bench")
+    board = factories.make_board(name="Jobs bench", owner=user)
+    pictures = [*big_scene()]
+    tiny = {**TINY_REGION, "rotation": 0.0, "opacity": 1.0, "z": 3}
+    pictures.append((photo_png((64, 64), 42), tiny))
+    ops = []
+    for index, (data, placement) in enumerate(pictures):
+        asset = ingest_bytes(board, user, data, f"layer-{index}.png")
+        item = {
+            "id": str(uuid.uuid4()),
+            "kind": "image",
+            "asset": str(asset.pk),
+            "name": f"layer {index}",
+            "hidden": False,
+            "locked": False,
+            "anchor_role": "",
+            "props": {},
+            **placement,
+        }
+        ops.append(protocol.parse_operation({"op": "create", "item": item}))
+    apply_batch(board.pk, user, ops)
+    _, token = ApiToken.issue(user, "bench")
+    client = Client()
+    client.force_login(user)
+    seed = {"board": str(board.pk), "token": token, "session": client.cookies["sessionid"].value}
+    print("SEED" + json.dumps(seed))
+
+
+# --- child: the server with the bench engine registered -------------------------------------
+
+
+def serve_child(port: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from canvas.engines import EngineCapabilities, EngineResult, Mode, register_engine
+    from canvas.engines.base import Engine
+
+    @register_engine(ENGINE)
+    class IdentityEngine(Engine):
+        """Returns the composited region untouched, at once: only the platform is timed."""
+
+        def capabilities(self) -> EngineCapabilities:
+            return EngineCapabilities(
+                label="Bench identity",
+                generative=False,
+                modes=frozenset({Mode.IMG2IMG}),
+                max_count=1,
+                max_input_pixels=64_000_000,
+                max_output_pixels=64_000_000,
+            )
+
+        def run(self, request, progress):
+            return [EngineResult(image=request.source, seed=request.seed, engine=self.name)]
+
+    call_command("serve", no_demo=True, port=port)
+
+
+# --- parent: raw Pillow reference -----------------------------------------------------------
+
+
+def pillow_alone(runs: int) -> dict[str, float]:
+    """Median seconds of the raw Pillow work (total and its decode / paste / encode PNG
+    phases) and of ``canvas.compositing.composite`` alone on the decoded originals."""
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT))
+    from canvas.compositing import CompositeItem, Region, composite
+
+    scene = big_scene()
+    times: dict[str, list[float]] = {"raw": [], "decode": [], "encode": [], "composite": []}
+    for _ in range(runs):
+        started = time.perf_counter()
+        canvas = Image.new("RGBA", (BIG_REGION["width"], BIG_REGION["height"]))
+        decoded = []
+        for data, p in scene:
+            image = Image.open(io.BytesIO(data)).convert("RGBA")
+            image.load()
+            decoded.append((image, p))
+        times["decode"].append(time.perf_counter() - started)
+        for image, p in decoded:
+            if p["rotation"]:
+                # Rotation about the top-left corner, clockwise, then 50 % alpha.
+                turned = image.rotate(-p["rotation"], Image.Resampling.BILINEAR, expand=True)
+                alpha = turned.getchannel("A").point(lambda v, o=p["opacity"]: round(v * o))
+                turned.putalpha(alpha)
+                left = round(p["x"] - p["height"] * 0.342)  # sin 20° × height
+                canvas.alpha_composite(turned, (max(0, left), p["y"]))
+            else:
+                crop = image.crop((0, 0, p["width"], p["height"]))
+                canvas.alpha_composite(crop, (p["x"], p["y"]))
+        encode_started = time.perf_counter()
+        buffer = io.BytesIO()
+        canvas.save(buffer, "PNG")  # default settings, as the job runner stores results
+        times["encode"].append(time.perf_counter() - encode_started)
+        times["raw"].append(time.perf_counter() - started)
+
+        items = [
+            CompositeItem(
+                image=image,
+                **{k: p[k] for k in ("x", "y", "width", "height")},
+                rotation=p["rotation"],
+                opacity=p["opacity"],
+                z=p["z"],
+            )
+            for image, p in decoded
+        ]
+        started = time.perf_counter()
+        composite(items, Region(0, 0, BIG_REGION["width"], BIG_REGION["height"]))
+        times["composite"].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+# --- parent: the client side ----------------------------------------------------------------
+
+
+class BoardSocket:
+    """Reads the board websocket and timestamps every job and iteration message by job id."""
+
+    def __init__(self) -> None:
+        self.succeeded: dict[str, float] = {}
+        self.iteration: dict[str, float] = {}
+        self.failed: dict[str, dict] = {}
+        self.changed = asyncio.Event()
+
+    async def run(self, ws) -> None:
+        async for text in ws:
+            now = time.perf_counter()
+            message = json.loads(text)
+            if message.get("type") == "job":
+                job = message["job"]
+                if job["state"] == "succeeded":
+                    self.succeeded.setdefault(job["id"], now)
+                elif job["state"] in ("failed", "cancelled"):
+                    self.failed[job["id"]] = job
+            elif message.get("type") == "iteration":
+                self.iteration.setdefault(message["iteration"]["job"], now)
+            self.changed.set()
+
+    async def wait(self, predicate, timeout: float = 600) -> None:
+        deadline = time.perf_counter() + timeout
+        while not predicate():
+            if self.failed:
+                raise SystemExit(f"a bench job failed: {next(iter(self.failed.values()))}")
+            self.changed.clear()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise SystemExit("timed out waiting for job results on the websocket")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+
+
+def job_body(region: dict, seed: int) -> dict:
+    return {"mode": "img2img", "engine": ENGINE, "region": region, "seed": seed, "count": 1}
+
+
+def seconds_between(a: str | None, b: str | None) -> float:
+    if not a or not b:
+        return float("nan")
+    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
+
+
+async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
+    import httpx
+    import websockets
+
+    ws_url = base_url.replace("http", "ws", 1) + f"/ws/boards/{seed['board']}/"
+    headers = {"Cookie": f"sessionid={seed['session']}"}
+    api = f"{base_url}/api/v1"
+    auth = {"Authorization": f"Bearer {seed['token']}"}
+    results: dict = {"overhead": [], "throughput": {}}
+    async with (
+        websockets.connect(ws_url, additional_headers=headers, origin=base_url) as ws,
+        httpx.AsyncClient(headers=auth, timeout=120) as http,
+    ):
+        await ws.send(json.dumps({"type": "sync", "since": None}))
+        socket_reader = BoardSocket()
+        reader = asyncio.create_task(socket_reader.run(ws))
+        try:
+            # (a) one big job at a time; the first run warms imports and caches.
+            for run in range(runs + 1):
+                started = time.perf_counter()
+                reply = await http.post(
+                    f"{api}/boards/{seed['board']}/jobs", json=job_body(BIG_REGION, run)
+                )
+                accepted = time.perf_counter()
+                if reply.status_code != 201:
+                    raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
+                job_id = reply.json()["id"]
+                await socket_reader.wait(
+                    lambda j=job_id: j in socket_reader.succeeded and j in socket_reader.iteration
+                )
+                row = (await http.get(f"{api}/jobs/{job_id}")).json()
+                if run == 0:
+                    continue
+                results["overhead"].append(
+                    {
+                        "submit_s": accepted - started,
+                        "iteration_s": socket_reader.iteration[job_id] - started,
+                        "succeeded_s": socket_reader.succeeded[job_id] - started,
+                        "queue_wait_s": seconds_between(row["queued_at"], row["started_at"]),
+                        "run_s": seconds_between(row["started_at"], row["finished_at"]),
+                    }
+                )
+                # Let the previews of the stored source/result finish before the next run.
+                await asyncio.sleep(1.0)
+
+            # (b) many tiny jobs, submitted back to back.
+            ids: list[str] = []
+            started = time.perf_counter()
+            for index in range(jobs):
+                reply = await http.post(
+                    f"{api}/boards/{seed['board']}/jobs", json=job_body(TINY_REGION, index)
+                )
+                if reply.status_code != 201:
+                    raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
+                ids.append(reply.json()["id"])
+            submitted = time.perf_counter()
+            await socket_reader.wait(lambda: all(j in socket_reader.succeeded for j in ids))
+            finished = max(socket_reader.succeeded[j] for j in ids)
+            results["throughput"] = {
+                "jobs": jobs,
+                "submit_s": submitted - started,
+                "total_s": finished - started,
+                "jobs_per_s": jobs / (finished - started),
+            }
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+    return results
+
+
+def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the server exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not answer /healthz within {timeout:.0f} s")
+
+
+def report(results: dict, alone: dict[str, float]) -> None:
+    raw_s = alone["raw"]
+    rows = results["overhead"]
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
+    print()
+    print(f"(a) 2048×2048 region, engine {ENGINE} (returns its input), median of {len(rows)}")
+    print(f"  API submit (201)                               {med('submit_s') * 1000:8.0f} ms")
+    print(f"  submit → 'iteration' on the board websocket    {med('iteration_s') * 1000:8.0f} ms")
+    print(f"  submit → 'job' succeeded on the board websocket{med('succeeded_s') * 1000:8.0f} ms")
+    print(f"    of which queued (job row)                    {med('queue_wait_s') * 1000:8.0f} ms")
+    print(f"    of which running (job row)                   {med('run_s') * 1000:8.0f} ms")
+    print(f"  raw Pillow alone (decode, crop, composite, PNG){raw_s * 1000:8.0f} ms")
+    print(f"    of which decoding the 5 originals            {alone['decode'] * 1000:8.0f} ms")
+    print(f"    of which encoding the 2048×2048 PNG          {alone['encode'] * 1000:8.0f} ms")
+    print(f"  canvas.compositing.composite alone             {alone['composite'] * 1000:8.0f} ms")
+    overhead = med("succeeded_s") - raw_s
+    print(
+        f"  platform overhead over raw Pillow              {overhead * 1000:8.0f} ms "
+        f"(×{med('succeeded_s') / raw_s:.1f})"
+    )
+    t = results["throughput"]
+    print()
+    print(f"(b) {t['jobs']} jobs of a 64×64 region, embedded pool, server defaults")
+    print(f"  submitting all                                 {t['submit_s']:8.1f} s")
+    print(f"  first submit → last 'succeeded'                {t['total_s']:8.1f} s")
+    print(f"  throughput                                     {t['jobs_per_s']:8.1f} jobs/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="big-region jobs (after a warm-up)")
+    parser.add_argument("--jobs", type=int, default=200, help="tiny jobs for throughput")
+    parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--json", action="store_true", help="also print the raw results")
+    parser.add_argument("--seed-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_child:
+        seed_child()
+        return
+    if args.serve_child:
+        serve_child(args.serve_child)
+        return
+
+    data_dir = Path(tempfile.mkdtemp(prefix="anchorboard-jobs-bench-"))
+    proc = None
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--seed-child"],
+            cwd=ROOT,
+            env=server_env(data_dir, "inline"),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        seed = json.loads(next(x for x in out.splitlines() if x.startswith("SEED"))[4:])
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-child", str(port)],
+            cwd=ROOT,
+            env=server_env(data_dir, "embedded"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_healthy(base_url, proc)
+        results = asyncio.run(client_side(base_url, seed, args.runs, args.jobs))
+        # Measured after the server is stopped, so it does not compete for the CPU.
+        proc.terminate()
+        proc.wait(timeout=60)
+        os.environ.update(server_env(data_dir, "inline"))
+        report(results, pillow_alone(args.runs))
+        if args.json:
+            print(json.dumps(results, indent=2))
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if args.keep:
+            print(f"data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
