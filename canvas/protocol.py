@@ -19,6 +19,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from anchorboard.errors import AppError
 from canvas.models.items import AnchorRole, ItemKind
+from canvas.models.jobs import JobMode
 
 # --- Limits ----------------------------------------------------------------------------------
 
@@ -28,6 +29,12 @@ MAX_NAME_LENGTH = 200
 MAX_PROPS_BYTES = 16 * 1024
 MAX_SELECTION = 500
 MAX_BATCH_ID_LENGTH = 64
+MAX_REQUEST_ID_LENGTH = 64
+MAX_JOB_COUNT = 32
+MAX_JOB_ANCHORS = 64
+MAX_PROMPT_LENGTH = 4000
+MAX_APPLY_IDS = 32
+SEED_LIMIT = 2**32
 # Board units; far beyond any real canvas, small enough that arithmetic stays exact-ish.
 MAX_COORDINATE = 1e9
 
@@ -67,6 +74,7 @@ class ProtocolError(AppError):
     code = "bad_message"
     default_message = "The board could not understand that message."
     batch_id: str | None = None  # set when the broken message was an identifiable batch
+    request_id: str | None = None  # set when the broken message was an identifiable job request
 
 
 class MessageTooLarge(ProtocolError):
@@ -176,7 +184,112 @@ class PingMessage(TypedDict):
     type: Literal["ping"]
 
 
-ClientMessage = SyncMessage | OpsMessage | PresenceInMessage | PingMessage
+# Job requests (docs/jobs.md "Using region jobs"). ``request_id`` is client-made and echoed
+# in the reply (``job_accepted`` / ``request_done`` / ``error``) so the client can tell which
+# button the answer belongs to; it is optional everywhere but on ``job_submit``.
+
+
+class RegionRect(TypedDict):
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+class JobAnchorRef(TypedDict):
+    item_id: str
+    role: str
+
+
+class OutputSize(TypedDict):
+    width: int
+    height: int
+
+
+class JobSubmitMessage(TypedDict):
+    """``mask``: id of a PNG asset uploaded to this board (painted overlay, alpha = change)."""
+
+    type: Literal["job_submit"]
+    request_id: str
+    mode: str
+    engine: str
+    region: RegionRect
+    prompt: str
+    negative_prompt: str
+    strength: float
+    seed: int | None
+    count: int
+    output_size: OutputSize | None
+    scale: int
+    anchors: list[JobAnchorRef]
+    mask: str | None
+    parent_iteration: str | None
+
+
+class JobRefMessage(TypedDict):
+    """``job_cancel`` / ``job_retry``."""
+
+    type: Literal["job_cancel", "job_retry"]
+    request_id: str | None
+    job_id: str
+
+
+class JobMoveMessage(TypedDict):
+    type: Literal["job_move"]
+    request_id: str | None
+    job_id: str
+    to: Literal["front", "back"]
+
+
+class QueueMessage(TypedDict):
+    """``queue_pause`` / ``queue_resume``: the board's whole queue."""
+
+    type: Literal["queue_pause", "queue_resume"]
+    request_id: str | None
+
+
+class IterationApplyMessage(TypedDict):
+    type: Literal["iteration_apply"]
+    request_id: str | None
+    ids: list[str]
+    layout: Literal["single", "grid"]
+
+
+class IterationRefMessage(TypedDict):
+    """``iteration_discard`` / ``_restore`` / ``_make_current`` / ``_rerun``: one result."""
+
+    type: Literal[
+        "iteration_discard", "iteration_restore", "iteration_make_current", "iteration_rerun"
+    ]
+    request_id: str | None
+    id: str
+
+
+JobRequestMessage = (
+    JobSubmitMessage
+    | JobRefMessage
+    | JobMoveMessage
+    | QueueMessage
+    | IterationApplyMessage
+    | IterationRefMessage
+)
+JOB_REQUEST_TYPES = frozenset(
+    {
+        "job_submit",
+        "job_cancel",
+        "job_retry",
+        "job_move",
+        "queue_pause",
+        "queue_resume",
+        "iteration_apply",
+        "iteration_discard",
+        "iteration_restore",
+        "iteration_make_current",
+        "iteration_rerun",
+    }
+)
+
+ClientMessage = SyncMessage | OpsMessage | PresenceInMessage | PingMessage | JobRequestMessage
 
 
 # --- Server → client -------------------------------------------------------------------------
@@ -230,6 +343,24 @@ class ErrorMessage(TypedDict):
     code: str
     message: str
     batch_id: NotRequired[str]
+    request_id: NotRequired[str]
+
+
+class JobAcceptedMessage(TypedDict):
+    """To the requester only: its submit / retry / re-run was queued as ``job``."""
+
+    type: Literal["job_accepted"]
+    request_id: str | None
+    job: dict[str, Any]
+
+
+class RequestDoneMessage(TypedDict):
+    """To the requester only: a cancel/move/pause/apply/discard/… request was carried out;
+    everyone (the requester too) sees its effect in ``job`` / ``iteration`` / ``applied``."""
+
+    type: Literal["request_done"]
+    request_id: str | None
+    request: str
 
 
 class PresenceOutMessage(TypedDict):
@@ -296,11 +427,23 @@ def ack(batch_id: str, revision: int) -> AckMessage:
     return {"type": "ack", "batch_id": batch_id, "revision": revision}
 
 
-def error(code: str, message: str, batch_id: str | None = None) -> ErrorMessage:
+def error(
+    code: str, message: str, batch_id: str | None = None, request_id: str | None = None
+) -> ErrorMessage:
     result: ErrorMessage = {"type": "error", "code": code, "message": message}
     if batch_id is not None:
         result["batch_id"] = batch_id
+    if request_id is not None:
+        result["request_id"] = request_id
     return result
+
+
+def job_accepted(request_id: str | None, job: dict[str, Any]) -> JobAcceptedMessage:
+    return {"type": "job_accepted", "request_id": request_id, "job": job}
+
+
+def request_done(request_id: str | None, request: str) -> RequestDoneMessage:
+    return {"type": "request_done", "request_id": request_id, "request": request}
 
 
 def presence(
@@ -347,7 +490,14 @@ def parse_client_message(text: str | bytes | None) -> ClientMessage:
     parser = _PARSERS.get(data["type"])
     if parser is None:
         raise ProtocolError(f"Unknown message type “{data['type'][:40]}”.")
-    return parser(data)
+    if data["type"] not in JOB_REQUEST_TYPES:
+        return parser(data)
+    request_id = _request_id(data.get("request_id"), required=data["type"] == "job_submit")
+    try:
+        return parser(data)
+    except ProtocolError as exc:
+        exc.request_id = request_id  # so the client can show the problem next to its form
+        raise
 
 
 def _parse_sync(data: dict[str, Any]) -> SyncMessage:
@@ -402,11 +552,186 @@ def _parse_ping(data: dict[str, Any]) -> PingMessage:
     return {"type": "ping"}
 
 
+# --- Parsing job requests ---------------------------------------------------------------------
+# Shapes and ranges only; canvas.jobs.queue.normalise_spec and the engine's check decide
+# whether the job makes sense for this board (anchors exist, the mask is on the board, …).
+
+
+def _request_id(value: Any, *, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_REQUEST_ID_LENGTH:
+        raise ProtocolError(f"request_id must be a string of 1–{MAX_REQUEST_ID_LENGTH} characters.")
+    return value
+
+
+def _optional_uuid(value: Any, where: str) -> str | None:
+    return None if value in (None, "") else _uuid(value, where)
+
+
+def _text(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_PROMPT_LENGTH:
+        raise ProtocolError(f"{where} must be text of at most {MAX_PROMPT_LENGTH} characters.")
+    return value
+
+
+def _whole(value: Any, where: str, lo: int, hi: int) -> int:
+    if not _is_int(value) or not lo <= value <= hi:
+        raise ProtocolError(f"{where} must be a whole number from {lo} to {hi}.")
+    return value
+
+
+def _parse_region(raw: Any) -> RegionRect:
+    if not isinstance(raw, dict):
+        raise ProtocolError("job_submit.region must be {x, y, width, height} in board units.")
+    region: RegionRect = {
+        "x": _coordinate(raw.get("x"), "job_submit.region.x"),
+        "y": _coordinate(raw.get("y"), "job_submit.region.y"),
+        "width": _coordinate(raw.get("width"), "job_submit.region.width"),
+        "height": _coordinate(raw.get("height"), "job_submit.region.height"),
+    }
+    if region["width"] < 1 or region["height"] < 1:
+        raise ProtocolError("The region is empty: drag a rectangle over the part to change.")
+    return region
+
+
+def _parse_anchor_refs(raw: Any) -> list[JobAnchorRef]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_JOB_ANCHORS:
+        raise ProtocolError(f"job_submit.anchors must be a list of at most {MAX_JOB_ANCHORS}.")
+    anchors: list[JobAnchorRef] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict) or entry.get("role") not in AnchorRole.values:
+            raise ProtocolError(
+                f"job_submit.anchors[{i}] must be {{item_id, role}} with role one of "
+                f"{', '.join(AnchorRole.values)}."
+            )
+        anchors.append(
+            {"item_id": _uuid(entry.get("item_id"), f"anchors[{i}].item_id"), "role": entry["role"]}
+        )
+    return anchors
+
+
+def _parse_output_size(raw: Any) -> OutputSize | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ProtocolError("job_submit.output_size must be {width, height} or null.")
+    return {
+        "width": _whole(raw.get("width"), "output_size.width", 1, 16_384),
+        "height": _whole(raw.get("height"), "output_size.height", 1, 16_384),
+    }
+
+
+def _parse_job_submit(data: dict[str, Any]) -> JobSubmitMessage:
+    mode = data.get("mode")
+    if mode not in JobMode.values:
+        raise ProtocolError(f"job_submit.mode must be one of {', '.join(JobMode.values)}.")
+    engine = data.get("engine")
+    if not isinstance(engine, str) or not 0 < len(engine) <= 64:
+        raise ProtocolError("job_submit.engine must be an engine name.")
+    seed = data.get("seed")
+    if seed is not None:
+        seed = _whole(seed, "job_submit.seed", 0, SEED_LIMIT - 1)
+    strength = _number(data.get("strength", 0.6), "job_submit.strength")
+    if not 0 <= strength <= 1:
+        raise ProtocolError("job_submit.strength must be between 0 and 1.")
+    return {
+        "type": "job_submit",
+        "request_id": data["request_id"],
+        "mode": mode,
+        "engine": engine,
+        "region": _parse_region(data.get("region")),
+        "prompt": _text(data.get("prompt"), "job_submit.prompt"),
+        "negative_prompt": _text(data.get("negative_prompt"), "job_submit.negative_prompt"),
+        "strength": strength,
+        "seed": seed,
+        "count": _whole(data.get("count", 1), "job_submit.count", 1, MAX_JOB_COUNT),
+        "output_size": _parse_output_size(data.get("output_size")),
+        "scale": _whole(data.get("scale", 2), "job_submit.scale", 1, 8),
+        "anchors": _parse_anchor_refs(data.get("anchors")),
+        "mask": _optional_uuid(data.get("mask"), "job_submit.mask"),
+        "parent_iteration": _optional_uuid(
+            data.get("parent_iteration"), "job_submit.parent_iteration"
+        ),
+    }
+
+
+def job_spec(message: JobSubmitMessage) -> dict[str, Any]:
+    """The raw spec canvas.jobs.queue.submit_job expects, from a parsed ``job_submit``."""
+    spec = {key: value for key, value in message.items() if key not in ("type", "request_id")}
+    spec["seed_mode"] = "random" if message["seed"] is None else "fixed"
+    return spec
+
+
+def _parse_job_ref(data: dict[str, Any]) -> JobRefMessage:
+    return {
+        "type": data["type"],
+        "request_id": data.get("request_id"),
+        "job_id": _uuid(data.get("job_id"), f"{data['type']}.job_id"),
+    }
+
+
+def _parse_job_move(data: dict[str, Any]) -> JobMoveMessage:
+    where = data.get("to")
+    if where not in ("front", "back"):
+        raise ProtocolError("job_move.to must be “front” or “back”.")
+    return {
+        "type": "job_move",
+        "request_id": data.get("request_id"),
+        "job_id": _uuid(data.get("job_id"), "job_move.job_id"),
+        "to": where,
+    }
+
+
+def _parse_queue(data: dict[str, Any]) -> QueueMessage:
+    return {"type": data["type"], "request_id": data.get("request_id")}
+
+
+def _parse_iteration_apply(data: dict[str, Any]) -> IterationApplyMessage:
+    ids = data.get("ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_APPLY_IDS:
+        raise ProtocolError(f"iteration_apply.ids must list 1–{MAX_APPLY_IDS} result ids.")
+    layout = data.get("layout", "single" if len(ids) == 1 else "grid")
+    if layout not in ("single", "grid"):
+        raise ProtocolError("iteration_apply.layout must be “single” or “grid”.")
+    if layout == "single" and len(ids) != 1:
+        raise ProtocolError("Apply one result over the region, or several as a grid.")
+    return {
+        "type": "iteration_apply",
+        "request_id": data.get("request_id"),
+        "ids": [_uuid(value, "iteration_apply.ids") for value in ids],
+        "layout": layout,
+    }
+
+
+def _parse_iteration_ref(data: dict[str, Any]) -> IterationRefMessage:
+    return {
+        "type": data["type"],
+        "request_id": data.get("request_id"),
+        "id": _uuid(data.get("id"), f"{data['type']}.id"),
+    }
+
+
 _PARSERS: dict[str, Callable[[dict[str, Any]], ClientMessage]] = {
     "sync": _parse_sync,
     "ops": _parse_ops,
     "presence": _parse_presence,
     "ping": _parse_ping,
+    "job_submit": _parse_job_submit,
+    "job_cancel": _parse_job_ref,
+    "job_retry": _parse_job_ref,
+    "job_move": _parse_job_move,
+    "queue_pause": _parse_queue,
+    "queue_resume": _parse_queue,
+    "iteration_apply": _parse_iteration_apply,
+    "iteration_discard": _parse_iteration_ref,
+    "iteration_restore": _parse_iteration_ref,
+    "iteration_make_current": _parse_iteration_ref,
+    "iteration_rerun": _parse_iteration_ref,
 }
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from anchorboard.errors import AppError
+from canvas.engines import available_engines
 from canvas.permissions import Perm, get_board_for, role_allows
 from canvas.views.errors import app_error_response
 
@@ -34,6 +35,8 @@ def board_bootstrap(request: HttpRequest, board, role) -> dict:
         "role": role.value,
         "can_edit": can_edit,
         "user": {"id": user.pk, "name": display_name(user)},
+        # The generation panel offers only what these can do (docs/jobs.md "Using region jobs").
+        "engines": [{"name": name, **caps.as_dict()} for name, caps in available_engines().items()],
     }
 
 

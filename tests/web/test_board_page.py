@@ -32,7 +32,11 @@ def test_bootstrap(cast, login, who, role, can_edit):
     assert response.status_code == 200
     assert response.context["role"] == role
     assert response.context["can_edit"] is can_edit
-    assert bootstrap(response) == {
+    data = bootstrap(response)
+    local = next(e for e in data.pop("engines") if e["name"] == "local")
+    assert local["generative"] is False and "non-generative" in local["label"]
+    assert "inpaint" in local["modes"]
+    assert data == {
         "board_id": str(cast.board.pk),
         "board_name": "Autumn launch",
         "ws_url": f"/ws/boards/{cast.board.pk}/",
