@@ -1,0 +1,191 @@
+"""The guest websocket of a share link: ``/ws/share/<token>/``. Read-only, checked always.
+
+The link is checked (token, expiry, revocation, password cookie) when the socket connects,
+again before every message it receives and every event it relays, and on a timer (at the
+latest when the link expires); a revoke closes the socket at once through the link's
+group. Guests can ``sync`` (a snapshot of what the link shows) and ``ping``; they cannot
+edit. They receive decisions and comments only where their link shows the candidate or
+spot and grants approve / comment. Presence of the team is relayed only if the link says
+so. Payloads come from canvas.services.sharing / canvas.services.review and canvas.protocol;
+this consumer decides nothing about visibility itself (canvas.permissions does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from anchorboard.errors import AppError
+from canvas import protocol, sharing_auth
+from canvas.permissions import Perm, link_allows
+from canvas.realtime import board_group
+from canvas.services import review, sharing
+
+logger = logging.getLogger(__name__)
+
+CLOSE_LINK_UNAVAILABLE = 4410
+CLOSE_PASSWORD = 4401
+RECHECK_SECONDS = 60.0
+MAX_MESSAGE_BYTES = 4096
+
+
+class GuestShareConsumer(AsyncWebsocketConsumer):
+    link: Any = None
+    token: str = ""
+    groups_joined: list[str]
+    watcher: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.groups_joined = []
+        self.token = self.scope["url_route"]["kwargs"]["token"]
+        try:
+            principal = await database_sync_to_async(sharing_auth.authorize_scope)(
+                self.scope, self.token
+            )
+        except sharing_auth.PasswordRequired as exc:
+            await self._refuse(exc, CLOSE_PASSWORD)
+            return
+        except AppError as exc:
+            await self._refuse(exc, CLOSE_LINK_UNAVAILABLE)
+            return
+        self.link = principal.link
+        groups = [sharing.link_group(self.link.pk), sharing.share_board_group(self.link.board_id)]
+        if self.link.show_presence:
+            groups.append(board_group(self.link.board_id))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        welcome = protocol.welcome(
+            board_id=str(self.link.board_id),
+            board_name=self.link.board.name,
+            user=protocol.user_ref(None, principal.guest_name or "Guest"),  # type: ignore[arg-type]
+            role="guest",
+            can_edit=False,
+            revision=self.link.board.revision,
+        )
+        welcome["share"] = {  # type: ignore[typeddict-unknown-key]
+            "permissions": list(self.link.permissions),
+            "visibility": self.link.visibility,
+            "show_presence": self.link.show_presence,
+        }
+        await self.send_json(welcome)
+        self.watcher = asyncio.ensure_future(self._watch())
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.link is None:
+            return
+        if not await self._still_valid():
+            return
+        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
+            await self.send_json(protocol.error("bad_message", "Send short JSON text messages."))
+            return
+        try:
+            message = json.loads(text_data)
+            kind = message.get("type") if isinstance(message, dict) else None
+        except ValueError:
+            kind = None
+        if kind == "sync":
+            snapshot = await database_sync_to_async(sharing.guest_snapshot)(self.link, self.token)
+            await self.send_json(snapshot)
+        elif kind == "ping":
+            await self.send_json(protocol.pong())
+        elif kind in ("ops", "presence"):
+            await self.send_json(
+                protocol.error(
+                    "read_only",
+                    "This is a shared, read-only view: changes are not possible here.",
+                    message.get("batch_id") if kind == "ops" else None,
+                )
+            )
+        else:
+            await self.send_json(
+                protocol.error("bad_message", "Shared views accept only sync and ping messages.")
+            )
+
+    # --- Group events -------------------------------------------------------------------
+
+    async def share_revoked(self, event: dict[str, Any]) -> None:
+        await self._refuse(sharing_auth.ShareLinkRevoked(), CLOSE_LINK_UNAVAILABLE)
+
+    async def share_changed(self, event: dict[str, Any]) -> None:
+        await self._still_valid()  # reloads the link: new permissions apply from now on
+
+    async def share_review(self, event: dict[str, Any]) -> None:
+        if self.link is None or not await self._still_valid():
+            return
+        if await database_sync_to_async(self._shows)(event["about"]):
+            await self.send_json(event["message"])
+
+    async def board_presence(self, event: dict[str, Any]) -> None:
+        if self.link is not None and self.link.show_presence and await self._still_valid():
+            await self.send_json(event["message"])
+
+    # Members' board events: guests get a snapshot on sync instead of live edits.
+    async def board_applied(self, event: dict[str, Any]) -> None:
+        return
+
+    async def board_job(self, event: dict[str, Any]) -> None:
+        return
+
+    async def board_access(self, event: dict[str, Any]) -> None:
+        return
+
+    # --- Helpers ----------------------------------------------------------------------------
+
+    def _shows(self, about: dict[str, Any]) -> bool:
+        link = self.link
+        if about.get("kind") == "decision":
+            return link_allows(link, Perm.REVIEW) and review.comment_visible_to_link(
+                link, "iteration", about.get("iteration"), None
+            )
+        if about.get("kind") == "comment":
+            return link_allows(link, Perm.COMMENT) and review.comment_visible_to_link(
+                link, about.get("target", ""), about.get("iteration"), about.get("asset")
+            )
+        return False
+
+    async def _still_valid(self) -> bool:
+        try:
+            self.link = await database_sync_to_async(sharing_auth.recheck)(self.link.pk)
+        except AppError as exc:
+            await self._refuse(exc, CLOSE_LINK_UNAVAILABLE)
+            return False
+        return True
+
+    async def _watch(self) -> None:
+        """Re-check the link every minute, and exactly when it expires."""
+        try:
+            while self.link is not None:
+                left = (self.link.expires_at - timezone.now()).total_seconds()
+                await asyncio.sleep(max(0.0, min(RECHECK_SECONDS, left)))
+                if self.link is None or not await self._still_valid():
+                    return
+        except asyncio.CancelledError:
+            return
+
+    async def _refuse(self, exc: AppError, code: int) -> None:
+        await self.send_json(protocol.error(exc.code, exc.message))
+        await self._leave()
+        await self.close(code=code)
+
+    async def _leave(self) -> None:
+        self.link = None
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+        if self.watcher is not None and self.watcher is not asyncio.current_task():
+            self.watcher.cancel()
+        self.watcher = None
+
+    async def send_json(self, message: Any) -> None:
+        await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))

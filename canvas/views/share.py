@@ -1,0 +1,279 @@
+"""Guest pages of a share link (``/s/<token>/``) and its file routes, plus the inbox page.
+
+Every view here starts with canvas.sharing_auth (token, expiry, revocation, password) and
+asks canvas.permissions what the link shows; none of them trusts an earlier request. All
+responses carry ``Referrer-Policy: no-referrer`` (the token is in the URL),
+``X-Robots-Tag: noindex`` and private caching. Files are served only if the link shows
+the asset; originals also need the link's download permission and, unless the link shows
+metadata, are re-encoded without EXIF/XMP and named neutrally.
+
+This module parses, checks and renders; it must not write rows itself (the services do).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_protect
+from PIL import Image, ImageOps
+
+from anchorboard.errors import AppError, Forbidden
+from assets import storage
+from assets.errors import DerivativeNotReady, FileNotAvailable
+from assets.models import Asset
+from canvas import sharing_auth
+from canvas.permissions import DOWNLOAD, Perm, link_allows, link_asset_ids, require_link
+from canvas.services import review
+from canvas.views.board_page import API_BASE
+
+logger = logging.getLogger(__name__)
+
+GUEST_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "private, no-cache",
+}
+# Formats Pillow can write back without losing the image; others fall back to PNG.
+REENCODE = {"JPEG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
+
+
+def guest_headers(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Put the share-page headers on every response of ``view``, errors included."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        for name, value in GUEST_HEADERS.items():
+            response[name] = value
+        return response
+
+    return wrapper
+
+
+def _unavailable(request: HttpRequest, exc: AppError) -> HttpResponse:
+    logger.info("%s %s -> %s %s", request.method, "/s/…", exc.status, exc.code)
+    return render(
+        request,
+        "canvas/share_unavailable.html",
+        {"message": exc.message, "code": exc.code},
+        status=exc.status,
+    )
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+@guest_headers
+@csrf_protect
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The read-only board, or the password form first."""
+    try:
+        principal = sharing_auth.authorize(request, token)
+    except sharing_auth.PasswordRequired:
+        return render(request, "canvas/share_password.html", {"token": token}, status=401)
+    except AppError as exc:
+        return _unavailable(request, exc)
+    link = principal.link
+    bootstrap = {
+        "board_id": str(link.board_id),
+        "board_name": link.board.name,
+        "ws_url": f"/ws/share/{token}/",
+        "api_base": API_BASE,
+        "role": "guest",
+        "can_edit": False,
+        "user": {"id": None, "name": principal.guest_name or "Guest"},
+        "share": {
+            "api": f"{API_BASE}/share/{token}",
+            "label": link.label,
+            "permissions": list(link.permissions),
+            "visibility": link.visibility,
+            "show_metadata": link.show_metadata,
+            "show_presence": link.show_presence,
+            "guest_name": principal.guest_name,
+        },
+    }
+    return render(
+        request,
+        "canvas/share_board.html",
+        {"link": link, "board": link.board, "bootstrap": bootstrap, "token": token},
+    )
+
+
+@guest_headers
+@csrf_protect
+def share_unlock(request: HttpRequest, token: str) -> HttpResponse:
+    """The password form posts here; a right password sets the signed cookie."""
+    if request.method != "POST":
+        return redirect("share-page", token=token)
+    response = redirect("share-page", token=token)
+    try:
+        sharing_auth.unlock(request, token, request.POST.get("password", ""), response)
+    except (sharing_auth.WrongPassword, sharing_auth.TooManyAttempts) as exc:
+        return render(
+            request,
+            "canvas/share_password.html",
+            {"token": token, "error": exc.message},
+            status=exc.status,
+        )
+    except AppError as exc:
+        return _unavailable(request, exc)
+    return response
+
+
+@guest_headers
+@csrf_protect
+def share_identify(request: HttpRequest, token: str) -> HttpResponse:
+    """Name (and e-mail) form, asked before a guest's first comment."""
+    try:
+        principal = sharing_auth.authorize(request, token)
+        require_link(principal.link, Perm.COMMENT)
+    except sharing_auth.PasswordRequired:
+        return redirect("share-page", token=token)
+    except AppError as exc:
+        return _unavailable(request, exc)
+    error = ""
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:100]
+        email = request.POST.get("email", "").strip()[:254]
+        if name:
+            sharing_auth.remember_guest(request, principal.link, name, email)
+            return redirect("share-page", token=token)
+        error = "Tell us your name so the team knows who is commenting."
+    return render(
+        request,
+        "canvas/share_identify.html",
+        {"token": token, "error": error, "name": principal.guest_name},
+        status=400 if error else 200,
+    )
+
+
+# --- Files ----------------------------------------------------------------------------------
+
+
+def _file_error(exc: AppError) -> JsonResponse:
+    response = JsonResponse(exc.as_dict(), status=exc.status)
+    response["X-Content-Type-Options"] = "nosniff"
+    if exc.status == 405:
+        response["Allow"] = "GET, HEAD"
+    return response
+
+
+def _guest_asset(request: HttpRequest, token: str, asset_id: uuid.UUID) -> tuple[Any, Asset]:
+    if request.method not in ("GET", "HEAD"):
+        raise AppError("Files can only be fetched (GET).", code="method_not_allowed", status=405)
+    principal = sharing_auth.authorize(request, token)
+    link = principal.link
+    # Same 404 for another board's asset, an asset the link does not show and no asset.
+    if asset_id not in link_asset_ids(link):
+        raise FileNotAvailable()
+    asset = Asset.objects.select_related("blob").filter(pk=asset_id, board_id=link.board_id).first()
+    if asset is None:
+        raise FileNotAvailable()
+    return link, asset
+
+
+def neutral_name(asset: Asset, ext: str) -> str:
+    return f"anchorboard-{asset.pk.hex[:8]}.{ext}"
+
+
+def stripped_original(asset: Asset) -> tuple[bytes, str, str]:
+    """The image re-encoded without EXIF/XMP/comments, orientation applied; ICC kept."""
+    fmt, ext = REENCODE.get(asset.blob.format.upper(), ("PNG", "png"))
+    with storage.open_file(asset.blob.storage_key) as handle, Image.open(handle) as image:
+        icc = image.info.get("icc_profile")
+        upright = ImageOps.exif_transpose(image)
+        if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
+            upright = upright.convert("RGB")
+        out = io.BytesIO()
+        options: dict[str, Any] = {"icc_profile": icc} if icc else {}
+        if fmt == "JPEG":
+            options.update(quality=95, subsampling=0)
+        elif fmt == "WEBP":
+            options.update(lossless=True)
+        upright.save(out, fmt, **options)
+    mime = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
+    return out.getvalue(), mime, ext
+
+
+@guest_headers
+def share_original(request: HttpRequest, token: str, asset_id: uuid.UUID) -> HttpResponseBase:
+    try:
+        link, asset = _guest_asset(request, token, asset_id)
+        if not link_allows(link, DOWNLOAD):
+            raise Forbidden(
+                "This share link does not allow downloads. Ask the person who sent it for "
+                "a link that does."
+            )
+    except AppError as exc:
+        return _file_error(exc)
+    if link.show_metadata:
+        try:
+            handle, size = storage.open_stream(asset.blob.storage_key)
+        except OSError:
+            logger.error("stored file of asset %s is missing", asset.pk)
+            return _file_error(FileNotAvailable())
+        response = FileResponse(
+            handle, content_type=asset.blob.mime_type, as_attachment=True, filename=asset.filename
+        )
+        if size is not None:
+            response["Content-Length"] = str(size)
+    else:
+        try:
+            data, mime, ext = stripped_original(asset)
+        except OSError:
+            logger.error("stored file of asset %s is missing or unreadable", asset.pk)
+            return _file_error(FileNotAvailable())
+        response = HttpResponse(data, content_type=mime)
+        response["Content-Disposition"] = f'attachment; filename="{neutral_name(asset, ext)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@guest_headers
+def share_level(
+    request: HttpRequest, token: str, asset_id: uuid.UUID, level: int
+) -> HttpResponseBase:
+    """A WebP preview (previews carry no EXIF: they are re-rendered pixels)."""
+    try:
+        link, asset = _guest_asset(request, token, asset_id)
+        if level not in (asset.blob.derivative_levels or []):
+            raise DerivativeNotReady()
+    except AppError as exc:
+        return _file_error(exc)
+    try:
+        handle, size = storage.open_stream(storage.derivative_key(asset.blob.sha256, level))
+    except OSError:
+        return _file_error(FileNotAvailable())
+    name = (
+        f"{asset.filename.rsplit('.', 1)[0]}-{level}.webp"
+        if link.show_metadata
+        else neutral_name(asset, "webp")
+    )
+    response = FileResponse(handle, content_type="image/webp", filename=name)
+    if size is not None:
+        response["Content-Length"] = str(size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- Inbox (members) ------------------------------------------------------------------------
+
+
+@login_required
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "canvas/inbox.html",
+        {"entries": review.inbox(request.user), "unread": review.unread_counts(request.user)},
+    )
