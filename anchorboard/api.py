@@ -25,6 +25,7 @@ from anchorboard.api_errors import (
 from assets.api import router as assets_router
 from canvas.api import router as canvas_router
 from canvas.api_jobs import router as jobs_router
+from canvas.api_review import router as review_router
 
 
 class AnchorboardAPI(NinjaAPI):
@@ -69,3 +70,4 @@ api.add_router("/auth", api_auth.router)
 api.add_router("", canvas_router)
 api.add_router("", assets_router)
 api.add_router("", jobs_router)
+api.add_router("", review_router)

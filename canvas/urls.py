@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from canvas.views import board_list, board_page
+from canvas.views import board_list, board_page, share
 
 urlpatterns = [
     path(
@@ -26,4 +26,19 @@ urlpatterns = [
     path("boards/<uuid:board_id>/archive/", board_list.board_archive, name="board-archive"),
     path("boards/<uuid:board_id>/restore/", board_list.board_restore, name="board-restore"),
     path("boards/<uuid:board_id>/delete/", board_list.board_delete, name="board-delete"),
+    # Review and share links (canvas.views.share, docs/review.md).
+    path("inbox/", share.inbox_page, name="inbox"),
+    path("s/<str:token>/", share.share_page, name="share-page"),
+    path("s/<str:token>/unlock/", share.share_unlock, name="share-unlock"),
+    path("s/<str:token>/guest/", share.share_identify, name="share-identify"),
+    path(
+        "s/<str:token>/files/<uuid:asset_id>/original",
+        share.share_original,
+        name="share-original",
+    ),
+    path(
+        "s/<str:token>/files/<uuid:asset_id>/<int:level>.webp",
+        share.share_level,
+        name="share-level",
+    ),
 ]
