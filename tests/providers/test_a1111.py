@@ -21,9 +21,11 @@ from canvas.engines.base import (
 )
 from canvas.engines.providers import a1111
 from canvas.engines.providers.a1111 import A1111Config, A1111Engine
+from canvas.models import ProviderCall
 from tests.providers.fakes.a1111 import running_fake_a1111, seed_colour
 
-pytestmark = pytest.mark.timeout(60)
+# django_db: every provider call is recorded (resilience.recorded_call → ProviderCall).
+pytestmark = [pytest.mark.timeout(60), pytest.mark.django_db]
 
 
 class RecordingProgress:
@@ -269,3 +271,17 @@ def test_configured_engines_appear_only_with_a_url(settings):
 def test_ping_reports_the_loaded_checkpoint(fake):
     status = a1111.ping(A1111Config(url=fake.url))
     assert status["ok"] and "sd15.safetensors" in status["message"]
+
+
+def test_calls_are_recorded_with_their_outcome(fake):
+    engine = engine_for(fake, models=("sd15.safetensors [6ce0161689]",))
+    engine.run(EngineRequest(mode="img2img", source=region()), RecordingProgress())
+    with pytest.raises(PermanentEngineError):
+        engine.run(
+            EngineRequest(mode="img2img", source=region(), params={"steps": "x"}),
+            RecordingProgress(),
+        )
+    calls = list(
+        ProviderCall.objects.order_by("id").values_list("provider", "outcome", "error_code")
+    )
+    assert calls == [("a1111", "success", ""), ("a1111", "permanent", "provider_rejected")]

@@ -24,9 +24,11 @@ from canvas.engines.base import (
 )
 from canvas.engines.providers import comfyui
 from canvas.engines.providers.comfyui import ComfyConfig, ComfyEngine
+from canvas.models import ProviderCall, ProviderHealth
 from tests.providers.fakes.comfyui import running_fake_comfy, seed_colour
 
-pytestmark = pytest.mark.timeout(60)
+# django_db: every provider call is recorded (resilience.recorded_call → ProviderCall).
+pytestmark = [pytest.mark.timeout(60), pytest.mark.django_db]
 
 
 class RecordingProgress:
@@ -382,3 +384,20 @@ def test_configured_engines_appear_only_with_a_url(settings):
 def test_ping_reads_system_stats(fake):
     status = comfyui.ping(ComfyConfig(url=fake.url))
     assert status["ok"] and "0.3.99-fake" in status["message"]
+
+
+def test_every_prompt_is_recorded_and_feeds_the_breaker(fake):
+    engine_for(fake).run(
+        EngineRequest(mode="img2img", source=region(), count=2), RecordingProgress()
+    )
+    fake.failure = "oom"
+    with pytest.raises(TransientEngineError):
+        engine_for(fake).run(EngineRequest(mode="img2img", source=region()), RecordingProgress())
+    calls = list(ProviderCall.objects.order_by("id").values_list("provider", "model", "outcome"))
+    assert calls == [
+        ("comfyui", "sd15.safetensors", "success"),
+        ("comfyui", "sd15.safetensors", "success"),
+        ("comfyui", "sd15.safetensors", "transient"),
+    ]
+    health = ProviderHealth.objects.get(provider="comfyui")
+    assert health.consecutive_failures == 1 and "GPU memory" in health.last_error

@@ -37,7 +37,6 @@ from PIL import Image, UnidentifiedImageError
 
 from canvas.engines.base import (
     Engine,
-    EngineCapabilities,
     EngineError,
     EngineRequest,
     EngineResult,
@@ -50,6 +49,8 @@ from canvas.engines.base import (
     output_size_of,
     preview_of,
 )
+from canvas.engines.providers import resilience
+from canvas.engines.providers.engine import ProviderCapabilities
 
 logger = logging.getLogger(__name__)
 
@@ -125,12 +126,6 @@ def configured_engines() -> dict[str, Engine]:
     """``{"a1111": engine}`` when ``ANCHORBOARD_A1111_URL`` is set, else ``{}``."""
     config = a1111_config()
     return {ENGINE_NAME: A1111Engine(config)} if config else {}
-
-
-@dataclass(frozen=True)
-class ProviderCapabilities(EngineCapabilities):
-    # Read by the job queue (getattr) as this engine's default concurrency limit.
-    max_concurrency: int | None = None
 
 
 class A1111Engine(Engine):
@@ -209,7 +204,11 @@ class A1111Engine(Engine):
         else:
             seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
             path, body = "/sdapi/v1/img2img", self.img2img_body(request, seed, model, out_size)
-        answer = A1111Call(self.config, path, body).run(progress)
+        self.model = model or ""  # recorded with the call
+        call = A1111Call(self.config, path, body)
+        answer = resilience.recorded_call(
+            self, progress, lambda: resilience.CallResult(images=[], metadata=call.run(progress))
+        ).metadata
         timings = {"generate": round((time.monotonic() - started) * 1000, 1)}
 
         if request.mode == Mode.UPSCALE:

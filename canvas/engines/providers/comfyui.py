@@ -45,7 +45,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from canvas.engines.base import (
     ANCHOR_ROLES,
     Engine,
-    EngineCapabilities,
     EngineError,
     EngineRequest,
     EngineResult,
@@ -58,7 +57,9 @@ from canvas.engines.base import (
     output_size_of,
     preview_of,
 )
+from canvas.engines.providers import resilience
 from canvas.engines.providers.comfy_workflows import Workflow, WorkflowError, load_workflows
+from canvas.engines.providers.engine import ProviderCapabilities
 
 logger = logging.getLogger(__name__)
 
@@ -133,12 +134,6 @@ def configured_engines() -> dict[str, Engine]:
     """``{"comfyui": engine}`` when ``ANCHORBOARD_COMFYUI_URL`` is set, else ``{}``."""
     config = comfy_config()
     return {ENGINE_NAME: ComfyEngine(config)} if config else {}
-
-
-@dataclass(frozen=True)
-class ProviderCapabilities(EngineCapabilities):
-    # Read by the job queue (getattr) as this engine's default concurrency limit.
-    max_concurrency: int | None = None
 
 
 # --- The engine -----------------------------------------------------------------------------
@@ -268,10 +263,14 @@ class ComfyEngine(Engine):
                 _slot_values(request, workflow, item_seed, model, out_size),
                 _inputs_of(request, workflow),
             )
-            image, timings, prompt_id = drive(
-                session.run, progress, self.config, index, request.count
+            self.model = model or workflow.name  # recorded with the call
+            outcome = resilience.recorded_call(
+                self,
+                progress,
+                lambda s=session, i=index: _call(s, progress, self.config, i, request.count),
             )
-            image = _finish(image, request, out_size)
+            image = _finish(outcome.images[0], request, out_size)
+            timings, prompt_id = outcome.metadata["timings"], outcome.metadata["prompt_id"]
             timings["total"] = round((time.monotonic() - started) * 1000, 1)
             results.append(
                 EngineResult(
@@ -292,6 +291,15 @@ class ComfyEngine(Engine):
             raise JobCancelled()
         progress.step(request.count * 100, request.count * 100, "Done")
         return results
+
+
+def _call(
+    session: ComfySession, progress: ProgressReporter, config: ComfyConfig, index: int, count: int
+) -> resilience.CallResult:
+    image, timings, prompt_id = drive(session.run, progress, config, index, count)
+    return resilience.CallResult(
+        images=[image], metadata={"timings": timings, "prompt_id": prompt_id}
+    )
 
 
 def _round8(value: int) -> int:
