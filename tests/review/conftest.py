@@ -86,9 +86,7 @@ def make_candidate(
         parent_iteration=parent,
     )
     color = (n * 37 % 255, n * 91 % 255, n * 13 % 255)
-    asset = ingest_bytes(
-        board, user, data or factories.png_bytes((40, 30), color), filename
-    )
+    asset = ingest_bytes(board, user, data or factories.png_bytes((40, 30), color), filename)
     source = ingest_bytes(board, user, factories.png_bytes((40, 30), (1, 2, n % 255)), "src.png")
     return Iteration.objects.create(
         board=board,
