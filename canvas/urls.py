@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from canvas.views import board_list, board_page, share
+from canvas.views import board_list, board_page, providers, share
 
 urlpatterns = [
     path(
@@ -26,6 +26,7 @@ urlpatterns = [
     path("boards/<uuid:board_id>/archive/", board_list.board_archive, name="board-archive"),
     path("boards/<uuid:board_id>/restore/", board_list.board_restore, name="board-restore"),
     path("boards/<uuid:board_id>/delete/", board_list.board_delete, name="board-delete"),
+    path("providers/", providers.providers_page, name="providers"),
     # Review and share links (canvas.views.share, docs/review.md).
     path("inbox/", share.inbox_page, name="inbox"),
     path("s/<str:token>/", share.share_page, name="share-page"),
