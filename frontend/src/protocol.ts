@@ -123,7 +123,81 @@ export interface PresenceOutMessage {
 export interface PingMessage {
   type: "ping";
 }
-export type ClientMessage = SyncMessage | OpsMessage | PresenceOutMessage | PingMessage;
+
+/**
+ * Job requests (docs/jobs.md "Using region jobs"), editors and owners only. `request_id` is
+ * made by the client and echoed in the reply: `job_accepted` (submit, retry, re-run),
+ * `request_done` (everything else) or `error`. Effects reach everyone as job messages.
+ */
+export type JobMode = "img2img" | "inpaint" | "upscale" | "variations";
+export interface RegionRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+export interface JobAnchorRef {
+  item_id: string;
+  role: Exclude<AnchorRole, "">;
+}
+export interface JobSubmitMessage {
+  type: "job_submit";
+  request_id: string;
+  mode: JobMode;
+  engine: string;
+  region: RegionRect;
+  prompt: string;
+  negative_prompt: string;
+  /** 0–1. */
+  strength: number;
+  /** null = the server draws a random seed (and records it). */
+  seed: number | null;
+  /** 1–32. */
+  count: number;
+  output_size: { width: number; height: number } | null;
+  /** Upscale factor (2 or 4). */
+  scale: number;
+  anchors: JobAnchorRef[];
+  /** Id of a PNG asset uploaded to this board: painted (opaque) pixels are changed. */
+  mask: string | null;
+  parent_iteration?: string | null;
+}
+export interface JobRefMessage {
+  type: "job_cancel" | "job_retry";
+  request_id?: string;
+  job_id: string;
+}
+export interface JobMoveMessage {
+  type: "job_move";
+  request_id?: string;
+  job_id: string;
+  to: "front" | "back";
+}
+export interface QueueMessage {
+  type: "queue_pause" | "queue_resume";
+  request_id?: string;
+}
+export interface IterationApplyMessage {
+  type: "iteration_apply";
+  request_id?: string;
+  ids: string[];
+  layout: "single" | "grid";
+}
+export interface IterationRefMessage {
+  type: "iteration_discard" | "iteration_restore" | "iteration_make_current" | "iteration_rerun";
+  request_id?: string;
+  id: string;
+}
+export type JobRequestMessage =
+  | JobSubmitMessage
+  | JobRefMessage
+  | JobMoveMessage
+  | QueueMessage
+  | IterationApplyMessage
+  | IterationRefMessage;
+export const MAX_JOB_COUNT = 32;
+
+export type ClientMessage = SyncMessage | OpsMessage | PresenceOutMessage | PingMessage | JobRequestMessage;
 
 /** The server refuses batches outside 1..MAX_OPS_PER_BATCH operations. */
 export const MAX_OPS_PER_BATCH = 500;
@@ -172,6 +246,20 @@ export interface ErrorMessage {
   code: string;
   message: string;
   batch_id?: string;
+  /** Set when the error answers a job request. */
+  request_id?: string;
+}
+/** To the requester only: its submit / retry / re-run was queued as `job`. */
+export interface JobAcceptedMessage {
+  type: "job_accepted";
+  request_id: string | null;
+  job: Record<string, unknown> & { id: string };
+}
+/** To the requester only: a cancel / move / pause / apply / discard … was carried out. */
+export interface RequestDoneMessage {
+  type: "request_done";
+  request_id: string | null;
+  request: string;
 }
 export interface PresenceInMessage {
   type: "presence";
@@ -212,7 +300,13 @@ export interface JobQueueMessage {
   board: string;
   paused: boolean;
 }
-export type JobMessage = JobStateMessage | JobPreviewMessage | IterationMessage | JobQueueMessage;
+export type JobMessage =
+  | JobStateMessage
+  | JobPreviewMessage
+  | IterationMessage
+  | JobQueueMessage
+  | JobAcceptedMessage
+  | RequestDoneMessage;
 
 export type ServerMessage =
   | WelcomeMessage
@@ -286,6 +380,8 @@ const SERVER_TYPES = new Set([
   "job_preview",
   "iteration",
   "job_queue",
+  "job_accepted",
+  "request_done",
 ]);
 
 /** Parse one text frame; returns null for anything that is not a known server message. */

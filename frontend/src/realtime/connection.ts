@@ -10,6 +10,7 @@ import {
   CLOSE_NOT_LOGGED_IN,
   CLOSE_NO_ACCESS,
   type ClientMessage,
+  type ErrorMessage,
   type JobMessage,
   MAX_OPS_PER_BATCH,
   type PresenceInMessage,
@@ -31,8 +32,11 @@ export interface ConnectionHandlers {
   onPresenceLeave?: (msg: PresenceLeaveMessage) => void;
   /** An error not tied to one of our batches (bad_message, message_too_large, …). */
   onError?: (code: string, message: string) => void;
-  /** Job progress relayed on the board socket (job, job_preview, iteration, job_queue). */
+  /** Job progress relayed on the board socket (job, job_preview, iteration, job_queue) and
+   * replies to our own job requests (job_accepted, request_done). */
   onJobMessage?: (msg: JobMessage) => void;
+  /** An `error` answering one of our job requests (it carries `request_id`). */
+  onJobError?: (msg: ErrorMessage) => void;
   /** After snapshot or catch-up has been applied. */
   onSynced?: () => void;
 }
@@ -196,6 +200,10 @@ export class BoardConnection {
           return;
         }
         if (msg.batch_id && this.sync.onError(msg.batch_id, msg.code, msg.message)) return;
+        if (msg.request_id && this.handlers.onJobError) {
+          this.handlers.onJobError(msg); // answers a job request: shown next to its form
+          return;
+        }
         this.handlers.onError?.(msg.code, msg.message);
         return;
       case "presence":
@@ -210,6 +218,8 @@ export class BoardConnection {
       case "job_preview":
       case "iteration":
       case "job_queue":
+      case "job_accepted":
+      case "request_done":
         this.handlers.onJobMessage?.(msg);
         return;
     }

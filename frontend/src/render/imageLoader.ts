@@ -7,6 +7,10 @@
 import { LruCache } from "../model/lruCache";
 
 const MAX_CONCURRENT = 6;
+
+export function thumbKey(url: string, edge: number): string {
+  return `${url}#thumb${edge}`;
+}
 const RETRY_AFTER_MS = 10_000;
 
 export class ImageLoader {
@@ -59,6 +63,36 @@ export class ImageLoader {
     this.inFlight.set(url, [done]);
     this.queue.push(url);
     this.pump();
+  }
+
+  /**
+   * A small copy (long edge `edge` px) of `url`, made in the browser from the decoded
+   * level. Drawing thousands of 20-px images from 256-px sources is dominated by
+   * filtering; tiny sources make a zoomed-out board cheap to draw (a client-side mip).
+   */
+  requestThumb(url: string, edge: number, done: (bmp: ImageBitmap | null) => void): void {
+    const key = thumbKey(url, edge);
+    const cached = this.cache.get(key);
+    if (cached) {
+      done(cached);
+      return;
+    }
+    this.request(url, (source) => {
+      if (!source) {
+        done(null);
+        return;
+      }
+      const scale = Math.min(1, edge / Math.max(source.width, source.height));
+      const width = Math.max(1, Math.round(source.width * scale));
+      const height = Math.max(1, Math.round(source.height * scale));
+      createImageBitmap(source, { resizeWidth: width, resizeHeight: height, resizeQuality: "medium" }).then(
+        (thumb) => {
+          this.cache.set(key, thumb);
+          done(thumb);
+        },
+        () => done(source),
+      );
+    });
   }
 
   /** Drop queued (not yet started) requests nobody needs any more. */

@@ -22,7 +22,7 @@ import {
 import { chooseLevel, onScreenLongEdge } from "../model/lod";
 import { SpatialIndex } from "../model/spatialIndex";
 import type { ItemData } from "../protocol";
-import { ImageLoader } from "./imageLoader";
+import { ImageLoader, thumbKey } from "./imageLoader";
 import type { Renderer, RendererStats, TransformResult } from "./renderer";
 
 interface Entry {
@@ -47,6 +47,8 @@ const ANCHOR_COLORS: Record<string, string> = {
 const SELECTION_COLOR = "#4f6bff";
 /** Wait this long after the last zoom step before switching image levels (avoids jank). */
 const LOD_DEBOUNCE_MS = 150;
+/** Images smaller than this on screen (device px) draw from a client-made thumbnail. */
+const THUMB_EDGE = 64;
 
 export class KonvaRenderer implements Renderer {
   private readonly stage: Konva.Stage;
@@ -393,40 +395,50 @@ export class KonvaRenderer implements Renderer {
       const item = entry.item;
       if (item.kind !== "image" || !item.asset || item.hidden) continue;
       if (zooming && entry.shownUrl) continue;
-      const want = chooseLevel(item.asset, onScreenLongEdge(item.width, item.height, this.camera.zoom), this.dpr).url;
+      const onScreen = onScreenLongEdge(item.width, item.height, this.camera.zoom) * this.dpr;
+      const level = chooseLevel(item.asset, onScreen / this.dpr, this.dpr).url;
+      const thumb = onScreen <= THUMB_EDGE;
+      const want = thumb ? thumbKey(level, THUMB_EDGE) : level;
       if (want === entry.wantUrl) continue;
       entry.wantUrl = want;
       this.pinned.add(want);
-      this.loader.request(want, (bmp) => {
+      if (thumb) this.pinned.add(level);
+      const show = (bmp: ImageBitmap | null) => {
         const current = this.entries.get(item.id);
         if (!current || current.wantUrl !== want) return;
         if (!bmp) {
-          // A missing level (not generated yet, or failed) falls back to the original.
-          const original = item.asset?.original_url;
-          if (original && want !== original) {
-            current.wantUrl = undefined;
-            this.loader.request(original, (orig) => {
-              const again = this.entries.get(item.id);
-              if (!again || !orig || again.wantUrl !== undefined) return;
-              again.shownUrl = original;
-              again.image?.image(orig);
-              again.placeholder?.visible(false);
-              this.pinned.add(original);
-              this.contentLayer.batchDraw();
-            });
-          }
+          this.showOriginalInstead(item, want);
           return;
         }
         current.shownUrl = want;
         current.image?.image(bmp);
         current.placeholder?.visible(false);
         this.contentLayer.batchDraw();
-      });
+      };
+      if (thumb) this.loader.requestThumb(level, THUMB_EDGE, show);
+      else this.loader.request(want, show);
     }
     this.lastLodZoom = this.camera.zoom;
     this.repin();
     this.loader.prune((url) => this.isPinned(url));
     this.loader.evict();
+  }
+
+  /** A missing level (not generated yet, or failed) falls back to the original. */
+  private showOriginalInstead(item: ItemData, want: string): void {
+    const entry = this.entries.get(item.id);
+    const original = item.asset?.original_url;
+    if (!entry || !original || want === original) return;
+    entry.wantUrl = undefined;
+    this.loader.request(original, (orig) => {
+      const again = this.entries.get(item.id);
+      if (!again || !orig || again.wantUrl !== undefined) return;
+      again.shownUrl = original;
+      again.image?.image(orig);
+      again.placeholder?.visible(false);
+      this.pinned.add(original);
+      this.contentLayer.batchDraw();
+    });
   }
 
   private isPinned(url: string): boolean {
@@ -438,7 +450,12 @@ export class KonvaRenderer implements Renderer {
     this.pinned.clear();
     for (const entry of this.entries.values()) {
       if (entry.shownUrl) this.pinned.add(entry.shownUrl);
-      if (entry.wantUrl) this.pinned.add(entry.wantUrl);
+      if (entry.wantUrl) {
+        this.pinned.add(entry.wantUrl);
+        // A thumbnail being made needs its source level until it exists.
+        const source = entry.wantUrl.split("#thumb")[0] as string;
+        if (source !== entry.wantUrl && entry.shownUrl !== entry.wantUrl) this.pinned.add(source);
+      }
     }
   }
 

@@ -1,0 +1,121 @@
+/**
+ * The history panel's pure half: filtering the board's results (prompt text, engine,
+ * status, author, date range) and building the lineage tree of a region
+ * (original → results → refinements of a result).
+ *
+ * It must not fetch, send or render anything.
+ */
+import type { Rect } from "../model/geometry";
+import type { IterationPayload, IterationStatus, JobPayload } from "./model";
+import { sameRegion } from "./region";
+
+export interface HistoryFilter {
+  text: string;
+  engine: string;
+  status: IterationStatus | "";
+  /** User id as a string ("" = anyone). */
+  author: string;
+  /** Inclusive ISO dates (yyyy-mm-dd); "" = open. */
+  from: string;
+  to: string;
+}
+
+export const EMPTY_FILTER: HistoryFilter = { text: "", engine: "", status: "", author: "", from: "", to: "" };
+
+function promptOf(it: IterationPayload, job: JobPayload | undefined): string {
+  const value = job?.spec.prompt ?? it.provenance.prompt;
+  return typeof value === "string" ? value : "";
+}
+
+/** The results matching every set criterion, newest first. */
+export function filterHistory(
+  iterations: Iterable<IterationPayload>,
+  jobs: ReadonlyMap<string, JobPayload>,
+  filter: HistoryFilter,
+): IterationPayload[] {
+  const text = filter.text.trim().toLowerCase();
+  const out: IterationPayload[] = [];
+  for (const it of iterations) {
+    const job = jobs.get(it.job);
+    if (text && !promptOf(it, job).toLowerCase().includes(text)) continue;
+    const engine = job?.engine ?? (typeof it.provenance.engine === "string" ? it.provenance.engine : "");
+    if (filter.engine && engine !== filter.engine) continue;
+    if (filter.status && it.status !== filter.status) continue;
+    if (filter.author && String(job?.created_by ?? "") !== filter.author) continue;
+    const day = (it.created_at ?? "").slice(0, 10);
+    if (filter.from && day < filter.from) continue;
+    if (filter.to && day > filter.to) continue;
+    out.push(it);
+  }
+  return out.sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || a.index - b.index);
+}
+
+export interface LineageNode {
+  iteration: IterationPayload;
+  children: LineageNode[];
+}
+
+export interface RegionLineage {
+  region: Rect;
+  /** The region's original pixels (the first job's composited source), if known. */
+  sourceAsset: string | null;
+  /** Results made from the original, oldest first; refinements hang below them. */
+  roots: LineageNode[];
+}
+
+/**
+ * One tree per region: results without a parent (or whose parent is not on the board) are
+ * roots; a refinement (a job run from a result) is a child of that result. Siblings oldest
+ * first. Refinements stay under their parent even if their region moved.
+ */
+export function lineageByRegion(iterations: Iterable<IterationPayload>): RegionLineage[] {
+  const all = [...iterations].sort(
+    (a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? "") || a.index - b.index,
+  );
+  const byId = new Map(all.map((it) => [it.id, it]));
+  const nodes = new Map(all.map((it) => [it.id, { iteration: it, children: [] as LineageNode[] }]));
+  const regions: RegionLineage[] = [];
+  for (const it of all) {
+    const node = nodes.get(it.id)!;
+    const parent = it.parent && byId.has(it.parent) && !createsCycle(it, byId) ? nodes.get(it.parent) : undefined;
+    if (parent) {
+      parent.children.push(node);
+      continue;
+    }
+    let tree = regions.find((r) => sameRegion(r.region, it.region));
+    if (!tree) {
+      tree = { region: it.region, sourceAsset: it.source_asset, roots: [] };
+      regions.push(tree);
+    }
+    tree.roots.push(node);
+  }
+  return regions;
+}
+
+function createsCycle(it: IterationPayload, byId: ReadonlyMap<string, IterationPayload>): boolean {
+  const seen = new Set([it.id]);
+  let cur = it.parent ? byId.get(it.parent) : undefined;
+  while (cur) {
+    if (seen.has(cur.id)) return true;
+    seen.add(cur.id);
+    cur = cur.parent ? byId.get(cur.parent) : undefined;
+  }
+  return false;
+}
+
+/** Distinct engines and authors among the results, for the filter menus. */
+export function filterChoices(
+  iterations: Iterable<IterationPayload>,
+  jobs: ReadonlyMap<string, JobPayload>,
+): { engines: string[]; authors: string[] } {
+  const engines = new Set<string>();
+  const authors = new Set<string>();
+  for (const it of iterations) {
+    const job = jobs.get(it.job);
+    if (job) {
+      engines.add(job.engine);
+      if (job.created_by !== null) authors.add(String(job.created_by));
+    }
+  }
+  return { engines: [...engines].sort(), authors: [...authors].sort() };
+}
