@@ -12,16 +12,20 @@ Nothing here changes rows directly or decides permissions by hand.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut
-from anchorboard.errors import NotFound
+from anchorboard.api_errors import ErrorOut, error_response
+from anchorboard.errors import AppError, NotFound
 from canvas import sharing_auth
 from canvas.jobs.payloads import job_payload
 from canvas.models import Board, ShareAuditEvent, ShareLink
@@ -35,7 +39,9 @@ from canvas.permissions import (
 )
 from canvas.services import iterations as iteration_services
 from canvas.services import review, sharing
+from canvas.views.share import GUEST_HEADERS
 
+logger = logging.getLogger(__name__)
 router = Router(tags=["review"])
 
 ERRORS = {
@@ -321,7 +327,7 @@ def create_link(request: HttpRequest, board_id: uuid.UUID, payload: ShareLinkIn)
 
 
 @router.patch(
-    "/boards/{board_id}/share-links/{link_id}",
+    "/boards/{board_id}/share-links/{uuid:link_id}",
     response={200: Json, **ERRORS},
     summary="Change a share link's settings",
 )
@@ -335,7 +341,7 @@ def update_link(
 
 
 @router.post(
-    "/boards/{board_id}/share-links/{link_id}/revoke",
+    "/boards/{board_id}/share-links/{uuid:link_id}/revoke",
     response={200: Json, **ERRORS},
     summary="Revoke a share link (open guest pages and sockets stop working)",
 )
@@ -355,7 +361,7 @@ def revoke_all(request: HttpRequest, board_id: uuid.UUID) -> Json:
 
 
 @router.get(
-    "/boards/{board_id}/share-links/{link_id}/audit",
+    "/boards/{board_id}/share-links/{uuid:link_id}/audit",
     response={200: list[Json], **ERRORS},
     summary="What happened to a share link, newest first",
 )
@@ -369,15 +375,54 @@ def link_audit(request: HttpRequest, board_id: uuid.UUID, link_id: uuid.UUID) ->
 # --- Guests (/share/{token}/…, no account) ---------------------------------------------------
 
 
+def guest_endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer a guest endpoint, success or AppError, with the share-page privacy headers.
+
+    The token is in the URL, so no response may leak it through Referer, be indexed, or
+    sit in a shared cache; errors (expired, revoked, rate-limited) included.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            result = view(request, *args, **kwargs)
+        except AppError as exc:
+            logger.info("%s guest API -> %s %s", request.method, exc.status, exc.code)
+            retry_after = getattr(exc, "retry_after", None)
+            response: HttpResponse = error_response(
+                exc.status,
+                exc.code,
+                exc.message,
+                {"Retry-After": str(retry_after)} if retry_after else None,
+            )
+        else:
+            if isinstance(result, HttpResponse):
+                response = result
+            else:
+                status, body = (
+                    (result.status_code, result.value)
+                    if isinstance(result, Status)
+                    else (200, result)
+                )
+                response = JsonResponse(body, status=status, safe=False, encoder=NinjaJSONEncoder)
+        for name, value in GUEST_HEADERS.items():
+            response[name] = value
+        return response
+
+    return wrapper
+
+
 @router.post(
     "/share/{token}/unlock",
     auth=None,
     response={200: Json, **ERRORS},
     summary="Enter a link's password (sets a signed cookie)",
 )
-def guest_unlock(request: HttpRequest, token: str, payload: PasswordIn, response: HttpResponse):
-    principal = sharing_auth.unlock(request, token, payload.password, response)
-    return {"ok": True, "link": str(principal.link.pk)}
+@guest_endpoint
+def guest_unlock(request: HttpRequest, token: str, payload: PasswordIn) -> HttpResponse:
+    response = JsonResponse({"ok": True})
+    sharing_auth.unlock(request, token, payload.password, response)
+    return response
 
 
 @router.get(
@@ -386,6 +431,7 @@ def guest_unlock(request: HttpRequest, token: str, payload: PasswordIn, response
     response={200: Json, **ERRORS},
     summary="What the link shows: items and candidates",
 )
+@guest_endpoint
 def guest_board(request: HttpRequest, token: str) -> Json:
     principal = sharing_auth.authorize(request, token)
     link = principal.link
@@ -409,6 +455,7 @@ def guest_board(request: HttpRequest, token: str) -> Json:
     response={200: Json, **ERRORS},
     summary="Tell the team who you are (kept in your browser session)",
 )
+@guest_endpoint
 def guest_identify(request: HttpRequest, token: str, payload: GuestIn) -> Json:
     principal = sharing_auth.authorize(request, token)
     sharing_auth.remember_guest(request, principal.link, payload.name.strip(), payload.email)
@@ -421,6 +468,7 @@ def guest_identify(request: HttpRequest, token: str, payload: GuestIn) -> Json:
     response={200: list[Json], **ERRORS},
     summary="Comments on what the link shows",
 )
+@guest_endpoint
 def guest_list_comments(request: HttpRequest, token: str) -> list[Json]:
     principal = sharing_auth.authorize(request, token)
     require_link(principal.link, Perm.COMMENT)
@@ -433,6 +481,7 @@ def guest_list_comments(request: HttpRequest, token: str) -> list[Json]:
     response={201: Json, **ERRORS},
     summary="Comment as a guest (name needed the first time)",
 )
+@guest_endpoint
 def guest_add_comment(request: HttpRequest, token: str, payload: GuestCommentIn) -> Status[Json]:
     principal = sharing_auth.authorize(request, token)
     link = principal.link
@@ -462,6 +511,7 @@ def guest_add_comment(request: HttpRequest, token: str, payload: GuestCommentIn)
     response={200: Json, **ERRORS},
     summary="Approve, reject or ask for changes as a guest",
 )
+@guest_endpoint
 def guest_decide(
     request: HttpRequest, token: str, iteration_id: uuid.UUID, payload: DecisionIn
 ) -> Json:
