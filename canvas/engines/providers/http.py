@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Coroutine
@@ -21,6 +23,15 @@ import httpx
 from canvas.engines.providers import config
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs tens of milliseconds, and
+    a client is made per engine run."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def make_client(provider: str, base_url: str, headers: dict[str, str]) -> httpx.AsyncClient:
@@ -37,6 +48,7 @@ def make_client(provider: str, base_url: str, headers: dict[str, str]) -> httpx.
         timeout=httpx.Timeout(read, connect=connect, write=max(read, 30.0), pool=connect),
         trust_env=False,
         follow_redirects=False,
+        verify=_tls(),
     )
 
 

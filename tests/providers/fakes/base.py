@@ -35,6 +35,14 @@ def png_b64(size: tuple[int, int], color: tuple[int, int, int]) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out or a scripted drop leaves a broken socket: expected here.
+        pass
+
+
 class FakeServer:
     """Subclasses implement ``handle(handler, body) -> None`` using ``self.next_behaviour()``."""
 
@@ -68,7 +76,7 @@ class FakeServer:
                     with outer._lock:
                         outer.calls_in_flight -= 1
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
