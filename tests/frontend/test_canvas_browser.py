@@ -15,6 +15,8 @@ from tests.frontend.browser_server import BrowserServer
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 WAIT_MS = 20_000
+# Board x offset for tests that need an empty area of the shared (module-scoped) board.
+OX = 100_000
 
 
 @pytest.fixture(scope="module")
@@ -251,4 +253,75 @@ def test_dropping_many_files_places_them_where_dropped_and_explains_failures(ser
     # The failure row shows the API's own explanation, naming nothing generic.
     message = page.locator(".ab-upload.failed .ab-upload-text").inner_text()
     assert message and "could not be uploaded (server answered" not in message
+    assert errors == []
+
+
+def test_frame_tool_marquee_and_keyboard_editing(server, browser):
+    page, errors = open_board(browser, server, "editor")
+    # Work far from what earlier tests left on the shared board.
+    page.evaluate(
+        "([panX]) => window.__anchorboard.editor.setCamera({panX, panY: 100, zoom: 1})",
+        [100 - OX],
+    )
+    before = stats(page)["documentItems"]
+
+    # Two notes side by side, then a frame drawn around both with the F tool.
+    for bx in (50, 450):
+        page.keyboard.press("t")
+        page.mouse.click(*board_to_screen(page, OX + bx, 50))
+    page.keyboard.press("f")
+    page.mouse.move(*board_to_screen(page, OX + 0, 0))
+    page.mouse.down()
+    page.mouse.move(*board_to_screen(page, OX + 400, 200), steps=3)
+    page.mouse.move(*board_to_screen(page, OX + 800, 250), steps=3)
+    page.mouse.up()
+    page.wait_for_function(
+        f"window.__anchorboard.stats().documentItems === {before + 3}", timeout=WAIT_MS
+    )
+    frame = page.evaluate(
+        f"window.__anchorboard.doc.ordered().find(i => i.kind === 'frame' && i.x === {OX})"
+    )
+    assert (frame["width"], frame["height"]) == (800, 250)
+    # New frames go to the bottom so they sit behind what they contain.
+    assert frame["z"] == min(i["z"] for i in page.evaluate("window.__anchorboard.doc.ordered()"))
+
+    # A marquee drawn inside the frame selects the notes, not the frame.
+    page.keyboard.press("Escape")
+    page.mouse.move(*board_to_screen(page, OX + 20, 20))
+    page.mouse.down()
+    page.mouse.move(*board_to_screen(page, OX + 780, 240), steps=4)
+    page.mouse.up()
+    selected = page.evaluate(
+        "[...window.__anchorboard.editor.selection]"
+        ".map(id => window.__anchorboard.doc.get(id).kind)"
+    )
+    assert sorted(selected) == ["text", "text"]
+
+    # ⌘D duplicates the selection, Delete removes the copies, arrows nudge (Shift = 10).
+    page.keyboard.press("Control+d")
+    assert stats(page)["documentItems"] == before + 5
+    page.keyboard.press("Delete")
+    assert stats(page)["documentItems"] == before + 3
+    page.keyboard.press("Escape")
+    # Dragging the frame by its label carries both notes.
+    lx, ly = board_to_screen(page, OX + 10, -8)
+    page.mouse.move(lx, ly)
+    page.mouse.down()
+    page.mouse.move(lx + 30, ly, steps=3)
+    page.mouse.move(lx + 60, ly + 40, steps=3)
+    page.mouse.up()
+    xs = page.evaluate(
+        f"window.__anchorboard.doc.ordered().filter(i => i.x >= {OX} && i.y >= 40)"
+        f".map(i => [i.kind, i.x - {OX}, i.y])"
+    )
+    assert sorted(xs) == [["frame", 60, 40], ["text", 110, 90], ["text", 510, 90]]
+    page.keyboard.press("Shift+ArrowRight")
+    assert page.evaluate(
+        f"window.__anchorboard.doc.ordered().find(i => i.kind === 'frame' && i.x >= {OX}).x"
+    ) == pytest.approx(OX + 70)
+    # Undo three times: nudge, frame move, delete of the copies.
+    for _ in range(3):
+        page.keyboard.press("Control+z")
+    assert stats(page)["documentItems"] == before + 5
+    page.wait_for_function("window.__anchorboard.stats().pending === 0", timeout=WAIT_MS)
     assert errors == []
