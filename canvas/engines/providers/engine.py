@@ -8,6 +8,7 @@ the database themselves (``resilience.recorded_call`` does that for every call).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -60,7 +61,7 @@ class ProviderEngine(Engine):
             progress.step(index, total, f"Waiting for {label} ({index + 1} of {total})")
             call_started = time.monotonic()
             outcome = resilience.recorded_call(
-                self, progress, lambda i=index, k=n: self.call(request, i, k)
+                self, progress, functools.partial(self.call, request, index, n)
             )
             call_ms = (time.monotonic() - call_started) * 1000
             for image in outcome.images[:n]:

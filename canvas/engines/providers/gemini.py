@@ -322,7 +322,7 @@ class GeminiEngine(ProviderEngine):
             )
         blob = images[-1].get("inlineData") or images[-1].get("inline_data")  # the final one
         try:
-            data = base64.b64decode(str(blob.get("data", "")), validate=True)
+            data = base64.b64decode(str((blob or {}).get("data", "")), validate=True)
             image = Image.open(io.BytesIO(data))
             image.load()
         except (binascii.Error, ValueError, UnidentifiedImageError, OSError):

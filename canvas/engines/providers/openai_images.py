@@ -233,7 +233,7 @@ class OpenAIImageEngine(ProviderEngine):
         body = http.json_body(response)
         if body is None or not isinstance(body.get("data"), list):
             raise resilience.malformed(self.label, "not the expected JSON")
-        images = []
+        images: list[Image.Image] = []
         for entry in body["data"]:
             try:
                 raw = base64.b64decode(str(entry.get("b64_json", "")), validate=True)
