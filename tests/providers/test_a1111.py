@@ -252,6 +252,16 @@ def test_another_jobs_progress_and_preview_are_not_shown(fake):
     assert all(p.convert("RGB").getpixel((2, 2)) != (1, 2, 3) for p in progress.previews)
 
 
+def test_cancel_behind_another_job_does_not_interrupt_that_job(fake):
+    fake.busy_with_other_job = True
+    fake.blocked.set()  # our request waits behind the other job
+    progress = RecordingProgress(cancel_after=1)
+    with pytest.raises(JobCancelled):
+        engine_for(fake).run(EngineRequest(mode="img2img", source=region()), progress)
+    assert progress.steps == [(0, 100, "Waiting for the A1111 server to finish another job")]
+    assert fake.interrupts == 0
+
+
 def test_unknown_model_is_refused_before_queueing(fake):
     with pytest.raises(UnsupportedRequest) as info:
         engine_for(fake, models=("a.safetensors",)).check(

@@ -222,6 +222,34 @@ def test_cancel_while_running_interrupts_our_prompt(fake):
     assert not any(m == "Done" for _, _, m in progress.steps)
 
 
+class LeaseLost(Exception):
+    pass
+
+
+class FailingProgress(RecordingProgress):
+    """The job runner's reporter raises when the job is no longer this worker's."""
+
+    def step(self, done: int, total: int, message: str = "") -> None:
+        super().step(done, total, message)
+        if message == "ComfyUI started the workflow":
+            raise LeaseLost()
+
+
+def test_a_failing_reporter_stops_the_prompt_on_the_server(fake):
+    fake.hold.set()
+    with pytest.raises(LeaseLost):
+        engine_for(fake).run(EngineRequest(mode="img2img", source=region()), FailingProgress())
+    assert fake.interrupts == [{"prompt_id": fake.prompt_ids[0]}]
+
+
+def test_upscale_count_and_inpaint_without_mask_are_refused(fake):
+    engine = engine_for(fake)
+    with pytest.raises(UnsupportedRequest, match="one result"):
+        engine.check(EngineRequest(mode="upscale", source=region(), count=2))
+    with pytest.raises(UnsupportedRequest, match="needs a mask"):
+        engine.check(EngineRequest(mode="inpaint", source=region()))
+
+
 def test_cancel_while_queued_deletes_it_from_the_queue(fake):
     fake.paused.set()  # prompts stay pending
     with pytest.raises(JobCancelled):

@@ -333,40 +333,51 @@ class A1111Call:
             deadline = time.monotonic() + self.config.time_limit
             last_preview = None
             next_poll = time.monotonic() + self.config.poll_interval
-            while not done.wait(self.config.cancel_check_interval):
-                if progress.cancelled():
+            try:
+                while not done.wait(self.config.cancel_check_interval):
+                    if progress.cancelled():
+                        raise JobCancelled()
+                    if time.monotonic() > deadline:
+                        raise TransientEngineError(
+                            f"A1111 did not finish within {self.config.time_limit:.0f} seconds; "
+                            "the server may be busy. The job will be retried.",
+                            code="provider_timeout",
+                        )
+                    if time.monotonic() < next_poll:
+                        continue
+                    next_poll = time.monotonic() + self.config.poll_interval
+                    state = self._poll(poller)
+                    if state is None:
+                        continue
+                    if foreign is not None and _busy_with(state) == foreign:
+                        progress.step(0, 100, "Waiting for the A1111 server to finish another job")
+                        continue
+                    foreign = None
+                    fraction = state.get("progress")
+                    if isinstance(fraction, int | float) and fraction > 0:
+                        eta = state.get("eta_relative")
+                        message = "Generating"
+                        if isinstance(eta, int | float) and eta > 0:
+                            message = f"Generating, about {eta:.0f} s left"
+                        progress.step(min(99, int(fraction * 100)), 100, message)
+                    preview = state.get("current_image")
+                    if (
+                        self.config.previews
+                        and isinstance(preview, str)
+                        and preview != last_preview
+                    ):
+                        last_preview = preview
+                        # A broken preview is not worth failing the job.
+                        with contextlib.suppress(EngineError):
+                            progress.preview(preview_of(_decode(preview)))
+            except BaseException:
+                # Cancelled, timed out, or the reporter failed (the job's lease was lost):
+                # stop the generation so the GPU is not busy for nobody. Interrupt is global
+                # in A1111: while another job still runs ahead of ours, it would stop that
+                # job instead, so ours is left to run and its result is dropped.
+                if not done.is_set() and foreign is None:
                     self._interrupt(poller)
-                    raise JobCancelled()
-                if time.monotonic() > deadline:
-                    self._interrupt(poller)
-                    raise TransientEngineError(
-                        f"A1111 did not finish within {self.config.time_limit:.0f} seconds; "
-                        "the server may be busy. The job will be retried.",
-                        code="provider_timeout",
-                    )
-                if time.monotonic() < next_poll:
-                    continue
-                next_poll = time.monotonic() + self.config.poll_interval
-                state = self._poll(poller)
-                if state is None:
-                    continue
-                if foreign is not None and _busy_with(state) == foreign:
-                    progress.step(0, 100, "Waiting for the A1111 server to finish another job")
-                    continue
-                foreign = None
-                fraction = state.get("progress")
-                if isinstance(fraction, int | float) and fraction > 0:
-                    eta = state.get("eta_relative")
-                    message = "Generating"
-                    if isinstance(eta, int | float) and eta > 0:
-                        message = f"Generating, about {eta:.0f} s left"
-                    progress.step(min(99, int(fraction * 100)), 100, message)
-                preview = state.get("current_image")
-                if self.config.previews and isinstance(preview, str) and preview != last_preview:
-                    last_preview = preview
-                    # A broken preview is not worth failing the job.
-                    with contextlib.suppress(EngineError):
-                        progress.preview(preview_of(_decode(preview)))
+                raise
         thread.join()
         if "error" in box:
             raise _network_error(self.config.url, box["error"])

@@ -136,6 +136,34 @@ def configured_engines() -> dict[str, Engine]:
     return {ENGINE_NAME: ComfyEngine(config)} if config else {}
 
 
+_WORKFLOW_CACHE: dict[tuple[Any, ...], tuple[dict[str, Workflow], list[str]]] = {}
+
+
+def _workflows(user_dir: str) -> tuple[dict[str, Workflow], list[str]]:
+    """Templates, re-read only when a file in the user folder changed.
+
+    Engines are created per job and per capabilities listing; reading and logging the
+    folder once per change keeps that cheap and the log quiet.
+    """
+    key: tuple[Any, ...] = (user_dir,)
+    if user_dir and os.path.isdir(user_dir):
+        key += tuple(
+            sorted(
+                (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
+                for entry in os.scandir(user_dir)
+                if entry.name.endswith(".json")
+            )
+        )
+    cached = _WORKFLOW_CACHE.get(key)
+    if cached is None:
+        cached = load_workflows(user_dir or None)
+        for problem in cached[1]:
+            logger.warning("ComfyUI workflow skipped: %s", problem)
+        _WORKFLOW_CACHE.clear()
+        _WORKFLOW_CACHE[key] = cached
+    return cached
+
+
 # --- The engine -----------------------------------------------------------------------------
 
 
@@ -151,9 +179,7 @@ class ComfyEngine(Engine):
         self.workflows: dict[str, Workflow] = {}
         self.problems: list[str] = []
         if self.config is not None:
-            self.workflows, self.problems = load_workflows(self.config.workflows_dir or None)
-            for problem in self.problems:
-                logger.warning("ComfyUI workflow skipped: %s", problem)
+            self.workflows, self.problems = _workflows(self.config.workflows_dir)
 
     # What it can do ---------------------------------------------------------------------
 
@@ -216,6 +242,14 @@ class ComfyEngine(Engine):
     def check(self, request: EngineRequest) -> None:
         super().check(request)
         workflow = self.workflow_for(request)
+        if request.mode == Mode.UPSCALE and request.count > 1:
+            raise UnsupportedRequest(
+                "Upscaling gives the same image every time; ask for one result."
+            )
+        if "mask_image" in workflow.slots and (request.mask is None or request.mask_coverage == 0):
+            raise UnsupportedRequest(
+                f"The ComfyUI workflow {workflow.name!r} needs a mask: paint the area to change."
+            )
         if len(request.anchors) > workflow.anchor_slots:
             if workflow.anchor_slots == 0:
                 raise UnsupportedRequest(
@@ -426,28 +460,34 @@ def drive(
     thread = threading.Thread(target=target, name="comfyui-session", daemon=True)
     thread.start()
     last_check = time.monotonic()
-    while True:
-        try:
-            kind, payload = events.queue.get(timeout=config.cancel_check_interval / 2)
-        except queue.Empty:
-            kind, payload = "", None
-        if kind == "end":
-            break
-        now = time.monotonic()
-        if now - last_check >= config.cancel_check_interval:
-            last_check = now
-            if progress.cancelled():
-                events.cancel.set()
-                thread.join(timeout=10.0)
-                raise JobCancelled()
-        if kind == "step":
-            fraction, message = payload
-            done = index * 100 + int(100 * min(1.0, max(0.0, fraction)))
-            if count > 1:
-                message = f"{message} (result {index + 1} of {count})"
-            progress.step(done, count * 100, message)
-        elif kind == "preview":
-            progress.preview(preview_of(payload))
+    try:
+        while True:
+            try:
+                kind, payload = events.queue.get(timeout=config.cancel_check_interval / 2)
+            except queue.Empty:
+                kind, payload = "", None
+            if kind == "end":
+                break
+            now = time.monotonic()
+            if now - last_check >= config.cancel_check_interval:
+                last_check = now
+                if progress.cancelled():
+                    raise JobCancelled()
+            if kind == "step":
+                fraction, message = payload
+                done = index * 100 + int(100 * min(1.0, max(0.0, fraction)))
+                if count > 1:
+                    message = f"{message} (result {index + 1} of {count})"
+                progress.step(done, count * 100, message)
+            elif kind == "preview":
+                progress.preview(preview_of(payload))
+    except BaseException:
+        # The reporter failed (e.g. the job's lease was lost) or we were cancelled: make
+        # sure the prompt does not keep running on the server for nobody (the session
+        # deletes or interrupts it; give it a moment to do so before we return).
+        events.cancel.set()
+        thread.join(timeout=10.0)
+        raise
     thread.join()
     if "error" in box:
         error = box["error"]

@@ -12,7 +12,8 @@ only where the mask is white; batch item *i* uses ``seed + i``.
 
 Scriptable: ``failure`` ("oom", "drop", "error500"), ``steps``, ``step_delay``, ``hold``
 (generate until released or interrupted), ``grid`` (prepend a grid image to batches),
-``busy_with_other_job`` (progress reports a foreign job until our request starts).
+``busy_with_other_job`` (progress reports a foreign job until our request starts),
+``blocked`` (requests wait before starting, as behind another job).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class FakeA1111:
         self.hold = threading.Event()
         self.started = threading.Event()
         self.busy_with_other_job = False
+        self.blocked = threading.Event()  # set = requests wait as if another job held the GPU
         self.loaded_model = "sd15.safetensors [6ce0161689]"
         self._state = self._idle()
         self._interrupt = False
@@ -198,6 +200,8 @@ class FakeA1111:
                 {"detail": f"Sampler not found: {body['sampler_name']}"}, status=404
             )
         self.requests.append(body)
+        while self.blocked.is_set():
+            await asyncio.sleep(0.01)
         async with self._lock:
             return await self._generate(request, body)
 
@@ -301,5 +305,6 @@ def running_fake_a1111() -> Iterator[FakeA1111]:
         yield fake
     finally:
         fake.hold.clear()
+        fake.blocked.clear()
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
