@@ -109,16 +109,16 @@ def _yes(value: object) -> str:
 def configuration_of(name: str) -> list[tuple[str, str]]:
     """(setting, value) rows for administrators; secrets only as "set"/"not set"."""
     if name == "comfyui":
-        settings = comfyui.comfy_config()
-        if settings is None:
+        comfy = comfyui.comfy_config()
+        if comfy is None:
             return [("ANCHORBOARD_COMFYUI_URL", "not set")]
         return [
-            ("URL", settings.url),
-            ("Workflow folder", settings.workflows_dir or "(built-in workflows only)"),
-            ("Checkpoints", ", ".join(settings.models) or "(none)"),
-            ("Time limit per prompt", f"{settings.time_limit:g} s"),
-            ("Jobs at once", str(settings.concurrency)),
-            ("Results per job", str(settings.max_count)),
+            ("URL", comfy.url),
+            ("Workflow folder", comfy.workflows_dir or "(built-in workflows only)"),
+            ("Checkpoints", ", ".join(comfy.models) or "(none)"),
+            ("Time limit per prompt", f"{comfy.time_limit:g} s"),
+            ("Jobs at once", str(comfy.concurrency)),
+            ("Results per job", str(comfy.max_count)),
         ]
     if name == "a1111":
         settings = a1111.a1111_config()

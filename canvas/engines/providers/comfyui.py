@@ -21,6 +21,7 @@ This module must not touch the database, storage or websocket groups.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import json
@@ -298,11 +299,8 @@ class ComfyEngine(Engine):
                 _inputs_of(request, workflow),
             )
             self.model = model or workflow.name  # recorded with the call
-            outcome = resilience.recorded_call(
-                self,
-                progress,
-                lambda s=session, i=index: _call(s, progress, self.config, i, request.count),
-            )
+            call = functools.partial(_call, session, progress, self.config, index, request.count)
+            outcome = resilience.recorded_call(self, progress, call)
             image = _finish(outcome.images[0], request, out_size)
             timings, prompt_id = outcome.metadata["timings"], outcome.metadata["prompt_id"]
             timings["total"] = round((time.monotonic() - started) * 1000, 1)
@@ -834,8 +832,8 @@ def _finished_entry(entry: Any) -> dict[str, Any]:
         raise PermanentEngineError(
             "ComfyUI returned an unreadable history entry.", code="provider_bad_response"
         )
-    status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
-    messages = status.get("messages") if isinstance(status.get("messages"), list) else []
+    status: dict[str, Any] = entry["status"] if isinstance(entry.get("status"), dict) else {}
+    messages: list[Any] = status["messages"] if isinstance(status.get("messages"), list) else []
     for item in messages:
         if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict):
             if item[0] == "execution_error":
