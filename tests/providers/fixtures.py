@@ -6,6 +6,8 @@ conftest.py, because this folder is shared with the ComfyUI/A1111 tests.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from PIL import Image
 
@@ -37,6 +39,22 @@ def providers_fast(settings, media_root):
     return settings
 
 
+@contextlib.contextmanager
+def registered_providers():
+    """Register the now-configured provider engines; unregister them afterwards so other
+    tests see the server's usual engine list."""
+    from canvas.engines import registry
+
+    before = set(registry._ENGINES)
+    load_provider_engines()
+    added = set(registry._ENGINES) - before
+    try:
+        yield
+    finally:
+        for name in added:
+            registry._ENGINES.pop(name, None)
+
+
 @pytest.fixture
 def gemini_server(providers_fast, monkeypatch):
     """A fake Gemini on a free port; the real client configured to use it."""
@@ -44,19 +62,20 @@ def gemini_server(providers_fast, monkeypatch):
     monkeypatch.setenv("ANCHORBOARD_GEMINI_API_KEY", fake_gemini.KEY)
     providers_fast.ANCHORBOARD_GEMINI_BASE_URL = server.url
     providers_fast.ANCHORBOARD_GEMINI_MODELS = list(fake_gemini.MAX_IMAGES)
-    load_provider_engines()
-    yield server
+    with registered_providers():
+        yield server
     server.close()
 
 
 @pytest.fixture
 def openai_server(providers_fast, monkeypatch):
+    """A fake OpenAI on a free port; the real client configured to use it."""
     server = fake_openai.FakeOpenAI()
     monkeypatch.setenv("ANCHORBOARD_OPENAI_API_KEY", fake_openai.KEY)
     providers_fast.ANCHORBOARD_OPENAI_BASE_URL = server.url
     providers_fast.ANCHORBOARD_OPENAI_IMAGE_MODELS = ["gpt-image-1"]
-    load_provider_engines()
-    yield server
+    with registered_providers():
+        yield server
     server.close()
 
 

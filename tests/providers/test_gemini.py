@@ -228,3 +228,41 @@ def test_images_are_sent_as_valid_base64_png(gemini_server):
     part = gemini_server.requests[-1]["body"]["contents"][0]["parts"][1]["inlineData"]
     assert part["mimeType"] == "image/png"
     assert Image.open(io.BytesIO(base64.b64decode(part["data"]))).size == (64, 48)
+
+
+class CancelAfterFirstLook:
+    """A progress reporter whose job is cancelled once the call is under way."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    def step(self, done, total, message=""):
+        pass
+
+    def preview(self, image):
+        pass
+
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks > 1  # the check before the call passes; the next one cancels
+
+
+def test_cancel_during_a_long_call_stops_waiting_for_it(gemini_server, settings):
+    from canvas.engines import JobCancelled
+
+    settings.ANCHORBOARD_GEMINI_TIMEOUT = 30
+    gemini_server.script(Behaviour("slow", seconds=5))
+    with pytest.raises(JobCancelled):
+        get_engine(PRO).run(make_request(), CancelAfterFirstLook())
+    # Recorded as cancelled: the client gave up on the call instead of waiting it out.
+    assert ProviderCall.objects.get().outcome == "cancelled"
+
+
+def test_an_empty_mask_is_refused_without_a_call(gemini_server):
+    from PIL import Image as PILImage
+
+    with pytest.raises(PermanentEngineError) as raised:
+        get_engine(PRO).run(
+            make_request("inpaint", mask=PILImage.new("L", (64, 48), 0)), NullProgress()
+        )
+    assert raised.value.code == "empty_mask" and gemini_server.requests == []

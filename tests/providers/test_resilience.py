@@ -229,3 +229,32 @@ def test_provider_status_for_the_settings_page(gemini_server, submit):
     assert gemini["state"] == "closed" and gemini["recent_calls"] == 2
     assert gemini["recent_success_rate"] == 0.5
     assert "HTTP 503" in gemini["last_error"]
+
+
+@pytest.mark.django_db
+def test_gemini_inpaint_results_are_pasted_back_through_the_mask(
+    gemini_server, submit, board, owner
+):
+    """Gemini takes no mask; the runner keeps every pixel outside it from the original."""
+    import io
+
+    from PIL import Image
+
+    from assets.services import ingest_bytes
+    from canvas.jobs.adapters import open_asset
+
+    mask = Image.new("L", (64, 48), 0)
+    mask.paste(255, (0, 0, 32, 48))  # change the left half only
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+    mask_asset = ingest_bytes(board, owner, buffer.getvalue(), "mask.png")
+    job = submit(PRO, mode="inpaint", mask=str(mask_asset.pk))
+    _, state = run_next()
+    assert state == JobState.SUCCEEDED
+    result = open_asset(Iteration.objects.get(job=job).asset).convert("RGB")
+    assert result.getpixel((60, 24)) == (200, 40, 40)  # right half: the original layer
+    assert result.getpixel((4, 24)) == fake_gemini.RESULT_COLOR  # left half: Gemini's image
+    assert (
+        "Change only the area from 0% to 50% across"
+        in (gemini_server.requests[0]["body"]["contents"][0]["parts"][0]["text"])
+    )

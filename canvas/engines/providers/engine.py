@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,6 +22,8 @@ from canvas.engines.base import (
     EngineRequest,
     EngineResult,
     JobCancelled,
+    Mode,
+    PermanentEngineError,
     ProgressReporter,
     output_size_of,
     preview_of,
@@ -43,12 +46,21 @@ class ProviderEngine(Engine):
     images_per_call: ClassVar[int] = 1
     engine_name: ClassVar[str] = ""  # set by engine_class; registered under this name
 
-    def call(self, request: EngineRequest, index: int, n: int) -> resilience.CallResult:
-        """One provider call asking for ``n`` images; raises Transient/PermanentEngineError."""
+    def call(
+        self, request: EngineRequest, index: int, n: int, cancelled: Callable[[], bool]
+    ) -> resilience.CallResult:
+        """One provider call asking for ``n`` images; raises Transient/PermanentEngineError,
+        or JobCancelled as soon as ``cancelled()`` turns true (pass it to http.run_sync)."""
         raise NotImplementedError
 
     def run(self, request: EngineRequest, progress: ProgressReporter) -> list[EngineResult]:
         label = self.capabilities().label
+        if request.mode == Mode.INPAINT and request.mask_coverage == 0:
+            # Not in check(): at submit time the mask is a blank stand-in of the right size.
+            raise PermanentEngineError(
+                "The mask is empty: paint over the part of the region to change.",
+                code="empty_mask",
+            )
         size = output_size_of(request)
         results: list[EngineResult] = []
         started = time.monotonic()
@@ -61,7 +73,7 @@ class ProviderEngine(Engine):
             progress.step(index, total, f"Waiting for {label} ({index + 1} of {total})")
             call_started = time.monotonic()
             outcome = resilience.recorded_call(
-                self, progress, functools.partial(self.call, request, index, n)
+                self, progress, functools.partial(self.call, request, index, n, progress.cancelled)
             )
             call_ms = (time.monotonic() - call_started) * 1000
             for image in outcome.images[:n]:

@@ -23,6 +23,7 @@ import base64
 import binascii
 import io
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
@@ -158,8 +159,6 @@ class GeminiEngine(ProviderEngine):
     def check(self, request: EngineRequest) -> None:
         super().check(request)
         name = short_label(self.spec.label)
-        if request.mode == Mode.INPAINT and request.mask_coverage == 0:
-            raise UnsupportedRequest(f"{name} needs a mask: paint over the part to change.")
         if request.mode == Mode.IMG2IMG and not request.prompt and not request.anchors:
             raise UnsupportedRequest(
                 f"{name} needs something to follow: write a prompt or add an anchor."
@@ -228,9 +227,11 @@ class GeminiEngine(ProviderEngine):
 
     # --- call -----------------------------------------------------------------------------
 
-    def call(self, request: EngineRequest, index: int, n: int) -> resilience.CallResult:
+    def call(
+        self, request: EngineRequest, index: int, n: int, cancelled: Callable[[], bool]
+    ) -> resilience.CallResult:
         body = self.build_body(request, index)
-        return http.run_sync(self._post(body))
+        return http.run_sync(self._post(body), cancelled)
 
     async def _post(self, body: dict[str, Any]) -> resilience.CallResult:
         name = short_label(self.spec.label)

@@ -8,6 +8,7 @@ must not know any provider's wire format and must not touch the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
 import json
@@ -15,7 +16,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import httpx
@@ -52,28 +53,53 @@ def make_client(provider: str, base_url: str, headers: dict[str, str]) -> httpx.
     )
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+CANCEL_POLL_SECONDS = 0.5
+
+
+def run_sync(
+    coro: Coroutine[Any, Any, T],
+    cancelled: Callable[[], bool] | None = None,
+    poll: float = CANCEL_POLL_SECONDS,
+) -> T:
     """Run ``coro`` to completion from synchronous code (``Engine.run`` is synchronous).
 
-    A worker thread has no event loop, so ``asyncio.run`` is enough; when called from code
-    that already runs a loop (an async view, a test), run it on a helper thread instead of
-    nesting loops.
+    The event loop runs on a helper thread, so this works whether or not the caller is
+    inside a loop, and so the caller's thread stays free to poll ``cancelled`` (a database
+    read, which must not run inside the loop) every ``poll`` seconds. When it turns true
+    the request is abandoned at once and ``JobCancelled`` is raised: a designer does not
+    wait for a two-minute provider call to finish before the cancel takes effect.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
+    from canvas.engines.base import JobCancelled
+
+    stop = threading.Event()
     box: dict[str, Any] = {}
+
+    async def guarded() -> T:
+        task = asyncio.ensure_future(coro)
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=0.05)
+            if done:
+                return task.result()
+            if stop.is_set():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+                raise JobCancelled()
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(coro)
+            box["value"] = asyncio.run(guarded())
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
     thread = threading.Thread(target=target, name="provider-call", daemon=True)
     thread.start()
-    thread.join()
+    while True:
+        thread.join(poll)
+        if not thread.is_alive():
+            break
+        if cancelled is not None and not stop.is_set() and cancelled():
+            stop.set()
     if "error" in box:
         raise box["error"]
     return box["value"]

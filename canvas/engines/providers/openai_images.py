@@ -19,6 +19,7 @@ import base64
 import binascii
 import io
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
@@ -109,9 +110,7 @@ class OpenAIImageEngine(ProviderEngine):
 
     def check(self, request: EngineRequest) -> None:
         super().check(request)
-        if request.mode == Mode.INPAINT and request.mask_coverage == 0:
-            raise UnsupportedRequest(f"{self.label} needs a mask: paint over the part to change.")
-        if not request.prompt and request.mode == Mode.IMG2IMG and not request.anchors:
+        if request.mode == Mode.IMG2IMG and not request.prompt and not request.anchors:
             raise UnsupportedRequest(
                 f"{self.label} needs something to follow: write a prompt or add an anchor."
             )
@@ -176,9 +175,11 @@ class OpenAIImageEngine(ProviderEngine):
 
     # --- call -----------------------------------------------------------------------------
 
-    def call(self, request: EngineRequest, index: int, n: int) -> resilience.CallResult:
+    def call(
+        self, request: EngineRequest, index: int, n: int, cancelled: Callable[[], bool]
+    ) -> resilience.CallResult:
         data, files = self.build_form(request, n)
-        return http.run_sync(self._post(data, files))
+        return http.run_sync(self._post(data, files), cancelled)
 
     async def _post(self, data: dict[str, str], files: list[Any]) -> resilience.CallResult:
         headers = {"Authorization": f"Bearer {config.api_key(PROVIDER)}"}
