@@ -107,9 +107,7 @@ class ShareLinkIn(Schema):
     scope: Literal["board", "frame", "selection"] = "board"
     frame_id: uuid.UUID | None = None
     iteration_ids: list[uuid.UUID] = Field(default_factory=list)
-    permissions: list[Literal["view", "comment", "approve", "download"]] = Field(
-        default_factory=lambda: ["view"]
-    )
+    permissions: list[Literal["view", "comment", "approve", "download"]] = Field(["view"])
     expires_at: datetime | None = None
     expires_in_days: int | None = Field(None, description="Default 14.")
     password: str | None = None

@@ -65,7 +65,7 @@ class GuestShareConsumer(AsyncWebsocketConsumer):
         welcome = protocol.welcome(
             board_id=str(self.link.board_id),
             board_name=self.link.board.name,
-            user=protocol.user_ref(None, principal.guest_name or "Guest"),  # type: ignore[arg-type]
+            user=protocol.user_ref(None, principal.guest_name or "Guest"),
             role="guest",
             can_edit=False,
             revision=self.link.board.revision,

@@ -70,7 +70,7 @@ def _who(user: Any, guest_name: str = "") -> dict[str, Any]:
 
 
 def decision_payload(decision: Decision, *, public: bool = False) -> dict[str, Any]:
-    data = {
+    data: dict[str, Any] = {
         "iteration": str(decision.iteration_id),
         "status": decision.status,
         "rating": decision.rating,
@@ -278,7 +278,9 @@ def candidate_payload(iteration: Iteration, decision: Decision | None) -> dict[s
         "region": iteration.region,
         "status": iteration.status,
         "asset": canvas_asset(iteration.asset),
-        "source_asset": canvas_asset(iteration.source_asset) if iteration.source_asset_id else None,
+        "source_asset": (
+            canvas_asset(iteration.source_asset) if iteration.source_asset is not None else None
+        ),
         "created_at": iteration.created_at.isoformat(),
         "tier": decision.tier if decision else default_tier(iteration),
         "decision": decision_payload(decision) if decision else None,
@@ -320,7 +322,7 @@ def review_list(
                 "candidates": [],
             },
         )
-        if group["source_asset"] is None and root.source_asset_id:
+        if group["source_asset"] is None and root.source_asset is not None:
             from assets.presenters import canvas_asset
 
             group["source_asset"] = canvas_asset(root.source_asset)
@@ -479,7 +481,7 @@ def add_comment(board: Board, principal: Principal, data: dict[str, Any]) -> Com
     parent_id = data.get("parent")
     if parent_id:
         parent = get_comment(board, parent_id)
-        if parent.parent_id:  # threads are one level deep: reply to the thread's root
+        if parent.parent is not None:  # threads are one level deep: join the root's thread
             parent = parent.parent
         comment.parent = parent
         for field in ("target", "x", "y", "width", "height", "asset_id", "iteration_id"):
@@ -551,11 +553,12 @@ def _set_anchor(board: Board, comment: Comment, data: dict[str, Any]) -> None:
             raise InvalidReview("That candidate is not on this board.")
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
+def _uuid(value: Any) -> uuid.UUID:
+    """A UUID, or the nil UUID (which matches no row) for anything that is not one."""
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        return None
+        return uuid.UUID(int=0)
 
 
 def get_comment(board: Board, comment_id: Any) -> Comment:

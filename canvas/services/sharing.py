@@ -199,7 +199,9 @@ def update_link(link: ShareLink, user: Any, changes: dict[str, Any]) -> ShareLin
         if flag in changes:
             setattr(link, flag, bool(changes[flag]))
     after = settings_summary(link)
-    diff = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    diff: dict[str, Any] = {
+        key: [before[key], after[key]] for key in after if before[key] != after[key]
+    }
     if "password" in changes:
         diff["password"] = "changed" if changes["password"] else "removed"
     with transaction.atomic():
@@ -335,23 +337,16 @@ def guest_candidate(link: ShareLink, token: str, iteration: Iteration) -> dict[s
         "created_at": iteration.created_at,
         "decision": None,
     }
-    if link.visibility == ShareVisibility.ALL_CANDIDATES and iteration.source_asset_id:
+    if link.visibility == ShareVisibility.ALL_CANDIDATES and iteration.source_asset is not None:
         data["source_asset"] = guest_asset(token, iteration.source_asset)
     if link.show_metadata:
         data["provenance"] = iteration.provenance
         data["seed"] = iteration.seed
-    decision = getattr(iteration, "decision", None) if _has_decision(iteration) else None
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    decision = getattr(iteration, "decision", None)
     if decision is not None and "approve" in link.permissions:
         data["decision"] = decision_payload(decision, public=True)
     return data
-
-
-def _has_decision(iteration: Iteration) -> bool:
-    try:
-        iteration.decision  # noqa: B018 - a reverse one-to-one raises when missing
-    except Exception:
-        return False
-    return True
 
 
 def guest_snapshot(link: ShareLink, token: str) -> dict[str, Any]:

@@ -215,6 +215,7 @@ def share_original(request: HttpRequest, token: str, asset_id: uuid.UUID) -> Htt
             )
     except AppError as exc:
         return _file_error(exc)
+    response: HttpResponseBase
     if link.show_metadata:
         try:
             handle, size = storage.open_stream(asset.blob.storage_key)
