@@ -24,7 +24,7 @@ from django.utils import timezone
 from anchorboard.errors import AppError
 from canvas import protocol, sharing_auth
 from canvas.permissions import Perm, link_allows
-from canvas.realtime import board_group
+from canvas.realtime import MessageBudget, board_group
 from canvas.services import review, sharing
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class GuestShareConsumer(AsyncWebsocketConsumer):
             await self._refuse(exc, CLOSE_LINK_UNAVAILABLE)
             return
         self.link = principal.link
+        self.budget = MessageBudget()
         groups = [sharing.link_group(self.link.pk), sharing.share_board_group(self.link.board_id)]
         if self.link.show_presence:
             groups.append(board_group(self.link.board_id))
@@ -83,6 +84,11 @@ class GuestShareConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.link is None:
+            return
+        if not self.budget.take():
+            await self.send_json(
+                protocol.error("rate_limited", "Too many messages at once; wait a moment.")
+            )
             return
         if not await self._still_valid():
             return

@@ -106,6 +106,18 @@ async def test_link_expiring_while_open_is_caught_on_the_next_message(people):
     assert await sock.closed_with() == 4410
 
 
+async def test_socket_is_closed_when_the_link_expires_while_idle(people):
+    _shown, _hidden, link, token = await setup_board(people)
+    # Expiring in a moment: the socket's timer fires at the expiry, with no message from us.
+    soon = timezone.now() + timedelta(seconds=3)
+    await sync_to_async(ShareLink.objects.filter(pk=link.pk).update)(expires_at=soon)
+    sock = GuestSocket(token)
+    assert (await sock.open())["type"] == "welcome"
+    message = await sock.recv()
+    assert (message["type"], message["code"]) == ("error", "share_link_expired")
+    assert await sock.closed_with() == 4410
+
+
 async def test_expired_revoked_and_unknown_links_are_refused_at_connect(people):
     _shown, _hidden, link, token = await setup_board(people)
     unknown = GuestSocket(token[:-4] + "AAAA")
