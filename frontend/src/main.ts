@@ -19,8 +19,11 @@ import { buildLayersPanel } from "./ui/layersPanel";
 import { buildMinimap } from "./ui/minimap";
 import { PresenceLayer } from "./ui/presence";
 import { buildPropertiesPanel } from "./ui/propertiesPanel";
+import { attachTextEditor } from "./ui/textEditor";
 import { buildToolbar } from "./ui/toolbar";
 import { Uploads } from "./ui/uploads";
+import { type JobsHandles, mountJobs } from "./ui/jobsUi";
+import type { EngineInfo } from "./jobs/model";
 
 interface Bootstrap {
   board_id: string;
@@ -30,6 +33,8 @@ interface Bootstrap {
   role: string;
   can_edit: boolean;
   user: { id: number | string; name: string };
+  /** Engines and their capabilities, for the generation panel (docs/jobs.md). */
+  engines?: EngineInfo[];
 }
 
 function readBootstrap(): Bootstrap {
@@ -59,9 +64,11 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   });
 
   let presence: PresenceLayer | null = null;
+  let jobs: JobsHandles | null = null;
   const connection = new BoardConnection(absoluteWsUrl(boot.ws_url, window.location), sync, {
     onStatus: (s, detail) => {
       toolbar.setStatus(s, detail);
+      if (s === "online" || s === "offline" || s === "denied") jobs?.connectionChanged(s === "online");
       if (s === "denied") {
         editor.setEditable(false);
         editor.notify("error", detail);
@@ -80,6 +87,8 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     onPresence: (msg) => presence?.receive(msg),
     onPresenceLeave: (msg) => presence?.leave(msg.user.id),
     onError: (_code, message) => editor.notify("error", message),
+    onJobMessage: (msg) => jobs?.receive(msg),
+    onJobError: (msg) => jobs?.receiveError(msg),
   });
   let firstSync = true;
   sync.events.onRejected = (batch, _code, message) => editor.batchRejected(batch.batchId, message);
@@ -94,9 +103,11 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     onTogglePresence: (hidden) => presence?.setHidden(hidden),
   });
   surface.append(presence.element, buildMinimap(editor), uploads.list, notice);
+  attachTextEditor(editor, surface);
 
   const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
-  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor));
+  jobs = mountJobs(editor, connection, boot, surface);
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...jobs.panels);
   root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
 
   const resize = () => {
@@ -130,6 +141,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     connection,
     renderer,
     presence,
+    jobs,
     stats: () => ({
       ...renderer.stats(),
       documentItems: editor.doc.size,

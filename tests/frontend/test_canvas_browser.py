@@ -159,10 +159,19 @@ def test_pointer_edits_presence_and_catch_up(server, browser):
         " && window.__anchorboard.stats().pending === 0",
         timeout=WAIT_MS,
     )
+    # The new note opens for typing in place; Ctrl+Enter saves the text as one edit.
+    editor.wait_for_selector(".ab-text-editor:not([hidden])", timeout=WAIT_MS)
+    editor.keyboard.type("Warm rim light")
+    editor.keyboard.press("Control+Enter")
     note = editor.evaluate(
         "[...window.__anchorboard.editor.selection].map(id => window.__anchorboard.doc.get(id))[0]"
     )
     assert note["kind"] == "text"
+    assert note["props"]["text"] == "Warm rim light"
+    assert editor.evaluate("window.__anchorboard.editor.history.undoNames.slice(-2)") == [
+        "Add note",
+        "Edit text",
+    ]
 
     # Drag it by 100×50 screen pixels with the select tool: one Move, seen by the viewer.
     zoom = editor.evaluate("window.__anchorboard.editor.camera.zoom")
@@ -269,6 +278,8 @@ def test_frame_tool_marquee_and_keyboard_editing(server, browser):
     for bx in (50, 450):
         page.keyboard.press("t")
         page.mouse.click(*board_to_screen(page, OX + bx, 50))
+        page.wait_for_selector(".ab-text-editor:not([hidden])", timeout=WAIT_MS)
+        page.keyboard.press("Escape")  # leave the in-place text editor unchanged
     page.keyboard.press("f")
     page.mouse.move(*board_to_screen(page, OX + 0, 0))
     page.mouse.down()

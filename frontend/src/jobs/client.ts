@@ -30,6 +30,13 @@ export interface RequestSink {
   sendVolatile(msg: JobRequestMessage): void;
 }
 
+/** A request as callers write it: `request_id` is filled in by the client. */
+export type JobRequestDraft = JobRequestMessage extends infer M
+  ? M extends JobRequestMessage
+    ? Omit<M, "request_id"> & { request_id?: string }
+    : never
+  : never;
+
 type Pending = { resolve: (reply: JobReply) => void; reject: (error: JobRequestError) => void };
 
 export class JobClient {
@@ -47,7 +54,7 @@ export class JobClient {
   }
 
   /** Send `msg` (its request_id is filled in) and wait for the server's answer. */
-  request<M extends JobRequestMessage>(msg: Omit<M, "request_id"> & { request_id?: string }): Promise<JobReply> {
+  request(msg: JobRequestDraft): Promise<JobReply> {
     if (!this.sink.isSynced) {
       return Promise.reject(
         new JobRequestError("offline", "The board is not connected right now; try again when it is back online."),

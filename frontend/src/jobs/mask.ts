@@ -110,7 +110,7 @@ export function coverage(raster: MaskRaster): number {
 }
 
 /** RGBA pixels for ImageData/PNG: white, alpha = coverage. */
-export function maskToRgba(raster: MaskRaster): Uint8ClampedArray {
+export function maskToRgba(raster: MaskRaster): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(raster.width * raster.height * 4);
   for (let i = 0; i < raster.data.length; i++) {
     out[i * 4] = 255;

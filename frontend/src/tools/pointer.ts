@@ -27,6 +27,7 @@ export class PointerInput {
   private gesture: Gesture = null;
   private spaceHeld = false;
   private lastCursor: Point | null = null;
+  private editAfterRelease: string | null = null;
   private readonly marquee: HTMLDivElement;
 
   constructor(
@@ -168,6 +169,11 @@ export class PointerInput {
   }
 
   private up(e: PointerEvent): void {
+    if (this.editAfterRelease) {
+      const id = this.editAfterRelease;
+      this.editAfterRelease = null;
+      setTimeout(() => document.dispatchEvent(new CustomEvent("ab:edit-item", { detail: { id } })), 0);
+    }
     const g = this.gesture;
     this.gesture = null;
     this.marquee.hidden = true;
@@ -250,7 +256,9 @@ export class PointerInput {
     if (ed.run(createItems("Add note", [note]))) {
       ed.select([note.id]);
       ed.setTool("select");
-      document.dispatchEvent(new CustomEvent("ab:edit-item", { detail: { id: note.id } }));
+      // Open the in-place editor after the click finishes, or the click's own focus
+      // change would immediately blur (and close) it.
+      this.editAfterRelease = note.id;
     }
   }
 

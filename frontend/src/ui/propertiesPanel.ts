@@ -93,10 +93,11 @@ export function buildPropertiesPanel(editor: Editor): HTMLElement {
   editor.on("selection", render);
   editor.on("document", throttled);
   editor.on("editable", render);
-  document.addEventListener("ab:edit-item", () => {
+  document.addEventListener("ab:edit-item", (e) => {
     render();
-    const field = body.querySelector<HTMLElement>('[data-prop="text"], [data-prop="name"]');
-    field?.focus();
+    // Notes are edited in place on the canvas (ui/textEditor.ts); frames get their name.
+    const item = editor.doc.get((e as CustomEvent<{ id: string }>).detail.id);
+    if (item?.kind === "frame") body.querySelector<HTMLElement>('[data-prop="name"]')?.focus();
   });
   render();
   return element;

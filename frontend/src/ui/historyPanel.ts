@@ -1,0 +1,192 @@
+/**
+ * The history panel: every result on the board, newest first, with search by prompt and
+ * filters (engine, status, date, author); a lineage tree per region (original → results
+ * → refinements); and per result: compare before/after, make current, re-run with the
+ * same parameters, restore (if discarded), apply or discard, refine.
+ *
+ * Filtering and tree building are jobs/history.ts; requests go through jobs/client.ts.
+ */
+import type { Editor } from "../editor";
+import type { JobClient, JobRequestDraft } from "../jobs/client";
+import { EMPTY_FILTER, type HistoryFilter, type LineageNode, filterChoices, filterHistory, lineageByRegion } from "../jobs/history";
+import type { IterationPayload, JobStore } from "../jobs/model";
+import { describeRegion } from "../jobs/region";
+import type { CompareDialog } from "./compare";
+import { h, rafThrottle } from "./dom";
+
+export class HistoryPanel {
+  readonly element: HTMLElement;
+  private filter: HistoryFilter = { ...EMPTY_FILTER };
+  private readonly list: HTMLElement;
+  private readonly tree: HTMLElement;
+  private readonly engine: HTMLSelectElement;
+  private readonly author: HTMLSelectElement;
+  private readonly error: HTMLElement;
+  private view: "list" | "lineage" = "list";
+
+  constructor(
+    private readonly editor: Editor,
+    private readonly store: JobStore,
+    private readonly client: JobClient,
+    private readonly compare: CompareDialog,
+    private readonly assetUrl: (assetId: string) => string,
+    private readonly onRefine: (iteration: IterationPayload) => void,
+  ) {
+    const search = h("input", { type: "search", placeholder: "Search prompts", "data-testid": "history-search" });
+    search.addEventListener("input", () => this.update({ text: search.value }));
+    this.engine = h("select", { "aria-label": "Engine", "data-testid": "history-engine" });
+    this.engine.addEventListener("change", () => this.update({ engine: this.engine.value }));
+    const status = h(
+      "select",
+      { "aria-label": "Status", "data-testid": "history-status" },
+      h("option", { value: "" }, "Any status"),
+      h("option", { value: "staged" }, "Staged"),
+      h("option", { value: "applied" }, "Applied"),
+      h("option", { value: "discarded" }, "Discarded"),
+    );
+    status.addEventListener("change", () => this.update({ status: status.value as HistoryFilter["status"] }));
+    this.author = h("select", { "aria-label": "Author", "data-testid": "history-author" });
+    this.author.addEventListener("change", () => this.update({ author: this.author.value }));
+    const from = h("input", { type: "date", "aria-label": "From date" });
+    from.addEventListener("change", () => this.update({ from: from.value }));
+    const to = h("input", { type: "date", "aria-label": "To date" });
+    to.addEventListener("change", () => this.update({ to: to.value }));
+    const listTab = h("button", { type: "button", class: "ab-btn", "aria-pressed": "true", "data-testid": "history-tab-list" }, "Results");
+    const treeTab = h("button", { type: "button", class: "ab-btn", "aria-pressed": "false", "data-testid": "history-tab-lineage" }, "Lineage");
+    listTab.addEventListener("click", () => this.setView("list", listTab, treeTab));
+    treeTab.addEventListener("click", () => this.setView("lineage", listTab, treeTab));
+    const close = h("button", { type: "button", class: "ab-btn", "data-testid": "history-close" }, "Close");
+    close.addEventListener("click", () => this.toggle(false));
+    this.list = h("ul", { class: "ab-history-list", "data-testid": "history-list" });
+    this.tree = h("div", { class: "ab-history-tree", hidden: true, "data-testid": "history-lineage" });
+    this.error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "history-error" });
+    this.element = h(
+      "aside",
+      { class: "ab-history", hidden: true, "aria-label": "History", "data-testid": "history-panel" },
+      h("div", { class: "ab-history-head" }, h("h3", {}, "History"), listTab, treeTab, h("span", { class: "ab-spacer" }), close),
+      h("div", { class: "ab-history-filters" }, search, this.engine, status, this.author, h("label", {}, "From ", from), h("label", {}, "To ", to)),
+      this.error,
+      this.list,
+      this.tree,
+    );
+    store.subscribe(rafThrottle(() => this.render()));
+    editor.on("editable", () => this.render());
+  }
+
+  toggle(open = this.element.hidden): void {
+    this.element.hidden = !open;
+    if (open) this.render();
+  }
+
+  private setView(view: "list" | "lineage", listTab: HTMLElement, treeTab: HTMLElement): void {
+    this.view = view;
+    listTab.setAttribute("aria-pressed", String(view === "list"));
+    treeTab.setAttribute("aria-pressed", String(view === "lineage"));
+    this.render();
+  }
+
+  private update(change: Partial<HistoryFilter>): void {
+    this.filter = { ...this.filter, ...change };
+    this.render();
+  }
+
+  private send(msg: JobRequestDraft): void {
+    this.error.hidden = true;
+    this.client.request(msg).catch((err: Error) => {
+      this.error.textContent = err.message;
+      this.error.hidden = false;
+    });
+  }
+
+  private options(select: HTMLSelectElement, anyLabel: string, values: string[], label: (v: string) => string): void {
+    const current = select.value;
+    select.replaceChildren(h("option", { value: "" }, anyLabel), ...values.map((v) => h("option", { value: v }, label(v))));
+    select.value = values.includes(current) ? current : "";
+  }
+
+  render(): void {
+    if (this.element.hidden) return;
+    const iterations = [...this.store.iterations.values()];
+    const choices = filterChoices(iterations, this.store.jobs);
+    this.options(this.engine, "Any engine", choices.engines, (v) => v);
+    this.options(this.author, "Anyone", choices.authors, (v) => `User ${v}`);
+    this.list.hidden = this.view !== "list";
+    this.tree.hidden = this.view !== "lineage";
+    if (this.view === "list") {
+      const rows = filterHistory(iterations, this.store.jobs, this.filter);
+      this.list.replaceChildren(
+        ...(rows.length ? rows.map((it) => h("li", {}, this.entry(it))) : [h("li", { class: "muted" }, "No results match.")]),
+      );
+    } else {
+      const shown = new Set(filterHistory(iterations, this.store.jobs, this.filter).map((i) => i.id));
+      this.tree.replaceChildren(
+        ...lineageByRegion(iterations).map((region) =>
+          h(
+            "div",
+            { class: "ab-lineage" },
+            h(
+              "div",
+              { class: "ab-lineage-original" },
+              region.sourceAsset ? h("img", { src: this.assetUrl(region.sourceAsset), alt: "Original" }) : null,
+              h("span", {}, `Original · ${describeRegion(region.region)}`),
+            ),
+            this.branch(region.roots, shown),
+          ),
+        ),
+      );
+    }
+  }
+
+  private branch(nodes: LineageNode[], shown: ReadonlySet<string>): HTMLElement {
+    return h(
+      "ul",
+      { class: "ab-lineage-branch" },
+      ...nodes.map((node) =>
+        h(
+          "li",
+          { class: shown.has(node.iteration.id) ? "" : "ab-dim" },
+          this.entry(node.iteration),
+          node.children.length ? this.branch(node.children, shown) : null,
+        ),
+      ),
+    );
+  }
+
+  private entry(it: IterationPayload): HTMLElement {
+    const job = this.store.jobs.get(it.job);
+    const prompt = this.store.promptOf(it);
+    const edit = this.editor.canEdit;
+    const btn = (label: string, title: string, testid: string, fn: () => void, show = true) => {
+      const b = h("button", { type: "button", class: "ab-icon", title, "data-testid": testid }, label);
+      b.hidden = !show;
+      b.addEventListener("click", fn);
+      return b;
+    };
+    return h(
+      "div",
+      { class: `ab-history-entry ${it.status}`, "data-iteration": it.id, "data-status": it.status, "data-testid": "history-entry" },
+      h("img", { src: this.assetUrl(it.asset), alt: `Result ${it.index + 1}`, loading: "lazy" }),
+      h(
+        "div",
+        { class: "ab-history-meta" },
+        h("strong", {}, `${it.is_current ? "★ " : ""}Result ${it.index + 1}`),
+        h("span", { class: "ab-history-status" }, it.status),
+        h("span", { class: "muted" }, ` ${job?.engine ?? ""} · seed ${it.seed ?? "?"} · ${(it.created_at ?? "").slice(0, 16).replace("T", " ")}`),
+        prompt ? h("div", { class: "ab-history-prompt" }, prompt) : null,
+      ),
+      h(
+        "div",
+        { class: "ab-history-actions" },
+        btn("Compare", "Before / after", "history-compare", () => {
+          if (it.source_asset) this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` });
+        }, it.source_asset !== null),
+        btn("Restore", "Bring this discarded result back to staging", "history-restore", () => this.send({ type: "iteration_restore", id: it.id }), edit && it.status === "discarded"),
+        btn("Apply", "Place it over its region", "history-apply", () => this.send({ type: "iteration_apply", ids: [it.id], layout: "single" }), edit && it.status === "staged"),
+        btn("Discard", "Hide it (recoverable)", "history-discard", () => this.send({ type: "iteration_discard", id: it.id }), edit && it.status !== "discarded"),
+        btn("Make current", "Mark as the chosen version of this region", "history-make-current", () => this.send({ type: "iteration_make_current", id: it.id }), edit && !it.is_current && it.status !== "discarded"),
+        btn("Re-run", "Queue the same job again (same settings and seed)", "history-rerun", () => this.send({ type: "iteration_rerun", id: it.id }), edit),
+        btn("Refine", "New job on this result, recorded as its refinement", "history-refine", () => this.onRefine(it), edit),
+      ),
+    );
+  }
+}

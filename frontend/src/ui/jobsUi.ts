@@ -1,0 +1,157 @@
+/**
+ * Wires the region-jobs UI into the board page: the Region tool (R), the generation
+ * panel, the mask layer, progress cards and queue, the staging strip, the history panel
+ * and the compare dialog, all sharing one JobStore (fed by the board socket) and one
+ * JobClient (requests over the same socket).
+ *
+ * Wiring only; behaviour lives in the modules it builds. main.ts calls `mountJobs` once.
+ */
+import "../jobs/jobs.css";
+import type { Editor } from "../editor";
+import type { Rect } from "../model/geometry";
+import { JobClient, type RequestSink } from "../jobs/client";
+import { type EngineInfo, type IterationPayload, type JobPayload, JobStore } from "../jobs/model";
+import type { ErrorMessage, JobMessage } from "../protocol";
+import { isTyping } from "../tools/pointer";
+import { csrfToken, uploadImage } from "../upload";
+import { CompareDialog } from "./compare";
+import { h } from "./dom";
+import { GenerationPanel } from "./generationPanel";
+import { HistoryPanel } from "./historyPanel";
+import { JobProgress } from "./jobProgress";
+import { MaskLayer } from "./maskLayer";
+import { RegionTool } from "./regionTool";
+import { StagingStrip } from "./stagingStrip";
+
+export interface JobsBoot {
+  board_id: string;
+  api_base: string;
+  engines?: EngineInfo[];
+}
+
+export interface JobsHandles {
+  receive(msg: JobMessage): void;
+  receiveError(msg: ErrorMessage): void;
+  /** The socket dropped or came back: open requests will not be answered; reload state. */
+  connectionChanged(online: boolean): void;
+  /** Side-panel sections (generation, queue). */
+  panels: HTMLElement[];
+  store: JobStore;
+  client: JobClient;
+  generation: GenerationPanel;
+  staging: StagingStrip;
+  history: HistoryPanel;
+  compare: CompareDialog;
+  setRegion(region: Rect | null): void;
+}
+
+const PAGE_SIZE = 200;
+
+async function fetchAll<T>(url: string): Promise<T[]> {
+  const out: T[] = [];
+  let next: string | null = url;
+  // A board's history is bounded in practice; cap the pages so a huge one cannot hang the page.
+  for (let page = 0; next && page < 10; page++) {
+    const response: Response = await fetch(next, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const data = (await response.json()) as { items: T[]; next: string | null };
+    out.push(...data.items);
+    next = data.next;
+  }
+  return out;
+}
+
+export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoot, surface: HTMLElement): JobsHandles {
+  const store = new JobStore();
+  const client = new JobClient(connection);
+  const compare = new CompareDialog();
+  const assetUrl = (id: string) => `${boot.api_base}/assets/${id}/file`;
+  const mask = new MaskLayer(editor, surface);
+  const setRegion = (region: Rect | null) => {
+    regionTool.setRegion(region);
+    generation.setRegion(region);
+  };
+  const regionTool = new RegionTool(editor, surface, (r) => setRegion(r));
+  const uploadMask = async (png: Blob): Promise<string> => {
+    const file = new File([png], "inpaint-mask.png", { type: "image/png" });
+    const { promise } = uploadImage(`${boot.api_base}/boards/${boot.board_id}/assets`, file, csrfToken(document.cookie), () => {});
+    const assets = await promise;
+    if (!assets[0]) throw new Error("The mask upload returned no asset.");
+    return assets[0].id;
+  };
+  const generation = new GenerationPanel({
+    editor,
+    engines: boot.engines ?? [],
+    client,
+    mask,
+    startRegionTool: () => regionTool.setActive(true),
+    setRegion,
+    uploadMask,
+  });
+  const refine = (it: IterationPayload) => generation.refine(it.id, it.region, `result ${it.index + 1}`);
+  const progress = new JobProgress(editor, store, client);
+  const staging = new StagingStrip(editor, store, client, compare, assetUrl, refine);
+  const history = new HistoryPanel(editor, store, client, compare, assetUrl, refine);
+
+  const historyButton = h("button", { type: "button", class: "ab-btn", "data-testid": "history-open" }, "History");
+  historyButton.addEventListener("click", () => history.toggle());
+  generation.element.querySelector("h3")?.after(h("div", { class: "ab-gen-row" }, historyButton));
+
+  surface.append(progress.overlay, regionTool.outline, staging.element, mask.element, regionTool.catcher, history.element, compare.element);
+
+  window.addEventListener("keydown", (e) => {
+    if (isTyping(e) || e.metaKey || e.ctrlKey || e.altKey) return;
+    if (e.key === "Escape") {
+      if (compare.isOpen) compare.close();
+      else if (regionTool.active) regionTool.setActive(false);
+      else if (mask.isPainting) mask.setPainting(false);
+      else return;
+      e.stopImmediatePropagation();
+      return;
+    }
+    if ((e.key === "r" || e.key === "R") && !e.shiftKey && editor.canEdit) {
+      regionTool.setActive(!regionTool.active);
+      e.preventDefault();
+    }
+  }, true);
+
+  let loading = false;
+  const load = async () => {
+    if (loading) return;
+    loading = true;
+    try {
+      const base = `${boot.api_base}/boards/${boot.board_id}`;
+      const [jobs, iterations] = await Promise.all([
+        fetchAll<JobPayload>(`${base}/jobs?page_size=${PAGE_SIZE}`),
+        fetchAll<IterationPayload>(`${base}/iterations?page_size=${PAGE_SIZE}`),
+      ]);
+      store.load(jobs, iterations);
+    } catch (err) {
+      editor.notify("error", `The job history could not be loaded (${(err as Error).message}); reload the page to try again.`);
+    } finally {
+      loading = false;
+    }
+  };
+
+  return {
+    receive(msg) {
+      if (msg.type === "job_accepted" || msg.type === "request_done") client.receive(msg);
+      store.receive(msg);
+    },
+    receiveError(msg) {
+      if (!client.receive(msg)) editor.notify("error", msg.message);
+    },
+    connectionChanged(online) {
+      if (online) void load(); // after a drop, broadcasts may have been missed
+      else client.failAll();
+    },
+    panels: [generation.element, progress.panel],
+    store,
+    client,
+    generation,
+    staging,
+    history,
+    compare,
+    setRegion,
+  };
+}
