@@ -228,3 +228,41 @@ async def test_guest_sees_team_presence_only_when_the_link_allows(people):
     await sync_to_async(sharing.revoke_link)(quiet_link, people["owner"])
     assert (await quiet.recv())["code"] == "share_link_revoked"  # no presence before it
     await shown.close()
+
+
+# --- Redis channel layer: the revoke comes from another server process -----------------------
+
+
+@pytest.fixture
+def redis_layer(settings, redis_url):
+    """channels-redis for this test, in a key space of its own."""
+    import uuid
+
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+        }
+    }
+    channel_layers.backends.clear()
+    yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    channel_layers.backends.clear()
+
+
+@pytest.mark.redis
+async def test_revoke_from_another_process_closes_the_socket_through_redis(people, redis_layer):
+    from channels_redis.core import RedisChannelLayer
+
+    _shown, _hidden, link, token = await setup_board(people)
+    sock = GuestSocket(token)
+    assert (await sock.open())["type"] == "welcome"
+    # "Another server process": its own layer instance, sharing nothing but Redis.
+    other_process = RedisChannelLayer(**redis_layer)
+    await sync_to_async(ShareLink.objects.filter(pk=link.pk).update)(revoked_at=timezone.now())
+    await other_process.group_send(sharing.link_group(link.pk), {"type": sharing.REVOKED_EVENT})
+    message = await sock.recv()
+    assert (message["type"], message["code"]) == ("error", "share_link_revoked")
+    assert await sock.closed_with() == 4410
+    await other_process.flush()
