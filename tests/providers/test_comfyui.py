@@ -383,6 +383,13 @@ def test_two_anchors_for_a_one_slot_workflow_are_refused(fake, tmp_path):
     assert "at most 1" in info.value.message
 
 
+def test_settings_of_the_wrong_type_are_refused_before_queueing(fake):
+    with pytest.raises(UnsupportedRequest, match="'steps' must be a whole number"):
+        engine_for(fake).check(
+            EngineRequest(mode="img2img", source=region(), params={"steps": "many"})
+        )
+
+
 def test_unknown_workflow_name_is_refused_with_the_list(fake):
     with pytest.raises(UnsupportedRequest) as info:
         engine_for(fake).check(

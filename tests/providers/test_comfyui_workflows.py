@@ -70,6 +70,15 @@ def test_fill_replaces_whole_value_slots_with_typed_values():
     assert isinstance(sampler["cfg"], float) and isinstance(sampler["denoise"], float)
 
 
+def test_fill_refuses_values_of_the_wrong_type():
+    workflow = parse_workflow(
+        graph_text(load(**{"2": SAVE, "3": {"class_type": "X", "inputs": {"s": "{{seed}}"}}})),
+        "img2img",
+    )
+    with pytest.raises(WorkflowError, match=r"\{\{seed\}\} needs a whole number, not 'abc'"):
+        workflow.fill({"source_image": "a.png", "seed": "abc"})
+
+
 def test_fill_refuses_missing_values():
     workflows, _ = load_workflows()
     with pytest.raises(WorkflowError, match="model"):

@@ -243,6 +243,16 @@ class ComfyEngine(Engine):
     def check(self, request: EngineRequest) -> None:
         super().check(request)
         workflow = self.workflow_for(request)
+        for key, kind, words in (("steps", int, "a whole number"), ("cfg", float, "a number")):
+            value = request.params.get(key)
+            if value is None:
+                continue
+            try:
+                kind(value)
+            except (TypeError, ValueError):
+                raise UnsupportedRequest(
+                    f"The ComfyUI setting {key!r} must be {words}; it is {value!r}."
+                ) from None
         if request.mode == Mode.UPSCALE and request.count > 1:
             raise UnsupportedRequest(
                 "Upscaling gives the same image every time; ask for one result."

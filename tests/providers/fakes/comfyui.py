@@ -127,7 +127,7 @@ class FakeComfy:
         self._running: str | None = None
         self._interrupt = False
         self._counter = 0
-        self._wake: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
 
@@ -180,7 +180,11 @@ class FakeComfy:
         self._counter += 1
         self._pending.append(prompt_id)
         assert self._loop is not None
-        self._loop.create_task(self.execute(prompt_id, body["prompt"], body.get("client_id")))
+        task = self._loop.create_task(
+            self.execute(prompt_id, body["prompt"], body.get("client_id"))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return web.json_response(
             {"prompt_id": prompt_id, "number": self._counter, "node_errors": {}}
         )
@@ -574,6 +578,8 @@ class FakeComfy:
         self.url = f"http://127.0.0.1:{port}"
         ready.set()
         await stop.wait()
+        for task in list(self._tasks):
+            task.cancel()
         for sockets in list(self._sockets.values()):
             for ws in list(sockets):
                 await ws.close()

@@ -64,6 +64,7 @@ REQUIRED_SLOTS: dict[Mode, frozenset[str]] = {
     Mode.VARIATIONS: frozenset({"source_image"}),
 }
 OUTPUT_NODE = "SaveImage"
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "text"}
 
 _SLOT = re.compile(r"^\{\{\s*([A-Za-z0-9_]+)\s*\}\}$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -103,7 +104,13 @@ class Workflow:
             for key, value in inputs.items():
                 slot = _slot_name(value)
                 if slot is not None:
-                    inputs[key] = SLOTS[slot](values[slot])
+                    try:
+                        inputs[key] = SLOTS[slot](values[slot])
+                    except (TypeError, ValueError):
+                        raise WorkflowError(
+                            f"Workflow {self.name!r}: {{{{{slot}}}}} needs "
+                            f"{_KIND_WORDS[SLOTS[slot]]}, not {values[slot]!r}."
+                        ) from None
         return graph
 
 
