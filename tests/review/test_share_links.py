@@ -431,6 +431,8 @@ def test_guest_comment_needs_a_name_once_then_uses_the_session(people, shared):
     # The team sees the guest comment like any other.
     team = api(member_client(people["viewer"]), "GET", f"/boards/{people['board'].pk}/comments")
     assert [c["author"]["name"] for c in team.json()] == ["Cleo", "Cleo"]
+    unread = api(member_client(people["viewer"]), "GET", "/comments/unread").json()
+    assert unread == {str(people["board"].pk): 2}  # guest comments count as unread
 
 
 def test_guest_identify_page_sets_the_name(people, shared):

@@ -4,6 +4,7 @@ board socket sees guest comments and decisions live."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -62,13 +63,19 @@ def setup_board(people, **link_options):
     return shown, hidden, link, token
 
 
-async def test_guest_is_welcomed_read_only_and_syncs_what_the_link_shows(people):
-    shown, _hidden, _link, token = await setup_board(people)
+EXTRA = ["comment", "approve", "download"]
+COMBOS = [list(c) for n in range(len(EXTRA) + 1) for c in itertools.combinations(EXTRA, n)]
+
+
+@pytest.mark.parametrize("extra", COMBOS, ids=lambda c: "+".join(["view", *c]))
+async def test_guest_is_welcomed_read_only_and_syncs_what_the_link_shows(people, extra):
+    shown, _hidden, _link, token = await setup_board(people, permissions=extra)
     sock = GuestSocket(token)
     welcome = await sock.open()
     assert welcome["type"] == "welcome"
+    # Whatever else the link allows, the socket never edits.
     assert (welcome["role"], welcome["can_edit"]) == ("guest", False)
-    assert welcome["share"]["permissions"] == ["view"]
+    assert welcome["share"]["permissions"] == ["view", *extra]
     await sock.send({"type": "sync", "since": None})
     snapshot = await sock.recv()
     assert snapshot["type"] == "snapshot"
