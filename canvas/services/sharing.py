@@ -322,6 +322,8 @@ def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
         data = dict(item_payload(item))
         data["asset"] = guest_asset(token, item.asset) if item.asset_id else None
         data["locked"] = True
+        if item.asset_id and not link.show_metadata:
+            data["name"] = ""  # image layers are often named after the uploaded file
         out.append(data)
     return out
 

@@ -340,12 +340,24 @@ def test_selection_and_frame_scopes(people):
 
 
 def test_metadata_only_with_show_metadata(people, shared):
-    _c, _l, token = shared
-    [candidate] = Client().get(f"/api/v1/share/{token}/board").json()["candidates"]
+    shown, _l, token = shared
+    Item.objects.create(
+        board=people["board"],
+        kind=ItemKind.IMAGE,
+        asset=shown.asset,
+        name="IMG_2026-01-02.jpg",
+        width=40,
+        height=30,
+    )
+    board = Client().get(f"/api/v1/share/{token}/board").json()
+    [candidate] = board["candidates"]
     assert "provenance" not in candidate and "seed" not in candidate
+    assert [i["name"] for i in board["items"]] == [""]
     _l, token = make_link(people["board"], people["owner"], show_metadata=True)
-    [candidate] = Client().get(f"/api/v1/share/{token}/board").json()["candidates"]
+    board = Client().get(f"/api/v1/share/{token}/board").json()
+    [candidate] = board["candidates"]
     assert candidate["provenance"]["prompt"] == "misty cliffs"
+    assert [i["name"] for i in board["items"]] == ["IMG_2026-01-02.jpg"]
 
 
 # --- Downloads: EXIF and names ---------------------------------------------------------------
