@@ -50,6 +50,7 @@ def drain(worker: str = "w1", max_rounds: int = 5000) -> int:
     raise AssertionError("the queue did not drain")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_two_hundred_jobs_survive_flaky_providers_and_an_outage(
     gemini_server, openai_server, submit, settings
