@@ -264,10 +264,11 @@ def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
 def check_with_engine(spec: dict[str, Any]) -> None:
     """Ask the engine whether it can do this job before anything is queued.
 
-    Stand-in images of the right sizes are enough: ``Engine.check`` looks at modes, sizes,
-    masks and anchor roles, never at pixels.
+    Stand-in images of the right sizes are enough for the source and anchors: ``Engine.check``
+    looks at modes, sizes and anchor roles, never at their pixels; the mask is read for real.
     """
     from canvas.engines import Anchor, EngineRequest, get_engine
+    from canvas.jobs.runner import mask_from_asset
 
     engine = get_engine(spec["engine"])
     caps = engine.capabilities()
@@ -278,7 +279,8 @@ def check_with_engine(spec: dict[str, Any]) -> None:
             f"accepts up to {caps.max_input_pixels / 1e6:.0f} MP. Select a smaller area."
         )
     source = Image.new("RGBA", (width, height))
-    mask = Image.new("L", (width, height)) if spec["mask"] else None
+    # The real mask, not a stand-in: engines judge its coverage (empty, too large).
+    mask = mask_from_asset(spec["mask"], (width, height)) if spec["mask"] else None
     anchors = [
         Anchor(role=a["role"], image=Image.new("RGBA", (1, 1)), name=a["name"])
         for a in spec["anchors"]

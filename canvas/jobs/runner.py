@@ -68,7 +68,12 @@ def composite_region(job: Job) -> Image.Image:
 def load_mask(job: Job, size: tuple[int, int]) -> Image.Image | None:
     if not job.spec.get("mask"):
         return None
-    image = _open_asset_image(job.spec["mask"])  # RGBA
+    return mask_from_asset(job.spec["mask"], size)
+
+
+def mask_from_asset(asset_id: Any, size: tuple[int, int]) -> Image.Image:
+    """The mask asset as an L image of ``size`` (255 = change)."""
+    image = _open_asset_image(asset_id)  # RGBA
     alpha = image.getchannel("A")
     # A painted overlay on transparency: paint = change. An opaque black/white mask:
     # white = change.

@@ -359,3 +359,40 @@ def test_job_spec_keeps_every_submitted_field():
     spec = job_spec(message)
     assert spec["seed_mode"] == "random" and spec["count"] == 4
     assert "type" not in spec and "request_id" not in spec
+
+
+def _mask_asset(board, user, painted: bool):
+    """A painted-overlay mask PNG (transparent, a 6×6 opaque square when ``painted``)."""
+    import io
+
+    from PIL import Image
+
+    from assets.services import ingest_bytes
+
+    image = Image.new("RGBA", (REGION["width"], REGION["height"]), (255, 255, 255, 0))
+    if painted:
+        image.paste((255, 255, 255, 255), (4, 4, 10, 10))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return ingest_bytes(board, user, buffer.getvalue(), "inpaint-mask.png")
+
+
+async def test_inpaint_with_the_local_engine_uses_the_uploaded_mask(board, owner, image_item):
+    _, sock = await member(board, "editor1", "editor")
+    empty = await database_sync_to_async(_mask_asset)(board, owner, False)
+    await sock.send(
+        submit_message("empty", mode="inpaint", engine="local", count=1, mask=str(empty.pk))
+    )
+    reply, _ = await recv_until(sock, lambda m: m["type"] == "error")
+    assert reply["request_id"] == "empty" and "mask is empty" in reply["message"]
+
+    painted = await database_sync_to_async(_mask_asset)(board, owner, True)
+    await sock.send(
+        submit_message("ok", mode="inpaint", engine="local", count=1, mask=str(painted.pk))
+    )
+    accepted, _ = await recv_until(sock, lambda m: m["type"] == "job_accepted")
+    assert accepted["request_id"] == "ok" and accepted["job"]["spec"]["mask"] == str(painted.pk)
+    await database_sync_to_async(run_next_job)()
+    job = await database_sync_to_async(Job.objects.get)(pk=accepted["job"]["id"])
+    assert job.state == JobState.SUCCEEDED
+    await sock.close()
