@@ -258,3 +258,18 @@ def test_gemini_inpaint_results_are_pasted_back_through_the_mask(
         "Change only the area from 0% to 50% across"
         in (gemini_server.requests[0]["body"]["contents"][0]["parts"][0]["text"])
     )
+
+
+@pytest.mark.django_db
+def test_setting_a_boards_fallbacks_checks_the_engine_names(gemini_server, board):
+    from anchorboard.errors import AppError
+
+    row = resilience.set_board_fallbacks(board, {PRO: ["local"]})
+    assert row.enabled and resilience.fallbacks_for(board.pk, PRO) == ("local",)
+    with pytest.raises(AppError) as raised:
+        resilience.set_board_fallbacks(board, {PRO: ["nope"]})
+    assert raised.value.code == "invalid_fallbacks" and "'nope'" in raised.value.message
+    with pytest.raises(AppError):
+        resilience.set_board_fallbacks(board, {PRO: [PRO]})
+    resilience.set_board_fallbacks(board, {}, enabled=False)
+    assert resilience.fallbacks_for(board.pk, PRO) == ()

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
+from anchorboard.errors import AppError
 from canvas.engines.base import (
     Engine,
     EngineRequest,
@@ -324,6 +325,42 @@ def fallbacks_for(board_id: Any, engine: str) -> tuple[str, ...]:
     if chain is None:
         chain = config.fallback_chains().get(engine, ())
     return tuple(name for name in chain if isinstance(name, str) and name != engine)
+
+
+class InvalidFallbacks(AppError):
+    code = "invalid_fallbacks"
+    default_message = "The fallback engines are not valid."
+
+
+def set_board_fallbacks(board: Any, chains: Any, *, enabled: bool = True) -> Any:
+    """Opt ``board`` in (or out) of running on other engines while a provider is down.
+
+    ``chains`` maps an engine to the engines to try next, e.g.
+    ``{"gemini-3-pro-image-preview": ["comfyui", "local"]}``; ``{}`` means "use the
+    server's chains". The caller has checked that the user may edit the board.
+    """
+    from canvas.engines.registry import available_engines
+    from canvas.models.providers import BoardEngineFallbacks
+
+    if not isinstance(chains, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
+        for k, v in chains.items()
+    ):
+        raise InvalidFallbacks("Fallbacks must map an engine name to a list of engine names.")
+    known = set(available_engines())
+    for engine, chain in chains.items():
+        unknown = [n for n in [engine, *chain] if n not in known]
+        if unknown:
+            raise InvalidFallbacks(
+                f"There is no engine called {unknown[0]!r} on this server; pick one of: "
+                f"{', '.join(sorted(known))}."
+            )
+        if engine in chain:
+            raise InvalidFallbacks(f"{engine} cannot be its own fallback.")
+    row, _ = BoardEngineFallbacks.objects.update_or_create(
+        board=board, defaults={"chains": chains, "enabled": enabled}
+    )
+    return row
 
 
 def route_engine(job: Any, request: EngineRequest, engine: Engine) -> Engine:
