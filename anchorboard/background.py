@@ -95,11 +95,28 @@ def dispatch_now(name: str, *args: Any) -> None:
     if mode == "inline":
         run_task(name, list(args))
     elif mode == "celery":
-        from anchorboard.celery_app import app
-
-        app.send_task("anchorboard.run_task", args=[name, list(args)])
+        _send_to_celery(name, list(args))
     else:
         _embedded_pool().submit(_swallow, name, list(args))
+
+
+# A web request must not hang while the broker is down: a few quick retries, then give up.
+_CELERY_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2}
+
+
+def _send_to_celery(name: str, args: list[Any]) -> None:
+    from anchorboard.celery_app import app
+
+    try:
+        app.send_task(
+            "anchorboard.run_task", args=[name, args], retry=True, retry_policy=_CELERY_RETRY_POLICY
+        )
+    except Exception:
+        # Tasks are wake-ups, not state: what they would do is recorded in the database.
+        # Each worker's sweeper (canvas.jobs.celery_worker) finds claimable jobs once the
+        # broker is back, and a starting worker requeues pending previews. Raising here
+        # would turn an already committed change into an error for the user.
+        logger.warning("could not send task %s to the broker; workers will sweep it up", name)
 
 
 def run_after_commit(name: str, *args: Any) -> None:

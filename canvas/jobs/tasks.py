@@ -11,24 +11,34 @@ drive ``claim_next`` and ``execute`` themselves.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 
 from anchorboard.background import task
 
 
 @task("canvas.jobs.wake")
-def wake() -> None:
+def wake() -> bool:
     from canvas.jobs.workers import wake_local_pool
 
     if wake_local_pool():
-        return
+        return False
     if settings.ANCHORBOARD_DISPATCHER == "celery":
-        work()
+        return work()
+    return False
 
 
 @task("canvas.jobs.work")
 def work() -> bool:
+    from anchorboard.background import dispatch_now
     from canvas.jobs.recovery import worker_name
     from canvas.jobs.workers import run_one
 
-    return run_one(worker_name("task"))
+    # One name per claim: two threads of one worker process must never share an owner.
+    ran = run_one(worker_name(f"task-{uuid.uuid4().hex[:12]}"))
+    if ran and settings.ANCHORBOARD_DISPATCHER == "celery":
+        # The job that ended freed a slot, a user's cap and an engine's cap: a job that an
+        # earlier message found capped may be claimable now, and nobody else will say so.
+        dispatch_now("canvas.jobs.work")
+    return ran
