@@ -16,7 +16,7 @@ import type { EngineInfo } from "../jobs/model";
 import { describeRegion, regionFromFrame, regionFromItems } from "../jobs/region";
 import { type JobAnchorRef, type JobMode, type JobSubmitMessage, MAX_JOB_COUNT } from "../protocol";
 import type { MaskLayer } from "./maskLayer";
-import { h } from "./dom";
+import { h, rafThrottle } from "./dom";
 
 /** Modes as offered in the menu: upscale ×2 and ×4 are one job mode with a scale. */
 export const MODE_CHOICES: { value: string; mode: JobMode; scale: number; label: string }[] = [
@@ -178,7 +178,7 @@ export class GenerationPanel {
       status,
     );
     deps.mask.onChange(() => this.refreshMask());
-    editor.on("document", () => this.refreshAnchors());
+    editor.on("document", rafThrottle(() => this.refreshAnchors()));
     editor.on("editable", () => this.refreshChoices());
     this.refreshChoices();
     this.refreshAnchors();
@@ -251,6 +251,9 @@ export class GenerationPanel {
     const reason = engine ? whyNot(engine, choice) : "No engine is available on this server";
     this.f.submit.disabled = !this.deps.editor.canEdit || reason !== null;
     this.f.submit.title = !this.deps.editor.canEdit ? "Viewers cannot run jobs" : reason ?? "";
+    if (!this.deps.editor.canEdit) {
+      this.f.status.textContent = "View only: you can follow jobs and browse the history, but running jobs needs an editor role.";
+    }
   }
 
   private refreshMask(): void {
