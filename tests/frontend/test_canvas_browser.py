@@ -262,6 +262,22 @@ def test_dropping_many_files_places_them_where_dropped_and_explains_failures(ser
     # The failure row shows the API's own explanation, naming nothing generic.
     message = page.locator(".ab-upload.failed .ab-upload-text").inner_text()
     assert message and "could not be uploaded (server answered" not in message
+
+    # Resizing with the bottom-right handle keeps an image's aspect ratio: one "Resize".
+    page.evaluate(f"window.__anchorboard.editor.select(['{first['id']}'])")
+    page.evaluate("window.__anchorboard.renderer.flush()")
+    zoom = page.evaluate("window.__anchorboard.editor.camera.zoom")
+    hx, hy = board_to_screen(page, first["x"] + 300, first["y"] + 200)
+    page.mouse.move(hx, hy)
+    page.mouse.down()
+    page.mouse.move(hx + 40, hy + 10, steps=3)
+    page.mouse.move(hx + 90, hy + 60, steps=3)
+    page.mouse.up()
+    resized = page.evaluate(f"window.__anchorboard.doc.get('{first['id']}')")
+    assert resized["width"] > 300 + 40 / zoom
+    assert resized["width"] / resized["height"] == pytest.approx(1.5, rel=0.01)
+    assert (resized["x"], resized["y"]) == (pytest.approx(first["x"]), pytest.approx(first["y"]))
+    assert page.evaluate("window.__anchorboard.editor.history.undoNames.at(-1)") == "Resize"
     assert errors == []
 
 
