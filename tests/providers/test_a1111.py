@@ -292,6 +292,11 @@ def test_calls_are_recorded_with_their_outcome(fake):
             RecordingProgress(),
         )
     calls = list(
-        ProviderCall.objects.order_by("id").values_list("provider", "outcome", "error_code")
+        ProviderCall.objects.order_by("id").values_list(
+            "provider", "outcome", "error_code", "http_status"
+        )
     )
-    assert calls == [("a1111", "success", ""), ("a1111", "permanent", "provider_rejected")]
+    assert calls == [
+        ("a1111", "success", "", 200),
+        ("a1111", "permanent", "provider_rejected", 422),
+    ]

@@ -419,43 +419,51 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
         body = None
     if status == 200:
         if not isinstance(body, dict):
-            raise TransientEngineError(
+            raise resilience.transient(
                 "A1111 sent an answer that could not be read. The job will be retried.",
                 code="provider_bad_response",
+                http_status=status,
             )
         return body
     if status == 422:
-        raise PermanentEngineError(
+        raise resilience.permanent(
             f"A1111 refused the job settings: {_validation_details(body)}. Change them and "
             "try again.",
             code="provider_rejected",
+            http_status=status,
         )
     if status in (401, 403):
-        raise PermanentEngineError(
+        raise resilience.permanent(
             "A1111 refused the credentials. Ask an administrator to check ANCHORBOARD_A1111_AUTH.",
             code="provider_auth",
+            http_status=status,
         )
     detail = ""
     if isinstance(body, dict):
         detail = str(body.get("detail") or body.get("errors") or body.get("error") or "")
     if status >= 500:
         if "OutOfMemory" in json.dumps(body) or "out of memory" in detail.lower():
-            raise TransientEngineError(
+            raise resilience.transient(
                 "The A1111 server ran out of GPU memory. The job will be retried; if it "
                 "keeps failing, select a smaller region or a smaller output size.",
                 code="provider_out_of_memory",
+                http_status=status,
                 retry_after=OUT_OF_MEMORY_RETRY_SECONDS,
             )
-        raise TransientEngineError(
+        raise resilience.transient(
             f"A1111 had a server error ({status}{': ' + detail[:200] if detail else ''}). "
             "The job will be retried.",
             code="provider_unavailable",
+            http_status=status,
         )
     if status == 429:
-        raise TransientEngineError("A1111 is busy; the job will be retried.", code="provider_busy")
-    raise PermanentEngineError(
+        raise resilience.transient(
+            "A1111 is busy; the job will be retried.", code="provider_busy", http_status=status
+        )
+    raise resilience.permanent(
         f"A1111 refused the job ({status}): {detail[:300] or 'no reason given'}.",
         code="provider_rejected",
+        http_status=status,
     )
 
 

@@ -753,14 +753,16 @@ def _raise_for_status(response: httpx.Response, doing: str) -> None:
     if response.status_code < 400:
         return
     if response.status_code >= 500 or response.status_code == 429:
-        raise TransientEngineError(
+        raise resilience.transient(
             f"ComfyUI had a server error ({response.status_code}) while {doing}; the job "
             "will be retried.",
             code="provider_unavailable",
+            http_status=response.status_code,
         )
-    raise PermanentEngineError(
+    raise resilience.permanent(
         f"ComfyUI refused a request ({response.status_code}) while {doing}: {response.text[:200]}",
         code="provider_rejected",
+        http_status=response.status_code,
     )
 
 
@@ -797,10 +799,11 @@ def _rejected(workflow: str, body: Any) -> PermanentEngineError:
             elif error:
                 details.append(str(error))
     summary = "; ".join(details[:3]) or "no reason given"
-    return PermanentEngineError(
+    return resilience.permanent(
         f"ComfyUI rejected the {workflow!r} workflow: {summary}. Check the workflow and the "
         "models installed on the ComfyUI server.",
         code="workflow_rejected",
+        http_status=400,
     )
 
 
