@@ -11,6 +11,7 @@ only gathers and renders: status comes from ``provider_status()``, checks from `
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -39,10 +40,14 @@ def _provider_rows(admin: bool) -> list[dict[str, Any]]:
     rows = provider_status()
     for row in rows:
         row["configuration"] = checks.configuration_of(row["name"]) if admin else []
+        row["model_names"] = checks.models_of(row["name"], row.get("engines", []))
         row["workflows"], problems = (
             checks.comfy_workflows() if row["name"] == "comfyui" else ([], [])
         )
         row["problems"] = problems if admin else []
+        for key in ("last_error_at", "next_probe_at", "opened_at"):
+            if isinstance(row.get(key), str):
+                row[key] = datetime.fromisoformat(row[key])
         rate = row.get("recent_success_rate")
         row["success_percent"] = None if rate is None else round(rate * 100)
     return rows

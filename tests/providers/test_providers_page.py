@@ -68,6 +68,8 @@ def test_members_see_providers_capabilities_and_workflows_but_no_configuration(
     assert "img2img, inpaint, upscale" in page  # ComfyUI modes from its templates
     assert "img2img, inpaint, upscale, variations" in page  # A1111
     assert "<code>inpaint</code>" in page  # the workflow table
+    assert "Models: sd15.safetensors" in page  # ComfyUI checkpoints, for everyone
+    assert "the checkpoint loaded on the server" in page  # A1111 without configured models
     assert comfy.url not in page  # configuration is for admins
     assert "Workflow not loaded" not in page
 

@@ -153,6 +153,18 @@ def configuration_of(name: str) -> list[tuple[str, str]]:
     return []
 
 
+def models_of(name: str, engines: list[dict[str, Any]]) -> list[str]:
+    """Model names to show everyone: the configured checkpoints of the self-hosted servers,
+    the engines' models for the hosted ones."""
+    if name == "comfyui":
+        comfy = comfyui.comfy_config()
+        return list(comfy.models) if comfy else []
+    if name == "a1111":
+        server = a1111.a1111_config()
+        return list(server.models) if server else []
+    return [e["model"] for e in engines if e.get("model")]
+
+
 def comfy_workflows() -> tuple[list[dict[str, Any]], list[str]]:
     """The ComfyUI workflows on offer and the problems of the ones that were refused."""
     settings = comfyui.comfy_config()
