@@ -224,3 +224,77 @@ def test_guest_comment_list_shows_only_what_the_link_shows(world):
         content_type="application/json",
     )
     assert draft_comment.status_code == 404
+
+
+# --- Coverage -------------------------------------------------------------------------------
+
+# Review/share API operations checked by this module's matrices (member_endpoints and
+# guest_routes), plus the few whose callers are not board roles, each with the test that
+# covers it. tests/test_permission_matrix.py leaves exactly these to this module.
+REVIEW_OPERATIONS: dict[tuple[str, str], str] = {
+    ("get", "/api/v1/boards/{board_id}/review"): "member_endpoints",
+    ("get", "/api/v1/iterations/{iteration_id}/decision/history"): "member_endpoints",
+    ("get", "/api/v1/boards/{board_id}/comments"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/comments"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/comments/read"): "member_endpoints",
+    ("put", "/api/v1/iterations/{iteration_id}/decision"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/promote"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/comments/{comment_id}/resolve"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/comments/{comment_id}/reopen"): "member_endpoints",
+    ("get", "/api/v1/boards/{board_id}/share-links"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/share-links"): "member_endpoints",
+    ("patch", "/api/v1/boards/{board_id}/share-links/{link_id}"): "member_endpoints",
+    ("get", "/api/v1/boards/{board_id}/share-links/{link_id}/audit"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/share-links/{link_id}/revoke"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/share-links/revoke-all"): "member_endpoints",
+    ("get", "/api/v1/share/{token}/board"): "guest_routes",
+    ("get", "/api/v1/share/{token}/comments"): "guest_routes",
+    ("post", "/api/v1/share/{token}/comments"): "guest_routes",
+    ("put", "/api/v1/share/{token}/iterations/{iteration_id}/decision"): "guest_routes",
+    ("get", "/api/v1/inbox"): "test_inbox_lists_only_boards_i_review",
+    ("get", "/api/v1/comments/unread"): "test_comments.test_unread_counts_per_user",
+    ("post", "/api/v1/share/{token}/unlock"): "test_share_links (password, rate limit)",
+    ("post", "/api/v1/share/{token}/guest"): "test_comments (guest identity)",
+}
+
+
+def _template(path: str) -> str:
+    """Turn a concrete path from the matrices back into its OpenAPI template."""
+    import re
+
+    uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    path = re.sub(r"/share/[^/]+", "/share/{token}", path)
+    for prefix, name in (
+        ("boards", "board_id"),
+        ("iterations", "iteration_id"),
+        ("comments", "comment_id"),
+        ("share-links", "link_id"),
+    ):
+        path = re.sub(rf"/{prefix}/{uuid}", f"/{prefix}/{{{name}}}", path)
+    return path
+
+
+def test_review_matrices_cover_every_review_operation(world):
+    """A new review/share endpoint fails this test until a matrix (or a named test) covers it."""
+    from anchorboard.api import api as ninja_api
+
+    schema_ops = {
+        (method, path)
+        for path, ops in ninja_api.get_openapi_schema()["paths"].items()
+        for method in ops
+    }
+    assert set(REVIEW_OPERATIONS) <= schema_ops
+    in_matrix = {
+        (method.lower(), _template("/api/v1" + path))
+        for _name, _min, method, path, _body in member_endpoints(world)
+    }
+    in_matrix |= {
+        (method.lower(), _template(path))
+        for _name, _perm, method, path, _body in guest_routes(
+            "tok", world, candidate=world["candidate"]
+        )
+        if path.startswith("/api/v1/")
+    }
+    for operation, where in REVIEW_OPERATIONS.items():
+        if where in {"member_endpoints", "guest_routes"}:
+            assert operation in in_matrix, operation
