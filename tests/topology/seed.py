@@ -1,8 +1,10 @@
-"""Seed a topology database: ``python -m tests.topology.seed <username> [<image edge>]``.
+"""Seed a topology database from its own process, with the deployment's environment.
 
-Runs in its own process with the deployment's environment (PostgreSQL, S3, Celery
-dispatcher), creates a user who owns a board with one image layer, and prints
-``{"username", "password", "board", "region"}`` as JSON on the last line.
+``python -m tests.topology.seed <username> [<image edge>]`` creates a user who owns a board
+with one image layer and prints ``{"username", "password", "board", "region"}`` as JSON.
+``python -m tests.topology.seed --submit <board> <count>`` queues ``count`` jobs of the
+test engine on that board (as its owner, through ``submit_job``: the Celery dispatcher
+sends one message per job after commit) and prints how many were queued.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ def main(argv: list[str]) -> None:
     from canvas.models import Item, ItemKind
     from tests import factories
 
+    if argv[0] == "--submit":
+        submit(argv[1], int(argv[2]))
+        return
     username = argv[0]
     edge = int(argv[1]) if len(argv) > 1 else 32
     owner = factories.make_user(username)
@@ -42,6 +47,24 @@ def main(argv: list[str]) -> None:
             }
         )
     )
+
+
+def submit(board_id: str, count: int) -> None:
+    import tests.topology.engines  # noqa: F401  (registers topology-sleep)
+    from canvas.jobs.queue import submit_job
+    from canvas.models import Board, BoardMember
+
+    board = Board.objects.get(pk=board_id)
+    owner = BoardMember.objects.select_related("user").filter(board=board).first().user
+    item = board.items.filter(deleted=False).first()
+    region = {"x": 0, "y": 0, "width": item.width, "height": item.height}
+    for n in range(count):
+        submit_job(
+            board,
+            owner,
+            {"mode": "img2img", "engine": "topology-sleep", "region": region, "seed": n},
+        )
+    print(count)
 
 
 if __name__ == "__main__":
