@@ -20,11 +20,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from anchorboard.errors import AppError, BoardNotFound, Forbidden
 from canvas import protocol, realtime
-from canvas.jobs import queue
-from canvas.jobs.payloads import job_payload
 from canvas.models import Role
 from canvas.permissions import Perm, get_board_for, role_allows
-from canvas.services import documents, iterations
+from canvas.services import documents
 from canvas.services.operations import apply_batch
 
 logger = logging.getLogger(__name__)
@@ -96,7 +94,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
             )
             return
         batch_id = message["batch_id"] if message["type"] == "ops" else None
-        request_id = message.get("request_id")  # job requests only (canvas.protocol)
+        # Job requests carry a client-made request_id (canvas.protocol) echoed in errors.
+        raw_request_id = message.get("request_id")
+        request_id = raw_request_id if isinstance(raw_request_id, str) else None
         if not self.budget.take():
             await self.send_json(protocol.error("rate_limited", RATE_LIMITED, batch_id, request_id))
             return
@@ -247,132 +247,5 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage, ro
     await consumer.send_json(protocol.pong())
 
 
-# --- Job requests (docs/jobs.md "Using region jobs") -----------------------------------------
-# Every one is a write: editors and owners only. Replies go to the requester; the effect
-# reaches everyone through the after-commit ``job`` / ``iteration`` / ``applied`` broadcasts.
-
-
-def _require_edit(role: Role, doing: str) -> None:
-    if not role_allows(role, Perm.EDIT):
-        raise Forbidden(
-            f"You are a {role.label.lower()} on this board; ask an owner to make you an "
-            f"editor to {doing}."
-        )
-
-
-def _iteration_on(board: Any, iteration_id: str) -> Any:
-    iteration = iterations.get_iteration(iteration_id)
-    if iteration.board_id != board.pk:  # ids of other boards look exactly like unknown ones
-        raise iterations.IterationNotFound()
-    return iteration
-
-
-def _submit(board: Any, user: Any, message: protocol.JobSubmitMessage) -> dict[str, Any]:
-    return job_payload(queue.submit_job(board, user, protocol.job_spec(message)))
-
-
-def _retry(board: Any, user: Any, job_id: str) -> dict[str, Any]:
-    return job_payload(queue.retry_job(queue.get_job(job_id, board.pk), user))
-
-
-def _rerun(board: Any, user: Any, iteration_id: str) -> dict[str, Any]:
-    return job_payload(iterations.rerun(_iteration_on(board, iteration_id), user))
-
-
-def _cancel(board: Any, user: Any, job_id: str) -> None:
-    queue.cancel_job(queue.get_job(job_id, board.pk))
-
-
-def _move(board: Any, job_id: str, where: str) -> None:
-    queue.move_job(queue.get_job(job_id, board.pk), where)
-
-
-def _apply(board: Any, user: Any, ids: list[str]) -> None:
-    iterations.apply_many([_iteration_on(board, i) for i in ids], user)
-
-
-_ITERATION_ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
-    "iteration_discard": iterations.discard,
-    "iteration_restore": lambda iteration, user: iterations.restore(iteration),
-    "iteration_make_current": lambda iteration, user: iterations.make_current(iteration),
-}
-
-
-def _iteration_action(board: Any, user: Any, kind: str, iteration_id: str) -> None:
-    _ITERATION_ACTIONS[kind](_iteration_on(board, iteration_id), user)
-
-
-@handles("job_submit")
-async def handle_job_submit(
-    consumer: BoardConsumer, message: protocol.JobSubmitMessage, role: Role
-) -> None:
-    _require_edit(role, "run jobs")
-    job = await database_sync_to_async(_submit)(consumer.board, consumer.user, message)
-    await consumer.send_json(protocol.job_accepted(message["request_id"], job))
-
-
-@handles("job_retry")
-async def handle_job_retry(
-    consumer: BoardConsumer, message: protocol.JobRefMessage, role: Role
-) -> None:
-    _require_edit(role, "retry jobs")
-    job = await database_sync_to_async(_retry)(consumer.board, consumer.user, message["job_id"])
-    await consumer.send_json(protocol.job_accepted(message["request_id"], job))
-
-
-@handles("iteration_rerun")
-async def handle_iteration_rerun(
-    consumer: BoardConsumer, message: protocol.IterationRefMessage, role: Role
-) -> None:
-    _require_edit(role, "re-run jobs")
-    job = await database_sync_to_async(_rerun)(consumer.board, consumer.user, message["id"])
-    await consumer.send_json(protocol.job_accepted(message["request_id"], job))
-
-
-@handles("job_cancel")
-async def handle_job_cancel(
-    consumer: BoardConsumer, message: protocol.JobRefMessage, role: Role
-) -> None:
-    _require_edit(role, "cancel jobs")
-    await database_sync_to_async(_cancel)(consumer.board, consumer.user, message["job_id"])
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
-
-
-@handles("job_move")
-async def handle_job_move(
-    consumer: BoardConsumer, message: protocol.JobMoveMessage, role: Role
-) -> None:
-    _require_edit(role, "reorder the queue")
-    await database_sync_to_async(_move)(consumer.board, message["job_id"], message["to"])
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
-
-
-@handles("queue_pause")
-@handles("queue_resume")
-async def handle_queue(consumer: BoardConsumer, message: protocol.QueueMessage, role: Role) -> None:
-    _require_edit(role, "pause or resume the queue")
-    paused = message["type"] == "queue_pause"
-    await database_sync_to_async(queue.set_queue_paused)(consumer.board, paused)
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
-
-
-@handles("iteration_apply")
-async def handle_iteration_apply(
-    consumer: BoardConsumer, message: protocol.IterationApplyMessage, role: Role
-) -> None:
-    _require_edit(role, "apply results")
-    await database_sync_to_async(_apply)(consumer.board, consumer.user, message["ids"])
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
-
-
-@handles("iteration_discard")
-@handles("iteration_restore")
-@handles("iteration_make_current")
-async def handle_iteration_action(
-    consumer: BoardConsumer, message: protocol.IterationRefMessage, role: Role
-) -> None:
-    _require_edit(role, "change results")
-    await database_sync_to_async(_iteration_action)(
-        consumer.board, consumer.user, message["type"], message["id"]
-    )
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
+# Job request handlers (job_submit, job_cancel, …) register themselves from their own module.
+from canvas import job_requests  # noqa: E402, F401
