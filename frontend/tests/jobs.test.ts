@@ -286,3 +286,51 @@ describe("job client", () => {
     await expect(waiting).rejects.toMatchObject({ code: "disconnected" });
   });
 });
+
+describe("engine choices in the generation panel", async () => {
+  const { MODE_CHOICES, engineLabel, whyNot } = await import("../src/ui/generationPanel");
+  const base = {
+    max_references: 0,
+    anchor_roles: [],
+    max_count: 4,
+    max_input_pixels: 1e7,
+    max_output_pixels: 1e7,
+    sizes: [],
+  };
+  const local = {
+    ...base,
+    name: "local",
+    label: "Local (non-generative)",
+    generative: false,
+    modes: ["img2img", "inpaint", "upscale", "variations"] as const,
+    supports_mask: true,
+    upscale_factors: [2, 4],
+  };
+  const remote = {
+    ...base,
+    name: "remote",
+    label: "Remote model",
+    generative: true,
+    modes: ["img2img", "upscale"] as const,
+    supports_mask: false,
+    upscale_factors: [2],
+  };
+  const choice = (value: string) => MODE_CHOICES.find((c) => c.value === value)!;
+
+  it("offers every mode the engine's capabilities allow and says why the rest are off", () => {
+    for (const c of MODE_CHOICES) expect(whyNot({ ...local, modes: [...local.modes] }, c)).toBeNull();
+    const r = { ...remote, modes: [...remote.modes] };
+    expect(whyNot(r, choice("img2img"))).toBeNull();
+    expect(whyNot(r, choice("upscale2"))).toBeNull();
+    expect(whyNot(r, choice("upscale4"))).toContain("×2");
+    expect(whyNot(r, choice("inpaint"))).toContain("cannot do inpaint");
+    expect(whyNot({ ...r, modes: ["img2img", "inpaint"] }, choice("inpaint"))).toContain("does not accept masks");
+    expect(whyNot(r, choice("variations"))).toContain("Remote model cannot do variations");
+  });
+
+  it("never lets a non-generative engine pass for a generative one", () => {
+    expect(engineLabel({ ...local, modes: [...local.modes] })).toBe("Local (non-generative)");
+    expect(engineLabel({ ...local, modes: [...local.modes], label: "Classic filters" })).toBe("Classic filters (non-generative)");
+    expect(engineLabel({ ...remote, modes: [...remote.modes] })).toBe("Remote model");
+  });
+});
