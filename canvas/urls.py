@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from canvas.views import board_list, board_page, providers, share
+from canvas.views import board_list, board_page, providers, review_page, share
 
 urlpatterns = [
     path(
@@ -21,6 +21,7 @@ urlpatterns = [
     path("", board_list.board_list, name="board-list"),
     path("boards/new/", board_list.board_create, name="board-create"),
     path("boards/<uuid:board_id>/", board_page.board_page, name="board"),
+    path("boards/<uuid:board_id>/review/", review_page.review_page, name="board-review"),
     path("boards/<uuid:board_id>/rename/", board_list.board_rename, name="board-rename"),
     path("boards/<uuid:board_id>/duplicate/", board_list.board_duplicate, name="board-duplicate"),
     path("boards/<uuid:board_id>/archive/", board_list.board_archive, name="board-archive"),

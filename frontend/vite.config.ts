@@ -1,4 +1,4 @@
-// Build config: one entry (src/main.ts), output in frontend/dist with a manifest that the
+// Build config: entries src/main.ts and src/review/main.ts, output in frontend/dist with a manifest that the
 // Django `vite` template tag reads. Base is /static/ because frontend/dist is a
 // STATICFILES_DIRS entry; nothing here knows about any particular web server.
 import { defineConfig } from "vitest/config";
@@ -11,7 +11,8 @@ export default defineConfig({
     manifest: true,
     sourcemap: false,
     rollupOptions: {
-      input: "src/main.ts",
+      // Two pages: the board canvas and the review grid (src/review/main.ts).
+      input: ["src/main.ts", "src/review/main.ts"],
     },
   },
   test: {

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from anchorboard.errors import AppError
 from canvas.engines import available_engines
 from canvas.permissions import Perm, get_board_for, role_allows
+from canvas.services.review import board_members
 from canvas.views.errors import app_error_response
 
 API_BASE = "/api/v1"
@@ -37,6 +38,11 @@ def board_bootstrap(request: HttpRequest, board, role) -> dict:
         "user": {"id": user.pk, "name": display_name(user)},
         # The generation panel offers only what these can do (docs/jobs.md "Using region jobs").
         "engines": [{"name": name, **caps.as_dict()} for name, caps in available_engines().items()],
+        # Whom a comment may @mention (docs/review.md "Comments").
+        "members": [
+            {"username": u.get_username(), "name": display_name(u)}
+            for u in board_members(board).values()
+        ],
     }
 
 

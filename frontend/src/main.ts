@@ -24,6 +24,7 @@ import { buildToolbar } from "./ui/toolbar";
 import { Uploads } from "./ui/uploads";
 import { type JobsHandles, mountJobs } from "./ui/jobsUi";
 import type { EngineInfo } from "./jobs/model";
+import { type ReviewBoot, type ReviewHandles, mountReview } from "./review/boardReview";
 
 interface Bootstrap {
   board_id: string;
@@ -35,6 +36,9 @@ interface Bootstrap {
   user: { id: number | string; name: string };
   /** Engines and their capabilities, for the generation panel (docs/jobs.md). */
   engines?: EngineInfo[];
+  /** Mentionable members and, on a share link, the link's settings (docs/review.md). */
+  members?: ReviewBoot["members"];
+  share?: ReviewBoot["share"];
 }
 
 function readBootstrap(): Bootstrap {
@@ -65,6 +69,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
 
   let presence: PresenceLayer | null = null;
   let jobs: JobsHandles | null = null;
+  let review: ReviewHandles | null = null;
   const connection = new BoardConnection(absoluteWsUrl(boot.ws_url, window.location), sync, {
     onStatus: (s, detail) => {
       toolbar.setStatus(s, detail);
@@ -86,8 +91,15 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     },
     onPresence: (msg) => presence?.receive(msg),
     onPresenceLeave: (msg) => presence?.leave(msg.user.id),
-    onError: (_code, message) => editor.notify("error", message),
-    onJobMessage: (msg) => jobs?.receive(msg),
+    onError: (code, message) => {
+      editor.notify("error", message);
+      review?.socketError(code, message);
+    },
+    onJobMessage: (msg) => {
+      jobs?.receive(msg);
+      review?.jobMessage(msg);
+    },
+    onReviewMessage: (msg) => review?.receive(msg),
     onJobError: (msg) => jobs?.receiveError(msg),
   });
   let firstSync = true;
@@ -107,7 +119,8 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
 
   const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
   jobs = mountJobs(editor, connection, boot, surface);
-  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...jobs.panels);
+  review = mountReview(editor, boot, surface);
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...jobs.panels, ...review.panels);
   root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
 
   const resize = () => {
@@ -142,6 +155,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     renderer,
     presence,
     jobs,
+    review,
     stats: () => ({
       ...renderer.stats(),
       documentItems: editor.doc.size,

@@ -308,7 +308,13 @@ export type JobMessage =
   | JobAcceptedMessage
   | RequestDoneMessage;
 
+/** Review decisions and comments relayed on the board socket (docs/review.md "Live
+ * messages"); their shapes live with the review UI in review/types.ts. */
+export type { ReviewMessage } from "./review/types";
+import type { ReviewMessage } from "./review/types";
+
 export type ServerMessage =
+  | ReviewMessage
   | WelcomeMessage
   | SnapshotMessage
   | CatchupMessage
@@ -323,6 +329,8 @@ export type ServerMessage =
 /** Close codes the server uses when it refuses a socket: retrying will not help. */
 export const CLOSE_NOT_LOGGED_IN = 4401;
 export const CLOSE_NO_ACCESS = 4403;
+/** A share link's socket: revoked or expired (canvas/share_consumer.py). */
+export const CLOSE_LINK_UNAVAILABLE = 4410;
 
 // --- builders ----------------------------------------------------------------------------
 
@@ -382,6 +390,8 @@ const SERVER_TYPES = new Set([
   "job_queue",
   "job_accepted",
   "request_done",
+  "decision",
+  "comment",
 ]);
 
 /** Parse one text frame; returns null for anything that is not a known server message. */

@@ -36,6 +36,8 @@ def test_bootstrap(cast, login, who, role, can_edit):
     local = next(e for e in data.pop("engines") if e["name"] == "local")
     assert local["generative"] is False and "non-generative" in local["label"]
     assert "inpaint" in local["modes"]
+    # Mentionable people (docs/review.md): everyone with a role, the caller included.
+    assert {"username": user.username, "name": user.username} in data.pop("members")
     assert data == {
         "board_id": str(cast.board.pk),
         "board_name": "Autumn launch",

@@ -8,6 +8,7 @@
  */
 import {
   CLOSE_NOT_LOGGED_IN,
+  CLOSE_LINK_UNAVAILABLE,
   CLOSE_NO_ACCESS,
   type ClientMessage,
   type ErrorMessage,
@@ -15,6 +16,7 @@ import {
   MAX_OPS_PER_BATCH,
   type PresenceInMessage,
   type PresenceLeaveMessage,
+  type ReviewMessage,
   type ServerMessage,
   type WelcomeMessage,
   parseServerMessage,
@@ -37,6 +39,8 @@ export interface ConnectionHandlers {
   onJobMessage?: (msg: JobMessage) => void;
   /** An `error` answering one of our job requests (it carries `request_id`). */
   onJobError?: (msg: ErrorMessage) => void;
+  /** Review decisions and comments (docs/review.md), for the review UI. */
+  onReviewMessage?: (msg: ReviewMessage) => void;
   /** After snapshot or catch-up has been applied. */
   onSynced?: () => void;
 }
@@ -150,6 +154,10 @@ export class BoardConnection {
       this.synced = false;
       this.sync.markAllUnsent();
       this.clearTimers();
+      if (ev.code === CLOSE_LINK_UNAVAILABLE) {
+        this.setStatus("denied", "This shared link no longer works.");
+        return;
+      }
       if (ev.code === CLOSE_NO_ACCESS || ev.code === CLOSE_NOT_LOGGED_IN) {
         this.setStatus(
           "denied",
@@ -221,6 +229,10 @@ export class BoardConnection {
       case "job_accepted":
       case "request_done":
         this.handlers.onJobMessage?.(msg);
+        return;
+      case "decision":
+      case "comment":
+        this.handlers.onReviewMessage?.(msg);
         return;
     }
   }

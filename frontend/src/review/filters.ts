@@ -1,0 +1,71 @@
+/**
+ * Review filters: the same rules as the server's `review_list` filters (status incl.
+ * "undecided", rating ≥, starred, tier), applied in the browser so a live decision can move
+ * a candidate in or out of view without reloading, plus the query string for the API.
+ *
+ * Pure functions; no DOM, no fetching.
+ */
+import type { Candidate, Decision, ReviewGroup, Tier } from "./types";
+
+export interface ReviewFilter {
+  status: "" | "approved" | "rejected" | "needs_changes" | "undecided";
+  ratingGte: number | null;
+  starred: boolean | null;
+  tier: "" | Tier;
+}
+
+export const NO_FILTER: ReviewFilter = { status: "", ratingGte: null, starred: null, tier: "" };
+
+export function tierOf(c: Candidate): Tier {
+  return c.decision?.tier ?? c.tier ?? (c.parent ? "refinement" : "generation");
+}
+
+export function matches(c: Candidate, f: ReviewFilter): boolean {
+  const d = c.decision;
+  const status = d?.status ?? "";
+  if (f.status === "undecided" ? status !== "" : f.status !== "" && status !== f.status) return false;
+  if (f.ratingGte !== null && !((d?.rating ?? 0) >= f.ratingGte)) return false;
+  if (f.starred !== null && Boolean(d?.starred) !== f.starred) return false;
+  if (f.tier && tierOf(c) !== f.tier) return false;
+  return true;
+}
+
+/** Groups with only their matching candidates; empty groups are dropped. */
+export function filterGroups(groups: ReviewGroup[], f: ReviewFilter): ReviewGroup[] {
+  const out: ReviewGroup[] = [];
+  for (const g of groups) {
+    const candidates = g.candidates.filter((c) => matches(c, f));
+    if (candidates.length) out.push({ ...g, candidates });
+  }
+  return out;
+}
+
+export function filterQuery(f: ReviewFilter): string {
+  const q = new URLSearchParams();
+  if (f.status) q.set("status", f.status);
+  if (f.ratingGte !== null) q.set("rating_gte", String(f.ratingGte));
+  if (f.starred !== null) q.set("starred", String(f.starred));
+  if (f.tier) q.set("tier", f.tier);
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/** Put a live decision onto the candidate it concerns; returns whether one was found. */
+export function applyDecision(groups: ReviewGroup[], d: Decision): boolean {
+  let found = false;
+  for (const g of groups) {
+    for (const c of g.candidates) {
+      if (c.id !== d.iteration) continue;
+      c.decision = { ...(c.decision ?? {}), ...d };
+      if (d.tier) c.tier = d.tier;
+      found = true;
+    }
+  }
+  return found;
+}
+
+/** How many of `n` rated candidates "promote top X%" takes: floor, but at least one. */
+export function promoteCount(rated: number, percent: number): number {
+  if (rated <= 0 || !(percent > 0)) return 0;
+  return Math.min(rated, Math.max(1, Math.floor((rated * percent) / 100)));
+}

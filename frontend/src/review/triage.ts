@@ -1,0 +1,103 @@
+/**
+ * Keyboard triage of the review grid as a pure state machine: a key press and the current
+ * state (cursor, grid width, whether the compare view or help is open) give the next state
+ * and at most one command (send a decision change, open the compare view, …).
+ *
+ * It must not touch the DOM or the network: the review page turns commands into API calls.
+ */
+import type { DecisionStatus } from "./types";
+
+export interface TriageState {
+  /** Index of the focused candidate in the visible (filtered) order. */
+  cursor: number;
+  count: number;
+  /** Candidates per row, for ArrowUp / ArrowDown. */
+  columns: number;
+  comparing: boolean;
+  help: boolean;
+}
+
+/** A change to send as `PUT /iterations/{id}/decision` (only the fields that change). */
+export interface DecisionChange {
+  status?: DecisionStatus;
+  rating?: number;
+  starred?: boolean;
+}
+
+export type TriageCommand =
+  | { kind: "decide"; change: DecisionChange }
+  | { kind: "toggle_star" }
+  | { kind: "focus" }
+  | { kind: "compare"; open: boolean }
+  | { kind: "help"; open: boolean };
+
+export interface TriageResult {
+  state: TriageState;
+  command: TriageCommand | null;
+  /** False when the key means nothing here (the page lets the browser have it). */
+  handled: boolean;
+}
+
+export const TRIAGE_KEYS: [string, string][] = [
+  ["A", "approve"],
+  ["X", "reject"],
+  ["N", "needs changes"],
+  ["U", "clear the verdict"],
+  ["1 – 5", "rating"],
+  ["S", "star / unstar"],
+  ["← → ↑ ↓", "move"],
+  ["Enter / Space", "before/after compare (Esc closes)"],
+  ["?", "this help"],
+];
+
+const STATUS_KEYS: Record<string, DecisionStatus> = { a: "approved", x: "rejected", n: "needs_changes", u: "" };
+
+export function initialTriage(count: number, columns = 4): TriageState {
+  return { cursor: 0, count, columns: Math.max(1, columns), comparing: false, help: false };
+}
+
+/** Keep the cursor valid when the visible list changes (filters, live updates). */
+export function withCount(state: TriageState, count: number, columns = state.columns): TriageState {
+  const cursor = count === 0 ? 0 : Math.min(Math.max(0, state.cursor), count - 1);
+  return { ...state, count, columns: Math.max(1, columns), cursor, comparing: state.comparing && count > 0 };
+}
+
+function move(state: TriageState, delta: number): TriageResult {
+  if (state.count === 0) return { state, command: null, handled: true };
+  const cursor = Math.min(state.count - 1, Math.max(0, state.cursor + delta));
+  return { state: { ...state, cursor }, command: cursor === state.cursor ? null : { kind: "focus" }, handled: true };
+}
+
+export function triageKey(state: TriageState, key: string, mods: { ctrl?: boolean; meta?: boolean; alt?: boolean } = {}): TriageResult {
+  if (mods.ctrl || mods.meta || mods.alt) return { state, command: null, handled: false };
+  if (state.help) {
+    if (key === "Escape" || key === "?") return { state: { ...state, help: false }, command: { kind: "help", open: false }, handled: true };
+    return { state, command: null, handled: false };
+  }
+  if (key === "?") return { state: { ...state, help: true }, command: { kind: "help", open: true }, handled: true };
+  if (key === "Escape") {
+    if (!state.comparing) return { state, command: null, handled: false };
+    return { state: { ...state, comparing: false }, command: { kind: "compare", open: false }, handled: true };
+  }
+  if (key === "Enter" || key === " ") {
+    if (state.count === 0) return { state, command: null, handled: true };
+    const comparing = !state.comparing;
+    return { state: { ...state, comparing }, command: { kind: "compare", open: comparing }, handled: true };
+  }
+  switch (key) {
+    case "ArrowRight":
+      return move(state, 1);
+    case "ArrowLeft":
+      return move(state, -1);
+    case "ArrowDown":
+      return move(state, state.comparing ? 1 : state.columns);
+    case "ArrowUp":
+      return move(state, state.comparing ? -1 : -state.columns);
+  }
+  if (state.count === 0) return { state, command: null, handled: false };
+  const lower = key.toLowerCase();
+  if (lower in STATUS_KEYS) return { state, command: { kind: "decide", change: { status: STATUS_KEYS[lower] } }, handled: true };
+  if (/^[1-5]$/.test(key)) return { state, command: { kind: "decide", change: { rating: Number(key) } }, handled: true };
+  if (lower === "s") return { state, command: { kind: "toggle_star" }, handled: true };
+  return { state, command: null, handled: false };
+}

@@ -1,0 +1,104 @@
+/**
+ * The filmstrip over the canvas: the board's candidates (staged and applied results) in a
+ * strip along the bottom, filterable by verdict, with their decision badges; clicking one
+ * focuses it on the canvas (zoom to its region and select its layer when it is applied).
+ * On a share link it also carries the guest's approve / reject / needs-changes buttons.
+ *
+ * It must not change the board; decisions go through the callback it is given.
+ */
+import type { Editor } from "../editor";
+import { type ReviewFilter, NO_FILTER, matches } from "../review/filters";
+import { thumbUrl } from "../review/thumbs";
+import type { Candidate, Decision, DecisionStatus } from "../review/types";
+import { decisionLabel } from "./decisionBadges";
+import { h } from "./dom";
+
+export interface FilmstripOptions {
+  /** When set, each candidate gets verdict buttons that call this. */
+  onDecide?: (c: Candidate, status: DecisionStatus) => void;
+  onComment?: (c: Candidate) => void;
+}
+
+export class Filmstrip {
+  readonly element: HTMLElement;
+  readonly toggle: HTMLButtonElement;
+  private readonly list = h("div", { class: "ab-filmstrip-list", style: "display:flex;gap:6px" });
+  private candidates: Candidate[] = [];
+  private filter: ReviewFilter = { ...NO_FILTER };
+  private current: string | null = null;
+
+  constructor(
+    private readonly editor: Editor,
+    private readonly opts: FilmstripOptions = {},
+  ) {
+    const status = h("select", { "data-testid": "filmstrip-filter", "aria-label": "Show candidates" });
+    for (const [v, t] of [["", "all"], ["undecided", "undecided"], ["approved", "approved"], ["needs_changes", "needs changes"], ["rejected", "rejected"]]) status.append(h("option", { value: v }, t));
+    status.addEventListener("change", () => {
+      this.filter = { ...this.filter, status: status.value as ReviewFilter["status"] };
+      this.render();
+    });
+    this.element = h("div", { class: "ab-filmstrip", hidden: true, "data-testid": "filmstrip" }, h("div", { class: "ab-filmstrip-bar" }, status), this.list);
+    this.toggle = h("button", { type: "button", class: "ab-btn", "data-testid": "filmstrip-toggle", title: "Show the board's candidates" }, "Candidates");
+    this.toggle.addEventListener("click", () => this.setOpen(this.element.hidden));
+  }
+
+  setOpen(open: boolean): void {
+    this.element.hidden = !open;
+    this.toggle.setAttribute("aria-pressed", String(open));
+  }
+
+  setCandidates(list: Candidate[]): void {
+    this.candidates = list;
+    this.toggle.textContent = `Candidates (${list.length})`;
+    this.render();
+  }
+
+  applyDecision(d: Decision): void {
+    const c = this.candidates.find((x) => x.id === d.iteration);
+    if (!c) return;
+    c.decision = { ...(c.decision ?? {}), ...d };
+    this.render();
+  }
+
+  focus(c: Candidate): void {
+    this.current = c.id;
+    const item = [...this.editor.doc.ordered()].find((i) => i.props?.iteration === c.id);
+    const r = item ?? c.region;
+    this.editor.zoomToRect({ x: r.x, y: r.y, width: Math.max(1, r.width), height: Math.max(1, r.height) }, 4);
+    this.editor.select(item ? [item.id] : []);
+    this.render();
+  }
+
+  private render(): void {
+    const shown = this.candidates.filter((c) => matches(c, this.filter));
+    this.list.replaceChildren(
+      ...shown.map((c, i) => {
+        const label = c.decision ? decisionLabel(c.decision) : "";
+        const thumb = h(
+          "button",
+          { type: "button", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Candidate ${i + 1}: click to show it on the canvas` },
+          h("img", { src: thumbUrl(c.asset, 128), alt: `Candidate ${i + 1}` }),
+          label ? h("span", { class: "ab-decision-badge", "data-status": c.decision?.status ?? "" }, label) : null,
+        );
+        thumb.addEventListener("click", () => this.focus(c));
+        const cell = h("div", { class: "ab-film-cell", style: "display:flex;flex-direction:column;gap:2px" }, thumb);
+        if (this.opts.onDecide) {
+          const row = h("div", { style: "display:flex;gap:2px" });
+          for (const [status, text] of [["approved", "Approve"], ["needs_changes", "Changes"], ["rejected", "Reject"]] as [DecisionStatus, string][]) {
+            const b = h("button", { type: "button", class: "ab-btn small", "data-testid": `guest-${status}`, "data-id": c.id, "aria-pressed": String(c.decision?.status === status) }, text);
+            b.addEventListener("click", () => this.opts.onDecide?.(c, status));
+            row.append(b);
+          }
+          cell.append(row);
+        }
+        if (this.opts.onComment) {
+          const b = h("button", { type: "button", class: "ab-btn small", "data-testid": "comment-on-candidate", "data-id": c.id }, "Comment");
+          b.addEventListener("click", () => this.opts.onComment?.(c));
+          cell.append(b);
+        }
+        return cell;
+      }),
+    );
+    if (!shown.length) this.list.append(h("span", { class: "muted" }, this.candidates.length ? "None match." : "No candidates yet."));
+  }
+}
