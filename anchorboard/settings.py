@@ -17,8 +17,10 @@ development only, a generated secret key under the data directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -72,17 +74,21 @@ def _secret_key() -> str:
         )
     # Development: a random key kept beside the data so sessions survive restarts.
     path = DATA_DIR / "secret_key"
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two processes starting together must not overwrite each other's key, and
-        # the file is created private (0600) rather than chmod-ed after a readable moment.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return path.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Written privately (mkstemp: 0600) and complete, then linked into place: a process
+    # starting at the same moment sees either no key or the whole key, never half of one,
+    # and the first writer wins.
+    fd, tmp = tempfile.mkstemp(dir=DATA_DIR, prefix=".secret_key-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):  # another process was first: use its key
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+    return path.read_text().strip()
 
 
 SECRET_KEY = _secret_key()

@@ -125,6 +125,29 @@ def test_development_secret_key_is_private_and_stable(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+def test_processes_starting_together_agree_on_the_development_key(tmp_path):
+    code = "from anchorboard import settings; print(settings.SECRET_KEY)"
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=clean_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    keys = set()
+    for process in starts:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        keys.add(out.strip())
+    assert len(keys) == 1
+    assert keys == {(tmp_path / "secret_key").read_text()}
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temp files left
+
+
 def test_database_url_selects_postgresql(tmp_path):
     out_code = (
         "import json; from anchorboard import settings; "
