@@ -1,0 +1,117 @@
+"""SIGKILL Celery workers in the middle of jobs, again and again: every job still ends
+exactly once (recovered through its lease, run again, results stored once)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.topology.conftest import url
+from tests.topology.harness import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(900)]
+
+KILLS = 10
+UNFINISHED_COUNT = (
+    "SELECT count(*) FROM canvas_job WHERE board_id = %s AND state IN ('queued', 'running')"
+)
+
+
+def _login(base: str, seed) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    client.get("/login/").raise_for_status()
+    reply = client.post(
+        "/login/",
+        data={
+            "username": seed["username"],
+            "password": seed["password"],
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+    )
+    assert reply.status_code == 302, reply.text[:300]
+    return client
+
+
+def test_kill_9_workers_mid_job_every_job_ends_exactly_once(topo):
+    seed = topo.seed("killer")
+    board = seed["board"]
+    client = _login(url(topo.webs[0]), seed)
+    submitted: list[str] = []
+
+    def keep_busy(target: int = 6) -> None:
+        [(unfinished,)] = topo.sql(UNFINISHED_COUNT, (board,))
+        for _ in range(max(0, target - unfinished)):
+            reply = client.post(
+                f"/api/v1/boards/{board}/jobs",
+                json={
+                    "mode": "img2img",
+                    "engine": "topology-sleep",
+                    "region": seed["region"],
+                    "seed": len(submitted),
+                },
+                headers={"X-CSRFToken": client.cookies["csrftoken"]},
+            )
+            assert reply.status_code == 201, reply.text
+            submitted.append(reply.json()["id"])
+
+    interrupted: set[str] = set()
+    try:
+        for kill in range(KILLS):
+            keep_busy()
+            by_pid = {str(proc.pid): proc for proc in topo.workers}
+
+            def mid_job(by_pid=by_pid):
+                # A job of a live worker that has started rendering (progress written).
+                rows = topo.sql(
+                    "SELECT id::text, worker_id FROM canvas_job WHERE board_id = %s "
+                    "AND state = 'running' AND progress > 0.1",
+                    (board,),
+                )
+                return [(job, w) for job, w in rows if w.split(":")[1] in by_pid]
+
+            running = wait_until(
+                mid_job,
+                timeout=120,
+                what=f"a job in the middle of rendering (kill {kill + 1})",
+                detail=topo.logs,
+            )
+            victim = by_pid[running[0][1].split(":")[1]]
+            topo.kill(victim)
+            interrupted.update(job for job, w in running if w.split(":")[1] == str(victim.pid))
+            topo.start_worker()
+
+        def all_ended() -> bool:
+            [(left,)] = topo.sql(UNFINISHED_COUNT, (board,))
+            return left == 0
+
+        wait_until(all_ended, timeout=240, what="every job to end", every=0.25, detail=topo.logs)
+    finally:
+        client.close()
+
+    jobs = dict(topo.sql("SELECT id::text, state FROM canvas_job WHERE board_id = %s", (board,)))
+    assert sorted(jobs) == sorted(submitted)  # nothing lost, nothing invented
+    assert set(jobs.values()) == {"succeeded"}, jobs  # none stuck, none given up
+    assert len(interrupted) >= KILLS
+    attempts = dict(
+        topo.sql(
+            "SELECT id::text, attempts FROM canvas_job WHERE id = ANY(%s::uuid[])",
+            (list(interrupted),),
+        )
+    )
+    assert all(count >= 2 for count in attempts.values()), attempts  # really ran again
+    # Exactly one result per job (Iteration is unique per (job, index)) …
+    per_job = dict(
+        topo.sql(
+            "SELECT job_id::text, count(*) FROM canvas_iteration WHERE board_id = %s "
+            "GROUP BY job_id",
+            (board,),
+        )
+    )
+    assert per_job == {job: 1 for job in submitted}
+    # … and a re-run stored the same bytes: one blob per result, however often it ran.
+    blobs = topo.sql(
+        "SELECT count(DISTINCT blob_id) FROM assets_asset WHERE board_id = %s "
+        "AND filename LIKE 'job-%%-1.png' GROUP BY filename",
+        (board,),
+    )
+    assert len(blobs) == len(submitted) and {n for (n,) in blobs} == {1}
