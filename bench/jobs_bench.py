@@ -15,7 +15,10 @@ engine that returns its input unchanged, then measures from outside, as a client
 (b) throughput: ``--jobs`` (default 200) jobs on a 64 × 64 region with the same engine,
     submitted back to back through the API; jobs per second from the first submit to the
     last ``succeeded`` message, with the server's defaults (2 embedded workers, 2 running
-    jobs per person).
+    jobs per person);
+(c) the worker pool alone: as many jobs again, queued while the board's queue is paused,
+    then timed from resume to the last ``succeeded`` (idle workers notice within their
+    1 s poll).
 
 Usage: .venv/bin/python bench/jobs_bench.py [--runs 5] [--jobs 200]
 
@@ -366,6 +369,26 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
                 "total_s": finished - started,
                 "jobs_per_s": jobs / (finished - started),
             }
+
+            # (c) the worker pool alone: queue the same number with the board paused, then
+            # resume and time until the last one succeeded.
+            board_api = f"{api}/boards/{seed['board']}"
+            (await http.post(f"{board_api}/queue/pause")).raise_for_status()
+            ids = []
+            for index in range(jobs):
+                reply = await http.post(f"{board_api}/jobs", json=job_body(TINY_REGION, index))
+                if reply.status_code != 201:
+                    raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
+                ids.append(reply.json()["id"])
+            resumed = time.perf_counter()
+            (await http.post(f"{board_api}/queue/resume")).raise_for_status()
+            await socket_reader.wait(lambda: all(j in socket_reader.succeeded for j in ids))
+            drained = max(socket_reader.succeeded[j] for j in ids)
+            results["drain"] = {
+                "jobs": jobs,
+                "total_s": drained - resumed,
+                "jobs_per_s": jobs / (drained - resumed),
+            }
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -395,6 +418,7 @@ def report(results: dict, alone: dict[str, float]) -> None:
         return statistics.median(r[key] for r in rows)
 
     print()
+    print(f"load average (1/5/15 min) before/after: {results['load']} on {os.cpu_count()} CPUs")
     print(f"(a) 2048×2048 region, engine {ENGINE} (returns its input), median of {len(rows)}")
     print(f"  API submit (201)                               {med('submit_s') * 1000:8.0f} ms")
     print(f"  submit → 'iteration' on the board websocket    {med('iteration_s') * 1000:8.0f} ms")
@@ -416,6 +440,10 @@ def report(results: dict, alone: dict[str, float]) -> None:
     print(f"  submitting all                                 {t['submit_s']:8.1f} s")
     print(f"  first submit → last 'succeeded'                {t['total_s']:8.1f} s")
     print(f"  throughput                                     {t['jobs_per_s']:8.1f} jobs/s")
+    d = results["drain"]
+    print(f"(c) {d['jobs']} such jobs queued while the board's queue was paused, then resumed")
+    print(f"  resume → last 'succeeded'                      {d['total_s']:8.1f} s")
+    print(f"  worker pool throughput                         {d['jobs_per_s']:8.1f} jobs/s")
 
 
 def main() -> None:
@@ -456,7 +484,9 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         wait_healthy(base_url, proc)
+        load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
         results = asyncio.run(client_side(base_url, seed, args.runs, args.jobs))
+        results["load"] = f"{load_before} / " + " ".join(f"{x:.1f}" for x in os.getloadavg())
         # Measured after the server is stopped, so it does not compete for the CPU.
         proc.terminate()
         proc.wait(timeout=60)
