@@ -105,7 +105,10 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   let firstSync = true;
   sync.events.onRejected = (batch, _code, message) => editor.batchRejected(batch.batchId, message);
   editor.connect(connection);
-  presence = new PresenceLayer(editor, connection, String(boot.user.id));
+  // Guests never send presence: the share socket refuses it (read_only) and counts every
+  // message against the link's budget. They still see the team's cursors if the link says so.
+  const presenceLink = boot.share ? ({ sendVolatile: () => {} } as unknown as BoardConnection) : connection;
+  presence = new PresenceLayer(editor, presenceLink, String(boot.user.id));
   const pointer = new PointerInput(editor, surface, (b) => presence?.setCursor(b));
   const uploads = new Uploads(editor, `${boot.api_base}/boards/${boot.board_id}/assets`, surface, () => pointer.cursorBoard);
   const help = buildHelp();
@@ -118,9 +121,10 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   attachTextEditor(editor, surface);
 
   const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
-  jobs = mountJobs(editor, connection, boot, surface);
+  // Share-link guests get no jobs UI: it is for making results, and its API is members-only.
+  jobs = boot.share ? null : mountJobs(editor, connection, boot, surface);
   review = mountReview(editor, boot, surface);
-  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...jobs.panels, ...review.panels);
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...(jobs?.panels ?? []), ...review.panels);
   root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
 
   const resize = () => {

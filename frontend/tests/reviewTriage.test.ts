@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { initialTriage, triageKey, withCount } from "../src/review/triage";
+import { type TriageState, initialTriage, triageKey, verticalNeighbours, withCount } from "../src/review/triage";
 
 describe("triage keyboard", () => {
   it("maps verdict, rating and star keys to decision commands", () => {
@@ -53,5 +53,27 @@ describe("triage keyboard", () => {
     const s = withCount({ ...initialTriage(10), cursor: 9, comparing: true }, 4);
     expect(s.cursor).toBe(3);
     expect(withCount(s, 0).comparing).toBe(false);
+  });
+});
+
+describe("vertical neighbours in a wrapped grid", () => {
+  it("step to the nearest tile of the next row, not a fixed column count", () => {
+    // Row 1: three tiles (a group of 2, a group of 1); row 2: one wide-offset tile.
+    const rects = [
+      { x: 0, y: 0, width: 100, height: 80 },
+      { x: 110, y: 0, width: 100, height: 80 },
+      { x: 240, y: 0, width: 100, height: 80 },
+      { x: 230, y: 120, width: 100, height: 80 },
+    ];
+    const n = verticalNeighbours(rects);
+    expect(n.below).toEqual([3, 3, 3, -1]);
+    expect(n.above).toEqual([-1, -1, -1, 2]);
+    let s: TriageState = { ...initialTriage(4, 3), ...n };
+    s = triageKey(s, "ArrowDown").state;
+    expect(s.cursor).toBe(3);
+    s = triageKey(s, "ArrowDown").state;
+    expect(s.cursor).toBe(3); // nothing below: stay
+    s = triageKey(s, "ArrowUp").state;
+    expect(s.cursor).toBe(2);
   });
 });

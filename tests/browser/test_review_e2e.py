@@ -266,6 +266,9 @@ def test_client_comments_and_approves_live_then_loses_access_on_revoke(server, b
     wait_online(client, 2)
     assert client.evaluate("window.__anchorboard.editor.canEdit") is False
     assert client.locator("[data-testid=share-open]").count() == 0
+    # No team-only UI (jobs, presence) that would fail against member endpoints.
+    assert client.locator("[data-testid=gen-submit]").count() == 0
+    assert client.evaluate("window.__anchorboard.editor.lastNotice?.kind ?? null") != "error"
 
     # Comment tool (C), click a point on the board, give a name the first time, send.
     client.locator(".ab-surface").focus()

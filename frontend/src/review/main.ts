@@ -14,7 +14,7 @@ import { ApiError, apiJson } from "./api";
 import { type ReviewFilter, NO_FILTER, applyDecision, filterGroups, promoteCount, tierOf } from "./filters";
 import { listenToBoard } from "./liveSocket";
 import { ago, thumbUrl } from "./thumbs";
-import { TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, withCount } from "./triage";
+import { TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
 import { type Candidate, type Decision, type ReviewGroup, type ReviewList, STATUS_LABEL, TIERS } from "./types";
 
 interface ReviewBootstrap {
@@ -172,6 +172,11 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     return Math.max(1, Math.floor((row.clientWidth + 12) / (first.offsetWidth + 12)));
   }
 
+  /** Which tile is above / below which, from where the browser actually put them. */
+  function layout(): { below: number[]; above: number[] } {
+    return verticalNeighbours(visible.map((c) => tileOf.get(c.id)?.getBoundingClientRect() ?? { x: 0, y: 0, width: 0, height: 0 }));
+  }
+
   function highlight(): void {
     for (const el of grid.querySelectorAll(".rv-tile[aria-current]")) el.removeAttribute("aria-current");
     const c = visible[state.cursor];
@@ -229,7 +234,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   window.addEventListener("keydown", (e) => {
     const t = e.target as HTMLElement | null;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT") && !t.classList.contains("ab-compare-slider")) return;
-    state = { ...state, comparing: compare.isOpen, help: !help.hidden, columns: columns() };
+    state = { ...state, comparing: compare.isOpen, help: !help.hidden, columns: columns(), ...layout() };
     const result = triageKey(state, e.key, { ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey });
     if (!result.handled) return;
     e.preventDefault();

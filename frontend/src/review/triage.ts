@@ -15,6 +15,10 @@ export interface TriageState {
   columns: number;
   comparing: boolean;
   help: boolean;
+  /** Index of the tile visually below / above each tile (-1: none), when the grid is not
+   * a plain table (groups wrap); see `verticalNeighbours`. */
+  below?: number[];
+  above?: number[];
 }
 
 /** A change to send as `PUT /iterations/{id}/decision` (only the fields that change). */
@@ -62,9 +66,10 @@ export function withCount(state: TriageState, count: number, columns = state.col
   return { ...state, count, columns: Math.max(1, columns), cursor, comparing: state.comparing && count > 0 };
 }
 
-function move(state: TriageState, delta: number): TriageResult {
+function move(state: TriageState, delta: number, to?: number): TriageResult {
   if (state.count === 0) return { state, command: null, handled: true };
-  const cursor = Math.min(state.count - 1, Math.max(0, state.cursor + delta));
+  const target = to === undefined ? state.cursor + delta : to < 0 ? state.cursor : to;
+  const cursor = Math.min(state.count - 1, Math.max(0, target));
   return { state: { ...state, cursor }, command: cursor === state.cursor ? null : { kind: "focus" }, handled: true };
 }
 
@@ -90,9 +95,9 @@ export function triageKey(state: TriageState, key: string, mods: { ctrl?: boolea
     case "ArrowLeft":
       return move(state, -1);
     case "ArrowDown":
-      return move(state, state.comparing ? 1 : state.columns);
+      return state.comparing ? move(state, 1) : move(state, state.columns, state.below?.[state.cursor]);
     case "ArrowUp":
-      return move(state, state.comparing ? -1 : -state.columns);
+      return state.comparing ? move(state, -1) : move(state, -state.columns, state.above?.[state.cursor]);
   }
   if (state.count === 0) return { state, command: null, handled: false };
   const lower = key.toLowerCase();
@@ -100,4 +105,36 @@ export function triageKey(state: TriageState, key: string, mods: { ctrl?: boolea
   if (/^[1-5]$/.test(key)) return { state, command: { kind: "decide", change: { rating: Number(key) } }, handled: true };
   if (lower === "s") return { state, command: { kind: "toggle_star" }, handled: true };
   return { state, command: null, handled: false };
+}
+
+export interface TileRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** For each tile, the nearest tile in the next row down / up (-1 if none): the closest row
+ * first, then the closest horizontal centre. Works for any wrapped layout. */
+export function verticalNeighbours(rects: TileRect[]): { below: number[]; above: number[] } {
+  const pick = (i: number, dir: 1 | -1): number => {
+    const a = rects[i];
+    if (!a) return -1;
+    const ac = a.x + a.width / 2;
+    let best = -1;
+    let bestRow = Infinity;
+    let bestDx = Infinity;
+    rects.forEach((b, j) => {
+      const dy = (b.y - a.y) * dir;
+      if (j === i || dy < a.height / 2) return;
+      const dx = Math.abs(b.x + b.width / 2 - ac);
+      if (dy < bestRow - 1 || (Math.abs(dy - bestRow) <= 1 && dx < bestDx)) {
+        best = j;
+        bestRow = dy;
+        bestDx = dx;
+      }
+    });
+    return best;
+  };
+  return { below: rects.map((_, i) => pick(i, 1)), above: rects.map((_, i) => pick(i, -1)) };
 }
