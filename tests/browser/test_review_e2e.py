@@ -290,6 +290,7 @@ def test_client_comments_and_approves_live_then_loses_access_on_revoke(server, b
     client.wait_for_selector(
         f"[data-testid=filmstrip-item][data-id='{target}'][data-status=approved]"
     )
+    assert client.locator("[data-testid=guest-download]").count() == 0  # not allowed here
 
     # The designer's canvas shows both, live: the comment thread and pin, and the decision
     # as a badge on the applied result layer and in the filmstrip.

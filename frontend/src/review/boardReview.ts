@@ -64,6 +64,7 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
         }
       : undefined,
     onComment: may("comment") ? (c) => comments.openComposer({ target: "iteration", iteration: c.id }) : undefined,
+    download: Boolean(guest && may("download")),
   });
 
   const backend: CommentBackend = guest

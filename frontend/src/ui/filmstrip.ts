@@ -2,7 +2,8 @@
  * The filmstrip over the canvas: the board's candidates (staged and applied results) in a
  * strip along the bottom, filterable by verdict, with their decision badges; clicking one
  * focuses it on the canvas (zoom to its region and select its layer when it is applied).
- * On a share link it also carries the guest's approve / reject / needs-changes buttons.
+ * On a share link it also carries the guest's approve / reject / needs-changes buttons and,
+ * when the link allows, a download of the original.
  *
  * It must not change the board; decisions go through the callback it is given.
  */
@@ -17,6 +18,8 @@ export interface FilmstripOptions {
   /** When set, each candidate gets verdict buttons that call this. */
   onDecide?: (c: Candidate, status: DecisionStatus) => void;
   onComment?: (c: Candidate) => void;
+  /** Offer the original for download (a share link with the download permission). */
+  download?: boolean;
 }
 
 export class Filmstrip {
@@ -90,6 +93,9 @@ export class Filmstrip {
             row.append(b);
           }
           cell.append(row);
+        }
+        if (this.opts.download) {
+          cell.append(h("a", { class: "ab-btn small", href: c.asset.original_url, download: "", "data-testid": "guest-download", "data-id": c.id }, "Download"));
         }
         if (this.opts.onComment) {
           const b = h("button", { type: "button", class: "ab-btn small", "data-testid": "comment-on-candidate", "data-id": c.id }, "Comment");
