@@ -19,7 +19,8 @@ Playwright and measures, inside the page:
   → 200 %, one event per frame;
 - for each gesture, frame times from requestAnimationFrame (median, p95, max), the number
   of frames longer than 50 ms, and the JS heap (CDP ``Runtime.getHeapUsage``) plus the
-  renderer's decoded-bitmap cache size (bitmaps live outside the JS heap).
+  renderer's decoded-bitmap cache size (bitmaps live outside the JS heap), and the page's
+  main-thread busy time per second (CDP Performance ``TaskDuration``/``ScriptDuration``).
 
 Usage: .venv/bin/python bench/canvas_bench.py [--items 2000] [--seconds 5] [--chromium PATH]
        [--ws-limit-mib 16] [--keep | --reuse DATA_DIR]
@@ -283,6 +284,12 @@ def summarise(times: list[float]) -> dict[str, float]:
     }
 
 
+def main_thread_seconds(cdp) -> tuple[float, float]:
+    """(TaskDuration, ScriptDuration) of the page's renderer so far, from CDP metrics."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics.get("TaskDuration", 0.0), metrics.get("ScriptDuration", 0.0)
+
+
 def heap_mb(cdp) -> float:
     cdp.send("HeapProfiler.collectGarbage")
     return cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
@@ -347,6 +354,7 @@ def open_board(browser, base_url: str, seed: dict, at_100: bool):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     cdp = context.new_cdp_session(page)
     cdp.send("Runtime.enable")
+    cdp.send("Performance.enable")
     page.goto(f"{base_url}/boards/{seed['board']}/")
     # A timeout is reported as an incomplete opening view, with diagnostics.
     with contextlib.suppress(PlaywrightTimeout):
@@ -402,9 +410,17 @@ def measure(chromium: str, base_url: str, seed: dict, seconds: float) -> dict:
                     list(centre),
                 )
                 page.wait_for_timeout(1000)
+                before = main_thread_seconds(cdp)
                 run = page.evaluate(GESTURE, [kind, seconds])
+                after = main_thread_seconds(cdp)
                 results[kind] = {
                     **summarise(run["times"]),
+                    # Renderer main-thread time spent in tasks / in script, per second of
+                    # gesture: near 1.0 means the page itself is the bottleneck, well below
+                    # 1.0 with long frames means the process was waiting (CPU contention,
+                    # raster, decoding in other threads).
+                    "busy_per_s": (after[0] - before[0]) / seconds,
+                    "script_per_s": (after[1] - before[1]) / seconds,
                     "heap_mb": heap_mb(cdp),
                     "bitmap_cache_mb": run["stats"]["cacheBytes"] / 1e6,
                     "nodes_at_end": run["stats"]["nodes"],
@@ -463,14 +479,16 @@ def print_table(results: dict, seed: dict, items: int) -> None:
             print(f"    page errors: {r['page_errors']}")
     header = (
         f"  {'gesture (100 %)':<16}{'frames':>8}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}"
-        f"{'>50 ms':>8}{'heap MB':>9}{'bitmaps MB':>12}{'nodes':>7}{'zoom':>7}"
+        f"{'>50 ms':>8}{'busy':>6}{'script':>7}{'heap MB':>9}{'bitmaps MB':>12}{'nodes':>7}"
+        f"{'zoom':>7}"
     )
     print(header)
     for kind in ("pan", "zoom"):
         r = results[kind]
         print(
             f"  {kind:<16}{r['frames']:>8}{r['median_ms']:>11.1f}{r['p95_ms']:>9.1f}"
-            f"{r['max_ms']:>9.1f}{r['long_frames']:>8}{r['heap_mb']:>9.1f}"
+            f"{r['max_ms']:>9.1f}{r['long_frames']:>8}{r['busy_per_s']:>6.2f}"
+            f"{r['script_per_s']:>7.2f}{r['heap_mb']:>9.1f}"
             f"{r['bitmap_cache_mb']:>12.1f}{r['nodes_at_end']:>7}{r['zoom_at_end']:>7.2f}"
         )
 
