@@ -216,22 +216,26 @@ def test_lead_triages_with_the_keyboard_and_promotes_the_top_ten_percent(server,
 
     # Promote the top 10 % of the 3 rated, non-rejected candidates: at least one, the best.
     assert page.input_value("[data-testid=promote-percent]") == "10"
+    before = page.locator("[data-testid=candidate][aria-current=true]").get_attribute("data-id")
     page.click("[data-testid=promote]")
     page.wait_for_selector("[data-testid=promote-result]:has-text('1 upscale job queued')")
     page.wait_for_selector(f"[data-id='{first}'][data-tier=upres]", timeout=WAIT_MS)
     jobs = page.evaluate(f"fetch('/api/v1/boards/{server.seed['board']}/jobs').then(r => r.json())")
     upscales = [j for j in jobs["items"] if j["mode"] == "upscale"]
     assert len(upscales) == 1
-    # The upscale runs through the normal pipeline; its result becomes a new upres candidate.
+    # The upscale runs through the normal pipeline; its result arrives on the open page as
+    # a new upres candidate (live from the board socket, no reload), in the same lineage.
     page.wait_for_function(
-        f"""async () => {{
-          const r = await fetch('/api/v1/boards/{server.seed["board"]}/review?tier=upres');
-          const d = await r.json();
-          return d.groups.flatMap(g => g.candidates).length >= 2;
-        }}""",
+        "document.querySelectorAll('[data-testid=candidate][data-tier=upres]').length >= 2",
         timeout=JOB_WAIT_MS,
-        polling=500,
     )
+    assert page.locator("[data-testid=candidate]").count() == CANDIDATES + 1
+    # The new candidate is listed first in the promoted one's lineage, shifting every tile;
+    # the focus stays on the candidate it was on.
+    assert tile(page, 0).get_attribute("data-tier") == "upres"
+    assert tile(page, 1).get_attribute("data-id") == first
+    focused = page.locator("[data-testid=candidate][aria-current=true]")
+    assert focused.get_attribute("data-id") == before
     assert errors == []
 
 

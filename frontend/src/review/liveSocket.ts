@@ -1,7 +1,7 @@
 /**
  * A listen-only board socket for pages that show review state but not the canvas (the
- * review page): it connects, reconnects with backoff, and hands `decision` and `comment`
- * messages to a callback. The canvas page gets the same messages through BoardConnection.
+ * review page): it connects, reconnects with backoff, and hands `decision`, `comment` and
+ * `iteration` (a new result: maybe a new candidate) messages to a callback. The canvas page gets the same messages through BoardConnection.
  *
  * It must not send edits or presence.
  */
@@ -10,7 +10,9 @@ import type { ReviewMessage } from "./types";
 
 export type LiveStatus = "online" | "offline" | "denied";
 
-export function listenToBoard(wsPath: string, onMessage: (msg: ReviewMessage) => void, onStatus: (s: LiveStatus) => void): () => void {
+export type LiveMessage = ReviewMessage | { type: "iteration"; iteration: { id: string } };
+
+export function listenToBoard(wsPath: string, onMessage: (msg: LiveMessage) => void, onStatus: (s: LiveStatus) => void): () => void {
   let attempt = 0;
   let stopped = false;
   let socket: WebSocket | null = null;
@@ -27,7 +29,7 @@ export function listenToBoard(wsPath: string, onMessage: (msg: ReviewMessage) =>
       } catch {
         return;
       }
-      if (msg && (msg.type === "decision" || msg.type === "comment")) onMessage(msg as ReviewMessage);
+      if (msg && (msg.type === "decision" || msg.type === "comment" || msg.type === "iteration")) onMessage(msg as LiveMessage);
     };
     socket.onclose = (ev) => {
       if (stopped) return;

@@ -148,8 +148,12 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   }
 
   function render(): void {
+    const focused = visible[state.cursor]?.id;
     const shown = filterGroups(groups, filter);
     visible = shown.flatMap((g) => g.candidates);
+    // Keep the focus on the same candidate when others arrive or leave the view.
+    const kept = visible.findIndex((c) => c.id === focused);
+    if (kept >= 0) state = { ...state, cursor: kept };
     tileOf.clear();
     grid.replaceChildren();
     let i = 0;
@@ -241,6 +245,15 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     run(result.command, result.state);
   });
 
+  let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+  function reloadSoon(): void {
+    // Results of one job arrive together: one reload for the burst.
+    reloadTimer ??= setTimeout(() => {
+      reloadTimer = null;
+      void load();
+    }, 400);
+  }
+
   async function load(): Promise<void> {
     try {
       const list = await apiJson<ReviewList>("GET", `${api}/review`);
@@ -275,8 +288,10 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     (msg) => {
       if (msg.type === "decision") {
         if (applyDecision(groups, msg.decision)) render();
-        else void load(); // a new candidate (e.g. an upscale result) we have not seen yet
+        else reloadSoon(); // a candidate we have not seen yet
         say(`${msg.decision.decided_by.name}: ${badgeText(msg.decision) || "cleared"}`);
+      } else if (msg.type === "iteration") {
+        reloadSoon(); // a new or changed result, e.g. the upscale of a promoted candidate
       }
     },
     (s) => {
