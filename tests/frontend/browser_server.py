@@ -24,10 +24,11 @@ import json
 from django.test import Client
 from tests import factories
 editor = factories.make_user("ed")
+editor2 = factories.make_user("ed2")
 viewer = factories.make_user("vi")
-board = factories.make_board(name="Browser board", owner=editor, viewer=viewer)
+board = factories.make_board(name="Browser board", owner=editor, editor=editor2, viewer=viewer)
 out = {"board": str(board.pk)}
-for name, user in (("editor", editor), ("viewer", viewer)):
+for name, user in (("editor", editor), ("editor2", editor2), ("viewer", viewer)):
     c = Client()
     c.force_login(user)
     out[name] = c.cookies["sessionid"].value
