@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NO_FILTER, applyDecision, filterGroups, filterQuery, matches, promoteCount, tierOf } from "../src/review/filters";
+import { NO_FILTER, applyDecision, filterFromQuery, filterGroups, filterQuery, matches, promoteCount, tierOf } from "../src/review/filters";
 import type { Candidate, ReviewGroup } from "../src/review/types";
 
 const asset = { id: "a", sha256: "", width: 4, height: 3, levels: [], original_url: "/o", level_url: "/l/{level}" };
@@ -58,5 +58,15 @@ describe("review filters", () => {
     expect(promoteCount(5, 10)).toBe(1);
     expect(promoteCount(0, 10)).toBe(0);
     expect(promoteCount(3, 100)).toBe(3);
+  });
+});
+
+describe("filters from the URL", () => {
+  it("read the API's query names and ignore what is not valid", () => {
+    expect(filterFromQuery("?status=undecided")).toEqual({ ...NO_FILTER, status: "undecided" });
+    expect(filterFromQuery("?status=bogus&rating_gte=9&starred=maybe&tier=nope")).toEqual(NO_FILTER);
+    const f = filterFromQuery("?rating_gte=4&starred=true&tier=final");
+    expect(f).toEqual({ status: "", ratingGte: 4, starred: true, tier: "final" });
+    expect(filterQuery(f)).toBe("?rating_gte=4&starred=true&tier=final"); // round trip
   });
 });

@@ -55,3 +55,12 @@ def test_board_page_lists_mentionable_members(people):
     response = client_for(people["editor"]).get(f"/boards/{board.pk}/")
     members = {m["username"] for m in bootstrap(response, "board-bootstrap")["members"]}
     assert members == {"olive", "eddie", "rita", "vera"}
+
+
+def test_inbox_links_each_board_to_its_undecided_candidates_in_review(people):
+    from tests.review.conftest import make_candidate
+
+    board = people["board"]
+    make_candidate(board, people["owner"])
+    html = client_for(people["reviewer"]).get("/inbox/").content.decode()
+    assert f'href="/boards/{board.pk}/review/?status=undecided"' in html

@@ -5,7 +5,7 @@
  *
  * Pure functions; no DOM, no fetching.
  */
-import type { Candidate, Decision, ReviewGroup, Tier } from "./types";
+import { type Candidate, type Decision, type ReviewGroup, TIERS, type Tier } from "./types";
 
 export interface ReviewFilter {
   status: "" | "approved" | "rejected" | "needs_changes" | "undecided";
@@ -48,6 +48,22 @@ export function filterQuery(f: ReviewFilter): string {
   if (f.tier) q.set("tier", f.tier);
   const s = q.toString();
   return s ? `?${s}` : "";
+}
+
+/** The filter a review URL asks for (`?status=undecided&rating_gte=4…`, as the API's
+ * query); unknown or malformed values are ignored rather than refused. */
+export function filterFromQuery(search: string): ReviewFilter {
+  const q = new URLSearchParams(search);
+  const f: ReviewFilter = { ...NO_FILTER };
+  const status = q.get("status") ?? "";
+  if (["approved", "rejected", "needs_changes", "undecided"].includes(status)) f.status = status as ReviewFilter["status"];
+  const rating = Number(q.get("rating_gte"));
+  if (Number.isInteger(rating) && rating >= 1 && rating <= 5) f.ratingGte = rating;
+  const starred = q.get("starred");
+  if (starred === "true" || starred === "false") f.starred = starred === "true";
+  const tier = q.get("tier") ?? "";
+  if ((TIERS as string[]).includes(tier)) f.tier = tier as Tier;
+  return f;
 }
 
 /** Put a live decision onto the candidate it concerns; returns whether one was found. */

@@ -11,7 +11,7 @@ import "./review.css";
 import { CompareDialog } from "../ui/compare";
 import { h } from "../ui/dom";
 import { ApiError, apiJson } from "./api";
-import { type ReviewFilter, NO_FILTER, applyDecision, filterGroups, promoteCount, tierOf } from "./filters";
+import { type ReviewFilter, applyDecision, filterFromQuery, filterGroups, promoteCount, tierOf } from "./filters";
 import { listenToBoard } from "./liveSocket";
 import { ago, thumbUrl } from "./thumbs";
 import { TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
@@ -33,9 +33,9 @@ function readBootstrap(): ReviewBootstrap {
   return JSON.parse(el.textContent) as ReviewBootstrap;
 }
 
-function select(label: string, testid: string, options: [string, string][], onChange: (v: string) => void): HTMLLabelElement {
+function select(label: string, testid: string, options: [string, string][], initial: string, onChange: (v: string) => void): HTMLLabelElement {
   const el = h("select", { "data-testid": testid });
-  for (const [value, text] of options) el.append(h("option", { value }, text));
+  for (const [value, text] of options) el.append(h("option", { value, selected: value === initial }, text));
   el.addEventListener("change", () => onChange(el.value));
   return h("label", { class: "rv-filter" }, `${label} `, el);
 }
@@ -52,7 +52,8 @@ export function badgeText(d: Decision | null): string {
 function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   const api = `${boot.api_base}/boards/${boot.board_id}`;
   let groups: ReviewGroup[] = [];
-  let filter: ReviewFilter = { ...NO_FILTER };
+  // The inbox links here with ?status=undecided; any API filter works in the URL.
+  let filter: ReviewFilter = filterFromQuery(window.location.search);
   let visible: Candidate[] = [];
   let state = initialTriage(0);
   const compare = new CompareDialog();
@@ -80,12 +81,12 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   const filters = h(
     "div",
     { class: "rv-filters" },
-    select("Status", "filter-status", [["", "any"], ["undecided", "undecided"], ["approved", "approved"], ["needs_changes", "needs changes"], ["rejected", "rejected"]], (v) =>
+    select("Status", "filter-status", [["", "any"], ["undecided", "undecided"], ["approved", "approved"], ["needs_changes", "needs changes"], ["rejected", "rejected"]], filter.status, (v) =>
       setFilter({ status: v as ReviewFilter["status"] }),
     ),
-    select("Rating ≥", "filter-rating", [["", "any"], ...[1, 2, 3, 4, 5].map((n): [string, string] => [String(n), String(n)])], (v) => setFilter({ ratingGte: v ? Number(v) : null })),
-    select("Starred", "filter-starred", [["", "any"], ["true", "starred"], ["false", "not starred"]], (v) => setFilter({ starred: v === "" ? null : v === "true" })),
-    select("Tier", "filter-tier", [["", "any"], ...TIERS.map((t): [string, string] => [t, t])], (v) => setFilter({ tier: v as ReviewFilter["tier"] })),
+    select("Rating ≥", "filter-rating", [["", "any"], ...[1, 2, 3, 4, 5].map((n): [string, string] => [String(n), String(n)])], String(filter.ratingGte ?? ""), (v) => setFilter({ ratingGte: v ? Number(v) : null })),
+    select("Starred", "filter-starred", [["", "any"], ["true", "starred"], ["false", "not starred"]], filter.starred === null ? "" : String(filter.starred), (v) => setFilter({ starred: v === "" ? null : v === "true" })),
+    select("Tier", "filter-tier", [["", "any"], ...TIERS.map((t): [string, string] => [t, t])], filter.tier, (v) => setFilter({ tier: v as ReviewFilter["tier"] })),
   );
 
   const percent = h("input", { type: "number", min: "1", max: "100", step: "1", value: "10", class: "rv-percent", "data-testid": "promote-percent", "aria-label": "Percent to promote" });
