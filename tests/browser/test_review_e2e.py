@@ -325,6 +325,30 @@ def test_client_comments_and_approves_live_then_loses_access_on_revoke(server, b
         "[data-testid=comment-text]:has-text('Thanks! @lead')", timeout=WAIT_MS
     )
 
+    # The client comments on a candidate from the filmstrip (the name is not asked again);
+    # the lead's review page counts it on that candidate's tile, live.
+    review = lead.context.new_page()
+    review.goto(f"{server.base_url}/boards/{board}/review/")
+    review.wait_for_selector("[data-testid=review-live][data-state=online]", timeout=WAIT_MS)
+    client.click(f"[data-testid=comment-on-candidate][data-id='{target}']")
+    assert client.locator("[data-testid=guest-name]").count() == 0
+    assert "on a candidate" in client.locator("[data-testid=comment-target]").inner_text()
+    client.fill("[data-testid=comment-body]", "This one, slightly warmer please")
+    client.click("[data-testid=comment-send]")
+    review.wait_for_selector(
+        f"[data-id='{target}'] [data-testid=comment-count]:has-text('1')", timeout=WAIT_MS
+    )
+
+    # The designer resolves the point thread; the client sees it resolved, live.
+    point_thread = designer.locator("[data-testid=comment-thread]").filter(
+        has_text="Love the light"
+    )
+    point_thread.locator("[data-testid=comment-resolve]").click()
+    client.wait_for_selector(
+        "[data-testid=comment-thread][data-resolved=true]:has-text('Love the light')",
+        timeout=WAIT_MS,
+    )
+
     # Revoke: the client's open page is covered with a clear message and stops working.
     lead.click("[data-testid=share-open]")
     lead.click("[data-testid=share-revoke]")

@@ -15,7 +15,8 @@ import { type ReviewFilter, applyDecision, filterFromQuery, filterGroups, promot
 import { listenToBoard } from "./liveSocket";
 import { ago, thumbUrl } from "./thumbs";
 import { TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
-import { type Candidate, type Decision, type ReviewGroup, type ReviewList, STATUS_LABEL, TIERS } from "./types";
+import { CommentStore } from "./threads";
+import { type Candidate, type Decision, type ReviewComment, type ReviewGroup, type ReviewList, STATUS_LABEL, TIERS } from "./types";
 
 interface ReviewBootstrap {
   board_id: string;
@@ -56,6 +57,10 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   let filter: ReviewFilter = filterFromQuery(window.location.search);
   let visible: Candidate[] = [];
   let state = initialTriage(0);
+  // Comments pinned to candidates, counted on their tiles (open threads only).
+  const comments = new CommentStore();
+  const openComments = (id: string) =>
+    comments.threads({ includeResolved: false }).filter((t) => t.root.anchor.iteration === id).reduce((n, t) => n + 1 + t.replies.length, 0);
   const compare = new CompareDialog();
   const status = h("div", { class: "rv-status", role: "status", "data-testid": "review-status" });
   const live = h("span", { class: "rv-live", "data-testid": "review-live" }, "connecting…");
@@ -136,6 +141,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       h("img", { src: thumbUrl(c.asset, 384), alt: `Candidate ${index + 1}`, loading: "lazy" }),
       h("span", { class: "rv-badge", "data-testid": "badge" }, badgeText(d)),
       h("span", { class: "rv-tier" }, tierOf(c)),
+      openComments(c.id) ? h("span", { class: "rv-comments", "data-testid": "comment-count", title: "Open comments on this candidate" }, `💬 ${openComments(c.id)}`) : null,
       h("span", { class: "rv-who", "data-testid": "decided-by" }, d ? `${d.decided_by.name}${d.decided_by.guest ? " (guest)" : ""} · ${ago(d.decided_at)}` : "no decision yet"),
     );
     if (d) el.title = `Decided by ${d.decided_by.name} at ${new Date(d.decided_at).toLocaleString()}`;
@@ -257,7 +263,8 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
 
   async function load(): Promise<void> {
     try {
-      const list = await apiJson<ReviewList>("GET", `${api}/review`);
+      const [list, all] = await Promise.all([apiJson<ReviewList>("GET", `${api}/review`), apiJson<ReviewComment[]>("GET", `${api}/comments`)]);
+      for (const c of all) comments.upsert(c);
       groups = list.groups;
       tiers.textContent = TIERS.map((t) => `${t} ${list.tiers[t] ?? 0}`).join(" · ");
       render();
@@ -291,6 +298,10 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
         if (applyDecision(groups, msg.decision)) render();
         else reloadSoon(); // a candidate we have not seen yet
         say(`${msg.decision.decided_by.name}: ${badgeText(msg.decision) || "cleared"}`);
+      } else if (msg.type === "comment") {
+        comments.upsert(msg.comment);
+        render();
+        say(`${msg.comment.author.name} commented: ${msg.comment.body.slice(0, 80)}`);
       } else if (msg.type === "iteration") {
         reloadSoon(); // a new or changed result, e.g. the upscale of a promoted candidate
       }
