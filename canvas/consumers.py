@@ -149,6 +149,25 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def send_json(self, message: Any) -> None:
         await self.send(text_data=json.dumps(message, separators=(",", ":")))
 
+    async def send_sync_reply(
+        self, reply: protocol.CatchupMessage | protocol.SnapshotMessage
+    ) -> None:
+        """Send a catch-up or a snapshot without exceeding the websocket message cap.
+
+        A catch-up too large for one message is replaced by a snapshot; a snapshot is sent
+        in parts. Either way the client ends at ``reply["revision"]``.
+        """
+        if reply["type"] == "catchup" and (
+            protocol.encoded_size(reply) > protocol.MAX_OUTGOING_BYTES
+        ):
+            reply = await database_sync_to_async(documents.snapshot)(self.board)
+        if reply["type"] == "snapshot":
+            for part in protocol.snapshot_parts(reply["revision"], reply["items"]):
+                await self.send_json(part)
+        else:
+            await self.send_json(reply)
+        self.revision = reply["revision"]
+
     @database_sync_to_async
     def _check_access(self) -> tuple[Any, Role]:
         board_id = self.board.pk if self.board else self.scope["url_route"]["kwargs"]["board_id"]
@@ -163,8 +182,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         )
         if len(batches) != target - self.revision:  # the log was trimmed under us
             reply = await database_sync_to_async(documents.snapshot)(self.board)
-            await self.send_json(reply)
-            self.revision = reply["revision"]
+            await self.send_sync_reply(reply)
             return
         for batch in batches:
             await self.send_json(protocol.applied(batch))
@@ -194,8 +212,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
 @handles("sync")
 async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage, role: Role) -> None:
     reply = await database_sync_to_async(documents.sync_reply)(consumer.board, message["since"])
-    consumer.revision = reply["revision"]
-    await consumer.send_json(reply)
+    await consumer.send_sync_reply(reply)
 
 
 @handles("ops")

@@ -313,6 +313,9 @@ class SnapshotMessage(TypedDict):
     type: Literal["snapshot"]
     revision: int
     items: list[ItemData]
+    # Large boards arrive in several parts (see snapshot_parts); a lone snapshot has neither.
+    part: NotRequired[int]
+    final: NotRequired[bool]
 
 
 class AppliedBatch(TypedDict):
@@ -399,6 +402,41 @@ def welcome(
 
 def snapshot(revision: int, items: list[ItemData]) -> SnapshotMessage:
     return {"type": "snapshot", "revision": revision, "items": items}
+
+
+# Outgoing messages stay well below the server's websocket message cap (1 MiB in
+# ``manage.py serve``), whatever the size of the board.
+MAX_OUTGOING_BYTES = 512 * 1024
+
+
+def encoded_size(message: Any) -> int:
+    return len(json.dumps(message, separators=(",", ":")).encode())
+
+
+def snapshot_parts(
+    revision: int, items: list[ItemData], max_bytes: int | None = None
+) -> list[SnapshotMessage]:
+    """Split a snapshot into messages of at most ``max_bytes`` each (one item may exceed it).
+
+    Parts are sent back to back on one socket, so the client applies them as one snapshot
+    when the part with ``final: true`` arrives.
+    """
+    max_bytes = max_bytes or MAX_OUTGOING_BYTES
+    chunks: list[list[ItemData]] = [[]]
+    size = 0
+    for item in items:
+        item_size = encoded_size(item) + 1
+        if chunks[-1] and size + item_size > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += item_size
+    if len(chunks) == 1:
+        return [snapshot(revision, items)]
+    return [
+        {**snapshot(revision, chunk), "part": index, "final": index == len(chunks) - 1}
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 def applied_batch(revision: int, actor: UserRef, ops: list[dict[str, Any]]) -> AppliedBatch:

@@ -223,6 +223,9 @@ export interface SnapshotMessage {
   type: "snapshot";
   revision: number;
   items: ItemData[];
+  /** Large boards arrive in parts sent back to back; apply them when `final` is true. */
+  part?: number;
+  final?: boolean;
 }
 export interface CatchupMessage {
   type: "catchup";

@@ -58,6 +58,36 @@ function harness() {
 }
 
 describe("BoardConnection", () => {
+  it("applies a snapshot sent in parts only when the final part arrives", () => {
+    const { sockets, statuses, sync, conn } = harness();
+    conn.start();
+    const socket = sockets[0]!;
+    socket.open();
+    socket.receive(welcome);
+    socket.receive({ type: "snapshot", revision: 7, items: [item({ id: "a" })], part: 0, final: false });
+    expect(sync.isLoaded).toBe(false);
+    expect(statuses.at(-1)).not.toBe("online");
+    socket.receive({ type: "snapshot", revision: 7, items: [item({ id: "b" }), item({ id: "c" })], part: 1, final: true });
+    expect(sync.isLoaded).toBe(true);
+    expect(sync.revision).toBe(7);
+    expect(sync.visible.ordered().map((i) => i.id).sort()).toEqual(["a", "b", "c"]);
+    expect(statuses.at(-1)).toBe("online");
+  });
+
+  it("drops the parts of a snapshot cut off by a disconnect", () => {
+    const { sockets, timers, sync, conn } = harness();
+    conn.start();
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome);
+    sockets[0]!.receive({ type: "snapshot", revision: 7, items: [item({ id: "stale" })], part: 0, final: false });
+    sockets[0]!.drop();
+    timers.find((t) => t.ms === 500)!.fn();
+    sockets[1]!.open();
+    sockets[1]!.receive(welcome);
+    sockets[1]!.receive({ type: "snapshot", revision: 8, items: [item({ id: "fresh" })] });
+    expect(sync.visible.ordered().map((i) => i.id)).toEqual(["fresh"]);
+  });
+
   it("syncs from scratch, then catches up from its revision after a drop, resending unacked edits", () => {
     const { sockets, timers, statuses, sync, conn } = harness();
     conn.start();

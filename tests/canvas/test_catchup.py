@@ -243,3 +243,33 @@ async def test_fan_out_across_processes_through_redis(setup, redis_layer):
         from channels.layers import get_channel_layer
 
         await get_channel_layer().close_pools()
+
+
+async def test_a_board_too_large_for_one_message_arrives_in_parts(setup, monkeypatch):
+    """Snapshots (and catch-ups too large to send) never exceed the outgoing message size."""
+    monkeypatch.setattr(protocol, "MAX_OUTGOING_BYTES", 4096)
+    board = setup["board"]
+    sock, _ = await open_socket(board, setup["owner"])
+    frames = [create("frame", name=f"Frame {n:03d}", props={"note": "x" * 200}) for n in range(60)]
+    await send_batches(sock, [frames[:30], frames[30:]])
+
+    await sock.send({"type": "sync", "since": None})
+    parts = [await sock.recv()]
+    while parts[-1].get("final") is False:
+        parts.append(await sock.recv())
+    assert len(parts) > 2
+    assert [p["part"] for p in parts] == list(range(len(parts)))
+    assert all(p["type"] == "snapshot" and p["revision"] == 2 for p in parts)
+    for part in parts[:-1]:
+        assert protocol.encoded_size(part) <= 4096 + 1024  # one item may overflow a part
+    received = [i["id"] for p in parts for i in p["items"]]
+    assert sorted(received) == sorted(f["item"]["id"] for f in frames)
+
+    # A catch-up larger than one message is answered with the (multi-part) snapshot instead.
+    await sock.send({"type": "sync", "since": 0})
+    reply = await sock.recv()
+    assert reply["type"] == "snapshot" and reply["final"] is False
+    while reply.get("final") is False:
+        reply = await sock.recv()
+    await sock.ping()  # nothing else was queued behind the last part
+    await sock.close()

@@ -12,6 +12,7 @@ import {
   CLOSE_NO_ACCESS,
   type ClientMessage,
   type ErrorMessage,
+  type ItemData,
   type JobMessage,
   MAX_OPS_PER_BATCH,
   type PresenceInMessage,
@@ -83,6 +84,7 @@ export function absoluteWsUrl(path: string, location: { protocol: string; host: 
 
 export class BoardConnection {
   private socket: SocketLike | null = null;
+  private snapshotItems: ItemData[] = [];
   private attempt = 0;
   private reconnectTimer: unknown = null;
   private pingTimer: unknown = null;
@@ -152,6 +154,7 @@ export class BoardConnection {
       if (this.socket !== socket) return;
       this.socket = null;
       this.synced = false;
+      this.snapshotItems = []; // a snapshot cut off mid-way is requested again on reconnect
       this.sync.markAllUnsent();
       this.clearTimers();
       if (ev.code === CLOSE_LINK_UNAVAILABLE) {
@@ -187,10 +190,16 @@ export class BoardConnection {
         this.send(syncMessage(this.sync.isLoaded ? this.sync.revision : null));
         this.schedulePing();
         return;
-      case "snapshot":
-        this.sync.onSnapshot(msg);
+      case "snapshot": {
+        // A large board's snapshot comes in parts; nothing is applied until the last one.
+        this.snapshotItems.push(...msg.items);
+        if (msg.final === false) return;
+        const items = this.snapshotItems;
+        this.snapshotItems = [];
+        this.sync.onSnapshot({ ...msg, items });
         this.afterSync();
         return;
+      }
       case "catchup":
         this.sync.onCatchup(msg);
         this.afterSync();
