@@ -210,7 +210,30 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     }
   }
 
+  const historyEl = h("ol", { class: "rv-history", "data-testid": "decision-history", "aria-label": "Decision history" });
+  compare.element.append(historyEl);
+
+  /** Every change to the candidate's decision, newest last: who changed what, when. */
+  async function showHistory(c: Candidate): Promise<void> {
+    historyEl.replaceChildren();
+    try {
+      const events = await apiJson<{ changes: Record<string, [unknown, unknown]>; by: { name: string; guest: boolean }; at: string }[]>("GET", `${boot.api_base}/iterations/${c.id}/decision/history`);
+      historyEl.replaceChildren(
+        ...events.map((e) => {
+          const what = Object.entries(e.changes)
+            .map(([field, [, to]]) => `${field} → ${to === "" || to === null ? "cleared" : String(to)}`)
+            .join(", ");
+          return h("li", {}, `${e.by.name}${e.by.guest ? " (guest)" : ""}: ${what} · ${new Date(e.at).toLocaleString()}`);
+        }),
+      );
+      if (!events.length) historyEl.append(h("li", { class: "muted" }, "No decisions yet."));
+    } catch (e) {
+      historyEl.append(h("li", { class: "muted" }, e instanceof ApiError ? e.message : String(e)));
+    }
+  }
+
   function openCompare(c: Candidate): void {
+    void showHistory(c);
     const before = c.source_asset ?? groups.find((g) => g.candidates.includes(c))?.source_asset ?? null;
     compare.open({ before: before ? thumbUrl(before, 1600) : thumbUrl(c.asset, 1600), after: thumbUrl(c.asset, 1600), title: before ? "Before / after" : "No source image recorded: showing the result" });
     compare.element.focus();
