@@ -130,7 +130,8 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
   });
 
   void loadCandidates();
-  if (may("comment")) void comments.load();
+  // Members of any role read comments (viewers without the tools); guests need "comment".
+  if (!guest || may("comment")) void comments.load();
   else comments.panel.hidden = true;
 
   return {

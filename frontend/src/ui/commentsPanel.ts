@@ -115,6 +115,7 @@ export class CommentsPanel {
       { class: "ab-panel ab-comments", "data-testid": "comments-panel" },
       h("h3", {}, "Comments ", this.unreadEl),
       h("div", { style: "display:flex;gap:6px;align-items:center;flex-wrap:wrap" }, this.toolButton, onSelection, backend.markRead ? markRead : null, h("label", { class: "ab-c-meta" }, showResolved, " resolved")),
+      canComment ? null : h("p", { class: "ab-c-meta", "data-testid": "comments-read-only" }, "You can read comments; writing them needs the reviewer role or above."),
       this.composer,
       this.threadsEl,
     );
