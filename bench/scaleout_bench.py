@@ -45,6 +45,13 @@ def run_round(topo, board: str, *, jobs: int, workers: int, concurrency: int) ->
         (since,),
     )
     wall = (last_done - first).total_seconds()
+    # Where the time went: inside jobs (claim → finished) versus slots left idle.
+    [(mean_run, busy)] = topo.sql(
+        "SELECT avg(extract(epoch FROM finished_at - started_at)), "
+        "sum(extract(epoch FROM finished_at - started_at)) FROM canvas_job "
+        "WHERE queued_at >= %s",
+        (since,),
+    )
     submitted = (last_queued - first).total_seconds()
     failed = topo.sql(
         "SELECT count(*) FROM canvas_job WHERE state <> 'succeeded' AND queued_at >= %s", (since,)
@@ -58,6 +65,8 @@ def run_round(topo, board: str, *, jobs: int, workers: int, concurrency: int) ->
         "slots": workers * concurrency,
         "wall": wall,
         "submit": submitted,
+        "mean_run": float(mean_run),
+        "utilisation": float(busy) / (wall * workers * concurrency),
         "failed": failed,
         "shutdown": time.monotonic() - stop_started,
     }
@@ -98,17 +107,22 @@ def main() -> None:
         f"\n{args.jobs} jobs × {args.seconds:g} s fake provider, "
         f"--pool threads --concurrency {args.concurrency} per worker process\n"
     )
-    print("| worker processes | slots | wall time | ideal | efficiency | jobs/s | not succeeded |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| worker processes | slots | wall time | ideal | efficiency | jobs/s "
+        "| mean job run | slots busy | not succeeded |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(
             f"| {row['workers']} | {row['slots']} | {row['wall']:.1f} s | {row['ideal']:.1f} s "
             f"| {row['ideal'] / row['wall']:.0%} | {args.jobs / row['wall']:.2f} "
-            f"| {row['failed']} |"
+            f"| {row['mean_run']:.2f} s | {row['utilisation']:.0%} | {row['failed']} |"
         )
     print(
         "\nwall time = first job queued → last job finished (database clock); submitting "
-        f"the {args.jobs} jobs took {rows[0]['submit']:.1f} s of it in the first round."
+        f"the {args.jobs} jobs took {rows[0]['submit']:.1f} s of it in the first round.\n"
+        "mean job run = claim → finished (the fake provider's sleep plus compositing, storing "
+        "results and progress); slots busy = time inside jobs / (slots × wall time)."
     )
 
 
