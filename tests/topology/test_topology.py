@@ -66,7 +66,7 @@ async def test_progress_and_results_reach_both_servers_and_files_come_from_s3(to
             assert all(g["Grantee"].get("Type") == "CanonicalUser" for g in grants)
             # A stranger (no session) gets the same 404 as for a file that does not exist.
             anonymous = httpx.get(url(web_b) + path)
-            assert anonymous.status_code in (302, 404), anonymous.status_code
+            assert anonymous.status_code == 404, anonymous.status_code
 
         # The jobs ran on the Celery workers, not in the web servers.
         owners = {
