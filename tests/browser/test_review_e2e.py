@@ -364,3 +364,40 @@ def test_client_comments_and_approves_live_then_loses_access_on_revoke(server, b
     assert "revoked" in client.content().lower()
     client_ctx.close()
     assert lead_errors == [] and designer_errors == [] and client_errors == []
+
+
+def test_password_link_asks_for_the_password_and_says_when_it_is_wrong(server, browser):
+    board = server.seed["board"]
+    lead, lead_errors = member_page(browser, server, "lead", f"/boards/{board}/")
+    wait_online(lead)
+    lead.click("[data-testid=share-open]")
+    lead.fill("[data-testid=share-label]", "Protected")
+    lead.fill("[data-testid=share-password]", "short")
+    lead.click("[data-testid=share-create]")
+    # Too short: the server's message is shown and nothing is created.
+    lead.wait_for_selector("[data-testid=share-error]:has-text('6')")
+    assert lead.locator("[data-testid=share-link-row]:has-text('Protected')").count() == 0
+    lead.check("[data-testid=share-comment]")
+    lead.fill("[data-testid=share-password]", "cliffs-at-dawn")
+    lead.click("[data-testid=share-create]")
+    url = lead.locator("[data-testid=share-url]").input_value()
+    lead.wait_for_selector("[data-testid=share-link-row]:has-text('Protected 🔒')")
+
+    client_ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    client = client_ctx.new_page()
+    assert client.goto(url).status == 401
+    client.fill("#share-password", "wrong-guess")
+    client.click("button[type=submit]")
+    assert "password" in client.locator("p.error").inner_text().lower()
+    client.fill("#share-password", "cliffs-at-dawn")
+    client.click("button[type=submit]")
+    wait_online(client)
+    assert client.evaluate("window.__anchorboard.editor.canEdit") is False
+    # The "Your name" form (a plain form post, like the password form) works too.
+    client.click("a:has-text('Your name')")
+    client.fill("#guest-name", "Pat Client")
+    client.click("button[type=submit]")
+    client.wait_for_selector("a:has-text('Commenting as Pat Client')")
+    wait_online(client)
+    client_ctx.close()
+    assert lead_errors == []

@@ -52,7 +52,7 @@ export class ShareDialog {
       h("div", {}, h("label", {}, "Share ", scope)),
       h("fieldset", {}, h("legend", {}, "The client may"), checkbox("view", "view", true), checkbox("comment", "comment"), checkbox("approve", "approve / reject"), checkbox("download", "download originals")),
       h("div", {}, h("label", {}, "Show ", visibility), " ", checkbox("show_metadata", "prompts, engine and metadata"), checkbox("show_presence", "the team's cursors")),
-      h("div", {}, h("label", {}, "Expires in ", days, " days"), " ", h("label", {}, "Password (optional) ", h("input", { type: "password", name: "password", minlength: "6", autocomplete: "new-password", "data-testid": "share-password" }))),
+      h("div", {}, h("label", {}, "Expires in ", days, " days"), " ", h("label", {}, "Password (optional) ", h("input", { type: "password", name: "password", autocomplete: "new-password", "data-testid": "share-password" }))),
       h("button", { type: "submit", class: "ab-btn primary", "data-testid": "share-create" }, "Create link"),
     );
     (this.form.querySelector('[name="view"]') as HTMLInputElement).disabled = true;
