@@ -19,7 +19,6 @@ running job; it never queues new jobs (canvas.jobs.queue does).
 
 from __future__ import annotations
 
-import io
 import logging
 import random
 import time
@@ -115,12 +114,6 @@ def build_request(job: Job, source: Image.Image, mask: Image.Image | None, ancho
 
 
 # --- Results --------------------------------------------------------------------------------
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def _provenance(job: Job, result: Any, source_asset_id: Any) -> dict[str, Any]:
