@@ -24,6 +24,7 @@ from anchorboard.api_errors import (
 )
 from assets.api import router as assets_router
 from canvas.api import router as canvas_router
+from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
 from canvas.api_review import router as review_router
 
@@ -71,3 +72,4 @@ api.add_router("", canvas_router)
 api.add_router("", assets_router)
 api.add_router("", jobs_router)
 api.add_router("", review_router)
+api.add_router("", fallbacks_router)

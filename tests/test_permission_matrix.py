@@ -182,6 +182,13 @@ def call(client: Client, endpoint: str, w: World):
             return client.get(f"/files/{a}/{sha}/original")
         case "file_level":
             return client.get(f"/files/{a}/{sha}/256.webp")
+        case "get_engine_fallbacks":
+            return client.get(f"/api/v1/boards/{b}/engine-fallbacks")
+        case "set_engine_fallbacks":
+            from tests.jobs import engines  # noqa: F401  (registers test-echo)
+
+            body = json.dumps({"chain": ["test-echo", "local"]})
+            return client.put(f"/api/v1/boards/{b}/engine-fallbacks", body, **as_json)
     return call_jobs(client, endpoint, w)
 
 
@@ -276,6 +283,9 @@ MATRIX: dict[str, dict[str, int]] = {
     "asset_file_level": expect(VIEWERS, 200),
     "file_original": files(VIEWERS),
     "file_level": files(VIEWERS),
+    # A board's provider fallback chain (canvas/api_fallbacks.py): view to read, manage to set.
+    "get_engine_fallbacks": expect(VIEWERS, 200),
+    "set_engine_fallbacks": expect(MANAGERS, 200),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -336,6 +346,8 @@ OPERATION = {
     "asset_file_level": ("get", "/api/v1/assets/{asset_id}/file"),
     "file_original": None,
     "file_level": None,
+    "get_engine_fallbacks": ("get", "/api/v1/boards/{board_id}/engine-fallbacks"),
+    "set_engine_fallbacks": ("put", "/api/v1/boards/{board_id}/engine-fallbacks"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),
