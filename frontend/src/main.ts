@@ -124,6 +124,13 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   // Share-link guests get no jobs UI: it is for making results, and its API is members-only.
   jobs = boot.share ? null : mountJobs(editor, connection, boot, surface);
   review = mountReview(editor, boot, surface);
+  if (jobs) {
+    // The history panel filters by review decision: the review UI keeps them current.
+    const { badges } = review;
+    const history = jobs.history;
+    history.setDecisions((id) => badges.get(id));
+    badges.onChange(() => history.decisionsChanged());
+  }
   const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...(jobs?.panels ?? []), ...review.panels);
   root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
 

@@ -1,11 +1,13 @@
 /**
  * The history panel's pure half: filtering the board's results (prompt text, engine,
- * status, author, date range) and building the lineage tree of a region
+ * status, author, date range, review decision) and building the lineage tree of a region
  * (original → results → refinements of a result).
  *
  * It must not fetch, send or render anything.
  */
 import type { Rect } from "../model/geometry";
+import { type DecisionFilter, decisionMatches } from "../review/filters";
+import type { Decision } from "../review/types";
 import type { IterationPayload, IterationStatus, JobPayload } from "./model";
 import { sameRegion } from "./region";
 
@@ -18,22 +20,45 @@ export interface HistoryFilter {
   /** Inclusive ISO dates (yyyy-mm-dd); "" = open. */
   from: string;
   to: string;
+  /** Review decision: approved / rejected / needs changes / undecided ("" = any). */
+  decision: DecisionFilter["status"];
+  /** Rating at least this (1–5), or null = any. */
+  ratingGte: number | null;
+  /** true = starred only, false = not starred, null = any. */
+  starred: boolean | null;
 }
 
-export const EMPTY_FILTER: HistoryFilter = { text: "", engine: "", status: "", author: "", from: "", to: "" };
+export const EMPTY_FILTER: HistoryFilter = {
+  text: "",
+  engine: "",
+  status: "",
+  author: "",
+  from: "",
+  to: "",
+  decision: "",
+  ratingGte: null,
+  starred: null,
+};
+
+/** The review decision of a result, if it has one (decisions live with the review UI). */
+export type DecisionLookup = (iteration: string) => Partial<Decision> | null | undefined;
 
 function promptOf(it: IterationPayload, job: JobPayload | undefined): string {
   const value = job?.spec.prompt ?? it.provenance.prompt;
   return typeof value === "string" ? value : "";
 }
 
-/** The results matching every set criterion, newest first. */
+/** The results matching every set criterion, newest first. Decision criteria use the same
+ * rules as the review grid (review/filters.ts); a result without a decision is undecided. */
 export function filterHistory(
   iterations: Iterable<IterationPayload>,
   jobs: ReadonlyMap<string, JobPayload>,
   filter: HistoryFilter,
+  decisionOf: DecisionLookup = () => undefined,
 ): IterationPayload[] {
   const text = filter.text.trim().toLowerCase();
+  const decisions: DecisionFilter = { status: filter.decision, ratingGte: filter.ratingGte, starred: filter.starred };
+  const byDecision = decisions.status !== "" || decisions.ratingGte !== null || decisions.starred !== null;
   const out: IterationPayload[] = [];
   for (const it of iterations) {
     const job = jobs.get(it.job);
@@ -45,6 +70,7 @@ export function filterHistory(
     const day = (it.created_at ?? "").slice(0, 10);
     if (filter.from && day < filter.from) continue;
     if (filter.to && day > filter.to) continue;
+    if (byDecision && !decisionMatches(decisionOf(it.id), decisions)) continue;
     out.push(it);
   }
   return out.sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || a.index - b.index);

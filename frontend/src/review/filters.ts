@@ -20,12 +20,20 @@ export function tierOf(c: Candidate): Tier {
   return c.decision?.tier ?? c.tier ?? (c.parent ? "refinement" : "generation");
 }
 
-export function matches(c: Candidate, f: ReviewFilter): boolean {
-  const d = c.decision;
+/** The decision half of a filter (status, rating ≥, starred); the history panel uses it too. */
+export type DecisionFilter = Pick<ReviewFilter, "status" | "ratingGte" | "starred">;
+
+/** Whether a result with decision `d` (none = undecided) passes the decision criteria. */
+export function decisionMatches(d: Partial<Decision> | null | undefined, f: DecisionFilter): boolean {
   const status = d?.status ?? "";
   if (f.status === "undecided" ? status !== "" : f.status !== "" && status !== f.status) return false;
   if (f.ratingGte !== null && !((d?.rating ?? 0) >= f.ratingGte)) return false;
   if (f.starred !== null && Boolean(d?.starred) !== f.starred) return false;
+  return true;
+}
+
+export function matches(c: Candidate, f: ReviewFilter): boolean {
+  if (!decisionMatches(c.decision, f)) return false;
   if (f.tier && tierOf(c) !== f.tier) return false;
   return true;
 }

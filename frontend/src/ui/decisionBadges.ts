@@ -29,9 +29,17 @@ export class DecisionBadges {
     editor.on("document", this.schedule);
   }
 
+  private readonly listeners: (() => void)[] = [];
+
   set(d: Decision): void {
     this.decisions.set(d.iteration, { ...this.decisions.get(d.iteration), ...d });
     this.schedule();
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Called after every decision change (the history panel's decision filter re-renders). */
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
   }
 
   get(iteration: string): Decision | undefined {

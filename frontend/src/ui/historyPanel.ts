@@ -1,6 +1,6 @@
 /**
  * The history panel: every result on the board, newest first, with search by prompt and
- * filters (engine, status, date, author); a lineage tree per region (original → results
+ * filters (engine, status, date, author, review decision / rating / star); a lineage tree per region (original → results
  * → refinements); and per result: compare before/after, make current, re-run with the
  * same parameters, restore (if discarded), apply or discard, refine.
  *
@@ -8,10 +8,12 @@
  */
 import type { Editor } from "../editor";
 import type { JobClient, JobRequestDraft } from "../jobs/client";
-import { EMPTY_FILTER, type HistoryFilter, type LineageNode, filterChoices, filterHistory, lineageByRegion } from "../jobs/history";
+import { type DecisionLookup, EMPTY_FILTER, type HistoryFilter, type LineageNode, filterChoices, filterHistory, lineageByRegion } from "../jobs/history";
 import type { IterationPayload, JobStore } from "../jobs/model";
 import { describeRegion } from "../jobs/region";
 import type { CompareDialog } from "./compare";
+import type { Decision } from "../review/types";
+import { decisionLabel } from "./decisionBadges";
 import { h, rafThrottle } from "./dom";
 
 export class HistoryPanel {
@@ -23,6 +25,8 @@ export class HistoryPanel {
   private readonly author: HTMLSelectElement;
   private readonly error: HTMLElement;
   private view: "list" | "lineage" = "list";
+  private decisionOf: DecisionLookup = () => undefined;
+  private readonly scheduleRender = rafThrottle(() => this.render());
 
   constructor(
     private readonly editor: Editor,
@@ -47,6 +51,25 @@ export class HistoryPanel {
     status.addEventListener("change", () => this.update({ status: status.value as HistoryFilter["status"] }));
     this.author = h("select", { "aria-label": "Author", "data-testid": "history-author" });
     this.author.addEventListener("change", () => this.update({ author: this.author.value }));
+    const decision = h(
+      "select",
+      { "aria-label": "Decision", "data-testid": "history-decision" },
+      h("option", { value: "" }, "Any decision"),
+      h("option", { value: "approved" }, "Approved"),
+      h("option", { value: "needs_changes" }, "Needs changes"),
+      h("option", { value: "rejected" }, "Rejected"),
+      h("option", { value: "undecided" }, "Undecided"),
+    );
+    decision.addEventListener("change", () => this.update({ decision: decision.value as HistoryFilter["decision"] }));
+    const rating = h(
+      "select",
+      { "aria-label": "Rating", "data-testid": "history-rating" },
+      h("option", { value: "" }, "Any rating"),
+      ...[5, 4, 3, 2, 1].map((n) => h("option", { value: String(n) }, n === 5 ? "★ 5" : `★ ${n} or more`)),
+    );
+    rating.addEventListener("change", () => this.update({ ratingGte: rating.value ? Number(rating.value) : null }));
+    const starred = h("input", { type: "checkbox", "data-testid": "history-starred" });
+    starred.addEventListener("change", () => this.update({ starred: starred.checked ? true : null }));
     const from = h("input", { type: "date", "aria-label": "From date" });
     from.addEventListener("change", () => this.update({ from: from.value }));
     const to = h("input", { type: "date", "aria-label": "To date" });
@@ -64,13 +87,24 @@ export class HistoryPanel {
       "aside",
       { class: "ab-history", hidden: true, "aria-label": "History", "data-testid": "history-panel" },
       h("div", { class: "ab-history-head" }, h("h3", {}, "History"), listTab, treeTab, h("span", { class: "ab-spacer" }), close),
-      h("div", { class: "ab-history-filters" }, search, this.engine, status, this.author, h("label", {}, "From ", from), h("label", {}, "To ", to)),
+      h("div", { class: "ab-history-filters" }, search, this.engine, status, this.author, decision, rating, h("label", {}, starred, " Starred"), h("label", {}, "From ", from), h("label", {}, "To ", to)),
       this.error,
       this.list,
       this.tree,
     );
     store.subscribe(rafThrottle(() => this.render()));
     editor.on("editable", () => this.render());
+  }
+
+  /** Where review decisions come from (the board's review state); re-render on changes
+   * through `decisionsChanged`. Without one every result counts as undecided. */
+  setDecisions(lookup: DecisionLookup): void {
+    this.decisionOf = lookup;
+    this.scheduleRender();
+  }
+
+  decisionsChanged(): void {
+    this.scheduleRender();
   }
 
   toggle(open = this.element.hidden): void {
@@ -113,12 +147,12 @@ export class HistoryPanel {
     this.list.hidden = this.view !== "list";
     this.tree.hidden = this.view !== "lineage";
     if (this.view === "list") {
-      const rows = filterHistory(iterations, this.store.jobs, this.filter);
+      const rows = filterHistory(iterations, this.store.jobs, this.filter, this.decisionOf);
       this.list.replaceChildren(
         ...(rows.length ? rows.map((it) => h("li", {}, this.entry(it))) : [h("li", { class: "muted" }, "No results match.")]),
       );
     } else {
-      const shown = new Set(filterHistory(iterations, this.store.jobs, this.filter).map((i) => i.id));
+      const shown = new Set(filterHistory(iterations, this.store.jobs, this.filter, this.decisionOf).map((i) => i.id));
       this.tree.replaceChildren(
         ...lineageByRegion(iterations).map((region) =>
           h(
@@ -152,6 +186,12 @@ export class HistoryPanel {
     );
   }
 
+  private decisionBadge(iteration: string): HTMLElement | null {
+    const d = this.decisionOf(iteration);
+    const text = d ? decisionLabel({ status: "", ...d } as Decision) : "";
+    return text ? h("span", { class: "ab-decision-badge", "data-status": d?.status ?? "", "data-testid": "history-decision-badge" }, ` ${text}`) : null;
+  }
+
   private entry(it: IterationPayload): HTMLElement {
     const job = this.store.jobs.get(it.job);
     const prompt = this.store.promptOf(it);
@@ -171,6 +211,7 @@ export class HistoryPanel {
         { class: "ab-history-meta" },
         h("strong", {}, `${it.is_current ? "★ " : ""}Result ${it.index + 1}`),
         h("span", { class: "ab-history-status" }, it.status),
+        this.decisionBadge(it.id),
         h("span", { class: "muted" }, ` ${job?.engine ?? ""} · seed ${it.seed ?? "?"} · ${(it.created_at ?? "").slice(0, 16).replace("T", " ")}`),
         prompt ? h("div", { class: "ab-history-prompt" }, prompt) : null,
       ),

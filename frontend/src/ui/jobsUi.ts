@@ -16,6 +16,7 @@ import { isTyping } from "../tools/pointer";
 import { csrfToken, uploadImage } from "../upload";
 import { CompareDialog } from "./compare";
 import { h } from "./dom";
+import { FallbackControl } from "./fallbackControl";
 import { GenerationPanel } from "./generationPanel";
 import { HistoryPanel } from "./historyPanel";
 import { JobProgress } from "./jobProgress";
@@ -27,6 +28,8 @@ export interface JobsBoot {
   board_id: string;
   api_base: string;
   engines?: EngineInfo[];
+  /** The caller's role on the board; only owners change the fallback chain. */
+  role?: string;
 }
 
 export interface JobsHandles {
@@ -96,6 +99,15 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
   const historyButton = h("button", { type: "button", class: "ab-btn", "data-testid": "history-open" }, "History");
   historyButton.addEventListener("click", () => history.toggle());
   generation.element.querySelector("h3")?.after(h("div", { class: "ab-gen-row" }, historyButton));
+  const engineMenu = generation.element.querySelector<HTMLSelectElement>('[data-testid="gen-engine"]');
+  const fallbacks = new FallbackControl(
+    `${boot.api_base}/boards/${boot.board_id}/engine-fallbacks`,
+    boot.engines ?? [],
+    () => engineMenu?.value ?? "",
+    boot.role === "owner",
+  );
+  engineMenu?.addEventListener("change", () => fallbacks.refresh());
+  generation.element.querySelector('[data-testid="gen-engine-note"]')?.after(fallbacks.element);
 
   surface.append(progress.overlay, regionTool.outline, staging.element, mask.element, regionTool.catcher, history.element, compare.element);
 
