@@ -121,8 +121,14 @@ def test_two_hundred_jobs_survive_flaky_providers_and_an_outage(
     assert set(per_job) == succeeded and set(per_job.values()) == {1}
 
     # Every call recorded; one successful call per result; never more calls than attempts.
-    assert ProviderCall.objects.filter(provider="gemini").count() == gemini_server.count
-    assert ProviderCall.objects.filter(provider="openai").count() == openai_server.count
+    for provider, server in (("gemini", gemini_server), ("openai", openai_server)):
+        recorded = ProviderCall.objects.filter(provider=provider)
+        # Every request the fake answered was recorded. On a loaded machine a call can also
+        # time out (or lose its connection) before the fake has read it: recorded as such,
+        # never counted by the fake — so only those may be missing from the fake's count.
+        unseen = recorded.count() - server.count
+        lost = recorded.filter(error_code__in=["provider_timeout", "provider_unreachable"])
+        assert 0 <= unseen <= lost.count(), (recorded.count(), server.count)
     assert ProviderCall.objects.filter(outcome="success").count() == len(succeeded)
     calls_per_job = Counter(ProviderCall.objects.values_list("job_id", flat=True))
     assert max(calls_per_job.values()) <= MAX_ATTEMPTS
