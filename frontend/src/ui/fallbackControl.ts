@@ -61,7 +61,7 @@ export class FallbackControl {
     this.error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "fallback-error" });
     this.save = h("button", { type: "button", class: "ab-btn", "data-testid": "fallback-save" }, "Save fallbacks");
     this.save.addEventListener("click", () => void this.store());
-    const editor = h("div", { class: "ab-gen-row", hidden: !canChange });
+    const editor = h("div", { class: "ab-gen-row" });
     for (let i = 0; i < MAX_PICKS; i++) {
       const select = h("select", { "aria-label": `Fallback ${i + 1}`, "data-testid": `fallback-pick-${i}` });
       this.picks.push(select);
@@ -73,7 +73,8 @@ export class FallbackControl {
       { class: "ab-gen-fallbacks", "data-testid": "fallback-control" },
       h("summary", {}, "If this engine is unavailable, try…"),
       this.text,
-      editor,
+      // Not merely hidden: the row's flex display would override the hidden attribute.
+      canChange ? editor : null,
       this.error,
     );
     void this.load();
