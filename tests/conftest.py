@@ -76,3 +76,27 @@ def media_root(settings, tmp_path):
         },
     }
     return tmp_path / "media"
+
+
+@pytest.fixture
+def browser(chromium_path):
+    """Headless Debian Chromium through Playwright (never a downloaded browser).
+
+    Flags: no background networking or component updates (this machine's network is closed,
+    and those requests only slow start-up), no GPU (software raster, as in CI).
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()

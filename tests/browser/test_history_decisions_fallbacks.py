@@ -14,7 +14,8 @@ import json
 
 import pytest
 
-from tests.browser.test_jobs_e2e import WAIT_MS, JobsServer, browser, open_board  # noqa: F401
+from tests.browser.test_jobs_e2e import WAIT_MS, open_board
+from tests.frontend.browser_server import BrowserServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -53,25 +54,15 @@ print("SEED" + json.dumps(out))
 """
 
 
-class SeededServer(JobsServer):
-    def __init__(self, data_dir) -> None:
-        super().__init__(data_dir)
-        # Configured but never called: it only makes a second engine to pick.
-        self.env["ANCHORBOARD_COMFYUI_URL"] = "http://127.0.0.1:9"
-
-    def start(self) -> None:
-        import tests.browser.test_jobs_e2e as e2e
-
-        seed, e2e.SEED = e2e.SEED, SEED
-        try:
-            super().start()
-        finally:
-            e2e.SEED = seed
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = SeededServer(tmp_path_factory.mktemp("history-fallbacks") / "data")
+    srv = BrowserServer(
+        tmp_path_factory.mktemp("history-fallbacks") / "data",
+        seed_script=SEED,
+        with_workers=True,
+        # Configured but never called: it only makes a second engine to pick.
+        env={"ANCHORBOARD_COMFYUI_URL": "http://127.0.0.1:9"},
+    )
     srv.start()
     yield srv
     srv.stop()
@@ -83,7 +74,7 @@ def shown(page) -> list[str]:
     )
 
 
-def test_history_filters_by_decision(server, browser):  # noqa: F811
+def test_history_filters_by_decision(server, browser):
     page, errors = open_board(browser, server, "editor")
     page.click("[data-testid=history-open]")
     page.wait_for_selector("[data-testid=history-entry]", timeout=WAIT_MS)
@@ -110,7 +101,7 @@ def test_history_filters_by_decision(server, browser):  # noqa: F811
     assert errors == []
 
 
-def test_owner_sets_the_fallback_chain_and_a_viewer_reads_it(server, browser):  # noqa: F811
+def test_owner_sets_the_fallback_chain_and_a_viewer_reads_it(server, browser):
     page, errors = open_board(browser, server, "editor")
     page.select_option("[data-testid=gen-engine]", "local")
     page.click("[data-testid=fallback-control] summary")

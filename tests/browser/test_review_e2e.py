@@ -14,15 +14,9 @@ skips on laptops without it).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 
-from tests.frontend.browser_server import ROOT, free_port, server_env
+from tests.frontend.browser_server import BrowserServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -54,73 +48,14 @@ print("SEED" + json.dumps(out))
 """
 
 
-class ReviewServer:
-    """``manage.py serve`` (Daphne + one embedded job worker) on a throwaway data folder."""
-
-    def __init__(self, data_dir) -> None:
-        self.env = server_env(data_dir)
-        self.env["ANCHORBOARD_DISPATCHER"] = "embedded"
-        self.env["ANCHORBOARD_EMBEDDED_WORKERS"] = "1"
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.seed: dict = {}
-
-    def start(self) -> None:
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
-        out = subprocess.run(
-            [*manage, "shell", "-c", SEED],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        self.seed = json.loads(next(x for x in out.splitlines() if x.startswith("SEED"))[4:])
-        self.proc = subprocess.Popen(
-            [*manage, "serve", "--no-demo", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # polling a start-up, not papering over a race
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError("the test server exited during start-up")
-            time.sleep(0.2)
-        raise RuntimeError("the test server did not answer /healthz within 60 s")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = ReviewServer(tmp_path_factory.mktemp("review-browser") / "data")
+    srv = BrowserServer(
+        tmp_path_factory.mktemp("review-browser") / "data", seed_script=SEED, with_workers=True
+    )
     srv.start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture
-def browser(chromium_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True)
-        yield b
-        b.close()
 
 
 def member_page(browser, server, who: str, path: str):

@@ -1,8 +1,10 @@
-"""A throwaway Anchorboard server for browser tests: migrate a temp data folder, seed an
-editor, a viewer and a board, and serve the real ASGI app with Daphne on a free port.
+"""A throwaway Anchorboard server for browser tests: migrate a temp data folder, run a seed
+script, and serve the real ASGI app on a free port — plain Daphne, or ``manage.py serve``
+with its embedded job worker when the test runs jobs.
 
-Used by test_canvas_browser.py; it must not share anything with the pytest process's
-database (the browser talks to a separate server process).
+Used by every Playwright test; it must not share anything with the pytest process's
+database (the browser talks to a separate server process). The seed script prints one
+line ``SEED{json}``, which becomes ``server.seed``.
 """
 
 from __future__ import annotations
@@ -58,8 +60,21 @@ def server_env(data_dir: Path) -> dict[str, str]:
 
 
 class BrowserServer:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        seed_script: str = SEED,
+        with_workers: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.env = server_env(data_dir)
+        self.seed_script = seed_script
+        self.with_workers = with_workers
+        if with_workers:  # `manage.py serve`: Daphne plus one embedded job worker
+            self.env["ANCHORBOARD_DISPATCHER"] = "embedded"
+            self.env["ANCHORBOARD_EMBEDDED_WORKERS"] = "1"
+        self.env.update(env or {})
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -69,7 +84,7 @@ class BrowserServer:
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
         out = subprocess.run(
-            [*manage, "shell", "-c", SEED],
+            [*manage, "shell", "-c", self.seed_script],
             cwd=ROOT,
             env=self.env,
             check=True,
@@ -78,11 +93,15 @@ class BrowserServer:
         ).stdout
         line = next(x for x in out.splitlines() if x.startswith("SEED"))
         self.seed = json.loads(line[4:])
-        self.proc = subprocess.Popen(
-            [
+        if self.with_workers:
+            command = [*manage, "serve", "--no-demo", "--port", str(self.port)]
+        else:
+            command = [
                 *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
                 "anchorboard.asgi:application",
-            ],
+            ]
+        self.proc = subprocess.Popen(
+            command,
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -104,6 +123,6 @@ class BrowserServer:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()

@@ -27,15 +27,6 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture
-def browser(chromium_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True)
-        yield b
-        b.close()
-
-
 def open_board(browser, server, who: str):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.frontend.test_canvas_browser import WAIT_MS, browser, open_board, server, stats
+from tests.frontend.test_canvas_browser import WAIT_MS, open_board, server, stats
 
-__all__ = ["browser", "server"]  # fixtures used by this module
+__all__ = ["server"]  # the module-scoped server fixture, shared with that module
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
