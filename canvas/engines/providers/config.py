@@ -65,8 +65,15 @@ def _pairs(name: str) -> dict[str, str]:
 
 
 def api_key(provider: str) -> str:
-    """The provider's key from the environment only (``ANCHORBOARD_<PROVIDER>_API_KEY``)."""
-    return os.environ.get(f"ANCHORBOARD_{provider.upper()}_API_KEY", "").strip()
+    """The provider's key, from the environment only.
+
+    ``ANCHORBOARD_<PROVIDER>_API_KEY`` wins; the vendors' own conventional names
+    (``GEMINI_API_KEY``, ``OPENAI_API_KEY``) work too, so a key already exported for other
+    tools makes the provider appear without renaming it.
+    """
+    name = provider.upper()
+    own = os.environ.get(f"ANCHORBOARD_{name}_API_KEY", "").strip()
+    return own or os.environ.get(f"{name}_API_KEY", "").strip()
 
 
 # --- Models ---------------------------------------------------------------------------------
