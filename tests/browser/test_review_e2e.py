@@ -129,6 +129,9 @@ def test_lead_triages_with_the_keyboard_and_promotes_the_top_ten_percent(server,
     page.keyboard.press("ArrowRight")
     fourth = tile(page, 3).get_attribute("data-id")
     page.keyboard.press("3")
+    # Two keys in quick succession are two requests that may commit in either order; wait
+    # for the first so the history below has a known order.
+    page.wait_for_selector(f"[data-id='{fourth}'][data-rating='3']", timeout=WAIT_MS)
     page.keyboard.press("n")
     page.wait_for_selector(
         f"[data-id='{fourth}'][data-status=needs_changes][data-rating='3']", timeout=WAIT_MS
