@@ -73,7 +73,7 @@ def openai_server(providers_fast, monkeypatch):
     server = fake_openai.FakeOpenAI()
     monkeypatch.setenv("ANCHORBOARD_OPENAI_API_KEY", fake_openai.KEY)
     providers_fast.ANCHORBOARD_OPENAI_BASE_URL = server.url
-    providers_fast.ANCHORBOARD_OPENAI_IMAGE_MODELS = ["gpt-image-1"]
+    providers_fast.ANCHORBOARD_OPENAI_IMAGE_MODELS = ["gpt-image-1.5"]
     with registered_providers():
         yield server
     server.close()

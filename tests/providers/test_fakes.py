@@ -57,7 +57,7 @@ def test_fake_openai_checks_multipart_fields_and_the_mask():
     try:
         url = f"{server.url}/v1/images/edits"
         auth = {"Authorization": f"Bearer {fake_openai.KEY}"}
-        data = {"model": "gpt-image-1", "prompt": "edit", "size": "1024x1024"}
+        data = {"model": "gpt-image-1.5", "prompt": "edit", "size": "1024x1024"}
         image = ("image", ("a.png", png((8, 8)), "image/png"))
         assert httpx.post(url, data=data, files=[image]).status_code == 401
         assert httpx.post(url, data=data, files=[image], headers=auth).status_code == 200

@@ -22,7 +22,7 @@ from tests.providers.fakes import openai as fake_openai
 from tests.providers.fakes.base import Behaviour
 
 PRO = "gemini-3-pro-image-preview"
-OPENAI = "openai-gpt-image-1"
+OPENAI = "openai-gpt-image-1.5"
 JOBS = 200
 MAX_ATTEMPTS = 3
 

@@ -12,7 +12,7 @@ from tests.providers.fakes import openai as fake
 from tests.providers.fakes.base import Behaviour
 from tests.providers.fixtures import REGION_COLOR, left_half_mask, make_request
 
-ENGINE = "openai-gpt-image-1"
+ENGINE = "openai-gpt-image-1.5"
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_a_single_region_goes_up_as_image_with_the_job_settings(openai_server):
     assert "mask" not in sent["fields"]
     assert sent["images"][0].size == (64, 48)
     assert sent["images"][0].convert("RGBA").getpixel((3, 3)) == REGION_COLOR
-    assert sent["model"] == "gpt-image-1"
+    assert sent["model"] == "gpt-image-1.5"
     assert sent["n"] == "3" and sent["size"] == "1536x1024"  # closest to 4:3
     assert sent["quality"] == "medium" and sent["output_format"] == "png"
     assert "Instructions: warmer light" in sent["prompt"]
@@ -128,7 +128,20 @@ def test_a_wrong_key_is_an_auth_failure(openai_server, monkeypatch):
 def test_cost_comes_from_usage(openai_server):
     get_engine(ENGINE).run(make_request(count=2), NullProgress())
     call = ProviderCall.objects.get()
-    # 100 text + 1100 image input tokens, 2 × 1056 output tokens at 5/10/40 USD per 1M.
-    expected = (100 * 5 + 1100 * 10 + 2112 * 40) / 1e6
+    # 100 text + 1100 image input tokens, 2 × 1056 output tokens at gpt-image-1.5's
+    # 5/8/32 USD per 1M.
+    expected = (100 * 5 + 1100 * 8 + 2112 * 32) / 1e6
     assert float(call.cost_usd) == pytest.approx(expected, abs=1e-5)
     assert call.outcome == "success" and call.http_status == 200
+
+
+def test_a_retired_model_is_a_configuration_error_not_a_retry(openai_server, settings):
+    """gpt-image-1 was shut down; a server still configured for it gets the service's 404
+    and a message that sends the designer to the administrator, without retrying."""
+    from tests.providers.fixtures import registered_providers
+
+    settings.ANCHORBOARD_OPENAI_IMAGE_MODELS = ["gpt-image-1"]
+    with registered_providers(), pytest.raises(PermanentEngineError) as raised:
+        get_engine("openai-gpt-image-1").run(make_request(), NullProgress())
+    assert raised.value.code == "provider_model_not_found"
+    assert "model name" in raised.value.message and openai_server.requests == []

@@ -1,6 +1,6 @@
 """The provider settings page: configured providers with their capabilities and health for
 everyone signed in, configuration for team admins and staff, and "check now" pings against
-the fake ComfyUI and A1111 servers."""
+the fake ComfyUI, A1111, Gemini and OpenAI servers."""
 
 from __future__ import annotations
 
@@ -108,6 +108,24 @@ def test_check_now_pings_comfyui_and_a1111(client, servers, member):
     body = response.json()
     assert body["provider"] == "a1111" and body["ok"] is True
     assert "sd15.safetensors" in body["message"]
+
+
+def test_check_now_lists_the_models_of_gemini_and_openai(
+    client, member, gemini_server, openai_server, monkeypatch
+):
+    for provider in ("gemini", "openai"):
+        body = client.post(URL, {"provider": provider}, **JSON).json()
+        assert body["ok"] is True and "the API key works" in body["message"], provider
+    # The checks are model listings, not image calls: nothing was generated or counted.
+    assert gemini_server.count == 0 and openai_server.count == 0
+
+    monkeypatch.setenv("ANCHORBOARD_GEMINI_API_KEY", "wrong")
+    monkeypatch.setenv("ANCHORBOARD_OPENAI_API_KEY", "wrong")
+    gemini = client.post(URL, {"provider": "gemini"}, **JSON).json()
+    # Google answers a wrong key with 400 INVALID_ARGUMENT, not 401/403.
+    assert gemini["ok"] is False and "API key was refused" in gemini["message"]
+    openai = client.post(URL, {"provider": "openai"}, **JSON).json()
+    assert openai["ok"] is False and "API key was refused" in openai["message"]
 
 
 def test_check_now_reports_a_server_that_is_down(client, settings, member):

@@ -23,7 +23,7 @@ from tests.providers.fakes import gemini as fake_gemini
 from tests.providers.fakes.base import Behaviour
 
 PRO = "gemini-3-pro-image-preview"
-OPENAI = "openai-gpt-image-1"
+OPENAI = "openai-gpt-image-1.5"
 
 
 def run_next(worker="w1"):

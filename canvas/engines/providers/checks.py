@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from anchorboard.errors import AppError, NotFound
-from canvas.engines.providers import a1111, comfyui, config
+from canvas.engines.providers import a1111, comfyui, config, http
 
 PROVIDERS = ("gemini", "openai", "comfyui", "a1111")
 
@@ -39,7 +39,7 @@ def _timed_get(url: str, headers: dict[str, str], timeout: float) -> dict[str, A
     except httpx.HTTPError as exc:
         return {"ok": False, "message": f"No answer ({type(exc).__name__})."}
     latency = round((time.monotonic() - started) * 1000, 1)
-    if response.status_code in (401, 403):
+    if response.status_code in (401, 403) or _key_not_valid(response):
         return {"ok": False, "message": "The API key was refused.", "latency_ms": latency}
     if response.status_code != 200:
         return {
@@ -48,6 +48,14 @@ def _timed_get(url: str, headers: dict[str, str], timeout: float) -> dict[str, A
             "latency_ms": latency,
         }
     return {"ok": True, "message": "Reachable; the API key works.", "latency_ms": latency}
+
+
+def _key_not_valid(response: httpx.Response) -> bool:
+    """Google answers a wrong key with 400 INVALID_ARGUMENT ("API key not valid"), not 401."""
+    if response.status_code != 400:
+        return False
+    error = (http.json_body(response) or {}).get("error")
+    return isinstance(error, dict) and "api key not valid" in str(error.get("message")).lower()
 
 
 def _check_gemini() -> dict[str, Any]:

@@ -133,7 +133,9 @@ def openai_base_url() -> str:
 
 
 def openai_models() -> tuple[str, ...]:
-    return _list("ANCHORBOARD_OPENAI_IMAGE_MODELS", ("gpt-image-1",))
+    # gpt-image-1 was shut down on 2026-10-23 (the openai SDK's model notes); 1.5 takes the
+    # same fields (sizes, qualities, input_fidelity), so it is the drop-in default.
+    return _list("ANCHORBOARD_OPENAI_IMAGE_MODELS", ("gpt-image-1.5",))
 
 
 def openai_quality() -> str:
@@ -144,9 +146,9 @@ def openai_sizes() -> tuple[str, ...]:
     return _list("ANCHORBOARD_OPENAI_SIZES", ("1024x1024", "1536x1024", "1024x1536"))
 
 
-# USD per 1M tokens for gpt-image-1 (text in, image in, image out); estimates only.
+# USD per 1M tokens for gpt-image-1.5 (text in, image in, image out); estimates only.
 def openai_prices() -> tuple[float, float, float]:
-    prices = _list("ANCHORBOARD_OPENAI_PRICES_PER_MTOK", ("5", "10", "40"))
+    prices = _list("ANCHORBOARD_OPENAI_PRICES_PER_MTOK", ("5", "8", "32"))
     text_in, image_in, image_out = (float(p) for p in prices[:3])
     return text_in, image_in, image_out
 

@@ -1,4 +1,4 @@
-"""OpenAI image edits (``gpt-image-1`` and newer) as engines.
+"""OpenAI image edits (GPT Image models: ``gpt-image-1.5`` and newer) as engines.
 
 One engine per configured model (``ANCHORBOARD_OPENAI_IMAGE_MODELS``), named
 ``openai-<model>``. A call is ``POST {base}/v1/images/edits`` as multipart/form-data with

@@ -1,4 +1,9 @@
-"""A threaded HTTP server in a background thread with a per-request behaviour script."""
+"""A threaded HTTP server in a background thread with a per-request behaviour script.
+
+Subclasses answer ``POST`` (the scripted, counted calls) in ``handle`` and ``GET`` (model
+listings: cheap, unscripted, uncounted) in ``handle_get``; ``path``/``query`` are the split
+request target. ``send_json`` and ``send_events`` (server-sent events) write answers.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import json
 import random
 import threading
 import time
+import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +50,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """Subclasses implement ``handle(handler, body) -> None`` using ``self.next_behaviour()``."""
+    """Subclasses implement ``handle(handler, body, number)`` (POST, using
+    ``self.next_behaviour(number)``) and may implement ``handle_get(handler)``."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
@@ -61,6 +68,9 @@ class FakeServer:
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
+
+            def do_GET(self) -> None:
+                outer.handle_get(self)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -147,5 +157,34 @@ class FakeServer:
             return True
         return False
 
+    @staticmethod
+    def send_events(
+        handler: BaseHTTPRequestHandler, events: list[tuple[str | None, Any]], headers=None
+    ) -> None:
+        """A ``text/event-stream`` answer: one ``event:`` (when named) + ``data:`` block per
+        event, then the connection closes (no length is known up front, as with the real
+        services' streams)."""
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("cache-control", "no-cache")
+        handler.send_header("connection", "close")
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        for name, data in events:
+            block = (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
+            handler.wfile.write(block.encode())
+            handler.wfile.flush()
+        handler.close_connection = True
+
+    @staticmethod
+    def target(handler: BaseHTTPRequestHandler) -> tuple[str, dict[str, str]]:
+        """The request's path and its query parameters (last value wins)."""
+        split = urllib.parse.urlsplit(handler.path)
+        return split.path, dict(urllib.parse.parse_qsl(split.query))
+
     def handle(self, handler: BaseHTTPRequestHandler, body: bytes, number: int) -> None:
         raise NotImplementedError
+
+    def handle_get(self, handler: BaseHTTPRequestHandler) -> None:
+        self.send_json(handler, 404, {"error": {"code": 404, "message": "Not found"}})
