@@ -16,6 +16,7 @@ from django.utils import timezone
 from anchorboard.errors import AppError, Forbidden
 from canvas.models import Board, BoardMember, Item, Role, Team
 from canvas.permissions import can_create_board_in, visible_boards
+from canvas.services import sharing
 
 MAX_NAME = 200
 
@@ -58,9 +59,11 @@ def touch(board: Board) -> None:
 
 
 def archive_board(board: Board) -> Board:
+    """Archive ``board``; its open share-link sockets close as soon as this commits."""
     if board.archived_at is None:
         board.archived_at = timezone.now()
         board.save(update_fields=["archived_at"])
+        sharing.notify_board_links_after_commit(board.pk)
     return board
 
 
@@ -73,9 +76,11 @@ def restore_board(board: Board) -> Board:
 
 def delete_board(board: Board) -> None:
     """Delete a board, its items and its asset rows. Blobs stay (other boards may use them)."""
+    board_id = board.pk
     with transaction.atomic():
         Item.objects.filter(board=board).delete()
         board.delete()
+        sharing.notify_board_links_after_commit(board_id)
 
 
 def duplicate_board(board: Board, user, name: str | None = None) -> Board:

@@ -373,6 +373,16 @@ def _notify_after_commit(link_id: Any, event_type: str) -> None:
     transaction.on_commit(lambda: send_group_now(group, {"type": event_type}))
 
 
+def notify_board_links_after_commit(board_id: Any) -> None:
+    """After commit, every guest socket of ``board_id`` re-checks its link at once.
+
+    Archiving or deleting a board ends all its links; the sockets close (4410) now instead
+    of at their next periodic re-check.
+    """
+    group = share_board_group(board_id)
+    transaction.on_commit(lambda: send_group_now(group, {"type": CHANGED_EVENT}))
+
+
 def send_group_now(group: str, event: dict[str, Any]) -> None:
     """Send to a channel-layer group; must not be called before the write it reports commits."""
     layer = get_channel_layer()
