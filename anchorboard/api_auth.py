@@ -10,8 +10,10 @@ Two ways in, tried in this order on every endpoint:
    any page that makes the browser call us.
 
 ``POST /auth/token`` trades a username and password for a token. It answers every wrong
-combination the same way (no "unknown user" vs "wrong password"), and counts failures per
-client address and per username so guessing is slowed down with a 429 + Retry-After.
+combination the same way (no "unknown user" vs "wrong password"), and goes through the
+account-password throttle (anchorboard.password_throttle, shared with the sign-in pages):
+a (username, client address) pair that keeps failing waits longer and longer, answered
+with 429 + Retry-After.
 
 This module authenticates; it must not decide what a user may do on a board
 (canvas.permissions does).
@@ -19,18 +21,17 @@ This module authenticates; it must not decide what a user may do on a board
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from anchorboard import password_throttle
 from anchorboard.api_errors import ErrorOut
 from anchorboard.errors import AppError, Forbidden, NotAuthenticated
 from canvas.models import ApiToken
@@ -39,9 +40,6 @@ from canvas.models.tokens import hash_token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # last_used_at is informative; writing it on every request would serialise SQLite writers.
 LAST_USED_RESOLUTION_SECONDS = 60
-
-LOGIN_FAILURE_LIMIT = 10
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
 
 class InvalidToken(NotAuthenticated):
@@ -66,16 +64,14 @@ class CsrfFailed(Forbidden):
 
 
 class TooManyAttempts(AppError):
+    """429 with ``Retry-After`` (api_errors adds the header from ``retry_after``)."""
+
     status = 429
     code = "too_many_attempts"
 
-    def __init__(self, retry_after: int) -> None:
-        minutes = max(1, round(retry_after / 60))
-        super().__init__(
-            f"Too many failed sign-in attempts. Wait about {minutes} minute"
-            f"{'s' if minutes != 1 else ''} and try again."
-        )
-        self.retry_after = retry_after
+    def __init__(self, throttled: password_throttle.Throttled) -> None:
+        super().__init__(password_throttle.account_message(throttled))
+        self.retry_after = throttled.retry_after
 
 
 class TokenAuth(HttpBearer):
@@ -132,31 +128,6 @@ def api_user(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
-# --- Login throttling -----------------------------------------------------------------------
-
-
-def _failure_keys(request: HttpRequest, username: str) -> list[str]:
-    # The username is hashed so the cache never holds what someone typed into the box.
-    who = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    address = request.META.get("REMOTE_ADDR", "unknown")
-    return [f"api-login-fail:addr:{address}", f"api-login-fail:user:{who}"]
-
-
-def check_login_allowed(request: HttpRequest, username: str) -> None:
-    for key in _failure_keys(request, username):
-        if (cache.get(key) or 0) >= LOGIN_FAILURE_LIMIT:
-            raise TooManyAttempts(retry_after=LOGIN_FAILURE_WINDOW_SECONDS)
-
-
-def record_login_failure(request: HttpRequest, username: str) -> None:
-    for key in _failure_keys(request, username):
-        cache.add(key, 0, LOGIN_FAILURE_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, LOGIN_FAILURE_WINDOW_SECONDS)
-
-
 # --- Endpoints ------------------------------------------------------------------------------
 
 router = Router(tags=["auth"])
@@ -182,11 +153,15 @@ class TokenOut(Schema):
 )
 def issue_token(request: HttpRequest, payload: TokenRequest) -> Status[dict[str, Any]]:
     """The plain token is returned once; only its hash is kept."""
-    check_login_allowed(request, payload.username)
-    user = authenticate(request, username=payload.username, password=payload.password)
-    if user is None:
-        record_login_failure(request, payload.username)
-        raise InvalidCredentials()
+    try:
+        with password_throttle.accounts.attempt(request, payload.username) as attempt:
+            user = authenticate(request, username=payload.username, password=payload.password)
+            if user is None:
+                attempt.failed()
+                raise InvalidCredentials()
+            attempt.succeeded()
+    except password_throttle.Throttled as exc:
+        raise TooManyAttempts(exc) from None
     row, token = ApiToken.issue(user, name=payload.name[:100])
     return Status(201, {"token": token, "name": row.name, "created_at": row.created_at})
 

@@ -18,6 +18,7 @@ development only, a generated secret key under the data directory.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -63,8 +64,29 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env_bool("DJANGO_DEBUG", False) and not PRODUCTION
 
 
+# Django's own rule for a strong key (check --deploy, security.W009).
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+
+
+def _refuse_weak_secret_key(key: str) -> None:
+    if (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith("django-insecure-")
+    ):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is too weak for production: use at least "
+            f"{SECRET_KEY_MIN_LENGTH} random characters (it has {len(key)}, "
+            f"{len(set(key))} different). Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+
+
 def _secret_key() -> str:
     key = env_str("DJANGO_SECRET_KEY")
+    if key and PRODUCTION:
+        _refuse_weak_secret_key(key)
     if key:
         return key
     if PRODUCTION:
@@ -101,11 +123,18 @@ if PRODUCTION and not ALLOWED_HOSTS:
         "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production: a comma-separated list "
         "of the host names people use to reach Anchorboard, e.g. anchorboard.example.com."
     )
+_wildcards = [host for host in ALLOWED_HOSTS if not host.strip("*.")]
+if PRODUCTION and _wildcards:
+    raise ImproperlyConfigured(
+        f"DJANGO_ALLOWED_HOSTS must not contain {_wildcards[0]!r} when DJANGO_ENV=production: a "
+        "wildcard accepts any Host header (poisoned password-reset links and caches). List "
+        "the host names people use to reach Anchorboard, e.g. anchorboard.example.com."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "anchorboard.apps.AdminConfig",  # django.contrib.admin, throttled sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -276,6 +305,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Cache and password throttling -----------------------------------------------------------
+# The cache holds throttle counters (passwords, guest comments) and must be shared by every
+# server process: CACHE_URL names it explicitly, else REDIS_URL is used, else (the embedded
+# default, one process) local memory. docs/architecture.md, "Password throttling".
+
+
+def _cache_from_url(url: str) -> dict[str, object]:
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "anchorboard",
+        }
+    if url.startswith("locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": url[9:]}
+    raise ImproperlyConfigured(
+        f"CACHE_URL (or REDIS_URL) must start with redis://, rediss://, unix:// or locmem://, "
+        f"got {url!r}."
+    )
+
+
+CACHE_URL = env_str("CACHE_URL") or REDIS_URL
+CACHES = {
+    "default": _cache_from_url(CACHE_URL)
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "anchorboard"}
+}
+# Proxies whose X-Forwarded-For is believed (addresses or networks); see
+# anchorboard/client_address.py. Empty: the TCP peer (REMOTE_ADDR) is the client.
+ANCHORBOARD_TRUSTED_PROXIES = env_list("ANCHORBOARD_TRUSTED_PROXIES", [])
+for _proxy in ANCHORBOARD_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ANCHORBOARD_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network; list "
+            "the reverse proxies in front of Anchorboard, e.g. 10.0.0.5,10.0.1.0/24."
+        ) from None
+ANCHORBOARD_PASSWORD_FREE_FAILURES = env_int("ANCHORBOARD_PASSWORD_FREE_FAILURES", 5)
+ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS = env_int("ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS", 30)
+ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS = env_int("ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS", 900)
+ANCHORBOARD_PASSWORD_FORGET_SECONDS = env_int("ANCHORBOARD_PASSWORD_FORGET_SECONDS", 86_400)
+ANCHORBOARD_PASSWORD_ATTACK_FAILURES = env_int("ANCHORBOARD_PASSWORD_ATTACK_FAILURES", 100)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

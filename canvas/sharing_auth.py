@@ -11,8 +11,9 @@ every request and every message. It:
    hash, so changing the password signs everyone out;
 4. records one "accessed" audit event per visitor per hour.
 
-It also owns the rate limits of password guesses and guest comments (cache counters per
-client address and per link). It must not decide what a link may see or do: that is
+Password guesses go through the share-link password throttle
+(anchorboard.password_throttle); this module owns the rate limit of guest comments (cache
+counters per client address and per link). It must not decide what a link may see or do: that is
 canvas.permissions (``require_link``, ``link_iterations``...).
 """
 
@@ -29,6 +30,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from anchorboard import password_throttle
+from anchorboard.client_address import UNKNOWN, client_address
 from anchorboard.errors import AppError, NotFound
 from canvas.models.sharing import AuditAction, ShareLink, hash_share_token
 from canvas.permissions import Principal
@@ -178,7 +181,9 @@ def recheck(link_id: Any) -> ShareLink:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address (behind trusted proxies too), for audit and rate limits."""
+    address = client_address(request)
+    return None if address == UNKNOWN else address
 
 
 def _visitor(request: HttpRequest) -> str:
@@ -218,37 +223,52 @@ def _bump(keys: list[str], window: int) -> None:
 
 
 def unlock(request: HttpRequest, token: str, password: str, response: HttpResponse) -> Principal:
-    """Check a typed password; on success set the signed cookie on ``response``."""
+    """Check a typed password; on success set the signed cookie on ``response``.
+
+    Guesses go through the share-link password throttle (anchorboard.password_throttle):
+    counted per (link, client address), so guessers elsewhere never slow down a guest
+    who has the right password.
+    """
     link = find_link(token)
     check_link_state(link)
+    if not link.has_password:
+        return _unlocked(request, link, response)
     ip = client_ip(request)
-    window = setting("PASSWORD_WINDOW_SECONDS", 15 * 60)
-    keys = _count_keys("pw", link, ip)
-    limits = [setting("PASSWORD_ATTEMPTS_PER_IP", 10), setting("PASSWORD_ATTEMPTS_PER_LINK", 30)]
-    if _over_limit(keys, limits):
-        minutes = max(1, round(window / 60))
-        raise TooManyAttempts(
-            f"Too many wrong passwords for this link. Wait about {minutes} minutes and try "
-            "again, or ask the person who sent it to check the password.",
-            retry_after=window,
-        )
-    if not link.has_password or check_password(password or "", link.password_hash):
-        response.set_cookie(
-            password_cookie_name(link),
-            password_cookie_value(link),
-            max_age=setting("PASSWORD_COOKIE_SECONDS", 12 * 3600),
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-            path="/",
-        )
-        return _guest(link, getattr(request, "session", None))
+    try:
+        with password_throttle.share_links.attempt(request, str(link.pk)) as attempt:
+            if check_password(password or "", link.password_hash):
+                attempt.succeeded()
+                return _unlocked(request, link, response)
+            attempt.failed()
+    except password_throttle.Throttled as exc:
+        raise TooManyAttempts(share_throttle_message(exc), retry_after=exc.retry_after) from None
     from canvas.services.sharing import record_audit
 
-    _bump(keys, window)
     record_audit(link, AuditAction.PASSWORD_FAILED, ip=ip)
     logger.info("share link %s: wrong password from %s", link.pk, ip)
     raise WrongPassword()
+
+
+def share_throttle_message(exc: password_throttle.Throttled) -> str:
+    if exc.in_progress:
+        return "Another password for this link from your address is being checked; try again."
+    return (
+        f"Too many wrong passwords for this link from your address. Wait {exc.wait_text()} "
+        "and try again, or ask the person who sent it to check the password."
+    )
+
+
+def _unlocked(request: HttpRequest, link: ShareLink, response: HttpResponse) -> Principal:
+    response.set_cookie(
+        password_cookie_name(link),
+        password_cookie_value(link),
+        max_age=setting("PASSWORD_COOKIE_SECONDS", 12 * 3600),
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+        path="/",
+    )
+    return _guest(link, getattr(request, "session", None))
 
 
 # --- Guest comments -----------------------------------------------------------------------

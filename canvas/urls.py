@@ -1,18 +1,18 @@
-"""Routes of the HTML pages: sign-in, the board list and its actions, the board page."""
+"""Routes of the HTML pages: sign-in, the board list and its actions, the board page.
+
+Sign-in and password change are throttled (anchorboard/password_pages.py).
+"""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from anchorboard import password_pages
 from canvas.views import board_list, board_page, providers, review_page, share
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", password_pages.LoginPage.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", password_pages.PasswordChangePage.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -16,3 +16,7 @@ from anchorboard.settings import DATABASES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory, shared between threads
+# Tests clear the cache between cases (throttle counters); never let that reach a shared
+# Redis named by REDIS_URL/CACHE_URL. Redis-backed throttle tests build their own cache with
+# a random key prefix (tests/web/test_password_throttle.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

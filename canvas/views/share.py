@@ -118,12 +118,15 @@ def share_unlock(request: HttpRequest, token: str) -> HttpResponse:
     try:
         sharing_auth.unlock(request, token, request.POST.get("password", ""), response)
     except (sharing_auth.WrongPassword, sharing_auth.TooManyAttempts) as exc:
-        return render(
+        page = render(
             request,
             "canvas/share_password.html",
             {"token": token, "error": exc.message},
             status=exc.status,
         )
+        if isinstance(exc, sharing_auth.TooManyAttempts):
+            page["Retry-After"] = str(exc.retry_after)
+        return page
     except AppError as exc:
         return _unavailable(request, exc)
     return response

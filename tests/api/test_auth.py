@@ -9,7 +9,6 @@ from django.conf import settings
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 
-from anchorboard.api_auth import LOGIN_FAILURE_LIMIT
 from canvas.models import ApiToken
 from canvas.models.tokens import hash_token
 from tests.api.helpers import assert_error
@@ -64,26 +63,30 @@ def test_missing_password_is_a_validation_error_naming_the_field():
     assert "“password”" in error["message"]
 
 
-def test_repeated_failures_are_throttled_even_for_the_right_password(alice, password):
+def test_repeated_failures_are_throttled_even_for_the_right_password(alice, password, settings):
     client = Client()
-    for _ in range(LOGIN_FAILURE_LIMIT):
+    for _ in range(settings.ANCHORBOARD_PASSWORD_FREE_FAILURES + 1):
         assert_error(post_json(client, TOKEN_URL, {"username": "alice", "password": "no"}), 401)
     response = post_json(client, TOKEN_URL, {"username": "alice", "password": password})
     error = assert_error(response, 429, "too_many_attempts")
-    assert int(response["Retry-After"]) > 0
-    assert "minute" in error["message"]
+    assert response["Retry-After"] == str(settings.ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS)
+    assert "Wait 30 seconds" in error["message"]
     assert not ApiToken.objects.exists()
 
 
-def test_throttle_counts_per_username_across_addresses(alice, password):
-    for i in range(LOGIN_FAILURE_LIMIT):
-        post_json(
-            Client(REMOTE_ADDR=f"10.0.0.{i}"), TOKEN_URL, {"username": "alice", "password": "no"}
-        )
+def test_guessers_at_other_addresses_do_not_lock_the_account_out(alice, password):
+    """Many addresses failing (a NAT, or a botnet) never stop the owner's right password."""
+    for i in range(10):
+        for _ in range(8):
+            post_json(
+                Client(REMOTE_ADDR=f"10.0.0.{i}"),
+                TOKEN_URL,
+                {"username": "alice", "password": "no"},
+            )
     response = post_json(
         Client(REMOTE_ADDR="10.0.1.1"), TOKEN_URL, {"username": "alice", "password": password}
     )
-    assert_error(response, 429, "too_many_attempts")
+    assert response.status_code == 201
 
 
 def test_bearer_token_authenticates_and_records_last_use(alice, bearer):

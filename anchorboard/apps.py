@@ -1,0 +1,9 @@
+"""App configuration of the project package itself (no models live here)."""
+
+from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class AdminConfig(DjangoAdminConfig):
+    """Django's admin, served by our site class (throttled sign-in: password_pages.py)."""
+
+    default_site = "anchorboard.password_pages.AnchorboardAdminSite"
