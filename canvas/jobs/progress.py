@@ -1,17 +1,13 @@
 """How a running job talks to the world: progress, previews, lease renewal, cancellation.
 
 ``JobProgress`` is the ``ProgressReporter`` the runner hands to an engine. It is a context
-manager that owns every channel-layer call of a running job, throttles database writes
-and broadcasts (an engine may call ``step`` hundreds of times a second), renews the job's
-lease while the engine works, and answers ``cancelled()`` from the database so a cancel
-from any process is seen.
+manager that throttles progress writes (an engine may call ``step`` hundreds of times a
+second), sends previews, renews the job's lease from a heartbeat thread while the engine
+works, and answers ``cancelled()`` from the database so a cancel from any process is seen.
 
-The module also holds the after-commit broadcast of job state used by canvas.jobs.queue.
-Messages go through the channel layer only, never through memory shared with the
-websocket server, so a worker in another process reaches the same clients.
-
-It never changes a job's state (queued/running/finished): that is canvas.jobs.queue and
-canvas.jobs.runner.
+Progress is a running → running change made through canvas.jobs.lifecycle (which bumps
+the version and announces it); previews go straight to the board (canvas.jobs.announce).
+It never ends a job: canvas.jobs.runner does.
 """
 
 from __future__ import annotations
@@ -21,23 +17,17 @@ import io
 import logging
 import threading
 import time
-from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import close_old_connections, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import close_old_connections
 from PIL import Image
 
-from canvas.jobs import config
+from canvas.jobs import config, lifecycle
+from canvas.jobs.announce import job_preview_message, send_to_board_now
 from canvas.models.jobs import Job, JobState
 
 logger = logging.getLogger(__name__)
 
-# Dispatched to the board consumer's ``board_job`` handler, which relays ``message`` as is.
-JOB_EVENT = "board.job"
 PREVIEW_EDGE = 192
 PREVIEW_QUALITY = 70
 
@@ -46,72 +36,7 @@ class LeaseLost(Exception):
     """This worker no longer owns the job (recovered elsewhere or finished): stop quietly."""
 
 
-# --- Messages -------------------------------------------------------------------------------
-
-
-def job_message(job: Job) -> dict[str, Any]:
-    from canvas.jobs.payloads import job_payload
-
-    return {"type": "job", "job": job_payload(job)}
-
-
-def job_preview_message(job_id: Any, version: int, data_url: str) -> dict[str, Any]:
-    return {"type": "job_preview", "job": str(job_id), "version": version, "image": data_url}
-
-
-def iteration_message(iteration: Any) -> dict[str, Any]:
-    from canvas.jobs.payloads import iteration_payload
-
-    return {"type": "iteration", "iteration": iteration_payload(iteration)}
-
-
-def queue_message(board_id: Any, paused: bool) -> dict[str, Any]:
-    return {"type": "job_queue", "board": str(board_id), "paused": paused}
-
-
-def send_to_board_now(board_id: Any, message: dict[str, Any]) -> None:
-    """Send ``message`` to everyone on the board; must not be called inside a transaction
-    whose outcome is unknown (use the ``*_after_commit`` helpers there)."""
-    from canvas.realtime import board_group
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            board_group(board_id), {"type": JOB_EVENT, "message": message}
-        )
-    except Exception:  # a broadcast failing must never fail the job itself
-        logger.warning("could not broadcast %s to board %s", message.get("type"), board_id)
-
-
-def _send_job_state_now(job_id: Any) -> None:
-    # Read after commit so the message carries what was committed (and the latest version).
-    job = Job.objects.filter(pk=job_id).first()
-    if job is not None:
-        send_to_board_now(job.board_id, job_message(job))
-
-
-def broadcast_job_after_commit(job_id: Any) -> None:
-    """Broadcast the job's committed state once the surrounding transaction commits."""
-    transaction.on_commit(lambda: _send_job_state_now(job_id))
-
-
-def _send_iteration_now(iteration_id: Any) -> None:
-    from canvas.models.jobs import Iteration
-
-    iteration = Iteration.objects.filter(pk=iteration_id).first()
-    if iteration is not None:
-        send_to_board_now(iteration.board_id, iteration_message(iteration))
-
-
-def broadcast_iteration_after_commit(iteration_id: Any) -> None:
-    """Broadcast a result's committed state (new, applied, discarded, current…)."""
-    transaction.on_commit(lambda: _send_iteration_now(iteration_id))
-
-
-def broadcast_queue_after_commit(board_id: Any, paused: bool) -> None:
-    transaction.on_commit(lambda: send_to_board_now(board_id, queue_message(board_id, paused)))
+# --- Previews -------------------------------------------------------------------------------
 
 
 def preview_data_url(image: Image.Image, edge: int = PREVIEW_EDGE) -> str:
@@ -182,12 +107,8 @@ class JobProgress:
         finally:
             close_old_connections()
 
-    def _mine(self):
-        return Job.objects.filter(pk=self.job_id, state=JobState.RUNNING, worker_id=self.worker_id)
-
     def renew_lease(self) -> None:
-        expires = timezone.now() + timedelta(seconds=config.lease_seconds())
-        if not self._mine().update(lease_expires_at=expires):
+        if not lifecycle.renew_lease(self.job_id, self.worker_id):
             raise LeaseLost(str(self.job_id))
 
     def set(self, fraction: float, message: str = "", *, force: bool = False) -> None:
@@ -197,15 +118,17 @@ class JobProgress:
             return
         self._last_write = now
         fraction = min(1.0, max(0.0, fraction))
-        updated = self._mine().update(
+        updated = lifecycle.transition(
+            self.job_id,
+            JobState.RUNNING,
+            JobState.RUNNING,
+            owner=self.worker_id,
             progress=fraction,
             progress_message=message[:200],
-            lease_expires_at=timezone.now() + timedelta(seconds=config.lease_seconds()),
-            version=F("version") + 1,
+            lease_expires_at=lifecycle.lease_from_now(),
         )
-        if not updated:
+        if updated is None:
             raise LeaseLost(str(self.job_id))
-        _send_job_state_now(self.job_id)  # autocommit: the write above is already visible
 
     # ProgressReporter
     def step(self, done: int, total: int, message: str = "") -> None:
@@ -217,7 +140,11 @@ class JobProgress:
         if now - self._last_preview < self.interval or self._board_id is None:
             return
         self._last_preview = now
-        version = self._mine().values_list("version", flat=True).first()
+        version = (
+            Job.objects.filter(pk=self.job_id, state=JobState.RUNNING, worker_id=self.worker_id)
+            .values_list("version", flat=True)
+            .first()
+        )
         if version is None:
             raise LeaseLost(str(self.job_id))
         send_to_board_now(

@@ -1,10 +1,10 @@
-"""The job queue: every change of a job's place or state outside the runner happens here.
+"""The job queue: submitting, claiming, and what people do to queued and running jobs.
 
 submit → (claim) → run → finish is the lifecycle (docs/jobs.md). This module validates and
 queues jobs, hands the next job to a worker under the concurrency caps and fairness rule,
-and cancels, retries, moves and pauses. Every change bumps ``Job.version`` and is broadcast
-to the board AFTER COMMIT; workers are woken after commit too, so nobody ever sees a job
-that might still roll back.
+and cancels, retries, moves and pauses. The state changes themselves (conditional update,
+version bump, broadcast after commit) are canvas.jobs.lifecycle's; workers are woken after
+commit too, so nobody ever sees a job that might still roll back.
 
 Callers (API, consumers) check permissions first; this module does not know who may do
 what, only what is valid. It never runs an engine (canvas.jobs.runner does).
@@ -23,15 +23,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from PIL import Image
 
 from anchorboard.background import run_after_commit
 from anchorboard.errors import AppError, Conflict, NotFound
 from canvas.compositing import item_bounds
-from canvas.jobs import config
-from canvas.jobs.progress import broadcast_job_after_commit
+from canvas.jobs import config, lifecycle
+from canvas.jobs.announce import broadcast_queue_after_commit
 from canvas.models import Board, Item, ItemKind
 from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
 
@@ -327,7 +327,7 @@ def submit_job(
                 "The result you are refining no longer exists on this board."
             ) from None
     with transaction.atomic():
-        job = Job.objects.create(
+        job = lifecycle.create(
             board=board,
             created_by=user if getattr(user, "is_authenticated", False) else None,
             mode=spec["mode"],
@@ -339,7 +339,6 @@ def submit_job(
             parent_iteration=parent_iteration,
             retried_from=retried_from,
         )
-        broadcast_job_after_commit(job.pk)
         wake_workers_after_commit()
     logger.info("job %s queued on board %s by %s", job.pk, board.pk, job.created_by_id)
     return job
@@ -441,22 +440,10 @@ def claim_next(worker_id: str) -> Claim | None:
             )
 
         chosen = first_by_user[min(first_by_user, key=fairness)]
-        updated = Job.objects.filter(pk=chosen["id"], state=JobState.QUEUED).update(
-            state=JobState.RUNNING,
-            worker_id=worker_id,
-            started_at=now,
-            lease_expires_at=now + timedelta(seconds=config.lease_seconds()),
-            attempts=F("attempts") + 1,
-            progress=0,
-            progress_message="Starting",
-            not_before=None,
-            version=F("version") + 1,
-        )
-        if updated != 1:  # cannot happen while claims are serialised; be safe anyway
+        job = lifecycle.transition(chosen["id"], JobState.QUEUED, JobState.RUNNING, owner=worker_id)
+        if job is None:  # cannot happen while claims are serialised; be safe anyway
             return None
-        attempt = Job.objects.filter(pk=chosen["id"]).values_list("attempts", flat=True).get()
-        broadcast_job_after_commit(chosen["id"])
-    return Claim(job_id=chosen["id"], attempt=attempt)
+    return Claim(job_id=job.pk, attempt=job.attempts)
 
 
 # --- Changes requested by people ------------------------------------------------------------
@@ -473,30 +460,26 @@ def get_job(job_id: Any, board_id: Any = None) -> Job:
         raise JobNotFound() from None
 
 
-def _bump(job_id: Any, **changes: Any) -> int:
-    return Job.objects.filter(pk=job_id).update(version=F("version") + 1, **changes)
-
-
 def cancel_job(job: Job) -> Job:
     """Queued: cancelled at once. Running: flagged; the runner stops at its next check."""
     with transaction.atomic():
-        cancelled_now = Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
-            state=JobState.CANCELLED,
-            finished_at=timezone.now(),
-            progress_message="Cancelled",
-            version=F("version") + 1,
+        changed = lifecycle.transition(
+            job.pk, JobState.QUEUED, JobState.CANCELLED, progress_message="Cancelled"
+        ) or lifecycle.transition(
+            job.pk,
+            JobState.RUNNING,
+            JobState.RUNNING,
+            where={"cancel_requested": False},
+            cancel_requested=True,
+            progress_message="Cancelling…",
         )
-        flagged = cancelled_now or Job.objects.filter(
-            pk=job.pk, state=JobState.RUNNING, cancel_requested=False
-        ).update(cancel_requested=True, progress_message="Cancelling…", version=F("version") + 1)
-        if not flagged:
+        if changed is None:
             current = Job.objects.get(pk=job.pk)
             if current.state == JobState.RUNNING:
                 return current  # already being cancelled: nothing more to do
             raise JobStateConflict(
                 f"This job has already {current.state}; there is nothing to cancel."
             )
-        broadcast_job_after_commit(job.pk)
     job.refresh_from_db()
     logger.info("job %s cancel requested (now %s)", job.pk, job.state)
     return job
@@ -536,8 +519,7 @@ def move_job(job: Job, where: str) -> Job:
         else:
             edge = peers.aggregate(edge=Max("position"))["edge"]
             position = (edge if edge is not None else 0) + 1
-        _bump(job.pk, position=position)
-        broadcast_job_after_commit(job.pk)
+        lifecycle.transition(job.pk, JobState.QUEUED, JobState.QUEUED, position=position)
     job.refresh_from_db()
     return job
 
@@ -547,8 +529,6 @@ def set_queue_paused(board: Board, paused: bool) -> Board:
     with transaction.atomic():
         Board.objects.filter(pk=board.pk).update(queue_paused=paused)
         board.queue_paused = paused
-        from canvas.jobs.progress import broadcast_queue_after_commit
-
         broadcast_queue_after_commit(board.pk, paused)
         if not paused:
             wake_workers_after_commit()

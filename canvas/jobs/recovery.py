@@ -8,7 +8,8 @@ note (the interrupted start already counts as an attempt), or fail with "interru
 times" once ``max_attempts`` starts are used up. Queued jobs need no recovery: they simply
 run once a worker is up.
 
-This module only moves abandoned jobs; it never runs one.
+This module only finds abandoned jobs and moves them (through canvas.jobs.lifecycle); it
+never runs one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import os
 import socket
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from canvas.jobs.progress import broadcast_job_after_commit
+from canvas.jobs import lifecycle
 from canvas.models.jobs import Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -74,19 +75,14 @@ def recover_abandoned_jobs() -> list[str]:
             if not expired and not _dead_local_worker(job.worker_id):
                 continue
             note = {"at": now.isoformat()}
+            changes: dict = {}
             if job.cancel_requested:
-                changes = {
-                    "state": JobState.CANCELLED,
-                    "finished_at": now,
-                    "progress_message": "Cancelled",
-                }
+                target = JobState.CANCELLED
+                changes = {"progress_message": "Cancelled"}
                 note["text"] = "The worker stopped while the job was being cancelled."
             elif job.attempts < job.max_attempts:
-                changes = {
-                    "state": JobState.QUEUED,
-                    "progress": 0,
-                    "progress_message": "Interrupted; waiting to run again",
-                }
+                target = JobState.QUEUED
+                changes = {"progress_message": "Interrupted; waiting to run again"}
                 note["text"] = (
                     f"Attempt {job.attempts} of {job.max_attempts} was interrupted "
                     "(the worker stopped); running it again."
@@ -96,26 +92,26 @@ def recover_abandoned_jobs() -> list[str]:
                     f"The job was interrupted {job.attempts} times (the worker stopped each "
                     "time) and was not tried again. Retry it, or try a smaller region."
                 )
+                target = JobState.FAILED
                 changes = {
-                    "state": JobState.FAILED,
-                    "finished_at": now,
                     "error_code": "interrupted",
                     "error_message": message,
                     "progress_message": "Failed",
                 }
                 note["text"] = message
-            updated = Job.objects.filter(
-                pk=job.pk, state=JobState.RUNNING, worker_id=job.worker_id
-            ).update(
-                worker_id="",
-                lease_expires_at=None,
+            # Guarded by the owner and the lease we judged: a worker that renewed its lease
+            # in the meantime is alive and keeps its job.
+            updated = lifecycle.transition(
+                job.pk,
+                JobState.RUNNING,
+                target,
+                owner=job.worker_id,
+                where={"lease_expires_at": job.lease_expires_at},
                 notes=[*(job.notes or []), note],
-                version=F("version") + 1,
                 **changes,
             )
-            if updated:
+            if updated is not None:
                 recovered.append(str(job.pk))
-                broadcast_job_after_commit(job.pk)
                 logger.warning("job %s recovered from %s: %s", job.pk, job.worker_id, note["text"])
         if recovered:
             wake_workers_after_commit()

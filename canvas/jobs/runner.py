@@ -13,8 +13,9 @@ every result once as a staged ``Iteration`` and records how the job ended:
 - anything else              → failed with ``internal_error`` (traceback in the log)
 
 Running the same job twice stores its results once: results are keyed (job, index), and a
-job that is no longer running for this worker is left alone. Only this module finishes a
-running job; it never queues new jobs (canvas.jobs.queue does).
+job that is no longer running for this worker is left alone. Only this module ends a
+running attempt (through canvas.jobs.lifecycle); it never queues new jobs
+(canvas.jobs.queue does).
 """
 
 from __future__ import annotations
@@ -31,13 +32,9 @@ from django.utils import timezone
 from PIL import Image
 
 from anchorboard.errors import AppError
-from canvas.jobs import config
-from canvas.jobs.progress import (
-    JobProgress,
-    LeaseLost,
-    broadcast_iteration_after_commit,
-    broadcast_job_after_commit,
-)
+from canvas.jobs import config, lifecycle
+from canvas.jobs.announce import broadcast_iteration_after_commit
+from canvas.jobs.progress import JobProgress, LeaseLost
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
 
 logger = logging.getLogger(__name__)
@@ -185,18 +182,8 @@ def store_results(job: Job, source: Image.Image, mask: Image.Image | None, resul
 
 
 def _finish(job_id: Any, owner: str, state: str, **fields: Any) -> bool:
-    """End the job if this worker still owns it; broadcast after commit."""
-    with transaction.atomic():
-        updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING, worker_id=owner).update(
-            state=state,
-            finished_at=timezone.now() if state != JobState.QUEUED else None,
-            lease_expires_at=None,
-            version=F("version") + 1,
-            **fields,
-        )
-        if updated:
-            broadcast_job_after_commit(job_id)
-    return bool(updated)
+    """End this attempt if this worker still owns the job (announced after commit)."""
+    return lifecycle.transition(job_id, JobState.RUNNING, state, owner=owner, **fields) is not None
 
 
 def _note(job: Job, text: str) -> list[dict[str, str]]:
@@ -222,9 +209,7 @@ def _transient(job: Job, worker_id: str, exc: Any) -> None:
                 job.pk,
                 worker_id,
                 JobState.QUEUED,
-                worker_id="",
                 not_before=timezone.now() + timedelta(seconds=delay),
-                progress=0,
                 progress_message=f"Waiting to retry ({exc.message})"[:200],
                 notes=_note(job, text),
             ):
@@ -255,10 +240,8 @@ def _defer(job: Job, worker_id: str, exc: Any) -> None:
             job.pk,
             worker_id,
             JobState.QUEUED,
-            worker_id="",
             attempts=F("attempts") - 1,
             not_before=exc.until,
-            progress=0,
             progress_message=exc.message[:200],
             notes=notes,
         ):

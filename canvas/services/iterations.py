@@ -22,7 +22,7 @@ from django.db import transaction
 
 from anchorboard.errors import AppError, Conflict, NotFound
 from canvas import protocol
-from canvas.jobs.progress import broadcast_iteration_after_commit
+from canvas.jobs.announce import broadcast_iteration_after_commit
 from canvas.models import Item, ItemKind, Iteration, IterationStatus, Job
 from canvas.services.operations import apply_batch
 

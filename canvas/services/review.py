@@ -28,7 +28,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from anchorboard.errors import AppError, NotFound
-from canvas.jobs.progress import JOB_EVENT
+from canvas.jobs.announce import JOB_EVENT
 from canvas.models import Board, Iteration, IterationStatus, Job, JobMode, JobPriority
 from canvas.models.review import (
     Comment,

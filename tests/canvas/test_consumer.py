@@ -355,7 +355,7 @@ async def test_a_missed_broadcast_is_filled_from_the_log_in_order(people, monkey
 
 
 async def test_job_events_on_the_board_group_are_relayed(people):
-    from canvas.jobs.progress import JOB_EVENT
+    from canvas.jobs.announce import JOB_EVENT
 
     board = people["board"]
     sock = await synced(board, people["viewer"])

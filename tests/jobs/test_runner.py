@@ -145,12 +145,15 @@ def test_unexpected_errors_fail_with_a_plain_message(submit, caplog):
 
 
 @pytest.mark.django_db
-def test_progress_and_previews_are_broadcast(submit, board):
+def test_progress_and_previews_are_broadcast(submit, board, django_capture_on_commit_callbacks):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(board_group(board.pk), channel)
     submit()
-    run_next()
+    # Progress is a lifecycle change like any other: announced once it commits (the test's
+    # transaction never commits, so run the after-commit callbacks as they come).
+    with django_capture_on_commit_callbacks(execute=True):
+        run_next()
     messages = []
     # The in-memory layer keeps one queue per channel; drain what the job sent.
     while channel in layer.channels and not layer.channels[channel].empty():
