@@ -56,7 +56,8 @@ logger = logging.getLogger(__name__)
 ACCOUNT = "account"
 SHARE_LINK = "share-link"
 LOCK_SECONDS = 30  # longest a password check may hold a pair's lock (a crashed process)
-LOG_EVERY_SECONDS = 60  # at most one "still throttled" warning per pair per minute
+LOG_EVERY_SECONDS = 60  # at most one warning per subject per minute...
+LOG_LINES_PER_MINUTE = 20  # ...and this many per scope
 IN_PROGRESS_WAIT = 1
 
 
@@ -152,6 +153,7 @@ class PasswordThrottle:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.scope = scope
+        self._cache_error_logged_at = -float(LOG_EVERY_SECONDS)
         self._policy = policy
         self._cache = cache
         self.clock = clock
@@ -212,14 +214,17 @@ class PasswordThrottle:
     # --- Internals -------------------------------------------------------------------------
 
     def _safe(self, operation: Callable[[BaseCache], Any], fallback: Any) -> Any:
-        """Run one cache operation; if the cache is down, log and fail open."""
+        """Run one cache operation; if the cache is down, log (once a minute) and fail open."""
         try:
             return operation(self.cache)
         except Exception:  # redis.ConnectionError and friends; the password is still checked
-            logger.error(
-                "password throttle: the cache is unavailable, attempts are not being counted",
-                exc_info=True,
-            )
+            now = time.monotonic()
+            if now - self._cache_error_logged_at >= LOG_EVERY_SECONDS:
+                self._cache_error_logged_at = now
+                logger.error(
+                    "password throttle: the cache is unavailable, attempts are not being counted",
+                    exc_info=True,
+                )
             return fallback
 
     def _refuse_if_waiting(self, pair: str, subject: str, address: str) -> None:
@@ -228,7 +233,7 @@ class PasswordThrottle:
         if until and now < until:
             wait = math.ceil(until - now)
             self._warn(
-                pair,
+                subject,
                 "password throttle: %s %s from %s refused, %ss left",
                 self.scope,
                 subject_of(subject)[:12],
@@ -273,7 +278,7 @@ class PasswordThrottle:
         until = self.clock() + delay
         self._safe(lambda c: c.set(f"{pair}:until", until, math.ceil(delay) + 60), None)
         self._warn(
-            pair,
+            subject,
             "password throttle: %s %s from %s: %s failures%s, next attempt in %ss",
             self.scope,
             subject_of(subject)[:12],
@@ -283,10 +288,26 @@ class PasswordThrottle:
             math.ceil(delay),
         )
 
-    def _warn(self, pair: str, message: str, *args: Any) -> None:
-        # One line per pair per minute: a guessing script must not flood the log.
-        if self._safe(lambda c: c.add(f"{pair}:logged", 1, LOG_EVERY_SECONDS), True):
+    def _warn(self, subject: str, message: str, *args: Any) -> None:
+        """Log at WARNING, at most once per subject per minute and ``LOG_LINES_PER_MINUTE``
+        lines per scope: neither one guesser nor a botnet spraying addresses or usernames
+        can flood the log."""
+        minute = int(self.clock() // LOG_EVERY_SECONDS)
+        if not self._safe(
+            lambda c: c.add(f"pw:{self.scope}:{subject_of(subject)}:logged", 1, LOG_EVERY_SECONDS),
+            True,
+        ):
+            return
+        lines = self._safe(
+            lambda c: self._incr(c, f"pw:{self.scope}:logged:{minute}", 2 * LOG_EVERY_SECONDS),
+            1,
+        )
+        if lines <= LOG_LINES_PER_MINUTE:
             logger.warning(message, *args)
+        elif lines == LOG_LINES_PER_MINUTE + 1:
+            logger.warning(
+                "password throttle: %s: more throttling this minute, not logged", self.scope
+            )
 
 
 accounts = PasswordThrottle(ACCOUNT)

@@ -16,7 +16,12 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-from anchorboard.password_throttle import PasswordThrottle, Policy, Throttled
+from anchorboard.password_throttle import (
+    LOG_LINES_PER_MINUTE,
+    PasswordThrottle,
+    Policy,
+    Throttled,
+)
 
 POLICY = Policy(free_failures=3, base_delay=10, max_delay=60, forget_after=3600, attack_failures=8)
 OWNER_ADDRESS = "203.0.113.7"
@@ -195,6 +200,22 @@ def test_throttling_is_logged_at_warning_once_per_minute_without_secrets(throttl
     assert "ana.secret" not in caplog.text  # the typed username is never logged
 
 
+def test_a_botnet_or_a_username_spray_cannot_flood_the_log(throttle, caplog):
+    caplog.set_level(logging.WARNING, logger="anchorboard.password_throttle")
+    # A fresh address for every guess at one account (attack mode: each failure throttles).
+    for bot in range(3 * POLICY.attack_failures):
+        guess(throttle, f"10.9.{bot // 250}.{bot % 250}", "ana", right=False)
+    assert len(caplog.records) == 1
+    caplog.clear()
+    # One address trying many usernames past their free failures.
+    for user in range(60):
+        for _ in range(POLICY.free_failures + 2):
+            guess(throttle, "198.51.100.1", f"user{user}", right=False)
+    # The minute's allowance (one line went to the botnet above), then one "not logged".
+    assert len(caplog.records) == (LOG_LINES_PER_MINUTE - 1) + 1
+    assert "not logged" in caplog.records[-1].getMessage()
+
+
 def test_redis_counters_are_shared_between_processes(redis_url, redis_cache, clock):
     """Two server processes = two cache clients on one Redis: a guess counts on both."""
     other_process_cache = RedisCache(redis_url, {"KEY_PREFIX": redis_cache.key_prefix})
@@ -214,4 +235,5 @@ def test_a_cache_that_is_down_lets_the_password_check_run(caplog, clock):
     throttle = PasswordThrottle("account", policy=POLICY, cache=dead, clock=clock)
     for _ in range(POLICY.free_failures + 2):
         assert guess(throttle, "198.51.100.1", "ana", right=False)
-    assert "cache is unavailable" in caplog.text
+    errors = [r for r in caplog.records if "cache is unavailable" in r.getMessage()]
+    assert len(errors) == 1  # once a minute, not once per cache call
