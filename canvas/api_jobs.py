@@ -17,6 +17,7 @@ from typing import Any, Literal
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ValidationError, model_validator
 
 from anchorboard.api_auth import api_user
 from anchorboard.api_errors import ErrorOut
@@ -25,6 +26,8 @@ from canvas.jobs import queue
 from canvas.jobs.payloads import iteration_payload, job_payload
 from canvas.models import Iteration, IterationStatus, Job
 from canvas.permissions import Perm, get_board_for, require
+from canvas.protocol import JobSpec
+from canvas.protocol.codec import error_from_validation
 from canvas.services import iterations as iteration_services
 
 router = Router(tags=["jobs"])
@@ -35,44 +38,21 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 # --- Schemas --------------------------------------------------------------------------------
 
 
-class RegionIn(Schema):
-    x: float
-    y: float
-    width: float = Field(..., description="Board units; 1 unit = 1 pixel at 100 % zoom.")
-    height: float
+class JobSubmit(JobSpec):
+    """A job spec (canvas.protocol.JobSpec: the one declaration of its fields and limits,
+    which the websocket's ``job_submit`` uses too) plus its place in the queue."""
 
-
-class AnchorIn(Schema):
-    item_id: uuid.UUID
-    role: Literal["composition", "palette", "lighting", "style"]
-
-
-class SizeIn(Schema):
-    width: int
-    height: int
-
-
-class JobSubmit(Schema):
-    mode: Literal["img2img", "inpaint", "upscale", "variations"]
-    engine: str = Field("local", description="An engine name from the engines list.")
-    region: RegionIn
-    prompt: str = ""
-    negative_prompt: str = ""
-    strength: float = Field(0.6, description="0 keeps the region, 1 ignores it.")
-    seed: int | None = Field(None, description="Needed when seed_mode is fixed.")
-    seed_mode: Literal["fixed", "random"] | None = Field(
-        None, description="random (default without a seed) draws one seed at submit."
-    )
-    count: int = Field(1, description="Results to make, 1–32.")
-    output_size: SizeIn | None = None
-    scale: int = Field(2, description="Upscale factor.")
-    anchors: list[AnchorIn] = Field(default_factory=list)
-    mask: uuid.UUID | None = Field(None, description="Asset id of the mask (inpaint).")
     priority: Literal["interactive", "bulk"] = "interactive"
-    parent_iteration: uuid.UUID | None = Field(
-        None, description="The result this job refines (lineage)."
-    )
-    params: dict[str, Any] = Field(default_factory=dict, description="Engine-specific extras.")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_as_invalid_job(cls, data: Any, handler: Any) -> Any:
+        # A spec out of range is a 400 invalid_job naming the field, like every other
+        # refusal of a job (not ninja's generic 422).
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise queue.InvalidJob(error_from_validation(exc, "").message) from None
 
 
 class JobErrorOut(Schema):
@@ -181,11 +161,7 @@ def submit_job(request: HttpRequest, board_id: str, payload: JobSubmit) -> Statu
     is refused with a 400 saying why. The layers under the region are snapshotted now."""
     user = api_user(request)
     board, _ = get_board_for(user, board_id, Perm.EDIT)
-    spec = payload.model_dump()
-    spec["output_size"] = payload.output_size.model_dump() if payload.output_size else None
-    spec["anchors"] = [{"item_id": str(a.item_id), "role": a.role} for a in payload.anchors]
-    spec["mask"] = str(payload.mask) if payload.mask else None
-    spec["parent_iteration"] = str(payload.parent_iteration) if payload.parent_iteration else None
+    spec = payload.model_dump(exclude={"priority"})
     job = queue.submit_job(board, user, spec, priority=payload.priority)
     return Status(201, job_payload(job))
 

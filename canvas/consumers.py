@@ -1,7 +1,9 @@
 """The board websocket: parse a message, check the caller's role, call one domain function.
 
 One ``BoardConsumer`` per open board tab. The role is checked on connect and again on every
-message (roles change while sockets stay open). The consumer also keeps each client's
+message (roles change while sockets stay open) against the permission each handler declares
+where it is registered (``@board_routes.handles(...)``); decoding, the message budget and
+error replies are canvas.sockets'. The consumer also keeps each client's
 stream of revisions gapless and in order: live ``applied`` batches and the sender's own
 ``ack`` arrive strictly by revision, filling any gap from the operation log. It holds no
 board state beyond that revision counter and must not change items itself
@@ -10,43 +12,36 @@ board state beyond that revision counter and must not change items itself
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
-from anchorboard.errors import AppError, BoardNotFound, Forbidden
+from anchorboard.errors import BoardNotFound, Forbidden
 from canvas import protocol, realtime
 from canvas.models import Role
-from canvas.permissions import Perm, get_board_for, role_allows
+from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
+from canvas.protocol import limits
+from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, BOARD_SERVER
 from canvas.services import documents
 from canvas.services.operations import apply_batch
+from canvas.sockets import ProtocolConsumer, Route, Routes
 
 logger = logging.getLogger(__name__)
 
-CLOSE_NOT_LOGGED_IN = 4401
-CLOSE_NO_ACCESS = 4403
-RATE_LIMITED = "Too many messages at once; that one was not applied. Wait a moment and retry."
+CLOSE_NOT_LOGGED_IN = limits.CLOSE_NOT_LOGGED_IN
+CLOSE_NO_ACCESS = limits.CLOSE_NO_ACCESS
 
-Handler = Callable[["BoardConsumer", Any, Role], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(message_type: str) -> Callable[[Handler], Handler]:
-    """Register the handler for one client message type (see canvas.protocol)."""
-
-    def register(fn: Handler) -> Handler:
-        HANDLERS[message_type] = fn
-        return fn
-
-    return register
+board_routes = Routes(BOARD_CLIENT_MESSAGES)
+handles = board_routes.handles
 
 
-class BoardConsumer(AsyncWebsocketConsumer):
+class BoardConsumer(ProtocolConsumer):
+    routes = board_routes
+    server_messages = BOARD_SERVER
     board: Any = None
+    role: Role | None = None
     revision: int | None = None  # the last revision this client has been sent; None before sync
     sharing_presence = False  # whether others currently see this socket's cursor
     group: str | None = None  # the board group, while joined
@@ -59,11 +54,12 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
         try:
+            uuid.UUID(str(self.scope["url_route"]["kwargs"]["board_id"]))
             self.board, role = await self._check_access()
-        except BoardNotFound:  # unknown and forbidden boards look the same
+        except (ValueError, BoardNotFound):  # malformed, unknown and forbidden look the same
             await self.close(code=CLOSE_NO_ACCESS)
             return
-        self.budget = realtime.MessageBudget()
+        self.start_guard(f"board {self.board.pk} user {self.user.pk}")
         self.group = realtime.board_group(self.board.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json(
@@ -80,44 +76,23 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self._leave()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.board is None:
-            return
-        try:
-            message = protocol.parse_client_message(
-                text_data if text_data is not None else bytes_data
-            )
-        except protocol.ProtocolError as exc:
-            logger.info("board %s: %s from user %s", self.board.pk, exc.code, self.user.pk)
-            await self.send_json(
-                protocol.error(exc.code, exc.message, exc.batch_id, exc.request_id)
-            )
-            return
-        batch_id = message["batch_id"] if message["type"] == "ops" else None
-        # Job requests carry a client-made request_id (canvas.protocol) echoed in errors.
-        raw_request_id = message.get("request_id")
-        request_id = raw_request_id if isinstance(raw_request_id, str) else None
-        if not self.budget.take():
-            await self.send_json(protocol.error("rate_limited", RATE_LIMITED, batch_id, request_id))
-            return
+    def ready(self) -> bool:
+        return self.board is not None
+
+    async def authorize(self, route: Route) -> bool:
         try:
             _, role = await self._check_access()
-            await HANDLERS[message["type"]](self, message, role)
         except BoardNotFound:
             await self._refuse()
-        except AppError as exc:
-            logger.info("board %s: %s from user %s", self.board.pk, exc.code, self.user.pk)
-            await self.send_json(protocol.error(exc.code, exc.message, batch_id, request_id))
-        except Exception:
-            logger.exception("board %s: %s message failed", self.board.pk, message["type"])
-            await self.send_json(
-                protocol.error(
-                    "server_error",
-                    "Something went wrong on the server; that change was not saved. Try again.",
-                    batch_id,
-                    request_id,
-                )
+            return False
+        if not role_allows(role, route.perm):
+            needed = MIN_ROLE[route.perm].label.lower()
+            article = "an" if needed[0] in "aeiou" else "a"
+            raise Forbidden(
+                f"You are a {role.label.lower()} on this board; ask an owner to make you "
+                f"{article} {needed} to {route.doing}."
             )
+        return True
 
     # --- Group events (sent by canvas.realtime) -----------------------------------------
 
@@ -146,19 +121,14 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     # --- Helpers -------------------------------------------------------------------------
 
-    async def send_json(self, message: Any) -> None:
-        await self.send(text_data=json.dumps(message, separators=(",", ":")))
-
-    async def send_sync_reply(
-        self, reply: protocol.CatchupMessage | protocol.SnapshotMessage
-    ) -> None:
+    async def send_sync_reply(self, reply: protocol.Wire) -> None:
         """Send a catch-up or a snapshot without exceeding the websocket message cap.
 
         A catch-up too large for one message is replaced by a snapshot; a snapshot is sent
         in parts. Either way the client ends at ``reply["revision"]``.
         """
         if reply["type"] == "catchup" and (
-            protocol.encoded_size(reply) > protocol.MAX_OUTGOING_BYTES
+            protocol.encoded_size(reply) > limits.MAX_OUTGOING_BYTES
         ):
             reply = await database_sync_to_async(documents.snapshot)(self.board)
         if reply["type"] == "snapshot":
@@ -209,38 +179,31 @@ class BoardConsumer(AsyncWebsocketConsumer):
 # --- Message handlers ------------------------------------------------------------------------
 
 
-@handles("sync")
-async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage, role: Role) -> None:
-    reply = await database_sync_to_async(documents.sync_reply)(consumer.board, message["since"])
+@handles("sync", perm=Perm.VIEW)
+async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage) -> None:
+    reply = await database_sync_to_async(documents.sync_reply)(consumer.board, message.since)
     await consumer.send_sync_reply(reply)
 
 
-@handles("ops")
-async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage, role: Role) -> None:
-    if not role_allows(role, Perm.EDIT):
-        raise Forbidden(
-            f"You are a {role.label.lower()} on this board; ask an owner to make you an "
-            "editor to change it."
-        )
+@handles("ops", perm=Perm.EDIT, doing="change it")
+async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage) -> None:
     revision, _ = await database_sync_to_async(apply_batch)(
         consumer.board.pk,
         consumer.user,
-        message["ops"],
+        message.operations(),
         sender_channel=consumer.channel_name,
-        batch_id=message["batch_id"],
+        batch_id=message.batch_id,
     )
     await consumer._deliver_up_to(revision - 1)
     if consumer.revision is not None:
         consumer.revision = max(consumer.revision, revision)
-    await consumer.send_json(protocol.ack(message["batch_id"], revision))
+    await consumer.send_json(protocol.ack(message.batch_id, revision))
 
 
-@handles("presence")
-async def handle_presence(
-    consumer: BoardConsumer, message: protocol.PresenceInMessage, role: Role
-) -> None:
+@handles("presence", perm=Perm.VIEW)
+async def handle_presence(consumer: BoardConsumer, message: protocol.PresenceInMessage) -> None:
     user = consumer.user
-    if message["hidden"]:
+    if message.hidden:
         if not consumer.sharing_presence:
             return  # already invisible to others: nothing to retract
         out: Any = protocol.presence_leave(user.pk)
@@ -248,15 +211,15 @@ async def handle_presence(
         out = protocol.presence(
             documents.actor_ref(user),
             realtime.presence_color(user.pk),
-            message["cursor"],
-            message["selection"],
+            message.cursor.wire() if message.cursor else None,
+            message.selection,
         )
-    consumer.sharing_presence = not message["hidden"]
+    consumer.sharing_presence = not message.hidden
     await realtime.send_presence_now(consumer.board.pk, out, consumer.channel_name)
 
 
-@handles("ping")
-async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage, role: Role) -> None:
+@handles("ping", perm=Perm.VIEW)
+async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) -> None:
     # Channel layers forget group members after a day (group_expiry); boards stay open in a
     # tab for days, so the client's keep-alive ping also renews the membership.
     if consumer.group:

@@ -1,7 +1,8 @@
 """Websocket handlers for job requests: submit, cancel, retry, move, pause/resume, and what
 people do with results (apply, discard, restore, make current, re-run).
 
-Each handler checks the caller's role (edit), calls one function of canvas.jobs.queue or
+Each handler is registered with the permission it needs (edit; checked by the consumer
+before the handler runs), calls one function of canvas.jobs.queue or
 canvas.services.iterations on the consumer's board, and answers the requester
 (``job_accepted`` / ``request_done``; errors become ``error`` with the ``request_id`` in
 canvas.consumers). Everyone, the requester included, sees the effect through the
@@ -16,25 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 
-from anchorboard.errors import Forbidden
 from canvas import protocol
 from canvas.consumers import handles
 from canvas.jobs import queue
 from canvas.jobs.payloads import job_payload
-from canvas.models import Role
-from canvas.permissions import Perm, role_allows
+from canvas.permissions import Perm
 from canvas.services import iterations
 
 if TYPE_CHECKING:
     from canvas.consumers import BoardConsumer
-
-
-def _require_edit(role: Role, doing: str) -> None:
-    if not role_allows(role, Perm.EDIT):
-        raise Forbidden(
-            f"You are a {role.label.lower()} on this board; ask an owner to make you an "
-            f"editor to {doing}."
-        )
 
 
 def _iteration_on(board: Any, iteration_id: str) -> Any:
@@ -79,77 +70,64 @@ def _iteration_action(board: Any, user: Any, kind: str, iteration_id: str) -> No
     _ITERATION_ACTIONS[kind](_iteration_on(board, iteration_id), user)
 
 
-@handles("job_submit")
-async def handle_job_submit(
-    consumer: BoardConsumer, message: protocol.JobSubmitMessage, role: Role
-) -> None:
-    _require_edit(role, "run jobs")
+@handles("job_submit", perm=Perm.EDIT, doing="run jobs")
+async def handle_job_submit(consumer: BoardConsumer, message: protocol.JobSubmitMessage) -> None:
     job = await database_sync_to_async(_submit)(consumer.board, consumer.user, message)
-    await consumer.send_json(protocol.job_accepted(message["request_id"], job))
+    await consumer.send_json(protocol.job_accepted(message.request_id, job))
 
 
-@handles("job_retry")
-async def handle_job_retry(
-    consumer: BoardConsumer, message: protocol.JobRefMessage, role: Role
-) -> None:
-    _require_edit(role, "retry jobs")
-    job = await database_sync_to_async(_retry)(consumer.board, consumer.user, message["job_id"])
-    await consumer.send_json(protocol.job_accepted(message["request_id"], job))
+@handles("job_retry", perm=Perm.EDIT, doing="retry jobs")
+async def handle_job_retry(consumer: BoardConsumer, message: protocol.JobRefMessage) -> None:
+    job = await database_sync_to_async(_retry)(consumer.board, consumer.user, message.job_id)
+    await consumer.send_json(protocol.job_accepted(message.request_id, job))
 
 
-@handles("iteration_rerun")
+@handles("iteration_rerun", perm=Perm.EDIT, doing="re-run jobs")
 async def handle_iteration_rerun(
-    consumer: BoardConsumer, message: protocol.IterationRefMessage, role: Role
+    consumer: BoardConsumer, message: protocol.IterationRefMessage
 ) -> None:
-    _require_edit(role, "re-run jobs")
-    job = await database_sync_to_async(_rerun)(consumer.board, consumer.user, message["id"])
-    await consumer.send_json(protocol.job_accepted(message["request_id"], job))
+    job = await database_sync_to_async(_rerun)(consumer.board, consumer.user, message.id)
+    await consumer.send_json(protocol.job_accepted(message.request_id, job))
 
 
-@handles("job_cancel")
-async def handle_job_cancel(
-    consumer: BoardConsumer, message: protocol.JobRefMessage, role: Role
-) -> None:
-    _require_edit(role, "cancel jobs")
-    await database_sync_to_async(_cancel)(consumer.board, consumer.user, message["job_id"])
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
+@handles("job_cancel", perm=Perm.EDIT, doing="cancel jobs")
+async def handle_job_cancel(consumer: BoardConsumer, message: protocol.JobRefMessage) -> None:
+    await database_sync_to_async(_cancel)(consumer.board, consumer.user, message.job_id)
+    await consumer.send_json(protocol.request_done(message.request_id, message.type))
 
 
-@handles("job_move")
-async def handle_job_move(
-    consumer: BoardConsumer, message: protocol.JobMoveMessage, role: Role
-) -> None:
-    _require_edit(role, "reorder the queue")
-    await database_sync_to_async(_move)(consumer.board, message["job_id"], message["to"])
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
+@handles("job_move", perm=Perm.EDIT, doing="reorder the queue")
+async def handle_job_move(consumer: BoardConsumer, message: protocol.JobMoveMessage) -> None:
+    await database_sync_to_async(_move)(consumer.board, message.job_id, message.to)
+    await consumer.send_json(protocol.request_done(message.request_id, message.type))
 
 
-@handles("queue_pause")
-@handles("queue_resume")
-async def handle_queue(consumer: BoardConsumer, message: protocol.QueueMessage, role: Role) -> None:
-    _require_edit(role, "pause or resume the queue")
-    paused = message["type"] == "queue_pause"
+@handles("queue_pause", "queue_resume", perm=Perm.EDIT, doing="pause or resume the queue")
+async def handle_queue(consumer: BoardConsumer, message: protocol.QueueMessage) -> None:
+    paused = message.type == "queue_pause"
     await database_sync_to_async(queue.set_queue_paused)(consumer.board, paused)
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
+    await consumer.send_json(protocol.request_done(message.request_id, message.type))
 
 
-@handles("iteration_apply")
+@handles("iteration_apply", perm=Perm.EDIT, doing="apply results")
 async def handle_iteration_apply(
-    consumer: BoardConsumer, message: protocol.IterationApplyMessage, role: Role
+    consumer: BoardConsumer, message: protocol.IterationApplyMessage
 ) -> None:
-    _require_edit(role, "apply results")
-    await database_sync_to_async(_apply)(consumer.board, consumer.user, message["ids"])
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
+    await database_sync_to_async(_apply)(consumer.board, consumer.user, message.ids)
+    await consumer.send_json(protocol.request_done(message.request_id, message.type))
 
 
-@handles("iteration_discard")
-@handles("iteration_restore")
-@handles("iteration_make_current")
+@handles(
+    "iteration_discard",
+    "iteration_restore",
+    "iteration_make_current",
+    perm=Perm.EDIT,
+    doing="change results",
+)
 async def handle_iteration_action(
-    consumer: BoardConsumer, message: protocol.IterationRefMessage, role: Role
+    consumer: BoardConsumer, message: protocol.IterationRefMessage
 ) -> None:
-    _require_edit(role, "change results")
     await database_sync_to_async(_iteration_action)(
-        consumer.board, consumer.user, message["type"], message["id"]
+        consumer.board, consumer.user, message.type, message.id
     )
-    await consumer.send_json(protocol.request_done(message["request_id"], message["type"]))
+    await consumer.send_json(protocol.request_done(message.request_id, message.type))

@@ -4,38 +4,53 @@ The link is checked (token, expiry, revocation, password cookie) when the socket
 again before every message it receives and every event it relays, and on a timer (at the
 latest when the link expires); a revoke closes the socket at once through the link's
 group. Guests can ``sync`` (a snapshot of what the link shows) and ``ping``; they cannot
-edit. They receive decisions and comments only where their link shows the candidate or
-spot and grants approve / comment. Presence of the team is relayed only if the link says
-so. Payloads come from canvas.services.sharing / canvas.services.review and canvas.protocol;
+edit: ``ops`` and ``presence`` are registered with the edit permission, which no link grants,
+and answered ``read_only``. They receive decisions and comments only where their link shows
+the candidate or spot and grants approve / comment. Presence of the team is relayed only if
+the link says so. Decoding, the message budget and error replies are canvas.sockets';
+payloads come from canvas.services.sharing / canvas.services.review and canvas.protocol;
 this consumer decides nothing about visibility itself (canvas.permissions does).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from anchorboard.errors import AppError
 from canvas import protocol, sharing_auth
-from canvas.permissions import Perm, link_allows
-from canvas.realtime import MessageBudget, board_group
+from canvas.permissions import Perm, link_allows, require_link
+from canvas.protocol import limits
+from canvas.protocol.catalog import GUEST_CLIENT_MESSAGES, GUEST_SERVER
+from canvas.protocol.share import GuestEditMessage, GuestPingMessage, GuestSyncMessage
+from canvas.realtime import board_group
 from canvas.services import review, sharing
+from canvas.sockets import ProtocolConsumer, Route, Routes
 
 logger = logging.getLogger(__name__)
 
-CLOSE_LINK_UNAVAILABLE = 4410
-CLOSE_PASSWORD = 4401
+CLOSE_LINK_UNAVAILABLE = limits.CLOSE_LINK_UNAVAILABLE
+CLOSE_PASSWORD = limits.CLOSE_PASSWORD_REQUIRED
 RECHECK_SECONDS = 60.0
-MAX_MESSAGE_BYTES = 4096
+MAX_MESSAGE_BYTES = limits.MAX_GUEST_MESSAGE_BYTES
+
+guest_routes = Routes(GUEST_CLIENT_MESSAGES)
 
 
-class GuestShareConsumer(AsyncWebsocketConsumer):
+class ReadOnly(AppError):
+    code = "read_only"
+    default_message = "This is a shared, read-only view: changes are not possible here."
+
+
+class GuestShareConsumer(ProtocolConsumer):
+    routes = guest_routes
+    server_messages = GUEST_SERVER
+    max_message_bytes = MAX_MESSAGE_BYTES
+    dates_as_text = True  # guest payloads carry datetimes (candidates' created_at)
     link: Any = None
     token: str = ""
     groups_joined: list[str]
@@ -56,7 +71,7 @@ class GuestShareConsumer(AsyncWebsocketConsumer):
             await self._refuse(exc, CLOSE_LINK_UNAVAILABLE)
             return
         self.link = principal.link
-        self.budget = MessageBudget()
+        self.start_guard(f"share link {self.link.pk}")
         groups = [sharing.link_group(self.link.pk), sharing.share_board_group(self.link.board_id)]
         if self.link.show_presence:
             groups.append(board_group(self.link.board_id))
@@ -71,52 +86,30 @@ class GuestShareConsumer(AsyncWebsocketConsumer):
             can_edit=False,
             revision=self.link.board.revision,
         )
-        welcome["share"] = {  # type: ignore[typeddict-unknown-key]
-            "permissions": list(self.link.permissions),
-            "visibility": self.link.visibility,
-            "show_presence": self.link.show_presence,
-        }
-        await self.send_json(welcome)
+        await self.send_json(
+            protocol.guest_welcome(
+                welcome,
+                permissions=list(self.link.permissions),
+                visibility=self.link.visibility,
+                show_presence=self.link.show_presence,
+            )
+        )
         self.watcher = asyncio.ensure_future(self._watch())
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.link is None:
-            return
-        if not self.budget.take():
-            await self.send_json(
-                protocol.error("rate_limited", "Too many messages at once; wait a moment.")
-            )
-            return
+    def ready(self) -> bool:
+        return self.link is not None
+
+    async def authorize(self, route: Route) -> bool:
         if not await self._still_valid():
-            return
-        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
-            await self.send_json(protocol.error("bad_message", "Send short JSON text messages."))
-            return
-        try:
-            message = json.loads(text_data)
-            kind = message.get("type") if isinstance(message, dict) else None
-        except ValueError:
-            kind = None
-        if kind == "sync":
-            snapshot = await database_sync_to_async(sharing.guest_snapshot)(self.link, self.token)
-            await self.send_json(snapshot)
-        elif kind == "ping":
-            await self.send_json(protocol.pong())
-        elif kind in ("ops", "presence"):
-            await self.send_json(
-                protocol.error(
-                    "read_only",
-                    "This is a shared, read-only view: changes are not possible here.",
-                    message.get("batch_id") if kind == "ops" else None,
-                )
-            )
-        else:
-            await self.send_json(
-                protocol.error("bad_message", "Shared views accept only sync and ping messages.")
-            )
+            return False
+        if not link_allows(self.link, route.perm):
+            if route.perm in (Perm.EDIT, Perm.MANAGE, Perm.DELETE):
+                raise ReadOnly()
+            require_link(self.link, route.perm)
+        return True
 
     # --- Group events -------------------------------------------------------------------
 
@@ -193,5 +186,21 @@ class GuestShareConsumer(AsyncWebsocketConsumer):
             self.watcher.cancel()
         self.watcher = None
 
-    async def send_json(self, message: Any) -> None:
-        await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
+
+# --- Message handlers ------------------------------------------------------------------------
+
+
+@guest_routes.handles("sync", perm=Perm.VIEW)
+async def handle_sync(consumer: GuestShareConsumer, message: GuestSyncMessage) -> None:
+    snapshot = await database_sync_to_async(sharing.guest_snapshot)(consumer.link, consumer.token)
+    await consumer.send_json(snapshot)
+
+
+@guest_routes.handles("ping", perm=Perm.VIEW)
+async def handle_ping(consumer: GuestShareConsumer, message: GuestPingMessage) -> None:
+    await consumer.send_json(protocol.pong())
+
+
+@guest_routes.handles("ops", "presence", perm=Perm.EDIT, doing="change the board")
+async def handle_edit(consumer: GuestShareConsumer, message: GuestEditMessage) -> None:
+    raise ReadOnly()  # never reached: no share link grants edit

@@ -20,3 +20,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # Redis named by REDIS_URL/CACHE_URL. Redis-backed throttle tests build their own cache with
 # a random key prefix (tests/web/test_password_throttle.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every message a socket sends in a test is checked against its protocol schema
+# (canvas.sockets.check_outgoing): a payload the protocol does not declare fails the test.
+ANCHORBOARD_PROTOCOL_CHECK_OUTGOING = True

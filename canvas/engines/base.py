@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from PIL import Image
 
 from anchorboard.errors import AppError
+from canvas.protocol.limits import SEED_LIMIT
 
 
 class Mode(enum.StrEnum):
@@ -149,7 +150,7 @@ class EngineRequest:
             raise InvalidRequest("Strength must be between 0 and 1.")
         if not 1 <= int(self.count) <= MAX_COUNT:
             raise InvalidRequest(f"Ask for between 1 and {MAX_COUNT} results.")
-        if self.seed is not None and not 0 <= int(self.seed) < 2**32:
+        if self.seed is not None and not 0 <= int(self.seed) < SEED_LIMIT:
             raise InvalidRequest("The seed must be a whole number from 0 to 4294967295.")
         if self.output_size is not None:
             w, h = self.output_size

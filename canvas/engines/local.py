@@ -36,6 +36,7 @@ from canvas.engines.base import (
     preview_of,
 )
 from canvas.engines.registry import register_engine
+from canvas.protocol.limits import SEED_LIMIT
 
 MODEL = "anchorboard-imageops-1"
 LABEL = "Local (non-generative)"
@@ -122,7 +123,7 @@ class LocalEngine(Engine):
             # Checked before queueing too; reaching this means the request changed meaning
             # (e.g. limits were lowered). Retrying cannot help.
             raise PermanentEngineError(exc.message, code=exc.code) from exc
-        seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+        seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
         job = _Run(request, progress, seed)
         runner: dict[Mode, Callable[[], list[EngineResult]]] = {
             Mode.IMG2IMG: job.img2img,
@@ -274,7 +275,7 @@ class _Run:
         meta = {"palette": palette.hex() if palette is not None else []}
         outputs = [(work, self.seed, meta)]
         for index in range(1, request.count):
-            seed = (self.seed + index) % 2**32
+            seed = (self.seed + index) % SEED_LIMIT
             self.begin("variations", f"Variation {index + 1} of {request.count}")
             jitter = variations.jitter_for(seed, 0.35)
             if request.mask is not None:
@@ -336,7 +337,7 @@ class _Run:
             self.ignored.append("extra lighting anchors")
         outputs = []
         for index in range(request.count):
-            seed = (self.seed + index) % 2**32
+            seed = (self.seed + index) % SEED_LIMIT
             self.begin("variations", f"Variation {index + 1} of {request.count}")
             jitter = variations.jitter_for(
                 seed, request.strength, palette is not None, light is not None

@@ -6,6 +6,7 @@ websocket server, so a worker in another process reaches the same clients. A job
 message carries the row exactly as the transition that caused it wrote it
 (canvas.jobs.lifecycle reads it inside its transaction), so each ``version`` is announced
 once with its own content; clients keep the newest version they saw and can tell a gap.
+The messages themselves are built by canvas.protocol's job builders.
 
 This module never changes a job; canvas.jobs.lifecycle does, and calls it.
 """
@@ -19,6 +20,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from canvas import protocol
 from canvas.jobs.payloads import iteration_payload, job_payload
 from canvas.models.jobs import Iteration, Job
 
@@ -26,25 +28,6 @@ logger = logging.getLogger(__name__)
 
 # Dispatched to the board consumer's ``board_job`` handler, which relays ``message`` as is.
 JOB_EVENT = "board.job"
-
-
-# --- Messages -------------------------------------------------------------------------------
-
-
-def job_message(job: Job) -> dict[str, Any]:
-    return {"type": "job", "job": job_payload(job)}
-
-
-def job_preview_message(job_id: Any, version: int, data_url: str) -> dict[str, Any]:
-    return {"type": "job_preview", "job": str(job_id), "version": version, "image": data_url}
-
-
-def iteration_message(iteration: Iteration) -> dict[str, Any]:
-    return {"type": "iteration", "iteration": iteration_payload(iteration)}
-
-
-def queue_message(board_id: Any, paused: bool) -> dict[str, Any]:
-    return {"type": "job_queue", "board": str(board_id), "paused": paused}
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -73,7 +56,7 @@ def send_to_board_now(board_id: Any, message: dict[str, Any]) -> bool:
 
 def job_after_commit(job: Job) -> None:
     """Announce ``job`` as it is now (its row as just written) once the transaction commits."""
-    message = job_message(job)
+    message = protocol.job_message(job_payload(job))
     board_id = job.board_id
     transaction.on_commit(lambda: send_to_board_now(board_id, message))
 
@@ -81,7 +64,9 @@ def job_after_commit(job: Job) -> None:
 def _send_iteration_now(iteration_id: Any) -> None:
     iteration = Iteration.objects.filter(pk=iteration_id).first()
     if iteration is not None:
-        send_to_board_now(iteration.board_id, iteration_message(iteration))
+        send_to_board_now(
+            iteration.board_id, protocol.iteration_message(iteration_payload(iteration))
+        )
 
 
 def broadcast_iteration_after_commit(iteration_id: Any) -> None:
@@ -90,4 +75,5 @@ def broadcast_iteration_after_commit(iteration_id: Any) -> None:
 
 
 def broadcast_queue_after_commit(board_id: Any, paused: bool) -> None:
-    transaction.on_commit(lambda: send_to_board_now(board_id, queue_message(board_id, paused)))
+    message = protocol.queue_message(board_id, paused)
+    transaction.on_commit(lambda: send_to_board_now(board_id, message))

@@ -22,8 +22,9 @@ from typing import Any
 from django.db import close_old_connections
 from PIL import Image
 
+from canvas import protocol
 from canvas.jobs import config, lifecycle
-from canvas.jobs.announce import job_preview_message, send_to_board_now
+from canvas.jobs.announce import send_to_board_now
 from canvas.models.jobs import Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,8 @@ class JobProgress:
         if version is None:
             raise LeaseLost(str(self.job_id))
         send_to_board_now(
-            self._board_id, job_preview_message(self.job_id, version, preview_data_url(image))
+            self._board_id,
+            protocol.job_preview_message(self.job_id, version, preview_data_url(image)),
         )
 
     def cancelled(self) -> bool:

@@ -13,7 +13,6 @@ what, only what is valid. It never runs an engine (canvas.jobs.runner does).
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 import uuid
@@ -34,13 +33,11 @@ from canvas.jobs import config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
 from canvas.models import Board, Item, ItemKind
 from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
+from canvas.protocol import ProtocolError, limits, parse_job_spec
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ENGINE = "local"
-MAX_REGION_EDGE = 16_384
-MAX_PROMPT = 4000
-SEED_LIMIT = 2**32
+DEFAULT_ENGINE = limits.DEFAULT_ENGINE
 # How many queued rows one claim looks at; jobs beyond it wait for the next claim.
 CLAIM_WINDOW = 500
 
@@ -60,43 +57,6 @@ class JobStateConflict(Conflict):
 
 
 # --- Submit ---------------------------------------------------------------------------------
-
-
-def _number(spec: dict[str, Any], key: str, default: float, lo: float, hi: float) -> float:
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise InvalidJob(f"{key} must be a number between {lo:g} and {hi:g}.")
-    if not lo <= value <= hi:
-        raise InvalidJob(f"{key} must be between {lo:g} and {hi:g}; got {value:g}.")
-    return float(value)
-
-
-def _whole(spec: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidJob(f"{key} must be a whole number between {lo} and {hi}.")
-    if not lo <= value <= hi:
-        raise InvalidJob(f"{key} must be between {lo} and {hi}; got {value}.")
-    return value
-
-
-def _region(raw: Any) -> dict[str, float]:
-    if not isinstance(raw, dict):
-        raise InvalidJob("Select a region of the board for the job to work on.")
-    try:
-        region = {key: float(raw[key]) for key in ("x", "y", "width", "height")}
-    except (KeyError, TypeError, ValueError):
-        raise InvalidJob("The region needs numeric x, y, width and height.") from None
-    if any(math.isnan(v) or math.isinf(v) for v in region.values()):
-        raise InvalidJob("The region needs finite numbers.")
-    if round(region["width"]) < 1 or round(region["height"]) < 1:
-        raise InvalidJob("The selected region is empty; drag out a larger selection.")
-    if region["width"] > MAX_REGION_EDGE or region["height"] > MAX_REGION_EDGE:
-        raise InvalidJob(
-            f"The selected region is larger than {MAX_REGION_EDGE} units on a side; "
-            "select a smaller area."
-        )
-    return region
 
 
 def layer_snapshot(board: Board, region: dict[str, float]) -> list[dict[str, Any]]:
@@ -131,27 +91,12 @@ def layer_snapshot(board: Board, region: dict[str, float]) -> list[dict[str, Any
     return layers
 
 
-def _anchors(board: Board, raw: Any) -> list[dict[str, str]]:
-    from canvas.models import AnchorRole
-
-    if raw in (None, ""):
-        return []
-    if not isinstance(raw, list):
-        raise InvalidJob("anchors must be a list of {item_id, role}.")
-    roles = set(AnchorRole.values)
+def _anchors(board: Board, refs: list[Any]) -> list[dict[str, str]]:
+    """Resolve anchor refs (shape already checked) to this board's live image items."""
     anchors = []
-    for entry in raw:
-        if not isinstance(entry, dict):
-            raise InvalidJob("Each anchor needs an item_id and a role.")
-        role = entry.get("role")
-        if role not in roles:
-            raise InvalidJob(f"Anchor role {role!r} is unknown; use one of {', '.join(roles)}.")
-        try:
-            item_id = uuid.UUID(str(entry.get("item_id")))
-        except ValueError:
-            raise InvalidJob("An anchor's item_id is not a valid id.") from None
+    for ref in refs:
         item = Item.objects.filter(
-            pk=item_id, board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
+            pk=ref.item_id, board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
         ).first()
         if item is None:
             raise InvalidJob(
@@ -161,25 +106,21 @@ def _anchors(board: Board, raw: Any) -> list[dict[str, str]]:
             {
                 "item_id": str(item.id),
                 "asset_id": str(item.asset_id),
-                "role": role,
+                "role": ref.role,
                 "name": item.name,
             }
         )
     return anchors
 
 
-def _mask_asset(board: Board, raw: Any) -> str | None:
+def _mask_asset(board: Board, asset_id: str | None) -> str | None:
     from assets.models import Asset
 
-    if raw in (None, ""):
+    if asset_id is None:
         return None
-    try:
-        asset_id = uuid.UUID(str(raw))
-    except ValueError:
-        raise InvalidJob("The mask is not a valid asset id.") from None
     if not Asset.objects.filter(pk=asset_id, board=board).exists():
         raise InvalidJob("The mask image is not part of this board; draw the mask again.")
-    return str(asset_id)
+    return asset_id
 
 
 def _priority(raw: Any) -> int:
@@ -192,65 +133,43 @@ def _priority(raw: Any) -> int:
     raise InvalidJob("priority must be 'interactive', 'bulk' or a whole number.")
 
 
-def _output_size(raw: Any) -> list[int] | None:
-    if raw in (None, ""):
-        return None
-    try:
-        width, height = (int(raw["width"]), int(raw["height"])) if isinstance(raw, dict) else raw
-        width, height = int(width), int(height)
-    except (TypeError, ValueError, KeyError):
-        raise InvalidJob("output_size must be {width, height} in pixels.") from None
-    if not (1 <= width <= MAX_REGION_EDGE and 1 <= height <= MAX_REGION_EDGE):
-        raise InvalidJob(f"The output size must be between 1 and {MAX_REGION_EDGE} pixels.")
-    return [width, height]
-
-
 def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
     """Validate a submitted spec and resolve everything that must not change later.
 
-    A random seed is drawn here, once, so a retry or re-run reproduces the same result.
+    Shapes and ranges are checked by the one spec declaration, canvas.protocol.JobSpec
+    (the websocket's ``job_submit`` and the API's body both end here); this adds what
+    depends on the board. A random seed is drawn here, once, so a retry or re-run
+    reproduces the same result.
     """
-    if not isinstance(raw, dict):
-        raise InvalidJob("The job settings must be an object.")
-    mode = raw.get("mode")
-    if mode not in JobMode.values:
-        raise InvalidJob(f"Unknown mode {mode!r}; use one of {', '.join(JobMode.values)}.")
-    engine = raw.get("engine") or DEFAULT_ENGINE
-    if not isinstance(engine, str):
-        raise InvalidJob("engine must be an engine name.")
-    prompt = raw.get("prompt") or ""
-    negative = raw.get("negative_prompt") or ""
-    if not isinstance(prompt, str) or not isinstance(negative, str):
-        raise InvalidJob("Prompts must be text.")
-    if len(prompt) > MAX_PROMPT or len(negative) > MAX_PROMPT:
-        raise InvalidJob(f"Prompts can be at most {MAX_PROMPT} characters long.")
-    seed_mode = raw.get("seed_mode") or ("fixed" if raw.get("seed") is not None else "random")
-    if seed_mode not in ("fixed", "random"):
-        raise InvalidJob("seed_mode must be 'fixed' or 'random'.")
+    try:
+        shape = parse_job_spec(raw)
+    except ProtocolError as exc:
+        raise InvalidJob(exc.message) from None
+    seed_mode = shape.seed_mode or ("fixed" if shape.seed is not None else "random")
     if seed_mode == "fixed":
-        seed = _whole(raw, "seed", 0, 0, SEED_LIMIT - 1)
+        seed = shape.seed if shape.seed is not None else 0
     else:
-        seed = random.randrange(SEED_LIMIT)
-    region = _region(raw.get("region"))
-    mask = _mask_asset(board, raw.get("mask"))
-    if mode == JobMode.INPAINT and mask is None:
+        seed = random.randrange(limits.SEED_LIMIT)
+    region = shape.region.model_dump()
+    mask = _mask_asset(board, shape.mask)
+    if shape.mode == JobMode.INPAINT and mask is None:
         raise InvalidJob("Inpainting needs a mask: paint over the part you want changed.")
-    scale = _whole(raw, "scale", 2, 1, 8)
+    output = shape.output_size
     spec = {
-        "mode": mode,
-        "engine": engine,
-        "prompt": prompt.strip(),
-        "negative_prompt": negative.strip(),
-        "strength": _number(raw, "strength", 0.6, 0.0, 1.0),
+        "mode": shape.mode,
+        "engine": shape.engine,
+        "prompt": shape.prompt.strip(),
+        "negative_prompt": shape.negative_prompt.strip(),
+        "strength": shape.strength,
         "seed": seed,
         "seed_mode": seed_mode,
-        "count": _whole(raw, "count", 1, 1, 32),
-        "output_size": _output_size(raw.get("output_size")),
-        "scale": scale,
-        "anchors": _anchors(board, raw.get("anchors")),
+        "count": shape.count,
+        "output_size": [output.width, output.height] if output else None,
+        "scale": shape.scale,
+        "anchors": _anchors(board, shape.anchors),
         "region": region,
         "mask": mask,
-        "params": raw.get("params") if isinstance(raw.get("params"), dict) else {},
+        "params": shape.params,
     }
     spec["layers"] = layer_snapshot(board, region)
     if not spec["layers"]:

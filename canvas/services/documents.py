@@ -33,15 +33,15 @@ def display_name(user: Any) -> str:
     return full or user.get_username()
 
 
-def actor_ref(user: Any) -> protocol.UserRef:
+def actor_ref(user: Any) -> protocol.Wire:
     return protocol.user_ref(getattr(user, "pk", None), display_name(user))
 
 
-def asset_payload(asset: Any) -> protocol.AssetData | None:
-    return canvas_asset(asset) if asset is not None else None  # type: ignore[return-value]
+def asset_payload(asset: Any) -> protocol.Wire | None:
+    return canvas_asset(asset) if asset is not None else None
 
 
-def item_payload(item: Item) -> protocol.ItemData:
+def item_payload(item: Item) -> protocol.Wire:
     """One item exactly as docs/protocol.md's ItemData."""
     return {
         "id": str(item.pk),
@@ -71,7 +71,7 @@ def live_items(board: Board) -> list[Item]:
     )
 
 
-def snapshot(board: Board) -> protocol.SnapshotMessage:
+def snapshot(board: Board) -> protocol.Wire:
     """The board's live items, ascending z, at the board's current revision."""
     revision = Board.objects.filter(pk=board.pk).values_list("revision", flat=True).get()
     return protocol.snapshot(revision, [item_payload(item) for item in live_items(board)])
@@ -102,11 +102,11 @@ def _assets_for(ops_lists: Iterable[list[dict[str, Any]]]) -> dict[str, Any]:
     return {str(a.pk): a for a in Asset.objects.filter(pk__in=ids).select_related("blob")}
 
 
-def present_batch(revision: int, actor: Any, ops: list[dict[str, Any]]) -> protocol.AppliedBatch:
+def present_batch(revision: int, actor: Any, ops: list[dict[str, Any]]) -> protocol.Wire:
     return protocol.applied_batch(revision, actor_ref(actor), present_ops(ops, _assets_for([ops])))
 
 
-def batches_between(board: Board, after: int, upto: int) -> list[protocol.AppliedBatch]:
+def batches_between(board: Board, after: int, upto: int) -> list[protocol.Wire]:
     """Logged batches with ``after < revision <= upto``, oldest first (holes if trimmed)."""
     rows = list(
         BoardOperation.objects.filter(board=board, revision__gt=after, revision__lte=upto)
@@ -120,7 +120,7 @@ def batches_between(board: Board, after: int, upto: int) -> list[protocol.Applie
     ]
 
 
-def catchup(board: Board, since: int) -> protocol.CatchupMessage | None:
+def catchup(board: Board, since: int) -> protocol.Wire | None:
     """The batches a client at revision ``since`` missed, or None when it needs a snapshot.
 
     None means the log no longer reaches back to ``since`` (or ``since`` is from the future,
@@ -135,9 +135,7 @@ def catchup(board: Board, since: int) -> protocol.CatchupMessage | None:
     return protocol.catchup(since, current, batches)
 
 
-def sync_reply(
-    board: Board, since: int | None
-) -> protocol.CatchupMessage | protocol.SnapshotMessage:
+def sync_reply(board: Board, since: int | None) -> protocol.Wire:
     """What to send a client that says it has applied everything up to ``since``."""
     if since is not None:
         reply = catchup(board, since)

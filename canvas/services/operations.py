@@ -4,7 +4,7 @@
 in one transaction under the board's row lock, gives the batch the next board revision,
 logs it for catch-up and broadcasts it after commit. Either the whole batch applies or
 nothing changes. Callers check the caller's role first (canvas.permissions); shapes and
-value ranges were already checked by canvas.protocol.parse_operation.
+value ranges were already checked by canvas.protocol (the ops message's models).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class _BatchState:
         item.revision = self.revision
         return {"op": "delete", "id": op["id"]}
 
-    def _create(self, index: int, op: protocol.CreateOp) -> dict[str, Any]:
+    def _create(self, index: int, op: protocol.Operation) -> dict[str, Any]:
         data = op["item"]
         item = self._load(data["id"])
         if item is not None and item.board_id != self.board.pk:
@@ -168,7 +168,7 @@ class _BatchState:
             self.items[data["id"]] = item
             self.new_ids.add(data["id"])
         for name in protocol.ITEM_DEFAULTS:
-            setattr(item, name, data[name])  # type: ignore[literal-required]
+            setattr(item, name, data[name])
         item.deleted = False
         item.revision = self.revision
         return {"op": "create", "item": dict(data)}

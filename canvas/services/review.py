@@ -28,6 +28,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from anchorboard.errors import AppError, NotFound
+from canvas import protocol
 from canvas.jobs.announce import JOB_EVENT
 from canvas.models import Board, Iteration, IterationStatus, Job, JobMode, JobPriority
 from canvas.models.review import (
@@ -111,14 +112,6 @@ def anchor_of(comment: Comment) -> dict[str, Any]:
     if comment.target == CommentTarget.ASSET:
         return {"asset": str(comment.asset_id)}
     return {"iteration": str(comment.iteration_id)}
-
-
-def decision_message(decision: Decision) -> dict[str, Any]:
-    return {"type": "decision", "decision": decision_payload(decision)}
-
-
-def comment_message(comment: Comment) -> dict[str, Any]:
-    return {"type": "comment", "comment": comment_payload(comment)}
 
 
 def broadcast_review_after_commit(
@@ -233,8 +226,8 @@ def set_decision(iteration: Iteration, principal: Principal, **fields: Any) -> D
             )
         broadcast_review_after_commit(
             iteration.board_id,
-            decision_message(decision),
-            guest_message={"type": "decision", "decision": decision_payload(decision, public=True)},
+            protocol.decision_message(decision_payload(decision)),
+            guest_message=protocol.decision_message(decision_payload(decision, public=True)),
             about={"kind": "decision", "iteration": str(iteration.pk)},
         )
     return decision
@@ -407,7 +400,7 @@ def upscale_spec(iteration: Iteration, scale: int) -> dict[str, Any]:
     """An upscale of the candidate image itself (not of whatever the board shows now)."""
     import random
 
-    from canvas.jobs.queue import DEFAULT_ENGINE, SEED_LIMIT
+    from canvas.jobs.queue import DEFAULT_ENGINE
 
     region = {k: float(iteration.region.get(k, 0)) for k in ("x", "y", "width", "height")}
     if region["width"] <= 0 or region["height"] <= 0:
@@ -419,7 +412,7 @@ def upscale_spec(iteration: Iteration, scale: int) -> dict[str, Any]:
         "prompt": "",
         "negative_prompt": "",
         "strength": 0.0,
-        "seed": random.randrange(SEED_LIMIT),
+        "seed": random.randrange(protocol.SEED_LIMIT),
         "seed_mode": "random",
         "count": 1,
         "output_size": None,
@@ -580,8 +573,8 @@ def set_resolved(comment: Comment, user: Any, resolved: bool) -> Comment:
 
 
 def _broadcast_comment(comment: Comment) -> None:
-    message = comment_message(comment)
-    guest = {"type": "comment", "comment": guest_comment_payload(comment)}
+    message = protocol.comment_message(comment_payload(comment))
+    guest = protocol.comment_message(guest_comment_payload(comment))
     broadcast_review_after_commit(
         comment.board_id,
         message,

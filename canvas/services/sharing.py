@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from anchorboard.errors import AppError
 from assets.models import Asset
+from canvas import protocol
 from canvas.models import Board, Item, ItemKind, Iteration
 from canvas.models.sharing import (
     AuditAction,
@@ -353,12 +354,11 @@ def guest_candidate(link: ShareLink, token: str, iteration: Iteration) -> dict[s
 
 def guest_snapshot(link: ShareLink, token: str) -> dict[str, Any]:
     """What a guest's page draws: the board's visible items and the candidates it shows."""
-    return {
-        "type": "snapshot",
-        "revision": Board.objects.filter(pk=link.board_id).values_list("revision", flat=True).get(),
-        "items": guest_items(link, token),
-        "candidates": [guest_candidate(link, token, it) for it in link_iterations(link)],
-    }
+    return protocol.guest_snapshot(
+        Board.objects.filter(pk=link.board_id).values_list("revision", flat=True).get(),
+        guest_items(link, token),
+        [guest_candidate(link, token, it) for it in link_iterations(link)],
+    )
 
 
 def guest_can_fetch(link: ShareLink, asset_id: Any) -> bool:

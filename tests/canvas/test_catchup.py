@@ -247,7 +247,7 @@ async def test_fan_out_across_processes_through_redis(setup, redis_layer):
 
 async def test_a_board_too_large_for_one_message_arrives_in_parts(setup, monkeypatch):
     """Snapshots (and catch-ups too large to send) never exceed the outgoing message size."""
-    monkeypatch.setattr(protocol, "MAX_OUTGOING_BYTES", 4096)
+    monkeypatch.setattr(protocol.limits, "MAX_OUTGOING_BYTES", 4096)
     board = setup["board"]
     sock, _ = await open_socket(board, setup["owner"])
     frames = [create("frame", name=f"Frame {n:03d}", props={"note": "x" * 200}) for n in range(60)]

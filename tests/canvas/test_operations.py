@@ -24,7 +24,7 @@ from tests.canvas.wsclient import create, delete, item, make_asset, update
 def parse_ops(*ops, batch_id="b1"):
     return protocol.parse_client_message(
         json.dumps({"type": "ops", "batch_id": batch_id, "ops": list(ops)})
-    )["ops"]
+    ).operations()
 
 
 @pytest.fixture

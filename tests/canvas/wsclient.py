@@ -19,6 +19,7 @@ from django.test import Client
 
 from anchorboard.asgi import application
 from assets.models import Asset, Blob
+from canvas.protocol import ITEM_DEFAULTS
 
 RECEIVE_TIMEOUT = 10  # generous: a wait for a message that must come, never an assertion
 
@@ -116,21 +117,6 @@ def delete(item_id: str) -> dict[str, Any]:
 
 
 # --- Reference client ------------------------------------------------------------------------
-
-ITEM_DEFAULTS = {
-    "name": "",
-    "x": 0.0,
-    "y": 0.0,
-    "width": 0.0,
-    "height": 0.0,
-    "rotation": 0.0,
-    "opacity": 1.0,
-    "z": 0.0,
-    "hidden": False,
-    "locked": False,
-    "anchor_role": "",
-    "props": {},
-}
 
 
 def state_from_items(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

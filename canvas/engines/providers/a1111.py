@@ -51,13 +51,13 @@ from canvas.engines.base import (
 )
 from canvas.engines.providers import resilience
 from canvas.engines.providers.engine import ProviderCapabilities
+from canvas.protocol.limits import SEED_LIMIT
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "a1111"
 ENGINE_NAME = "a1111"
 LABEL = "AUTOMATIC1111 / Forge"
-SEED_LIMIT = 2**32
 OUT_OF_MEMORY_RETRY_SECONDS = 30.0
 
 

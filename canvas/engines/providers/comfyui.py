@@ -61,13 +61,13 @@ from canvas.engines.base import (
 from canvas.engines.providers import resilience
 from canvas.engines.providers.comfy_workflows import Workflow, WorkflowError, load_workflows
 from canvas.engines.providers.engine import ProviderCapabilities
+from canvas.protocol.limits import SEED_LIMIT
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "comfyui"
 ENGINE_NAME = "comfyui"
 LABEL = "ComfyUI"
-SEED_LIMIT = 2**32
 PREVIEW_IMAGE = 1
 PREVIEW_IMAGE_WITH_METADATA = 4
 OUT_OF_MEMORY_RETRY_SECONDS = 30.0

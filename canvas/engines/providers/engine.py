@@ -29,6 +29,7 @@ from canvas.engines.base import (
     preview_of,
 )
 from canvas.engines.providers import resilience
+from canvas.protocol.limits import SEED_LIMIT
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class ProviderEngine(Engine):
             for image in outcome.images[:n]:
                 image = fit_to(image, size)
                 progress.preview(preview_of(image))
-                seed = None if request.seed is None else (request.seed + len(results)) % 2**32
+                seed = None if request.seed is None else (request.seed + len(results)) % SEED_LIMIT
                 results.append(
                     EngineResult(
                         image=image,
