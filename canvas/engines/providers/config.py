@@ -1,10 +1,13 @@
 """Provider configuration: endpoints, models, keys, timeouts, limits, breaker, fallbacks.
 
-Every value comes from Django settings or the environment variable of the same name
-(settings win, so tests can override them); API keys come ONLY from the environment, so
-they never end up in a settings file or a repository. Model ids, base URLs and prices live
-here as defaults and nowhere else: call sites ask this module. This module must not talk to
-the network or the database.
+This is the one reader of provider settings (``value``/``text``/``number``/``integer``/
+``flag``/``names``/``pairs``/``secret``): every provider module, ComfyUI's and A1111's
+included, reads its ``ANCHORBOARD_*`` variables through it. Every value comes from Django
+settings or the environment variable of the same name (settings win, so tests can override
+them; blank counts as unset); keys and passwords come ONLY from the environment
+(``secret``), so they never end up in a settings file or a repository. The hosted
+providers' model ids, base URLs and prices live here as defaults and nowhere else: call
+sites ask this module. This module must not talk to the network or the database.
 """
 
 from __future__ import annotations
@@ -14,54 +17,87 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-# --- Reading values ---------------------------------------------------------------------------
+# --- Reading values: the one reader every provider uses --------------------------------------
 
 
-def _raw(name: str) -> object | None:
-    value = getattr(settings, name, None)
-    if value is None:
-        env = os.environ.get(name, "")
-        return env if env.strip() else None
-    return value
+def value(name: str) -> object | None:
+    """The Django setting ``name``, else the environment variable; None when unset.
+
+    A blank value (``""`` in settings, an empty variable) counts as unset, so a default
+    applies and a URL set to nothing switches its provider off.
+    """
+    found = getattr(settings, name, None)
+    if found is None:
+        found = os.environ.get(name)
+    if isinstance(found, str) and not found.strip():
+        return None
+    return found
 
 
-def _str(name: str, default: str) -> str:
-    value = _raw(name)
-    return default if value is None else str(value).strip()
+def text(name: str, default: str = "") -> str:
+    found = value(name)
+    if isinstance(found, list | tuple):
+        return ",".join(str(v).strip() for v in found)
+    return default if found is None else str(found).strip()
 
 
-def _float(name: str, default: float) -> float:
-    value = _raw(name)
-    return default if value is None else float(value)  # type: ignore[arg-type]
+def first_text(*names: str) -> str:
+    """The first of several spellings that is set (ours, then a vendor's usual name)."""
+    return next((t for t in (text(n) for n in names) if t), "")
 
 
-def _int(name: str, default: int) -> int:
-    value = _raw(name)
-    return default if value is None else int(value)  # type: ignore[call-overload]
+def number(name: str, default: float) -> float:
+    found = value(name)
+    return default if found is None else float(found)  # type: ignore[arg-type]
 
 
-def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    value = _raw(name)
-    if value is None:
+def integer(name: str, default: int) -> int:
+    found = value(name)
+    return default if found is None else int(found)  # type: ignore[call-overload]
+
+
+def flag(name: str, default: bool) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case); a bool in settings."""
+    found = value(name)
+    if found is None:
         return default
-    if isinstance(value, list | tuple):
-        return tuple(str(v).strip() for v in value if str(v).strip())
-    return tuple(part.strip() for part in str(value).split(",") if part.strip())
+    if isinstance(found, bool):
+        return found
+    return str(found).strip().lower() not in {"0", "false", "no", "off"}
 
 
-def _pairs(name: str) -> dict[str, str]:
+def names(name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A comma-separated list in the environment, or a list in settings."""
+    found = value(name)
+    if found is None:
+        return default
+    items = found if isinstance(found, list | tuple) else str(found).split(",")
+    return tuple(str(v).strip() for v in items if str(v).strip())
+
+
+def pairs(name: str) -> dict[str, str]:
     """``a=1,b=2`` in the environment, or a dict in settings."""
-    value = _raw(name)
-    if value is None:
+    found = value(name)
+    if found is None:
         return {}
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    pairs = {}
-    for part in str(value).split(","):
+    if isinstance(found, dict):
+        return {str(k): str(v) for k, v in found.items()}
+    result = {}
+    for part in str(found).split(","):
         key, _, item = part.partition("=")
         if key.strip() and item.strip():
-            pairs[key.strip()] = item.strip()
-    return pairs
+            result[key.strip()] = item.strip()
+    return result
+
+
+def secret(name: str) -> str:
+    """A key or password: from the environment only, never from a settings file."""
+    return os.environ.get(name, "").strip()
+
+
+def job_time_limit() -> float:
+    """The job queue's time limit, the default limit of one self-hosted call."""
+    return number("ANCHORBOARD_JOB_TIME_LIMIT_SECONDS", 1800.0)
 
 
 def api_key(provider: str) -> str:
@@ -72,8 +108,19 @@ def api_key(provider: str) -> str:
     tools makes the provider appear without renaming it.
     """
     name = provider.upper()
-    own = os.environ.get(f"ANCHORBOARD_{name}_API_KEY", "").strip()
-    return own or os.environ.get(f"{name}_API_KEY", "").strip()
+    return secret(f"ANCHORBOARD_{name}_API_KEY") or secret(f"{name}_API_KEY")
+
+
+def hosted_configuration(
+    provider: str, base_url: str, models: tuple[str, ...] | list[str]
+) -> list[tuple[str, str]]:
+    """A hosted provider's settings for administrators; the key only as "set"/"not set"."""
+    return [
+        ("Base URL", base_url),
+        ("Models", ", ".join(models)),
+        ("API key", "set" if api_key(provider) else "not set"),
+        ("Timeout", f"{read_timeout(provider):g} s"),
+    ]
 
 
 # --- Models ---------------------------------------------------------------------------------
@@ -117,7 +164,7 @@ GEMINI_MODELS = {
 
 
 def gemini_models() -> list[GeminiModel]:
-    ids = _list("ANCHORBOARD_GEMINI_MODELS", tuple(GEMINI_MODELS))
+    ids = names("ANCHORBOARD_GEMINI_MODELS", tuple(GEMINI_MODELS))
     return [
         GEMINI_MODELS.get(m) or GeminiModel(m, f"Gemini ({m})", 3, (), _RATIOS[:9], None)
         for m in ids
@@ -125,30 +172,30 @@ def gemini_models() -> list[GeminiModel]:
 
 
 def gemini_base_url() -> str:
-    return _str("ANCHORBOARD_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")
+    return text("ANCHORBOARD_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")
 
 
 def openai_base_url() -> str:
-    return _str("ANCHORBOARD_OPENAI_BASE_URL", "https://api.openai.com")
+    return text("ANCHORBOARD_OPENAI_BASE_URL", "https://api.openai.com")
 
 
 def openai_models() -> tuple[str, ...]:
     # gpt-image-1 was shut down on 2026-10-23 (the openai SDK's model notes); 1.5 takes the
     # same fields (sizes, qualities, input_fidelity), so it is the drop-in default.
-    return _list("ANCHORBOARD_OPENAI_IMAGE_MODELS", ("gpt-image-1.5",))
+    return names("ANCHORBOARD_OPENAI_IMAGE_MODELS", ("gpt-image-1.5",))
 
 
 def openai_quality() -> str:
-    return _str("ANCHORBOARD_OPENAI_QUALITY", "medium")
+    return text("ANCHORBOARD_OPENAI_QUALITY", "medium")
 
 
 def openai_sizes() -> tuple[str, ...]:
-    return _list("ANCHORBOARD_OPENAI_SIZES", ("1024x1024", "1536x1024", "1024x1536"))
+    return names("ANCHORBOARD_OPENAI_SIZES", ("1024x1024", "1536x1024", "1024x1536"))
 
 
 # USD per 1M tokens for gpt-image-1.5 (text in, image in, image out); estimates only.
 def openai_prices() -> tuple[float, float, float]:
-    prices = _list("ANCHORBOARD_OPENAI_PRICES_PER_MTOK", ("5", "8", "32"))
+    prices = names("ANCHORBOARD_OPENAI_PRICES_PER_MTOK", ("5", "8", "32"))
     text_in, image_in, image_out = (float(p) for p in prices[:3])
     return text_in, image_in, image_out
 
@@ -159,12 +206,12 @@ DEFAULT_READ_TIMEOUT = {"gemini": 120.0, "openai": 180.0}
 
 
 def connect_timeout(provider: str) -> float:
-    return _float(f"ANCHORBOARD_{provider.upper()}_CONNECT_TIMEOUT", 10.0)
+    return number(f"ANCHORBOARD_{provider.upper()}_CONNECT_TIMEOUT", 10.0)
 
 
 def read_timeout(provider: str) -> float:
     """Seconds to wait for an answer; image models are slow (OpenAI up to ~2 minutes)."""
-    return _float(
+    return number(
         f"ANCHORBOARD_{provider.upper()}_TIMEOUT", DEFAULT_READ_TIMEOUT.get(provider, 120.0)
     )
 
@@ -172,18 +219,18 @@ def read_timeout(provider: str) -> float:
 def provider_concurrency(provider: str) -> int | None:
     """Jobs of one engine of this provider running at once (fed to the queue's per-engine
     cap); ``ANCHORBOARD_PROVIDER_CONCURRENCY=gemini=4,openai=2``."""
-    value = _pairs("ANCHORBOARD_PROVIDER_CONCURRENCY").get(provider)
+    value = pairs("ANCHORBOARD_PROVIDER_CONCURRENCY").get(provider)
     return int(value) if value else {"gemini": 4, "openai": 2}.get(provider)
 
 
 def breaker_failures() -> int:
     """Consecutive transient failures that open a provider's circuit."""
-    return max(1, _int("ANCHORBOARD_BREAKER_FAILURES", 5))
+    return max(1, integer("ANCHORBOARD_BREAKER_FAILURES", 5))
 
 
 def breaker_cooldown_seconds() -> float:
     """How long an open circuit waits before letting one probe call through."""
-    return max(0.0, _float("ANCHORBOARD_BREAKER_COOLDOWN_SECONDS", 60.0))
+    return max(0.0, number("ANCHORBOARD_BREAKER_COOLDOWN_SECONDS", 60.0))
 
 
 def breaker_probe_seconds(provider: str) -> float:
@@ -197,10 +244,10 @@ def fallback_chains() -> dict[str, tuple[str, ...]]:
     ``ANCHORBOARD_ENGINE_FALLBACKS=gemini-3-pro-image-preview=comfyui>local`` in the
     environment, or ``{"gemini-3-pro-image-preview": ["comfyui", "local"]}`` in settings.
     """
-    value = _raw("ANCHORBOARD_ENGINE_FALLBACKS")
-    if isinstance(value, dict):
-        return {str(k): tuple(v) for k, v in value.items()}
+    found = value("ANCHORBOARD_ENGINE_FALLBACKS")
+    if isinstance(found, dict):
+        return {str(k): tuple(v) for k, v in found.items()}
     return {
         k: tuple(p for p in v.split(">") if p)
-        for k, v in _pairs("ANCHORBOARD_ENGINE_FALLBACKS").items()
+        for k, v in pairs("ANCHORBOARD_ENGINE_FALLBACKS").items()
     }

@@ -1,22 +1,37 @@
-"""The base class of remote-provider engines: capabilities with a concurrency limit, the
-shared shape of ``run`` (cancellation between calls, progress, recorded calls, results
-resized to the output size) and an engine-class factory keyed by engine name.
+"""The one template every remote-provider engine follows (Gemini, OpenAI, ComfyUI, A1111).
 
-Subclasses supply ``capabilities`` and ``call(request, index)``; they must not write to
-the database themselves (``resilience.recorded_call`` does that for every call).
+``ProviderEngine.run`` owns the shape of a run: re-check the request, choose the seed,
+split the results into calls, wrap each call in ``resilience.recorded_call`` (call record,
+circuit breaker), check for cancellation between calls, finish every image (RGBA at the
+output size, an upscale's transparency restored), attach seeds, timings and metadata,
+and report "Done". A provider supplies ``capabilities`` and ``call(Call)``; it overrides a
+hook only where its service differs:
+
+- ``images_per_call`` — results one call can return (OpenAI ``n``: 10, A1111 a batch);
+- ``draws_seed`` — pick and report a random seed when the job has none (the GPU servers;
+  the hosted APIs choose their own and report none);
+- ``prepare`` — run-time checks and per-job choices (checkpoint, workflow);
+- ``announce`` — the progress step before each call (servers that report their own
+  progress from inside the call announce nothing);
+- ``accept`` — what an answer with too few images means;
+- ``progress_total`` — the scale of the final "Done" step;
+- ``previews_results`` — show each finished result as a preview.
+
+Engines must not write to the database themselves (``resilience.recorded_call`` does that
+for every call).
 """
 
 from __future__ import annotations
 
 import functools
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PIL import Image
-
 from canvas.engines.base import (
+    Anchor,
     Engine,
     EngineCapabilities,
     EngineRequest,
@@ -25,11 +40,29 @@ from canvas.engines.base import (
     Mode,
     PermanentEngineError,
     ProgressReporter,
+    UnsupportedRequest,
     output_size_of,
     preview_of,
 )
-from canvas.engines.providers import resilience
+from canvas.engines.providers import imaging, resilience
 from canvas.protocol.limits import SEED_LIMIT
+
+# The order anchors are sent to models that see numbered images (Gemini, OpenAI): layout
+# first, then look; equal roles keep the designer's order.
+ROLE_PRIORITY = ("composition", "style", "palette", "lighting")
+
+
+def ordered_anchors(anchors: tuple[Anchor, ...]) -> list[Anchor]:
+    """Anchors by role priority; equal roles keep the order the designer gave them."""
+    return sorted(anchors, key=lambda a: ROLE_PRIORITY.index(a.role))
+
+
+def refuse_without_instruction(request: EngineRequest, name: str) -> None:
+    """Instruction-following models need a prompt or an anchor to make an img2img edit."""
+    if request.mode == Mode.IMG2IMG and not request.prompt and not request.anchors:
+        raise UnsupportedRequest(
+            f"{name} needs something to follow: write a prompt or add an anchor."
+        )
 
 
 @dataclass(frozen=True)
@@ -39,82 +72,125 @@ class ProviderCapabilities(EngineCapabilities):
     max_concurrency: int | None = None
 
 
+@dataclass(frozen=True)
+class Call:
+    """One provider call of a run: results ``index`` … ``index + n - 1`` of the job."""
+
+    request: EngineRequest
+    index: int
+    n: int
+    seed: int | None  # the seed of result ``index``; None = the provider picks
+    size: tuple[int, int] | None  # the job's output size
+    progress: ProgressReporter  # only the worker's thread may use it
+
+    @property
+    def cancelled(self) -> Callable[[], bool]:
+        return self.progress.cancelled
+
+
+def seed_at(first: int | None, index: int) -> int | None:
+    """Result ``index``'s seed: ``first + index``, so any result can be made again alone."""
+    return None if first is None else (first + index) % SEED_LIMIT
+
+
 class ProviderEngine(Engine):
     provider: ClassVar[str] = ""
-    model: ClassVar[str] = ""
     label: ClassVar[str] = ""
-    # How many images one call returns at most (OpenAI: n; Gemini: 1).
-    images_per_call: ClassVar[int] = 1
     engine_name: ClassVar[str] = ""  # set by engine_class; registered under this name
+    model: str = ""  # the model of the calls; servers set it per job in ``prepare``
+    images_per_call: ClassVar[int] = 1
+    draws_seed: ClassVar[bool] = False
+    previews_results: ClassVar[bool] = True
 
-    def call(
-        self, request: EngineRequest, index: int, n: int, cancelled: Callable[[], bool]
-    ) -> resilience.CallResult:
-        """One provider call asking for ``n`` images; raises Transient/PermanentEngineError,
-        or JobCancelled as soon as ``cancelled()`` turns true (pass it to http.run_sync)."""
+    def call(self, call: Call) -> resilience.CallResult:
+        """One provider call asking for ``call.n`` images; raises Transient/
+        PermanentEngineError, or JobCancelled as soon as ``call.cancelled()`` turns true."""
         raise NotImplementedError
 
-    def run(self, request: EngineRequest, progress: ProgressReporter) -> list[EngineResult]:
-        label = self.capabilities().label
+    # --- hooks ------------------------------------------------------------------------------
+
+    def prepare(self, request: EngineRequest) -> None:
+        """Run-time checks before any call. The queue checked the request at submit time,
+        but configuration may have changed since, and at submit time an inpaint mask is a
+        blank stand-in: an empty mask is only known here."""
+        try:
+            self.check(request)
+        except UnsupportedRequest as exc:
+            raise PermanentEngineError(exc.message, code=exc.code) from None
         if request.mode == Mode.INPAINT and request.mask_coverage == 0:
-            # Not in check(): at submit time the mask is a blank stand-in of the right size.
             raise PermanentEngineError(
                 "The mask is empty: paint over the part of the region to change.",
                 code="empty_mask",
             )
+
+    def announce(self, call: Call, progress: ProgressReporter) -> None:
+        total = call.request.count
+        progress.step(
+            call.index, total, f"Waiting for {self.display_label()} ({call.index + 1} of {total})"
+        )
+
+    def accept(self, outcome: resilience.CallResult, call: Call) -> None:
+        """Refuse an answer that cannot be used. Fewer images than asked is fine for the
+        hosted APIs (the next call asks for the rest); none at all must not loop forever."""
+        if not outcome.images:
+            raise resilience.malformed(self.display_label(), "no image in the answer")
+
+    def progress_total(self, request: EngineRequest) -> int:
+        return request.count
+
+    def display_label(self) -> str:
+        return self.capabilities().label
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self, request: EngineRequest, progress: ProgressReporter) -> list[EngineResult]:
+        self.prepare(request)
         size = output_size_of(request)
+        first = request.seed
+        if first is None and self.draws_seed:
+            first = secrets.randbelow(SEED_LIMIT)
         results: list[EngineResult] = []
         started = time.monotonic()
-        total = request.count
-        while len(results) < total:
+        while len(results) < request.count:
             if progress.cancelled():
                 raise JobCancelled()
             index = len(results)
-            n = min(self.images_per_call, total - index)
-            progress.step(index, total, f"Waiting for {label} ({index + 1} of {total})")
+            n = min(self.images_per_call, request.count - index)
+            call = Call(request, index, n, seed_at(first, index), size, progress)
+            self.announce(call, progress)
             call_started = time.monotonic()
-            outcome = resilience.recorded_call(
-                self, progress, functools.partial(self.call, request, index, n, progress.cancelled)
-            )
-            call_ms = (time.monotonic() - call_started) * 1000
-            for image in outcome.images[:n]:
-                image = fit_to(image, size)
-                progress.preview(preview_of(image))
-                seed = None if request.seed is None else (request.seed + len(results)) % SEED_LIMIT
+            outcome = resilience.recorded_call(self, progress, functools.partial(self.call, call))
+            self.accept(outcome, call)
+            timings = outcome.timings or {
+                "provider": round((time.monotonic() - call_started) * 1000, 1)
+            }
+            images = outcome.images[:n]
+            seeds = outcome.seeds or [seed_at(first, index + i) for i in range(len(images))]
+            for image, seed in zip(images, seeds, strict=False):
+                image = imaging.finish(image, request, size)
+                if self.previews_results:
+                    progress.preview(preview_of(image))
                 results.append(
                     EngineResult(
                         image=image,
                         seed=seed,
                         engine=self.name,
                         model=self.model,
-                        timings={"provider": round(call_ms, 1)},
+                        timings=dict(timings),
                         metadata=dict(outcome.metadata),
                     )
                 )
-            if not outcome.images:  # a client must raise instead; never loop forever
-                raise resilience.malformed(label, "no image in the answer")
         if progress.cancelled():
             raise JobCancelled()
         total_ms = round((time.monotonic() - started) * 1000, 1)
-        progress.step(total, total, "Done")
+        done = self.progress_total(request)
+        progress.step(done, done, "Done")
         return [
             EngineResult(
                 r.image, r.seed, r.engine, r.model, {**r.timings, "total": total_ms}, r.metadata
             )
             for r in results
         ]
-
-
-def fit_to(image: Image.Image, size: tuple[int, int] | None) -> Image.Image:
-    """The provider's image as RGBA at the job's output size.
-
-    Providers choose their own output sizes (1024², 1536×1024, …); the result must cover
-    the region exactly so inpaint results can be pasted back through the mask.
-    """
-    image = image.convert("RGBA")
-    if size is None or image.size == size:
-        return image
-    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 _CLASSES: dict[str, type[ProviderEngine]] = {}
@@ -130,3 +206,42 @@ def engine_class(base: type[ProviderEngine], name: str, **attrs: Any) -> type[Pr
     cls = type(f"{base.__name__}_{len(_CLASSES)}", (base,), {"engine_name": name, **attrs})
     _CLASSES[name] = cls
     return cls
+
+
+def pick_model(wanted: object, offered: tuple[str, ...], server: str) -> str | None:
+    """``params.model`` if the server offers it (refused otherwise), else the first offered
+    checkpoint, else None (the server's loaded one)."""
+    if wanted:
+        if wanted not in offered:
+            known = ", ".join(offered) or "none configured"
+            raise UnsupportedRequest(
+                f"{server} model {wanted!r} is not offered here. Available: {known}."
+            )
+        return str(wanted)
+    return offered[0] if offered else None
+
+
+class ServerEngine(ProviderEngine):
+    """A self-hosted GPU server (ComfyUI, A1111): configured by a URL, one instance per
+    configuration, a checkpoint per job, a random seed drawn and reported when the job has
+    none, and live progress reported from inside the call."""
+
+    draws_seed = True
+    previews_results = False
+    server: ClassVar[str] = ""  # "ComfyUI", "AUTOMATIC1111": in designer-facing messages
+    config: Any
+
+    def prepare(self, request: EngineRequest) -> None:
+        if self.config is None:
+            raise PermanentEngineError(
+                f"{self.server} is not configured on this server.", code="provider_not_configured"
+            )
+        super().prepare(request)
+
+    def announce(self, call: Call, progress: ProgressReporter) -> None:
+        """Nothing: the call itself reports queueing, steps and previews."""
+
+    def unconfigured_capabilities(self) -> ProviderCapabilities:
+        return ProviderCapabilities(
+            label=f"{self.label} (not configured)", generative=True, modes=frozenset()
+        )

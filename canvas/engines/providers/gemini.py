@@ -19,24 +19,26 @@ This module maps requests and answers; breaker, retries and call records are sha
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import math
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from canvas.engines.base import Anchor, EngineRequest, Mode, UnsupportedRequest, output_size_of
-from canvas.engines.providers import config, http, resilience
-from canvas.engines.providers.engine import ProviderCapabilities, ProviderEngine, engine_class
+from canvas.engines.base import EngineRequest, Mode, output_size_of
+from canvas.engines.providers import config, http, imaging, resilience
+from canvas.engines.providers.engine import (
+    ROLE_PRIORITY,
+    Call,
+    ProviderCapabilities,
+    ProviderEngine,
+    engine_class,
+    ordered_anchors,
+    refuse_without_instruction,
+)
 
 PROVIDER = "gemini"
 LABEL = "Google Gemini"
 
-ROLE_PRIORITY = ("composition", "style", "palette", "lighting")
 ROLE_INSTRUCTIONS = {
     "composition": (
         "Image {n} is the composition reference: follow its layout, framing and the "
@@ -69,8 +71,26 @@ MAX_SENT_EDGE = 2048  # long edge of images sent inline (7 MB per inline file)
 MAX_ANCHOR_EDGE = 1024
 
 
+NOT_CONFIGURED = "Gemini has no API key on this server."
+
+
 def is_configured() -> bool:
     return bool(config.api_key(PROVIDER))
+
+
+def check_now() -> dict[str, Any]:
+    """``GET /v1beta/models``: the key works and the service answers; nothing generated."""
+    return http.check_key(
+        f"{config.gemini_base_url().rstrip('/')}/v1beta/models?pageSize=1",
+        where=LABEL,
+        timeout=config.connect_timeout(PROVIDER),
+        headers={"x-goog-api-key": config.api_key(PROVIDER)},
+    )
+
+
+def configuration() -> list[tuple[str, str]]:
+    models = [m.model for m in config.gemini_models()]
+    return config.hosted_configuration(PROVIDER, config.gemini_base_url(), models)
 
 
 def configured_engines() -> list[type[ProviderEngine]]:
@@ -85,21 +105,6 @@ def configured_engines() -> list[type[ProviderEngine]]:
 
 def short_label(label: str) -> str:
     return label.split(" (")[0]
-
-
-def ordered_anchors(anchors: tuple[Anchor, ...]) -> list[Anchor]:
-    """Anchors by role priority; equal roles keep the order the designer gave them."""
-    return sorted(anchors, key=lambda a: ROLE_PRIORITY.index(a.role))
-
-
-def closest_ratio(size: tuple[int, int], ratios: tuple[str, ...]) -> str:
-    target = math.log(size[0] / size[1])
-
-    def distance(ratio: str) -> float:
-        w, h = ratio.split(":")
-        return abs(math.log(int(w) / int(h)) - target)
-
-    return min(ratios, key=distance)
 
 
 def image_size_for(size: tuple[int, int], sizes: tuple[str, ...]) -> str | None:
@@ -119,14 +124,6 @@ def mask_area_words(mask: Image.Image) -> str:
     w, h = mask.size
     left, top, right, bottom = (round(100 * v / d) for v, d in zip(box, (w, h, w, h), strict=True))
     return f"the area from {left}% to {right}% across and {top}% to {bottom}% down"
-
-
-def _png_b64(image: Image.Image, edge: int) -> str:
-    image = image.copy()
-    image.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _strength_words(strength: float) -> str:
@@ -158,11 +155,7 @@ class GeminiEngine(ProviderEngine):
 
     def check(self, request: EngineRequest) -> None:
         super().check(request)
-        name = short_label(self.spec.label)
-        if request.mode == Mode.IMG2IMG and not request.prompt and not request.anchors:
-            raise UnsupportedRequest(
-                f"{name} needs something to follow: write a prompt or add an anchor."
-            )
+        refuse_without_instruction(request, short_label(self.spec.label))
 
     # --- request --------------------------------------------------------------------------
 
@@ -174,7 +167,7 @@ class GeminiEngine(ProviderEngine):
             {
                 "inlineData": {
                     "mimeType": "image/png",
-                    "data": _png_b64(request.source, MAX_SENT_EDGE),
+                    "data": imaging.png_b64(request.source, max_edge=MAX_SENT_EDGE),
                 }
             }
         ]
@@ -184,7 +177,7 @@ class GeminiEngine(ProviderEngine):
                 {
                     "inlineData": {
                         "mimeType": "image/png",
-                        "data": _png_b64(anchor.image, MAX_ANCHOR_EDGE),
+                        "data": imaging.png_b64(anchor.image, max_edge=MAX_ANCHOR_EDGE),
                     }
                 }
             )
@@ -195,9 +188,8 @@ class GeminiEngine(ProviderEngine):
                 n = len(parts) + 1
                 lines.append(f"Image {n} is a mask of image 1: change only where it is white.")
                 mask = request.mask.point(lambda v: 255 if v >= 128 else 0).convert("RGB")
-                parts.append(
-                    {"inlineData": {"mimeType": "image/png", "data": _png_b64(mask, MAX_SENT_EDGE)}}
-                )
+                data = imaging.png_b64(mask, max_edge=MAX_SENT_EDGE)
+                parts.append({"inlineData": {"mimeType": "image/png", "data": data}})
         if request.mode == Mode.VARIATIONS:
             lines.append(
                 "Make a variation of image 1: keep its subject and composition, vary details, "
@@ -212,7 +204,7 @@ class GeminiEngine(ProviderEngine):
         size = output_size_of(request) or request.source.size
         image_config: dict[str, Any] = {
             "aspectRatio": request.params.get("aspect_ratio")
-            or closest_ratio(size, self.spec.aspect_ratios)
+            or imaging.closest_aspect(size, self.spec.aspect_ratios)
         }
         image_size = request.params.get("image_size") or image_size_for(size, self.spec.image_sizes)
         if image_size:
@@ -227,11 +219,9 @@ class GeminiEngine(ProviderEngine):
 
     # --- call -----------------------------------------------------------------------------
 
-    def call(
-        self, request: EngineRequest, index: int, n: int, cancelled: Callable[[], bool]
-    ) -> resilience.CallResult:
-        body = self.build_body(request, index)
-        return http.run_sync(self._post(body), cancelled)
+    def call(self, call: Call) -> resilience.CallResult:
+        body = self.build_body(call.request, call.index)
+        return http.run_sync(self._post(body), call.cancelled)
 
     async def _post(self, body: dict[str, Any]) -> resilience.CallResult:
         name = short_label(self.spec.label)
@@ -242,7 +232,8 @@ class GeminiEngine(ProviderEngine):
                     f"/v1beta/models/{self.spec.model}:generateContent", json=body
                 )
             except httpx.HTTPError as exc:
-                raise resilience.network_failure(exc, name, PROVIDER) from None
+                waited = config.read_timeout(PROVIDER)
+                raise resilience.network_failure(exc, name, waited=waited) from None
         if response.status_code != 200:
             raise self.http_error(response)
         return self.parse(response)
@@ -323,10 +314,8 @@ class GeminiEngine(ProviderEngine):
             )
         blob = images[-1].get("inlineData") or images[-1].get("inline_data")  # the final one
         try:
-            data = base64.b64decode(str((blob or {}).get("data", "")), validate=True)
-            image = Image.open(io.BytesIO(data))
-            image.load()
-        except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+            image = imaging.b64_image((blob or {}).get("data"))
+        except imaging.UnreadableImage:
             raise resilience.malformed(name, "the image data is damaged") from None
         return resilience.CallResult(
             images=[image],

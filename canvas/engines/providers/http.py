@@ -1,5 +1,7 @@
-"""The one way provider clients talk HTTP: an ``httpx.AsyncClient`` with the provider's
-timeouts, and helpers that read what an answer means (JSON body, Retry-After).
+"""The one way provider clients talk HTTP: httpx clients with the provider's timeouts (async
+for the hosted APIs and ComfyUI, sync for A1111's blocking calls), the "Check now" GET,
+``run_sync`` (a coroutine run from synchronous ``Engine.run`` with prompt cancellation) and
+helpers that read what an answer means (JSON body, Retry-After).
 
 Clients build their requests and map their provider's error bodies themselves; this module
 must not know any provider's wire format and must not touch the database.
@@ -35,25 +37,110 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def make_client(provider: str, base_url: str, headers: dict[str, str]) -> httpx.AsyncClient:
-    """A client for one engine run. Timeouts come from configuration, never call sites.
+def _options(
+    base_url: str, read: float, connect: float, headers: dict[str, str] | None, auth: Any
+) -> dict[str, Any]:
+    """What every provider client shares. ``trust_env=False``: a proxy variable in a
+    worker's environment must not silently route image uploads elsewhere."""
+    return {
+        "base_url": base_url.rstrip("/"),
+        "headers": headers or {},
+        "auth": auth,
+        "timeout": httpx.Timeout(read, connect=connect, write=max(read, 30.0), pool=connect),
+        "trust_env": False,
+        "follow_redirects": False,
+        "verify": _tls(),
+    }
 
-    ``trust_env=False``: a proxy variable in a worker's environment must not silently route
-    image uploads elsewhere.
-    """
-    connect = config.connect_timeout(provider)
-    read = config.read_timeout(provider)
-    return httpx.AsyncClient(
-        base_url=base_url.rstrip("/"),
+
+def async_client(
+    base_url: str,
+    *,
+    read: float,
+    connect: float,
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | None = None,
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(**_options(base_url, read, connect, headers, auth))
+
+
+def sync_client(
+    base_url: str,
+    *,
+    read: float,
+    connect: float,
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | None = None,
+) -> httpx.Client:
+    """For the self-hosted servers' blocking calls, which run on a helper thread."""
+    return httpx.Client(**_options(base_url, read, connect, headers, auth))
+
+
+def make_client(provider: str, base_url: str, headers: dict[str, str]) -> httpx.AsyncClient:
+    """A hosted provider's client for one engine run; timeouts from configuration, never
+    call sites."""
+    return async_client(
+        base_url,
+        read=config.read_timeout(provider),
+        connect=config.connect_timeout(provider),
         headers=headers,
-        timeout=httpx.Timeout(read, connect=connect, write=max(read, 30.0), pool=connect),
-        trust_env=False,
-        follow_redirects=False,
-        verify=_tls(),
     )
 
 
+def check_get(
+    url: str,
+    *,
+    where: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | None = None,
+    refused: Callable[[httpx.Response], str | None] = lambda response: None,
+    describe: Callable[[httpx.Response], str] = lambda response: "Reachable.",
+) -> dict[str, Any]:
+    """One cheap GET for the providers page's "Check now": ``{"ok", "message",
+    "latency_ms"?}``. ``refused`` names a refused key or password (None when it was not),
+    ``describe`` what a 200 says about the server. Never raises for network trouble."""
+    started = time.monotonic()
+    try:
+        with sync_client("", read=timeout, connect=timeout, headers=headers, auth=auth) as client:
+            response = client.get(url)
+    except httpx.HTTPError as exc:
+        return {"ok": False, "message": f"Cannot reach {where} ({type(exc).__name__})."}
+    latency = round((time.monotonic() - started) * 1000, 1)
+    problem = refused(response)
+    if problem:
+        return {"ok": False, "message": problem, "latency_ms": latency}
+    if response.status_code != 200:
+        message = f"{where} answered HTTP {response.status_code}."
+        return {"ok": False, "message": message, "latency_ms": latency}
+    return {"ok": True, "message": describe(response), "latency_ms": latency}
+
+
 CANCEL_POLL_SECONDS = 0.5
+
+
+def key_refused(response: httpx.Response) -> str | None:
+    """A hosted API refusing its key: 401/403, or Google's 400 INVALID_ARGUMENT "API key not
+    valid" (Google answers a wrong key that way, not with 401)."""
+    error = (json_body(response) or {}).get("error")
+    wrong_key = (
+        response.status_code == 400
+        and isinstance(error, dict)
+        and "api key not valid" in str(error.get("message")).lower()
+    )
+    return "The API key was refused." if wrong_key or response.status_code in (401, 403) else None
+
+
+def check_key(url: str, *, where: str, timeout: float, headers: dict[str, str]) -> dict[str, Any]:
+    """ "Check now" for a hosted API: list its models with the key (nothing is generated)."""
+    return check_get(
+        url,
+        where=where,
+        timeout=timeout,
+        headers=headers,
+        refused=key_refused,
+        describe=lambda response: "Reachable; the API key works.",
+    )
 
 
 def run_sync(

@@ -15,20 +15,23 @@ This module maps requests and answers; breaker, retries and call records are sha
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
-import math
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from canvas.engines.base import EngineRequest, Mode, UnsupportedRequest, output_size_of
-from canvas.engines.providers import config, http, resilience
-from canvas.engines.providers.engine import ProviderCapabilities, ProviderEngine, engine_class
-from canvas.engines.providers.gemini import ROLE_PRIORITY, ordered_anchors
+from canvas.engines.base import EngineRequest, Mode, output_size_of
+from canvas.engines.providers import config, http, imaging, resilience
+from canvas.engines.providers.engine import (
+    ROLE_PRIORITY,
+    Call,
+    ProviderCapabilities,
+    ProviderEngine,
+    engine_class,
+    ordered_anchors,
+    refuse_without_instruction,
+)
 
 PROVIDER = "openai"
 LABEL = "OpenAI"
@@ -44,8 +47,25 @@ ROLE_WORDS = {
 }
 
 
+NOT_CONFIGURED = "OpenAI has no API key on this server."
+
+
 def is_configured() -> bool:
     return bool(config.api_key(PROVIDER))
+
+
+def check_now() -> dict[str, Any]:
+    """``GET /v1/models``: the key works and the service answers; nothing generated."""
+    return http.check_key(
+        f"{config.openai_base_url().rstrip('/')}/v1/models",
+        where=LABEL,
+        timeout=config.connect_timeout(PROVIDER),
+        headers={"Authorization": f"Bearer {config.api_key(PROVIDER)}"},
+    )
+
+
+def configuration() -> list[tuple[str, str]]:
+    return config.hosted_configuration(PROVIDER, config.openai_base_url(), config.openai_models())
 
 
 def configured_engines() -> list[type[ProviderEngine]]:
@@ -57,24 +77,6 @@ def configured_engines() -> list[type[ProviderEngine]]:
         )
         for model in config.openai_models()
     ]
-
-
-def closest_size(size: tuple[int, int], sizes: tuple[str, ...]) -> str:
-    target = math.log(size[0] / size[1])
-
-    def distance(option: str) -> float:
-        w, h = option.split("x")
-        return abs(math.log(int(w) / int(h)) - target)
-
-    return min(sizes, key=distance)
-
-
-def _png(image: Image.Image, edge: int) -> bytes:
-    image = image.copy()
-    image.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def mask_png(mask: Image.Image, size: tuple[int, int]) -> bytes:
@@ -110,10 +112,7 @@ class OpenAIImageEngine(ProviderEngine):
 
     def check(self, request: EngineRequest) -> None:
         super().check(request)
-        if request.mode == Mode.IMG2IMG and not request.prompt and not request.anchors:
-            raise UnsupportedRequest(
-                f"{self.label} needs something to follow: write a prompt or add an anchor."
-            )
+        refuse_without_instruction(request, self.label)
 
     # --- request --------------------------------------------------------------------------
 
@@ -143,7 +142,7 @@ class OpenAIImageEngine(ProviderEngine):
     ) -> tuple[dict[str, str], list[tuple[str, tuple[str, bytes, str]]]]:
         assert request.source is not None
         anchors = ordered_anchors(request.anchors)
-        region = _png(request.source, MAX_SENT_EDGE)
+        region = imaging.png_bytes(request.source, max_edge=MAX_SENT_EDGE)
         field = "image[]" if anchors else "image"
         files: list[tuple[str, tuple[str, bytes, str]]] = [
             (field, ("region.png", region, "image/png"))
@@ -154,7 +153,7 @@ class OpenAIImageEngine(ProviderEngine):
                     "image[]",
                     (
                         f"anchor-{i}-{anchor.role}.png",
-                        _png(anchor.image, MAX_ANCHOR_EDGE),
+                        imaging.png_bytes(anchor.image, max_edge=MAX_ANCHOR_EDGE),
                         "image/png",
                     ),
                 )
@@ -167,7 +166,9 @@ class OpenAIImageEngine(ProviderEngine):
             "model": self.model,
             "prompt": self.prompt_for(request),
             "n": str(n),
-            "size": str(request.params.get("size") or closest_size(size, config.openai_sizes())),
+            "size": str(
+                request.params.get("size") or imaging.closest_aspect(size, config.openai_sizes())
+            ),
             "quality": str(request.params.get("quality") or config.openai_quality()),
             "output_format": "png",
         }
@@ -175,11 +176,9 @@ class OpenAIImageEngine(ProviderEngine):
 
     # --- call -----------------------------------------------------------------------------
 
-    def call(
-        self, request: EngineRequest, index: int, n: int, cancelled: Callable[[], bool]
-    ) -> resilience.CallResult:
-        data, files = self.build_form(request, n)
-        return http.run_sync(self._post(data, files), cancelled)
+    def call(self, call: Call) -> resilience.CallResult:
+        data, files = self.build_form(call.request, call.n)
+        return http.run_sync(self._post(data, files), call.cancelled)
 
     async def _post(self, data: dict[str, str], files: list[Any]) -> resilience.CallResult:
         headers = {"Authorization": f"Bearer {config.api_key(PROVIDER)}"}
@@ -187,7 +186,8 @@ class OpenAIImageEngine(ProviderEngine):
             try:
                 response = await client.post("/v1/images/edits", data=data, files=files)
             except httpx.HTTPError as exc:
-                raise resilience.network_failure(exc, self.label, PROVIDER) from None
+                waited = config.read_timeout(PROVIDER)
+                raise resilience.network_failure(exc, self.label, waited=waited) from None
         if response.status_code != 200:
             raise self.http_error(response)
         return self.parse(response)
@@ -237,10 +237,10 @@ class OpenAIImageEngine(ProviderEngine):
         images: list[Image.Image] = []
         for entry in body["data"]:
             try:
-                raw = base64.b64decode(str(entry.get("b64_json", "")), validate=True)
-                image = Image.open(io.BytesIO(raw))
-                image.load()
-            except (AttributeError, binascii.Error, ValueError, UnidentifiedImageError, OSError):
+                image = imaging.b64_image(
+                    entry.get("b64_json") if isinstance(entry, dict) else None
+                )
+            except imaging.UnreadableImage:
                 raise resilience.malformed(self.label, "the image data is damaged") from None
             images.append(image)
         if not images:

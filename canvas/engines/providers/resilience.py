@@ -61,18 +61,49 @@ def permanent(message: str, *, code: str, http_status: int | None = None) -> Per
     return error
 
 
-def network_failure(exc: httpx.HTTPError, label: str, provider: str) -> TransientEngineError:
-    """A call that got no usable HTTP answer: always worth another try later."""
-    if isinstance(exc, httpx.TimeoutException):
-        seconds = config.read_timeout(provider)
+def network_failure(
+    exc: httpx.HTTPError,
+    where: str,
+    *,
+    waited: float | None = None,
+    hint: str = "",
+    dropped_code: str = "provider_unreachable",
+) -> TransientEngineError:
+    """A call that got no usable HTTP answer: always worth another try later.
+
+    ``where`` names the service for the designer ("Nano Banana Pro", "ComfyUI at
+    http://gpu-box:8188"); ``waited`` is the read timeout, when there is one; ``hint`` says
+    what to check when the server cannot be reached at all; ``dropped_code`` is the code
+    of a connection lost mid-answer (A1111 tells it apart from "cannot be reached").
+    """
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return transient(
-            f"{label} did not answer within {seconds:g} seconds. The job will be retried; "
-            "if it keeps happening, try a smaller region or another engine.",
+            f"{where} cannot be reached ({type(exc).__name__}){hint}. The job will be retried.",
+            code="provider_unreachable",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        within = f"within {waited:g} seconds" if waited is not None else "in time"
+        return transient(
+            f"{where} did not answer {within}. The job will be retried; if it keeps "
+            "happening, try a smaller region or another engine.",
             code="provider_timeout",
         )
     return transient(
-        f"The connection to {label} was lost before it answered. The job will be retried.",
-        code="provider_unreachable",
+        f"The connection to {where} was lost before it answered ({type(exc).__name__}). "
+        "The job will be retried.",
+        code=dropped_code,
+    )
+
+
+def out_of_memory(server: str, retry_after: float, where: str = "") -> TransientEngineError:
+    """A GPU server out of memory: transient, since memory frees up as other work ends,
+    and the queue's attempt limit stops a job that can never fit. ``where``: " in node 3
+    (KSampler)"."""
+    return transient(
+        f"The {server} server ran out of GPU memory{where}. The job will be retried; if it "
+        "keeps failing, select a smaller region or a smaller output size.",
+        code="provider_out_of_memory",
+        retry_after=retry_after,
     )
 
 
@@ -138,12 +169,19 @@ def malformed(label: str, what: str) -> TransientEngineError:
 
 @dataclass
 class CallResult:
-    """What one successful provider call produced."""
+    """What one successful provider call produced.
+
+    ``metadata`` goes on every result of the call; ``timings`` are the call's phases in
+    milliseconds (default: the whole call as ``provider``); ``seeds`` are the seeds the
+    provider reports it used, one per image (default: the run's seed + result index).
+    """
 
     images: list[Image.Image]
     http_status: int = 200
     cost_usd: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    seeds: list[int | None] | None = None
 
 
 def _job_attempt(job_id: Any) -> tuple[Any, int]:
