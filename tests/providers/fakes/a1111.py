@@ -30,6 +30,8 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
+from tests.providers.fakes.serving import serving
+
 SAMPLERS = ["Euler a", "Euler", "DPM++ 2M"]
 UPSCALERS = ["None", "Lanczos", "Nearest", "R-ESRGAN 4x+"]
 FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -270,41 +272,18 @@ class FakeA1111:
         finally:
             self._state = self._idle()
 
-    # --- Serving --------------------------------------------------------------------------
+    # --- Serving (tests/providers/fakes/serving.py) ---------------------------------------
 
-    async def _serve(self, ready: threading.Event, stop: asyncio.Event) -> None:
+    async def on_start(self) -> None:
         self._lock = asyncio.Lock()
-        runner = web.AppRunner(self.app(), shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        ready.set()
-        await stop.wait()
-        await runner.cleanup()
+
+    def release(self) -> None:
+        self.hold.clear()
+        self.blocked.clear()
 
 
 @contextlib.contextmanager
 def running_fake_a1111() -> Iterator[FakeA1111]:
     """Start a ``FakeA1111`` on a free loopback port in a background thread."""
-    fake = FakeA1111()
-    ready = threading.Event()
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    def target() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(fake._serve(ready, stop))
-
-    thread = threading.Thread(target=target, name="fake-a1111", daemon=True)
-    thread.start()
-    if not ready.wait(10):
-        raise RuntimeError("fake A1111 did not start")
-    try:
+    with serving(FakeA1111(), "a1111") as fake:
         yield fake
-    finally:
-        fake.hold.clear()
-        fake.blocked.clear()
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)

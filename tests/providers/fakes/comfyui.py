@@ -32,6 +32,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from PIL import Image, ImageChops
 
+from tests.providers.fakes.serving import serving
+
 MODELS = ["sd15.safetensors", "sdxl.safetensors"]
 SAMPLERS = ["euler", "euler_ancestral", "dpmpp_2m"]
 SCHEDULERS = ["normal", "karras"]
@@ -565,47 +567,26 @@ class FakeComfy:
 
         return {k: compute(k)[0] for k, n in graph.items() if n["class_type"] == "SaveImage"}
 
-    # --- Serving --------------------------------------------------------------------------
+    # --- Serving (tests/providers/fakes/serving.py) ---------------------------------------
 
-    async def _serve(self, ready: threading.Event, stop: asyncio.Event) -> None:
+    async def on_start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
-        runner = web.AppRunner(self.app(), shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        ready.set()
-        await stop.wait()
+
+    async def on_stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         for sockets in list(self._sockets.values()):
             for ws in list(sockets):
                 await ws.close()
-        await runner.cleanup()
+
+    def release(self) -> None:
+        self.hold.clear()
+        self.paused.clear()
 
 
 @contextlib.contextmanager
 def running_fake_comfy() -> Iterator[FakeComfy]:
     """Start a ``FakeComfy`` on a free loopback port in a background thread."""
-    fake = FakeComfy()
-    ready = threading.Event()
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    def target() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(fake._serve(ready, stop))
-
-    thread = threading.Thread(target=target, name="fake-comfyui", daemon=True)
-    thread.start()
-    if not ready.wait(10):
-        raise RuntimeError("fake ComfyUI did not start")
-    try:
+    with serving(FakeComfy(), "comfyui") as fake:
         yield fake
-    finally:
-        fake.hold.clear()
-        fake.paused.clear()
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
