@@ -23,6 +23,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -213,14 +214,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels, jobs -------------------------------------------------------------------------
 
+# channels-redis waits for messages with a blocking pop of 5 s (RedisChannelLayer.
+# brpop_timeout); redis-py's default socket timeout is also 5 s, so an idle socket's read
+# raced the pop and the consumer died with TimeoutError (close 1011) every few seconds. The
+# socket timeout must stay well above the blocking pop (tests/canvas/test_redis_idle.py).
+REDIS_SOCKET_TIMEOUT = 20
+
+
+def redis_channel_layer(url: str, prefix: str = "asgi") -> dict[str, Any]:
+    """The channels-redis layer settings for ``url`` (also used by the tests)."""
+    host = {
+        "address": url,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+    }
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [host], "prefix": prefix, "capacity": 1500, "expiry": 30},
+    }
+
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

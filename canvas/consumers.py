@@ -49,6 +49,7 @@ class BoardConsumer(ProtocolConsumer):
     async def connect(self) -> None:
         # Accept first so the browser sees our close code instead of a failed handshake.
         await self.accept()
+        realtime.bind_server_loop()  # sends from worker threads are handed to this loop
         self.user = self.scope.get("user")
         if not getattr(self.user, "is_authenticated", False):
             await self.close(code=CLOSE_NOT_LOGGED_IN)

@@ -5,21 +5,24 @@ goes out only once the transaction has committed, so no client ever sees a chang
 rolled back. Any change to who may see a board (board members, team members, a team's
 default role) tells that board's sockets to re-check access, through model signals, so a
 removed member stops receiving the board even if they never send anything again.
-Consumers call the ``*_now`` helpers from async code. This module builds no message
-payloads itself (canvas.protocol does) and makes no permission decisions
-(canvas.permissions does). A failed broadcast is logged, never raised: the write it
-reports has already committed, and clients recover through catch-up.
+``send_group_now`` is the one way to send to a group from synchronous code, whatever the
+thread: the server's event loop, a ``sync_to_async`` thread or a plain worker thread (see
+its docstring for why this matters). This module builds no message payloads itself
+(canvas.protocol does) and makes no permission decisions (canvas.permissions does). A
+failed broadcast is logged, never raised: the write it reports has already committed, and
+clients recover through catch-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
@@ -72,7 +75,7 @@ def broadcast_applied_after_commit(
         "sender": sender_channel or "",
     }
     group = board_group(board_id)
-    transaction.on_commit(lambda: _send_group_sync(group, event))
+    transaction.on_commit(lambda: send_group_now(group, event))
 
 
 def access_changed_after_commit(board_ids: Any) -> None:
@@ -81,20 +84,101 @@ def access_changed_after_commit(board_ids: Any) -> None:
 
     def send() -> None:
         for board_id in ids:
-            _send_group_sync(board_group(board_id), {"type": ACCESS_EVENT})
+            send_group_now(board_group(board_id), {"type": ACCESS_EVENT})
 
     if ids:
         transaction.on_commit(send)
 
 
-def _send_group_sync(group: str, event: dict[str, Any]) -> None:
+# --- Sending from synchronous code ------------------------------------------------------------
+#
+# The server's event loop (Daphne's) owns every socket. In-memory channel layer queues are
+# asyncio queues of that loop: a message put there from another thread's loop (what
+# ``async_to_sync`` does in a plain worker thread) wakes nobody, and the socket only sees it
+# when the server loop next wakes for something else — up to a second later. So a send from
+# any thread is handed to the server loop, which sends it; sends from one process keep their
+# order (one sender task per loop), and the caller never waits for the layer.
+
+SEND_TIMEOUT_SECONDS = 10.0  # a send outside any server loop gives up after this
+_server_loop: asyncio.AbstractEventLoop | None = None
+_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def bind_server_loop() -> None:
+    """Record the running loop as the one that owns this process's sockets.
+
+    Called by the board consumer (from the loop) when a socket connects; until then a
+    process has no sockets and nothing needs marshalling.
+    """
+    global _server_loop
+    _server_loop = asyncio.get_running_loop()
+
+
+def send_group_now(group: str, event: dict[str, Any]) -> bool:
+    """Send ``event`` to a channel-layer group from synchronous code, on any thread.
+
+    Returns True when the event was sent or handed to the server loop's sender, False when
+    there is no layer or the send failed (logged). Never raises and never blocks on the
+    layer. Must not be called before the write the event reports has committed (use
+    ``transaction.on_commit``).
+
+    - on an event loop's thread: queued for that loop's sender task;
+    - on another thread while the server loop runs (``sync_to_async`` threads, embedded job
+      workers): handed to the server loop the same way (``call_soon_threadsafe``);
+    - in a process without a running server loop (Celery worker, shell, synchronous tests,
+      a server shutting down): sent on a short-lived loop of its own, waiting at most
+      ``SEND_TIMEOUT_SECONDS``.
+    """
     layer = get_channel_layer()
     if layer is None:
-        return
+        return False
     try:
-        async_to_sync(layer.group_send)(group, event)
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is not None:
+        _sender_queue(running).put_nowait((layer, group, event))
+        return True
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        try:
+            loop.call_soon_threadsafe(_enqueue_on, loop, (layer, group, event))
+            return True
+        except RuntimeError:  # closed between the check and the call
+            pass
+    try:
+        # A loop of our own, not async_to_sync: in a sync_to_async thread that would wait
+        # for the server loop, which may have stopped (shutdown) and would never answer.
+        asyncio.run(asyncio.wait_for(layer.group_send(group, event), SEND_TIMEOUT_SECONDS))
     except Exception:
         logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
+        return False
+    return True
+
+
+def _enqueue_on(loop: asyncio.AbstractEventLoop, item: tuple[Any, str, dict[str, Any]]) -> None:
+    _sender_queue(loop).put_nowait(item)
+
+
+def _sender_queue(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[Any]:
+    """The loop's outgoing queue, with the one task that drains it in order."""
+    queue = _senders.get(loop)
+    if queue is None:
+        queue = asyncio.Queue()
+        _senders[loop] = queue
+        loop.create_task(_drain(queue), name="anchorboard-group-sender")
+    return queue
+
+
+async def _drain(queue: asyncio.Queue[Any]) -> None:
+    while True:
+        layer, group, event = await queue.get()
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
 
 
 async def send_presence_now(board_id: Any, message: Mapping[str, Any], sender_channel: str) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from canvas import protocol
@@ -34,24 +32,16 @@ JOB_EVENT = "board.job"
 
 
 def send_to_board_now(board_id: Any, message: dict[str, Any]) -> bool:
-    """Send ``message`` to everyone on the board; True if the channel layer took it.
+    """Send ``message`` to everyone on the board; True if it was sent or handed to the
+    server loop for sending (canvas.realtime.send_group_now, safe from any thread).
 
     Must not be called inside a transaction whose outcome is unknown (use the
     ``*_after_commit`` helpers there). A failed send never fails the job itself.
     """
-    from canvas.realtime import board_group
+    from canvas import realtime
 
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    try:
-        async_to_sync(layer.group_send)(
-            board_group(board_id), {"type": JOB_EVENT, "message": message}
-        )
-    except Exception:
-        logger.warning("could not broadcast %s to board %s", message.get("type"), board_id)
-        return False
-    return True
+    event = {"type": JOB_EVENT, "message": message}
+    return realtime.send_group_now(realtime.board_group(board_id), event)
 
 
 def job_after_commit(job: Job) -> None:

@@ -122,15 +122,15 @@ def broadcast_review_after_commit(
     ``about`` tells guest sockets what the message concerns ({"kind": "decision" |
     "comment", "iteration": id?, "asset": id?, "target": ...}) so each filters by its link.
     """
-    from canvas.realtime import board_group
-    from canvas.services.sharing import send_group_now, share_board_group
+    from canvas import realtime
+    from canvas.services.sharing import share_board_group
 
     team_event = {"type": JOB_EVENT, "message": message}
     guest_event = {"type": REVIEW_EVENT, "message": guest_message, "about": about}
 
     def send() -> None:
-        send_group_now(board_group(board_id), team_event)
-        send_group_now(share_board_group(board_id), guest_event)
+        realtime.send_group_now(realtime.board_group(board_id), team_event)
+        realtime.send_group_now(share_board_group(board_id), guest_event)
 
     transaction.on_commit(send)
 

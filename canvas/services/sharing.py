@@ -14,8 +14,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -23,7 +21,7 @@ from django.utils import timezone
 
 from anchorboard.errors import AppError
 from assets.models import Asset
-from canvas import protocol
+from canvas import protocol, realtime
 from canvas.models import Board, Item, ItemKind, Iteration
 from canvas.models.sharing import (
     AuditAction,
@@ -370,7 +368,7 @@ def guest_can_fetch(link: ShareLink, asset_id: Any) -> bool:
 
 def _notify_after_commit(link_id: Any, event_type: str) -> None:
     group = link_group(link_id)
-    transaction.on_commit(lambda: send_group_now(group, {"type": event_type}))
+    transaction.on_commit(lambda: realtime.send_group_now(group, {"type": event_type}))
 
 
 def notify_board_links_after_commit(board_id: Any) -> None:
@@ -380,15 +378,4 @@ def notify_board_links_after_commit(board_id: Any) -> None:
     of at their next periodic re-check.
     """
     group = share_board_group(board_id)
-    transaction.on_commit(lambda: send_group_now(group, {"type": CHANGED_EVENT}))
-
-
-def send_group_now(group: str, event: dict[str, Any]) -> None:
-    """Send to a channel-layer group; must not be called before the write it reports commits."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # the write has committed; sockets re-check on their next message
-        logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
+    transaction.on_commit(lambda: realtime.send_group_now(group, {"type": CHANGED_EVENT}))

@@ -8,7 +8,6 @@ import random
 import uuid
 
 import pytest
-from channels.layers import channel_layers
 
 from canvas import protocol, realtime
 from tests import factories
@@ -189,20 +188,6 @@ async def test_live_batches_after_catchup_continue_without_gaps_or_repeats(setup
 
 
 # --- Redis channel layer: more than one server process ------------------------------------
-
-
-@pytest.fixture
-def redis_layer(settings, redis_url):
-    """Use channels-redis for this test, in a key space of its own."""
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-        }
-    }
-    channel_layers.backends.clear()
-    yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    channel_layers.backends.clear()
 
 
 @pytest.mark.redis

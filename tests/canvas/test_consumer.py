@@ -334,13 +334,13 @@ async def test_a_missed_broadcast_is_filled_from_the_log_in_order(people, monkey
     board = people["board"]
     alice = await synced(board, people["owner"])
     bob = await synced(board, people["editor"])
-    send = realtime._send_group_sync
+    send = realtime.send_group_now
 
     def lose_first(group, event):
         if event["revision"] != 1:
             send(group, event)
 
-    monkeypatch.setattr(realtime, "_send_group_sync", lose_first)
+    monkeypatch.setattr(realtime, "send_group_now", lose_first)
     first, second = create("frame", name="one"), create("frame", name="two")
     await alice.send({"type": "ops", "batch_id": "1", "ops": [first]})
     await alice.recv()

@@ -140,7 +140,7 @@ def test_unread_counts_per_user(people):
 def test_comment_broadcast_after_commit(people, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
     monkeypatch.setattr(
-        "canvas.services.sharing.send_group_now", lambda group, event: sent.append((group, event))
+        "canvas.realtime.send_group_now", lambda group, event: sent.append((group, event))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         comment = review.add_comment(

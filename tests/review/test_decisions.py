@@ -53,7 +53,7 @@ def test_clear_rating_and_invalid_values(people, candidate):
 def test_decision_broadcast_only_after_commit(people, candidate, monkeypatch):
     sent = []
     monkeypatch.setattr(
-        "canvas.services.sharing.send_group_now", lambda group, event: sent.append((group, event))
+        "canvas.realtime.send_group_now", lambda group, event: sent.append((group, event))
     )
     with pytest.raises(RuntimeError), transaction.atomic():
         review.set_decision(candidate, Principal(user=people["owner"]), status="rejected")
@@ -70,7 +70,7 @@ def test_decision_message_reaches_board_group_after_commit(
 ):
     sent = []
     monkeypatch.setattr(
-        "canvas.services.sharing.send_group_now", lambda group, event: sent.append((group, event))
+        "canvas.realtime.send_group_now", lambda group, event: sent.append((group, event))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         review.set_decision(candidate, Principal(user=people["owner"]), status="approved", rating=3)

@@ -1,0 +1,112 @@
+"""``realtime.send_group_now``: one way to reach a board's sockets from any thread.
+
+In the embedded shape (in-memory channel layer) a send made on a worker thread's own event
+loop reaches the server loop's queues without waking it, so the socket saw job events up to
+a second late. These tests pin where the send runs and that every kind of caller is heard,
+in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from canvas import realtime
+from canvas.jobs import progress
+from tests import factories
+from tests.canvas.wsclient import open_socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def board_and_viewer():
+    owner = factories.make_user("olive")
+    viewer = factories.make_user("vera")
+    return factories.make_board(owner=owner, viewer=viewer), viewer
+
+
+async def synced(board, user):
+    sock, welcome = await open_socket(board, user)
+    assert welcome["type"] == "welcome"
+    assert (await sock.sync(None))["type"] == "snapshot"
+    return sock
+
+
+def queue_message(board, n: int) -> dict:
+    return {"type": "job_queue", "board": str(board.pk), "paused": bool(n % 2), "n": n}
+
+
+@pytest.fixture
+def send_threads(monkeypatch):
+    """Record the thread every group_send of the layer runs on."""
+    layer = get_channel_layer()
+    original = layer.group_send
+    threads: list[int] = []
+
+    async def recording(group, event):
+        threads.append(threading.get_ident())
+        await original(group, event)
+
+    monkeypatch.setattr(layer, "group_send", recording)
+    return threads
+
+
+async def test_job_events_from_a_worker_thread_are_sent_by_the_server_loop_in_order(
+    board_and_viewer, send_threads
+):
+    board, viewer = board_and_viewer
+    sock = await synced(board, viewer)
+    messages = [queue_message(board, n) for n in range(5)]
+
+    def worker() -> None:  # an embedded job worker: a plain thread with no event loop
+        for message in messages:
+            progress.send_to_board_now(board.pk, message)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert [await sock.recv() for _ in messages] == messages
+    await asyncio.to_thread(thread.join)
+    assert set(send_threads) == {threading.get_ident()}  # the loop's own thread
+    await sock.close()
+
+
+async def test_sends_from_sync_to_async_threads_and_the_loop_itself_arrive(board_and_viewer):
+    board, viewer = board_and_viewer
+    sock = await synced(board, viewer)
+    group = realtime.board_group(board.pk)
+    first, second = queue_message(board, 1), queue_message(board, 2)
+    await database_sync_to_async(realtime.send_group_now)(
+        group, {"type": progress.JOB_EVENT, "message": first}
+    )
+    realtime.send_group_now(group, {"type": progress.JOB_EVENT, "message": second})
+    assert [await sock.recv(), await sock.recv()] == [first, second]
+    await sock.close()
+
+
+async def test_a_failing_layer_is_logged_not_raised_from_a_worker_thread(
+    board_and_viewer, monkeypatch, caplog
+):
+    board, viewer = board_and_viewer
+    sock = await synced(board, viewer)
+    layer = get_channel_layer()
+
+    async def broken(group, event):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(layer, "group_send", broken)
+    thread = threading.Thread(
+        target=progress.send_to_board_now, args=(board.pk, queue_message(board, 1))
+    )
+    thread.start()
+    await asyncio.to_thread(thread.join)  # returned: the worker was not made to fail
+    deadline = asyncio.get_running_loop().time() + 10
+    while "could not send board.job" not in caplog.text:
+        assert asyncio.get_running_loop().time() < deadline, "the failure was not logged"
+        await asyncio.sleep(0.01)
+    monkeypatch.undo()
+    await sock.close()
