@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from canvas import realtime
-from canvas.jobs import progress
+from canvas.jobs import announce
 from tests import factories
 from tests.canvas.wsclient import open_socket
 
@@ -65,7 +65,7 @@ async def test_job_events_from_a_worker_thread_are_sent_by_the_server_loop_in_or
 
     def worker() -> None:  # an embedded job worker: a plain thread with no event loop
         for message in messages:
-            progress.send_to_board_now(board.pk, message)
+            announce.send_to_board_now(board.pk, message)
 
     thread = threading.Thread(target=worker)
     thread.start()
@@ -81,9 +81,9 @@ async def test_sends_from_sync_to_async_threads_and_the_loop_itself_arrive(board
     group = realtime.board_group(board.pk)
     first, second = queue_message(board, 1), queue_message(board, 2)
     await database_sync_to_async(realtime.send_group_now)(
-        group, {"type": progress.JOB_EVENT, "message": first}
+        group, {"type": announce.JOB_EVENT, "message": first}
     )
-    realtime.send_group_now(group, {"type": progress.JOB_EVENT, "message": second})
+    realtime.send_group_now(group, {"type": announce.JOB_EVENT, "message": second})
     assert [await sock.recv(), await sock.recv()] == [first, second]
     await sock.close()
 
@@ -100,7 +100,7 @@ async def test_a_failing_layer_is_logged_not_raised_from_a_worker_thread(
 
     monkeypatch.setattr(layer, "group_send", broken)
     thread = threading.Thread(
-        target=progress.send_to_board_now, args=(board.pk, queue_message(board, 1))
+        target=announce.send_to_board_now, args=(board.pk, queue_message(board, 1))
     )
     thread.start()
     await asyncio.to_thread(thread.join)  # returned: the worker was not made to fail
