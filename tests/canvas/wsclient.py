@@ -51,11 +51,18 @@ def session_cookie(user) -> str:
 class BoardSocket:
     """A WebsocketCommunicator speaking JSON to /ws/boards/<id>/ through the real ASGI stack."""
 
-    def __init__(self, board_id, cookie: str | None = None, origin: str = "http://testserver"):
+    def __init__(
+        self,
+        board_id,
+        cookie: str | None = None,
+        origin: str = "http://testserver",
+        path: str | None = None,
+    ):
         headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
         if cookie:
             headers.append((b"cookie", f"sessionid={cookie}".encode()))
-        self.comm = WebsocketCommunicator(application, f"/ws/boards/{board_id}/", headers=headers)
+        path = path or f"/ws/boards/{board_id}/"
+        self.comm = WebsocketCommunicator(application, path, headers=headers)
 
     async def open(self) -> dict[str, Any]:
         """Connect and return the first server message (``welcome``) or the close event."""
