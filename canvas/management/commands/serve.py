@@ -107,15 +107,17 @@ class Command(BaseCommand):
 
         application = get_default_application()
         endpoints = build_endpoint_description_strings(host=host, port=port)
+        started: list[Server] = []  # the server, for the ready callback
         server = Server(
             application=application,
             endpoints=endpoints,
             signal_handlers=True,
             websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
             websocket_max_frame_size=WEBSOCKET_MAX_FRAME_BYTES,
-            ready_callable=lambda: self._ready(server, host, port, login),
+            ready_callable=lambda: self._ready(started[0], host, port, login),
             verbosity=1,
         )
+        started.append(server)
         start_embedded_workers()  # job workers in this process (embedded dispatcher only)
         try:
             server.run()
