@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from canvas.engines import PermanentEngineError, TransientEngineError, UnsupportedRequest
-from canvas.engines.base import NullProgress
+from canvas.engines.base import EngineRequest, NullProgress
 from canvas.engines.registry import get_engine
 from canvas.models import ProviderCall
 from tests.providers.fakes import gemini as fake
@@ -266,3 +266,26 @@ def test_an_empty_mask_is_refused_without_a_call(gemini_server):
             make_request("inpaint", mask=PILImage.new("L", (64, 48), 0)), NullProgress()
         )
     assert raised.value.code == "empty_mask" and gemini_server.requests == []
+
+
+def test_a_region_too_detailed_for_one_inline_image_is_sent_smaller(gemini_server, monkeypatch):
+    """Google refuses an inline image over its size limit; a detailed region is shrunk until
+    its PNG fits instead of failing the job (the limit is lowered here to keep the test
+    small: noise does not compress, like a detailed photo)."""
+    import numpy as np
+
+    from canvas.engines.providers import gemini
+
+    monkeypatch.setattr(gemini, "MAX_INLINE_BYTES", 100_000)
+    noise = np.random.default_rng(3).integers(0, 256, (240, 320, 4), dtype=np.uint8)
+    noise[..., 3] = 255
+    request = EngineRequest(
+        mode="img2img", source=Image.fromarray(noise, "RGBA"), prompt="warmer", seed=1
+    )
+    [result] = get_engine(PRO).run(request, NullProgress())
+    part = gemini_server.requests[-1]["body"]["contents"][0]["parts"][1]["inlineData"]
+    sent = base64.b64decode(part["data"])
+    assert len(sent) <= 100_000
+    width, height = Image.open(io.BytesIO(sent)).size
+    assert width < 320 and abs(width / height - 320 / 240) < 0.02  # smaller, same shape
+    assert result.image.size == (320, 240)  # the result still covers the whole region

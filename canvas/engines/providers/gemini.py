@@ -67,8 +67,9 @@ SAFETY_REASONS = {
     "RECITATION",
     "IMAGE_RECITATION",
 }
-MAX_SENT_EDGE = 2048  # long edge of images sent inline (7 MB per inline file)
+MAX_SENT_EDGE = 2048  # long edge of images sent inline
 MAX_ANCHOR_EDGE = 1024
+MAX_INLINE_BYTES = 7 * 1024 * 1024  # per inline image; larger ones are refused (400)
 
 
 NOT_CONFIGURED = "Gemini has no API key on this server."
@@ -167,7 +168,9 @@ class GeminiEngine(ProviderEngine):
             {
                 "inlineData": {
                     "mimeType": "image/png",
-                    "data": imaging.png_b64(request.source, max_edge=MAX_SENT_EDGE),
+                    "data": imaging.png_b64(
+                        request.source, max_edge=MAX_SENT_EDGE, max_bytes=MAX_INLINE_BYTES
+                    ),
                 }
             }
         ]
@@ -177,7 +180,9 @@ class GeminiEngine(ProviderEngine):
                 {
                     "inlineData": {
                         "mimeType": "image/png",
-                        "data": imaging.png_b64(anchor.image, max_edge=MAX_ANCHOR_EDGE),
+                        "data": imaging.png_b64(
+                            anchor.image, max_edge=MAX_ANCHOR_EDGE, max_bytes=MAX_INLINE_BYTES
+                        ),
                     }
                 }
             )
@@ -188,7 +193,7 @@ class GeminiEngine(ProviderEngine):
                 n = len(parts) + 1
                 lines.append(f"Image {n} is a mask of image 1: change only where it is white.")
                 mask = request.mask.point(lambda v: 255 if v >= 128 else 0).convert("RGB")
-                data = imaging.png_b64(mask, max_edge=MAX_SENT_EDGE)
+                data = imaging.png_b64(mask, max_edge=MAX_SENT_EDGE, max_bytes=MAX_INLINE_BYTES)
                 parts.append({"inlineData": {"mimeType": "image/png", "data": data}})
         if request.mode == Mode.VARIATIONS:
             lines.append(

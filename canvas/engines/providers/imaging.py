@@ -27,23 +27,44 @@ class UnreadableImage(ValueError):
     """Bytes or base64 text that is not a picture PIL can read."""
 
 
-def png_bytes(image: Image.Image, *, max_edge: int | None = None, compress_level: int = 6) -> bytes:
-    """``image`` as PNG, first shrunk (aspect kept) so its long edge is at most ``max_edge``.
+def png_bytes(
+    image: Image.Image,
+    *,
+    max_edge: int | None = None,
+    max_bytes: int | None = None,
+    compress_level: int = 6,
+) -> bytes:
+    """``image`` as PNG, first shrunk (aspect kept) so its long edge is at most ``max_edge``
+    and, when the file is still larger than ``max_bytes`` (a detailed photo), shrunk again
+    until it fits: a provider refuses an oversized inline image outright.
 
     Self-hosted servers sit on the local network, so they get ``compress_level=1`` (fast);
     hosted APIs get the default (smaller uploads).
     """
-    if max_edge is not None and max(image.size) > max_edge:
-        image = image.copy()
-        image.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=compress_level)
-    return buffer.getvalue()
+    edge = max(image.size) if max_edge is None else min(max_edge, max(image.size))
+    while True:
+        sized = image
+        if max(image.size) > edge:
+            sized = image.copy()
+            sized.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        sized.save(buffer, format="PNG", compress_level=compress_level)
+        data = buffer.getvalue()
+        if max_bytes is None or len(data) <= max_bytes or edge <= 64:
+            return data
+        # PNG size grows with the pixel count: aim a little under the limit.
+        edge = max(64, int(edge * math.sqrt(max_bytes / len(data)) * 0.95))
 
 
-def png_b64(image: Image.Image, *, max_edge: int | None = None, compress_level: int = 6) -> str:
+def png_b64(
+    image: Image.Image,
+    *,
+    max_edge: int | None = None,
+    max_bytes: int | None = None,
+    compress_level: int = 6,
+) -> str:
     """``png_bytes`` as standard base64 text (what JSON APIs carry)."""
-    data = png_bytes(image, max_edge=max_edge, compress_level=compress_level)
+    data = png_bytes(image, max_edge=max_edge, max_bytes=max_bytes, compress_level=compress_level)
     return base64.b64encode(data).decode("ascii")
 
 
