@@ -18,8 +18,6 @@ from typing import Any
 from anchorboard.errors import AppError, NotFound
 from canvas.engines.providers import comfyui, provider_modules
 
-PROVIDERS = ("gemini", "openai", "comfyui", "a1111")
-
 
 class ProviderNotConfigured(AppError):
     code = "provider_not_configured"
