@@ -177,7 +177,11 @@ def test_the_last_non_thought_image_is_the_result(gemini_server):
         ),
     ],
 )
-def test_every_failure_is_classified_with_plain_words(gemini_server, behaviour, error, code, words):
+def test_every_failure_is_classified_with_plain_words(
+    gemini_server, settings, behaviour, error, code, words
+):
+    if behaviour.kind == "slow":
+        settings.ANCHORBOARD_GEMINI_TIMEOUT = 0.5  # the fake answers after 1.5 s
     gemini_server.script(behaviour)
     with pytest.raises(error) as raised:
         get_engine(PRO).run(make_request(), NullProgress())

@@ -100,7 +100,11 @@ def test_inpaint_mask_is_transparent_where_the_designer_painted(openai_server):
         ),
     ],
 )
-def test_every_failure_is_classified_with_plain_words(openai_server, behaviour, error, code, words):
+def test_every_failure_is_classified_with_plain_words(
+    openai_server, settings, behaviour, error, code, words
+):
+    if behaviour.kind == "slow":
+        settings.ANCHORBOARD_OPENAI_TIMEOUT = 0.5  # the fake answers after 1.5 s
     openai_server.script(behaviour)
     with pytest.raises(error) as raised:
         get_engine(ENGINE).run(make_request(), NullProgress())
