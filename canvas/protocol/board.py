@@ -171,7 +171,11 @@ else:
         **{
             name: (
                 Annotated[(field.annotation, *field.metadata)],
-                Field(default=None, description=field.description),
+                Field(
+                    default=None,
+                    description=field.description,
+                    json_schema_extra={"x-absent": True},
+                ),
             )
             for name, field in ItemFields.model_fields.items()
         },

@@ -43,10 +43,10 @@ class Decision(ProtocolModel):
 class CommentAnchor(ProtocolModel):
     """Where a comment is pinned: a point, an area, an asset or a candidate."""
 
-    x: float | None = absent()
-    y: float | None = absent()
-    width: float | None = absent()
-    height: float | None = absent()
+    x: float = absent()
+    y: float = absent()
+    width: float = absent()
+    height: float = absent()
     asset: str = absent()
     iteration: str = absent()
 

@@ -66,6 +66,8 @@ class ProtocolModel(BaseModel):
                 prop.pop("default", None)
                 if name in target.get("required", []):
                     target["required"].remove(name)
+        if "required" in target and not target["required"]:
+            del target["required"]
         return result
 
     def wire(self) -> dict[str, Any]:
@@ -189,8 +191,9 @@ class OneOf:
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
         result: dict[str, Any] = {"type": "string", "enum": list(self.values)}
-        if self.title:
+        if self.title:  # a named type in the generated TypeScript
             result["title"] = self.title
+            result["x-type-name"] = self.title
         return result
 
 

@@ -1,70 +1,69 @@
 /**
- * The board websocket protocol, mirrored once from docs/protocol.md (server side:
- * canvas/protocol.py). Every message type the client sends or receives is defined here,
- * and outgoing messages are built only by the builder functions below.
+ * The board websocket protocol on the client: the wire types come from
+ * protocol/generated.ts, which is GENERATED from the server's models (canvas/protocol, via
+ * `python manage.py protocol_schema` and `npm run protocol`); this module adds the client's
+ * own view of items and operations and the tiny runtime helpers (builders, the parser).
  *
  * This module must not hold state or touch the DOM; it is types and tiny constructors.
  */
+import type * as wire from "./protocol/generated";
+import type { OpsMessage, PingMessage, SyncMessage } from "./protocol/generated";
+import { BOARD_SERVER_MESSAGE_TYPES, JOB_ANCHOR_ROLES } from "./protocol/generated";
 
-export type ItemKind = "image" | "frame" | "text" | "mask";
-export type AnchorRole = "composition" | "palette" | "lighting" | "style" | "";
-export const ANCHOR_ROLES: readonly Exclude<AnchorRole, "">[] = [
-  "composition",
-  "palette",
-  "lighting",
-  "style",
-];
+export type {
+  AckMessage,
+  AnchorRole,
+  AppliedMessage,
+  AssetData,
+  CatchupMessage,
+  ErrorMessage,
+  IterationApplyMessage,
+  IterationMessage,
+  IterationRefMessage,
+  ItemKind,
+  JobAcceptedMessage,
+  JobAnchorRef,
+  JobMode,
+  JobMoveMessage,
+  JobPreviewMessage,
+  JobQueueMessage,
+  JobRefMessage,
+  JobSubmitMessage,
+  OpsMessage,
+  PingMessage,
+  PongMessage,
+  PresenceLeaveMessage,
+  QueueMessage,
+  RegionRect,
+  RequestDoneMessage,
+  SyncMessage,
+  UserRef,
+  WelcomeMessage,
+} from "./protocol/generated";
+export {
+  CLOSE_LINK_UNAVAILABLE,
+  CLOSE_NO_ACCESS,
+  CLOSE_NOT_LOGGED_IN,
+  MAX_JOB_COUNT,
+  MAX_OPS_PER_BATCH,
+  MAX_PROPS_BYTES,
+  MAX_NAME_LENGTH,
+  UPDATABLE_PROPS,
+} from "./protocol/generated";
+/** Text frames above this many bytes are rejected with `message_too_large`. */
+export { MAX_MESSAGE_BYTES as MAX_FRAME_BYTES } from "./protocol/generated";
+/** Presence selections are capped by the server. */
+export { MAX_SELECTION as MAX_PRESENCE_SELECTION } from "./protocol/generated";
 
-export interface AssetData {
-  id: string;
-  sha256: string;
-  width: number;
-  height: number;
-  /** Long-edge sizes of the pre-rendered pyramid, ascending. */
-  levels: number[];
-  original_url: string;
-  /** Contains the literal `{level}`, replaced by one of `levels`. */
-  level_url: string;
-}
+export const ANCHOR_ROLES: readonly Exclude<wire.AnchorRole, "">[] = JOB_ANCHOR_ROLES;
 
-export interface ItemData {
-  id: string;
-  kind: ItemKind;
-  name: string;
-  asset: AssetData | null;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** Degrees clockwise about the item's top-left corner. */
-  rotation: number;
-  opacity: number;
-  z: number;
-  hidden: boolean;
-  locked: boolean;
-  anchor_role: AnchorRole;
-  props: Record<string, unknown>;
-  revision?: number;
-}
+/** An item as the client keeps it: a snapshot's item, or a created one (no revision yet). */
+export type ItemData = wire.CreatedItem & { revision?: number };
 
-/** Properties an `update` may set; `kind`, `asset` and `id` never change. */
-export const UPDATABLE_PROPS = [
-  "name",
-  "x",
-  "y",
-  "width",
-  "height",
-  "rotation",
-  "opacity",
-  "z",
-  "hidden",
-  "locked",
-  "anchor_role",
-  "props",
-] as const;
-export type UpdatableProp = (typeof UPDATABLE_PROPS)[number];
+export type UpdatableProp = (typeof import("./protocol/generated").UPDATABLE_PROPS)[number];
 export type ItemPatch = Partial<Pick<ItemData, UpdatableProp>>;
 
+/** Operations as the client's model applies them (a create carries the whole item). */
 export interface CreateOp {
   op: "create";
   item: ItemData;
@@ -80,260 +79,48 @@ export interface DeleteOp {
 }
 export type Operation = CreateOp | UpdateOp | DeleteOp;
 
-export interface UserRef {
-  id: number | string;
-  name: string;
-}
+/** A create as sent by a client: `item.asset` is the asset id (the server reads only that). */
+export type WireCreateOp = wire.CreateOp;
+export type WireOperation = WireCreateOp | UpdateOp | DeleteOp;
 
 export interface AppliedBatch {
   revision: number;
-  actor: UserRef;
+  actor: wire.UserRef;
   ops: Operation[];
 }
+export type Point = wire.Point;
 
-export interface Point {
-  x: number;
-  y: number;
-}
+/** What this client sends about its own cursor (the server's PresenceInMessage). */
+export type PresenceOutMessage = wire.PresenceInMessage;
+/** Someone else's cursor (the server's PresenceOutMessage). */
+export type PresenceInMessage = wire.PresenceOutMessage;
 
-// --- client → server -------------------------------------------------------------------
-
-export interface SyncMessage {
-  type: "sync";
-  since: number | null;
-}
-/** A create as sent by a client: `item.asset` is the asset id (the server reads only that). */
-export interface WireCreateOp {
-  op: "create";
-  item: Omit<ItemData, "asset" | "revision"> & { asset: string | null };
-}
-export type WireOperation = WireCreateOp | UpdateOp | DeleteOp;
-
-export interface OpsMessage {
-  type: "ops";
-  batch_id: string;
-  ops: WireOperation[];
-}
-export interface PresenceOutMessage {
-  type: "presence";
-  cursor: Point | null;
-  selection: string[];
-  hidden: boolean;
-}
-export interface PingMessage {
-  type: "ping";
-}
-
-/**
- * Job requests (docs/jobs.md "Using region jobs"), editors and owners only. `request_id` is
- * made by the client and echoed in the reply: `job_accepted` (submit, retry, re-run),
- * `request_done` (everything else) or `error`. Effects reach everyone as job messages.
- */
-export type JobMode = "img2img" | "inpaint" | "upscale" | "variations";
-export interface RegionRect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-export interface JobAnchorRef {
-  item_id: string;
-  role: Exclude<AnchorRole, "">;
-}
-export interface JobSubmitMessage {
-  type: "job_submit";
-  request_id: string;
-  mode: JobMode;
-  engine: string;
-  region: RegionRect;
-  prompt: string;
-  negative_prompt: string;
-  /** 0–1. */
-  strength: number;
-  /** null = the server draws a random seed (and records it). */
-  seed: number | null;
-  /** 1–32. */
-  count: number;
-  output_size: { width: number; height: number } | null;
-  /** Upscale factor (2 or 4). */
-  scale: number;
-  anchors: JobAnchorRef[];
-  /** Id of a PNG asset uploaded to this board: painted (opaque) pixels are changed. */
-  mask: string | null;
-  parent_iteration?: string | null;
-}
-export interface JobRefMessage {
-  type: "job_cancel" | "job_retry";
-  request_id?: string;
-  job_id: string;
-}
-export interface JobMoveMessage {
-  type: "job_move";
-  request_id?: string;
-  job_id: string;
-  to: "front" | "back";
-}
-export interface QueueMessage {
-  type: "queue_pause" | "queue_resume";
-  request_id?: string;
-}
-export interface IterationApplyMessage {
-  type: "iteration_apply";
-  request_id?: string;
-  ids: string[];
-  layout: "single" | "grid";
-}
-export interface IterationRefMessage {
-  type: "iteration_discard" | "iteration_restore" | "iteration_make_current" | "iteration_rerun";
-  request_id?: string;
-  id: string;
-}
 export type JobRequestMessage =
-  | JobSubmitMessage
-  | JobRefMessage
-  | JobMoveMessage
-  | QueueMessage
-  | IterationApplyMessage
-  | IterationRefMessage;
-export const MAX_JOB_COUNT = 32;
+  | wire.JobSubmitMessage
+  | wire.JobRefMessage
+  | wire.JobMoveMessage
+  | wire.QueueMessage
+  | wire.IterationApplyMessage
+  | wire.IterationRefMessage;
+export type ClientMessage = wire.BoardClientMessages;
 
-export type ClientMessage = SyncMessage | OpsMessage | PresenceOutMessage | PingMessage | JobRequestMessage;
-
-/** The server refuses batches outside 1..MAX_OPS_PER_BATCH operations. */
-export const MAX_OPS_PER_BATCH = 500;
-/** Text frames above this many bytes are rejected with `message_too_large`. */
-export const MAX_FRAME_BYTES = 256 * 1024;
-/** An item's `props`, serialised, may not exceed this. */
-export const MAX_PROPS_BYTES = 16 * 1024;
-export const MAX_NAME_LENGTH = 200;
-/** Presence selections are capped by the server. */
-export const MAX_PRESENCE_SELECTION = 500;
-
-// --- server → client -------------------------------------------------------------------
-
-export interface WelcomeMessage {
-  type: "welcome";
-  board: { id: string; name: string };
-  user: UserRef;
-  role: string;
-  can_edit: boolean;
-  revision: number;
-}
-export interface SnapshotMessage {
-  type: "snapshot";
-  revision: number;
-  items: ItemData[];
-  /** Large boards arrive in parts sent back to back; apply them when `final` is true. */
-  part?: number;
-  final?: boolean;
-}
-export interface CatchupMessage {
-  type: "catchup";
-  from_revision: number;
-  revision: number;
-  batches: AppliedBatch[];
-}
-export interface AppliedMessage {
-  type: "applied";
-  revision: number;
-  actor: UserRef;
-  ops: Operation[];
-}
-export interface AckMessage {
-  type: "ack";
-  batch_id: string;
-  revision: number;
-}
-export interface ErrorMessage {
-  type: "error";
-  code: string;
-  message: string;
-  batch_id?: string;
-  /** Set when the error answers a job request. */
-  request_id?: string;
-}
-/** To the requester only: its submit / retry / re-run was queued as `job`. */
-export interface JobAcceptedMessage {
-  type: "job_accepted";
-  request_id: string | null;
-  job: Record<string, unknown> & { id: string };
-}
-/** To the requester only: a cancel / move / pause / apply / discard … was carried out. */
-export interface RequestDoneMessage {
-  type: "request_done";
-  request_id: string | null;
-  request: string;
-}
-export interface PresenceInMessage {
-  type: "presence";
-  user: UserRef;
-  color: string;
-  cursor: Point | null;
-  selection: string[];
-}
-export interface PresenceLeaveMessage {
-  type: "presence_leave";
-  user: { id: number | string };
-}
-export interface PongMessage {
-  type: "pong";
-}
-/**
- * Job messages relayed on the board socket (built by canvas/jobs/progress.py). They carry
- * no board revision; payloads are the job/iteration API shapes, kept open here because
- * the canvas only forwards them.
- */
-export interface JobStateMessage {
-  type: "job";
-  job: Record<string, unknown> & { id: string; status?: string };
-}
-export interface JobPreviewMessage {
-  type: "job_preview";
-  job: string;
-  version: number;
-  /** data: URL of a small JPEG/PNG preview. */
-  image: string;
-}
-export interface IterationMessage {
-  type: "iteration";
-  iteration: Record<string, unknown> & { id: string };
-}
-export interface JobQueueMessage {
-  type: "job_queue";
-  board: string;
-  paused: boolean;
-}
+/** A snapshot as the client applies it (its items may be created locally, without revision). */
+export type SnapshotMessage = Omit<wire.SnapshotMessage, "items"> & { items: ItemData[] };
+/** The job messages relayed on the board socket; they carry no board revision. */
+export type JobStateMessage = wire.JobMessage;
 export type JobMessage =
-  | JobStateMessage
-  | JobPreviewMessage
-  | IterationMessage
-  | JobQueueMessage
-  | JobAcceptedMessage
-  | RequestDoneMessage;
+  | wire.JobMessage
+  | wire.JobPreviewMessage
+  | wire.IterationMessage
+  | wire.JobQueueMessage
+  | wire.JobAcceptedMessage
+  | wire.RequestDoneMessage;
 
 /** Review decisions and comments relayed on the board socket (docs/review.md "Live
- * messages"); their shapes live with the review UI in review/types.ts. */
+ * messages"); the client's view of them lives with the review UI in review/types.ts. */
 export type { ReviewMessage } from "./review/types";
-import type { ReviewMessage } from "./review/types";
 
-export type ServerMessage =
-  | ReviewMessage
-  | WelcomeMessage
-  | SnapshotMessage
-  | CatchupMessage
-  | AppliedMessage
-  | AckMessage
-  | ErrorMessage
-  | PresenceInMessage
-  | PresenceLeaveMessage
-  | PongMessage
-  | JobMessage;
-
-/** Close codes the server uses when it refuses a socket: retrying will not help. */
-export const CLOSE_NOT_LOGGED_IN = 4401;
-export const CLOSE_NO_ACCESS = 4403;
-/** A share link's socket: revoked or expired (canvas/share_consumer.py). */
-export const CLOSE_LINK_UNAVAILABLE = 4410;
+export type ServerMessage = wire.BoardServerMessages;
 
 // --- builders ----------------------------------------------------------------------------
 
@@ -377,25 +164,7 @@ export function deleteOp(id: string): DeleteOp {
   return { op: "delete", id };
 }
 
-const SERVER_TYPES = new Set([
-  "welcome",
-  "snapshot",
-  "catchup",
-  "applied",
-  "ack",
-  "error",
-  "presence",
-  "presence_leave",
-  "pong",
-  "job",
-  "job_preview",
-  "iteration",
-  "job_queue",
-  "job_accepted",
-  "request_done",
-  "decision",
-  "comment",
-]);
+const SERVER_TYPES = new Set<string>(BOARD_SERVER_MESSAGE_TYPES);
 
 /** Parse one text frame; returns null for anything that is not a known server message. */
 export function parseServerMessage(text: string): ServerMessage | null {
