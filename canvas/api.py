@@ -24,6 +24,7 @@ from anchorboard.api_pagination import Page, PageParams, paginate
 from assets.presenters import level_url
 from canvas.models import Board, Role
 from canvas.permissions import Perm, get_board_for, require, roles_for
+from canvas.protocol.types import CleanText
 from canvas.services import boards as board_services
 
 router = Router(tags=["boards"])
@@ -57,23 +58,23 @@ class BoardOut(Schema):
 class BoardFilters(Schema):
     team: uuid.UUID | None = Field(None, description="Only boards of this team.")
     archived: bool = Field(False, description="true: only archived boards; false: active ones.")
-    q: str = Field("", max_length=200, description="Part of the board name (any case).")
+    q: CleanText = Field("", max_length=200, description="Part of the board name (any case).")
 
 
 class BoardCreate(Schema):
-    name: str
+    name: CleanText
     team: uuid.UUID | None = Field(
         None, description="Required when the caller is in more than one team."
     )
 
 
 class BoardPatch(Schema):
-    name: str | None = Field(None, description="New name (needs edit).")
+    name: CleanText | None = Field(None, description="New name (needs edit).")
     archived: bool | None = Field(None, description="Archive or restore (needs manage).")
 
 
 class BoardDuplicate(Schema):
-    name: str | None = Field(None, description='Defaults to "<name> (copy)".')
+    name: CleanText | None = Field(None, description='Defaults to "<name> (copy)".')
 
 
 def cover_payload(board: Board) -> dict[str, Any] | None:

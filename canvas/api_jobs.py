@@ -28,6 +28,7 @@ from canvas.models import Iteration, IterationStatus, Job
 from canvas.permissions import Perm, get_board_for, require
 from canvas.protocol import JobSpec
 from canvas.protocol.codec import error_from_validation
+from canvas.protocol.types import CleanText
 from canvas.services import iterations as iteration_services
 
 router = Router(tags=["jobs"])
@@ -94,7 +95,7 @@ class JobFilters(Schema):
     state: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None
     engine: str | None = None
     author: int | None = Field(None, description="User id of whoever submitted the job.")
-    q: str = Field("", max_length=200, description="Part of the prompt (any case).")
+    q: CleanText = Field("", max_length=200, description="Part of the prompt (any case).")
     since: datetime | None = Field(None, description="Queued at or after this time.")
     until: datetime | None = Field(None, description="Queued before this time.")
 
@@ -121,7 +122,7 @@ class IterationFilters(Schema):
     job: uuid.UUID | None = None
     engine: str | None = None
     author: int | None = None
-    q: str = Field("", max_length=200, description="Part of the prompt (any case).")
+    q: CleanText = Field("", max_length=200, description="Part of the prompt (any case).")
     since: datetime | None = None
     until: datetime | None = None
 

@@ -37,6 +37,7 @@ from canvas.permissions import (
     require,
     require_link,
 )
+from canvas.protocol.types import CleanText
 from canvas.services import iterations as iteration_services
 from canvas.services import review, sharing
 from canvas.views.share import GUEST_HEADERS
@@ -87,7 +88,7 @@ class PromoteIn(Schema):
 
 
 class CommentIn(Schema):
-    body: str
+    body: CleanText
     target: Literal["point", "area", "asset", "iteration"] | None = None
     x: float | None = None
     y: float | None = None
@@ -99,8 +100,8 @@ class CommentIn(Schema):
 
 
 class GuestCommentIn(CommentIn):
-    name: str = Field("", max_length=100, description="Needed on a guest's first comment.")
-    email: str = Field("", max_length=254)
+    name: CleanText = Field("", max_length=100, description="Needed on a guest's first comment.")
+    email: CleanText = Field("", max_length=254)
 
 
 class ShareLinkIn(Schema):
@@ -110,31 +111,31 @@ class ShareLinkIn(Schema):
     permissions: list[Literal["view", "comment", "approve", "download"]] = Field(["view"])
     expires_at: datetime | None = None
     expires_in_days: int | None = Field(None, description="Default 14.")
-    password: str | None = None
+    password: CleanText | None = None
     visibility: Literal["final_only", "all_candidates"] = "final_only"
     show_metadata: bool = False
     show_presence: bool = False
-    label: str = Field("", max_length=200)
+    label: CleanText = Field("", max_length=200)
 
 
 class ShareLinkChange(Schema):
     permissions: list[Literal["view", "comment", "approve", "download"]] | None = None
     expires_at: datetime | None = None
     expires_in_days: int | None = None
-    password: str | None = Field(None, description='"" removes the password.')
+    password: CleanText | None = Field(None, description='"" removes the password.')
     visibility: Literal["final_only", "all_candidates"] | None = None
     show_metadata: bool | None = None
     show_presence: bool | None = None
-    label: str | None = Field(None, max_length=200)
+    label: CleanText | None = Field(None, max_length=200)
 
 
 class PasswordIn(Schema):
-    password: str = Field(..., max_length=200)
+    password: CleanText = Field(..., max_length=200)
 
 
 class GuestIn(Schema):
-    name: str = Field(..., min_length=1, max_length=100)
-    email: str = Field("", max_length=254)
+    name: CleanText = Field(..., min_length=1, max_length=100)
+    email: CleanText = Field("", max_length=254)
 
 
 # --- Helpers --------------------------------------------------------------------------------

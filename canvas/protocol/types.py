@@ -219,6 +219,10 @@ Id = Annotated[
 ]
 """An id (items, assets, jobs, results): a UUID string, normalised to lowercase."""
 
+CleanText = Annotated[str, AfterValidator(check_clean)]
+"""Any text a person types that the API stores (comment bodies, guest names, labels):
+no NUL characters, no unpaired surrogates; its length is limited where it is used."""
+
 Name = Annotated[str, Text(limits.MAX_NAME_LENGTH)]
 BatchId = Annotated[str, Text(limits.MAX_BATCH_ID_LENGTH, 1, "a string")]
 RequestId = Annotated[str, Text(limits.MAX_REQUEST_ID_LENGTH, 1, "a string")]
