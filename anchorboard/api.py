@@ -27,6 +27,7 @@ from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
 from canvas.api_review import router as review_router
+from canvas.members.api import router as members_router
 
 
 class AnchorboardAPI(NinjaAPI):
@@ -73,3 +74,4 @@ api.add_router("", assets_router)
 api.add_router("", jobs_router)
 api.add_router("", review_router)
 api.add_router("", fallbacks_router)
+api.add_router("", members_router)

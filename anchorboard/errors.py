@@ -49,6 +49,11 @@ class BoardNotFound(NotFound):
     default_message = "This board does not exist, or you have not been given access to it."
 
 
+class TeamNotFound(NotFound):
+    code = "team_not_found"
+    default_message = "This team does not exist, or you are not a member of it."
+
+
 class Conflict(AppError):
     status = 409
     code = "conflict"

@@ -146,6 +146,9 @@ class PasswordChangePage(PasswordChangeView):
 class AnchorboardAdminSite(admin.AdminSite):
     """Django's admin with the throttled sign-in and password-change forms."""
 
+    site_header = "Anchorboard administration"
+    site_title = "Anchorboard admin"
+    index_title = "Data and accounts"
     login_form = AdminLoginForm
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:

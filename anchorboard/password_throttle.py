@@ -6,7 +6,11 @@ Entry points and their *subject* (what is being guessed):
   password-change pages (``/password/``, ``/admin/password_change/``) — all share the
   ``account`` scope, keyed by the lower-cased username, so a guess counts the same wherever
   it is typed;
-- share-link passwords (page and guest API) — the ``share-link`` scope, keyed by link id.
+- share-link passwords (page and guest API) — the ``share-link`` scope, keyed by link id;
+- new accounts (``/signup/`` and accepting an invitation with a new account) — the
+  ``sign-up`` scope with one subject, so it counts per client address: not a password
+  guess but the same rule keeps one address from creating accounts (or probing which
+  usernames exist) without limit. Its policy has its own settings (``ANCHORBOARD_SIGNUP_*``).
 
 The rule (docs/architecture.md, "Password throttling"):
 
@@ -55,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 ACCOUNT = "account"
 SHARE_LINK = "share-link"
+SIGN_UP = "sign-up"
 LOCK_SECONDS = 30  # longest a password check may hold a pair's lock (a crashed process)
 LOG_EVERY_SECONDS = 60  # at most one warning per subject per minute...
 LOG_LINES_PER_MINUTE = 20  # ...and this many per scope
@@ -70,16 +75,19 @@ class Policy:
     attack_failures: int = 100
 
     @classmethod
-    def from_settings(cls) -> Policy:
+    def from_settings(cls, prefix: str = "PASSWORD", defaults: Policy | None = None) -> Policy:
+        """The policy from ``ANCHORBOARD_<prefix>_*`` settings, else ``defaults``."""
+        base = defaults or cls()
+
         def read(name: str, default: float) -> Any:
-            return getattr(settings, f"ANCHORBOARD_PASSWORD_{name}", default)
+            return getattr(settings, f"ANCHORBOARD_{prefix}_{name}", default)
 
         return cls(
-            free_failures=int(read("FREE_FAILURES", cls.free_failures)),
-            base_delay=float(read("BASE_DELAY_SECONDS", cls.base_delay)),
-            max_delay=float(read("MAX_DELAY_SECONDS", cls.max_delay)),
-            forget_after=int(read("FORGET_SECONDS", cls.forget_after)),
-            attack_failures=int(read("ATTACK_FAILURES", cls.attack_failures)),
+            free_failures=int(read("FREE_FAILURES", base.free_failures)),
+            base_delay=float(read("BASE_DELAY_SECONDS", base.base_delay)),
+            max_delay=float(read("MAX_DELAY_SECONDS", base.max_delay)),
+            forget_after=int(read("FORGET_SECONDS", base.forget_after)),
+            attack_failures=int(read("ATTACK_FAILURES", base.attack_failures)),
         )
 
     def delay_after(self, failures: int, under_attack: bool) -> float:
@@ -140,6 +148,11 @@ class Attempt:
     def failed(self) -> None:
         self.outcome = False
 
+    def count(self) -> None:
+        """Count this attempt like a failure: for scopes that limit an action (sign-up),
+        where every attempt that got through uses up the pair's allowance."""
+        self.outcome = False
+
 
 class PasswordThrottle:
     """The throttle of one scope. ``cache`` and ``clock`` are injectable for tests."""
@@ -151,16 +164,20 @@ class PasswordThrottle:
         policy: Policy | None = None,
         cache: BaseCache | None = None,
         clock: Callable[[], float] = time.time,
+        settings_prefix: str = "PASSWORD",
+        defaults: Policy | None = None,
     ) -> None:
         self.scope = scope
         self._cache_error_logged_at = -float(LOG_EVERY_SECONDS)
         self._policy = policy
+        self._settings_prefix = settings_prefix
+        self._defaults = defaults
         self._cache = cache
         self.clock = clock
 
     @property
     def policy(self) -> Policy:
-        return self._policy or Policy.from_settings()
+        return self._policy or Policy.from_settings(self._settings_prefix, self._defaults)
 
     @property
     def cache(self) -> BaseCache:
@@ -310,5 +327,21 @@ class PasswordThrottle:
             )
 
 
+def sign_up_message(exc: Throttled) -> str:
+    """What someone creating an account is told when the sign-up throttle refuses it."""
+    if exc.in_progress:
+        return "Another sign-up from your address is being checked. Try again in a moment."
+    return (
+        f"Too many new accounts were made from your address. Wait {exc.wait_text()} and try again."
+    )
+
+
+# Sign-up: 20 new accounts per address a day are free (an office behind one NAT address
+# accepting its invitations), then a minute's wait doubling up to an hour; after 500 in a day
+# from all addresses, every address waits after each one.
+SIGN_UP_POLICY = Policy(free_failures=20, base_delay=60.0, max_delay=3600.0, attack_failures=500)
+SIGN_UP_SUBJECT = "new account"
+
 accounts = PasswordThrottle(ACCOUNT)
 share_links = PasswordThrottle(SHARE_LINK)
+sign_ups = PasswordThrottle(SIGN_UP, settings_prefix="SIGNUP", defaults=SIGN_UP_POLICY)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib import admin
 
+from canvas.members import admin as members_admin  # noqa: F401  (invitations, sign-up)
 from canvas.models import ApiToken, Board, BoardMember, Item, Team, TeamMembership
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from anchorboard.errors import BoardNotFound, Forbidden
-from canvas.models import Board, BoardMember, Role, TeamMembership, TeamRole
+from anchorboard.errors import BoardNotFound, Forbidden, TeamNotFound
+from canvas.models import Board, BoardMember, Role, Team, TeamMembership, TeamRole
 
 
 class Perm(StrEnum):
@@ -148,6 +148,122 @@ def can_create_board_in(user: User, team_id: object) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return TeamMembership.objects.filter(team_id=team_id, user=user).exists()
+
+
+# --- Members and teams (canvas.members) ------------------------------------------------------
+#
+# Board members: anyone with a role on the board may see who else has one (names and roles;
+# e-mail addresses only to those who manage members); managing them (add, change a role,
+# remove, invitation links) needs MANAGE: board owners, team admins included. Anyone may
+# leave a board they were added to. Teams: every member sees the team and its members;
+# only admins manage them. A stranger is told the team does not exist (404), like a board.
+# Open sign-up is one switch for the whole site, so it belongs to the site's superusers,
+# not to team admins: anyone can become the admin of a team of their own.
+
+MEMBERS_VIEW = Perm.VIEW
+MEMBERS_MANAGE = Perm.MANAGE
+
+
+class TeamPerm(StrEnum):
+    VIEW = "view"  # see the team, its boards and its members
+    MANAGE = "manage"  # add, change and remove members; invitation links
+
+
+TEAM_MIN_ROLE: dict[TeamPerm, TeamRole] = {
+    TeamPerm.VIEW: TeamRole.MEMBER,
+    TeamPerm.MANAGE: TeamRole.ADMIN,
+}
+TEAM_PERM_LABEL: dict[TeamPerm, str] = {
+    TeamPerm.VIEW: "see this team",
+    TeamPerm.MANAGE: "manage its members",
+}
+_TEAM_RANK = {TeamRole.ADMIN: 2, TeamRole.MEMBER: 1}
+
+
+def team_role_for(user: User, team_id: uuid.UUID) -> TeamRole | None:
+    user_id: Any = getattr(user, "pk", None)
+    if not getattr(user, "is_authenticated", False) or user_id is None:
+        return None
+    role = (
+        TeamMembership.objects.filter(team_id=team_id, user_id=user_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return TeamRole(role) if role else None
+
+
+def team_role_allows(role: TeamRole | None, perm: TeamPerm) -> bool:
+    return role is not None and _TEAM_RANK[role] >= _TEAM_RANK[TEAM_MIN_ROLE[perm]]
+
+
+def get_team_for(user: User, team_id: object, perm: TeamPerm) -> tuple[Team, TeamRole]:
+    """Load a team by id and check ``perm``: no membership is a 404, too low a role a 403."""
+    try:
+        key = team_id if isinstance(team_id, uuid.UUID) else uuid.UUID(str(team_id))
+        team = Team.objects.get(pk=key)
+    except (ValueError, Team.DoesNotExist):
+        raise TeamNotFound() from None
+    role = team_role_for(user, team.pk)
+    if role is None:
+        raise TeamNotFound()
+    if not team_role_allows(role, perm):
+        raise Forbidden(
+            f"Your role in the team “{team.name}” is {role.label.lower()}; you need to be "
+            f"{TEAM_MIN_ROLE[perm].label.lower()} to {TEAM_PERM_LABEL[perm]}."
+        )
+    return team, role
+
+
+def may_leave_board(user: User, member_user_id: object) -> bool:
+    """Removing your own explicit membership (leaving) needs no MANAGE."""
+    return bool(getattr(user, "is_authenticated", False)) and str(user.pk) == str(member_user_id)
+
+
+def may_see_member_emails(role: Role | TeamRole | None) -> bool:
+    if isinstance(role, TeamRole):
+        return team_role_allows(role, TeamPerm.MANAGE)
+    return role_allows(role, MEMBERS_MANAGE)
+
+
+def may_change_signup(user: User) -> bool:
+    """Open sign-up is site-wide: only the site's superusers switch it."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
+
+
+def board_access(board: Board, user_ids: list[Any]) -> dict[Any, tuple[Role, str]]:
+    """Each user's effective role on ``board`` and where it comes from, in two queries.
+
+    ``via`` is "board" (an explicit membership), "team_admin" or "team" (the team's default
+    board role). Same rules, same order as ``role_for``; users with no role are left out.
+    """
+    explicit = dict(
+        BoardMember.objects.filter(board=board, user_id__in=user_ids).values_list("user_id", "role")
+    )
+    team_roles = dict(
+        TeamMembership.objects.filter(team_id=board.team_id, user_id__in=user_ids).values_list(
+            "user_id", "role"
+        )
+    )
+    access: dict[Any, tuple[Role, str]] = {}
+    for user_id in user_ids:
+        team_role = team_roles.get(user_id)
+        if user_id in explicit:
+            access[user_id] = (Role(explicit[user_id]), "board")
+        elif team_role == TeamRole.ADMIN:
+            access[user_id] = (Role.OWNER, "team_admin")
+        elif team_role is not None and board.team.default_board_role:
+            access[user_id] = (Role(board.team.default_board_role), "team")
+    return access
+
+
+def people_with_access(board: Board) -> Q:
+    """A filter on users: everyone with some role on ``board`` (see ``board_access``)."""
+    team = Q(team_id=board.team_id)
+    if not board.team.default_board_role:
+        team &= Q(role=TeamRole.ADMIN)
+    return Q(pk__in=BoardMember.objects.filter(board=board).values("user_id")) | Q(
+        pk__in=TeamMembership.objects.filter(team).values("user_id")
+    )
 
 
 # --- Share links -------------------------------------------------------------------------

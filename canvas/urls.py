@@ -4,7 +4,7 @@ Sign-in and password change are throttled (anchorboard/password_pages.py).
 """
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from anchorboard import password_pages
 from canvas.views import board_list, board_page, providers, review_page, share
@@ -28,6 +28,8 @@ urlpatterns = [
     path("boards/<uuid:board_id>/restore/", board_list.board_restore, name="board-restore"),
     path("boards/<uuid:board_id>/delete/", board_list.board_delete, name="board-delete"),
     path("providers/", providers.providers_page, name="providers"),
+    # Teams, board members, invitation links and sign-up (canvas.members, docs/members.md).
+    path("", include("canvas.members.urls")),
     # Review and share links (canvas.views.share, docs/review.md).
     path("inbox/", share.inbox_page, name="inbox"),
     path("s/<str:token>/", share.share_page, name="share-page"),

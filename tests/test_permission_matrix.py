@@ -11,7 +11,10 @@ that looks exactly like a missing id, for boards and for files, even for a stran
 holds the same bytes on their own board and so knows the content hash.
 
 Job and result rows (canvas/api_jobs.py) add a finished job with two results, a queued
-and a cancelled job to the same board. ``test_matrix_covers_every_api_endpoint`` fails as
+and a cancelled job to the same board. Member rows (canvas/members/api.py) act on "extra"
+(a viewer of the board and a member of the team who is none of the callers) and add
+"newcomer" (in nothing); team rows follow the team role instead: admins manage, members
+read, everyone else gets the team's 404. ``test_matrix_covers_every_api_endpoint`` fails as
 soon as an API operation has no row here.
 """
 
@@ -29,6 +32,7 @@ from django.test import Client
 from assets.derivatives import build_derivatives
 from assets.models import Asset
 from assets.services import ingest_bytes
+from canvas.members import invitations
 from canvas.models import ApiToken, Board, BoardMember, Role, TeamMembership, TeamRole
 from canvas.permissions import role_for
 from tests import factories
@@ -68,6 +72,8 @@ class World:
     stranger_asset: Asset  # the same bytes, on the stranger's own board
     users: dict[str, Any]
     team_id: uuid.UUID
+    board_invitation: Any = None
+    team_invitation: Any = None
     # Filled in by ``add_jobs`` for the job and result rows only (they cost a job run).
     queued_job: Any = None
     cancelled_job: Any = None
@@ -125,7 +131,16 @@ def world(db, media_root) -> World:
     assert asset.blob_id == stranger_asset.blob_id
     # Directly, not through the dispatcher, which closes the connection (see test_assets).
     build_derivatives(asset.blob_id)
-    return World(board, asset, stranger_asset, users, team.pk)
+    # Member rows act on "extra" and add "newcomer"; neither is one of the callers.
+    extra = factories.make_user("extra")
+    BoardMember.objects.create(board=board, user=extra, role=Role.VIEWER)
+    TeamMembership.objects.create(team=team, user=extra, role=TeamRole.MEMBER)
+    users["extra"] = extra
+    factories.make_user("newcomer")
+    w = World(board, asset, stranger_asset, users, team.pk)
+    w.board_invitation = invitations.create_board_invitation(board, users["owner"], "viewer")
+    w.team_invitation = invitations.create_team_invitation(team, users["team_admin"], "member")
+    return w
 
 
 def client_for(world: World, role: str) -> Client:
@@ -189,7 +204,55 @@ def call(client: Client, endpoint: str, w: World):
 
             body = json.dumps({"chain": ["test-echo", "local"]})
             return client.put(f"/api/v1/boards/{b}/engine-fallbacks", body, **as_json)
+    if endpoint in MEMBER_ROWS:
+        return call_members(client, endpoint, w)
     return call_jobs(client, endpoint, w)
+
+
+def call_members(client: Client, endpoint: str, w: World):
+    b, t, extra = w.board.pk, w.team_id, w.users["extra"].pk
+    bi, ti = w.board_invitation.invitation.pk, w.team_invitation.invitation.pk
+    as_json = {"content_type": "application/json"}
+
+    def send(method: str, url: str, data: Any = None):
+        return getattr(client, method)(url, json.dumps(data or {}), **as_json)
+
+    match endpoint:
+        case "list_board_members":
+            return client.get(f"/api/v1/boards/{b}/members")
+        case "add_board_member":
+            return send(
+                "post", f"/api/v1/boards/{b}/members", {"user": "newcomer", "role": "viewer"}
+            )
+        case "change_board_member":
+            return send("patch", f"/api/v1/boards/{b}/members/{extra}", {"role": "reviewer"})
+        case "remove_board_member":
+            return client.delete(f"/api/v1/boards/{b}/members/{extra}")
+        case "list_board_invitations":
+            return client.get(f"/api/v1/boards/{b}/invitations")
+        case "create_board_invitation":
+            return send("post", f"/api/v1/boards/{b}/invitations", {"role": "editor"})
+        case "revoke_board_invitation":
+            return client.delete(f"/api/v1/boards/{b}/invitations/{bi}")
+        case "list_teams":
+            return client.get("/api/v1/teams")
+        case "create_team":
+            return send("post", "/api/v1/teams", {"name": "Side project"})
+        case "list_team_members":
+            return client.get(f"/api/v1/teams/{t}/members")
+        case "add_team_member":
+            return send("post", f"/api/v1/teams/{t}/members", {"user": "newcomer"})
+        case "change_team_member":
+            return send("patch", f"/api/v1/teams/{t}/members/{extra}", {"role": "admin"})
+        case "remove_team_member":
+            return client.delete(f"/api/v1/teams/{t}/members/{extra}")
+        case "list_team_invitations":
+            return client.get(f"/api/v1/teams/{t}/invitations")
+        case "create_team_invitation":
+            return send("post", f"/api/v1/teams/{t}/invitations", {"role": "member"})
+        case "revoke_team_invitation":
+            return client.delete(f"/api/v1/teams/{t}/invitations/{ti}")
+    raise AssertionError(endpoint)
 
 
 def call_jobs(client: Client, endpoint: str, w: World):
@@ -259,6 +322,31 @@ def expect(allowed: set[str], ok: int, *, too_low: int = 403, outsider: int = 40
     return table
 
 
+# The caller's role in the board's team (None: not in it).
+TEAM_ROLE = {
+    "owner": "member",
+    "editor": "member",
+    "team_member_default": "member",
+    "team_admin": "admin",
+}
+
+
+def team_expect(allowed: set[str], ok: int) -> dict[str, int]:
+    """Team routes: ``ok`` if allowed, 403 for other team members, 404 (the team's, which
+    reveals nothing) for everyone outside it, 401 for the anonymous caller."""
+    table = {}
+    for role in ROLES:
+        if role in allowed:
+            table[role] = ok
+        elif role == "anonymous":
+            table[role] = 401
+        elif role in TEAM_ROLE:
+            table[role] = 403
+        else:
+            table[role] = 404
+    return table
+
+
 def files(allowed: set[str]) -> dict[str, int]:
     # The file routes are plain Django views (session only): no role, no login and a bearer
     # header all get the same 404, never a login redirect that would confirm the file.
@@ -303,8 +391,31 @@ MATRIX: dict[str, dict[str, int]] = {
     "restore_result": expect(EDITORS, 200),
     "make_result_current": expect(EDITORS, 200),
     "rerun_result": expect(EDITORS, 201),
+    # Members and invitations (canvas/members/api.py): anyone with a role reads the board's
+    # members; owners (team admins included) manage them and the invitation links.
+    "list_board_members": expect(VIEWERS, 200),
+    "add_board_member": expect(MANAGERS, 201),
+    "change_board_member": expect(MANAGERS, 200),
+    "remove_board_member": expect(MANAGERS, 204),
+    "list_board_invitations": expect(MANAGERS, 200),
+    "create_board_invitation": expect(MANAGERS, 201),
+    "revoke_board_invitation": expect(MANAGERS, 204),
+    # Teams: anyone signed in lists their teams and starts one; members read, admins manage.
+    "list_teams": expect(set(ROLES) - {"anonymous"}, 200),
+    "create_team": expect(set(ROLES) - {"anonymous"}, 201),
+    "list_team_members": team_expect(set(TEAM_ROLE), 200),
+    "add_team_member": team_expect({"team_admin"}, 201),
+    "change_team_member": team_expect({"team_admin"}, 200),
+    "remove_team_member": team_expect({"team_admin"}, 204),
+    "list_team_invitations": team_expect({"team_admin"}, 200),
+    "create_team_invitation": team_expect({"team_admin"}, 201),
+    "revoke_team_invitation": team_expect({"team_admin"}, 204),
 }
-JOB_ROWS = set(list(MATRIX)[list(MATRIX).index("submit_job") :])
+JOB_ROWS = set(
+    list(MATRIX)[list(MATRIX).index("submit_job") : list(MATRIX).index("rerun_result") + 1]
+)
+MEMBER_ROWS = set(list(MATRIX)[list(MATRIX).index("list_board_members") :])
+TEAM_ROWS = {row for row in MEMBER_ROWS if "team_" in row}
 
 CELLS = [(endpoint, role) for endpoint in MATRIX for role in ROLES]
 
@@ -321,10 +432,12 @@ def test_matrix_cell(world, endpoint, role):
         assert body["error"]["code"] and body["error"]["message"]
         if expected == 403:
             # Say which role the caller has and which one they need.
-            assert EFFECTIVE_ROLE[role] in body["error"]["message"]
+            has = TEAM_ROLE[role] if endpoint in TEAM_ROWS else EFFECTIVE_ROLE[role]
+            assert has in body["error"]["message"]
         if expected == 404 and endpoint not in ("create_board",):
-            # Nothing in a 404 may mention the board or the file it guarded.
+            # Nothing in a 404 may mention the board, team or file it guarded.
             assert "Campaign" not in body["error"]["message"]
+            assert "Studio" not in body["error"]["message"]
             assert "hero" not in body["error"]["message"]
 
 
@@ -364,6 +477,22 @@ OPERATION = {
     "restore_result": ("post", "/api/v1/iterations/{iteration_id}/restore"),
     "make_result_current": ("post", "/api/v1/iterations/{iteration_id}/make-current"),
     "rerun_result": ("post", "/api/v1/iterations/{iteration_id}/rerun"),
+    "list_board_members": ("get", "/api/v1/boards/{board_id}/members"),
+    "add_board_member": ("post", "/api/v1/boards/{board_id}/members"),
+    "change_board_member": ("patch", "/api/v1/boards/{board_id}/members/{user_id}"),
+    "remove_board_member": ("delete", "/api/v1/boards/{board_id}/members/{user_id}"),
+    "list_board_invitations": ("get", "/api/v1/boards/{board_id}/invitations"),
+    "create_board_invitation": ("post", "/api/v1/boards/{board_id}/invitations"),
+    "revoke_board_invitation": ("delete", "/api/v1/boards/{board_id}/invitations/{invitation_id}"),
+    "list_teams": ("get", "/api/v1/teams"),
+    "create_team": ("post", "/api/v1/teams"),
+    "list_team_members": ("get", "/api/v1/teams/{team_id}/members"),
+    "add_team_member": ("post", "/api/v1/teams/{team_id}/members"),
+    "change_team_member": ("patch", "/api/v1/teams/{team_id}/members/{user_id}"),
+    "remove_team_member": ("delete", "/api/v1/teams/{team_id}/members/{user_id}"),
+    "list_team_invitations": ("get", "/api/v1/teams/{team_id}/invitations"),
+    "create_team_invitation": ("post", "/api/v1/teams/{team_id}/invitations"),
+    "revoke_team_invitation": ("delete", "/api/v1/teams/{team_id}/invitations/{invitation_id}"),
 }
 
 

@@ -1,5 +1,10 @@
-"""Canvas models, one module per concept; import them from here."""
+"""Canvas models, one module per concept; import them from here.
 
+The members models (invitations, the sign-up switch) live in canvas/members/models.py and
+are imported here so Django finds them as canvas models.
+"""
+
+from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
 from canvas.models.boards import Board, BoardMember
 from canvas.models.items import AnchorRole, Item, ItemKind
 from canvas.models.jobs import (
@@ -55,6 +60,8 @@ __all__ = [
     "Decision",
     "DecisionEvent",
     "DecisionStatus",
+    "Invitation",
+    "InvitationStatus",
     "Item",
     "ItemKind",
     "Iteration",
@@ -71,6 +78,7 @@ __all__ = [
     "ShareLink",
     "ShareScope",
     "ShareVisibility",
+    "SignupPolicy",
     "Team",
     "TeamMembership",
     "TeamRole",

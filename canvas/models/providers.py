@@ -67,6 +67,10 @@ class ProviderHealth(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "provider health"
+        verbose_name_plural = "provider health"
+
     def __str__(self) -> str:
         return f"{self.provider}: {self.state}"
 
@@ -83,6 +87,10 @@ class BoardEngineFallbacks(models.Model):
     )
     enabled = models.BooleanField(default=True)
     chains = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "board engine fallback chain"
+        verbose_name_plural = "board engine fallback chains"
 
     def __str__(self) -> str:
         return f"fallbacks for {self.board_id}"

@@ -13,7 +13,8 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from anchorboard.errors import AppError, Forbidden
+from anchorboard.errors import AppError, Forbidden, TeamNotFound
+from canvas.members.services import personal_team
 from canvas.models import Board, BoardMember, Item, Role, Team
 from canvas.permissions import can_create_board_in, visible_boards
 from canvas.services import sharing
@@ -127,14 +128,9 @@ class TeamRequired(AppError):
     code = "team_required"
 
 
-class TeamNotFound(AppError):
-    status = 404
-    code = "team_not_found"
-    default_message = "This team does not exist, or you are not a member of it."
-
-
 def team_for_new_board(user, team_id: uuid.UUID | None) -> Team:
-    """The team a new board goes into: the one named, or the caller's only team."""
+    """The team a new board goes into: the one named, the caller's only team, or — for
+    someone in no team at all — a new personal team, as the board list page does."""
     teams = Team.objects.filter(memberships__user=user).distinct().order_by("name")
     if team_id is not None:
         team = teams.filter(pk=team_id).first()
@@ -145,10 +141,7 @@ def team_for_new_board(user, team_id: uuid.UUID | None) -> Team:
     if len(mine) == 1:
         return mine[0]
     if not mine:
-        raise TeamRequired(
-            "You are not a member of any team yet, so there is nowhere to put the board. "
-            "Ask a team admin to add you."
-        )
+        return personal_team(user)
     names = ", ".join(f"“{t.name}” ({t.pk})" for t in mine[:5])
     raise TeamRequired(f"You are in several teams; say which one with “team”: {names}.")
 

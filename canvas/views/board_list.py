@@ -11,7 +11,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from anchorboard.errors import AppError, BoardNotFound, Forbidden
 from canvas.forms import NewBoardForm, RenameBoardForm, first_error
-from canvas.models import Team, TeamMembership, TeamRole
+from canvas.members.services import personal_team
+from canvas.models import Team
 from canvas.permissions import Perm, can_create_board_in, get_board_for, visible_boards
 from canvas.services import boards as board_services
 from canvas.views.cards import board_cards
@@ -65,14 +65,6 @@ def _handle(request: HttpRequest, exc: AppError) -> HttpResponse:
 @login_required
 def board_list(request: HttpRequest) -> HttpResponse:
     return render(request, "canvas/board_list.html", _board_list_context(request))
-
-
-def personal_team(user) -> Team:
-    """The team a user without any team gets when creating their first board."""
-    with transaction.atomic():
-        team = Team.objects.create(name=f"{user.get_username()}’s studio")
-        TeamMembership.objects.create(team=team, user=user, role=TeamRole.ADMIN)
-    return team
 
 
 @login_required

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from canvas.models import Board, BoardMember, Item, ItemKind, Role
+from canvas.models import Board, BoardMember, Item, ItemKind, Role, Team, TeamMembership, TeamRole
 from canvas.permissions import role_for
 from tests import factories
 from tests.api.helpers import assert_error
@@ -155,11 +155,37 @@ def test_create_needs_a_team_when_the_caller_has_several(api, alice, team):
     assert response.json()["team"]["name"] == "Second"
 
 
-def test_create_without_any_team_explains_why(bearer):
+def test_create_without_any_team_makes_a_personal_team_like_the_page(bearer):
     lonely = factories.make_user("lonely")
     response = send(bearer(lonely), "post", "/api/v1/boards", {"name": "X"})
-    error = assert_error(response, 400, "team_required")
-    assert "not a member of any team" in error["message"]
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["role"] == "owner"
+    team = Team.objects.get(pk=body["team"]["id"])
+    assert team.name == "lonely’s studio"
+    assert TeamMembership.objects.get(team=team, user=lonely).role == TeamRole.ADMIN
+    # The second board goes into the same personal team: no second team is made.
+    again = send(bearer(lonely), "post", "/api/v1/boards", {"name": "Y"})
+    assert again.status_code == 201 and again.json()["team"]["id"] == str(team.pk)
+    assert Team.objects.filter(memberships__user=lonely).count() == 1
+
+
+def test_a_superuser_from_createsuperuser_can_create_a_board(bearer):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command(
+        "createsuperuser",
+        interactive=False,
+        username="root",
+        email="root@example.test",
+        verbosity=0,
+    )
+    root = get_user_model().objects.get(username="root")
+    assert root.is_superuser and not Team.objects.filter(memberships__user=root).exists()
+    response = send(bearer(root), "post", "/api/v1/boards", {"name": "Admin's board"})
+    assert response.status_code == 201, response.content
+    assert response.json()["role"] == "owner"
 
 
 def test_create_in_someone_elses_team_is_404(api, team):

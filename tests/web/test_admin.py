@@ -77,3 +77,28 @@ def test_createsuperuser_noinput_from_environment(monkeypatch, client):
     assert client.get(reverse("admin:index")).status_code == 200
     # The new admin, who has no team yet, sees the board list's empty state.
     assert "No boards yet" in client.get(reverse("board-list")).content.decode()
+
+
+def test_admin_is_titled_anchorboard_and_model_names_read_well(admin_client):
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Anchorboard administration" in index
+    assert "Django administration" not in index
+    assert "Board engine fallback chains" in index and "fallbackss" not in index
+    assert "API tokens" in index and "Provider health" in index and "healths" not in index
+    for model in apps.get_app_config("canvas").get_models():
+        plural = str(model._meta.verbose_name_plural)
+        assert not plural.endswith("ss"), model.__name__
+
+
+def test_invitation_admin_never_shows_the_token_hash(admin_client, cast):
+    from canvas.members import invitations
+
+    made = invitations.create_board_invitation(cast.board, cast.owner, "viewer")
+    for page in (
+        reverse("admin:canvas_invitation_changelist"),
+        reverse("admin:canvas_invitation_change", args=[made.invitation.pk]),
+    ):
+        response = admin_client.get(page)
+        assert response.status_code == 200
+        assert made.invitation.token_hash not in response.content.decode()
+    assert admin_client.get(reverse("admin:canvas_invitation_add")).status_code == 403
