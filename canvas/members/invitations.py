@@ -55,7 +55,8 @@ class InvitationUnavailable(AppError):
 
 
 def default_days() -> int:
-    return int(getattr(settings, "ANCHORBOARD_INVITATION_DAYS", 7))
+    """ANCHORBOARD_INVITATION_DAYS (default 7), kept within the allowed 1–30."""
+    return min(MAX_DAYS, max(1, int(getattr(settings, "ANCHORBOARD_INVITATION_DAYS", 7))))
 
 
 @dataclass(frozen=True)
