@@ -276,8 +276,8 @@ def list_teams(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any
 
 @router.post("/teams", response={201: TeamOut, **ERRORS}, summary="Start a team")
 def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]:
-    """You become its admin. Its members get no role on its boards until added (or until an
-    admin sets a default board role)."""
+    """You become its admin. Its members see its boards as editors unless an admin changes
+    the team's default board role (team page) or gives them another role on a board."""
     team = services.create_team(api_user(request), payload.name)
     return Status(201, _team_payload(team, TeamRole.ADMIN))
 

@@ -95,6 +95,15 @@ class TeamForm(forms.Form):
     )
 
 
+class TeamDefaultRoleForm(forms.Form):
+    default_board_role = forms.ChoiceField(
+        label="Team members see team boards as",
+        required=False,
+        choices=[*BOARD_ROLE_CHOICES[1:], ("", "Nothing: only boards they are added to")],
+        error_messages={"invalid_choice": "Pick one of the roles in the list."},
+    )
+
+
 class SignupPolicyForm(forms.Form):
     open = forms.BooleanField(label="Anyone may create an account on /signup/", required=False)
 

@@ -112,12 +112,27 @@ def clean_team_name(name: str) -> str:
 
 
 def create_team(user: Any, name: str) -> Team:
-    """A new team; its creator is its first admin. New teams give members no board role
-    until someone is added to a board or an admin sets a default."""
+    """A new team; its creator is its first admin. Members see the team's boards as editors
+    (the model's default) until an admin changes that on the team page."""
     with transaction.atomic():
-        team = Team.objects.create(name=clean_team_name(name), default_board_role="")
+        team = Team.objects.create(name=clean_team_name(name))
         TeamMembership.objects.create(team=team, user=user, role=TeamRole.ADMIN)
     logger.info("team %s created by user %s", team.pk, user.pk)
+    return team
+
+
+def set_default_board_role(team: Team, role: str) -> Team:
+    """The role team members get on team boards they were not added to ("" = none). Open
+    sockets re-check at once (canvas.realtime, on Team save)."""
+    if role not in ("", Role.EDITOR, Role.REVIEWER, Role.VIEWER):
+        raise AppError(
+            "Pick one of the roles in the list (editor, reviewer, viewer or none); to make "
+            "someone an owner of every team board, make them a team admin.",
+            code="invalid_role",
+        )
+    if team.default_board_role != role:
+        team.default_board_role = role
+        team.save(update_fields=["default_board_role"])
     return team
 
 

@@ -26,6 +26,7 @@ def actions(prefix: str, kind: str, bound: dict) -> list:
 urlpatterns = [
     path("teams/", views.team_list, name="team-list"),
     path("teams/<uuid:team_id>/", views.team_page, name="team-page"),
+    path("teams/<uuid:team_id>/default-role/", views.team_default_role, name="team-default-role"),
     path("boards/<uuid:board_id>/members/", views.board_members_page, name="board-members"),
     *actions(BOARD, "board", views.BOARD_ACTIONS),
     *actions(TEAM, "team", views.TEAM_ACTIONS),

@@ -32,6 +32,7 @@ from canvas.members.forms import (
     InviteForm,
     RoleForm,
     SignupPolicyForm,
+    TeamDefaultRoleForm,
     TeamForm,
 )
 from canvas.models import Board, Role, Team, TeamMembership, TeamRole
@@ -186,6 +187,9 @@ def _context(request: HttpRequest, scope: Scope, **extra: Any) -> dict[str, Any]
             for invitation in links[:INVITATIONS_SHOWN]
         ]
     if team:
+        context["default_role_form"] = TeamDefaultRoleForm(
+            initial={"default_board_role": scope.team.default_board_role}
+        )
         boards = list(
             visible_boards(request.user)
             .filter(team_id=scope.target.pk, archived_at__isnull=True)
@@ -406,6 +410,24 @@ def _revoke(kind: str, request: HttpRequest, target_id: Any, invitation_id: Any)
         return "Revoked the invitation link; it no longer works."
 
     return _act(kind, request, target_id, revoke)
+
+
+@login_required
+@require_POST
+def team_default_role(request: HttpRequest, team_id: Any) -> HttpResponse:
+    """An admin sets the role team members get on team boards they were not added to."""
+    form = TeamDefaultRoleForm(request.POST)
+
+    def change(scope: Scope) -> str:
+        if not form.is_valid():
+            raise AppError(first_error(form), code="invalid_role")
+        team = services.set_default_board_role(scope.team, form.cleaned_data["default_board_role"])
+        if not team.default_board_role:
+            return "Team members now see only the boards they are added to."
+        label = Role(team.default_board_role).label.lower()
+        return f"Team members now see every team board as {label} unless given another role."
+
+    return _act("team", request, team_id, change)
 
 
 def _views(kind: str) -> dict[str, Callable[..., HttpResponse]]:

@@ -132,7 +132,7 @@ def test_post_teams_and_list_teams(studio, bearer):
     assert response.status_code == 201
     body = response.json()
     assert body["name"] == "Night shift" and body["role"] == "admin"
-    assert body["default_board_role"] == ""
+    assert body["default_board_role"] == "editor"
     team = Team.objects.get(pk=body["id"])
     assert TeamMembership.objects.get(team=team, user=studio.sam).role == TeamRole.ADMIN
     listed = api.get("/api/v1/teams").json()

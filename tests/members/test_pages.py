@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from canvas.members import invitations
 from canvas.members.models import Invitation
-from canvas.models import Role, TeamMembership, TeamRole
+from canvas.models import Board, Role, TeamMembership, TeamRole
 from canvas.permissions import role_for
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +211,14 @@ def test_pages_label_every_control(studio, login):
         assert ids
         for control in ids:
             assert f'for="{control}"' in body, (url, control)
+
+
+def test_team_admins_set_what_members_see(studio, login):
+    url = reverse("team-default-role", args=[studio.team.pk])
+    response = login(studio.ada).post(url, {"default_board_role": "viewer"})
+    assert "every team board as viewer" in " ".join(messages_of(response))
+    assert role_for(studio.tom, Board.objects.get(pk=studio.board.pk)) == Role.VIEWER
+    assert login(studio.tom).post(url, {"default_board_role": "owner"}).status_code == 403
+    response = login(studio.ada).post(url, {"default_board_role": "owner"})
+    assert response.status_code == 400  # owner is not offered: members would own every board
+    assert role_for(studio.tom, Board.objects.get(pk=studio.board.pk)) == Role.VIEWER

@@ -122,9 +122,9 @@ def test_leaving_a_team_keeps_explicit_board_roles(studio):
     assert role_for(studio.olga, studio.board) == Role.OWNER
 
 
-def test_create_team_makes_the_creator_admin_and_gives_members_no_default(studio):
+def test_create_team_makes_the_creator_admin_and_members_editors(studio):
     team = services.create_team(studio.sam, "  New   crew ")
-    assert team.name == "New crew" and team.default_board_role == ""
+    assert team.name == "New crew" and team.default_board_role == Role.EDITOR
     assert TeamMembership.objects.get(team=team, user=studio.sam).role == TeamRole.ADMIN
     with pytest.raises(services.InvalidTeamName):
         services.create_team(studio.sam, "   ")
@@ -156,3 +156,13 @@ def test_personal_team(studio):
     team = services.personal_team(studio.sam)
     assert isinstance(team, Team) and team.name == "sam’s studio"
     assert TeamMembership.objects.get(team=team, user=studio.sam).role == TeamRole.ADMIN
+
+
+def test_default_board_role_of_a_team(studio):
+    assert role_for(studio.tom, studio.board) is None
+    services.set_default_board_role(studio.team, "reviewer")
+    assert role_for(studio.tom, studio.board) == Role.REVIEWER
+    services.set_default_board_role(studio.team, "")
+    assert role_for(studio.tom, studio.board) is None
+    with pytest.raises(services.AppError, match="Pick one"):
+        services.set_default_board_role(studio.team, "boss")
