@@ -39,6 +39,7 @@ from canvas.permissions import (
     may_leave_board,
     may_see_member_emails,
 )
+from canvas.protocol.types import CleanText
 
 router = Router(tags=["members"])
 
@@ -77,7 +78,7 @@ class TeamMemberOut(Schema):
 
 
 class BoardMemberIn(Schema):
-    user: str = Field(description="Username or e-mail address of an existing account.")
+    user: CleanText = Field(description="Username or e-mail address of an existing account.")
     role: BoardRole
 
 
@@ -86,7 +87,7 @@ class BoardRoleIn(Schema):
 
 
 class TeamMemberIn(Schema):
-    user: str = Field(description="Username or e-mail address of an existing account.")
+    user: CleanText = Field(description="Username or e-mail address of an existing account.")
     role: TeamRoleName = "member"
 
 
@@ -95,7 +96,7 @@ class TeamRoleIn(Schema):
 
 
 class TeamIn(Schema):
-    name: str
+    name: CleanText
 
 
 class TeamOut(Schema):
@@ -113,7 +114,7 @@ class InvitationIn(Schema):
         description="A board role (owner, editor, reviewer, viewer) or a team "
         "role (admin, member), for board and team invitations respectively."
     )
-    email: str = Field("", description="Optional note of whom it is for; pre-fills sign-up.")
+    email: CleanText = Field("", description="Optional note of whom it is for; pre-fills sign-up.")
     expires_in_days: int | None = Field(None, description="1–30; default 7 (setting).")
 
 

@@ -250,3 +250,24 @@ def test_members_endpoints_are_in_the_openapi_schema():
         for method in methods:
             assert paths[path][method]["summary"], (path, method)
             assert 409 in paths[path][method]["responses"] or method == "get"
+
+
+@pytest.mark.parametrize("bad", ["\\u0000", "a\\ud800b"])
+def test_unstorable_text_is_a_422_naming_the_field(studio, bearer, bad):
+    """Same rule as the rest of the API (canvas.protocol.types.CleanText)."""
+    api = bearer(studio.olga)
+    cases = [
+        (members_url(studio), '{"user": "' + bad + '", "role": "viewer"}', "user"),
+        ("/api/v1/teams", '{"name": "' + bad + '"}', "name"),
+        (
+            f"/api/v1/boards/{studio.board.pk}/invitations",
+            '{"role": "viewer", "email": "' + bad + '"}',
+            "email",
+        ),
+    ]
+    for url, body, field in cases:
+        response = api.post(url, body, content_type="application/json")
+        error = assert_error(response, 422, "invalid_request")
+        assert field in error["message"], (url, error)
+    assert not Invitation.objects.exists()
+    assert not Team.objects.filter(memberships__user=studio.olga).exclude(pk=studio.team.pk)
