@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.assets.live_server import child_env as server_env
+
 ROOT = Path(__file__).resolve().parent.parent
 # The first run may install the runtime lock into .venv; later runs start in seconds.
 START_DEADLINE_S = 600
@@ -37,21 +39,9 @@ def free_port() -> int:
 
 
 def child_env(port: int, data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
     # The test process's own settings must not leak into the server: it runs the real
     # settings with the embedded defaults (SQLite, in-memory layer, in-process workers).
-    for name in (
-        "DJANGO_SETTINGS_MODULE",
-        "ANCHORBOARD_DISPATCHER",
-        "DATABASE_URL",
-        "REDIS_URL",
-        "AWS_STORAGE_BUCKET_NAME",
-        "DJANGO_ENV",
-    ):
-        env.pop(name, None)
-    env.update({"PORT": str(port), "ANCHORBOARD_DATA_DIR": str(data_dir)})
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return server_env(data_dir, {"PORT": str(port)})
 
 
 class OutputReader:

@@ -100,15 +100,15 @@ class Command(BaseCommand):
         # Imported here: daphne.server installs the asyncio Twisted reactor on import.
         from channels.routing import get_default_application
         from daphne.endpoints import build_endpoint_description_strings
-        from daphne.server import Server
 
         from anchorboard.background import shutdown_embedded_pool
+        from anchorboard.daphne_server import GuardedServer
         from canvas.jobs.workers import start_embedded_workers, stop_embedded_workers
 
         application = get_default_application()
         endpoints = build_endpoint_description_strings(host=host, port=port)
-        started: list[Server] = []  # the server, for the ready callback
-        server = Server(
+        started: list[GuardedServer] = []  # the server, for the ready callback
+        server = GuardedServer(
             application=application,
             endpoints=endpoints,
             signal_handlers=True,

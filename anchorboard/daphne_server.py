@@ -1,0 +1,261 @@
+"""Daphne, with request bodies admitted before they are read and never held in memory.
+
+Measured on stock Daphne 4.2 / Twisted 26 (docs/assets.md, "Memory"), a 100 MB multipart
+upload grew the server by ~1.3 GB before Django saw the request, anonymous or not:
+
+1. Twisted's ``Request.requestReceived`` parses every multipart/form-data body into
+   ``request.args`` with the ``email`` package (about 13 times the body in memory, in the
+   reactor thread, stalling every socket for seconds). Daphne never uses ``args``; it is
+   switched off with Twisted's own ``parsePOSTFormSubmission=False``.
+2. Twisted receives the whole body (to a temporary file) before Daphne starts the
+   application, so nothing in the application can refuse it early. ``GuardedRequest``
+   asks anchorboard.request_admission as soon as the headers are in: a declared size over
+   the limit is refused at once; on the upload route reading is paused while the caller's
+   token/session and board role are checked, and ``Expect: 100-continue`` is answered only
+   when they pass. A refused request gets its answer and the connection is drained for a
+   moment and closed (so the client can read the answer), without storing a byte. Chunked
+   bodies are counted and cut off as soon as they pass the limit.
+3. Daphne then copies the whole body into the application's queue at once (as many
+   8 KB messages as it takes: the body again, in memory). ``GuardedServer`` hands the
+   spooled file to anchorboard.asgi_guard instead, which reads it chunk by chunk as Django
+   asks for it.
+
+Used by ``manage.py serve`` and, for scale-out, ``python -m anchorboard.daphne_server``
+(the ``daphne`` command line with this server class; same options). This module
+changes how bytes reach the application; what is admitted is decided elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+from daphne.cli import CommandLineInterface
+from daphne.http_protocol import HTTPFactory, WebRequest
+from daphne.server import Server
+from twisted.internet import reactor as _reactor
+from twisted.internet.protocol import Protocol
+from twisted.protocols.policies import ProtocolWrapper
+from twisted.web.http import RESPONSES
+
+logger = logging.getLogger(__name__)
+reactor: Any = _reactor  # Twisted's reactor is a module-level object without static types
+
+# How long a refused connection is read (and the bytes thrown away) before it is closed:
+# closing a socket with unread data makes the kernel reset it, and a client still sending
+# might then lose our answer before reading it.
+LINGER_SECONDS = 2.0
+
+
+class _Drain(Protocol):
+    """Takes over a refused connection: discards what arrives, closes after a moment."""
+
+    def connectionMade(self) -> None:
+        transport: Any = self.transport
+        transport.resumeProducing()
+        self._closer: Any = reactor.callLater(LINGER_SECONDS, transport.loseConnection)
+
+    def dataReceived(self, data: bytes) -> None:
+        pass  # thrown away: the request was refused
+
+    def connectionLost(self, reason: Any = None) -> None:
+        if self._closer.active():
+            self._closer.cancel()
+
+
+def _head(request: WebRequest) -> tuple[str, str]:
+    """(method, path) of a request whose headers are in but whose body is not yet read."""
+    channel = request.channel
+    # Twisted keeps the request line on the channel until the body is complete.
+    method = getattr(channel, "_command", b"").decode("latin-1").upper()
+    raw = getattr(channel, "_path", b"").split(b"?", 1)[0]
+    return method, unquote(raw.decode("latin-1"))
+
+
+class GuardedRequest(WebRequest):
+    """Daphne's request, admitted at headers time and spooled to disk (module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["parsePOSTFormSubmission"] = False
+        super().__init__(*args, **kwargs)
+        self.admission: Any = None
+        self.body_file: Any = None
+        self._method_path = ("", "")
+        self._pending = False
+        self._process_waiting = False
+        self._refused = False
+        self._received = 0
+        self._expect_continue = False
+
+    # --- headers are in ------------------------------------------------------------------
+
+    def gotLength(self, length: int | None) -> None:
+        from anchorboard.request_admission import Admission, admit, admit_now, body_limit
+
+        super().gotLength(length)
+        method, path = self._method_path = _head(self)
+        if length == 0:
+            self.admission = Admission(body_limit(method, path))
+            return
+        headers = [
+            (name.lower(), value)
+            for name, values in self.requestHeaders.getAllRawHeaders()
+            for value in values
+        ]
+        decided = admit_now(method, path, headers)
+        if decided is not None and decided.refusal is None:
+            self.admission = decided
+            return
+        # Either refused, or the caller must be checked first: no 100 Continue from Twisted.
+        expect = self.requestHeaders.getRawHeaders(b"expect") or []
+        self._expect_continue = any(v.lower() == b"100-continue" for v in expect)
+        self.requestHeaders.removeHeader(b"expect")
+        if decided is not None:
+            self._refuse(decided.refusal)
+            return
+        self._pending = True
+        self.channel.transport.pauseProducing()
+        client = [str(self.client.host), self.client.port] if hasattr(self.client, "host") else None
+        future = asyncio.ensure_future(admit(method, path, headers, client))
+        future.add_done_callback(self._admitted)
+
+    def _admitted(self, future: asyncio.Future) -> None:
+        from anchorboard.request_admission import refusal_from_error
+
+        self._pending = False
+        if getattr(self, "_disconnected", False) or self.channel is None:
+            return
+        try:
+            admission = future.result()
+        except Exception:
+            logger.exception("could not admit %s %s", *self._method_path)
+            from anchorboard.errors import AppError
+
+            self._refuse(refusal_from_error(AppError(status=503, code="unavailable")))
+            return
+        if admission.refusal is not None:
+            self._refuse(admission.refusal)
+            return
+        self.admission = admission
+        if self._expect_continue:
+            self.channel.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.channel.transport.resumeProducing()
+        if self._process_waiting:
+            self._process_waiting = False
+            self.process()
+
+    # --- the body ------------------------------------------------------------------------
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._received += len(data)
+        limit = self.admission.limit if self.admission is not None else None
+        if limit is not None and self._received > limit:
+            from anchorboard.request_admission import too_large
+
+            self._refuse(too_large(*self._method_path, None))
+            return
+        super().handleContentChunk(data)
+
+    def process(self) -> Any:
+        if self._refused:
+            return None
+        if self._pending:
+            self._process_waiting = True  # the whole body came with the headers
+            return None
+        if self._received and not self.requestHeaders.hasHeader(b"content-length"):
+            # A chunked body, now complete: tell the application its length, as a proxy
+            # would (Django reads multipart bodies only with a Content-Length).
+            self.requestHeaders.removeHeader(b"transfer-encoding")
+            self.requestHeaders.setRawHeaders(b"content-length", [b"%d" % self._received])
+        content: Any = self.content  # type: ignore[has-type]
+        if not isinstance(content, io.BytesIO):
+            # On disk (Twisted spools bodies of 100 KB and more): hand the file over
+            # instead of letting Daphne queue all of it in memory.
+            self.body_file, self.content = content, io.BytesIO()
+        return super().process()
+
+    # --- refusing ------------------------------------------------------------------------
+
+    def _refuse(self, refusal: Any) -> None:
+        """Answer ``refusal`` and take the connection away from HTTP processing."""
+        self._refused = True
+        self._close_body_file()
+        content: Any = self.content
+        if content is not None and not isinstance(content, io.BytesIO):
+            content.close()  # whatever arrived before the refusal
+            self.content = io.BytesIO()
+        transport: Any = self.channel.transport
+        reason = RESPONSES.get(refusal.status, b"Error")
+        lines = [b"HTTP/1.1 %d %s" % (refusal.status, reason)]
+        lines += [name + b": " + value for name, value in refusal.headers]
+        lines += [b"Content-Length: %d" % len(refusal.body), b"Connection: close", b"", b""]
+        drain: Any = _Drain()
+        if isinstance(transport, ProtocolWrapper):  # TLS
+            transport.wrappedProtocol = drain
+        else:
+            transport.protocol = drain
+        drain.makeConnection(transport)
+        transport.write(b"\r\n".join(lines) + refusal.body)
+        if hasattr(transport, "loseWriteConnection"):
+            transport.loseWriteConnection()  # the answer is complete: the client sees EOF
+        self.server.protocol_disconnected(self)
+
+    def _close_body_file(self) -> None:
+        if self.body_file is not None:
+            self.body_file.close()
+            self.body_file = None
+
+    def finish(self) -> Any:
+        self._close_body_file()
+        return super().finish()
+
+    def connectionLost(self, reason: Any) -> None:
+        self._close_body_file()
+        super().connectionLost(reason)
+
+
+class GuardedHTTPFactory(HTTPFactory):
+    def buildProtocol(self, addr: Any) -> Any:
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = GuardedRequest
+        return protocol
+
+
+class GuardedServer(Server):
+    """Daphne's server with ``GuardedRequest`` and the spooled body handed to the app."""
+
+    # Daphne's run() builds its HTTP factory itself; swap it as it is assigned.
+    @property
+    def http_factory(self) -> HTTPFactory:
+        return self._guarded_http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory: HTTPFactory) -> None:
+        if type(factory) is HTTPFactory:
+            factory = GuardedHTTPFactory(self)
+        self._guarded_http_factory = factory
+
+    def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
+        # Imported late: this module is loaded before Django is set up (``python -m``).
+        from anchorboard.asgi_guard import ADMISSION_EXTENSION, BODY_FILE_EXTENSION
+
+        if isinstance(protocol, GuardedRequest) and scope.get("type") == "http":
+            extensions = scope.setdefault("extensions", {})
+            if protocol.admission is not None:
+                extensions[ADMISSION_EXTENSION] = protocol.admission
+            if protocol.body_file is not None:
+                extensions[BODY_FILE_EXTENSION] = protocol.body_file
+        return super().create_application(protocol, scope)
+
+
+class GuardedCommandLineInterface(CommandLineInterface):
+    server_class = GuardedServer
+
+
+if __name__ == "__main__":
+    GuardedCommandLineInterface.entrypoint()

@@ -1,0 +1,112 @@
+"""A real server's memory while it takes (or refuses) big uploads, measured from outside.
+
+One ``manage.py serve`` subprocess (Daphne + Django + embedded workers, the code path
+people run) on a throwaway data folder; its peak RSS (VmHWM, reset before each request
+through /proc/<pid>/clear_refs) is compared with its RSS just before the request. Bodies
+are generated while they are sent, so the test itself holds a few hundred KB at a time.
+
+Before the fix, the same 100 MB anonymous upload grew the server by ~1.3 GB (Twisted parsed
+the multipart body with the ``email`` package, then Daphne queued all of it in memory).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.assets.live_server import measure, padded_jpeg, start_server, stop_server
+
+MB = 1024 * 1024
+LIMIT_MIB = 64
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def server():
+    live = start_server()
+    try:
+        yield live
+    finally:
+        stop_server(live)
+
+
+def test_an_editor_uploading_180_mb_costs_the_server_little_memory(server):
+    result = measure(
+        server, lambda: server.upload(server.editor_token, padded_jpeg(180 * MB), 180 * MB)
+    )
+
+    assert result.reply.status == 201, result.reply.body[:300]
+    item = result.reply.json()["items"][0]
+    assert item["size_bytes"] == 180 * MB
+    assert result.growth_mib <= LIMIT_MIB, f"server grew by {result.growth_mib:.0f} MiB"
+
+
+def test_an_anonymous_100_mb_upload_is_refused_before_its_body_is_read(server):
+    result = measure(server, lambda: server.upload(None, padded_jpeg(100 * MB), 100 * MB))
+
+    assert result.reply.status == 401
+    assert result.reply.json()["error"]["code"] == "not_authenticated"
+    assert result.growth_mib <= LIMIT_MIB, f"server grew by {result.growth_mib:.0f} MiB"
+    # The answer came while the client was still sending: at most what the kernel's socket
+    # buffers took (a few MB), never the body.
+    assert result.reply.sent < 16 * MB
+
+
+def test_a_viewer_is_refused_before_the_body_is_read(server):
+    result = measure(
+        server, lambda: server.upload(server.viewer_token, padded_jpeg(50 * MB), 50 * MB)
+    )
+
+    assert result.reply.status == 403
+    assert "at least editor" in result.reply.json()["error"]["message"]
+    assert result.reply.sent < 16 * MB
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(server):
+    result = measure(
+        server, lambda: server.upload(server.editor_token, padded_jpeg(210 * MB), 210 * MB)
+    )
+
+    assert result.reply.status == 413
+    error = result.reply.json()["error"]
+    assert error["code"] == "file_too_large"
+    assert "210 MB" in error["message"] and "200 MB" in error["message"]
+    assert result.reply.sent < 16 * MB
+    assert result.growth_mib <= LIMIT_MIB
+
+
+def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(server):
+    result = measure(
+        server, lambda: server.upload(server.editor_token, padded_jpeg(230 * MB), None)
+    )
+
+    assert result.reply.status == 413
+    assert result.reply.json()["error"]["code"] == "file_too_large"
+    # Read up to the limit (200 MB + framing allowance), not to the end of the 230 MB.
+    assert result.reply.sent < 215 * MB
+    assert result.growth_mib <= LIMIT_MIB
+
+
+def test_a_chunked_upload_within_the_limit_is_stored(server):
+    reply = server.upload(server.editor_token, padded_jpeg(3 * MB), None)
+
+    assert reply.status == 201, reply.body[:300]
+    assert reply.json()["items"][0]["size_bytes"] == 3 * MB
+
+
+def test_a_json_body_over_its_limit_is_refused_with_the_api_error_shape(server):
+    body = b'{"name": "' + b"x" * (600 * 1024) + b'"}'
+    headers = {"Authorization": f"Bearer {server.editor_token}", "Content-Type": "application/json"}
+
+    declared = server.request(
+        "POST", "/api/v1/boards", headers=headers, body=iter([body]), length=len(body)
+    )
+    chunked = server.request(
+        "POST", "/api/v1/boards", headers=headers, body=iter([body]), length=None
+    )
+
+    for reply in (declared, chunked):
+        assert reply.status == 413
+        error = reply.json()["error"]
+        assert error["code"] == "request_too_large"
+        assert "512 KB" in error["message"]
