@@ -48,6 +48,7 @@ reactor: Any = _reactor  # Twisted's reactor is a module-level object without st
 # closing a socket with unread data makes the kernel reset it, and a client still sending
 # might then lose our answer before reading it.
 LINGER_SECONDS = 2.0
+ANSWER_FIRST_SECONDS = 0.1
 
 
 class _Drain(Protocol):
@@ -55,15 +56,18 @@ class _Drain(Protocol):
 
     def connectionMade(self) -> None:
         transport: Any = self.transport
-        transport.resumeProducing()
+        # Read (and discard) again only once the answer is surely on its way, so a client
+        # that watches for it stops sending instead of filling the drain.
+        self._reader: Any = reactor.callLater(ANSWER_FIRST_SECONDS, transport.resumeProducing)
         self._closer: Any = reactor.callLater(LINGER_SECONDS, transport.loseConnection)
 
     def dataReceived(self, data: bytes) -> None:
         pass  # thrown away: the request was refused
 
     def connectionLost(self, reason: Any = None) -> None:
-        if self._closer.active():
-            self._closer.cancel()
+        for call in (self._reader, self._closer):
+            if call.active():
+                call.cancel()
 
 
 def _head(request: WebRequest) -> tuple[str, str]:

@@ -32,6 +32,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
+from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
@@ -169,6 +170,9 @@ def check_upload(
     except AppError as exc:
         logger.info("%s %s -> %s %s before reading the body", method, path, exc.status, exc.code)
         return refusal_from_error(exc)
+    except SuspiciousOperation as exc:  # e.g. a Host header not in ALLOWED_HOSTS
+        logger.warning("%s %s -> 400 before reading the body: %s", method, path, exc)
+        return as_refusal(error_response(400, "bad_request", "The request could not be read."))
     return None
 
 

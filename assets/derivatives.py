@@ -22,6 +22,7 @@ from django.conf import settings
 from PIL import Image, ImageCms
 
 from assets import storage
+from assets.clean_copy import pixels_only
 from assets.models import Blob, DerivativeState
 
 logger = logging.getLogger(__name__)
@@ -170,8 +171,9 @@ def render_levels(
 
 
 def encode_webp(image: Image.Image) -> bytes:
+    """WebP of the pixels alone: previews reach share-link guests, so no metadata goes in."""
     buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    pixels_only(image).save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
     return buffer.getvalue()
 
 

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client as DjangoClient
 from django.test import override_settings
 
 from anchorboard.asgi import application
@@ -65,7 +66,7 @@ def call(app, method: str, path: str, chunks: list[bytes], headers: dict[str, st
         "scheme": "http",
         "query_string": b"",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        + [(b"host", b"testserver")],
+        + ([] if "host" in headers else [(b"host", b"testserver")]),
         "client": ("127.0.0.1", 5000),
         "server": ("testserver", 80),
     }
@@ -221,3 +222,18 @@ def test_a_chunked_body_is_cut_off_when_it_passes_the_limit_the_server_decided()
     assert client.pulled == 4
     assert reached == [True]  # the app saw a disconnect, and its answer was not sent
     assert len(client.sent) == 2
+
+
+def session_cookie(user) -> str:
+    client = DjangoClient()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}; csrftoken={'x' * 32}"
+
+
+def test_a_session_upload_needs_the_csrf_header_before_the_body_is_read(board_and_tokens):
+    board, _, _ = board_and_tokens
+    headers = {**upload_headers(None, KB), "cookie": session_cookie(board.created_by)}
+    without = call(application, "POST", f"/api/v1/boards/{board.pk}/assets", [b"x"], headers)
+
+    assert (without.status, without.json()["error"]["code"]) == (403, "csrf_failed")
+    assert without.pulled == 0

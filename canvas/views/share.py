@@ -5,14 +5,14 @@ asks canvas.permissions what the link shows; none of them trusts an earlier requ
 responses carry ``Referrer-Policy: no-referrer`` (the token is in the URL),
 ``X-Robots-Tag: noindex`` and private caching. Files are served only if the link shows
 the asset; originals also need the link's download permission and, unless the link shows
-metadata, are re-encoded without EXIF/XMP and named neutrally.
+metadata, are rebuilt from their pixels (assets.clean_copy: ICC profile kept, every other
+kind of metadata dropped) and named neutrally.
 
 This module parses, checks and renders; it must not write rows itself (the services do).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 from collections.abc import Callable
@@ -24,10 +24,10 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_protect
-from PIL import Image, ImageOps
 
 from anchorboard.errors import AppError, Forbidden
 from assets import storage
+from assets.clean_copy import CleanCopy, clean_copy
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset
 from canvas import sharing_auth
@@ -42,8 +42,6 @@ GUEST_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "private, no-cache",
 }
-# Formats Pillow can write back without losing the image; others fall back to PNG.
-REENCODE = {"JPEG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
 
 
 def guest_headers(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -188,23 +186,10 @@ def neutral_name(asset: Asset, ext: str) -> str:
     return f"anchorboard-{asset.pk.hex[:8]}.{ext}"
 
 
-def stripped_original(asset: Asset) -> tuple[bytes, str, str]:
-    """The image re-encoded without EXIF/XMP/comments, orientation applied; ICC kept."""
-    fmt, ext = REENCODE.get(asset.blob.format.upper(), ("PNG", "png"))
-    with storage.open_file(asset.blob.storage_key) as handle, Image.open(handle) as image:
-        icc = image.info.get("icc_profile")
-        upright = ImageOps.exif_transpose(image)
-        if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
-            upright = upright.convert("RGB")
-        out = io.BytesIO()
-        options: dict[str, Any] = {"icc_profile": icc} if icc else {}
-        if fmt == "JPEG":
-            options.update(quality=95, subsampling=0)
-        elif fmt == "WEBP":
-            options.update(lossless=True)
-        upright.save(out, fmt, **options)
-    mime = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
-    return out.getvalue(), mime, ext
+def stripped_original(asset: Asset) -> CleanCopy:
+    """The original rebuilt from its pixels: no metadata but the ICC profile (assets.clean_copy)."""
+    with storage.open_file(asset.blob.storage_key) as handle:
+        return clean_copy(handle, asset.blob.format)
 
 
 @guest_headers
@@ -232,12 +217,17 @@ def share_original(request: HttpRequest, token: str, asset_id: uuid.UUID) -> Htt
             response["Content-Length"] = str(size)
     else:
         try:
-            data, mime, ext = stripped_original(asset)
+            copy = stripped_original(asset)
         except OSError:
             logger.error("stored file of asset %s is missing or unreadable", asset.pk)
             return _file_error(FileNotAvailable())
-        response = HttpResponse(data, content_type=mime)
-        response["Content-Disposition"] = f'attachment; filename="{neutral_name(asset, ext)}"'
+        response = FileResponse(
+            copy.file,
+            content_type=copy.mime_type,
+            as_attachment=True,
+            filename=neutral_name(asset, copy.extension),
+        )
+        response["Content-Length"] = str(copy.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -120,11 +120,14 @@ class LiveServer:
         body: Iterable[bytes] = (),
         length: int | None = None,
         timeout: float = 120.0,
+        complete: bool = True,
     ) -> Reply:
         """Send a request whose body comes from ``body``; chunked when ``length`` is None.
 
         Stops sending as soon as the server answers (or closes), like a careful client,
-        and returns the answer with how many body bytes went out.
+        and returns the answer with how many body bytes went out. ``complete=False`` leaves
+        a chunked body unfinished (no last chunk): only a server that answers before the
+        end of the body answers at all.
         """
         head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         head += [f"{k}: {v}" for k, v in (headers or {}).items()]
@@ -137,7 +140,7 @@ class LiveServer:
         sent = 0
         try:
             sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-            for chunk in _framed(body, chunked=length is None):
+            for chunk in _framed(body, chunked=length is None, complete=complete):
                 if _answered(sock) or time.monotonic() > deadline:
                     break
                 try:
@@ -150,7 +153,7 @@ class LiveServer:
             sock.close()
 
     def upload(self, token: str | None, body: Iterator[bytes], length: int | None, **kw) -> Reply:
-        boundary, parts = multipart_file(body)
+        boundary, parts = multipart_file(body, complete=kw.get("complete", True))
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -165,12 +168,12 @@ class LiveServer:
         )
 
 
-def _framed(body: Iterable[bytes], *, chunked: bool) -> Iterator[bytes]:
+def _framed(body: Iterable[bytes], *, chunked: bool, complete: bool = True) -> Iterator[bytes]:
     for chunk in body:
         if not chunk:
             continue
         yield f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" if chunked else chunk
-    if chunked:
+    if chunked and complete:
         yield b"0\r\n\r\n"
 
 
@@ -214,13 +217,17 @@ def _dechunk(data: bytes) -> bytes:
     return out
 
 
-def multipart_file(content: Iterator[bytes], name: str = "big.jpg") -> tuple[str, Iterator[bytes]]:
+def multipart_file(
+    content: Iterator[bytes], name: str = "big.jpg", *, complete: bool = True
+) -> tuple[str, Iterator[bytes]]:
+    """(boundary, parts) of a form with one file field; ``complete=False`` omits the end."""
     boundary = "anchorboard-memory-boundary"
 
     def parts() -> Iterator[bytes]:
         yield _part_head(boundary, name)
         yield from content
-        yield f"\r\n--{boundary}--\r\n".encode()
+        if complete:
+            yield f"\r\n--{boundary}--\r\n".encode()
 
     return boundary, parts()
 
