@@ -12,6 +12,7 @@ the multipart body with the ``email`` package, then Daphne queued all of it in m
 from __future__ import annotations
 
 import functools
+import socket
 
 import pytest
 
@@ -112,3 +113,46 @@ def test_a_json_body_over_its_limit_is_refused_with_the_api_error_shape(server):
         error = reply.json()["error"]
         assert error["code"] == "request_too_large"
         assert "512 KB" in error["message"]
+
+
+def _expect_continue(server, token: str | None, body: bytes) -> tuple[bytes, bytes]:
+    """Headers with ``Expect: 100-continue``; the body only if the server says continue."""
+    boundary = "expect-boundary"
+    form = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    head = [
+        f"POST /api/v1/boards/{server.board}/assets HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        f"Content-Type: multipart/form-data; boundary={boundary}",
+        f"Content-Length: {len(form)}",
+        "Expect: 100-continue",
+        "Connection: close",
+    ]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        first = sock.recv(65536)
+        if first.startswith(b"HTTP/1.1 100"):
+            sock.sendall(form)
+        rest = b""
+        while chunk := sock.recv(65536):
+            rest += chunk
+    return first, rest
+
+
+def test_expect_100_continue_is_answered_only_after_the_caller_is_checked(server):
+    image = b"".join(padded_jpeg(20_000))
+
+    refused, _ = _expect_continue(server, None, image)
+    accepted, final = _expect_continue(server, server.editor_token, image)
+
+    assert refused.startswith(b"HTTP/1.1 401")  # no "100 Continue" for an anonymous caller
+    assert accepted.startswith(b"HTTP/1.1 100 Continue")
+    assert b" 201 " in (accepted + final).split(b"\r\n\r\n", 1)[1][:40]
