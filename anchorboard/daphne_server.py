@@ -101,6 +101,10 @@ class GuardedRequest(WebRequest):
 
         super().gotLength(length)
         method, path = self._method_path = _head(self)
+        if not method:
+            # Not an HTTP/1 channel (Daphne's HTTP/2 over TLS keeps no request line there):
+            # the body is still spooled and streamed, and the ASGI guard admits it.
+            return
         if length == 0:
             self.admission = Admission(body_limit(method, path))
             return
