@@ -3,15 +3,16 @@
 It migrates, seeds the demo data, requeues unfinished image previews and then runs Daphne
 in this process, so the embedded job workers (anchorboard.background) share it.
 
-Daphne runs in-process through ``daphne.server.Server`` rather than by exec'ing the
+Daphne runs in-process through ``anchorboard.daphne_server.GuardedServer`` (Daphne's
+server with request bodies admitted before they are read) rather than by exec'ing the
 ``daphne`` CLI: the banner (URL and demo login) can then be printed from
 ``ready_callable``, i.e. only once the port is really listening, which is what people and
 the smoke test wait for; and there is no second interpreter start or argument parsing to
 keep in step. Ctrl+C / SIGTERM stop the reactor (Daphne installs the handlers); the
 embedded worker pool is then drained before the process exits.
 
-Not for production scale-out: there, run ``daphne anchorboard.asgi:application`` behind a
-proxy and Celery workers (docs/deploy.md).
+Not for production scale-out: there, run ``python -m anchorboard.daphne_server
+anchorboard.asgi:application`` behind a proxy, and Celery workers (docs/deploy.md).
 """
 
 from __future__ import annotations
