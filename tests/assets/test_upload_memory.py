@@ -156,3 +156,29 @@ def test_expect_100_continue_is_answered_only_after_the_caller_is_checked(server
     assert refused.startswith(b"HTTP/1.1 401")  # no "100 Continue" for an anonymous caller
     assert accepted.startswith(b"HTTP/1.1 100 Continue")
     assert b" 201 " in (accepted + final).split(b"\r\n\r\n", 1)[1][:40]
+
+
+BROWSER_UPLOAD = """async ([url, token, megabytes]) => new Promise((resolve) => {
+    const blob = new Blob([new Uint8Array(megabytes * 1024 * 1024)], {type: "image/jpeg"});
+    const form = new FormData();
+    form.append("file", blob, "big.jpg");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    if (token) xhr.setRequestHeader("Authorization", "Bearer " + token);
+    xhr.onload = () => resolve({status: xhr.status, body: xhr.responseText});
+    xhr.onerror = () => resolve({status: xhr.status, body: ""});
+    xhr.send(form);
+})"""
+
+
+def test_a_browser_reads_the_early_answers_while_still_uploading(server, browser):
+    """Chromium's XHR (as frontend/src/upload.ts uses) gets the 413/401, not a network error."""
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{server.port}/healthz")
+    url = f"/api/v1/boards/{server.board}/assets"
+
+    too_big = page.evaluate(BROWSER_UPLOAD, [url, server.editor_token, 210])
+    anonymous = page.evaluate(BROWSER_UPLOAD, [url, None, 60])
+
+    assert too_big["status"] == 413 and "file_too_large" in too_big["body"]
+    assert anonymous["status"] == 401 and "not_authenticated" in anonymous["body"]
