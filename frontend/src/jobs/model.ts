@@ -6,20 +6,16 @@
  * It must not send anything or touch the DOM; requests go through jobs/client.ts.
  */
 import type { JobMessage, JobMode, RegionRect } from "../protocol";
+import type { IterationData, JobData } from "../protocol/generated";
 
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export type IterationStatus = "staged" | "applied" | "discarded";
 
-/** `job` payload (canvas/jobs/payloads.py job_payload). */
-export interface JobPayload {
-  id: string;
-  board: string;
-  created_by: number | null;
+/** `job` payload (canvas/jobs/payloads.py job_payload; shape generated from the server's
+ * JobData), with the enums and the spec fields this client reads spelled out. */
+export type JobPayload = Omit<JobData, "mode" | "state" | "spec" | "notes" | "not_before"> & {
   mode: JobMode;
-  engine: string;
   state: JobState;
-  priority: number;
-  position: number;
   spec: {
     region: RegionRect;
     prompt?: string;
@@ -29,37 +25,13 @@ export interface JobPayload {
     strength?: number;
     [key: string]: unknown;
   };
-  attempts: number;
-  max_attempts: number;
-  cancel_requested: boolean;
-  progress: number;
-  progress_message: string;
-  error: { code: string; message: string } | null;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  retried_from: string | null;
-  parent_iteration: string | null;
-  version: number;
-}
+};
 
-/** `iteration` payload (canvas/jobs/payloads.py iteration_payload). */
-export interface IterationPayload {
-  id: string;
-  board: string;
-  job: string;
-  index: number;
-  asset: string;
-  source_asset: string | null;
-  parent: string | null;
+/** `iteration` payload (canvas/jobs/payloads.py iteration_payload; generated IterationData). */
+export type IterationPayload = Omit<IterationData, "region" | "status"> & {
   region: RegionRect;
   status: IterationStatus;
-  applied_item: string | null;
-  is_current: boolean;
-  seed: number | null;
-  provenance: Record<string, unknown>;
-  created_at: string | null;
-}
+};
 
 /** One engine from the board bootstrap (`EngineCapabilities.as_dict()` + name). */
 export interface EngineInfo {
