@@ -235,7 +235,8 @@ class GuardedHTTPFactory(HTTPFactory):
 
 
 class GuardedServer(Server):
-    """Daphne's server with ``GuardedRequest`` and the spooled body handed to the app."""
+    """Daphne's server with ``GuardedRequest`` and the spooled body handed to the app, and
+    oversized websocket frames closed with 1009 rather than dropped."""
 
     # Daphne's run() builds its HTTP factory itself; swap it as it is assigned.
     @property
@@ -247,6 +248,20 @@ class GuardedServer(Server):
         if type(factory) is HTTPFactory:
             factory = GuardedHTTPFactory(self)
         self._guarded_http_factory = factory
+
+    # A websocket frame or message over the cap closes the socket with 1009 ("message too
+    # big", docs/protocol.md). Autobahn fails such connections "by drop" by default: it cuts
+    # the TCP connection and the browser sees 1006 without a reason. run() builds the
+    # websocket factory itself, so failByDrop is switched off as it is assigned (the other
+    # options run() sets afterwards leave it alone; every connection copies them).
+    @property
+    def ws_factory(self) -> Any:
+        return self._ws_factory
+
+    @ws_factory.setter
+    def ws_factory(self, factory: Any) -> None:
+        factory.setProtocolOptions(failByDrop=False)
+        self._ws_factory = factory
 
     def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
         # Imported late: this module is loaded before Django is set up (``python -m``).

@@ -1,4 +1,5 @@
-"""The websocket limits a real Daphne enforces (``manage.py serve`` in a subprocess).
+"""The websocket limits a real Daphne enforces (``manage.py serve`` in a subprocess, which runs
+the production server class, ``anchorboard.daphne_server.GuardedServer``).
 
 What WebsocketCommunicator cannot show: a frame over the server's cap closes the socket
 with 1009 ("message too big", as documented) instead of a dropped connection (1006), and

@@ -26,7 +26,7 @@ from canvas.protocol.limits import MAX_FRAME_BYTES
 
 # Largest websocket message a browser may send: a batch of up to 500 operations is well
 # under this; anything bigger is a bug or abuse and is refused by Daphne before parsing,
-# with close code 1009 (see ``_close_oversized_with_1009``).
+# with close code 1009 (anchorboard.daphne_server.GuardedServer).
 WEBSOCKET_MAX_MESSAGE_BYTES = MAX_FRAME_BYTES
 WEBSOCKET_MAX_FRAME_BYTES = MAX_FRAME_BYTES
 
@@ -93,10 +93,6 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
 
-    def _ready(self, server, host: str, port: int, login) -> None:
-        _close_oversized_with_1009(server)
-        self._banner(host, port, login)
-
     def _serve(self, host: str, port: int, login) -> None:
         # Imported here: daphne.server installs the asyncio Twisted reactor on import.
         from channels.routing import get_default_application
@@ -108,17 +104,15 @@ class Command(BaseCommand):
 
         application = get_default_application()
         endpoints = build_endpoint_description_strings(host=host, port=port)
-        started: list[GuardedServer] = []  # the server, for the ready callback
         server = GuardedServer(
             application=application,
             endpoints=endpoints,
             signal_handlers=True,
             websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
             websocket_max_frame_size=WEBSOCKET_MAX_FRAME_BYTES,
-            ready_callable=lambda: self._ready(started[0], host, port, login),
+            ready_callable=lambda: self._banner(host, port, login),
             verbosity=1,
         )
-        started.append(server)
         start_embedded_workers()  # job workers in this process (embedded dispatcher only)
         try:
             server.run()
@@ -128,15 +122,3 @@ class Command(BaseCommand):
             shutdown_embedded_pool(wait=True)
         if not server.listening_addresses:
             raise CommandError(f"Could not listen on {host}:{port}; is the port already in use?")
-
-
-def _close_oversized_with_1009(server) -> None:
-    """Make a frame or message over the cap close the socket with 1009 ("message too big").
-
-    Daphne's websocket layer (autobahn) fails such connections "by drop" by default: it cuts
-    the TCP connection, and the browser sees 1006 with no reason. With ``failByDrop`` off it
-    sends the close frame with 1009 first. The factory only exists once Daphne runs, and
-    every connection copies its options when it is made, so setting it when the port is
-    ready covers every socket.
-    """
-    server.ws_factory.setProtocolOptions(failByDrop=False)
