@@ -8,15 +8,26 @@ message carries the row exactly as the transition that caused it wrote it
 once with its own content; clients keep the newest version they saw and can tell a gap.
 The messages themselves are built by canvas.protocol's job builders.
 
-This module never changes a job; canvas.jobs.lifecycle does, and calls it.
+**No change is lost with the process that made it.** A state change commits together with
+``announce_after`` (when to re-send it if nobody confirms); the after-commit send clears
+it. If the process dies between commit and send, or the channel layer refuses the
+message (Redis restarting), the sweeper of any worker (``resend_due``, every poll period)
+sends the job as it is now, preceded by its results, and clears the mark. Results follow
+the same rule: a result whose message could not be sent marks its job for a re-send, and
+a re-run of a job announces the results an earlier attempt stored. Progress messages are
+not marked: the next one, or the final state, supersedes a lost one.
+
+This module never changes a job's state; canvas.jobs.lifecycle does, and calls it.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from canvas import protocol
 from canvas.jobs.payloads import iteration_payload, job_payload
@@ -26,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 # Dispatched to the board consumer's ``board_job`` handler, which relays ``message`` as is.
 JOB_EVENT = "board.job"
+# A change nobody confirmed as sent this long after it committed is re-sent by a sweeper.
+RESEND_AFTER_SECONDS = 2.0
+# How many jobs one sweep re-sends at most (the rest wait for the next sweep).
+RESEND_BATCH = 50
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -33,7 +48,8 @@ JOB_EVENT = "board.job"
 
 def send_to_board_now(board_id: Any, message: dict[str, Any]) -> bool:
     """Send ``message`` to everyone on the board; True if it was sent or handed to the
-    server loop for sending (canvas.realtime.send_group_now, safe from any thread).
+    server loop for sending (canvas.realtime.send_group_now, safe from any thread), False
+    if the channel layer refused it (then a durable change stays marked for re-sending).
 
     Must not be called inside a transaction whose outcome is unknown (use the
     ``*_after_commit`` helpers there). A failed send never fails the job itself.
@@ -44,19 +60,99 @@ def send_to_board_now(board_id: Any, message: dict[str, Any]) -> bool:
     return realtime.send_group_now(realtime.board_group(board_id), event)
 
 
-def job_after_commit(job: Job) -> None:
-    """Announce ``job`` as it is now (its row as just written) once the transaction commits."""
-    message = protocol.job_message(job_payload(job))
-    board_id = job.board_id
-    transaction.on_commit(lambda: send_to_board_now(board_id, message))
+def job_message(job: Job) -> dict[str, Any]:
+    return protocol.job_message(job_payload(job))
 
 
-def _send_iteration_now(iteration_id: Any) -> None:
-    iteration = Iteration.objects.filter(pk=iteration_id).first()
-    if iteration is not None:
-        send_to_board_now(
-            iteration.board_id, protocol.iteration_message(iteration_payload(iteration))
+def iteration_message(iteration: Iteration) -> dict[str, Any]:
+    return protocol.iteration_message(iteration_payload(iteration))
+
+
+def resend_deadline() -> Any:
+    """The ``announce_after`` a change gets when it commits."""
+    return timezone.now() + timedelta(seconds=RESEND_AFTER_SECONDS)
+
+
+def _confirm(job_id: Any, version: int) -> None:
+    # Only the version we sent: a newer change keeps its own mark until it is sent.
+    Job.objects.filter(pk=job_id, version=version, announce_after__isnull=False).update(
+        announce_after=None
+    )
+
+
+def job_after_commit(job: Job, *, durable: bool = True, with_results: bool = False) -> None:
+    """Announce ``job`` as it is now (its row as just written) once the transaction commits.
+
+    ``durable``: the change carries ``announce_after`` and is confirmed once sent.
+    ``with_results``: send the job's stored results first (recovery: the attempt that
+    stored them may have died before announcing them).
+    """
+    message = job_message(job)
+    board_id, job_id, version = job.board_id, job.pk, job.version
+
+    def deliver() -> None:
+        sent = results_now(job_id) if with_results else True
+        sent = send_to_board_now(board_id, message) and sent
+        if durable and sent:
+            _confirm(job_id, version)
+
+    # robust: a failed send or confirmation is the sweeper's to repair, never the caller's.
+    transaction.on_commit(deliver, robust=True)
+
+
+def results_now(job_id: Any) -> bool:
+    """Send every stored result of the job; True if the channel layer took them all."""
+    ok = True
+    for iteration in Iteration.objects.filter(job_id=job_id).order_by("index"):
+        ok = send_to_board_now(iteration.board_id, iteration_message(iteration)) and ok
+    return ok
+
+
+def result_after_commit(iteration_id: Any, job_id: Any) -> None:
+    """Announce a new result of a running job; if it cannot be sent, mark the job so the
+    sweeper re-sends the job with its results."""
+
+    def deliver() -> None:
+        if not _send_iteration_now(iteration_id):
+            Job.objects.filter(pk=job_id).update(announce_after=timezone.now())
+
+    transaction.on_commit(deliver, robust=True)
+
+
+def resend_due(limit: int = RESEND_BATCH) -> int:
+    """Re-send the changes nobody confirmed (the announcer died, or the layer refused).
+
+    Each job is first taken for ``RESEND_AFTER_SECONDS`` (a conditional update), so the
+    sweepers of several workers do not send it together; it is sent as it is now, after its
+    results. Returns how many jobs were re-sent.
+    """
+    now = timezone.now()
+    due = list(
+        Job.objects.filter(announce_after__lte=now)
+        .order_by("announce_after")
+        .values_list("pk", flat=True)[:limit]
+    )
+    resent = 0
+    for job_id in due:
+        taken = Job.objects.filter(pk=job_id, announce_after__lte=now).update(
+            announce_after=resend_deadline()
         )
+        job = Job.objects.filter(pk=job_id).first() if taken else None
+        if job is None:
+            continue
+        if results_now(job_id) and send_to_board_now(job.board_id, job_message(job)):
+            _confirm(job_id, job.version)
+            resent += 1
+    if resent:
+        logger.warning("re-sent %d job change(s) whose announcement was lost", resent)
+    return resent
+
+
+def _send_iteration_now(iteration_id: Any) -> bool:
+    iteration = Iteration.objects.filter(pk=iteration_id).first()
+    if iteration is None:
+        return True
+    return send_to_board_now(iteration.board_id, iteration_message(iteration))
 
 
 def broadcast_iteration_after_commit(iteration_id: Any) -> None:

@@ -10,20 +10,20 @@ message reaches a worker. Messages alone miss four cases, which this thread cove
   when the cap frees up, a claimable job waits without a message;
 - messages lost with the broker (Redis restarted without persistence).
 
-Every ``ANCHORBOARD_JOB_POLL_SECONDS`` the sweeper looks for claimable jobs and, if this
-worker has idle slots and the broker does not already hold enough messages, sends one
-"canvas.jobs.work" per idle slot. Every half lease it runs recovery. It runs in each
-worker (no ``celery beat``): with N workers the same sweep happens N times per period,
-which is harmless because claims and recovery are serialised in the database.
+Every ``ANCHORBOARD_JOB_POLL_SECONDS`` the sweeper runs the process's upkeep (recovery,
+re-sending job announcements that were lost: canvas.jobs.upkeep), looks for claimable
+jobs and, if this worker has idle slots and the broker does not already hold enough
+messages, sends one "canvas.jobs.work" per idle slot. It runs in each worker (no
+``celery beat``): with N workers the same sweep happens N times per period, which is
+harmless because claims and recovery are serialised in the database.
 
-The sweeper never claims or runs a job itself; it only sends messages and recovers.
+The sweeper never claims or runs a job itself; it only sends messages and does upkeep.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from django.db import close_old_connections
@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from canvas.jobs import config
+from canvas.jobs.upkeep import Upkeep
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Sweeper:
         self._send = send or _send_work
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_recovery = 0.0
+        self._upkeep = Upkeep()
 
     def start(self) -> None:
         _requeue_pending_previews()
@@ -116,14 +117,8 @@ class Sweeper:
             self._stop.wait(config.poll_seconds())
 
     def tick(self) -> int:
-        """Recover if due, then announce claimable jobs to idle slots; returns messages sent."""
-        from canvas.jobs.recovery import recover_abandoned_jobs
-
-        if time.monotonic() - self._last_recovery >= config.lease_seconds() / 2:
-            self._last_recovery = time.monotonic()
-            recovered = recover_abandoned_jobs()  # wakes workers after commit itself
-            if recovered:
-                logger.warning("job sweeper: requeued %d abandoned jobs", len(recovered))
+        """Upkeep, then announce claimable jobs to idle slots; returns messages sent."""
+        self._upkeep.tick()
         idle = self.concurrency - self._busy()
         if idle <= 0 or self._stop.is_set():
             return 0

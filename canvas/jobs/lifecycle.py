@@ -67,7 +67,7 @@ TRANSITIONS: dict[tuple[str, str], Rule] = {
 assert not any(source in FINISHED_STATES for source, _ in TRANSITIONS)
 
 # Fields only this module writes.
-_RESERVED = frozenset({"state", "version"})
+_RESERVED = frozenset({"state", "version", "announce_after"})
 
 
 def rule_for(source: str, target: str) -> Rule:
@@ -104,6 +104,8 @@ def transition(
     *,
     owner: str = "",
     where: dict[str, Any] | None = None,
+    durable: bool = True,
+    with_results: bool = False,
     **fields: Any,
 ) -> Job | None:
     """Move job ``job_id`` from ``source`` to ``target`` if it is still in ``source``
@@ -112,7 +114,9 @@ def transition(
 
     ``where`` adds guards (e.g. ``{"cancel_requested": False}``); ``fields`` are the
     caller's own changes (error, notes, progress…). The job is announced to its board
-    after the surrounding transaction commits (canvas.jobs.announce).
+    after the surrounding transaction commits (canvas.jobs.announce): ``durable`` changes
+    are re-sent by a sweeper if that announcement is lost (progress passes False: the next
+    message supersedes it); ``with_results`` sends the job's stored results first.
     """
     rule = rule_for(source, target)
     if rule.owner in ("required", "claims") and not owner:
@@ -128,13 +132,15 @@ def transition(
         guard["worker_id"] = owner
     changes = {**_effects(source, target, owner, now), **fields}
     changes.update(state=target, version=F("version") + 1)
+    if durable:
+        changes["announce_after"] = announce.resend_deadline()
     with transaction.atomic():
         if not Job.objects.filter(**guard).update(**changes):
             return None
         # Read inside the transaction: our UPDATE holds the row, so this is exactly the
         # version we wrote, and the message announces that version and nothing later.
         job = Job.objects.get(pk=job_id)
-        announce.job_after_commit(job)
+        announce.job_after_commit(job, durable=durable, with_results=with_results)
     if source != target:
         logger.info("job %s: %s → %s (v%d)", job_id, source, target, job.version)
     return job
@@ -145,7 +151,7 @@ def create(**fields: Any) -> Job:
     if _RESERVED & fields.keys():
         raise IllegalTransition("a new job is always queued, version 1")
     with transaction.atomic():
-        job = Job.objects.create(state=QUEUED, **fields)
+        job = Job.objects.create(state=QUEUED, announce_after=announce.resend_deadline(), **fields)
         announce.job_after_commit(job)
     return job
 

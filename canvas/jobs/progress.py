@@ -124,6 +124,7 @@ class JobProgress:
             JobState.RUNNING,
             JobState.RUNNING,
             owner=self.worker_id,
+            durable=False,  # the next progress message or the final state supersedes it
             progress=fraction,
             progress_message=message[:200],
             lease_expires_at=lifecycle.lease_from_now(),

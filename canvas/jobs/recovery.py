@@ -107,6 +107,8 @@ def recover_abandoned_jobs() -> list[str]:
                 target,
                 owner=job.worker_id,
                 where={"lease_expires_at": job.lease_expires_at},
+                # The dead attempt may have stored results it never got to announce.
+                with_results=True,
                 notes=[*(job.notes or []), note],
                 **changes,
             )

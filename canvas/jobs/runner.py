@@ -32,8 +32,7 @@ from django.utils import timezone
 from PIL import Image
 
 from anchorboard.errors import AppError
-from canvas.jobs import config, lifecycle
-from canvas.jobs.announce import broadcast_iteration_after_commit
+from canvas.jobs import announce, config, lifecycle
 from canvas.jobs.progress import JobProgress, LeaseLost
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
 
@@ -171,7 +170,7 @@ def store_results(job: Job, source: Image.Image, mask: Image.Image | None, resul
                     seed=getattr(result, "seed", None),
                     provenance=_provenance(job, result, source_asset.pk),
                 )
-                broadcast_iteration_after_commit(stored.pk)
+                announce.result_after_commit(stored.pk, job.pk)
             created += 1
         except IntegrityError:  # another run of this job stored it first
             continue
@@ -249,6 +248,36 @@ def _defer(job: Job, worker_id: str, exc: Any) -> None:
     logger.info("job %s deferred until %s: %s", job.pk, exc.until, exc.message)
 
 
+def _results_need_resending(job: Job) -> bool:
+    """Send the results again with the final state? Yes after an interrupted attempt, or
+    when a result's own message could not be sent (it left its job marked for re-sending;
+    the claim's mark was cleared right after the claim committed)."""
+    return job.attempts > 1 or (
+        Job.objects.filter(pk=job.pk, announce_after__isnull=False).exists()
+    )
+
+
+def _finish_from_earlier_attempt(job: Job, worker_id: str) -> bool:
+    """A re-run of a job whose interrupted attempt stored results (it may have died between
+    storing them and announcing them). If every result is stored, finish now, announcing
+    them, instead of running the engine again; otherwise show the stored ones at once
+    (the final state re-sends them too). True if the job is finished."""
+    stored = Iteration.objects.filter(job=job).count()
+    if stored < int(job.spec.get("count", 1)):
+        if stored:
+            announce.results_now(job.pk)
+        return False
+    logger.info("job %s: every result was stored by an earlier attempt", job.pk)
+    return _finish(
+        job.pk,
+        worker_id,
+        JobState.SUCCEEDED,
+        with_results=True,
+        progress=1.0,
+        progress_message="Done",
+    )
+
+
 def execute(job_id: Any, worker_id: str) -> str | None:
     """Run a job claimed by ``worker_id``. Returns its final state, None if not ours."""
     from canvas.engines import (
@@ -262,6 +291,8 @@ def execute(job_id: Any, worker_id: str) -> str | None:
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.state != JobState.RUNNING or job.worker_id != worker_id:
         return None  # finished, cancelled or recovered elsewhere: never run it twice
+    if job.attempts > 1 and _finish_from_earlier_attempt(job, worker_id):
+        return JobState.SUCCEEDED
     started = time.monotonic()
     progress = JobProgress(job.pk, worker_id)
     try:
@@ -281,7 +312,14 @@ def execute(job_id: Any, worker_id: str) -> str | None:
                 raise PermanentEngineError("The engine returned no images.", code="no_results")
             progress.set(0.92, "Saving results", force=True)
             store_results(job, source, mask, results)
-        ok = _finish(job.pk, worker_id, JobState.SUCCEEDED, progress=1.0, progress_message="Done")
+        ok = _finish(
+            job.pk,
+            worker_id,
+            JobState.SUCCEEDED,
+            with_results=_results_need_resending(job),
+            progress=1.0,
+            progress_message="Done",
+        )
         logger.info("job %s succeeded in %.1fs", job.pk, time.monotonic() - started)
         return JobState.SUCCEEDED if ok else None
     except LeaseLost:

@@ -3,8 +3,9 @@
 Each worker loops: claim the next job (canvas.jobs.queue.claim_next) → run it
 (canvas.jobs.runner.execute) → repeat; when nothing is claimable it waits until woken
 (the "canvas.jobs.wake" task, sent after a submit/retry/resume commits) or for the poll
-interval, which picks up retries whose backoff ended and leases that expired. One worker
-of the pool also runs recovery every lease period.
+interval, which picks up retries whose backoff ended and leases that expired. A
+housekeeping thread of the pool runs the process's upkeep every poll period (recovery,
+re-sending lost job announcements: canvas.jobs.upkeep), even while every worker is busy.
 
 Workers share nothing with the websocket server but the database and the channel layer,
 so the same loop runs inside ``manage.py serve`` or in any number of separate
@@ -15,14 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from django.db import close_old_connections
 
 from canvas.jobs import config
 from canvas.jobs.queue import claim_next
-from canvas.jobs.recovery import recover_abandoned_jobs, worker_name
+from canvas.jobs.recovery import worker_name
 from canvas.jobs.runner import execute
+from canvas.jobs.upkeep import Upkeep
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +50,15 @@ class WorkerPool:
         self._wake = threading.Condition()
         self._pending_wakes = 0
         self._threads: list[threading.Thread] = []
-        self._last_recovery = 0.0
-        self._recovery_lock = threading.Lock()
+        self._upkeep = Upkeep()
+        self._housekeeper: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
 
     def start(self) -> None:
-        self._recover()
+        self._tend()  # recover at once: a restart finds its own dead jobs immediately
         for slot in range(self.size):
             thread = threading.Thread(
                 target=self._loop,
@@ -67,6 +68,10 @@ class WorkerPool:
             )
             self._threads.append(thread)
             thread.start()
+        self._housekeeper = threading.Thread(
+            target=self._housekeeping, name=f"anchorboard-{self.name}-upkeep", daemon=True
+        )
+        self._housekeeper.start()
         logger.info("started %d job workers", self.size)
 
     def stop(self, timeout: float | None = None) -> None:
@@ -76,6 +81,8 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = [thread for thread in self._threads if thread.is_alive()]
+        if self._housekeeper is not None:
+            self._housekeeper.join(timeout)
 
     def wake(self, *, all_workers: bool = False) -> None:
         with self._wake:
@@ -85,17 +92,17 @@ class WorkerPool:
             else:
                 self._wake.notify()
 
-    def _recover(self) -> None:
-        if not self._recovery_lock.acquire(blocking=False):
-            return
+    def _tend(self) -> None:
         try:
-            self._last_recovery = time.monotonic()
-            recover_abandoned_jobs()
-        except Exception:
-            logger.exception("job recovery failed")
+            self._upkeep.tick()
+        except Exception:  # a database hiccup: log, try again next period
+            logger.exception("job upkeep failed")
         finally:
-            self._recovery_lock.release()
             close_old_connections()
+
+    def _housekeeping(self) -> None:
+        while not self._stop.wait(config.poll_seconds()):
+            self._tend()
 
     def _idle_wait(self) -> None:
         with self._wake:
@@ -105,8 +112,6 @@ class WorkerPool:
 
     def _loop(self, worker_id: str) -> None:
         while not self._stop.is_set():
-            if time.monotonic() - self._last_recovery > config.lease_seconds() / 2:
-                self._recover()
             ran = False
             try:
                 ran = run_one(worker_id)

@@ -82,6 +82,10 @@ class Job(models.Model):
     )
     # Bumped on every change so clients can drop updates older than what they show.
     version = models.BigIntegerField(default=1)
+    # Set by every state change, cleared once the change was handed to the channel layer:
+    # a change whose announcer died first is re-sent by a sweeper from this time on
+    # (canvas.jobs.announce). Null: nothing left to announce.
+    announce_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-priority", "position"]
@@ -89,6 +93,11 @@ class Job(models.Model):
             models.Index(fields=["state", "-priority", "position"], name="job_queue_order"),
             models.Index(fields=["board", "-queued_at"], name="job_board_recent"),
             models.Index(fields=["state", "lease_expires_at"], name="job_lease"),
+            models.Index(
+                fields=["announce_after"],
+                condition=models.Q(announce_after__isnull=False),
+                name="job_unannounced",
+            ),
         ]
 
     def __str__(self) -> str:

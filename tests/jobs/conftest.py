@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from canvas.models import Item, ItemKind
+from canvas.realtime import board_group
 from tests import factories
 from tests.jobs import engines
 
@@ -71,3 +74,19 @@ def submit(board, owner, image_item):
         return submit_job(target or board, user or owner, spec)
 
     return _submit
+
+
+@pytest.fixture
+def inbox(board):
+    """What a client of the board receives (in-memory layer): ``inbox()`` drains it."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(board_group(board.pk), channel)
+
+    def drain():
+        messages = []
+        while channel in layer.channels and not layer.channels[channel].empty():
+            messages.append(async_to_sync(layer.receive)(channel)["message"])
+        return messages
+
+    return drain

@@ -6,13 +6,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from canvas.jobs import lifecycle
 from canvas.jobs.lifecycle import IllegalTransition, transition
 from canvas.models import Job, JobState
-from canvas.realtime import board_group
 
 pytestmark = pytest.mark.django_db
 
@@ -28,20 +25,6 @@ ALLOWED = {
     (JobState.RUNNING, JobState.CANCELLED),
     (JobState.RUNNING, JobState.QUEUED),
 }
-
-
-def _listen(board):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(board_group(board.pk), channel)
-
-    def drain():
-        messages = []
-        while channel in layer.channels and not layer.channels[channel].empty():
-            messages.append(async_to_sync(layer.receive)(channel)["message"])
-        return messages
-
-    return drain
 
 
 def _in_state(job, state, worker="w1"):
@@ -144,9 +127,9 @@ def test_back_to_the_queue_frees_the_worker(submit):
 
 
 def test_each_version_is_announced_once_with_its_own_content_after_commit(
-    submit, board, django_capture_on_commit_callbacks
+    submit, inbox, django_capture_on_commit_callbacks
 ):
-    drain = _listen(board)
+    drain = inbox
     job = submit()
     drain()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -166,10 +149,10 @@ def test_each_version_is_announced_once_with_its_own_content_after_commit(
     ]
 
 
-def test_nothing_is_announced_when_the_transaction_rolls_back(submit, board):
+def test_nothing_is_announced_when_the_transaction_rolls_back(submit, inbox):
     from django.db import transaction
 
-    drain = _listen(board)
+    drain = inbox
     job = submit()
     drain()
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -2,8 +2,10 @@
 
 It behaves like the browser app does after a dropped connection: reconnect, ``sync`` with
 the last revision it applied, then re-read the job list (job messages carry no revision,
-so a client that missed some asks for the current state). It records everything it
-receives so tests can assert on what each client saw. It never decides what is correct.
+so a client that missed some asks for the current state). With ``reread=False`` it only
+listens: its job list is built from broadcasts alone, so a test can prove that the server
+announced everything. It records everything it receives so tests can assert on what each
+client saw. It never decides what is correct.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import websockets
 class BoardClient:
     base: str  # http://127.0.0.1:<port>
     board: str
+    reread: bool = True  # re-read jobs and results through the API on (re)connect
     http: httpx.AsyncClient = field(init=False)
     revision: int | None = None
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -106,7 +109,8 @@ class BoardClient:
                         if first and message["type"] in ("catchup", "snapshot"):
                             first = False
                             self.connects += 1
-                            await self.refresh_jobs()
+                            if self.reread:
+                                await self.refresh_jobs()
                     self.closed_codes.append(socket.close_code)
             except (TimeoutError, OSError, websockets.WebSocketException):
                 self.closed_codes.append(None)

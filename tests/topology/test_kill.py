@@ -1,13 +1,17 @@
 """SIGKILL Celery workers in the middle of jobs, again and again: every job still ends
-exactly once (recovered through its lease, run again, results stored once)."""
+exactly once (recovered through its lease, run again, results stored once), and every
+client that only listened — one on each web server, never re-reading through the API —
+ends with exactly the API's jobs, versions and results."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import httpx
 import pytest
 
+from tests.topology.client import BoardClient
 from tests.topology.conftest import url
 from tests.topology.harness import wait_until
 
@@ -34,8 +38,57 @@ def _login(base: str, seed) -> httpx.Client:
     return client
 
 
-def test_kill_9_workers_mid_job_every_job_ends_exactly_once(topo):
+async def test_kill_workers_mid_job_every_job_ends_once_and_every_listener_saw_it(topo):
     seed = topo.seed("killer")
+    listeners = [BoardClient(url(web), seed["board"], reread=False) for web in topo.webs]
+    try:
+        for listener in listeners:
+            await listener.login(seed["username"], seed["password"])
+            await listener.open()  # before the first job: it learns of every job live
+        # The kills block (HTTP, SQL, waiting for workers): off the loop the clients read on.
+        submitted = await asyncio.to_thread(_kill_workers_mid_job, topo, seed)
+        jobs = await listeners[0].api("GET", f"/boards/{seed['board']}/jobs?page_size=200")
+        results = await listeners[0].api("GET", f"/boards/{seed['board']}/iterations?page_size=200")
+        expected = _view(
+            {job["id"]: job for job in jobs.json()["items"]},
+            {it["id"]: it for it in results.json()["items"]},
+        )
+        assert sorted(expected[0]) == sorted(submitted)
+        for listener in listeners:
+            try:
+                await listener.wait_for(
+                    lambda listener=listener: _view(listener.jobs, listener.iterations) == expected,
+                    60,
+                    "the listener's jobs and results to equal the API's",
+                )
+            except AssertionError:
+                raise AssertionError(_differences(listener, expected)) from None
+            # One connection from start to end: nothing was caught up by reconnecting.
+            assert listener.connects == 1, listener.closed_codes
+    finally:
+        for listener in listeners:
+            await listener.close()
+
+
+def _view(jobs: dict, iterations: dict) -> tuple[dict, dict]:
+    """What a client must agree on: each job's state and version, each result's status."""
+    return (
+        {job_id: (job["state"], job["version"]) for job_id, job in jobs.items()},
+        {it_id: (it["job"], it["status"]) for it_id, it in iterations.items()},
+    )
+
+
+def _differences(listener: BoardClient, expected: tuple[dict, dict]) -> str:
+    got = _view(listener.jobs, listener.iterations)
+    lines = [f"{listener.base} disagrees with the API (listener, API):"]
+    for what, mine, theirs in (("job", got[0], expected[0]), ("result", got[1], expected[1])):
+        for key in sorted(mine.keys() | theirs.keys()):
+            if mine.get(key) != theirs.get(key):
+                lines.append(f"  {what} {key}: {mine.get(key)} != {theirs.get(key)}")
+    return "\n".join(lines)
+
+
+def _kill_workers_mid_job(topo, seed) -> list[str]:
     board = seed["board"]
     client = _login(url(topo.webs[0]), seed)
     submitted: list[str] = []
@@ -122,3 +175,4 @@ def test_kill_9_workers_mid_job_every_job_ends_exactly_once(topo):
         (board,),
     )
     assert len(blobs) == len(submitted) and {n for (n,) in blobs} == {1}
+    return submitted
