@@ -7,12 +7,16 @@ state lives in the database (canvas.jobs.queue), never in the broker.
 
 Delivery settings and why:
 
-- ``acks_late`` + ``reject_on_worker_lost``: a message is acknowledged only after its task
-  returns, so a worker killed mid-task leaves it to be delivered again. Running it twice is
-  harmless (claims are atomic; results are keyed (job, index)).
+- **acknowledged when the task starts** (not ``acks_late``): a message only says "a job
+  may be claimable"; the job itself, its claim and its lease live in the database. A
+  worker killed mid-job loses nothing the database does not know: recovery requeues the
+  job from its lease and the sweeper announces it. Acknowledging late would only leave the
+  killed worker's messages unacknowledged in Redis until the visibility timeout.
 - ``prefetch 1``: a busy worker does not hoard wake-ups other workers could act on.
-- ``visibility_timeout`` longer than the longest job, so an unacknowledged task is not
-  handed to a second worker while the first is still running it.
+- a short ``visibility_timeout``: the only unacknowledged messages are wake-ups a worker
+  took but had not started when it died; Redis hands them out again after this time and
+  they claim whatever is claimable then, or nothing. No job waits for them: the sweepers
+  announce every claimable job from the database.
 
 A job whose message was lost (a worker killed, Redis restarted without persistence, a
 wake-up that found every slot capped) is found by the sweeper each worker runs
@@ -30,14 +34,14 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchorboard.settings")
 
-# Longer than the longest job (ANCHORBOARD_JOB_TIME_LIMIT_SECONDS defaults to 30 minutes).
-DEFAULT_VISIBILITY_TIMEOUT = 7200
+# Messages are acknowledged when their task starts, so this only bounds how long a dead
+# worker's prefetched, never-started wake-ups stay in Redis; the job never waits for them.
+DEFAULT_VISIBILITY_TIMEOUT = 300
 
 app = Celery("anchorboard")
 app.conf.update(
     broker_url=os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL"),
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
+    task_acks_late=False,
     worker_prefetch_multiplier=1,
     task_serializer="json",
     accept_content=["json"],
@@ -46,7 +50,7 @@ app.conf.update(
     worker_redirect_stdouts=False,
     broker_connection_retry_on_startup=True,
     # Keep running jobs when the broker connection drops (Redis restart): the job's lease
-    # lives in the database, and a second delivery of the message claims nothing.
+    # lives in the database, and a second delivery of a message claims nothing.
     worker_cancel_long_running_tasks_on_connection_loss=False,
     broker_transport_options={
         "visibility_timeout": int(

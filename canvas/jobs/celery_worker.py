@@ -30,8 +30,7 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
-from canvas.jobs import config
-from canvas.jobs.upkeep import Upkeep
+from canvas.jobs import config, upkeep
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +88,6 @@ class Sweeper:
         self._send = send or _send_work
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._upkeep = Upkeep()
 
     def start(self) -> None:
         _requeue_pending_previews()
@@ -118,7 +116,7 @@ class Sweeper:
 
     def tick(self) -> int:
         """Upkeep, then announce claimable jobs to idle slots; returns messages sent."""
-        self._upkeep.tick()
+        upkeep.tick()
         idle = self.concurrency - self._busy()
         if idle <= 0 or self._stop.is_set():
             return 0

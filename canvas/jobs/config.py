@@ -20,11 +20,16 @@ def _int(name: str, default: int) -> int:
 
 
 def _float(name: str, default: float) -> float:
+    value = _configured(name)
+    return float(default if value is None else value)
+
+
+def _configured(name: str) -> float | None:
     value = getattr(settings, name, None)
     if value is None:
         raw = os.environ.get(name, "")
-        value = float(raw) if raw.strip() else default
-    return float(value)
+        value = float(raw) if raw.strip() else None
+    return None if value is None else float(value)
 
 
 def max_attempts() -> int:
@@ -56,8 +61,19 @@ def engine_concurrency(engine: str, capability_limit: int | None = None) -> int 
 
 
 def lease_seconds() -> float:
-    """How long a claim stays valid without a renewal from the running job."""
-    return _float("ANCHORBOARD_JOB_LEASE_SECONDS", 60.0)
+    """How long a claim stays valid without a heartbeat; by default three heartbeats.
+
+    A dead worker's job is requeued at most one lease plus one poll period after its last
+    heartbeat (canvas.jobs.recovery runs at every upkeep tick).
+    """
+    lease = _configured("ANCHORBOARD_JOB_LEASE_SECONDS")
+    return lease if lease is not None else 3 * _float("ANCHORBOARD_JOB_HEARTBEAT_SECONDS", 2.0)
+
+
+def heartbeat_seconds() -> float:
+    """How often a running job renews its lease; never more than a third of the lease, so
+    two late heartbeats (a busy machine) do not cost a live worker its job."""
+    return min(_float("ANCHORBOARD_JOB_HEARTBEAT_SECONDS", 2.0), lease_seconds() / 3)
 
 
 def retry_base_seconds() -> float:
@@ -66,7 +82,8 @@ def retry_base_seconds() -> float:
 
 
 def poll_seconds() -> float:
-    """How often idle workers look for work that became due (backoff, expired leases)."""
+    """How often idle workers look for work that became due (backoff), and how often each
+    worker process runs its upkeep (recovery, lost announcements: canvas.jobs.upkeep)."""
     return _float("ANCHORBOARD_JOB_POLL_SECONDS", 1.0)
 
 

@@ -96,7 +96,7 @@ class JobProgress:
             logger.info("job %s stopped with %s: %s", self.job_id, type(exc).__name__, exc)
 
     def _beat(self) -> None:
-        every = max(0.2, config.lease_seconds() / 3)
+        every = max(0.1, config.heartbeat_seconds())
         try:
             while not self._stop.wait(every):
                 try:

@@ -1,7 +1,9 @@
 """Put jobs whose worker died back in the queue, or fail them when out of attempts.
 
 A running job belongs to the worker named in ``worker_id`` only while its lease is valid;
-the runner renews the lease while it works. A job is *abandoned* when its lease expired,
+the runner renews the lease from a heartbeat thread while it works
+(``ANCHORBOARD_JOB_HEARTBEAT_SECONDS``, a lease is three heartbeats by default). A job is
+*abandoned* when its lease expired,
 or when its worker ran on this host in a process that no longer exists (found at once at
 worker start, without waiting for the lease). Abandoned jobs go back to the queue with a
 note (the interrupted start already counts as an attempt), or fail with "interrupted N
@@ -57,23 +59,37 @@ def _dead_local_worker(worker_id: str) -> bool:
     return not _pid_alive(int(pid))
 
 
+def _abandoned(now) -> list[Job]:
+    """Running jobs whose lease expired, or whose worker process on this host is gone."""
+    running = Job.objects.filter(state=JobState.RUNNING).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True)
+        | Q(worker_id__startswith=host_name() + ":")
+    )
+    return [
+        job
+        for job in running
+        if job.lease_expires_at is None
+        or job.lease_expires_at < now
+        or _dead_local_worker(job.worker_id)
+    ]
+
+
 def recover_abandoned_jobs() -> list[str]:
-    """Requeue or fail every abandoned running job; returns their ids."""
+    """Requeue or fail every abandoned running job; returns their ids.
+
+    Cheap when there is nothing to do (one indexed read, no lock), so every worker runs
+    it at every upkeep tick.
+    """
     from canvas.jobs.queue import _serialise_claims, wake_workers_after_commit
 
     now = timezone.now()
+    if not _abandoned(now):
+        return []
     recovered: list[str] = []
     with transaction.atomic():
         _serialise_claims()  # no claim can hand out a job while we look at leases
-        running = Job.objects.filter(state=JobState.RUNNING).filter(
-            Q(lease_expires_at__lt=now)
-            | Q(lease_expires_at__isnull=True)
-            | Q(worker_id__startswith=host_name() + ":")
-        )
-        for job in running:
-            expired = job.lease_expires_at is None or job.lease_expires_at < now
-            if not expired and not _dead_local_worker(job.worker_id):
-                continue
+        for job in _abandoned(now):
             note = {"at": now.isoformat()}
             changes: dict = {}
             if job.cancel_requested:

@@ -19,11 +19,10 @@ import threading
 
 from django.db import close_old_connections
 
-from canvas.jobs import config
+from canvas.jobs import config, upkeep
 from canvas.jobs.queue import claim_next
 from canvas.jobs.recovery import worker_name
 from canvas.jobs.runner import execute
-from canvas.jobs.upkeep import Upkeep
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ class WorkerPool:
         self._wake = threading.Condition()
         self._pending_wakes = 0
         self._threads: list[threading.Thread] = []
-        self._upkeep = Upkeep()
         self._housekeeper: threading.Thread | None = None
 
     @property
@@ -94,7 +92,7 @@ class WorkerPool:
 
     def _tend(self) -> None:
         try:
-            self._upkeep.tick()
+            upkeep.tick()
         except Exception:  # a database hiccup: log, try again next period
             logger.exception("job upkeep failed")
         finally:
