@@ -20,7 +20,8 @@ Delivery settings and why:
 
 A job whose message was lost (a worker killed, Redis restarted without persistence, a
 wake-up that found every slot capped) is found by the sweeper each worker runs
-(canvas.jobs.celery_worker), so no periodic ``beat`` process is needed.
+(canvas.jobs.celery_worker), so no periodic ``beat`` process is needed. Workers survive
+the broker going away while busy and reconnect by themselves (anchorboard.broker).
 
 This module must not import Django models at import time: the web process imports it to
 send messages before any app registry work is finished.
@@ -38,9 +39,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchorboard.settings")
 # worker's prefetched, never-started wake-ups stay in Redis; the job never waits for them.
 DEFAULT_VISIBILITY_TIMEOUT = 300
 
+BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+
 app = Celery("anchorboard")
 app.conf.update(
-    broker_url=os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL"),
+    broker_url=BROKER_URL,
+    # kombu's Redis transport, made to survive the broker going away while a worker is
+    # busy (anchorboard/broker.py says why). The URL stays redis:// (or rediss://).
+    broker_transport=(
+        "anchorboard.broker:Transport"
+        if (BROKER_URL or "").startswith(("redis://", "rediss://"))
+        else None
+    ),
     task_acks_late=False,
     worker_prefetch_multiplier=1,
     task_serializer="json",

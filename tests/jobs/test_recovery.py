@@ -1,7 +1,7 @@
 """Recovery in seconds: heartbeats keep a live worker's lease, every upkeep tick requeues
 what a dead one left (canvas/jobs/progress.py, recovery.py, upkeep.py, workers.py).
 
-These assert the mechanism, not wall-clock latencies (bench/jobs_bench.py --recovery
+These assert the mechanism, not wall-clock latencies (bench/recovery_bench.py
 measures those): a lease is a few heartbeats, the heartbeat renews it while the engine is
 busy, and recovery runs at every tick — so a dead worker's job waits at most one lease
 plus one poll period.

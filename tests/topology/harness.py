@@ -287,7 +287,14 @@ class Topology:
         assert proc.alive(), proc.tail()
         return proc
 
-    def start_worker(self, *, concurrency: int | None = None) -> Proc:
+    def start_worker(
+        self,
+        *,
+        concurrency: int | None = None,
+        queues: str = "",
+        include: str = "tests.topology.engines",
+    ) -> Proc:
+        """A Celery worker (thread pool); ``queues`` limits what it consumes (``-Q``)."""
         self._worker_serial += 1
         name = f"worker{self._worker_serial}"
         proc = self._spawn(
@@ -306,12 +313,13 @@ class Topology:
                 "-n",
                 f"{name}@%h",
                 "-I",
-                "tests.topology.engines",
+                include,
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *(["-Q", queues] if queues else []),
             ],
         )
         self.workers.append(proc)

@@ -1,14 +1,19 @@
-"""Restart Redis (without persistence: every message and group is lost) during a run:
-websocket clients reconnect and catch up, and the queued jobs still complete."""
+"""Restart Redis (without persistence: every message and group is lost) while workers are
+busy, with no supervisor: the workers survive and reconnect by themselves, websocket
+clients reconnect and catch up, and every job still ends."""
 
 from __future__ import annotations
 
+import re
+import signal
 import uuid
 
 import pytest
+from celery import Celery
 
 from tests.topology.client import BoardClient
 from tests.topology.conftest import url
+from tests.topology.harness import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(600)]
 
@@ -43,6 +48,13 @@ async def test_redis_restart_clients_reconnect_catch_up_and_queued_jobs_complete
             (ids,),
         )
         assert queued > 0  # the restart really hits jobs that still wait for a worker
+        busy = topo.sql(
+            "SELECT DISTINCT split_part(worker_id, ':', 2) FROM canvas_job "
+            "WHERE id = ANY(%s::uuid[]) AND state = 'running'",
+            (ids,),
+        )
+        assert busy  # … and workers in the middle of jobs
+        workers = list(topo.workers)
         connects = (a.connects, b.connects)
         before = b.revision
 
@@ -71,6 +83,74 @@ async def test_redis_restart_clients_reconnect_catch_up_and_queued_jobs_complete
             )
         )
         assert per_job == {job: 1 for job in ids}
+        # The same worker processes did it: none died, nobody restarted them.
+        assert topo.workers == workers and all(w.alive() for w in workers), topo.logs()
+        assert not [w.name for w in workers if "Unrecoverable error" in w.log_text()]
     finally:
         await a.close()
         await b.close()
+
+
+def test_a_busy_worker_with_room_for_more_survives_the_broker_restarting(topo):
+    """The exact state that killed workers (kombu 5.7.0, anchorboard/broker.py): tasks
+    running, prefetched ones unacknowledged, and a BRPOP in flight for more."""
+    worker = topo.start_worker(
+        concurrency=4,
+        queues="broker-loss",
+        include="tests.topology.engines,tests.topology.sleepy",
+    )
+    try:
+        _sleep_tasks(topo, [f"before-{n}" for n in range(6)], seconds=8)
+        # 4 slots busy, 2 wake-ups prefetched (prefetch 4 counts only those): room for more.
+        wait_until(
+            lambda: _sleepy(worker, "started") >= 4,
+            timeout=60,
+            what="four tasks running",
+            detail=worker.tail,
+        )
+        connected = worker.log_text().count("Connected to")
+        topo.restart_redis()
+        wait_until(
+            lambda: worker.log_text().count("Connected to") > connected or not worker.alive(),
+            timeout=90,
+            what="the worker to reconnect",
+            detail=worker.tail,
+        )
+        # The running tasks finish on the surviving worker …
+        wait_until(
+            lambda: _sleepy(worker, "finished") >= 4 or not worker.alive(),
+            timeout=90,
+            what="the running tasks to finish",
+            detail=worker.tail,
+        )
+        # … and it takes new work from the new broker.
+        _sleep_tasks(topo, ["after"], seconds=0)
+        wait_until(
+            lambda: "sleepy after finished" in worker.log_text() or not worker.alive(),
+            timeout=90,
+            what="a task sent after the restart",
+            detail=worker.tail,
+        )
+        assert worker.alive(), worker.tail()
+        assert "Unrecoverable error" not in worker.log_text()
+    finally:
+        topo._stop(worker, signal.SIGTERM)
+        topo.workers.remove(worker)
+
+
+def _sleepy(worker, what: str) -> int:
+    """How many of the tasks sent before the restart printed ``what``."""
+    return len(re.findall(rf"sleepy before-\d+ {what}", worker.log_text()))
+
+
+def _sleep_tasks(topo, labels: list[str], seconds: float) -> None:
+    app = Celery(broker=f"redis://127.0.0.1:{topo.redis_port}/0")
+    try:
+        for label in labels:
+            app.send_task(
+                "anchorboard.run_task",
+                args=["tests.topology.sleep", [label, seconds]],
+                queue="broker-loss",
+            )
+    finally:
+        app.close()
