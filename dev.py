@@ -133,7 +133,7 @@ def cmd_test(extra: list[str]) -> int:
     return run(str(PY), "-m", "pytest", *test_workers(extra), *extra, env=env)
 
 
-MYPY_TARGETS = ("anchorboard", "canvas", "assets")
+MYPY_TARGETS = ("foundation", "anchorboard", "canvas", "assets")
 MYPY_BASELINE = ROOT / "mypy-baseline.txt"
 MYPY_ERROR = re.compile(r"^(?P<path>[^:\s]+\.pyi?):\d+(?::\d+)?: error: (?P<message>.*)$")
 

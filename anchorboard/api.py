@@ -3,7 +3,7 @@
 - Endpoints live with their app (``canvas.api``, ``assets.api``); ``/auth/token`` lives in
   ``anchorboard.api_auth``. This module only assembles them.
 - Auth: bearer token or browser session (+CSRF), for every endpoint unless it opts out.
-- Errors: always ``{"error": {"code", "message"}}`` (``anchorboard.api_errors``), including
+- Errors: always ``{"error": {"code", "message"}}`` (``foundation.api_errors``), including
   unknown URLs under /api/v1/ and unsupported methods.
 - Schema at ``/api/v1/schema``, browsable docs at ``/api/v1/docs``; see docs/api.md.
 
@@ -17,17 +17,17 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 
 from anchorboard import api_auth
-from anchorboard.api_errors import (
-    install_error_handlers,
-    json_errors_for_django_responses,
-    unknown_route,
-)
 from assets.api import router as assets_router
 from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
 from canvas.api_review import router as review_router
 from canvas.members.api import router as members_router
+from foundation.api_errors import (
+    install_error_handlers,
+    json_errors_for_django_responses,
+    unknown_route,
+)
 
 
 class AnchorboardAPI(NinjaAPI):

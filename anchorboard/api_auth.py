@@ -11,7 +11,7 @@ Two ways in, tried in this order on every endpoint:
 
 ``POST /auth/token`` trades a username and password for a token. It answers every wrong
 combination the same way (no "unknown user" vs "wrong password"), and goes through the
-account-password throttle (anchorboard.password_throttle, shared with the sign-in pages):
+account-password throttle (foundation.password_throttle, shared with the sign-in pages):
 a (username, client address) pair that keeps failing waits longer and longer, answered
 with 429 + Retry-After.
 
@@ -31,11 +31,11 @@ from ninja import Router, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from anchorboard import password_throttle
-from anchorboard.api_errors import ErrorOut
-from anchorboard.errors import AppError, Forbidden, NotAuthenticated
 from canvas.models import ApiToken
 from canvas.models.tokens import hash_token
+from foundation import password_throttle
+from foundation.api_errors import ErrorOut
+from foundation.errors import AppError, Forbidden, NotAuthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # last_used_at is informative; writing it on every request would serialise SQLite writers.

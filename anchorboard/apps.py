@@ -6,4 +6,4 @@ from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 class AdminConfig(DjangoAdminConfig):
     """Django's admin, served by our site class (throttled sign-in: password_pages.py)."""
 
-    default_site = "anchorboard.password_pages.AnchorboardAdminSite"
+    default_site = "foundation.password_pages.AnchorboardAdminSite"

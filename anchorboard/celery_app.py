@@ -1,7 +1,7 @@
 """Celery application for the scaled-out topology (ANCHORBOARD_DISPATCHER=celery).
 
 Workers run ``celery -A anchorboard.celery_app worker --pool threads --concurrency N``.
-Every task goes through anchorboard.background.run_task, so job logic is identical to the
+Every task goes through foundation.background.run_task, so job logic is identical to the
 embedded dispatcher; Celery only carries "a job may be claimable" messages; the job's
 state lives in the database (canvas.jobs.queue), never in the broker.
 
@@ -79,7 +79,7 @@ def _setup_django() -> None:
 @app.task(name="anchorboard.run_task")
 def run_task(name: str, args: list) -> None:
     _setup_django()
-    from anchorboard.background import run_task as run
+    from foundation.background import run_task as run
 
     run(name, args)
 

@@ -140,7 +140,7 @@ class GuardedRequest(WebRequest):
             admission = future.result()
         except Exception:
             logger.exception("could not admit %s %s", *self._method_path)
-            from anchorboard.errors import AppError
+            from foundation.errors import AppError
 
             self._refuse(refusal_from_error(AppError(status=503, code="unavailable")))
             return

@@ -15,7 +15,7 @@ the body (anchorboard.daphne_server) or by the ASGI guard before Django does
   role (canvas.permissions) first, so an anonymous or unauthorised upload is refused
   before a byte of it is read.
 
-Refusals are complete HTTP answers in the API's error shape (anchorboard.api_errors). This
+Refusals are complete HTTP answers in the API's error shape (foundation.api_errors). This
 module decides; it reads no body and sends nothing itself.
 """
 
@@ -37,8 +37,8 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
 from anchorboard.api_auth import default_auth
-from anchorboard.api_errors import error_response
-from anchorboard.errors import AppError, NotAuthenticated
+from foundation.api_errors import error_response
+from foundation.errors import AppError, NotAuthenticated
 
 logger = logging.getLogger(__name__)
 

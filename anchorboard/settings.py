@@ -354,7 +354,7 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "anchorboard"}
 }
 # Proxies whose X-Forwarded-For is believed (addresses or networks); see
-# anchorboard/client_address.py. Empty: the TCP peer (REMOTE_ADDR) is the client.
+# foundation/client_address.py. Empty: the TCP peer (REMOTE_ADDR) is the client.
 ANCHORBOARD_TRUSTED_PROXIES = env_list("ANCHORBOARD_TRUSTED_PROXIES", [])
 for _proxy in ANCHORBOARD_TRUSTED_PROXIES:
     try:
@@ -370,7 +370,7 @@ ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS = env_int("ANCHORBOARD_PASSWORD_MAX_DELAY
 ANCHORBOARD_PASSWORD_FORGET_SECONDS = env_int("ANCHORBOARD_PASSWORD_FORGET_SECONDS", 86_400)
 ANCHORBOARD_PASSWORD_ATTACK_FAILURES = env_int("ANCHORBOARD_PASSWORD_ATTACK_FAILURES", 100)
 # New accounts (open sign-up, invitation links) per client address; the rest of the policy is
-# in anchorboard/password_throttle.py (SIGN_UP_POLICY). docs/members.md.
+# in foundation/password_throttle.py (SIGN_UP_POLICY). docs/members.md.
 ANCHORBOARD_SIGNUP_FREE_FAILURES = env_int("ANCHORBOARD_SIGNUP_FREE_FAILURES", 20)
 ANCHORBOARD_SIGNUP_BASE_DELAY_SECONDS = env_int("ANCHORBOARD_SIGNUP_BASE_DELAY_SECONDS", 60)
 # How long a new invitation link works unless its maker says otherwise (1-30 days).

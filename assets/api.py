@@ -22,9 +22,6 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut
-from anchorboard.api_pagination import Page, PageParams, paginate
-from anchorboard.errors import AppError, BoardNotFound, NotFound
 from assets import storage
 from assets.derivatives import plan_levels
 from assets.errors import DerivativeNotReady, FileNotAvailable
@@ -32,6 +29,9 @@ from assets.models import Asset, DerivativeState
 from assets.presenters import asset_payload
 from assets.services import ingest_upload, open_original
 from canvas.permissions import Perm, get_board_for, require, visible_boards
+from foundation.api_errors import ErrorOut
+from foundation.api_pagination import Page, PageParams, paginate
+from foundation.errors import AppError, BoardNotFound, NotFound
 
 logger = logging.getLogger(__name__)
 

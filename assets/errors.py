@@ -8,7 +8,7 @@ deciding when to raise them is ``assets.inspection``'s job.
 
 from __future__ import annotations
 
-from anchorboard.errors import AppError, NotFound
+from foundation.errors import AppError, NotFound
 
 # The formats named in messages; the accepted set itself is decided at runtime by
 # assets.inspection (it depends on which codecs this Pillow build has).

@@ -24,13 +24,13 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from anchorboard.background import dispatch_now, run_after_commit
 from assets import storage
 from assets.errors import FileTooLarge, UploadRejected
 from assets.inspection import ImageFacts, inspect_image
 from assets.models import Asset, AssetSource, Blob, DerivativeState
 from canvas.models import Board
 from canvas.services.boards import touch
+from foundation.background import dispatch_now, run_after_commit
 
 logger = logging.getLogger(__name__)
 

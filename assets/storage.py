@@ -28,7 +28,7 @@ from typing import IO
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 
-from anchorboard.errors import AppError
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
-"""Background tasks of the assets app (registered with anchorboard.background).
+"""Background tasks of the assets app (registered with foundation.background).
 
 Each task takes JSON-able arguments and is idempotent; the work lives in domain modules.
 """
 
 from __future__ import annotations
 
-from anchorboard.background import task
 from assets.derivatives import build_derivatives
+from foundation.background import task
 
 
 @task("assets.derivatives")

@@ -25,12 +25,12 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 
-from anchorboard.errors import AppError, BoardNotFound, Forbidden
 from assets import storage
 from assets.derivatives import plan_levels
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset, DerivativeState
 from canvas.permissions import Perm, require
+from foundation.errors import AppError, BoardNotFound, Forbidden
 
 logger = logging.getLogger(__name__)
 

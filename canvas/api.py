@@ -19,13 +19,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut
-from anchorboard.api_pagination import Page, PageParams, paginate
 from assets.presenters import level_url
 from canvas.models import Board, Role
 from canvas.permissions import Perm, get_board_for, require, roles_for
 from canvas.protocol.types import CleanText
 from canvas.services import boards as board_services
+from foundation.api_errors import ErrorOut
+from foundation.api_pagination import Page, PageParams, paginate
 
 router = Router(tags=["boards"])
 

@@ -13,9 +13,9 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut
 from canvas.permissions import Perm, get_board_for
 from canvas.services import engine_fallbacks
+from foundation.api_errors import ErrorOut
 
 router = Router(tags=["engines"])
 

@@ -20,8 +20,6 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationError, model_validator
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut
-from anchorboard.api_pagination import Page, PageParams, paginate
 from canvas.jobs import queue
 from canvas.jobs.payloads import iteration_payload, job_payload
 from canvas.models import Iteration, IterationStatus, Job
@@ -30,6 +28,8 @@ from canvas.protocol import JobSpec
 from canvas.protocol.codec import error_from_validation
 from canvas.protocol.types import CleanText
 from canvas.services import iterations as iteration_services
+from foundation.api_errors import ErrorOut
+from foundation.api_pagination import Page, PageParams, paginate
 
 router = Router(tags=["jobs"])
 

@@ -24,8 +24,6 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut, error_response
-from anchorboard.errors import AppError, NotFound
 from canvas import sharing_auth
 from canvas.jobs.payloads import job_payload
 from canvas.models import Board, ShareAuditEvent, ShareLink
@@ -41,6 +39,8 @@ from canvas.protocol.types import CleanText
 from canvas.services import iterations as iteration_services
 from canvas.services import review, sharing
 from canvas.views.share import GUEST_HEADERS
+from foundation.api_errors import ErrorOut, error_response
+from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["review"])

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from anchorboard.errors import AppError
 from assets.imageops import masks
 from canvas.engines.base import Anchor
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from anchorboard.errors import BoardNotFound, Forbidden
 from canvas import protocol, realtime
 from canvas.models import Role
 from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
@@ -27,6 +26,7 @@ from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, BOARD_SERVER
 from canvas.services import documents
 from canvas.services.operations import apply_batch
 from canvas.sockets import ProtocolConsumer, Route, Routes
+from foundation.errors import BoardNotFound, Forbidden
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from anchorboard.errors import BoardNotFound, Forbidden, TeamNotFound
 from canvas.models import Board, BoardMember, Role, Team, TeamMembership, TeamRole
+from foundation.errors import BoardNotFound, Forbidden, TeamNotFound
 
 
 class Perm(StrEnum):

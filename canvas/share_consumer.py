@@ -21,7 +21,6 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from anchorboard.errors import AppError
 from canvas import protocol, sharing_auth
 from canvas.permissions import Perm, link_allows, require_link
 from canvas.protocol import limits
@@ -30,6 +29,7 @@ from canvas.protocol.share import GuestEditMessage, GuestPingMessage, GuestSyncM
 from canvas.realtime import board_group
 from canvas.services import review, sharing
 from canvas.sockets import ProtocolConsumer, Route, Routes
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

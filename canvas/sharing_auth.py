@@ -12,7 +12,7 @@ every request and every message. It:
 4. records one "accessed" audit event per visitor per hour.
 
 Password guesses go through the share-link password throttle
-(anchorboard.password_throttle); this module owns the rate limit of guest comments (cache
+(foundation.password_throttle); this module owns the rate limit of guest comments (cache
 counters per client address and per link). It must not decide what a link may see or do: that is
 canvas.permissions (``require_link``, ``link_iterations``...).
 """
@@ -30,11 +30,11 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from anchorboard import password_throttle
-from anchorboard.client_address import UNKNOWN, client_address
-from anchorboard.errors import AppError, NotFound
 from canvas.models.sharing import AuditAction, ShareLink, hash_share_token
 from canvas.permissions import Principal
+from foundation import password_throttle
+from foundation.client_address import UNKNOWN, client_address
+from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def _bump(keys: list[str], window: int) -> None:
 def unlock(request: HttpRequest, token: str, password: str, response: HttpResponse) -> Principal:
     """Check a typed password; on success set the signed cookie on ``response``.
 
-    Guesses go through the share-link password throttle (anchorboard.password_throttle):
+    Guesses go through the share-link password throttle (foundation.password_throttle):
     counted per (link, client address), so guessers elsewhere never slow down a guest
     who has the right password.
     """

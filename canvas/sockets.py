@@ -25,12 +25,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from pydantic import TypeAdapter, ValidationError
 
-from anchorboard.errors import AppError
 from canvas import protocol
 from canvas.permissions import Perm
 from canvas.protocol import codec
 from canvas.protocol.types import ProtocolModel
 from canvas.realtime import MessageBudget
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """Routes of the HTML pages: sign-in, the board list and its actions, the board page.
 
-Sign-in and password change are throttled (anchorboard/password_pages.py).
+Sign-in and password change are throttled (foundation/password_pages.py).
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from anchorboard import password_pages
 from canvas.views import board_list, board_page, providers, review_page, share
+from foundation import password_pages
 
 urlpatterns = [
     path("login/", password_pages.LoginPage.as_view(), name="login"),

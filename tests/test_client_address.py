@@ -1,11 +1,11 @@
-"""The client address behind zero, one or several proxies (anchorboard/client_address.py)."""
+"""The client address behind zero, one or several proxies (foundation/client_address.py)."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import RequestFactory
 
-from anchorboard.client_address import client_address, throttle_key
+from foundation.client_address import client_address, throttle_key
 
 
 def request_from(peer: str, forwarded: str | None = None):

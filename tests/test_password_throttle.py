@@ -16,12 +16,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-from anchorboard.password_throttle import (
-    LOG_LINES_PER_MINUTE,
-    PasswordThrottle,
-    Policy,
-    Throttled,
-)
+from foundation.password_throttle import LOG_LINES_PER_MINUTE, PasswordThrottle, Policy, Throttled
 
 POLICY = Policy(free_failures=3, base_delay=10, max_delay=60, forget_after=3600, attack_failures=8)
 OWNER_ADDRESS = "203.0.113.7"
@@ -188,7 +183,7 @@ def test_scopes_do_not_share_counters(shared_cache, clock):
 
 
 def test_throttling_is_logged_at_warning_once_per_minute_without_secrets(throttle, caplog):
-    caplog.set_level(logging.INFO, logger="anchorboard.password_throttle")
+    caplog.set_level(logging.INFO, logger="foundation.password_throttle")
     for _ in range(POLICY.free_failures + 1):
         guess(throttle, "198.51.100.1", "ana.secret@example.test", right=False)
     for _ in range(20):
@@ -201,7 +196,7 @@ def test_throttling_is_logged_at_warning_once_per_minute_without_secrets(throttl
 
 
 def test_a_botnet_or_a_username_spray_cannot_flood_the_log(throttle, caplog):
-    caplog.set_level(logging.WARNING, logger="anchorboard.password_throttle")
+    caplog.set_level(logging.WARNING, logger="foundation.password_throttle")
     # A fresh address for every guess at one account (attack mode: each failure throttles).
     for bot in range(3 * POLICY.attack_failures):
         guess(throttle, f"10.9.{bot // 250}.{bot % 250}", "ana", right=False)

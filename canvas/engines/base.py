@@ -20,8 +20,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
-from anchorboard.errors import AppError
 from canvas.protocol.limits import SEED_LIMIT
+from foundation.errors import AppError
 
 
 class Mode(enum.StrEnum):

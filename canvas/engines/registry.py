@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from anchorboard.errors import AppError
 from canvas.engines.base import Engine, EngineCapabilities
+from foundation.errors import AppError
 
 _ENGINES: dict[str, type[Engine]] = {}
 _providers_loaded = False

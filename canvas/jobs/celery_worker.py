@@ -139,7 +139,7 @@ def _requeue_pending_previews() -> None:
 
 
 def _send_work() -> None:
-    from anchorboard.background import dispatch_now
+    from foundation.background import dispatch_now
 
     dispatch_now("canvas.jobs.work")
 

@@ -26,14 +26,14 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from PIL import Image
 
-from anchorboard.background import run_after_commit
-from anchorboard.errors import AppError, Conflict, NotFound
 from canvas.compositing import item_bounds
 from canvas.jobs import config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
 from canvas.models import Board, Item, ItemKind
 from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
 from canvas.protocol import ProtocolError, limits, parse_job_spec
+from foundation.background import run_after_commit
+from foundation.errors import AppError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -31,10 +31,10 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from anchorboard.errors import AppError
 from canvas.jobs import announce, config, lifecycle
 from canvas.jobs.progress import JobProgress, LeaseLost
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

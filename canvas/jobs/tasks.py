@@ -1,4 +1,4 @@
-"""Background tasks of the job queue (registered with anchorboard.background).
+"""Background tasks of the job queue (registered with foundation.background).
 
 - "canvas.jobs.wake": a job became claimable. Wakes this process's worker pool; with the
   Celery dispatcher (no pool in the web process) it claims and runs one job instead.
@@ -15,7 +15,7 @@ import uuid
 
 from django.conf import settings
 
-from anchorboard.background import task
+from foundation.background import task
 
 
 @task("canvas.jobs.wake")
@@ -31,9 +31,9 @@ def wake() -> bool:
 
 @task("canvas.jobs.work")
 def work() -> bool:
-    from anchorboard.background import dispatch_now
     from canvas.jobs.recovery import worker_name
     from canvas.jobs.workers import run_one
+    from foundation.background import dispatch_now
 
     # One name per claim: two threads of one worker process must never share an owner.
     ran = run_one(worker_name(f"task-{uuid.uuid4().hex[:12]}"))

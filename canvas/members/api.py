@@ -24,8 +24,6 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from anchorboard.api_auth import api_user
-from anchorboard.api_errors import ErrorOut
-from anchorboard.api_pagination import Page, PageParams, paginate
 from canvas.members import invitations, services
 from canvas.members.models import Invitation
 from canvas.models import Board, Role, Team, TeamMembership, TeamRole
@@ -40,6 +38,8 @@ from canvas.permissions import (
     may_see_member_emails,
 )
 from canvas.protocol.types import CleanText
+from foundation.api_errors import ErrorOut
+from foundation.api_pagination import Page, PageParams, paginate
 
 router = Router(tags=["members"])
 

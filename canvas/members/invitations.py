@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from anchorboard.errors import AppError, NotFound
 from canvas.members import services
 from canvas.members.models import (
     Invitation,
@@ -32,6 +31,7 @@ from canvas.members.models import (
     new_invitation_token,
 )
 from canvas.models import Board, Role, Team, TeamRole
+from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
 

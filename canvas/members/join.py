@@ -27,11 +27,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from anchorboard.password_throttle import Throttled, sign_up_message
 from canvas.members import invitations, services, signup
 from canvas.members.forms import NewAccountForm
 from canvas.members.invitations import InvitationUnavailable
 from canvas.members.models import Invitation
+from foundation.password_throttle import Throttled, sign_up_message
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from anchorboard.errors import AppError, Conflict, NotFound
 from canvas.models import Board, BoardMember, Role, Team, TeamMembership, TeamRole
 from canvas.permissions import people_with_access, role_for
+from foundation.errors import AppError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Open sign-up is one switch for the whole site, off unless a superuser turns it on (who may:
 canvas.permissions.may_change_signup). Every account made here goes through
-``anchorboard.password_throttle.sign_ups``: counted per client address, a refused attempt is
+``foundation.password_throttle.sign_ups``: counted per client address, a refused attempt is
 not checked at all, so neither page can create accounts (or test which usernames are taken)
 without limit. The account, its first team or membership and the used invitation are
 written in one transaction: nothing is half made.
@@ -20,9 +20,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from anchorboard.password_throttle import SIGN_UP_SUBJECT, Attempt, sign_ups
 from canvas.members.models import SignupPolicy
 from canvas.members.services import personal_team
+from foundation.password_throttle import SIGN_UP_SUBJECT, Attempt, sign_ups
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from anchorboard.errors import AppError, BoardNotFound, TeamNotFound
 from canvas.forms import first_error
 from canvas.members import invitations, services, signup
 from canvas.members.forms import (
@@ -52,6 +51,7 @@ from canvas.permissions import (
     visible_boards,
 )
 from canvas.views.errors import app_error_response
+from foundation.errors import AppError, BoardNotFound, TeamNotFound
 
 logger = logging.getLogger(__name__)
 

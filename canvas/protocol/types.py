@@ -22,8 +22,8 @@ import annotated_types as at
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
 
-from anchorboard.errors import AppError
 from canvas.protocol import limits
+from foundation.errors import AppError
 
 
 class ProtocolError(AppError):

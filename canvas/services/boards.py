@@ -13,11 +13,11 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from anchorboard.errors import AppError, Forbidden, TeamNotFound
 from canvas.members.services import personal_team
 from canvas.models import Board, BoardMember, Item, Role, Team
 from canvas.permissions import can_create_board_in, visible_boards
 from canvas.services import sharing
+from foundation.errors import AppError, Forbidden, TeamNotFound
 
 MAX_NAME = 200
 

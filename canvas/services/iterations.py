@@ -20,11 +20,11 @@ from typing import Any
 
 from django.db import transaction
 
-from anchorboard.errors import AppError, Conflict, NotFound
 from canvas import protocol
 from canvas.jobs.announce import broadcast_iteration_after_commit
 from canvas.models import Item, ItemKind, Iteration, IterationStatus, Job
 from canvas.services.operations import apply_batch
+from foundation.errors import AppError, Conflict, NotFound
 
 GRID_GAP = 24.0  # board units between results laid out as a variations grid
 MAX_APPLY = 32

@@ -15,10 +15,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from anchorboard.errors import AppError
 from canvas import protocol, realtime
 from canvas.models import Board, BoardOperation, Item
 from canvas.services import documents
+from foundation.errors import AppError
 
 
 class OperationRejected(AppError):

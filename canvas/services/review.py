@@ -27,7 +27,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from anchorboard.errors import AppError, NotFound
 from canvas import protocol
 from canvas.jobs.announce import JOB_EVENT
 from canvas.models import Board, Iteration, IterationStatus, Job, JobMode, JobPriority
@@ -41,6 +40,7 @@ from canvas.models.review import (
     Tier,
 )
 from canvas.permissions import Perm, Principal, role_allows, roles_for, visible_boards
+from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from anchorboard.errors import AppError
 from assets.models import Asset
 from canvas import protocol, realtime
 from canvas.models import Board, Item, ItemKind, Iteration
@@ -33,6 +32,7 @@ from canvas.models.sharing import (
     hash_share_token,
 )
 from canvas.permissions import link_asset_ids, link_items, link_iterations
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

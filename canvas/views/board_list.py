@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from anchorboard.errors import AppError, BoardNotFound, Forbidden
 from canvas.forms import NewBoardForm, RenameBoardForm, first_error
 from canvas.members.services import personal_team
 from canvas.models import Team
@@ -24,6 +23,7 @@ from canvas.permissions import Perm, can_create_board_in, get_board_for, visible
 from canvas.services import boards as board_services
 from canvas.views.cards import board_cards
 from canvas.views.errors import app_error_response
+from foundation.errors import AppError, BoardNotFound, Forbidden
 
 logger = logging.getLogger(__name__)
 

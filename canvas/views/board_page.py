@@ -11,11 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from anchorboard.errors import AppError
 from canvas.engines import available_engines
 from canvas.permissions import Perm, get_board_for, role_allows
 from canvas.services.review import board_members
 from canvas.views.errors import app_error_response
+from foundation.errors import AppError
 
 API_BASE = "/api/v1"
 

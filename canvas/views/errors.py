@@ -2,7 +2,7 @@
 
 Installed as Django's handler400/403/404/500 (anchorboard/urls.py) and used by the HTML
 views for AppErrors. JSON always has the shape ``{"error": {"code", "message"}}`` of
-anchorboard.errors. This module must not decide permissions or swallow unexpected errors
+foundation.errors. This module must not decide permissions or swallow unexpected errors
 silently: every error it renders is logged.
 """
 
@@ -13,7 +13,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
-from anchorboard.errors import AppError
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

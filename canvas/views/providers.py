@@ -19,11 +19,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from anchorboard.errors import AppError
 from canvas.engines.providers import checks, provider_status
 from canvas.engines.registry import available_engines
 from canvas.models import TeamMembership, TeamRole
 from canvas.views.errors import app_error_response, wants_json
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_protect
 
-from anchorboard.errors import AppError, Forbidden
 from assets import storage
 from assets.clean_copy import CleanCopy, clean_copy
 from assets.errors import DerivativeNotReady, FileNotAvailable
@@ -34,6 +33,7 @@ from canvas import sharing_auth
 from canvas.permissions import DOWNLOAD, Perm, link_allows, link_asset_ids, require_link
 from canvas.services import review
 from canvas.views.board_page import API_BASE
+from foundation.errors import AppError, Forbidden
 
 logger = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ import unicodedata
 
 import pytest
 
-from anchorboard import background
 from assets import services, storage
 from assets.models import Asset, AssetSource, Blob, DerivativeState
 from assets.services import ingest_bytes, ingest_upload, requeue_pending_derivatives
 from assets.storage import StorageWriteFailed
+from foundation import background
 from tests import factories
 from tests.assets import samples
 from tests.assets.conftest import nothing_stored, stored_files

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from anchorboard.background import registered
 from canvas.jobs.workers import WorkerPool, start_embedded_workers
 from canvas.models import Job, JobState
+from foundation.background import registered
 from tests.jobs import engines
 
 

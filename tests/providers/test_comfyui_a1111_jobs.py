@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from anchorboard.errors import AppError
 from canvas.engines.providers import load_provider_engines
 from canvas.jobs import adapters, queue, runner
 from canvas.models import Iteration, JobState, ProviderCall
+from foundation.errors import AppError
 from tests.providers.fakes import a1111 as fake_a1111
 from tests.providers.fakes import comfyui as fake_comfy
 

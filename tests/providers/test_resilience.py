@@ -262,7 +262,7 @@ def test_gemini_inpaint_results_are_pasted_back_through_the_mask(
 
 @pytest.mark.django_db
 def test_setting_a_boards_fallbacks_checks_the_engine_names(gemini_server, board):
-    from anchorboard.errors import AppError
+    from foundation.errors import AppError
 
     row = resilience.set_board_fallbacks(board, {PRO: ["local"]})
     assert row.enabled and resilience.fallbacks_for(board.pk, PRO) == ("local",)

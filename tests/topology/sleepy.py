@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from anchorboard.background import task
+from foundation.background import task
 
 
 @task("tests.topology.sleep")

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import django
 django.setup()
-from anchorboard.background import dispatch_now
+from foundation.background import dispatch_now
 dispatch_now("canvas.jobs.wake")  # must not raise
 print("dispatched without raising")
 """

@@ -22,8 +22,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse
 from django.test import Client
 
-from anchorboard import password_throttle
 from canvas.services import sharing
+from foundation import password_throttle
 from tests import factories
 from tests.test_password_throttle import FakeClock
 

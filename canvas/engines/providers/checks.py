@@ -15,8 +15,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from anchorboard.errors import AppError, NotFound
 from canvas.engines.providers import comfyui, provider_modules
+from foundation.errors import AppError, NotFound
 
 
 class ProviderNotConfigured(AppError):

@@ -31,7 +31,6 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from anchorboard.errors import AppError
 from canvas.engines.base import (
     Engine,
     EngineRequest,
@@ -40,6 +39,7 @@ from canvas.engines.base import (
     TransientEngineError,
 )
 from canvas.engines.providers import config
+from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """``manage.py serve``: the one-process server behind ``python3 dev.py start``.
 
 It migrates, seeds the demo data, requeues unfinished image previews and then runs Daphne
-in this process, so the embedded job workers (anchorboard.background) share it.
+in this process, so the embedded job workers (foundation.background) share it.
 
 Daphne runs in-process through ``anchorboard.daphne_server.GuardedServer`` (Daphne's
 server with request bodies admitted before they are read) rather than by exec'ing the
@@ -98,9 +98,9 @@ class Command(BaseCommand):
         from channels.routing import get_default_application
         from daphne.endpoints import build_endpoint_description_strings
 
-        from anchorboard.background import shutdown_embedded_pool
         from anchorboard.daphne_server import GuardedServer
         from canvas.jobs.workers import start_embedded_workers, stop_embedded_workers
+        from foundation.background import shutdown_embedded_pool
 
         application = get_default_application()
         endpoints = build_endpoint_description_strings(host=host, port=port)

@@ -1,7 +1,7 @@
 """The account-password pages, throttled: sign-in and password change, site and admin.
 
 Django's own forms check the password; the subclasses here wrap that check in
-``anchorboard.password_throttle.accounts`` so a guess typed on ``/login/``,
+``foundation.password_throttle.accounts`` so a guess typed on ``/login/``,
 ``/admin/login/``, ``/password/`` or ``/admin/password_change/`` counts the same as one
 sent to ``POST /api/v1/auth/token``. A throttled attempt is not checked at all: the page
 says how long to wait, answers 429 and carries ``Retry-After``.
@@ -26,8 +26,8 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 
-from anchorboard.client_address import UNKNOWN, client_address
-from anchorboard.password_throttle import Throttled, account_message, accounts
+from foundation.client_address import UNKNOWN, client_address
+from foundation.password_throttle import Throttled, account_message, accounts
 
 THROTTLED_ATTR = "password_throttled"
 T = TypeVar("T")

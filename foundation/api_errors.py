@@ -32,7 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from anchorboard.errors import AppError, NotAuthenticated
+from foundation.errors import AppError, NotAuthenticated
 
 logger = logging.getLogger("anchorboard.api")
 

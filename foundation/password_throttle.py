@@ -53,7 +53,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
 
-from anchorboard.client_address import client_address, throttle_key
+from foundation.client_address import client_address, throttle_key
 
 logger = logging.getLogger(__name__)
 
