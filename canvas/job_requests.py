@@ -55,8 +55,10 @@ def _move(board: Any, job_id: str, where: str) -> None:
     queue.move_job(queue.get_job(job_id, board.pk), where)
 
 
-def _apply(board: Any, user: Any, ids: list[str]) -> None:
-    iterations.apply_many([_iteration_on(board, i) for i in ids], user)
+def _apply(board: Any, user: Any, ids: list[str]) -> dict[str, str]:
+    """Apply; answer which item each result is on the canvas as (for the requester's undo)."""
+    applied = iterations.apply_many([_iteration_on(board, i) for i in ids], user)
+    return {str(it.pk): str(it.applied_item_id) for it in applied if it.applied_item_id}
 
 
 _ITERATION_ACTIONS: dict[str, Callable[[Any, Any], Any]] = {
@@ -113,8 +115,8 @@ async def handle_queue(consumer: BoardConsumer, message: protocol.QueueMessage) 
 async def handle_iteration_apply(
     consumer: BoardConsumer, message: protocol.IterationApplyMessage
 ) -> None:
-    await database_sync_to_async(_apply)(consumer.board, consumer.user, message.ids)
-    await consumer.send_json(protocol.request_done(message.request_id, message.type))
+    items = await database_sync_to_async(_apply)(consumer.board, consumer.user, message.ids)
+    await consumer.send_json(protocol.request_done(message.request_id, message.type, items))
 
 
 @handles(

@@ -323,6 +323,9 @@ class RequestDoneMessage(ProtocolModel):
     type: Literal["request_done"]
     request_id: str | None
     request: str
+    items: dict[str, str] | None = None
+    """``iteration_apply`` only: result id → id of the image item it is on the canvas as
+    (what the requester's undo removes)."""
 
 
 # --- Builders --------------------------------------------------------------------------------
@@ -348,5 +351,5 @@ def job_accepted(request_id: str | None, job: Wire) -> Wire:
     return {"type": "job_accepted", "request_id": request_id, "job": job}
 
 
-def request_done(request_id: str | None, request: str) -> Wire:
-    return {"type": "request_done", "request_id": request_id, "request": request}
+def request_done(request_id: str | None, request: str, items: dict[str, str] | None = None) -> Wire:
+    return {"type": "request_done", "request_id": request_id, "request": request, "items": items}

@@ -6,6 +6,11 @@ operation log and reaches every client like any other edit. Discarding only chan
 result's status (and removes an applied copy from the canvas with a soft delete): nothing
 is lost and ``restore`` brings it back.
 
+From then on the status follows the layer (canvas.services.result_items): deleting the
+layer stages the result again, re-creating the same item (an undo or redo in the browser)
+applies it again. ``applied_item`` keeps naming the last item a result was placed as, even
+while that item is deleted, so such a re-creation is recognised.
+
 "Current" marks the chosen result among its alternatives: the results with the same parent
 (or none) for the same region. Callers check permissions first (edit); this module never
 runs an engine or changes a job's state (canvas.jobs does).
@@ -143,27 +148,32 @@ def discard(iteration: Iteration, user) -> Iteration:
     with transaction.atomic():
         if iteration.status == IterationStatus.DISCARDED:
             return iteration
-        if _live_item(iteration):
+        on_canvas = _live_item(iteration)
+        # Discarded first, so removing the layer below does not stage it on the way.
+        iteration.status = IterationStatus.DISCARDED
+        iteration.is_current = False
+        iteration.save(update_fields=["status", "is_current", "updated_at"])
+        broadcast_iteration_after_commit(iteration.pk)
+        if on_canvas:
             apply_batch(
                 iteration.board_id,
                 user,
                 [protocol.parse_operation({"op": "delete", "id": str(iteration.applied_item_id)})],
             )
-        iteration.status = IterationStatus.DISCARDED
-        iteration.is_current = False
-        iteration.save(update_fields=["status", "is_current", "updated_at"])
-        broadcast_iteration_after_commit(iteration.pk)
     return iteration
 
 
 def restore(iteration: Iteration) -> Iteration:
-    """Bring a discarded result back to the staging list (apply it again to place it)."""
+    """Bring a discarded result back to the staging list (apply it again to place it).
+
+    ``applied_item`` is kept: undoing the discard of a result that was on the canvas
+    re-creates that item, which applies the result again.
+    """
     if iteration.status != IterationStatus.DISCARDED:
         raise IterationConflict("Only discarded results can be restored.")
     with transaction.atomic():
         iteration.status = IterationStatus.STAGED
-        iteration.applied_item = None
-        iteration.save(update_fields=["status", "applied_item", "updated_at"])
+        iteration.save(update_fields=["status", "updated_at"])
         broadcast_iteration_after_commit(iteration.pk)
     return iteration
 

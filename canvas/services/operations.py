@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from canvas import protocol, realtime
 from canvas.models import Board, BoardOperation, Item
-from canvas.services import documents
+from canvas.services import documents, result_items
 from foundation.errors import AppError
 
 
@@ -71,6 +71,8 @@ def apply_batch(
         state = _BatchState(board, revision, user, ops)
         applied = [state.apply(index, op) for index, op in enumerate(ops)]
         state.save()
+        # A result whose layer this batch removed or brought back changes status with it.
+        result_items.follow_items(board.pk, state.created_or_deleted())
         board.revision = revision
         board.last_activity_at = timezone.now()
         board.save(update_fields=["revision", "last_activity_at"])
@@ -95,6 +97,7 @@ class _BatchState:
         self.revision = revision
         self.user = user
         self.new_ids: set[str] = set()
+        self.created_or_deleted_ids: set[str] = set()
         # Two queries for the whole batch, however many operations it has.
         ids = {uuid.UUID(op["item"]["id"] if op["op"] == "create" else op["id"]) for op in ops}
         self.items: dict[str, Item] = {
@@ -132,6 +135,7 @@ class _BatchState:
             return {"op": "update", "id": op["id"], "set": dict(op["set"])}
         item.deleted = True
         item.revision = self.revision
+        self.created_or_deleted_ids.add(op["id"])
         return {"op": "delete", "id": op["id"]}
 
     def _create(self, index: int, op: protocol.Operation) -> dict[str, Any]:
@@ -171,6 +175,7 @@ class _BatchState:
             setattr(item, name, data[name])
         item.deleted = False
         item.revision = self.revision
+        self.created_or_deleted_ids.add(data["id"])
         return {"op": "create", "item": dict(data)}
 
     def _check_asset(self, index: int, asset_id: str) -> None:
@@ -180,6 +185,10 @@ class _BatchState:
                 "this board first.",
                 code="asset_not_found",
             )
+
+    def created_or_deleted(self) -> list[Item]:
+        """The items a create or delete of this batch touched, as they are now."""
+        return [self.items[i] for i in self.created_or_deleted_ids]
 
     def save(self) -> None:
         touched = [item for item in self.items.values() if item.revision == self.revision]

@@ -20,7 +20,7 @@ import {
   screenToBoard,
   zoomAt,
 } from "./model/geometry";
-import { History } from "./model/history";
+import { History, type SideEffect } from "./model/history";
 import { SceneIndex } from "./model/sceneIndex";
 import { MAX_OPS_PER_BATCH, MAX_PROPS_BYTES, type Operation } from "./protocol";
 import type { Renderer, TransformResult } from "./render/renderer";
@@ -184,6 +184,16 @@ export class Editor {
     this.history.record({ name: action.name, forward: action.ops, inverse, batchIds });
     this.emit("history");
     return true;
+  }
+
+  /**
+   * Record an action the server carried out at this user's request (applying, discarding or
+   * restoring a job result, jobs/resultActions.ts) so it undoes and redoes like a local edit.
+   */
+  recordServerAction(name: string, effects: SideEffect[]): void {
+    if (!this.editable || !effects.length) return;
+    this.history.record({ name, forward: [], inverse: [], effects });
+    this.emit("history");
   }
 
   undo(): void {

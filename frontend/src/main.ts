@@ -17,6 +17,7 @@ import { h } from "./ui/dom";
 import { buildHelp } from "./ui/help";
 import { buildLayersPanel } from "./ui/layersPanel";
 import { buildMinimap } from "./ui/minimap";
+import { Toasts, type ToastHandle, installTooltips, layer } from "./ui/overlay";
 import { PresenceLayer } from "./ui/presence";
 import { buildPropertiesPanel } from "./ui/propertiesPanel";
 import { attachTextEditor } from "./ui/textEditor";
@@ -55,16 +56,21 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const sync = new SyncState();
   const renderer = new KonvaRenderer(stageHost);
   const editor = new Editor(sync, renderer, boot.can_edit);
-  const notice = h("div", { class: "ab-notice", role: "alert", hidden: true });
-  let noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  installTooltips();
+  const toasts = new Toasts();
+  // One info notice at a time ("Undo Move"); errors stack (at most three) until dismissed.
+  let info: ToastHandle | null = null;
   editor.on("notice", () => {
     const n = editor.lastNotice;
     if (!n) return;
-    notice.textContent = n.text;
-    notice.dataset.kind = n.kind;
-    notice.hidden = false;
-    if (noticeTimer) clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => (notice.hidden = true), n.kind === "error" ? 8000 : 1800);
+    if (n.kind === "info") {
+      info?.dismiss();
+      info = toasts.show("info", n.text, { ms: 2200, className: "ab-notice" });
+      return;
+    }
+    const errors = [...toasts.element.querySelectorAll(".ab-notice[data-kind=error]")];
+    if (errors.length >= 3) errors[0]?.remove();
+    toasts.show("error", n.text, { ms: 12000, className: "ab-notice" });
   });
 
   let presence: PresenceLayer | null = null;
@@ -110,14 +116,14 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const presenceLink = boot.share ? ({ sendVolatile: () => {} } as unknown as BoardConnection) : connection;
   presence = new PresenceLayer(editor, presenceLink, String(boot.user.id));
   const pointer = new PointerInput(editor, surface, (b) => presence?.setCursor(b));
-  const uploads = new Uploads(editor, `${boot.api_base}/boards/${boot.board_id}/assets`, surface, () => pointer.cursorBoard);
+  const uploads = new Uploads(editor, `${boot.api_base}/boards/${boot.board_id}/assets`, surface, () => pointer.cursorBoard, toasts);
   const help = buildHelp();
   const toolbar = buildToolbar(editor, {
     onUpload: () => uploads.open(),
     onHelp: help.toggle,
     onTogglePresence: (hidden) => presence?.setHidden(hidden),
   });
-  surface.append(presence.element, buildMinimap(editor), uploads.list, notice);
+  surface.append(presence.element, layer(buildMinimap(editor), "panel"), toasts.element);
   attachTextEditor(editor, surface);
 
   const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
@@ -132,6 +138,8 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     badges.onChange(() => history.decisionsChanged());
   }
   const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...(jobs?.panels ?? []), ...review.panels);
+  if (jobs) toolbar.addTool(jobs.regionButton);
+  toolbar.addActions(review.bar);
   root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
 
   const resize = () => {
@@ -144,10 +152,6 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
 
   window.addEventListener("keydown", (e) => {
     if (isTyping(e)) return;
-    if (e.key === "Escape" && !help.element.hidden) {
-      help.toggle();
-      return;
-    }
     const command = resolveShortcut(e);
     if (command && runCommand(editor, command, help.toggle)) e.preventDefault();
   });

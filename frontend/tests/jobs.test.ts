@@ -267,8 +267,8 @@ describe("job client", () => {
     expect(s.sent.map((m) => m.request_id)).toHaveLength(2);
     const [first, second] = s.sent;
     expect(first!.request_id).not.toBe(second!.request_id);
-    expect(client.receive({ type: "request_done", request_id: "someone-else", request: "x" })).toBe(false);
-    expect(client.receive({ type: "request_done", request_id: first!.request_id!, request: "job_cancel" })).toBe(true);
+    expect(client.receive({ type: "request_done", request_id: "someone-else", request: "x", items: null })).toBe(false);
+    expect(client.receive({ type: "request_done", request_id: first!.request_id!, request: "job_cancel", items: null })).toBe(true);
     expect(
       client.receive({ type: "error", code: "forbidden", message: "Ask an owner.", request_id: second!.request_id! }),
     ).toBe(true);

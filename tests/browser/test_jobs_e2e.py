@@ -172,9 +172,10 @@ def test_region_job_from_panel_to_history(server, browser):
         timeout=WAIT_MS,
     )
     editor.locator("[data-testid=compare-slider]").fill("80")
-    assert editor.get_attribute(".ab-compare", "data-split") == "80"
+    assert editor.get_attribute(".ab-backdrop:has(.ab-compare)", "data-split") == "80"
     clip = editor.evaluate("document.querySelector('.ab-compare-clip').style.clipPath")
-    assert clip == "inset(0px 20% 0px 0px)" or clip == "inset(0 20% 0 0)"
+    # Before left of the divider at 80 %, the result (After) in the 20 % right of it.
+    assert clip in ("inset(0px 0px 0px 80%)", "inset(0 0 0 80%)")
     editor.click("[data-testid=compare-close]")
 
     # Discard it: the strip empties, nothing is lost — history shows it and restores it.

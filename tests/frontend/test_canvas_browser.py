@@ -181,11 +181,15 @@ def test_pointer_edits_presence_and_catch_up(server, browser):
         timeout=WAIT_MS,
     )
 
-    # The viewer sees the editor's named cursor; "Hide me" hides it again.
+    # The viewer sees the editor's named cursor; "Hide my cursor" hides it again.
     editor.mouse.move(cx + 10, cy + 10)
     editor.mouse.move(cx + 30, cy + 20)
     viewer.wait_for_selector(".ab-cursor:not([hidden]) .ab-cursor-name:text('ed')", timeout=WAIT_MS)
-    editor.get_by_role("checkbox", name="Hide me").check()
+    editor.get_by_role("button", name="Hide my cursor from others").click()
+    assert (
+        editor.get_by_role("button", name="Show my cursor to others").get_attribute("aria-pressed")
+        == "true"
+    )
     viewer.wait_for_function(
         "[...document.querySelectorAll('.ab-cursor')].every(el => el.hidden)", timeout=WAIT_MS
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from canvas.jobs import queue, runner
@@ -9,6 +11,19 @@ from canvas.models import Board, Item, IterationStatus, JobState
 from canvas.services import iterations as service
 
 pytestmark = pytest.mark.django_db
+
+
+@contextlib.contextmanager
+def announced():
+    """Collect the results whose state a batch announces (after commit) to the board."""
+    from unittest import mock
+
+    sent: list[str] = []
+    with mock.patch(
+        "canvas.services.result_items.broadcast_iteration_after_commit",
+        side_effect=lambda pk: sent.append(str(pk)),
+    ):
+        yield sent
 
 
 def results(submit, **spec):
@@ -63,6 +78,76 @@ def test_discard_removes_from_canvas_and_restore_brings_it_back(submit, owner):
     service.apply(first, owner)
     first.refresh_from_db()
     assert first.applied_item_id != item_id and first.status == IterationStatus.APPLIED
+
+
+def _ops(board, user, *ops):
+    from canvas import protocol
+    from canvas.services.operations import apply_batch
+
+    return apply_batch(board.pk, user, [protocol.parse_operation(op) for op in ops])
+
+
+def _item_op(item: Item) -> dict:
+    """The create op that brings ``item`` back as it was (what a browser's undo sends)."""
+    return {
+        "op": "create",
+        "item": {
+            "id": str(item.pk),
+            "kind": item.kind,
+            "asset": str(item.asset_id),
+            "name": item.name,
+            "x": item.x,
+            "y": item.y,
+            "width": item.width,
+            "height": item.height,
+            "z": item.z,
+            "props": item.props,
+        },
+    }
+
+
+def test_status_follows_the_layer_through_undo_and_redo(submit, board, owner):
+    """Undo of Apply deletes the layer (a normal batch): the result is staged again; redo
+    re-creates the same item: applied again, with the same layer."""
+    _, (first,) = results(submit)
+    service.apply(first, owner)
+    first.refresh_from_db()
+    layer = Item.objects.get(pk=first.applied_item_id)
+    with announced() as sent:
+        _ops(board, owner, {"op": "delete", "id": str(layer.pk)})
+    first.refresh_from_db()
+    assert first.status == IterationStatus.STAGED
+    assert first.applied_item_id == layer.pk  # remembered, so a re-creation is recognised
+    assert sent == [str(first.pk)]  # everyone is told
+    _ops(board, owner, _item_op(layer))
+    first.refresh_from_db()
+    assert first.status == IterationStatus.APPLIED and first.applied_item_id == layer.pk
+    # A copy of the layer (duplicate) is not the result's layer: deleting it changes nothing.
+    copy = _item_op(layer)
+    copy["item"]["id"] = "0b7e5e3c-8d53-4a7e-9a55-2f1f0c1d2e3f"
+    _ops(board, owner, copy)
+    _ops(board, owner, {"op": "delete", "id": copy["item"]["id"]})
+    first.refresh_from_db()
+    assert first.status == IterationStatus.APPLIED
+
+
+def test_undoing_a_discard_of_an_applied_result_applies_it_again(submit, board, owner):
+    _, (first,) = results(submit)
+    service.apply(first, owner)
+    first.refresh_from_db()
+    layer = Item.objects.get(pk=first.applied_item_id)
+    service.discard(first, owner)
+    first.refresh_from_db()
+    assert first.status == IterationStatus.DISCARDED  # not staged on the way
+    _ops(board, owner, _item_op(layer))  # the browser's undo re-creates the layer
+    first.refresh_from_db()
+    assert first.status == IterationStatus.APPLIED
+    # Restore keeps the remembered layer, so undoing a restore + discard still works.
+    service.discard(first, owner)
+    first.refresh_from_db()
+    service.restore(first)
+    first.refresh_from_db()
+    assert first.status == IterationStatus.STAGED and first.applied_item_id == layer.pk
 
 
 def test_make_current_switches_between_alternatives(submit):

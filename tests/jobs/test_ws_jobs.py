@@ -235,7 +235,12 @@ async def test_cancel_retry_move_and_pause(board, owner, image_item):
         {"type": "job_move", "request_id": "m", "job_id": str(second.pk), "to": "front"}
     )
     done, _ = await recv_until(sock, lambda m: m["type"] == "request_done")
-    assert done == {"type": "request_done", "request_id": "m", "request": "job_move"}
+    assert done == {
+        "type": "request_done",
+        "request_id": "m",
+        "request": "job_move",
+        "items": None,
+    }
     positions = await database_sync_to_async(
         lambda: dict(Job.objects.values_list("id", "position"))
     )()
@@ -275,9 +280,13 @@ async def test_apply_discard_restore_make_current_and_rerun(board, owner, image_
     job_id, (first, second) = await finished_job(board, sock, watcher)
 
     await sock.send({"type": "iteration_apply", "request_id": "a", "ids": [first]})
-    await recv_until(sock, lambda m: m["type"] == "request_done" and m["request_id"] == "a")
+    done, _ = await recv_until(
+        sock, lambda m: m["type"] == "request_done" and m["request_id"] == "a"
+    )
     applied, _ = await recv_until(watcher, lambda m: m["type"] == "applied")
     created = applied["ops"][0]["item"]
+    # The requester learns which layer its apply made: that is what its undo removes.
+    assert done["items"] == {first: created["id"]}
     assert applied["ops"][0]["op"] == "create" and created["props"]["iteration"] == first
     assert (created["x"], created["y"]) == (REGION["x"], REGION["y"])
     state, _ = await recv_until(

@@ -10,10 +10,25 @@
  *
  * It holds no document of its own; it reads the visible document and hands operations to
  * a `commit` callback (which applies and sends them).
+ *
+ * Some actions also change state outside the item document, on the server (applying,
+ * discarding or restoring a job result: jobs/resultActions.ts). Those carry `effects`:
+ * each says whether it still holds (nobody changed it since) and how to revert itself,
+ * returning the effect that re-does it, so they undo and redo like item operations.
  */
 import type { BoardDocument } from "./document";
 import { sameValue } from "./document";
 import type { ItemPatch, Operation } from "../protocol";
+
+export type Commit = (ops: Operation[]) => string[] | undefined;
+
+/** A change outside the item document that an entry also reverts (e.g. a result's status). */
+export interface SideEffect {
+  /** Whether what this effect did still stands; undo skips it otherwise (others changed it). */
+  holds(): boolean;
+  /** Revert it now (item operations go through `commit`); returns the effect that re-does it. */
+  revert(commit: Commit): SideEffect;
+}
 
 export interface HistoryEntry {
   name: string;
@@ -21,9 +36,8 @@ export interface HistoryEntry {
   inverse: Operation[];
   /** Batches that carried the forward ops; used to drop the entry if the server refuses one. */
   batchIds?: string[];
+  effects?: SideEffect[];
 }
-
-export type Commit = (ops: Operation[]) => string[] | undefined;
 
 const LIMIT = 200;
 
@@ -46,7 +60,7 @@ export class History {
   }
 
   record(entry: HistoryEntry): void {
-    if (!entry.forward.length) return;
+    if (!entry.forward.length && !entry.effects?.length) return;
     this.undoStack.push(entry);
     if (this.undoStack.length > LIMIT) this.undoStack.shift();
     this.redoStack = [];
@@ -75,11 +89,19 @@ export class History {
     while (from.length) {
       const entry = from.pop() as HistoryEntry;
       const ops = this.effective(entry);
-      if (!ops.length) continue; // everything it did was since changed by others
+      const effects = (entry.effects ?? []).filter((e) => e.holds());
+      if (!ops.length && !effects.length) continue; // everything it did was since changed by others
       // The opposite entry reverts exactly what we are about to change, from today's state.
       const reverse = this.inverseAgainstDocument(ops);
-      const batchIds = commit(ops);
-      to.push({ name: entry.name, forward: ops, inverse: reverse, batchIds });
+      const batchIds: string[] = [];
+      const tracked: Commit = (o) => {
+        const ids = commit(o);
+        if (ids) batchIds.push(...ids);
+        return ids;
+      };
+      if (ops.length) tracked(ops);
+      const opposite = effects.map((e) => e.revert(tracked));
+      to.push({ name: entry.name, forward: ops, inverse: reverse, batchIds, effects: opposite });
       return entry.name;
     }
     return null;

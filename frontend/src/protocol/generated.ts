@@ -570,6 +570,13 @@ export interface RequestDoneMessage {
   type: "request_done";
   request_id: string | null;
   request: string;
+  /**
+   * ``iteration_apply`` only: result id → id of the image item it is on the canvas as
+   * (what the requester's undo removes).
+   */
+  items: {
+    [k: string]: string;
+  } | null;
 }
 export interface DecisionMessage {
   type: "decision";

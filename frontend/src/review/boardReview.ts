@@ -31,6 +31,8 @@ export interface ReviewBoot {
 
 export interface ReviewHandles {
   panels: HTMLElement[];
+  /** Candidates, Comment, Review and Share buttons, for the toolbar. */
+  bar: HTMLElement;
   receive(msg: ReviewMessage): void;
   /** An `error` from the socket not tied to a batch (a dead share link among others). */
   socketError(code: string, message: string): void;
@@ -103,7 +105,8 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
     }, 500);
   };
 
-  const bar = h("div", { class: "ab-review-bar", style: "position:absolute;top:8px;right:8px;z-index:6;display:flex;gap:6px" }, filmstrip.toggle);
+  // The review actions sit in the page's toolbar (main.ts), not over the canvas.
+  const bar = h("div", { class: "ab-review-bar", role: "group", "aria-label": "Review" }, filmstrip.toggle);
   if (may("comment")) bar.append(comments.toolButton);
   if (!guest) bar.append(h("a", { class: "ab-btn", href: `/boards/${boot.board_id}/review/`, "data-testid": "open-review" }, "Review"));
   if (!guest && boot.role === "owner") {
@@ -113,7 +116,7 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
     bar.append(share.button);
     document.body.append(share.element);
   }
-  surface.append(badges.element, comments.overlay, comments.catcher, filmstrip.element, bar);
+  surface.append(badges.element, comments.overlay, comments.catcher, filmstrip.element);
   if (guest) document.body.append(guest.blocker);
 
   window.addEventListener("keydown", (e) => {
@@ -136,6 +139,7 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
 
   return {
     panels: [comments.panel],
+    bar,
     filmstrip,
     comments,
     badges,

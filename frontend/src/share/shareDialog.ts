@@ -9,6 +9,8 @@
 import { ApiError, apiJson } from "../review/api";
 import type { Editor } from "../editor";
 import { h } from "../ui/dom";
+import { iconButton } from "../ui/icons";
+import { Dialog } from "../ui/overlay";
 
 interface LinkRow {
   id: string;
@@ -30,7 +32,10 @@ function checkbox(name: string, label: string, checked = false): HTMLLabelElemen
 export class ShareDialog {
   readonly element: HTMLElement;
   readonly button: HTMLButtonElement;
+  private readonly dialog: Dialog;
   private readonly form: HTMLFormElement;
+  private readonly daysError = h("p", { class: "ab-field-error", role: "alert", hidden: true, "data-testid": "share-days-error", id: "share-days-error" });
+  private readonly revokeAllBox = h("div", { class: "ab-share-revoke-all", hidden: true });
   private readonly result = h("div", { class: "ab-share-result", "data-testid": "share-result" });
   private readonly error = h("div", { class: "ab-error-text", role: "alert", "data-testid": "share-error" });
   private readonly rows = h("tbody", { "data-testid": "share-links" });
@@ -40,19 +45,20 @@ export class ShareDialog {
     private readonly editor: Editor,
     private readonly selectedCandidates: () => string[],
   ) {
-    this.button = h("button", { type: "button", class: "ab-btn", "data-testid": "share-open" }, "Share");
-    this.button.addEventListener("click", () => this.open());
+    this.button = iconButton({ icon: "share", label: "Share this board with a client", text: "Share", variant: "secondary", testid: "share-open", onClick: () => this.open() });
+    this.dialog = new Dialog({ label: "Share this board", className: "ab-share" });
     const scope = h("select", { name: "scope", "data-testid": "share-scope" }, h("option", { value: "board" }, "the whole board"), h("option", { value: "frame" }, "the selected frame"), h("option", { value: "selection" }, "the selected candidates"));
-    const days = h("input", { type: "number", name: "days", min: "1", max: "90", value: "14", "data-testid": "share-days", style: "width:4em" });
+    const days = h("input", { type: "number", name: "days", min: "1", max: "90", value: "14", "data-testid": "share-days", style: "width:4em", "aria-describedby": "share-days-error" });
+    days.addEventListener("input", () => this.checkDays());
     const visibility = h("select", { name: "visibility", "data-testid": "share-visibility" }, h("option", { value: "final_only" }, "final results only"), h("option", { value: "all_candidates" }, "all candidates"));
     this.form = h(
       "form",
-      {},
+      { novalidate: true },
       h("label", {}, "Label ", h("input", { type: "text", name: "label", maxlength: "200", "data-testid": "share-label", placeholder: "e.g. Client review round 1" })),
       h("div", {}, h("label", {}, "Share ", scope)),
       h("fieldset", {}, h("legend", {}, "The client may"), checkbox("view", "view", true), checkbox("comment", "comment"), checkbox("approve", "approve / reject"), checkbox("download", "download originals")),
       h("div", {}, h("label", {}, "Show ", visibility), " ", checkbox("show_metadata", "prompts, engine and metadata"), checkbox("show_presence", "the team's cursors")),
-      h("div", {}, h("label", {}, "Expires in ", days, " days"), " ", h("label", {}, "Password (optional) ", h("input", { type: "password", name: "password", autocomplete: "new-password", "data-testid": "share-password" }))),
+      h("div", {}, h("label", {}, "Expires in ", days, " days"), this.daysError, h("label", {}, "Password (optional) ", h("input", { type: "password", name: "password", autocomplete: "new-password", "data-testid": "share-password" }))),
       h("button", { type: "submit", class: "ab-btn primary", "data-testid": "share-create" }, "Create link"),
     );
     (this.form.querySelector('[name="view"]') as HTMLInputElement).disabled = true;
@@ -60,32 +66,37 @@ export class ShareDialog {
       e.preventDefault();
       void this.create();
     });
-    const close = h("button", { type: "button", class: "ab-btn", "data-testid": "share-close" }, "Close");
-    close.addEventListener("click", () => (this.element.hidden = true));
-    const revokeAll = h("button", { type: "button", class: "ab-btn danger", "data-testid": "share-revoke-all" }, "Revoke all");
-    revokeAll.addEventListener("click", () => void this.revokeAll());
-    this.element = h(
-      "div",
-      { class: "ab-share", role: "dialog", "aria-label": "Share this board", hidden: true, "data-testid": "share-dialog" },
-      h("div", { style: "display:flex;align-items:center" }, h("h3", { style: "margin:0" }, "Share with a client"), h("span", { class: "ab-spacer", style: "flex:1" }), close),
+    const close = iconButton({ icon: "close", label: "Close", keys: "Esc", testid: "share-close", onClick: () => this.dialog.close() });
+    this.dialog.box.dataset.testid = "share-dialog";
+    this.dialog.box.append(
+      h("div", { class: "ab-dialog-head" }, h("h3", {}, "Share with a client"), close),
       this.form,
       this.error,
       this.result,
       h("h4", {}, "Links of this board"),
       h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Label"), h("th", {}, "May"), h("th", {}, "Expires"), h("th", {}, "Last opened"), h("th", {}, ""))), this.rows),
-      revokeAll,
+      this.revokeAllBox,
     );
-    this.element.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") this.element.hidden = true;
-      e.stopPropagation(); // typing here must not trigger canvas shortcuts
-    });
+    // The backdrop is what the page appends; the dialog box carries the test id.
+    this.element = this.dialog.element;
   }
 
   open(): void {
-    this.element.hidden = false;
     this.result.replaceChildren();
     this.error.textContent = "";
+    this.dialog.open();
     void this.refresh();
+  }
+
+  /** Expiry must be 1–90 whole days: said next to the field, not in a browser bubble. */
+  private checkDays(): number | null {
+    const input = this.field("days");
+    const days = Number(input.value);
+    const ok = input.value.trim() !== "" && Number.isInteger(days) && days >= 1 && days <= 90;
+    this.daysError.hidden = ok;
+    this.daysError.textContent = ok ? "" : "A link must expire in 1 to 90 whole days.";
+    input.setAttribute("aria-invalid", String(!ok));
+    return ok ? days : null;
   }
 
   private field(name: string): HTMLInputElement {
@@ -94,11 +105,16 @@ export class ShareDialog {
 
   private async create(): Promise<void> {
     const scope = this.field("scope").value;
+    const days = this.checkDays();
+    if (days === null) {
+      this.field("days").focus();
+      return;
+    }
     const body: Record<string, unknown> = {
       scope,
       label: this.field("label").value.trim(),
       permissions: ["view", "comment", "approve", "download"].filter((p) => this.field(p).checked),
-      expires_in_days: Number(this.field("days").value) || 14,
+      expires_in_days: days,
       visibility: this.field("visibility").value,
       show_metadata: this.field("show_metadata").checked,
       show_presence: this.field("show_presence").checked,
@@ -157,7 +173,9 @@ export class ShareDialog {
           }
         }),
       );
+      this.showRevokeAll(links.filter((l) => !l.revoked_at && Date.parse(l.expires_at) >= Date.now()).length);
       this.rows.replaceChildren(
+        ...(links.length ? [] : [h("tr", {}, h("td", { colspan: "5", class: "muted" }, "No links yet."))]),
         ...links.map((l) => {
           const revoked = Boolean(l.revoked_at);
           const expired = !revoked && Date.parse(l.expires_at) < Date.now();
@@ -186,8 +204,26 @@ export class ShareDialog {
     }
   }
 
+  /** "Revoke all" only when some link still works, and only after a confirmation here. */
+  private showRevokeAll(live: number): void {
+    this.revokeAllBox.hidden = live === 0;
+    if (!live) return;
+    const ask = h("button", { type: "button", class: "ab-btn danger", "data-testid": "share-revoke-all" }, `Revoke all ${live} live link${live === 1 ? "" : "s"}…`);
+    ask.addEventListener("click", () => {
+      const yes = h("button", { type: "button", class: "ab-btn danger", "data-testid": "share-revoke-all-confirm" }, `Revoke ${live} link${live === 1 ? "" : "s"}`);
+      const no = h("button", { type: "button", class: "ab-btn", "data-testid": "share-revoke-all-cancel" }, "Keep them");
+      yes.addEventListener("click", () => void this.revokeAll());
+      no.addEventListener("click", () => this.showRevokeAll(live));
+      this.revokeAllBox.replaceChildren(
+        h("p", { class: "ab-confirm-text", role: "alert" }, `Revoke every live link of this board? ${live === 1 ? "The client loses" : "Clients lose"} access at once; this cannot be undone.`),
+        h("div", { class: "ab-confirm-actions" }, yes, no),
+      );
+      no.focus();
+    });
+    this.revokeAllBox.replaceChildren(ask);
+  }
+
   private async revokeAll(): Promise<void> {
-    if (!window.confirm("Revoke every share link of this board? Clients lose access at once.")) return;
     try {
       const r = await apiJson<{ revoked: number }>("POST", `${this.api}/share-links/revoke-all`);
       this.result.textContent = `${r.revoked} link${r.revoked === 1 ? "" : "s"} revoked.`;

@@ -1,11 +1,14 @@
 /**
  * Before/after compare: a result laid over its source (the region as it was when the job
- * ran), with a slider that reveals the result from the left. Opened from the staging strip
- * and the history panel; read-only, so viewers may use it too.
+ * ran), split by a divider. Left of the divider is Before (the source), right of it After
+ * (the result); dragging the slider moves the divider. Opened from the staging strip and the
+ * history panel as a modal dialog (ui/overlay.ts); read-only, so viewers may use it too.
  *
  * It must not change anything on the board.
  */
 import { h } from "./dom";
+import { iconButton } from "./icons";
+import { Dialog } from "./overlay";
 
 export interface CompareImages {
   before: string;
@@ -15,42 +18,46 @@ export interface CompareImages {
 
 export class CompareDialog {
   readonly element: HTMLElement;
+  private readonly dialog: Dialog;
   private readonly beforeImg: HTMLImageElement;
   private readonly afterImg: HTMLImageElement;
   private readonly afterClip: HTMLElement;
+  private readonly divider: HTMLElement;
   private readonly slider: HTMLInputElement;
   private readonly title: HTMLElement;
 
   constructor() {
-    this.beforeImg = h("img", { class: "ab-compare-before", alt: "Before", "data-testid": "compare-before" });
-    this.afterImg = h("img", { class: "ab-compare-after", alt: "After", "data-testid": "compare-after" });
+    this.dialog = new Dialog({ label: "Compare before and after", className: "ab-compare" });
+    this.element = this.dialog.element;
+    this.beforeImg = h("img", { class: "ab-compare-before", alt: "Before: the region when the job ran", "data-testid": "compare-before" });
+    this.afterImg = h("img", { class: "ab-compare-after", alt: "After: the result", "data-testid": "compare-after" });
     this.afterClip = h("div", { class: "ab-compare-clip" }, this.afterImg);
+    this.divider = h("div", { class: "ab-compare-divider", "aria-hidden": "true" });
     this.slider = h("input", {
       type: "range",
       min: "0",
       max: "100",
       value: "50",
       class: "ab-compare-slider",
-      "aria-label": "Before / after: drag to reveal the result",
+      "aria-label": "Divider: Before on the left, After (the result) on the right",
       "data-testid": "compare-slider",
     });
     this.slider.addEventListener("input", () => this.setSplit(Number(this.slider.value)));
     this.title = h("h3", {}, "Compare");
-    const close = h("button", { type: "button", class: "ab-btn", "data-testid": "compare-close" }, "Close");
-    close.addEventListener("click", () => this.close());
-    this.element = h(
-      "div",
-      { class: "ab-compare", role: "dialog", "aria-label": "Compare before and after", hidden: true },
-      h("div", { class: "ab-compare-head" }, this.title, h("span", { class: "ab-spacer" }), close),
-      h("div", { class: "ab-compare-view" }, this.beforeImg, this.afterClip),
+    const close = iconButton({ icon: "close", label: "Close", keys: "Esc", testid: "compare-close", onClick: () => this.close() });
+    this.dialog.box.append(
+      h("div", { class: "ab-dialog-head" }, this.title, close),
+      h(
+        "div",
+        { class: "ab-compare-view" },
+        this.beforeImg,
+        this.afterClip,
+        this.divider,
+        h("span", { class: "ab-compare-tag before", "data-testid": "compare-label-before" }, "Before"),
+        h("span", { class: "ab-compare-tag after", "data-testid": "compare-label-after" }, "After"),
+      ),
       h("div", { class: "ab-compare-foot" }, h("span", {}, "Before"), this.slider, h("span", {}, "After")),
     );
-    this.element.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") {
-        e.stopPropagation();
-        this.close();
-      }
-    });
     this.setSplit(50);
   }
 
@@ -60,22 +67,23 @@ export class CompareDialog {
     this.title.textContent = images.title;
     this.slider.value = "50";
     this.setSplit(50);
-    this.element.hidden = false;
-    this.slider.focus();
+    this.dialog.open(this.slider);
   }
 
   close(): void {
-    this.element.hidden = true;
+    this.dialog.close();
   }
 
   get isOpen(): boolean {
-    return !this.element.hidden;
+    return this.dialog.isOpen;
   }
 
-  /** Percentage of the width (from the left) showing the result. */
+  /** Where the divider stands, in percent of the width from the left: Before left of it,
+   * the result (After) right of it. */
   setSplit(percent: number): void {
     const p = Math.max(0, Math.min(100, percent));
-    this.afterClip.style.clipPath = `inset(0 ${100 - p}% 0 0)`;
+    this.afterClip.style.clipPath = `inset(0 0 0 ${p}%)`;
+    this.divider.style.left = `${p}%`;
     this.element.dataset.split = String(p);
   }
 }

@@ -17,6 +17,7 @@ import { describeRegion, regionFromFrame, regionFromItems } from "../jobs/region
 import { type JobAnchorRef, type JobMode, type JobSubmitMessage, MAX_JOB_COUNT } from "../protocol";
 import type { MaskLayer } from "./maskLayer";
 import { h, rafThrottle } from "./dom";
+import { iconButton } from "./icons";
 
 /** Modes as offered in the menu: upscale ×2 and ×4 are one job mode with a scale. */
 export const MODE_CHOICES: { value: string; mode: JobMode; scale: number; label: string }[] = [
@@ -86,13 +87,15 @@ export class GenerationPanel {
     submit: HTMLButtonElement;
   };
   private readonly excludedAnchors = new Set<string>();
+  /** The job this panel last queued: its status line clears when that job ends. */
+  private watching: string | null = null;
 
   constructor(private readonly deps: GenerationDeps) {
     const { editor } = deps;
     const regionText = h("p", { class: "ab-gen-region muted", "data-testid": "gen-region" }, "No region yet.");
-    const regionTool = h("button", { type: "button", class: "ab-btn", title: "Drag a rectangle on the canvas (R)", "data-testid": "gen-draw-region" }, "Draw region (R)");
+    const regionTool = iconButton({ icon: "region", label: "Drag a rectangle on the canvas", keys: "R", text: "Draw region", variant: "secondary", testid: "gen-draw-region" });
     regionTool.addEventListener("click", () => deps.startRegionTool());
-    const fromSel = h("button", { type: "button", class: "ab-btn", title: "Use the selected frame, or the bounds of the selected items", "data-testid": "gen-region-from-selection" }, "From selection");
+    const fromSel = iconButton({ icon: "square", label: "Use the selected frame, or the bounds of the selected items", text: "From selection", variant: "secondary", testid: "gen-region-from-selection" });
     fromSel.addEventListener("click", () => this.regionFromSelection());
 
     const mode = h("select", { "data-testid": "gen-mode" });
@@ -109,7 +112,7 @@ export class GenerationPanel {
     const seed = h("input", { type: "number", min: "0", max: String(2 ** 32 - 1), step: "1", value: "1", "data-testid": "gen-seed", disabled: true });
     const random = h("input", { type: "checkbox", checked: true, "data-testid": "gen-seed-random" });
     random.addEventListener("change", () => (seed.disabled = random.checked));
-    const dice = h("button", { type: "button", class: "ab-icon", title: "Roll a new fixed seed", "data-testid": "gen-dice" }, "🎲");
+    const dice = iconButton({ icon: "dice", label: "Roll a new fixed seed", variant: "secondary", testid: "gen-dice" });
     dice.addEventListener("click", () => {
       seed.value = String(Math.floor(Math.random() * 2 ** 32));
       random.checked = false;
@@ -148,7 +151,7 @@ export class GenerationPanel {
     const refine = h("p", { class: "ab-gen-refine", hidden: true });
     const error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "gen-error" });
     const status = h("p", { class: "ab-gen-status muted", "data-testid": "gen-status" });
-    const submit = h("button", { type: "button", class: "ab-btn primary", "data-testid": "gen-submit" }, "Generate");
+    const submit = iconButton({ icon: "generate", label: "Generate", text: "Generate", variant: "primary", testid: "gen-submit" });
     submit.addEventListener("click", () => void this.submit());
 
     this.f = { regionText, mode, engine, engineNote, prompt, negative, strength, strengthOut, seed, random, count, outW, outH, anchors, maskBox, maskInfo, paint, eraser, brush, refine, error, status, submit };
@@ -182,6 +185,18 @@ export class GenerationPanel {
     editor.on("editable", () => this.refreshChoices());
     this.refreshChoices();
     this.refreshAnchors();
+  }
+
+  /** A job changed (jobs UI forwards the store): end the "Queued…" line when ours is over. */
+  jobChanged(job: { id: string; state: string }): void {
+    if (job.id !== this.watching || job.state === "queued" || job.state === "running") return;
+    this.watching = null;
+    this.f.status.textContent =
+      job.state === "succeeded" ? "Done: the results wait in the strip below the canvas." : job.state === "failed" ? "The job failed; see the queue." : "";
+    const shown = this.f.status.textContent;
+    setTimeout(() => {
+      if (this.f.status.textContent === shown) this.f.status.textContent = "";
+    }, 6000);
   }
 
   get engine(): EngineInfo | undefined {
@@ -350,6 +365,7 @@ export class GenerationPanel {
       };
       const reply = await this.deps.client.request(message);
       this.f.status.textContent = reply.type === "job_accepted" ? "Queued. Progress shows over the region." : "";
+      this.watching = reply.type === "job_accepted" ? String(reply.job.id) : null;
       this.deps.mask.setPainting(false);
     } catch (err) {
       this.f.status.textContent = "";

@@ -10,11 +10,23 @@ import type { Editor } from "../editor";
 import type { JobClient, JobRequestDraft } from "../jobs/client";
 import { type DecisionLookup, EMPTY_FILTER, type HistoryFilter, type LineageNode, filterChoices, filterHistory, lineageByRegion } from "../jobs/history";
 import type { IterationPayload, JobStore } from "../jobs/model";
+import type { ResultActions } from "../jobs/resultActions";
 import { describeRegion } from "../jobs/region";
 import type { CompareDialog } from "./compare";
 import type { Decision } from "../review/types";
 import { decisionLabel } from "./decisionBadges";
 import { h, rafThrottle } from "./dom";
+import { type IconName, iconButton } from "./icons";
+
+const HISTORY_ICONS: Record<string, IconName> = {
+  "history-compare": "compare",
+  "history-restore": "rerun",
+  "history-apply": "apply",
+  "history-discard": "discard",
+  "history-make-current": "star",
+  "history-rerun": "rerun",
+  "history-refine": "refine",
+};
 
 export class HistoryPanel {
   readonly element: HTMLElement;
@@ -32,6 +44,7 @@ export class HistoryPanel {
     private readonly editor: Editor,
     private readonly store: JobStore,
     private readonly client: JobClient,
+    private readonly results: ResultActions,
     private readonly compare: CompareDialog,
     private readonly assetUrl: (assetId: string) => string,
     private readonly onRefine: (iteration: IterationPayload) => void,
@@ -74,20 +87,27 @@ export class HistoryPanel {
     from.addEventListener("change", () => this.update({ from: from.value }));
     const to = h("input", { type: "date", "aria-label": "To date" });
     to.addEventListener("change", () => this.update({ to: to.value }));
-    const listTab = h("button", { type: "button", class: "ab-btn", "aria-pressed": "true", "data-testid": "history-tab-list" }, "Results");
-    const treeTab = h("button", { type: "button", class: "ab-btn", "aria-pressed": "false", "data-testid": "history-tab-lineage" }, "Lineage");
+    const listTab = h("button", { type: "button", class: "ab-tab", "aria-pressed": "true", "data-testid": "history-tab-list" }, "Results");
+    const treeTab = h("button", { type: "button", class: "ab-tab", "aria-pressed": "false", "data-testid": "history-tab-lineage" }, "Lineage");
     listTab.addEventListener("click", () => this.setView("list", listTab, treeTab));
     treeTab.addEventListener("click", () => this.setView("lineage", listTab, treeTab));
-    const close = h("button", { type: "button", class: "ab-btn", "data-testid": "history-close" }, "Close");
-    close.addEventListener("click", () => this.toggle(false));
+    const close = iconButton({ icon: "close", label: "Close the history", testid: "history-close", onClick: () => this.toggle(false) });
     this.list = h("ul", { class: "ab-history-list", "data-testid": "history-list" });
     this.tree = h("div", { class: "ab-history-tree", hidden: true, "data-testid": "history-lineage" });
     this.error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "history-error" });
     this.element = h(
       "aside",
       { class: "ab-history", hidden: true, "aria-label": "History", "data-testid": "history-panel" },
-      h("div", { class: "ab-history-head" }, h("h3", {}, "History"), listTab, treeTab, h("span", { class: "ab-spacer" }), close),
-      h("div", { class: "ab-history-filters" }, search, this.engine, status, this.author, decision, rating, h("label", {}, starred, " Starred"), h("label", {}, "From ", from), h("label", {}, "To ", to)),
+      h("div", { class: "ab-history-head" }, h("h3", {}, "History"), h("span", { class: "ab-tabs", role: "group", "aria-label": "View" }, listTab, treeTab), h("span", { class: "ab-spacer" }), close),
+      // A compact filter bar: search on its own line, then a 3-column grid of small menus,
+      // then the date range on one aligned line.
+      h(
+        "div",
+        { class: "ab-history-filters" },
+        search,
+        h("div", { class: "ab-filter-grid" }, this.engine, status, this.author, decision, rating, h("label", { class: "ab-check" }, starred, " Starred")),
+        h("div", { class: "ab-filter-dates" }, h("span", { class: "muted" }, "Date"), from, h("span", { class: "muted" }, "to"), to),
+      ),
       this.error,
       this.list,
       this.tree,
@@ -125,8 +145,12 @@ export class HistoryPanel {
   }
 
   private send(msg: JobRequestDraft): void {
+    this.act(this.client.request(msg).then(() => undefined));
+  }
+
+  private act(done: Promise<void>): void {
     this.error.hidden = true;
-    this.client.request(msg).catch((err: Error) => {
+    done.catch((err: Error) => {
       this.error.textContent = err.message;
       this.error.hidden = false;
     });
@@ -164,26 +188,58 @@ export class HistoryPanel {
               region.sourceAsset ? h("img", { src: this.assetUrl(region.sourceAsset), alt: "Original" }) : null,
               h("span", {}, `Original · ${describeRegion(region.region)}`),
             ),
-            this.branch(region.roots, shown),
+            h("div", { role: "tree", "aria-label": `Lineage of ${describeRegion(region.region)}` }, this.branch(region.roots, shown)),
           ),
         ),
       );
     }
   }
 
+  /** One level of the lineage tree: each result as a compact node, its refinements below. */
   private branch(nodes: LineageNode[], shown: ReadonlySet<string>): HTMLElement {
     return h(
       "ul",
-      { class: "ab-lineage-branch" },
+      { class: "ab-lineage-branch", role: "group" },
       ...nodes.map((node) =>
         h(
           "li",
-          { class: shown.has(node.iteration.id) ? "" : "ab-dim" },
-          this.entry(node.iteration),
+          { class: `ab-lineage-item${shown.has(node.iteration.id) ? "" : " ab-dim"}`, role: "treeitem", "aria-expanded": node.children.length ? "true" : undefined },
+          this.node(node.iteration, node.children.length),
           node.children.length ? this.branch(node.children, shown) : null,
         ),
       ),
     );
+  }
+
+  /** A result in the lineage tree: thumbnail, name, status, and its main actions. */
+  private node(it: IterationPayload, refinements: number): HTMLElement {
+    const edit = this.editor.canEdit;
+    const act = (icon: IconName, label: string, testid: string, fn: () => void, show: boolean) => {
+      const b = iconButton({ icon, label, testid, onClick: fn });
+      b.classList.add("small");
+      b.hidden = !show;
+      return b;
+    };
+    return h(
+      "div",
+      { class: `ab-lineage-node ${it.status}`, "data-iteration": it.id, "data-status": it.status, "data-testid": "history-entry" },
+      h("img", { src: this.assetUrl(it.asset), alt: "", loading: "lazy" }),
+      h(
+        "span",
+        { class: "ab-lineage-name" },
+        h("strong", {}, `${it.is_current ? "★ " : ""}Result ${it.index + 1}`),
+        h("span", { class: `ab-status-chip ${it.status}` }, it.status),
+        refinements ? h("span", { class: "muted" }, ` · ${refinements} refinement${refinements === 1 ? "" : "s"}`) : null,
+      ),
+      act("compare", `Compare result ${it.index + 1} before / after`, "history-compare", () => this.openCompare(it), it.source_asset !== null),
+      act("apply", `Apply result ${it.index + 1}`, "history-apply", () => this.act(this.results.apply([it.id], "single")), edit && it.status === "staged"),
+      act("rerun", `Restore result ${it.index + 1}`, "history-restore", () => this.act(this.results.restore(it.id)), edit && it.status === "discarded"),
+      act("refine", `Refine result ${it.index + 1}`, "history-refine", () => this.onRefine(it), edit),
+    );
+  }
+
+  private openCompare(it: IterationPayload): void {
+    if (it.source_asset) this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` });
   }
 
   private decisionBadge(iteration: string): HTMLElement | null {
@@ -197,9 +253,10 @@ export class HistoryPanel {
     const prompt = this.store.promptOf(it);
     const edit = this.editor.canEdit;
     const btn = (label: string, title: string, testid: string, fn: () => void, show = true) => {
-      const b = h("button", { type: "button", class: "ab-icon", title, "data-testid": testid }, label);
+      const b = iconButton({ icon: HISTORY_ICONS[testid] ?? "more", label: `${title} (result ${it.index + 1})`, text: label, variant: "secondary", testid, onClick: fn });
+      b.classList.add("small");
+      b.dataset.tip = title;
       b.hidden = !show;
-      b.addEventListener("click", fn);
       return b;
     };
     return h(
@@ -218,12 +275,10 @@ export class HistoryPanel {
       h(
         "div",
         { class: "ab-history-actions" },
-        btn("Compare", "Before / after", "history-compare", () => {
-          if (it.source_asset) this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` });
-        }, it.source_asset !== null),
-        btn("Restore", "Bring this discarded result back to staging", "history-restore", () => this.send({ type: "iteration_restore", id: it.id }), edit && it.status === "discarded"),
-        btn("Apply", "Place it over its region", "history-apply", () => this.send({ type: "iteration_apply", ids: [it.id], layout: "single" }), edit && it.status === "staged"),
-        btn("Discard", "Hide it (recoverable)", "history-discard", () => this.send({ type: "iteration_discard", id: it.id }), edit && it.status !== "discarded"),
+        btn("Compare", "Before / after", "history-compare", () => this.openCompare(it), it.source_asset !== null),
+        btn("Restore", "Bring this discarded result back to staging", "history-restore", () => this.act(this.results.restore(it.id)), edit && it.status === "discarded"),
+        btn("Apply", "Place it over its region", "history-apply", () => this.act(this.results.apply([it.id], "single")), edit && it.status === "staged"),
+        btn("Discard", "Hide it (recoverable)", "history-discard", () => this.act(this.results.discard(it.id)), edit && it.status !== "discarded"),
         btn("Make current", "Mark as the chosen version of this region", "history-make-current", () => this.send({ type: "iteration_make_current", id: it.id }), edit && !it.is_current && it.status !== "discarded"),
         btn("Re-run", "Queue the same job again (same settings and seed)", "history-rerun", () => this.send({ type: "iteration_rerun", id: it.id }), edit),
         btn("Refine", "New job on this result, recorded as its refinement", "history-refine", () => this.onRefine(it), edit),

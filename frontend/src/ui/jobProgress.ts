@@ -9,6 +9,8 @@ import type { Editor } from "../editor";
 import type { JobClient, JobRequestDraft } from "../jobs/client";
 import type { JobPayload, JobStore } from "../jobs/model";
 import { h, rafThrottle } from "./dom";
+import { type IconName, iconButton } from "./icons";
+import { keepClear } from "./overlay";
 import { placeOver } from "./regionTool";
 
 const MODE_LABEL: Record<string, string> = {
@@ -48,10 +50,10 @@ export class JobProgress {
     private readonly store: JobStore,
     private readonly client: JobClient,
   ) {
-    this.overlay = h("div", { class: "ab-job-overlay" });
+    this.overlay = h("div", { class: "ab-job-overlay", "data-testid": "job-overlay" });
     this.list = h("ul", { class: "ab-queue", "data-testid": "job-queue" });
     this.failed = h("ul", { class: "ab-queue failed" });
-    this.pause = h("button", { type: "button", class: "ab-btn", "data-testid": "queue-pause" }, "Pause queue");
+    this.pause = h("button", { type: "button", class: "ab-btn small", "data-testid": "queue-pause" }, "Pause queue");
     this.pause.addEventListener("click", () => this.send({ type: this.store.paused ? "queue_resume" : "queue_pause" }));
     this.note = h("p", { class: "ab-gen-error", role: "alert", hidden: true });
     this.panel = h(
@@ -79,7 +81,9 @@ export class JobProgress {
   }
 
   private button(label: string, title: string, msg: JobRequestDraft, testid: string): HTMLButtonElement {
-    const b = h("button", { type: "button", class: "ab-icon", title, "data-testid": testid }, label);
+    const glyph: IconName = testid === "job-front" ? "front" : testid === "job-back" ? "back" : testid === "job-retry" ? "rerun" : "close";
+    const b = iconButton({ icon: glyph, label: title, text: label.length > 1 ? label : undefined, variant: label.length > 1 ? "secondary" : "ghost", testid });
+    b.classList.add("small");
     b.hidden = !this.editor.canEdit;
     b.addEventListener("click", (e) => {
       e.stopPropagation();
@@ -152,5 +156,13 @@ export class JobProgress {
       const region = (card as HTMLElement & { region?: JobPayload["spec"]["region"] }).region;
       if (region) placeOver(card as HTMLElement, this.editor, region);
     }
+    this.keepControlsClear();
   }
+
+  /** After layout: lift each card's status and Cancel out from under strips and panels. */
+  private readonly keepControlsClear = rafThrottle(() => {
+    const surface = this.overlay.parentElement;
+    if (!surface) return;
+    for (const info of this.overlay.querySelectorAll<HTMLElement>(".ab-job-info")) keepClear(info, surface);
+  });
 }

@@ -11,6 +11,7 @@ import type { Editor } from "../editor";
 import type { Rect } from "../model/geometry";
 import { JobClient, type RequestSink } from "../jobs/client";
 import { type EngineInfo, type IterationPayload, type JobPayload, JobStore } from "../jobs/model";
+import { ResultActions } from "../jobs/resultActions";
 import type { ErrorMessage, JobMessage } from "../protocol";
 import { isTyping } from "../tools/pointer";
 import { csrfToken, uploadImage } from "../upload";
@@ -19,6 +20,7 @@ import { h } from "./dom";
 import { FallbackControl } from "./fallbackControl";
 import { GenerationPanel } from "./generationPanel";
 import { HistoryPanel } from "./historyPanel";
+import { iconButton } from "./icons";
 import { JobProgress } from "./jobProgress";
 import { MaskLayer } from "./maskLayer";
 import { RegionTool } from "./regionTool";
@@ -41,11 +43,15 @@ export interface JobsHandles {
   panels: HTMLElement[];
   store: JobStore;
   client: JobClient;
+  /** Apply / discard / restore as undoable actions of this user. */
+  results: ResultActions;
   generation: GenerationPanel;
   staging: StagingStrip;
   history: HistoryPanel;
   compare: CompareDialog;
   setRegion(region: Rect | null): void;
+  /** The Region tool's toolbar button (R). */
+  regionButton: HTMLButtonElement;
 }
 
 const PAGE_SIZE = 200;
@@ -67,6 +73,7 @@ async function fetchAll<T>(url: string): Promise<T[]> {
 export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoot, surface: HTMLElement): JobsHandles {
   const store = new JobStore();
   const client = new JobClient(connection);
+  const results = new ResultActions(editor, store, (msg) => client.request(msg));
   const compare = new CompareDialog();
   const assetUrl = (id: string) => `${boot.api_base}/assets/${id}/file`;
   const mask = new MaskLayer(editor, surface);
@@ -93,11 +100,19 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
   });
   const refine = (it: IterationPayload) => generation.refine(it.id, it.region, `result ${it.index + 1}`);
   const progress = new JobProgress(editor, store, client);
-  const staging = new StagingStrip(editor, store, client, compare, assetUrl, refine);
-  const history = new HistoryPanel(editor, store, client, compare, assetUrl, refine);
+  store.subscribe(() => {
+    for (const job of store.jobs.values()) generation.jobChanged(job);
+  });
+  const staging = new StagingStrip(editor, store, results, compare, assetUrl, refine);
+  const history = new HistoryPanel(editor, store, client, results, compare, assetUrl, refine);
 
-  const historyButton = h("button", { type: "button", class: "ab-btn", "data-testid": "history-open" }, "History");
-  historyButton.addEventListener("click", () => history.toggle());
+  const historyButton = iconButton({ icon: "history", label: "Every result of this board: search, filters, lineage", text: "History", variant: "secondary", testid: "history-open", onClick: () => history.toggle() });
+  const regionButton = iconButton({ icon: "region", label: "Region for a job", keys: "R", variant: "tool", testid: "tool-region", onClick: () => regionTool.setActive(!regionTool.active) });
+  regionButton.dataset.tip = "Region for a job: drag over the part to change (R)";
+  regionButton.setAttribute("aria-pressed", "false");
+  regionButton.hidden = !editor.canEdit;
+  regionTool.onActiveChange((on) => regionButton.setAttribute("aria-pressed", String(on)));
+  editor.on("editable", () => (regionButton.hidden = !editor.canEdit));
   generation.element.querySelector("h3")?.after(h("div", { class: "ab-gen-row" }, historyButton));
   const engineMenu = generation.element.querySelector<HTMLSelectElement>('[data-testid="gen-engine"]');
   const fallbacks = new FallbackControl(
@@ -109,7 +124,11 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
   engineMenu?.addEventListener("change", () => fallbacks.refresh());
   generation.element.querySelector('[data-testid="gen-engine-note"]')?.after(fallbacks.element);
 
-  surface.append(progress.overlay, regionTool.outline, staging.element, mask.element, regionTool.catcher, history.element, compare.element);
+  // In the canvas-overlay layer later siblings draw on top: the staged ghost, then the
+  // region outline, then progress cards (their Cancel must stay clickable).
+  surface.append(staging.element, regionTool.outline, progress.overlay, mask.element, regionTool.catcher, history.element, compare.element);
+  // Strips and panels move: keep progress controls clear of them.
+  new ResizeObserver(() => progress.render()).observe(staging.element.querySelector(".ab-staging-dock") ?? staging.element);
 
   window.addEventListener("keydown", (e) => {
     if (isTyping(e) || e.metaKey || e.ctrlKey || e.altKey) return;
@@ -160,10 +179,12 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
     panels: [generation.element, progress.panel],
     store,
     client,
+    results,
     generation,
     staging,
     history,
     compare,
     setRegion,
+    regionButton,
   };
 }

@@ -7,8 +7,10 @@ import type { Editor } from "../editor";
 import { reorderTo, setProps } from "../model/actions";
 import type { ItemData } from "../protocol";
 import { h, rafThrottle } from "./dom";
+import { type IconName, icon, iconButton } from "./icons";
 
-const KIND_ICON: Record<string, string> = { image: "▣", frame: "⬚", text: "T", mask: "◐" };
+const KIND_ICON: Record<string, IconName> = { image: "image", frame: "frame", text: "text", mask: "mask" };
+const KIND_NAME: Record<string, string> = { image: "Image", frame: "Frame", text: "Text note", mask: "Mask" };
 
 export function itemLabel(item: ItemData): string {
   if (item.name) return item.name;
@@ -37,11 +39,21 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
             "aria-selected": String(editor.selection.has(item.id)),
             draggable: editor.canEdit ? "true" : undefined,
           },
-          h("span", { class: "ab-kind" }, KIND_ICON[item.kind] ?? "?"),
-          h("span", { class: "ab-name" + (item.hidden ? " muted" : "") }, itemLabel(item)),
-          item.anchor_role ? h("span", { class: `ab-anchor-dot ${item.anchor_role}`, title: `Anchor: ${item.anchor_role}` }, "⚓") : null,
-          toggle(item, "hidden", item.hidden ? "◌" : "◉", item.hidden ? "Show" : "Hide"),
-          toggle(item, "locked", item.locked ? "⊠" : "□", item.locked ? "Unlock" : "Lock"),
+          h("span", { class: "ab-kind", "data-tip": KIND_NAME[item.kind] ?? item.kind }, icon(KIND_ICON[item.kind] ?? "square", 14)),
+          // The full name on hover: long names are cut with an ellipsis in the row.
+          h("span", { class: "ab-name" + (item.hidden ? " muted" : ""), title: itemLabel(item) }, itemLabel(item)),
+          item.anchor_role
+            ? h("span", { class: `ab-anchor-dot ${item.anchor_role}`, role: "img", "aria-label": `Anchor: ${item.anchor_role}`, "data-tip": `Anchor: ${item.anchor_role}` }, icon("anchor", 14))
+            : null,
+          // Viewers cannot change anything: no hide/lock controls at all.
+          editor.canEdit
+            ? h(
+                "span",
+                { class: `ab-row-actions${item.hidden || item.locked ? " on" : ""}` },
+                toggle(item, "hidden", item.hidden ? "eye-off" : "eye", `${item.hidden ? "Show" : "Hide"} ${itemLabel(item)}`, item.hidden ? "Show" : "Hide"),
+                toggle(item, "locked", item.locked ? "lock" : "unlock", `${item.locked ? "Unlock" : "Lock"} ${itemLabel(item)}`, item.locked ? "Unlock" : "Lock"),
+              )
+            : null,
         );
         rows.set(item.id, row);
         return row;
@@ -57,8 +69,10 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
     first?.scrollIntoView({ block: "nearest" });
   };
 
-  const toggle = (item: ItemData, prop: "hidden" | "locked", label: string, name: string) => {
-    const b = h("button", { type: "button", class: "ab-icon", title: name, disabled: !editor.canEdit }, label);
+  const toggle = (item: ItemData, prop: "hidden" | "locked", glyph: IconName, label: string, name: string) => {
+    const b = iconButton({ icon: glyph, label });
+    b.classList.add("small", "ab-row-action");
+    b.setAttribute("aria-pressed", String(item[prop]));
     b.addEventListener("click", (e) => {
       e.stopPropagation();
       editor.run(setProps(editor.doc, [item.id], { [prop]: !item[prop] }, name));

@@ -27,6 +27,7 @@ export class RegionTool {
   private readonly rubber: HTMLElement;
   private start: Point | null = null;
   private on = false;
+  private readonly activeListeners = new Set<(on: boolean) => void>();
   region: Rect | null = null;
 
   constructor(
@@ -35,8 +36,8 @@ export class RegionTool {
     private readonly onRegion: (region: Rect) => void,
   ) {
     this.rubber = h("div", { class: "ab-marquee ab-region-rubber", hidden: true });
-    this.catcher = h("div", { class: "ab-region-catcher", hidden: true, "data-testid": "region-catcher" }, this.rubber);
-    this.outline = h("div", { class: "ab-region-outline", hidden: true, "data-testid": "region-outline" });
+    this.catcher = h("div", { class: "ab-region-catcher z-canvas-tool", hidden: true, "data-testid": "region-catcher" }, this.rubber);
+    this.outline = h("div", { class: "ab-region-outline z-canvas-overlay", hidden: true, "data-testid": "region-outline" });
     this.catcher.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
       e.stopPropagation();
@@ -75,6 +76,12 @@ export class RegionTool {
     this.on = on;
     this.catcher.hidden = !on;
     this.surface.classList.toggle("ab-region-mode", on);
+    for (const fn of this.activeListeners) fn(on);
+  }
+
+  /** Told whenever the tool is switched on or off (the toolbar button shows it). */
+  onActiveChange(fn: (on: boolean) => void): void {
+    this.activeListeners.add(fn);
   }
 
   setRegion(region: Rect | null): void {

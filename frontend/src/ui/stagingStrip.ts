@@ -9,12 +9,15 @@
  * It sends requests through jobs/client.ts; items appear through the normal `applied` flow.
  */
 import type { Editor } from "../editor";
-import type { JobClient, JobRequestDraft } from "../jobs/client";
 import type { IterationPayload, JobStore } from "../jobs/model";
+import type { ResultActions } from "../jobs/resultActions";
 import { StagingNav } from "../jobs/staging";
 import { isTyping } from "../tools/pointer";
+import { describeRegion } from "../jobs/region";
 import type { CompareDialog } from "./compare";
 import { h, rafThrottle } from "./dom";
+import { type IconName, iconButton } from "./icons";
+import { jobTitle } from "./jobProgress";
 import { placeOver } from "./regionTool";
 
 export class StagingStrip {
@@ -27,7 +30,7 @@ export class StagingStrip {
   constructor(
     private readonly editor: Editor,
     private readonly store: JobStore,
-    private readonly client: JobClient,
+    private readonly results: ResultActions,
     private readonly compare: CompareDialog,
     private readonly assetUrl: (assetId: string) => string,
     private readonly onRefine: (iteration: IterationPayload) => void,
@@ -58,16 +61,16 @@ export class StagingStrip {
     return id ? this.store.iterations.get(id) : undefined;
   }
 
-  private send(msg: JobRequestDraft): void {
+  private act(done: Promise<void>): void {
     this.error.hidden = true;
-    this.client.request(msg).catch((err: Error) => {
+    done.catch((err: Error) => {
       this.error.textContent = err.message;
       this.error.hidden = false;
     });
   }
 
   render(): void {
-    this.nav.setItems(this.store.staged().map((i) => i.id));
+    this.nav.setItems(this.store.staged().map((i) => i.id), (id) => this.store.iterations.get(id)?.job ?? "");
     const shown = this.shown;
     this.element.hidden = !shown;
     if (!shown) return;
@@ -75,42 +78,65 @@ export class StagingStrip {
     this.ghost.dataset.iteration = shown.id;
     const count = this.nav.items.length;
     const picked = this.nav.picked.size;
-    const btn = (label: string, title: string, testid: string, fn: () => void, editOnly = true) => {
-      const b = h("button", { type: "button", class: "ab-btn", title, "data-testid": testid }, label);
-      b.hidden = editOnly && !this.editor.canEdit;
-      b.addEventListener("click", fn);
+    const edit = this.editor.canEdit;
+    const btn = (icon: IconName, label: string, testid: string, fn: () => void, opts: { text?: string; keys?: string; editOnly?: boolean; variant?: "ghost" | "primary" | "secondary" } = {}) => {
+      const b = iconButton({ icon, label, keys: opts.keys, text: opts.text, variant: opts.variant ?? "secondary", testid, onClick: fn });
+      b.hidden = (opts.editOnly ?? true) && !edit;
       return b;
     };
     const thumbs = this.nav.items.map((id) => {
       const it = this.store.iterations.get(id)!;
-      const pick = h("input", { type: "checkbox", checked: this.nav.picked.has(id), title: "Pick for “apply several”", "data-testid": "staging-pick" });
-      pick.hidden = !this.editor.canEdit;
+      const pick = h("input", { type: "checkbox", checked: this.nav.picked.has(id), "aria-label": `Pick result ${it.index + 1} for “apply several”`, "data-tip": "Pick for “apply several”", "data-testid": "staging-pick" });
+      pick.hidden = !edit;
       pick.addEventListener("change", () => {
         this.nav.togglePick(id);
         this.render();
       });
-      const img = h("img", { src: this.assetUrl(it.asset), alt: `Result ${it.index + 1}` });
+      const img = h("img", { src: this.assetUrl(it.asset), alt: `Result ${it.index + 1}`, "data-tip": `Show result ${it.index + 1}` });
       img.addEventListener("click", () => {
         this.nav.show(id);
         this.render();
       });
       return h("span", { class: `ab-staging-thumb${id === shown.id ? " shown" : ""}`, "data-iteration": id }, img, pick);
     });
+    const job = this.store.jobs.get(shown.job);
+    const groups = this.nav.groupCount;
+    const groupNav = groups > 1
+      ? h(
+          "span",
+          { class: "ab-staging-group-nav" },
+          btn("prev", "Results of the previous job", "staging-prev-job", () => { this.nav.stepGroup(-1); this.render(); }, { editOnly: false, variant: "ghost" }),
+          h("span", { class: "ab-staging-pos", "data-testid": "staging-job-position" }, `Job ${this.nav.groupPosition} of ${groups}`),
+          btn("next", "Results of the next job", "staging-next-job", () => { this.nav.stepGroup(1); this.render(); }, { editOnly: false, variant: "ghost" }),
+        )
+      : null;
     const toApply = this.nav.toApply();
     this.bar.replaceChildren(
-      btn("←", "Previous result (←)", "staging-prev", () => { this.nav.prev(); this.render(); }, false),
-      h("span", { class: "ab-staging-pos", "data-testid": "staging-position" }, `${this.nav.position} / ${count}`),
-      btn("→", "Next result (→)", "staging-next", () => { this.nav.next(); this.render(); }, false),
-      h("span", { class: "ab-staging-thumbs" }, ...thumbs),
-      btn(
-        picked > 1 ? `Apply ${picked} as grid` : "Apply",
-        picked > 1 ? "Place the picked results in a grid beside the region" : "Place this result as a layer over the region",
-        "staging-apply",
-        () => this.send({ type: "iteration_apply", ids: toApply, layout: toApply.length > 1 ? "grid" : "single" }),
+      h(
+        "div",
+        { class: "ab-staging-head" },
+        h("span", { class: "ab-staging-title", title: job ? jobTitle(job) : "" }, job ? jobTitle(job) : `Result ${shown.index + 1}`),
+        h("span", { class: "muted ab-staging-region" }, describeRegion(shown.region)),
+        groupNav,
       ),
-      btn("Discard", "Hide this result (recoverable from History)", "staging-discard", () => this.send({ type: "iteration_discard", id: shown.id })),
-      btn("Compare", "Before / after", "staging-compare", () => this.openCompare(shown), false),
-      btn("Refine", "Run a new job on this result's region, recorded as a refinement of it", "staging-refine", () => this.onRefine(shown)),
+      h(
+        "div",
+        { class: "ab-staging-row" },
+        btn("prev", "Previous result", "staging-prev", () => { this.nav.prev(); this.render(); }, { keys: "←", editOnly: false, variant: "ghost" }),
+        h("span", { class: "ab-staging-pos", "data-testid": "staging-position" }, `${this.nav.position} / ${count}`),
+        btn("next", "Next result", "staging-next", () => { this.nav.next(); this.render(); }, { keys: "→", editOnly: false, variant: "ghost" }),
+        h("span", { class: "ab-staging-thumbs" }, ...thumbs),
+        btn(
+          "apply",
+          picked > 1 ? "Place the picked results in a grid beside the region" : "Place this result as a layer over the region (undo with Ctrl+Z)",
+          "staging-apply",
+          () => this.act(this.results.apply(toApply, toApply.length > 1 ? "grid" : "single")),
+          { text: picked > 1 ? `Apply ${picked} as grid` : "Apply", variant: "primary" },
+        ),
+        btn("discard", "Hide this result (recoverable from History; undo with Ctrl+Z)", "staging-discard", () => this.act(this.results.discard(shown.id)), { text: "Discard" }),
+        btn("compare", "Before / after", "staging-compare", () => this.openCompare(shown), { text: "Compare", editOnly: false }),
+        btn("refine", "Run a new job on this result's region, recorded as a refinement of it", "staging-refine", () => this.onRefine(shown), { text: "Refine" }),
+      ),
     );
     this.place();
   }
