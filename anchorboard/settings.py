@@ -255,6 +255,9 @@ if ANCHORBOARD_DISPATCHER == "celery" and not CELERY_BROKER_URL:
         "ANCHORBOARD_DISPATCHER=celery needs a broker: set REDIS_URL or CELERY_BROKER_URL."
     )
 ANCHORBOARD_EMBEDDED_WORKERS = env_int("ANCHORBOARD_EMBEDDED_WORKERS", 2)
+# Wiring, not a knob: the Celery application foundation.background sends tasks through
+# (named here so the foundation never imports the composition root).
+ANCHORBOARD_CELERY_APP = "anchorboard.celery_app.app"
 
 # --- Storage --------------------------------------------------------------------------------
 

@@ -9,3 +9,6 @@ class CanvasConfig(AppConfig):
     def ready(self) -> None:
         # Connects the signals that close board sockets when someone's access is removed.
         from canvas import realtime  # noqa: F401
+
+        # Registers the job queue's background tasks with foundation.background.
+        from canvas.jobs import tasks  # noqa: F401

@@ -5,8 +5,13 @@ and must be idempotent (they may run twice after a crash). Where they run is a s
 
 - ``embedded`` (default): a thread pool inside this process (the Daphne server or
   ``manage.py serve``).
-- ``celery``: sent to Celery workers through the broker (see anchorboard.celery_app).
+- ``celery``: sent to Celery workers through the broker; the Celery application is named
+  by the ``ANCHORBOARD_CELERY_APP`` setting (``anchorboard.celery_app.app``), so this
+  module never imports the composition root.
 - ``inline``: run synchronously at commit time; used by tests that need determinism.
+
+Each app registers its tasks by importing its ``tasks`` module in ``AppConfig.ready()``
+(``canvas.apps``, ``assets.apps``): this module knows no app.
 
 Nothing here may rely on sharing memory with the websocket server: tasks talk to clients
 only through the database and the channel layer.
@@ -22,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +47,19 @@ def task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def registered(name: str) -> Callable[..., Any]:
-    _load_task_modules()
-    return _REGISTRY[name]
+    """The task registered under ``name``; the apps register theirs in ``ready()``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise LookupError(
+            f"No background task is registered as {name!r}: the app that defines it must be "
+            "in INSTALLED_APPS and import its tasks module in AppConfig.ready()."
+        ) from None
 
 
-def _load_task_modules() -> None:
-    # Importing the modules that define tasks fills the registry.
-    import assets.tasks  # noqa: F401
-    import canvas.jobs.tasks  # noqa: F401
+def celery_app() -> Any:
+    """The Celery application of this deployment (setting ``ANCHORBOARD_CELERY_APP``)."""
+    return import_string(settings.ANCHORBOARD_CELERY_APP)
 
 
 def run_task(name: str, args: list[Any]) -> Any:
@@ -105,10 +116,8 @@ _CELERY_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 
 
 
 def _send_to_celery(name: str, args: list[Any]) -> None:
-    from anchorboard.celery_app import app
-
     try:
-        app.send_task(
+        celery_app().send_task(
             "anchorboard.run_task", args=[name, args], retry=True, retry_policy=_CELERY_RETRY_POLICY
         )
     except Exception:

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from canvas.jobs import config, upkeep
+from foundation.background import celery_app, dispatch_now
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,7 @@ def busy_slots() -> int:
 
 def waiting_messages() -> int:
     """Messages already waiting in the broker's default queue (0 when it cannot tell)."""
-    from anchorboard.celery_app import app
-
+    app = celery_app()
     try:
         with app.connection_for_write() as conn:
             queue = app.conf.task_default_queue or "celery"
@@ -139,8 +139,6 @@ def _requeue_pending_previews() -> None:
 
 
 def _send_work() -> None:
-    from foundation.background import dispatch_now
-
     dispatch_now("canvas.jobs.work")
 
 
