@@ -13,7 +13,12 @@ redis-server, moto S3 — tests/topology/harness.py) with the shipped job settin
 For each it reports, on the machine's clock: signal → requeued (the recovery note's time),
 and requeued → running again on the other worker.
 
-    .venv/bin/python bench/recovery_bench.py [--trials 5]
+``--circuit N`` adds the provider case of the same issue: a provider's circuit is half-open
+(a probe call is running), a job of that provider arrives and is deferred; then the probe
+succeeds and closes the circuit (``record_answer`` in a process of its own, like the
+probe's worker). Reported: circuit closed → the deferred job running.
+
+    .venv/bin/python bench/recovery_bench.py [--trials 5] [--circuit 5]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and redis-server installed. Prints a
 Markdown table and the load average. Not imported by the application or the tests.
@@ -103,6 +108,53 @@ def recovery_round(topo: Topology, board: str, how: str) -> tuple[float, float]:
     return requeued - signalled, rerun - requeued
 
 
+CLOSE_CIRCUIT = """
+import os, time, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchorboard.settings")
+django.setup()
+import canvas.jobs.deferrals  # noqa: F401  (a worker process has it: the release)
+from canvas.engines.providers.resilience import record_answer
+closed = time.time()
+record_answer("topology-provider")
+print(closed)
+"""
+
+
+def circuit_round(topo: Topology, board: str) -> float:
+    """A job deferred during a probe; returns seconds from the probe's close to its start."""
+    topo.sql(
+        "INSERT INTO canvas_providerhealth (provider, state, consecutive_failures, "
+        "next_probe_at, last_error, updated_at) VALUES ('topology-provider', 'half_open', 3, "
+        "now() + interval '60 seconds', '', now()) ON CONFLICT (provider) DO UPDATE SET "
+        "state = 'half_open', next_probe_at = now() + interval '60 seconds' RETURNING 1"
+    )
+    topo.run("-m", "tests.topology.seed", "--submit", board, "1", "topology-provider")
+    [(job,)] = topo.sql(
+        "SELECT id::text FROM canvas_job WHERE board_id = %s ORDER BY queued_at DESC LIMIT 1",
+        (board,),
+    )
+    wait_until(
+        lambda: topo.sql(
+            "SELECT 1 FROM canvas_job WHERE id = %s AND deferred_for = 'topology-provider'",
+            (job,),
+        ),
+        timeout=60,
+        what="the job to be deferred",
+        every=0.05,
+    )
+    closed = float(topo.run("-c", CLOSE_CIRCUIT).split()[-1])
+
+    def started():
+        rows = topo.sql(
+            "SELECT extract(epoch FROM started_at) FROM canvas_job WHERE id = %s "
+            "AND state <> 'queued' AND attempts = 1",
+            (job,),
+        )
+        return rows[0][0] if rows else None
+
+    return float(wait_until(started, timeout=120, what="the deferred job to start")) - closed
+
+
 def _row(name: str, values: list[float]) -> str:
     return (
         f"| {name} | {len(values)} | {statistics.median(values):.2f} s "
@@ -113,6 +165,7 @@ def _row(name: str, values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--circuit", type=int, default=0)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     results: dict[str, list[float]] = {}
@@ -129,6 +182,10 @@ def main() -> None:
                 results.setdefault(f"{how}: signal → requeued", []).append(to_requeue)
                 results.setdefault(f"{how}: requeued → running again", []).append(to_rerun)
                 print(f"… {how} {trial + 1}: requeued after {to_requeue:.2f} s", flush=True)
+        for trial in range(args.circuit):
+            waited = circuit_round(topo, seed["board"])
+            results.setdefault("circuit closed → deferred job running", []).append(waited)
+            print(f"… circuit {trial + 1}: started {waited:.2f} s after the close", flush=True)
     print("\n| measure | n | median | min | max |\n| --- | ---: | ---: | ---: | ---: |")
     for name, values in results.items():
         print(_row(name, values))

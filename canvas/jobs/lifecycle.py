@@ -89,6 +89,7 @@ def _effects(source: str, target: str, owner: str, now) -> dict[str, Any]:
             "progress": 0,
             "progress_message": "Starting",
             "not_before": None,
+            "deferred_for": "",
         }
     if (source, target) == (RUNNING, QUEUED):
         return {"worker_id": "", "lease_expires_at": None, "progress": 0}
@@ -154,6 +155,12 @@ def create(**fields: Any) -> Job:
         job = Job.objects.create(state=QUEUED, announce_after=announce.resend_deadline(), **fields)
         announce.job_after_commit(job)
     return job
+
+
+def noted(job: Job, text: str) -> list[dict[str, str]]:
+    """``job``'s notes with ``text`` added (what a designer may want to know: retries,
+    interruptions, a paused provider)."""
+    return [*(job.notes or []), {"at": timezone.now().isoformat(), "text": text}]
 
 
 # --- Leases ---------------------------------------------------------------------------------

@@ -27,11 +27,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from canvas.jobs import announce, config, lifecycle
+from canvas.jobs import announce, config, deferrals, lifecycle
 from canvas.jobs.progress import JobProgress, LeaseLost
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
 from foundation.errors import AppError
@@ -185,10 +184,6 @@ def _finish(job_id: Any, owner: str, state: str, **fields: Any) -> bool:
     return lifecycle.transition(job_id, JobState.RUNNING, state, owner=owner, **fields) is not None
 
 
-def _note(job: Job, text: str) -> list[dict[str, str]]:
-    return [*(job.notes or []), {"at": timezone.now().isoformat(), "text": text}]
-
-
 def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
     """Exponential backoff with full jitter on top of half the delay."""
     if retry_after is not None and retry_after > 0:
@@ -210,7 +205,7 @@ def _transient(job: Job, worker_id: str, exc: Any) -> None:
                 JobState.QUEUED,
                 not_before=timezone.now() + timedelta(seconds=delay),
                 progress_message=f"Waiting to retry ({exc.message})"[:200],
-                notes=_note(job, text),
+                notes=lifecycle.noted(job, text),
             ):
                 wake_workers_after_commit()
         logger.warning("job %s: transient failure, retry in %.1fs: %s", job.pk, delay, exc)
@@ -225,27 +220,6 @@ def _transient(job: Job, worker_id: str, exc: Any) -> None:
             progress_message="Failed",
         )
         logger.warning("job %s failed after %d attempts: %s", job.pk, job.attempts, exc)
-
-
-def _defer(job: Job, worker_id: str, exc: Any) -> None:
-    """The provider is paused (circuit open): queue the job again WITHOUT spending an
-    attempt, due when the provider may be tried again."""
-    from canvas.jobs.queue import wake_workers_after_commit
-
-    last = (job.notes or [{}])[-1].get("text") if job.notes else None
-    notes = job.notes if last == exc.message else _note(job, exc.message)
-    with transaction.atomic():
-        if _finish(
-            job.pk,
-            worker_id,
-            JobState.QUEUED,
-            attempts=F("attempts") - 1,
-            not_before=exc.until,
-            progress_message=exc.message[:200],
-            notes=notes,
-        ):
-            wake_workers_after_commit()
-    logger.info("job %s deferred until %s: %s", job.pk, exc.until, exc.message)
 
 
 def _results_need_resending(job: Job) -> bool:
@@ -326,7 +300,7 @@ def execute(job_id: Any, worker_id: str) -> str | None:
         logger.warning("job %s: lease lost, another worker or recovery took over", job.pk)
         return None
     except ProviderDeferred as exc:
-        _defer(job, worker_id, exc)
+        deferrals.defer(job, worker_id, exc)
     except JobCancelled:
         if progress.timed_out:
             minutes = config.time_limit_seconds() / 60

@@ -70,6 +70,9 @@ class Job(models.Model):
     worker_id = models.CharField(max_length=128, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)  # retry backoff
+    # The provider whose open circuit deferred this queued job: when that circuit closes,
+    # the job is due at once instead of at ``not_before`` (canvas.jobs.deferrals).
+    deferred_for = models.CharField(max_length=40, blank=True, default="")
     retried_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
@@ -97,6 +100,11 @@ class Job(models.Model):
                 fields=["announce_after"],
                 condition=models.Q(announce_after__isnull=False),
                 name="job_unannounced",
+            ),
+            models.Index(
+                fields=["deferred_for"],
+                condition=~models.Q(deferred_for=""),
+                name="job_deferred",
             ),
         ]
 

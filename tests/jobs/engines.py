@@ -5,6 +5,7 @@
 - ``test-flaky``   always raises TransientEngineError.
 - ``test-broken``  always raises PermanentEngineError.
 - ``test-crash``   raises an unexpected exception.
+- ``test-provider`` like echo, behind the circuit breaker of provider "test-provider".
 - ``test-slow``    when ANCHORBOARD_TEST_ENGINE_MARKER is set: writes that file and works
                    until cancelled or killed (for the restart test); otherwise like echo.
 """
@@ -117,4 +118,14 @@ class SlowEngine(_Base):
             while not progress.cancelled():
                 stop.wait(0.2)  # a long render: only cancel or SIGKILL ends it
             raise JobCancelled()
+        return _results(self.name, request)
+
+
+@register_engine("test-provider")
+class ProviderEngine(_Base):
+    """A remote provider's stand-in: guarded by the circuit of provider "test-provider"."""
+
+    provider = "test-provider"
+
+    def work(self, request, progress):
         return _results(self.name, request)

@@ -4,8 +4,10 @@
 way a remote provider keeps a worker slot busy while it waits, and reports progress in ten
 steps so a client can watch the job move. Its result depends only on the region's pixels
 and the seed, so a job that runs again after its worker was killed produces the same bytes
-(the same content-addressed blob). Imported by ``tests.topology.asgi`` (web servers) and
-by ``celery worker -I tests.topology.engines``; never by the application.
+(the same content-addressed blob). ``topology-provider`` is the same behind the circuit
+breaker of provider "topology-provider" (bench/recovery_bench.py --circuit). Imported by
+``tests.topology.asgi`` (web servers) and by ``celery worker -I tests.topology.engines``;
+never by the application.
 """
 
 from __future__ import annotations
@@ -60,3 +62,10 @@ class SleepEngine(Engine):
                 )
             )
         return results
+
+
+@register_engine("topology-provider")
+class ProviderSleepEngine(SleepEngine):
+    """``topology-sleep`` behind a provider's circuit breaker."""
+
+    provider = "topology-provider"

@@ -2,9 +2,10 @@
 
 ``python -m tests.topology.seed <username> [<image edge>]`` creates a user who owns a board
 with one image layer and prints ``{"username", "password", "board", "region"}`` as JSON.
-``python -m tests.topology.seed --submit <board> <count>`` queues ``count`` jobs of the
-test engine on that board (as its owner, through ``submit_job``: the Celery dispatcher
-sends one message per job after commit) and prints how many were queued.
+``python -m tests.topology.seed --submit <board> <count> [<engine>]`` queues ``count`` jobs
+of a test engine (default ``topology-sleep``) on that board (as its owner, through
+``submit_job``: the Celery dispatcher sends one message per job after commit) and prints
+how many were queued.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def main(argv: list[str]) -> None:
     from tests import factories
 
     if argv[0] == "--submit":
-        submit(argv[1], int(argv[2]))
+        submit(argv[1], int(argv[2]), argv[3] if len(argv) > 3 else "topology-sleep")
         return
     username = argv[0]
     edge = int(argv[1]) if len(argv) > 1 else 32
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> None:
     )
 
 
-def submit(board_id: str, count: int) -> None:
+def submit(board_id: str, count: int, engine: str = "topology-sleep") -> None:
     import tests.topology.engines  # noqa: F401  (registers topology-sleep)
     from canvas.jobs.queue import submit_job
     from canvas.models import Board, BoardMember
@@ -62,7 +63,7 @@ def submit(board_id: str, count: int) -> None:
         submit_job(
             board,
             owner,
-            {"mode": "img2img", "engine": "topology-sleep", "region": region, "seed": n},
+            {"mode": "img2img", "engine": engine, "region": region, "seed": n},
         )
     print(count)
 

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from PIL import Image
 
@@ -252,6 +253,10 @@ def recorded_call(
 
 # --- Circuit breaker ------------------------------------------------------------------------
 
+# Sent with ``provider`` when a circuit closes, so work waiting for it can start at once
+# (the job queue releases the jobs this circuit deferred: canvas.jobs.deferrals).
+circuit_closed = Signal()
+
 
 def _ensure_health(provider: str) -> None:
     from canvas.models.providers import ProviderHealth
@@ -282,6 +287,7 @@ def record_answer(provider: str, *, error: str = "") -> None:
     )
     if closed:
         logger.info("provider %s: circuit closed", provider)
+        circuit_closed.send_robust(sender=record_answer, provider=provider)
     elif error:
         ProviderHealth.objects.filter(provider=provider).update(**changes)
 
