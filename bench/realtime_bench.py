@@ -133,6 +133,11 @@ def behind(out: Outcome, role: str | None = None) -> str:
     return f"{len(late)}{of} ({'; '.join(parts)})"
 
 
+def presence(out: Outcome) -> str:
+    """Cursor messages sent → received by the other editors."""
+    return f"{out.presence_sent:,} → {out.presence_received:,}" if out.presence_sent else "—"
+
+
 def closes(out: Outcome) -> str:
     """Sockets the server closed (and the codes); each client then reconnected."""
     return f"{out.closes} ({', '.join(out.close_codes)})" if out.closes else "0"
@@ -222,6 +227,7 @@ def editors_row(target: Target, editors: int, args, workdir: Path) -> str:
         editors=editors,
         rate=args.rate,
         seconds=args.seconds,
+        presence=args.presence,
         editor_urls=target.urls,
         ack_wait=args.ack_wait,
         converge_wait=args.converge_wait,
@@ -238,6 +244,7 @@ def editors_row(target: Target, editors: int, args, workdir: Path) -> str:
         f"| {ms(percentile(out.delivery_latency, 95))} "
         f"| {seconds(max(converged) if converged else None)} "
         f"| {behind(out)} | {counts({**out.syncs, 'pings': out.pings})} "
+        f"| {presence(out)} "
         f"| {counts(out.errors)} | {closes(out)} | {server_cpu(out)} "
         f"| {out.client_cpu:.2f} | {ms(out.loop_lag_p99)} / {ms(out.loop_lag_max)} "
         f"| {redis_column(target, per_batch)} | {before} → {loadavg()} |"
@@ -355,11 +362,11 @@ def job_rows(result: dict, seconds: float) -> list[str]:
 
 EDITOR_HEADER = (
     "| target | editors | batches sent | ack p50 | ack p95 | ack max | acked/s | unacked "
-    "| delivery p95 | converged after last ack (max) | clients behind | syncs, pings | errors "
-    "| closes "
+    "| delivery p95 | converged after last ack (max) | clients behind | syncs, pings "
+    "| presence sent → received | errors | closes "
     "| server CPU | client CPU | client loop lag p99 / max | Redis cmds per batch | load avg |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- "
-    "| --- | ---: | ---: | ---: | ---: | --- |"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: "
+    "| --- | --- | ---: | ---: | ---: | ---: | --- |"
 )
 FANOUT_HEADER = (
     "| target | viewers | connected | connect p95 | sender's ack p95 "
@@ -382,6 +389,9 @@ def main() -> None:
     parser.add_argument("--editors", default="5,20,50")
     parser.add_argument("--rate", type=float, default=5.0, help="batches/s per editor")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--presence", type=float, default=0.0, help="cursor messages/s per editor (browser ≤ 16)"
+    )
     parser.add_argument("--viewers", default="100,250,500,1000,2000")
     parser.add_argument("--fanout-seconds", type=float, default=20.0)
     parser.add_argument("--ack-wait", type=float, default=90.0)
@@ -424,7 +434,8 @@ def main() -> None:
     print(f"\nuptime at end: {subprocess.check_output(['uptime'], text=True).strip()}")
     print(f"{time.monotonic() - started:.0f} s in all; logs in {workdir}\n")
     if editor_rows:
-        print(f"Editors: {args.rate:g} batches/s each for {args.seconds:g} s\n")
+        extra = f" and {args.presence:g} cursor messages/s" if args.presence else ""
+        print(f"Editors: {args.rate:g} batches/s{extra} each for {args.seconds:g} s\n")
         print(EDITOR_HEADER)
         print("\n".join(editor_rows))
     if fanout:

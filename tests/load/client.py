@@ -108,6 +108,7 @@ class Stats:
     pings: int = 0
     reconnects: int = 0
     reconnect_failures: int = 0
+    presence: int = 0  # cursor messages sent
 
 
 class LoadClient:
@@ -411,17 +412,39 @@ class Editor:
             changes = {"x": rnd.uniform(0, 6000), "y": rnd.uniform(0, 6000)}
         return [{"op": "update", "id": item_id, "set": {**changes, "props": props}}]
 
-    async def run(self, start: float, seconds: float, rate: float) -> int:
+    async def run(self, start: float, seconds: float, rate: float, presence: float = 0) -> int:
         """Send ``rate`` batches per second from ``start`` for ``seconds`` (open loop: a
-        designer does not wait for the server between two drags). Returns batches sent."""
+        designer does not wait for the server between two drags), and ``presence`` cursor
+        messages per second meanwhile (the browser sends one every 60 ms while the mouse
+        moves). Returns the batches sent."""
+        cursor = asyncio.create_task(self._cursor(start, seconds, presence)) if presence else None
+        sent = await self._every(start, seconds, rate, self._edit)
+        if cursor is not None:
+            await cursor
+        return sent
+
+    async def _edit(self) -> None:
+        await self.client.send_ops(self.next_ops())
+
+    async def _cursor(self, start: float, seconds: float, rate: float) -> None:
+        async def move() -> None:
+            if self.client._online:
+                x, y = self.random.uniform(0, 6000), self.random.uniform(0, 6000)
+                cursor = {"type": "presence", "cursor": {"x": x, "y": y}, "selection": []}
+                await self.client._send({**cursor, "hidden": False})
+                self.client.stats.presence += 1
+
+        await self._every(start, seconds, rate, move)
+
+    async def _every(self, start: float, seconds: float, rate: float, action) -> int:
         period = 1.0 / rate
-        sent = 0
+        done = 0
         next_at = start + self.random.uniform(0, period)
         while next_at < start + seconds:
             delay = next_at - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self.client.send_ops(self.next_ops())
-            sent += 1
+            await action()
+            done += 1
             next_at += period
-        return sent
+        return done

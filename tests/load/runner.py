@@ -38,6 +38,7 @@ class Scenario:
     editor_urls: list[str]  # editors are spread over these web servers, round robin
     viewers: int = 0
     viewer_url: str = ""  # every viewer on this one web server (fan-out of one process)
+    presence: float = 0.0  # cursor messages per second per editor, besides the batches
     editors_per_process: int = 5
     viewers_per_process: int = 500
     ack_wait: float = 60.0
@@ -62,6 +63,8 @@ class Outcome:
     close_codes: list[str]
     reconnects: int
     pings: int  # sent by the silence rule (each costs the server a message)
+    presence_sent: int
+    presence_received: int
     errors: dict[str, int]
     syncs: dict[str, int]
     client_cpu: float  # CPU seconds of all client processes / their wall seconds
@@ -165,6 +168,7 @@ def _swarms(seed: dict[str, Any], scenario: Scenario, logs: Path) -> list[Swarm]
             "own": [items[i :: scenario.editors] for i in group],
             "shared": items,
             "rate": scenario.rate,
+            "presence": scenario.presence,
             "seed": group[0] * 1000,
             "connect_concurrency": scenario.connect_concurrency,
         }
@@ -293,6 +297,8 @@ def _outcome(swarms, ready, sent, reports, revision, digest, last_ack, server_cp
         close_codes=sorted({str(code) for _, c in clients for code in c["closes"]}),
         reconnects=sum(client["reconnects"] for _, client in clients),
         pings=sum(client["pings"] for _, client in clients),
+        presence_sent=sum(client["presence_sent"] for _, client in clients),
+        presence_received=sum(client["presence_received"] for _, client in clients),
         errors=errors,
         syncs=syncs,
         client_cpu=sum(r["cpu_s"] for r in reports) / max(1e-9, max(r["wall_s"] for r in reports)),

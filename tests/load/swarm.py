@@ -94,7 +94,10 @@ async def main() -> None:
             for index, client in enumerate(clients)
         ]
         counts = await asyncio.gather(
-            *(editor.run(go["start"], go["seconds"], config["rate"]) for editor in editors)
+            *(
+                editor.run(go["start"], go["seconds"], config["rate"], config["presence"])
+                for editor in editors
+            )
         )
         sent = sum(counts)
         deadline = time.time() + go["ack_wait"]
@@ -126,6 +129,8 @@ async def main() -> None:
             "syncs": client.stats.syncs,
             "snapshots": client.stats.snapshots,
             "pings": client.stats.pings,
+            "presence_sent": client.stats.presence,
+            "presence_received": len(client.other.get("presence", [])),
             "errors": client.stats.errors,
             "closes": client.stats.closes,
             "reconnects": client.stats.reconnects,
