@@ -1,14 +1,24 @@
 """Top-level URL routing. Each app owns its own routes; the API lives under /api/v1/."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from anchorboard import health
 from anchorboard.api import api
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (admin, JSON, files)."""
+    return redirect(static("img/favicon-32.png"))
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("files/", include("assets.urls")),

@@ -8,6 +8,7 @@ browser) and writes ``docs/screens/*.png``:
 
 - ``board.png``     the demo board (anchors, frame, layers, properties)
 - ``generate.png``  the generation panel with a job running over its region
+- ``results.png``   a result applied as a layer, the others waiting in the staging strip
 - ``compare.png``   before/after of a result
 - ``review.png``    the review page
 - ``client.png``    the client's view of a share link
@@ -153,6 +154,8 @@ class Shooter:
         page.wait_for_function(
             "window.__anchorboard.doc.ordered().some(i => i.props.iteration)", timeout=WAIT_MS
         )
+        page.wait_for_function("window.__anchorboard.stats().loading === 0", timeout=WAIT_MS)
+        self.shot(page, "results")
         page.click("[data-testid=staging-compare]")
         page.wait_for_function(
             "(() => { const b = document.querySelector('[data-testid=compare-before]');"
