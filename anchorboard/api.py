@@ -1,7 +1,7 @@
 """The versioned JSON API (/api/v1/): one NinjaAPI, routers from each app.
 
-- Endpoints live with their app (``canvas.api``, ``assets.api``); ``/auth/token`` lives in
-  ``anchorboard.api_auth``. This module only assembles them.
+- Endpoints live with their app (``canvas.api``, ``canvas.library.api``); ``/auth/token`` lives in
+  ``canvas.members.api_auth``. This module only assembles them.
 - Auth: bearer token or browser session (+CSRF), for every endpoint unless it opts out.
 - Errors: always ``{"error": {"code", "message"}}`` (``foundation.api_errors``), including
   unknown URLs under /api/v1/ and unsupported methods.
@@ -16,12 +16,12 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 
-from anchorboard import api_auth
-from assets.api import router as assets_router
 from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
 from canvas.api_review import router as review_router
+from canvas.library.api import router as assets_router
+from canvas.members import api_auth
 from canvas.members.api import router as members_router
 from foundation.api_errors import (
     install_error_handlers,

@@ -11,7 +11,7 @@ the body (anchorboard.daphne_server) or by the ASGI guard before Django does
   limit is refused with 413 at once; a chunked body is cut off with 413 as soon as it
   passes the limit (the caller of ``admit`` counts).
 - **Who.** The upload route also authenticates the caller (API token, or session plus
-  CSRF header, exactly like the API: anchorboard.api_auth) and checks the board's edit
+  CSRF header, exactly like the API: canvas.members.api_auth) and checks the board's edit
   role (canvas.permissions) first, so an anonymous or unauthorised upload is refused
   before a byte of it is read.
 
@@ -36,7 +36,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
-from anchorboard.api_auth import default_auth
+from canvas.members.api_auth import default_auth
 from foundation.api_errors import error_response
 from foundation.errors import AppError, NotAuthenticated
 

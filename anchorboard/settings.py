@@ -262,7 +262,7 @@ ANCHORBOARD_CELERY_APP = "anchorboard.celery_app.app"
 # --- Storage --------------------------------------------------------------------------------
 
 MEDIA_ROOT = DATA_DIR / "media"
-# No MEDIA_URL is served: every file goes through an authorised view (assets.views).
+# No MEDIA_URL is served: every file goes through an authorised view (canvas.library.views).
 MEDIA_URL = "/files/"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

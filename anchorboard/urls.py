@@ -21,7 +21,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("files/", include("assets.urls")),
+    path("files/", include("canvas.library.urls")),
     path("", include("canvas.urls")),
 ]
 

@@ -5,7 +5,9 @@ of generation jobs and demo data all pass through it, so every stored file has b
 validated by assets.inspection and is deduplicated by content hash.
 
 Callers check permissions first (canvas.permissions.require(..., Perm.EDIT)); these
-functions assume the caller may add to the board. They must not build HTTP responses.
+functions assume the caller may add to the board. They must not build HTTP responses, and
+they know boards only as the model the ``Asset`` row points to: what a new asset means for
+its board is for the board's owner to decide, told through ``assets.signals.asset_added``.
 
 Failure guarantees: a rejected file stores nothing and creates no rows. If storing or
 recording fails, a file this call wrote is removed again unless a committed ``Blob`` row
@@ -18,7 +20,7 @@ import io
 import logging
 import tempfile
 import unicodedata
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
@@ -28,8 +30,7 @@ from assets import storage
 from assets.errors import FileTooLarge, UploadRejected
 from assets.inspection import ImageFacts, inspect_image
 from assets.models import Asset, AssetSource, Blob, DerivativeState
-from canvas.models import Board
-from canvas.services.boards import touch
+from assets.signals import asset_added
 from foundation.background import dispatch_now, run_after_commit
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def _store_blob(facts: ImageFacts, fp: IO[bytes]) -> tuple[Blob | None, bool]:
 
 
 def ingest_upload(
-    board: Board,
+    board: Any,  # a canvas Board: assets never imports canvas (see assets.signals)
     user,
     fileobj: IO[bytes] | File,
     filename: str | None,
@@ -143,12 +144,7 @@ def ingest_upload(
                 source=source,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
-            # Conditional update: two first uploads racing must not both claim the cover.
-            if board.cover_id is None and Board.objects.filter(
-                pk=board.pk, cover__isnull=True
-            ).update(cover=asset):
-                board.cover = asset
-            touch(board)
+            asset_added.send(sender=Asset, asset=asset)
     except Exception:
         if wrote and not Blob.objects.filter(pk=facts.sha256).exists():
             storage.delete_quietly(key)
@@ -166,7 +162,7 @@ def ingest_upload(
 
 
 def ingest_bytes(
-    board: Board,
+    board: Any,  # a canvas Board: assets never imports canvas (see assets.signals)
     user,
     data: bytes,
     filename: str | None,

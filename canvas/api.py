@@ -18,8 +18,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from anchorboard.api_auth import api_user
 from assets.presenters import level_url
+from canvas.members.api_auth import api_user
 from canvas.models import Board, Role
 from canvas.permissions import Perm, get_board_for, require, roles_for
 from canvas.protocol.types import CleanText

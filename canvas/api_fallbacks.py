@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from anchorboard.api_auth import api_user
+from canvas.members.api_auth import api_user
 from canvas.permissions import Perm, get_board_for
 from canvas.services import engine_fallbacks
 from foundation.api_errors import ErrorOut

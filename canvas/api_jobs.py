@@ -19,9 +19,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationError, model_validator
 
-from anchorboard.api_auth import api_user
 from canvas.jobs import queue
 from canvas.jobs.payloads import iteration_payload, job_payload
+from canvas.members.api_auth import api_user
 from canvas.models import Iteration, IterationStatus, Job
 from canvas.permissions import Perm, get_board_for, require
 from canvas.protocol import JobSpec

@@ -23,9 +23,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 
-from anchorboard.api_auth import api_user
 from canvas import sharing_auth
 from canvas.jobs.payloads import job_payload
+from canvas.members.api_auth import api_user
 from canvas.models import Board, ShareAuditEvent, ShareLink
 from canvas.permissions import (
     Perm,

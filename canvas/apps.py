@@ -12,3 +12,6 @@ class CanvasConfig(AppConfig):
 
         # Registers the job queue's background tasks with foundation.background.
         from canvas.jobs import tasks  # noqa: F401
+
+        # A new asset makes the first one its board's cover and touches the board.
+        from canvas.library import boards  # noqa: F401

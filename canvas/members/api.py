@@ -23,8 +23,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
-from anchorboard.api_auth import api_user
 from canvas.members import invitations, services
+from canvas.members.api_auth import api_user
 from canvas.members.models import Invitation
 from canvas.models import Board, Role, Team, TeamMembership, TeamRole
 from canvas.permissions import (

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
+from contextlib import contextmanager
 
 import pytest
 
 from assets import services, storage
 from assets.models import Asset, AssetSource, Blob, DerivativeState
 from assets.services import ingest_bytes, ingest_upload, requeue_pending_derivatives
+from assets.signals import asset_added
 from assets.storage import StorageWriteFailed
 from foundation import background
 from tests import factories
@@ -160,20 +162,30 @@ def test_storage_failure_stores_nothing(board, owner, media, png, monkeypatch):
     assert nothing_stored(media)  # the temporary file was removed as well
 
 
-def test_database_failure_after_write_removes_the_new_file(board, owner, media, png, monkeypatch):
-    def fail(*args, **kwargs):
+@contextmanager
+def failing_after_record():
+    """Something fails after the Asset row is written, inside ingest's transaction (here an
+    ``asset_added`` receiver, where the canvas app sets the cover and touches the board)."""
+
+    def fail(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "touch", fail)
-    with pytest.raises(RuntimeError):
+    asset_added.connect(fail, sender=Asset, dispatch_uid="test-failing-receiver")
+    try:
+        yield
+    finally:
+        asset_added.disconnect(sender=Asset, dispatch_uid="test-failing-receiver")
+
+
+def test_database_failure_after_write_removes_the_new_file(board, owner, media, png):
+    with failing_after_record(), pytest.raises(RuntimeError):
         ingest_upload(board, owner, io.BytesIO(png), "a.png")
     assert nothing_stored(media)
 
 
-def test_failed_second_upload_keeps_the_shared_file(upload, board, owner, media, png, monkeypatch):
+def test_failed_second_upload_keeps_the_shared_file(upload, board, owner, media, png):
     first = upload(png, "a.png")
-    monkeypatch.setattr(services, "touch", lambda board: (_ for _ in ()).throw(RuntimeError()))
-    with pytest.raises(RuntimeError):
+    with failing_after_record(), pytest.raises(RuntimeError):
         ingest_upload(board, owner, io.BytesIO(png), "b.png")
     assert list(Asset.objects.all()) == [first]
     assert (media / first.blob.storage_key).read_bytes() == png

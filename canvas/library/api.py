@@ -21,13 +21,13 @@ from django.http import FileResponse, HttpRequest, JsonResponse
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from anchorboard.api_auth import api_user
 from assets import storage
 from assets.derivatives import plan_levels
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset, DerivativeState
 from assets.presenters import asset_payload
 from assets.services import ingest_upload, open_original
+from canvas.members.api_auth import api_user
 from canvas.permissions import Perm, get_board_for, require, visible_boards
 from foundation.api_errors import ErrorOut
 from foundation.api_pagination import Page, PageParams, paginate

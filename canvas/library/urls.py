@@ -1,8 +1,8 @@
-"""File routes, mounted at /files/ (see assets.views)."""
+"""File routes, mounted at /files/ (see canvas.library.views)."""
 
 from django.urls import path
 
-from assets import views
+from canvas.library import views
 
 urlpatterns = [
     path(
