@@ -190,6 +190,25 @@ def _decode_first_frame(blob: Blob, levels: list[int]) -> Image.Image:
         return image
 
 
+def full_size_webp(blob: Blob) -> bytes:
+    """The whole image as previews are made (sRGB, upright, pixels only), at full size.
+
+    Rendered on request for share-link guests who may look at an image closely but not
+    download the original (canvas.views.share); not stored.
+    """
+    full = max(blob.width, blob.height)
+    image = _decode_first_frame(blob, [])
+    rendered = render_levels(
+        image,
+        [full],
+        orientation=blob.exif_orientation,
+        icc_profile=bytes(blob.icc_profile) if blob.icc_profile else None,
+        bit_depth=blob.bit_depth,
+        stored_size=(blob.stored_width, blob.stored_height),
+    )
+    return encode_webp(rendered[full])
+
+
 def build_derivatives(sha256: str) -> list[int]:
     """Create (or re-create) the WebP previews of one blob and mark it ready."""
     blob = Blob.objects.filter(pk=sha256).first()

@@ -115,6 +115,7 @@ class ShareLinkIn(Schema):
     visibility: Literal["final_only", "all_candidates"] = "final_only"
     show_metadata: bool = False
     show_presence: bool = False
+    show_decisions: bool = Field(False, description="Show the team's verdicts to the client.")
     label: CleanText = Field("", max_length=200)
 
 
@@ -126,6 +127,7 @@ class ShareLinkChange(Schema):
     visibility: Literal["final_only", "all_candidates"] | None = None
     show_metadata: bool | None = None
     show_presence: bool | None = None
+    show_decisions: bool | None = None
     label: CleanText | None = Field(None, max_length=200)
 
 
@@ -194,13 +196,11 @@ def decision_history(request: HttpRequest, iteration_id: uuid.UUID) -> list[Json
 @router.get(
     "/boards/{board_id}/review",
     response={200: Json, **ERRORS},
-    summary="Candidates grouped by lineage, with decisions, filterable",
+    summary="Candidates grouped by job, titled, with decisions and tier counts; filterable",
 )
 def review_list(request: HttpRequest, board_id: uuid.UUID, filters: Query[ReviewFilters]) -> Json:
     board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    result = review.review_list(board, **filters.dict())
-    result["tiers"] = review.tier_counts(board)
-    return result
+    return review.review_list(board, **filters.dict())
 
 
 @router.post(
@@ -441,6 +441,7 @@ def guest_board(request: HttpRequest, token: str) -> Json:
             "permissions": list(link.permissions),
             "visibility": link.visibility,
             "show_metadata": link.show_metadata,
+            "show_decisions": link.show_decisions,
             "expires_at": link.expires_at,
         },
         "guest": {"name": principal.guest_name} if principal.guest_name else None,

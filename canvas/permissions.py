@@ -367,28 +367,27 @@ def link_iterations(link: Any) -> list[Any]:
 def link_items(link: Any) -> list[Any]:
     """The board items a link shows (selection links show candidates only, no items).
 
-    Items that are the applied copy of a candidate the link may not show are left out, so
-    a final-only link never reveals a non-final result through the board itself.
+    What the team applied to the board is part of the board, so a final-only link shows
+    applied results too (the client sees the board as it is, not the original under it);
+    "final only" limits the *candidates* offered beside the board. Copies of discarded
+    results are left out (discarding removes them from the board anyway).
     """
-    from canvas.models import Item, Iteration
+    from canvas.models import Item, Iteration, IterationStatus
     from canvas.models.sharing import ShareScope
 
     if link.scope == ShareScope.SELECTION:
         return []
-    shown = {it.pk for it in link_iterations(link)}
-    hidden_items = {
-        item_id
-        for it_id, item_id in Iteration.objects.filter(
-            board_id=link.board_id, applied_item__isnull=False
-        ).values_list("pk", "applied_item_id")
-        if it_id not in shown
-    }
+    discarded = set(
+        Iteration.objects.filter(
+            board_id=link.board_id, applied_item__isnull=False, status=IterationStatus.DISCARDED
+        ).values_list("applied_item_id", flat=True)
+    )
     items = [
         item
         for item in Item.objects.filter(board_id=link.board_id, deleted=False, hidden=False)
         .select_related("asset__blob")
         .order_by("z", "id")
-        if item.pk not in hidden_items
+        if item.pk not in discarded
     ]
     if link.scope == ShareScope.FRAME:
         box = _frame_box(link)

@@ -144,9 +144,9 @@ class GuestShareConsumer(ProtocolConsumer):
     def _shows(self, about: dict[str, Any]) -> bool:
         link = self.link
         if about.get("kind") == "decision":
-            return link_allows(link, Perm.REVIEW) and review.comment_visible_to_link(
-                link, "iteration", about.get("iteration"), None
-            )
+            return sharing.link_shows_decision(
+                link, about.get("link")
+            ) and review.comment_visible_to_link(link, "iteration", about.get("iteration"), None)
         if about.get("kind") == "comment":
             return link_allows(link, Perm.COMMENT) and review.comment_visible_to_link(
                 link, about.get("target", ""), about.get("iteration"), about.get("asset")

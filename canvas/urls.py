@@ -41,6 +41,11 @@ urlpatterns = [
         name="share-original",
     ),
     path(
+        "s/<str:token>/files/<uuid:asset_id>/view.webp",
+        share.share_view,
+        name="share-view",
+    ),
+    path(
         "s/<str:token>/files/<uuid:asset_id>/<int:level>.webp",
         share.share_level,
         name="share-level",

@@ -56,6 +56,8 @@ class ShareLink(models.Model):
     )
     show_metadata = models.BooleanField(default=False)
     show_presence = models.BooleanField(default=False)
+    # The team's verdicts (approved / needs changes / rejected) are internal unless shared.
+    show_decisions = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

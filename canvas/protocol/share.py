@@ -55,11 +55,14 @@ class GuestWelcomeMessage(WelcomeMessage):
 
 class GuestCandidate(ProtocolModel):
     id: str
+    number: int
+    """The result's number in its job (1-based): "Result 2"."""
     region: dict[str, Any]
     asset: AssetData
     status: str
     created_at: str
     decision: Decision | None
+    """The team's verdict only if the link shows decisions; else the guest's own (approve)."""
     source_asset: AssetData = absent("Only when the link shows all candidates.")
     provenance: dict[str, Any] = absent("Only when the link shows metadata.")
     seed: int | None = absent("Only when the link shows metadata.")

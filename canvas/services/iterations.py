@@ -28,6 +28,7 @@ from django.db import transaction
 from canvas import protocol
 from canvas.jobs.announce import broadcast_iteration_after_commit
 from canvas.models import Item, ItemKind, Iteration, IterationStatus, Job
+from canvas.services.naming import result_layer_names
 from canvas.services.operations import apply_batch
 from foundation.errors import AppError, Conflict, NotFound
 
@@ -63,7 +64,7 @@ def _top_z(board_id: Any) -> float:
 
 
 def _create_op(
-    iteration: Iteration, item_id: uuid.UUID, x: float, y: float, z: float
+    iteration: Iteration, item_id: uuid.UUID, x: float, y: float, z: float, name: str
 ) -> protocol.Operation:
     region = iteration.region
     return protocol.parse_operation(
@@ -73,7 +74,7 @@ def _create_op(
                 "id": str(item_id),
                 "kind": ItemKind.IMAGE,
                 "asset": str(iteration.asset_id),
-                "name": f"Result {iteration.index + 1}",
+                "name": name,
                 "x": x,
                 "y": y,
                 "width": region.get("width", 0),
@@ -123,9 +124,14 @@ def apply_many(iterations: Sequence[Iteration], user) -> list[Iteration]:
         z = _top_z(pending[0].board_id)
         ops: list[protocol.Operation] = []
         item_ids = [uuid.uuid4() for _ in pending]
+        names = result_layer_names(pending)  # "Result 2 of Hero shot"
         if len(iterations) == 1:
             region = pending[0].region
-            ops.append(_create_op(pending[0], item_ids[0], region["x"], region["y"], z))
+            ops.append(
+                _create_op(
+                    pending[0], item_ids[0], region["x"], region["y"], z, names[pending[0].pk]
+                )
+            )
         else:
             # Beside the first result's region: a near-square grid reading left to right.
             region = pending[0].region
@@ -135,7 +141,9 @@ def apply_many(iterations: Sequence[Iteration], user) -> list[Iteration]:
                 width, height = iteration.region["width"], iteration.region["height"]
                 x = region["x"] + region["width"] + GRID_GAP + column * (width + GRID_GAP)
                 y = region["y"] + row * (height + GRID_GAP)
-                ops.append(_create_op(iteration, item_ids[number], x, y, z + number))
+                ops.append(
+                    _create_op(iteration, item_ids[number], x, y, z + number, names[iteration.pk])
+                )
         apply_batch(pending[0].board_id, user, ops)
         for iteration, item_id in zip(pending, item_ids, strict=True):
             _mark_applied(iteration, item_id)

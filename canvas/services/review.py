@@ -19,12 +19,11 @@ import logging
 import math
 import re
 import uuid
-from collections import defaultdict
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from canvas import protocol
@@ -40,6 +39,7 @@ from canvas.models.review import (
     Tier,
 )
 from canvas.permissions import Perm, Principal, role_allows, roles_for, visible_boards
+from canvas.services import naming
 from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,16 @@ def decision_payload(decision: Decision, *, public: bool = False) -> dict[str, A
             data.pop(key)
         data["decided_by"] = {k: v for k, v in data["decided_by"].items() if k != "id"}
     return data
+
+
+def guest_event_payload(event: DecisionEvent) -> dict[str, Any]:
+    """A guest's own verdict from the history, shaped like a public decision payload."""
+    return {
+        "iteration": str(event.iteration_id),
+        "status": event.status,
+        "decided_by": {"name": event.guest_name or "Guest", "guest": True},
+        "decided_at": event.at.isoformat(),
+    }
 
 
 def comment_payload(comment: Comment) -> dict[str, Any]:
@@ -228,7 +238,11 @@ def set_decision(iteration: Iteration, principal: Principal, **fields: Any) -> D
             iteration.board_id,
             protocol.decision_message(decision_payload(decision)),
             guest_message=protocol.decision_message(decision_payload(decision, public=True)),
-            about={"kind": "decision", "iteration": str(iteration.pk)},
+            about={
+                "kind": "decision",
+                "iteration": str(iteration.pk),
+                "link": str(principal.link.pk) if principal.link else None,
+            },
         )
     return decision
 
@@ -268,6 +282,7 @@ def candidate_payload(iteration: Iteration, decision: Decision | None) -> dict[s
         "job": str(iteration.job_id),
         "mode": iteration.job.mode,
         "parent": str(iteration.parent_id) if iteration.parent_id else None,
+        "number": iteration.index + 1,
         "region": iteration.region,
         "status": iteration.status,
         "asset": canvas_asset(iteration.asset),
@@ -288,9 +303,12 @@ def review_list(
     starred: bool | None = None,
     tier: str | None = None,
 ) -> dict[str, Any]:
-    """Candidates (staged and applied) grouped by lineage root, newest group first.
+    """Candidates (staged and applied) grouped by job — one job's variations together —
+    newest job first, each group titled in words (canvas.services.naming).
 
-    ``status="undecided"`` selects candidates with no verdict yet.
+    ``tiers`` counts every candidate (filters do not change it) by the tier it is shown
+    with, so the counts add up to ``total``. ``status="undecided"`` selects candidates with
+    no verdict yet.
     """
     iterations = list(
         Iteration.objects.filter(board=board, status__in=CANDIDATE_STATUSES)
@@ -299,28 +317,56 @@ def review_list(
     )
     decisions = {d.iteration_id: d for d in Decision.objects.filter(board=board)}
     by_id = {it.pk: it for it in iterations}
+    items = naming.board_items(board.pk)
     groups: dict[Any, dict[str, Any]] = {}
+    tiers: dict[str, int] = dict.fromkeys(Tier.values, 0)
     for it in iterations:
         decision = decisions.get(it.pk)
         entry = candidate_payload(it, decision)
-        if not _matches(entry, decision, status, rating_gte, starred, tier):
-            continue
-        root = _root(it, by_id)
-        group = groups.setdefault(
-            root.pk,
-            {
-                "root": str(root.pk),
-                "region": root.region,
-                "source_asset": entry["source_asset"] if root is it else None,
-                "candidates": [],
-            },
-        )
-        if group["source_asset"] is None and root.source_asset is not None:
-            from assets.presenters import canvas_asset
+        tiers[entry["tier"]] += 1
+        if it.job_id not in groups:
+            groups[it.job_id] = job_group(it, by_id, items)
+        group = groups[it.job_id]
+        group["total"] += 1
+        if _matches(entry, decision, status, rating_gte, starred, tier):
+            group["candidates"].append(entry)
+    shown = [g for g in groups.values() if g["candidates"]]
+    for group in shown:
+        group["candidates"].sort(key=lambda c: c["number"])
+    return {"board": str(board.pk), "groups": shown, "tiers": tiers, "total": len(iterations)}
 
-            group["source_asset"] = canvas_asset(root.source_asset)
-        group["candidates"].append(entry)
-    return {"board": str(board.pk), "groups": list(groups.values())}
+
+def job_group(first: Iteration, by_id: dict[Any, Iteration], items: list[Any]) -> dict[str, Any]:
+    """A review group: one job's results, titled by what its region is of."""
+    from assets.presenters import canvas_asset
+
+    job = first.job
+    parent = by_id.get(job.parent_iteration_id or first.parent_id)
+    if job.mode == JobMode.UPSCALE:
+        kind = "upscale"
+    else:
+        kind = "refinement" if first.parent_id else "variations"
+    return {
+        "job": str(job.pk),
+        "root": str(_root(first, by_id).pk),
+        "kind": kind,
+        "mode": job.mode,
+        "title": naming.group_title(items, first),
+        "prompt": naming.job_prompt(first),
+        "parent": str(parent.pk) if parent else None,
+        "parent_label": (
+            naming.result_name(parent.index + 1, naming.group_title(items, parent))
+            if parent
+            else None
+        ),
+        "region": first.region,
+        "source_asset": (
+            canvas_asset(first.source_asset) if first.source_asset is not None else None
+        ),
+        "created_at": first.created_at.isoformat(),
+        "total": 0,
+        "candidates": [],
+    }
 
 
 def _matches(
@@ -681,9 +727,3 @@ def inbox(user: Any) -> list[dict[str, Any]]:
                 }
             )
     return out
-
-
-def tier_counts(board: Board) -> dict[str, int]:
-    rows = Decision.objects.filter(board=board).values("tier").annotate(n=Count("id"))
-    counts = defaultdict(int, {row["tier"]: row["n"] for row in rows})
-    return {tier: counts[tier] for tier in Tier.values}

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from assets import storage
 from assets.clean_copy import CleanCopy, clean_copy
+from assets.derivatives import full_size_webp
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset
 from canvas import sharing_auth
@@ -96,6 +97,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
             "visibility": link.visibility,
             "show_metadata": link.show_metadata,
             "show_presence": link.show_presence,
+            "show_decisions": link.show_decisions,
             "guest_name": principal.guest_name,
         },
     }
@@ -228,6 +230,29 @@ def share_original(request: HttpRequest, token: str, asset_id: uuid.UUID) -> Htt
             filename=neutral_name(asset, copy.extension),
         )
         response["Content-Length"] = str(copy.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@guest_headers
+def share_view(request: HttpRequest, token: str, asset_id: uuid.UUID) -> HttpResponseBase:
+    """Full-size pixels of an image the link shows (view is enough; no download).
+
+    Guests without the download permission still need full resolution to look closely
+    (the preview pyramid stops below the image's size), so the canvas draws this where it
+    would draw the original: re-rendered pixels, shown inline, no file name, no metadata.
+    """
+    try:
+        _link, asset = _guest_asset(request, token, asset_id)
+    except AppError as exc:
+        return _file_error(exc)
+    try:
+        data = full_size_webp(asset.blob)
+    except OSError:
+        logger.error("stored file of asset %s is missing or unreadable", asset.pk)
+        return _file_error(FileNotAvailable())
+    response = HttpResponse(data, content_type="image/webp")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -121,7 +121,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const toolbar = buildToolbar(editor, {
     onUpload: () => uploads.open(),
     onHelp: help.toggle,
-    onTogglePresence: (hidden) => presence?.setHidden(hidden),
+    onTogglePresence: boot.share ? undefined : (hidden) => presence?.setHidden(hidden),
   });
   surface.append(presence.element, layer(buildMinimap(editor), "panel"), toasts.element);
   attachTextEditor(editor, surface);
@@ -137,7 +137,9 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     history.setDecisions((id) => badges.get(id));
     badges.onChange(() => history.decisionsChanged());
   }
-  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), buildAnchorsPanel(editor), ...(jobs?.panels ?? []), ...review.panels);
+  // Anchors are the team's generation inputs: not part of what a client is shown.
+  const anchors = boot.share ? [] : [buildAnchorsPanel(editor)];
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
   if (jobs) toolbar.addTool(jobs.regionButton);
   toolbar.addActions(review.bar);
   root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);

@@ -141,11 +141,11 @@ def test_lead_triages_with_the_keyboard_and_promotes_the_top_ten_percent(server,
     page.keyboard.press("Enter")
     assert page.locator(".ab-compare").is_visible()
     assert page.locator("[data-testid=compare-before]").get_attribute("src")
-    # …with the candidate's decision history: who changed what, in order.
+    # …with the candidate's decision history: who changed what, in order, in words.
     page.wait_for_selector("[data-testid=decision-history] li >> nth=1")
     history = page.locator("[data-testid=decision-history] li").all_inner_texts()
-    assert history[0].startswith("lead: rating → 3")
-    assert history[1].startswith("lead: status → needs_changes")
+    assert history[0].startswith("lead rated it 3 of 5 · ")
+    assert history[1].startswith("lead marked it Needs changes · ")
     page.keyboard.press("Escape")
     assert not page.locator(".ab-compare").is_visible()
 

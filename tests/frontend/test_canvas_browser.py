@@ -78,7 +78,11 @@ def test_upload_shows_live_for_others_and_undo_removes_it(server, browser, tmp_p
     assert stats(viewer)["documentItems"] == 1
     assert stats(viewer)["pending"] == 0
     assert viewer.locator(".ab-readonly").is_visible()
-    assert viewer.locator("[data-prop=name]").is_disabled()
+    # Viewers get facts about the selection, not (disabled) controls: no inputs, no
+    # hide/lock buttons in the layers list.
+    viewer.wait_for_selector("[data-testid=item-details]")
+    assert viewer.locator(".ab-props input, .ab-props select").count() == 0
+    assert viewer.locator(".ab-layers button").count() == 0
 
     # The editor's ⌘Z/Ctrl+Z undoes its own upload for everyone.
     editor.locator(".ab-surface").focus()

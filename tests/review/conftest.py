@@ -70,35 +70,54 @@ def make_candidate(
     data: bytes | None = None,
     filename="result.png",
     status="staged",
+    job=None,
+    index=0,
+    prompt="misty cliffs",
 ):
-    """A finished job's result (Iteration) with its own stored image and a stored source."""
+    """A finished job's result (Iteration) with its own stored image and a stored source.
+
+    Each call makes a new job unless ``job`` is given (then it is result ``index`` of that
+    job, with the job's region): ``make_variations`` builds a job with several results.
+    """
     from assets.services import ingest_bytes
 
     n = next(_seq)
-    region = region or {"x": 0, "y": 0, "width": 40, "height": 30}
-    job = Job.objects.create(
-        board=board,
-        created_by=user,
-        mode=mode,
-        engine="local",
-        state="succeeded",
-        spec={"mode": mode, "region": region, "prompt": "misty cliffs"},
-        parent_iteration=parent,
-    )
+    if job is None:
+        region = region or {"x": 0, "y": 0, "width": 40, "height": 30}
+        job = Job.objects.create(
+            board=board,
+            created_by=user,
+            mode=mode,
+            engine="local",
+            state="succeeded",
+            spec={"mode": mode, "region": region, "prompt": prompt},
+            parent_iteration=parent,
+        )
+    region = region or job.spec["region"]
     color = (n * 37 % 255, n * 91 % 255, n * 13 % 255)
     asset = ingest_bytes(board, user, data or factories.png_bytes((40, 30), color), filename)
     source = ingest_bytes(board, user, factories.png_bytes((40, 30), (1, 2, n % 255)), "src.png")
     return Iteration.objects.create(
         board=board,
         job=job,
-        index=0,
+        index=index,
         asset=asset,
         source_asset=source,
         parent=parent,
         region=region,
         status=status,
-        provenance={"engine": "local", "prompt": "misty cliffs"},
+        provenance={"engine": "local", "prompt": prompt},
     )
+
+
+def make_variations(board, user, count=4, **options):
+    """One job with ``count`` results (Result 1 … Result n), as a variations run makes."""
+    first = make_candidate(board, user, **options)
+    rest = [
+        make_candidate(board, user, job=first.job, index=i, parent=options.get("parent"))
+        for i in range(1, count)
+    ]
+    return [first, *rest]
 
 
 @pytest.fixture

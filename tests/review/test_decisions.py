@@ -1,4 +1,4 @@
-"""Decisions: who and when, history, broadcast after commit, filters, tiers, grouping."""
+"""Decisions: who and when, history, broadcast after commit, filters, tiers, grouping by job."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db import transaction
 from canvas.models import DecisionEvent, JobMode
 from canvas.permissions import Principal
 from canvas.services import review
-from tests.review.conftest import api, make_candidate, member_client
+from tests.review.conftest import api, make_candidate, make_variations, member_client
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +83,11 @@ def test_decision_message_reaches_board_group_after_commit(
     assert team["message"]["decision"]["rating"] == 3
     guest = groups[f"shareboard.{people['board'].pk}"]
     assert "rating" not in guest["message"]["decision"]  # guests see the verdict only
-    assert guest["about"] == {"kind": "decision", "iteration": str(candidate.pk)}
+    # Guest sockets filter by the link the decision came through (None: by the team).
+    assert guest["about"] == {"kind": "decision", "iteration": str(candidate.pk), "link": None}
 
 
-def test_review_list_groups_by_lineage_and_filters(people):
+def test_review_list_groups_by_job_and_filters(people):
     board, owner = people["board"], people["owner"]
     root = make_candidate(board, owner)
     child = make_candidate(board, owner, parent=root)
@@ -97,10 +98,18 @@ def test_review_list_groups_by_lineage_and_filters(people):
     review.set_decision(child, who, status="rejected", rating=2)
     client = member_client(people["viewer"])
     listing = api(client, "GET", f"/boards/{board.pk}/review").json()
-    groups = {g["root"]: [c["id"] for c in g["candidates"]] for g in listing["groups"]}
-    assert groups == {str(root.pk): [str(child.pk), str(root.pk)], str(other.pk): [str(other.pk)]}
-    lineage = next(g for g in listing["groups"] if g["root"] == str(root.pk))
-    assert lineage["source_asset"]["id"] == str(root.source_asset_id)  # for before/after
+    # One group per job, newest job first; the refinement is its own job, linked to its parent.
+    groups = [(g["job"], [c["id"] for c in g["candidates"]]) for g in listing["groups"]]
+    assert groups == [
+        (str(other.job_id), [str(other.pk)]),
+        (str(child.job_id), [str(child.pk)]),
+        (str(root.job_id), [str(root.pk)]),
+    ]
+    refinement = listing["groups"][1]
+    assert (refinement["kind"], refinement["parent"]) == ("refinement", str(root.pk))
+    assert refinement["root"] == str(root.pk)  # the lineage is still named
+    assert refinement["parent_label"] == "Result 1 of misty cliffs"
+    assert listing["groups"][2]["source_asset"]["id"] == str(root.source_asset_id)
     tiers = {c["id"]: c["tier"] for g in listing["groups"] for c in g["candidates"]}
     assert tiers[str(child.pk)] == "refinement" and tiers[str(root.pk)] == "generation"
 
@@ -114,6 +123,55 @@ def test_review_list_groups_by_lineage_and_filters(people):
     assert ids("starred=true") == {str(root.pk)}
     assert ids("starred=false") == {str(child.pk), str(other.pk)}
     assert ids("tier=refinement") == {str(child.pk)}
+
+
+def test_variations_of_one_job_are_one_group_titled_by_their_frame(people):
+    from canvas.models import Item, ItemKind
+
+    board, owner = people["board"], people["owner"]
+    region = {"x": 10, "y": 10, "width": 200, "height": 150}
+    Item.objects.create(
+        board=board, kind=ItemKind.FRAME, name="Hero shot", x=0, y=0, width=400, height=300
+    )
+    four = make_variations(board, owner, 4, region=region, prompt="a lighthouse at dusk")
+    listing = api(member_client(people["viewer"]), "GET", f"/boards/{board.pk}/review").json()
+    [group] = listing["groups"]
+    assert group["title"] == "Hero shot"
+    assert (group["kind"], group["total"], group["prompt"]) == (
+        "variations",
+        4,
+        "a lighthouse at dusk",
+    )
+    assert [c["id"] for c in group["candidates"]] == [str(it.pk) for it in four]
+    assert [c["number"] for c in group["candidates"]] == [1, 2, 3, 4]
+    # A filter shows part of the group; "total" still says how many the job made.
+    review.set_decision(four[1], Principal(user=owner), status="approved")
+    filtered = api(
+        member_client(people["viewer"]), "GET", f"/boards/{board.pk}/review?status=approved"
+    ).json()
+    assert [(g["total"], len(g["candidates"])) for g in filtered["groups"]] == [(4, 1)]
+
+
+def test_tier_counts_add_up_to_the_candidates_shown(people):
+    """Undecided candidates count in their tier (no more "generation 0" above four cards);
+    discarded results and filters do not change the counts."""
+    board, owner = people["board"], people["owner"]
+    four = make_variations(board, owner, 4)
+    refined = make_candidate(board, owner, parent=four[0])
+    make_candidate(board, owner, status="discarded")
+    gone = make_candidate(board, owner)
+    review.set_decision(four[0], Principal(user=owner), tier="final")
+    review.set_decision(gone, Principal(user=owner), status="approved")
+    gone.status = "discarded"
+    gone.save()
+    client = member_client(people["viewer"])
+    listing = api(client, "GET", f"/boards/{board.pk}/review").json()
+    assert listing["tiers"] == {"generation": 3, "refinement": 1, "upres": 0, "final": 1}
+    assert listing["total"] == 5 == sum(listing["tiers"].values())
+    assert sum(len(g["candidates"]) for g in listing["groups"]) == 5
+    filtered = api(client, "GET", f"/boards/{board.pk}/review?tier=refinement").json()
+    assert filtered["tiers"] == listing["tiers"]
+    assert [c["id"] for g in filtered["groups"] for c in g["candidates"]] == [str(refined.pk)]
 
 
 def test_discarded_results_cannot_be_decided(people):

@@ -295,7 +295,9 @@ def test_final_only_hides_non_final_candidates_and_their_files(people, shared):
     assert Client().get(f"/s/{token}/files/{candidate.source_asset_id}/original").status_code == 404
 
 
-def test_final_only_hides_the_applied_copy_of_a_non_final_result(people):
+def test_final_only_shows_what_the_team_applied_but_offers_only_final_candidates(people):
+    """Under "final results only" the client sees the board as it is — the applied result,
+    not the original under it — while the candidates offered beside it are final only."""
     board, owner = people["board"], people["owner"]
     draft = make_candidate(board, owner)
     item = Item.objects.create(
@@ -306,11 +308,15 @@ def test_final_only_hides_the_applied_copy_of_a_non_final_result(people):
     draft.save()
     sketch = Item.objects.create(board=board, kind=ItemKind.TEXT, name="note")
     _link, token = make_link(board, owner)
+    shown = Client().get(f"/api/v1/share/{token}/board").json()
+    assert {i["id"] for i in shown["items"]} == {str(sketch.pk), str(item.pk)}
+    assert shown["candidates"] == []
+    assert Client().get(f"/s/{token}/files/{draft.asset_id}/original").status_code == 403
+    # A discarded result's copy is not part of the board any more.
+    draft.status = "discarded"
+    draft.save()
     items = Client().get(f"/api/v1/share/{token}/board").json()["items"]
     assert [i["id"] for i in items] == [str(sketch.pk)]
-    _link, token = make_link(board, owner, visibility="all_candidates")
-    items = Client().get(f"/api/v1/share/{token}/board").json()["items"]
-    assert {i["id"] for i in items} == {str(sketch.pk), str(item.pk)}
 
 
 def test_all_candidates_shows_drafts_and_sources(people, shared):
@@ -358,7 +364,8 @@ def test_metadata_only_with_show_metadata(people, shared):
     board = Client().get(f"/api/v1/share/{token}/board").json()
     [candidate] = board["candidates"]
     assert "provenance" not in candidate and "seed" not in candidate
-    assert [i["name"] for i in board["items"]] == [""]
+    # A layer named after a file is shown under a neutral name (canvas.services.naming).
+    assert [i["name"] for i in board["items"]] == ["Image 1"]
     _l, token = make_link(people["board"], people["owner"], show_metadata=True)
     board = Client().get(f"/api/v1/share/{token}/board").json()
     [candidate] = board["candidates"]

@@ -154,7 +154,9 @@ async def test_password_links_need_the_signed_cookie(people):
 
 
 async def test_guest_gets_only_what_the_link_allows(people):
-    shown, hidden, _link, token = await setup_board(people, permissions=["approve"])
+    shown, hidden, _link, token = await setup_board(
+        people, permissions=["approve"], show_decisions=True
+    )
     sock = GuestSocket(token)
     await sock.open()
     owner = Principal(user=people["owner"])
@@ -170,6 +172,32 @@ async def test_guest_gets_only_what_the_link_allows(people):
     assert message["decision"]["iteration"] == str(shown.pk)
     assert message["decision"]["status"] == "rejected"
     assert "rating" not in message["decision"]
+    await sock.close()
+
+
+async def test_team_verdicts_stay_internal_unless_the_link_shares_decisions(people):
+    """An approve link without show_decisions: the team's verdicts are not relayed, the
+    guest's own (through this link) are."""
+    shown, _hidden, _link, token = await setup_board(people, permissions=["approve"])
+    sock = GuestSocket(token)
+    await sock.open()
+    await sync_to_async(review.set_decision)(
+        shown, Principal(user=people["owner"]), status="needs_changes"
+    )
+
+    @sync_to_async
+    def guest_approves():
+        return Client().put(
+            f"/api/v1/share/{token}/iterations/{shown.pk}/decision",
+            data={"status": "approved"},
+            content_type="application/json",
+        )
+
+    assert (await guest_approves()).status_code == 200
+    message = await sock.recv()  # the team's "needs changes" was filtered: this is next
+    assert message["type"] == "decision"
+    assert message["decision"]["status"] == "approved"
+    assert message["decision"]["decided_by"]["guest"] is True
     await sock.close()
 
 

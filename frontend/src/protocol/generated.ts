@@ -686,12 +686,19 @@ export interface GuestSnapshotMessage {
 }
 export interface GuestCandidate {
   id: string;
+  /**
+   * The result's number in its job (1-based): "Result 2".
+   */
+  number: number;
   region: {
     [k: string]: unknown;
   };
   asset: AssetData;
   status: string;
   created_at: string;
+  /**
+   * The team's verdict only if the link shows decisions; else the guest's own (approve).
+   */
   decision: Decision | null;
   source_asset?: AssetData;
   /**

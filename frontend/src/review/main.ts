@@ -1,9 +1,12 @@
 /**
  * Entry point of the review page (`/boards/<id>/review/`, templates/canvas/review.html):
- * the board's candidates grouped by lineage, filters, keyboard triage (triage.ts), a
- * before/after compare, "promote top X% to upres", and live decisions from the board socket.
+ * the board's candidates grouped by job ("Hero shot · 4 variations"), tier counts that add
+ * up, filters, triage by mouse (buttons on each card, card.ts) or keyboard (triage.ts), a
+ * before/after compare with the decision history in words (words.ts), "promote top X% to
+ * upres", and live decisions from the board socket.
  *
- * Wiring and rendering only: rules live in triage.ts and filters.ts, the server decides.
+ * Wiring and rendering only: rules live in triage.ts, filters.ts and words.ts; the server
+ * decides.
  */
 import "../styles.css";
 import "../jobs/jobs.css";
@@ -13,10 +16,12 @@ import { h } from "../ui/dom";
 import { ApiError, apiJson } from "./api";
 import { type ReviewFilter, applyDecision, filterFromQuery, filterGroups, promoteCount, tierOf } from "./filters";
 import { listenToBoard } from "./liveSocket";
-import { ago, thumbUrl } from "./thumbs";
-import { TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
+import { thumbUrl } from "./thumbs";
+import { type DecisionChange, TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
 import { CommentStore } from "./threads";
-import { type Candidate, type Decision, type ReviewComment, type ReviewGroup, type ReviewList, STATUS_LABEL, TIERS } from "./types";
+import { badgeText, buildCard, candidateName } from "./card";
+import { type Candidate, type Decision, type ReviewComment, type ReviewGroup, type ReviewList, TIERS } from "./types";
+import { type HistoryEvent, TIER_LABEL, describeEvent, groupCount, groupDetail, plural, tierSummary, whoName } from "./words";
 
 interface ReviewBootstrap {
   board_id: string;
@@ -41,15 +46,6 @@ function select(label: string, testid: string, options: [string, string][], init
   return h("label", { class: "rv-filter" }, `${label} `, el);
 }
 
-export function badgeText(d: Decision | null): string {
-  if (!d) return "";
-  const parts = [];
-  if (d.status) parts.push(STATUS_LABEL[d.status]);
-  if (d.rating) parts.push("★".repeat(d.rating));
-  if (d.starred) parts.push("⭐");
-  return parts.join(" · ");
-}
-
 function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   const api = `${boot.api_base}/boards/${boot.board_id}`;
   let groups: ReviewGroup[] = [];
@@ -65,7 +61,9 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   const status = h("div", { class: "rv-status", role: "status", "data-testid": "review-status" });
   const live = h("span", { class: "rv-live", "data-testid": "review-live" }, "connecting…");
   const grid = h("div", { class: "rv-grid", "data-testid": "review-grid" });
-  const tiers = h("span", { class: "rv-tiers", "data-testid": "review-tiers" });
+  const tiers = h("p", { class: "rv-tiers", "data-testid": "review-tiers" });
+  let tierCounts: ReviewList["tiers"] | null = null;
+  let total = 0;
   const help = h(
     "div",
     { class: "rv-help", hidden: true, role: "dialog", "aria-label": "Keyboard shortcuts", "data-testid": "review-help" },
@@ -91,7 +89,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     ),
     select("Rating ≥", "filter-rating", [["", "any"], ...[1, 2, 3, 4, 5].map((n): [string, string] => [String(n), String(n)])], String(filter.ratingGte ?? ""), (v) => setFilter({ ratingGte: v ? Number(v) : null })),
     select("Starred", "filter-starred", [["", "any"], ["true", "starred"], ["false", "not starred"]], filter.starred === null ? "" : String(filter.starred), (v) => setFilter({ starred: v === "" ? null : v === "true" })),
-    select("Tier", "filter-tier", [["", "any"], ...TIERS.map((t): [string, string] => [t, t])], filter.tier, (v) => setFilter({ tier: v as ReviewFilter["tier"] })),
+    select("Tier", "filter-tier", [["", "any"], ...TIERS.map((t): [string, string] => [t, TIER_LABEL[t]])], filter.tier, (v) => setFilter({ tier: v as ReviewFilter["tier"] })),
   );
 
   const percent = h("input", { type: "number", min: "1", max: "100", step: "1", value: "10", class: "rv-percent", "data-testid": "promote-percent", "aria-label": "Percent to promote" });
@@ -123,35 +121,31 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
 
   const tileOf = new Map<string, HTMLElement>();
 
-  function tile(c: Candidate, index: number): HTMLElement {
-    const d = c.decision;
-    const el = h(
-      "button",
-      {
-        type: "button",
-        class: `rv-tile status-${d?.status || "undecided"}`,
-        "data-testid": "candidate",
-        "data-id": c.id,
-        "data-status": d?.status || "undecided",
-        "data-rating": d?.rating ?? "",
-        "data-starred": d?.starred ? "true" : "false",
-        "data-tier": tierOf(c),
-        "aria-current": index === state.cursor ? "true" : undefined,
-      },
-      h("img", { src: thumbUrl(c.asset, 384), alt: `Candidate ${index + 1}`, loading: "lazy" }),
-      h("span", { class: "rv-badge", "data-testid": "badge" }, badgeText(d)),
-      h("span", { class: "rv-tier" }, tierOf(c)),
-      openComments(c.id) ? h("span", { class: "rv-comments", "data-testid": "comment-count", title: "Open comments on this candidate" }, `💬 ${openComments(c.id)}`) : null,
-      h("span", { class: "rv-who", "data-testid": "decided-by" }, d ? `${d.decided_by.name}${d.decided_by.guest ? " (guest)" : ""} · ${ago(d.decided_at)}` : "no decision yet"),
+  const cardActions = {
+    open: (c: Candidate) => {
+      moveTo(c);
+      run({ kind: "compare", open: true }, { ...state, comparing: true });
+    },
+    focus: (c: Candidate) => moveTo(c),
+    decide: boot.can_review ? (c: Candidate, change: DecisionChange) => void decide(c, change) : undefined,
+  };
+
+  function moveTo(c: Candidate): void {
+    const index = visible.findIndex((x) => x.id === c.id);
+    if (index < 0 || index === state.cursor) return;
+    state = { ...state, cursor: index };
+    highlight();
+  }
+
+  function groupHead(g: ReviewGroup): HTMLElement {
+    const title = g.title || "Untitled region";
+    return h(
+      "header",
+      { class: "rv-group-head" },
+      h("h2", { class: "rv-group-title", "data-testid": "group-title" }, title),
+      h("span", { class: "rv-count", "data-testid": "group-count" }, groupCount(g)),
+      ...groupDetail(g).map((text) => h("span", { class: "rv-detail", title: text }, text)),
     );
-    if (d) el.title = `Decided by ${d.decided_by.name} at ${new Date(d.decided_at).toLocaleString()}`;
-    el.addEventListener("click", () => {
-      state = { ...state, cursor: index };
-      highlight();
-    });
-    el.addEventListener("dblclick", () => run({ kind: "compare", open: true }, { ...state, cursor: index, comparing: true }));
-    tileOf.set(c.id, el);
-    return el;
   }
 
   function render(): void {
@@ -161,23 +155,38 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     // Keep the focus on the same candidate when others arrive or leave the view.
     const kept = visible.findIndex((c) => c.id === focused);
     if (kept >= 0) state = { ...state, cursor: kept };
+    const hadFocus = grid.contains(document.activeElement);
     tileOf.clear();
     grid.replaceChildren();
     let i = 0;
     for (const g of shown) {
-      const r = g.region;
-      const head = h("h3", { class: "rv-group-head" }, `Region ${Math.round(r.width)}×${Math.round(r.height)} at ${Math.round(r.x)}, ${Math.round(r.y)} · ${g.candidates.length} candidate${g.candidates.length === 1 ? "" : "s"}`);
       const row = h("div", { class: "rv-row" });
-      for (const c of g.candidates) row.append(tile(c, i++));
-      grid.append(h("section", { class: "rv-group", "data-testid": "review-group" }, head, row));
+      for (const c of g.candidates) {
+        const card = buildCard(c, i++, openComments(c.id), cardActions);
+        tileOf.set(c.id, card);
+        row.append(card);
+      }
+      grid.append(h("section", { class: `rv-group kind-${g.kind ?? "variations"}`, "data-testid": "review-group", "data-job": g.job ?? "", "aria-label": `${g.title || "Untitled region"}, ${groupCount(g)}`, style: `--cards: ${Math.min(4, g.candidates.length)}` }, groupHead(g), row));
     }
     if (!visible.length) grid.append(h("p", { class: "muted rv-empty" }, groups.length ? "No candidate matches these filters." : "No candidates yet. Run a region job on the board; its results appear here."));
+    renderTiers(visible.length);
     state = withCount(state, visible.length, columns());
-    highlight();
+    highlight(hadFocus);
+  }
+
+  /** "12 candidates: Generation 8 · Refinement 2 · Upres 2 · Final 0" — they add up. */
+  function renderTiers(showing: number): void {
+    if (!tierCounts) return;
+    const parts: (HTMLElement | string)[] = [h("strong", { "data-testid": "candidate-total" }, plural(total, "candidate"))];
+    for (const { tier, label, count } of tierSummary(tierCounts)) {
+      parts.push(" · ", h("span", { class: "rv-tier-count", "data-testid": "tier-count", "data-tier": tier, "data-count": count }, `${label} ${count}`));
+    }
+    if (showing !== total) parts.push(h("span", { class: "rv-showing", "data-testid": "showing" }, ` — showing ${showing} of ${total}`));
+    tiers.replaceChildren(...parts);
   }
 
   function columns(): number {
-    const first = grid.querySelector<HTMLElement>(".rv-tile");
+    const first = grid.querySelector<HTMLElement>(".rv-card");
     if (!first) return 4;
     const row = first.parentElement as HTMLElement;
     return Math.max(1, Math.floor((row.clientWidth + 12) / (first.offsetWidth + 12)));
@@ -188,23 +197,27 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     return verticalNeighbours(visible.map((c) => tileOf.get(c.id)?.getBoundingClientRect() ?? { x: 0, y: 0, width: 0, height: 0 }));
   }
 
-  function highlight(): void {
-    for (const el of grid.querySelectorAll(".rv-tile[aria-current]")) el.removeAttribute("aria-current");
+  /** Mark the current card; move the keyboard focus with it when the focus is in the grid. */
+  function highlight(keepFocus = grid.contains(document.activeElement)): void {
+    for (const el of grid.querySelectorAll(".rv-card[aria-current]")) el.removeAttribute("aria-current");
     const c = visible[state.cursor];
     const el = c && tileOf.get(c.id);
     if (el) {
       el.setAttribute("aria-current", "true");
       el.scrollIntoView({ block: "nearest" });
+      if (keepFocus && !el.contains(document.activeElement)) el.querySelector<HTMLElement>(".rv-thumb")?.focus({ preventScroll: true });
     }
     grid.dataset.cursor = c ? c.id : "";
   }
 
-  async function decide(c: Candidate, change: object): Promise<void> {
+  async function decide(c: Candidate, change: DecisionChange): Promise<void> {
+    const index = visible.findIndex((x) => x.id === c.id);
     try {
       const d = await apiJson<Decision>("PUT", `${boot.api_base}/iterations/${c.id}/decision`, change);
       applyDecision(groups, d);
       render();
-      say(`${badgeText(d) || "Cleared"} — saved.`);
+      say(`${candidateName(c, index)}: ${badgeText(d) || "no verdict"} — saved.`);
+      if (compare.isOpen && visible[state.cursor]?.id === c.id) void showHistory(c);
     } catch (e) {
       say(e instanceof ApiError ? e.message : String(e), "error");
     }
@@ -217,15 +230,9 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   async function showHistory(c: Candidate): Promise<void> {
     historyEl.replaceChildren();
     try {
-      const events = await apiJson<{ changes: Record<string, [unknown, unknown]>; by: { name: string; guest: boolean }; at: string }[]>("GET", `${boot.api_base}/iterations/${c.id}/decision/history`);
-      historyEl.replaceChildren(
-        ...events.map((e) => {
-          const what = Object.entries(e.changes)
-            .map(([field, [, to]]) => `${field} → ${to === "" || to === null ? "cleared" : String(to)}`)
-            .join(", ");
-          return h("li", {}, `${e.by.name}${e.by.guest ? " (guest)" : ""}: ${what} · ${new Date(e.at).toLocaleString()}`);
-        }),
-      );
+      const events = await apiJson<HistoryEvent[]>("GET", `${boot.api_base}/iterations/${c.id}/decision/history`);
+      const now = Date.now();
+      historyEl.replaceChildren(...events.map((e) => h("li", { title: new Date(e.at).toLocaleString() }, describeEvent(e, now))));
       if (!events.length) historyEl.append(h("li", { class: "muted" }, "No decisions yet."));
     } catch (e) {
       historyEl.append(h("li", { class: "muted" }, e instanceof ApiError ? e.message : String(e)));
@@ -234,8 +241,10 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
 
   function openCompare(c: Candidate): void {
     void showHistory(c);
-    const before = c.source_asset ?? groups.find((g) => g.candidates.includes(c))?.source_asset ?? null;
-    compare.open({ before: before ? thumbUrl(before, 1600) : thumbUrl(c.asset, 1600), after: thumbUrl(c.asset, 1600), title: before ? "Before / after" : "No source image recorded: showing the result" });
+    const group = groups.find((g) => g.candidates.some((x) => x.id === c.id));
+    const before = c.source_asset ?? group?.source_asset ?? null;
+    const name = `${candidateName(c, visible.indexOf(c))}${group?.title ? ` of ${group.title}` : ""}`;
+    compare.open({ before: before ? thumbUrl(before, 1600) : thumbUrl(c.asset, 1600), after: thumbUrl(c.asset, 1600), title: before ? `${name} — before / after` : `${name} — no source image recorded, showing the result` });
     compare.element.focus();
   }
 
@@ -268,6 +277,8 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   window.addEventListener("keydown", (e) => {
     const t = e.target as HTMLElement | null;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT") && !t.classList.contains("ab-compare-slider")) return;
+    // Enter / Space on a focused button presses it (the picture's button opens the compare).
+    if (t && (t.tagName === "BUTTON" || t.tagName === "A") && (e.key === "Enter" || e.key === " ")) return;
     state = { ...state, comparing: compare.isOpen, help: !help.hidden, columns: columns(), ...layout() };
     const result = triageKey(state, e.key, { ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey });
     if (!result.handled) return;
@@ -289,7 +300,8 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       const [list, all] = await Promise.all([apiJson<ReviewList>("GET", `${api}/review`), apiJson<ReviewComment[]>("GET", `${api}/comments`)]);
       for (const c of all) comments.upsert(c);
       groups = list.groups;
-      tiers.textContent = TIERS.map((t) => `${t} ${list.tiers[t] ?? 0}`).join(" · ");
+      tierCounts = list.tiers;
+      total = list.total ?? Object.values(list.tiers).reduce((a, b) => a + b, 0);
       render();
     } catch (e) {
       say(e instanceof ApiError ? e.message : String(e), "error");
@@ -300,13 +312,13 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     h(
       "header",
       { class: "rv-head" },
-      h("h2", {}, `Review · ${boot.board_name}`),
+      h("h1", {}, `Review · ${boot.board_name}`),
       h("a", { class: "ab-btn", href: `/boards/${boot.board_id}/` }, "Open the canvas"),
-      tiers,
       live,
       h("span", { class: "ab-spacer" }),
       helpBtn,
     ),
+    tiers,
     h("div", { class: "rv-bar" }, filters, h("span", { class: "ab-spacer" }), percent, promoteBtn, promoteResult),
     status,
     grid,
@@ -320,7 +332,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       if (msg.type === "decision") {
         if (applyDecision(groups, msg.decision)) render();
         else reloadSoon(); // a candidate we have not seen yet
-        say(`${msg.decision.decided_by.name}: ${badgeText(msg.decision) || "cleared"}`);
+        say(`${whoName(msg.decision.decided_by)}: ${badgeText(msg.decision) || "verdict cleared"}`);
       } else if (msg.type === "comment") {
         comments.upsert(msg.comment);
         render();

@@ -25,6 +25,8 @@ export interface TriageState {
 export interface DecisionChange {
   status?: DecisionStatus;
   rating?: number;
+  /** Clear the rating (a second press on the current rating). */
+  clear_rating?: boolean;
   starred?: boolean;
 }
 

@@ -28,6 +28,8 @@ export interface Candidate {
   job?: string;
   mode?: string;
   parent?: string | null;
+  /** The result's number in its job: "Result 2". */
+  number?: number;
   region: { x: number; y: number; width: number; height: number };
   status: string;
   asset: AssetData;
@@ -37,7 +39,16 @@ export interface Candidate {
   decision: Decision | null;
 }
 
+/** One job's results (canvas/services/review.py `job_group`). */
 export interface ReviewGroup {
+  job?: string;
+  kind?: "variations" | "refinement" | "upscale";
+  /** What the region is of: its frame or anchor's name, else the prompt. */
+  title?: string;
+  prompt?: string;
+  parent_label?: string | null;
+  /** How many results the job has, whatever the filters show. */
+  total?: number;
   root: string;
   region: Candidate["region"];
   source_asset: AssetData | null;
@@ -48,6 +59,7 @@ export interface ReviewList {
   board: string;
   groups: ReviewGroup[];
   tiers: Record<Tier, number>;
+  total?: number;
 }
 
 /** Decisions and comments relayed live (their shapes are generated from the server). */

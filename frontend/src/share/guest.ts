@@ -18,6 +18,8 @@ export interface ShareInfo {
   visibility: string;
   show_metadata: boolean;
   show_presence: boolean;
+  /** Whether the team's verdicts are shown (else only the guest's own, with approve). */
+  show_decisions?: boolean;
   guest_name: string;
 }
 

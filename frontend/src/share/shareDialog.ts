@@ -57,7 +57,7 @@ export class ShareDialog {
       h("label", {}, "Label ", h("input", { type: "text", name: "label", maxlength: "200", "data-testid": "share-label", placeholder: "e.g. Client review round 1" })),
       h("div", {}, h("label", {}, "Share ", scope)),
       h("fieldset", {}, h("legend", {}, "The client may"), checkbox("view", "view", true), checkbox("comment", "comment"), checkbox("approve", "approve / reject"), checkbox("download", "download originals")),
-      h("div", {}, h("label", {}, "Show ", visibility), " ", checkbox("show_metadata", "prompts, engine and metadata"), checkbox("show_presence", "the team's cursors")),
+      h("div", {}, h("label", {}, "Show ", visibility), " ", checkbox("show_metadata", "prompts, engine and metadata"), checkbox("show_presence", "the team's cursors"), checkbox("show_decisions", "the team's verdicts")),
       h("div", {}, h("label", {}, "Expires in ", days, " days"), this.daysError, h("label", {}, "Password (optional) ", h("input", { type: "password", name: "password", autocomplete: "new-password", "data-testid": "share-password" }))),
       h("button", { type: "submit", class: "ab-btn primary", "data-testid": "share-create" }, "Create link"),
     );
@@ -118,6 +118,7 @@ export class ShareDialog {
       visibility: this.field("visibility").value,
       show_metadata: this.field("show_metadata").checked,
       show_presence: this.field("show_presence").checked,
+      show_decisions: this.field("show_decisions").checked,
     };
     const password = this.field("password").value;
     if (password) body.password = password;

@@ -10,7 +10,7 @@ export function buildAnchorsPanel(editor: Editor): HTMLElement {
   const render = () => {
     const anchors = editor.doc.ordered().filter((i) => i.anchor_role);
     if (!anchors.length) {
-      body.replaceChildren(h("p", { class: "muted" }, "No anchors yet. Select an image and pick an anchor role in Properties."));
+      body.replaceChildren(h("p", { class: "muted" }, editor.canEdit ? "No anchors yet. Select an image and pick an anchor role in Properties." : "No anchors on this board."));
       return;
     }
     body.replaceChildren(

@@ -1,7 +1,7 @@
 /**
  * The layers panel: every item top-to-bottom, synced with the canvas selection (click,
  * Shift/⌘-click for multi-select), with hide/lock toggles and drag-to-reorder (a drop
- * becomes fractional z updates, one "Reorder" action).
+ * becomes fractional z updates, one "Reorder" action) for those who may edit.
  */
 import type { Editor } from "../editor";
 import { reorderTo, setProps } from "../model/actions";

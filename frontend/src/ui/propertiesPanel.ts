@@ -1,12 +1,13 @@
 /**
  * The properties panel for the selection: name, position, size, rotation, opacity,
  * hidden, locked, anchor role (images) and text (notes). Every change is one named,
- * undoable action; viewers see the same fields read-only.
+ * undoable action; viewers and guests see plain facts instead (ui/itemDetails.ts).
  */
 import type { Editor } from "../editor";
 import { setProps } from "../model/actions";
 import { ANCHOR_ROLES, type ItemData, type ItemPatch } from "../protocol";
 import { h, rafThrottle } from "./dom";
+import { itemDetails } from "./itemDetails";
 
 export function buildPropertiesPanel(editor: Editor): HTMLElement {
   const body = h("div", { class: "ab-props" });
@@ -30,6 +31,10 @@ export function buildPropertiesPanel(editor: Editor): HTMLElement {
 
   const render = () => {
     const items = [...editor.selection].map((id) => editor.doc.get(id)).filter((i): i is ItemData => !!i);
+    if (!editor.canEdit) {
+      body.replaceChildren(...itemDetails(items)); // facts, not disabled inputs
+      return;
+    }
     if (!items.length) {
       body.replaceChildren(h("p", { class: "muted" }, editor.canEdit ? "Select something to edit it. Drop or paste images to add them." : "Select something to inspect it."));
       return;

@@ -28,7 +28,8 @@ export interface ToolbarHandles {
 
 export function buildToolbar(
   editor: Editor,
-  actions: { onUpload: () => void; onHelp: () => void; onTogglePresence: (hidden: boolean) => void },
+  /** No `onTogglePresence` (share-link guests, who send no presence): no "Hide me". */
+  actions: { onUpload: () => void; onHelp: () => void; onTogglePresence?: (hidden: boolean) => void },
 ): ToolbarHandles {
   const toolButtons = new Map<ToolName, HTMLButtonElement>();
   const tools = h("div", { class: "ab-tools", role: "toolbar", "aria-label": "Tools" });
@@ -56,7 +57,7 @@ export function buildToolbar(
     presenceHidden = !presenceHidden;
     presence.setAttribute("aria-pressed", String(presenceHidden));
     setIconButton(presence, presenceHidden ? "eye-off" : "eye", presenceHidden ? "Show my cursor to others" : "Hide my cursor from others");
-    actions.onTogglePresence(presenceHidden);
+    actions.onTogglePresence?.(presenceHidden);
   });
   const help = iconButton({ icon: "help", label: "Keyboard shortcuts", keys: "?", onClick: actions.onHelp });
   const status = h("span", { class: "ab-status", "data-status": "connecting", role: "status" }, "Connecting…");
@@ -80,7 +81,7 @@ export function buildToolbar(
     zoom,
     h("span", { class: "ab-sep", "aria-hidden": "true" }),
     status,
-    presence,
+    actions.onTogglePresence ? presence : null,
     help,
   );
 

@@ -1,0 +1,136 @@
+/**
+ * One candidate on the review page: its picture (click or Enter: before/after compare),
+ * its name ("Result 2"), tier, comment count, who decided last — and, for reviewers,
+ * real buttons for every triage key: Approve (A), Needs changes (N), Reject (X), a 1–5
+ * rating and the star (S), each showing its key. Pressing the pressed verdict or rating
+ * again clears it.
+ *
+ * It builds DOM and reports clicks; decisions go through the callbacks (main.ts sends them).
+ */
+import { h } from "../ui/dom";
+import type { DecisionChange } from "./triage";
+import { thumbUrl } from "./thumbs";
+import { type Candidate, type DecisionStatus, STATUS_LABEL } from "./types";
+import { TIER_LABEL, decidedLine, plural } from "./words";
+import { tierOf } from "./filters";
+
+export interface CardActions {
+  /** The card's picture was pressed (select it and compare). */
+  open(c: Candidate): void;
+  /** Any press inside the card makes it the current one. */
+  focus(c: Candidate): void;
+  /** Absent for people who may look but not decide: no controls are drawn then. */
+  decide?(c: Candidate, change: DecisionChange): void;
+}
+
+const VERDICTS: [Exclude<DecisionStatus, "">, string, string][] = [
+  ["approved", "Approve", "A"],
+  ["needs_changes", "Needs changes", "N"],
+  ["rejected", "Reject", "X"],
+];
+
+function kbd(key: string): HTMLElement {
+  return h("kbd", { "aria-hidden": "true" }, key);
+}
+
+export function candidateName(c: Candidate, index: number): string {
+  return `Result ${c.number ?? index + 1}`;
+}
+
+/** Short text of a decision for the picture's corner: "Approved · 4★ · Starred". */
+export function badgeText(d: Candidate["decision"]): string {
+  if (!d) return "";
+  const parts: string[] = [];
+  if (d.status) parts.push(STATUS_LABEL[d.status] ?? d.status);
+  if (d.rating) parts.push(`${d.rating}★`);
+  if (d.starred) parts.push("Starred");
+  return parts.join(" · ");
+}
+
+export function buildCard(c: Candidate, index: number, openComments: number, actions: CardActions): HTMLElement {
+  const d = c.decision;
+  const name = candidateName(c, index);
+  const status = d?.status || "undecided";
+  const picture = h(
+    "button",
+    { type: "button", class: "rv-thumb", "data-testid": "candidate-open", "aria-label": `Compare ${name} with its source (Enter)`, title: "Compare before / after (Enter)" },
+    h("img", { src: thumbUrl(c.asset, 384), alt: "", loading: "lazy" }),
+    h("span", { class: "rv-badge", "data-testid": "badge", "data-status": d?.status ?? "" }, badgeText(d)),
+    openComments ? h("span", { class: "rv-comments", "data-testid": "comment-count", title: "Open comments on this candidate" }, plural(openComments, "comment")) : null,
+  );
+  picture.addEventListener("click", () => actions.open(c));
+  const card = h(
+    "article",
+    {
+      class: `rv-card status-${status}`,
+      "data-testid": "candidate",
+      "data-id": c.id,
+      "data-status": status,
+      "data-rating": d?.rating ?? "",
+      "data-starred": d?.starred ? "true" : "false",
+      "data-tier": tierOf(c),
+      "aria-label": name,
+    },
+    picture,
+    h("div", { class: "rv-card-head" }, h("strong", { class: "rv-name", "data-testid": "candidate-name" }, name), h("span", { class: "rv-tier", "data-tier": tierOf(c) }, TIER_LABEL[tierOf(c)])),
+  );
+  if (actions.decide) card.append(verdictButtons(c, name, actions), ratingButtons(c, name, actions));
+  const who = h("p", { class: "rv-who", "data-testid": "decided-by" }, decidedLine(d));
+  if (d) who.title = `${new Date(d.decided_at).toLocaleString()}`;
+  card.append(who);
+  card.addEventListener("click", () => actions.focus(c));
+  return card;
+}
+
+function verdictButtons(c: Candidate, name: string, actions: CardActions): HTMLElement {
+  const row = h("div", { class: "rv-verdicts", role: "group", "aria-label": `Verdict on ${name}` });
+  for (const [status, label, key] of VERDICTS) {
+    const pressed = c.decision?.status === status;
+    const b = h(
+      "button",
+      { type: "button", class: `rv-verdict ${status}`, "data-testid": `decide-${status}`, "aria-pressed": String(pressed), "aria-keyshortcuts": key, title: pressed ? `${label} — press again to clear (U)` : `${label} (${key})` },
+      h("span", {}, label),
+      kbd(key),
+    );
+    b.addEventListener("click", (e) => {
+      e.stopPropagation();
+      actions.focus(c);
+      actions.decide?.(c, { status: pressed ? "" : status });
+    });
+    row.append(b);
+  }
+  return row;
+}
+
+function ratingButtons(c: Candidate, name: string, actions: CardActions): HTMLElement {
+  const rating = c.decision?.rating ?? 0;
+  const stars = h("div", { class: "rv-stars", role: "group", "aria-label": `Rating of ${name}` });
+  for (let n = 1; n <= 5; n++) {
+    const b = h(
+      "button",
+      { type: "button", class: `rv-rate${n <= rating ? " on" : ""}`, "data-testid": `rate-${n}`, "aria-pressed": String(rating === n), "aria-label": `Rate ${n} of 5`, "aria-keyshortcuts": String(n), title: rating === n ? `Rated ${n} — press again to clear` : `Rate ${n} of 5 (${n})` },
+      h("span", { "aria-hidden": "true" }, "★"),
+    );
+    b.addEventListener("click", (e) => {
+      e.stopPropagation();
+      actions.focus(c);
+      actions.decide?.(c, rating === n ? { rating: undefined, clear_rating: true } : { rating: n });
+    });
+    stars.append(b);
+  }
+  stars.append(h("span", { class: "rv-keys", "aria-hidden": "true" }, kbd("1"), "–", kbd("5")));
+  const starred = Boolean(c.decision?.starred);
+  const star = h(
+    "button",
+    { type: "button", class: `rv-fav${starred ? " on" : ""}`, "data-testid": "toggle-star", "aria-pressed": String(starred), "aria-keyshortcuts": "S", title: starred ? "Remove the star (S)" : "Star it (S)" },
+    h("span", { class: "rv-icon", "aria-hidden": "true" }, starred ? "★" : "☆"),
+    h("span", {}, "Star"),
+    kbd("S"),
+  );
+  star.addEventListener("click", (e) => {
+    e.stopPropagation();
+    actions.focus(c);
+    actions.decide?.(c, { starred: !starred });
+  });
+  return h("div", { class: "rv-rating" }, stars, star);
+}
