@@ -2,59 +2,11 @@ import { describe, expect, it } from "vitest";
 import { JobClient, JobRequestError } from "../src/jobs/client";
 import { EMPTY_FILTER, filterChoices, filterHistory, lineageByRegion } from "../src/jobs/history";
 import { coverage, maskToRgba, rasteriseMask, rectFill, stepBrush } from "../src/jobs/mask";
-import { type IterationPayload, type JobPayload, JobStore } from "../src/jobs/model";
+import { type JobPayload, JobStore } from "../src/jobs/model";
 import { regionFromFrame, regionFromItems, regionFromMarquee } from "../src/jobs/region";
 import { StagingNav } from "../src/jobs/staging";
 import type { JobRequestMessage } from "../src/protocol";
-
-const REGION = { x: 0, y: 0, width: 100, height: 50 };
-
-function job(extra: Partial<JobPayload> = {}): JobPayload {
-  return {
-    id: "j1",
-    board: "b",
-    created_by: 1,
-    mode: "img2img",
-    engine: "local",
-    state: "queued",
-    priority: 0,
-    position: 1,
-    spec: { region: REGION, prompt: "warm sunset", seed: 3 },
-    attempts: 0,
-    max_attempts: 3,
-    cancel_requested: false,
-    progress: 0,
-    progress_message: "",
-    error: null,
-    queued_at: "2026-11-27T10:00:00Z",
-    started_at: null,
-    finished_at: null,
-    retried_from: null,
-    parent_iteration: null,
-    version: 1,
-    ...extra,
-  };
-}
-
-function iteration(extra: Partial<IterationPayload> = {}): IterationPayload {
-  return {
-    id: "i1",
-    board: "b",
-    job: "j1",
-    index: 0,
-    asset: "a1",
-    source_asset: "src",
-    parent: null,
-    region: REGION,
-    status: "staged",
-    applied_item: null,
-    is_current: false,
-    seed: 3,
-    provenance: {},
-    created_at: "2026-11-27T10:01:00Z",
-    ...extra,
-  };
-}
+import { REGION, iteration, job } from "./jobFixtures";
 
 describe("region", () => {
   it("normalises a marquee dragged in any direction and snaps outward", () => {
@@ -204,8 +156,9 @@ describe("job store", () => {
 
   it("does not let an older REST page overwrite a newer broadcast", () => {
     const store = new JobStore();
+    const since = store.mark(); // the read starts …
     store.receive({ type: "iteration", iteration: iteration({ status: "applied" }) as never });
-    store.load([job()], [iteration({ status: "staged" })]);
+    store.load([job()], [iteration({ status: "staged" })], since); // … and its page arrives
     expect(store.iterations.get("i1")?.status).toBe("applied");
     expect(store.jobs.has("j1")).toBe(true);
   });

@@ -1,7 +1,14 @@
 /**
  * The browser's picture of a board's jobs and results: what the server said last, kept
- * in step by the `job`, `job_preview`, `iteration` and `job_queue` broadcasts (and one REST
- * load when the board opens). Panels read it and subscribe to changes.
+ * in step by the `job`, `job_preview`, `iteration` and `job_queue` broadcasts (and REST
+ * loads: when the board opens, after a reconnect, and when it notices it missed something).
+ * Panels read it and subscribe to changes.
+ *
+ * The server announces every version of a job once, in order per job (docs/jobs.md). So
+ * the store reports a *gap* when a job message skips versions (messages were lost or
+ * crossed), and when a job turns `succeeded` with fewer results than it asked for (a
+ * result message was lost); jobs/client.ts `JobResync` then re-reads that job through the
+ * API.
  *
  * It must not send anything or touch the DOM; requests go through jobs/client.ts.
  */
@@ -55,6 +62,9 @@ export function isActive(job: JobPayload): boolean {
   return ACTIVE_STATES.has(job.state);
 }
 
+/** Why the store thinks it missed something about a job. */
+export type GapReason = "versions" | "results";
+
 export class JobStore {
   readonly jobs = new Map<string, JobPayload>();
   readonly iterations = new Map<string, IterationPayload>();
@@ -62,10 +72,26 @@ export class JobStore {
   readonly previews = new Map<string, { version: number; image: string }>();
   paused = false;
   private listeners = new Set<() => void>();
+  private gapListeners = new Set<(jobId: string, why: GapReason) => void>();
+  /** Counts broadcasts; `heard` remembers when each result was last broadcast. */
+  private sequence = 0;
+  private heard = new Map<string, number>();
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Called when a job's messages show that some were missed (see the module comment). */
+  onGap(fn: (jobId: string, why: GapReason) => void): () => void {
+    this.gapListeners.add(fn);
+    return () => this.gapListeners.delete(fn);
+  }
+
+  /** Take before fetching through the API, give to `load`: results broadcast after this
+   * are newer than the fetched page and are kept. */
+  mark(): number {
+    return this.sequence;
   }
 
   private changed(): void {
@@ -76,9 +102,8 @@ export class JobStore {
   receive(msg: JobMessage): boolean {
     switch (msg.type) {
       case "job":
-        return this.putJob(msg.job as unknown as JobPayload);
       case "job_accepted":
-        return this.putJob(msg.job as unknown as JobPayload);
+        return this.receiveJob(msg.job as unknown as JobPayload);
       case "job_preview": {
         const job = this.jobs.get(msg.job);
         const current = this.previews.get(msg.job);
@@ -88,9 +113,13 @@ export class JobStore {
         this.changed();
         return true;
       }
-      case "iteration":
-        this.putIteration(msg.iteration as unknown as IterationPayload);
+      case "iteration": {
+        const iteration = msg.iteration as unknown as IterationPayload;
+        this.sequence += 1;
+        this.heard.set(iteration.id, this.sequence);
+        this.putIteration(iteration);
         return true;
+      }
       case "job_queue":
         this.paused = msg.paused;
         this.changed();
@@ -98,6 +127,26 @@ export class JobStore {
       default:
         return false;
     }
+  }
+
+  private receiveJob(job: JobPayload): boolean {
+    const known = this.jobs.get(job.id);
+    const changed = this.putJob(job);
+    if (known && job.version > known.version + 1) this.gap(job.id, "versions");
+    else if (changed && job.state === "succeeded" && known?.state !== "succeeded") {
+      const wanted = typeof job.spec.count === "number" ? job.spec.count : 1;
+      if (this.resultsOf(job.id).length < wanted) this.gap(job.id, "results");
+    }
+    return changed;
+  }
+
+  private gap(jobId: string, why: GapReason): void {
+    for (const fn of this.gapListeners) fn(jobId, why);
+  }
+
+  /** The results of one job known here. */
+  resultsOf(jobId: string): IterationPayload[] {
+    return [...this.iterations.values()].filter((it) => it.job === jobId);
   }
 
   /** Keep the newest version of a job: broadcasts from different workers may cross. */
@@ -115,10 +164,17 @@ export class JobStore {
     if (notify) this.changed();
   }
 
-  /** The REST load when the board opens; broadcasts received meanwhile are newer and win. */
-  load(jobs: JobPayload[], iterations: IterationPayload[]): void {
-    for (const job of jobs) if (!this.jobs.has(job.id)) this.putJob(job, false);
-    for (const it of iterations) if (!this.iterations.has(it.id)) this.putIteration(it, false);
+  /**
+   * What a REST read returned (the board's lists, or one job and its results). Jobs: the
+   * newer version wins, whichever way it came. Results carry no version: the page wins
+   * over what was known when the read started (`since`, from `mark()`), a broadcast
+   * received after that wins over the page.
+   */
+  load(jobs: JobPayload[], iterations: IterationPayload[], since: number = this.sequence): void {
+    for (const job of jobs) this.putJob(job, false);
+    for (const it of iterations) {
+      if ((this.heard.get(it.id) ?? 0) <= since) this.putIteration(it, false);
+    }
     this.changed();
   }
 

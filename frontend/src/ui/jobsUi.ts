@@ -9,7 +9,7 @@
 import "../jobs/jobs.css";
 import type { Editor } from "../editor";
 import type { Rect } from "../model/geometry";
-import { JobClient, type RequestSink } from "../jobs/client";
+import { JobClient, JobResync, type RequestSink, httpJobApi } from "../jobs/client";
 import { type EngineInfo, type IterationPayload, type JobPayload, JobStore } from "../jobs/model";
 import { ResultActions } from "../jobs/resultActions";
 import type { ErrorMessage, JobMessage } from "../protocol";
@@ -52,22 +52,6 @@ export interface JobsHandles {
   setRegion(region: Rect | null): void;
   /** The Region tool's toolbar button (R). */
   regionButton: HTMLButtonElement;
-}
-
-const PAGE_SIZE = 200;
-
-async function fetchAll<T>(url: string): Promise<T[]> {
-  const out: T[] = [];
-  let next: string | null = url;
-  // A board's history is bounded in practice; cap the pages so a huge one cannot hang the page.
-  for (let page = 0; next && page < 10; page++) {
-    const response: Response = await fetch(next, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const data = (await response.json()) as { items: T[]; next: string | null };
-    out.push(...data.items);
-    next = data.next;
-  }
-  return out;
 }
 
 export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoot, surface: HTMLElement): JobsHandles {
@@ -146,23 +130,13 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
     }
   }, true);
 
-  let loading = false;
-  const load = async () => {
-    if (loading) return;
-    loading = true;
-    try {
-      const base = `${boot.api_base}/boards/${boot.board_id}`;
-      const [jobs, iterations] = await Promise.all([
-        fetchAll<JobPayload>(`${base}/jobs?page_size=${PAGE_SIZE}`),
-        fetchAll<IterationPayload>(`${base}/iterations?page_size=${PAGE_SIZE}`),
-      ]);
-      store.load(jobs, iterations);
-    } catch (err) {
-      editor.notify("error", `The job history could not be loaded (${(err as Error).message}); reload the page to try again.`);
-    } finally {
-      loading = false;
+  // Re-reads what the socket may have missed: the board on every (re)connect, one job
+  // when its messages show a gap (jobs/client.ts).
+  const resync = new JobResync(store, httpJobApi(boot.api_base, boot.board_id), (what, err) => {
+    if (what === "board") {
+      editor.notify("error", `The job history could not be loaded (${err.message}); reload the page to try again.`);
     }
-  };
+  });
 
   return {
     receive(msg) {
@@ -173,7 +147,7 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
       if (!client.receive(msg)) editor.notify("error", msg.message);
     },
     connectionChanged(online) {
-      if (online) void load(); // after a drop, broadcasts may have been missed
+      if (online) void resync.reload(); // after a drop, broadcasts may have been missed
       else client.failAll();
     },
     panels: [generation.element, progress.panel],
