@@ -215,6 +215,16 @@ def test_overlays_are_on_top_where_they_are_shown(server, browser):
         f"{strip['y'] + strip['height'] / 2}).closest('.ab-backdrop') !== null"
     )
     assert covering  # the strip lies under the backdrop, unclickable
+    # No links yet: no "Revoke all". An expiry of 0 days is explained next to the field.
+    page.wait_for_selector("[data-testid=share-links] td.muted", timeout=WAIT_MS)
+    assert page.locator("[data-testid=share-revoke-all]").count() == 0
+    page.fill("[data-testid=share-days]", "0")
+    page.click("[data-testid=share-create]")
+    days_error = page.locator("[data-testid=share-days-error]")
+    assert days_error.is_visible() and "1 to 90" in days_error.inner_text()
+    assert page.locator("[data-testid=share-url]").count() == 0
+    page.fill("[data-testid=share-days]", "14")
+    assert days_error.is_hidden()
     for _ in range(40):
         page.keyboard.press("Tab")
         inside = page.evaluate(
