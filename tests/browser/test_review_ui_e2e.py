@@ -147,6 +147,17 @@ def test_lead_reviews_by_mouse_only(server, browser):
     page.wait_for_selector("[data-testid=decision-history] li")
     history = page.locator("[data-testid=decision-history] li").all_inner_texts()
     assert history == ["lead marked it Needs changes · just now"]
+    # The compare has the same buttons: decide while looking, the history follows.
+    decide = page.locator("[data-testid=compare-decide]")
+    assert decide.locator("[data-testid=decide-needs_changes]").get_attribute("aria-pressed") == (
+        "true"
+    )
+    decide.locator("[data-testid=decide-approved]").click()
+    page.wait_for_selector(f"{selector(server, 2)}[data-status=approved]", timeout=WAIT_MS)
+    page.wait_for_selector("[data-testid=decision-history] li >> nth=1")
+    assert page.locator("[data-testid=decision-history] li").all_inner_texts()[1] == (
+        "lead approved it · just now"
+    )
     page.click("[data-testid=compare-close]")
     assert not page.locator(".ab-compare").is_visible()
 

@@ -2,12 +2,13 @@
  * One candidate on the review page: its picture (click or Enter: before/after compare),
  * its name ("Result 2"), tier, comment count, who decided last — and, for reviewers,
  * real buttons for every triage key: Approve (A), Needs changes (N), Reject (X), a 1–5
- * rating and the star (S), each showing its key. Pressing the pressed verdict or rating
- * again clears it.
+ * rating and the star (S), each showing its key (icons from ui/icons, tooltips from
+ * `data-tip`). Pressing the pressed verdict or rating again clears it.
  *
  * It builds DOM and reports clicks; decisions go through the callbacks (main.ts sends them).
  */
 import { h } from "../ui/dom";
+import { type IconName, icon } from "../ui/icons";
 import type { DecisionChange } from "./triage";
 import { thumbUrl } from "./thumbs";
 import { type Candidate, type DecisionStatus, STATUS_LABEL } from "./types";
@@ -23,10 +24,10 @@ export interface CardActions {
   decide?(c: Candidate, change: DecisionChange): void;
 }
 
-const VERDICTS: [Exclude<DecisionStatus, "">, string, string][] = [
-  ["approved", "Approve", "A"],
-  ["needs_changes", "Needs changes", "N"],
-  ["rejected", "Reject", "X"],
+const VERDICTS: [Exclude<DecisionStatus, "">, string, string, IconName][] = [
+  ["approved", "Approve", "A", "apply"],
+  ["needs_changes", "Needs changes", "N", "rerun"],
+  ["rejected", "Reject", "X", "close"],
 ];
 
 function kbd(key: string): HTMLElement {
@@ -53,7 +54,7 @@ export function buildCard(c: Candidate, index: number, openComments: number, act
   const status = d?.status || "undecided";
   const picture = h(
     "button",
-    { type: "button", class: "rv-thumb", "data-testid": "candidate-open", "aria-label": `Compare ${name} with its source (Enter)`, title: "Compare before / after (Enter)" },
+    { type: "button", class: "rv-thumb", "data-testid": "candidate-open", "aria-label": `Compare ${name} with its source (Enter)`, "data-tip": "Compare before / after (Enter)" },
     h("img", { src: thumbUrl(c.asset, 384), alt: "", loading: "lazy" }),
     h("span", { class: "rv-badge", "data-testid": "badge", "data-status": d?.status ?? "" }, badgeText(d)),
     openComments ? h("span", { class: "rv-comments", "data-testid": "comment-count", title: "Open comments on this candidate" }, plural(openComments, "comment")) : null,
@@ -74,7 +75,7 @@ export function buildCard(c: Candidate, index: number, openComments: number, act
     picture,
     h("div", { class: "rv-card-head" }, h("strong", { class: "rv-name", "data-testid": "candidate-name" }, name), h("span", { class: "rv-tier", "data-tier": tierOf(c) }, TIER_LABEL[tierOf(c)])),
   );
-  if (actions.decide) card.append(verdictButtons(c, name, actions), ratingButtons(c, name, actions));
+  if (actions.decide) card.append(...decisionControls(c, name, actions));
   const who = h("p", { class: "rv-who", "data-testid": "decided-by" }, decidedLine(d));
   if (d) who.title = `${new Date(d.decided_at).toLocaleString()}`;
   card.append(who);
@@ -82,15 +83,20 @@ export function buildCard(c: Candidate, index: number, openComments: number, act
   return card;
 }
 
+/** The verdict buttons and the rating/star row for one candidate (cards and the compare). */
+export function decisionControls(c: Candidate, name: string, actions: CardActions): HTMLElement[] {
+  return [verdictButtons(c, name, actions), ratingButtons(c, name, actions)];
+}
+
 function verdictButtons(c: Candidate, name: string, actions: CardActions): HTMLElement {
   const row = h("div", { class: "rv-verdicts", role: "group", "aria-label": `Verdict on ${name}` });
-  for (const [status, label, key] of VERDICTS) {
+  for (const [status, label, key, glyph] of VERDICTS) {
     const pressed = c.decision?.status === status;
     const b = h(
       "button",
-      { type: "button", class: `rv-verdict ${status}`, "data-testid": `decide-${status}`, "aria-pressed": String(pressed), "aria-keyshortcuts": key, title: pressed ? `${label} — press again to clear (U)` : `${label} (${key})` },
+      { type: "button", class: `rv-verdict ${status}`, "data-testid": `decide-${status}`, "aria-pressed": String(pressed), "aria-keyshortcuts": key, "data-tip": pressed ? `${label}: press again to clear (U)` : `${label} (${key})` },
       h("span", {}, label),
-      kbd(key),
+      h("span", { class: "rv-keyline" }, icon(glyph, 12), kbd(key)),
     );
     b.addEventListener("click", (e) => {
       e.stopPropagation();
@@ -108,8 +114,8 @@ function ratingButtons(c: Candidate, name: string, actions: CardActions): HTMLEl
   for (let n = 1; n <= 5; n++) {
     const b = h(
       "button",
-      { type: "button", class: `rv-rate${n <= rating ? " on" : ""}`, "data-testid": `rate-${n}`, "aria-pressed": String(rating === n), "aria-label": `Rate ${n} of 5`, "aria-keyshortcuts": String(n), title: rating === n ? `Rated ${n} — press again to clear` : `Rate ${n} of 5 (${n})` },
-      h("span", { "aria-hidden": "true" }, "★"),
+      { type: "button", class: `rv-rate${n <= rating ? " on" : ""}`, "data-testid": `rate-${n}`, "aria-pressed": String(rating === n), "aria-label": `Rate ${n} of 5`, "aria-keyshortcuts": String(n), "data-tip": rating === n ? `Rated ${n}: press again to clear` : `Rate ${n} of 5 (${n})` },
+      icon("star", 18),
     );
     b.addEventListener("click", (e) => {
       e.stopPropagation();
@@ -122,8 +128,8 @@ function ratingButtons(c: Candidate, name: string, actions: CardActions): HTMLEl
   const starred = Boolean(c.decision?.starred);
   const star = h(
     "button",
-    { type: "button", class: `rv-fav${starred ? " on" : ""}`, "data-testid": "toggle-star", "aria-pressed": String(starred), "aria-keyshortcuts": "S", title: starred ? "Remove the star (S)" : "Star it (S)" },
-    h("span", { class: "rv-icon", "aria-hidden": "true" }, starred ? "★" : "☆"),
+    { type: "button", class: `rv-fav${starred ? " on" : ""}`, "data-testid": "toggle-star", "aria-pressed": String(starred), "aria-keyshortcuts": "S", "data-tip": starred ? "Remove the star (S)" : "Star it (S)" },
+    icon("star", 14),
     h("span", {}, "Star"),
     kbd("S"),
   );

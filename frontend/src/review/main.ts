@@ -19,7 +19,8 @@ import { listenToBoard } from "./liveSocket";
 import { thumbUrl } from "./thumbs";
 import { type DecisionChange, TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
 import { CommentStore } from "./threads";
-import { badgeText, buildCard, candidateName } from "./card";
+import { badgeText, buildCard, candidateName, decisionControls } from "./card";
+import { installTooltips } from "../ui/overlay";
 import { type Candidate, type Decision, type ReviewComment, type ReviewGroup, type ReviewList, TIERS } from "./types";
 import { type HistoryEvent, TIER_LABEL, describeEvent, groupCount, groupDetail, plural, tierSummary, whoName } from "./words";
 
@@ -217,14 +218,30 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       applyDecision(groups, d);
       render();
       say(`${candidateName(c, index)}: ${badgeText(d) || "no verdict"} — saved.`);
-      if (compare.isOpen && visible[state.cursor]?.id === c.id) void showHistory(c);
+      if (compare.isOpen && comparing?.id === c.id) {
+        renderCompareControls();
+        void showHistory(c);
+      }
     } catch (e) {
       say(e instanceof ApiError ? e.message : String(e), "error");
     }
   }
 
   const historyEl = h("ol", { class: "rv-history", "data-testid": "decision-history", "aria-label": "Decision history" });
-  compare.element.append(historyEl);
+  // Inside the compare: the same decision buttons as the card (so a mouse can decide while
+  // comparing) and the history in words.
+  const compareDecide = h("div", { class: "rv-compare-decide", "data-testid": "compare-decide" });
+  compare.extra.append(compareDecide, h("section", { class: "rv-compare-history" }, h("h4", {}, "Decision history"), historyEl));
+  let comparing: Candidate | null = null;
+
+  function renderCompareControls(): void {
+    const c = comparing && visible.find((x) => x.id === comparing?.id);
+    if (!c || !cardActions.decide) {
+      compareDecide.replaceChildren();
+      return;
+    }
+    compareDecide.replaceChildren(...decisionControls(c, candidateName(c, visible.indexOf(c)), cardActions));
+  }
 
   /** Every change to the candidate's decision, newest last: who changed what, when. */
   async function showHistory(c: Candidate): Promise<void> {
@@ -240,6 +257,8 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   }
 
   function openCompare(c: Candidate): void {
+    comparing = c;
+    renderCompareControls();
     void showHistory(c);
     const group = groups.find((g) => g.candidates.some((x) => x.id === c.id));
     const before = c.source_asset ?? group?.source_asset ?? null;
@@ -357,4 +376,7 @@ declare global {
 }
 
 const root = document.getElementById("anchorboard-review");
-if (root) mount(root, readBootstrap());
+if (root) {
+  installTooltips();
+  mount(root, readBootstrap());
+}

@@ -25,6 +25,9 @@ export class CompareDialog {
   private readonly divider: HTMLElement;
   private readonly slider: HTMLInputElement;
   private readonly title: HTMLElement;
+  /** Below the slider, inside the dialog: callers add their own content (the review page
+   * puts the candidate's decision buttons and history here). Empty by default. */
+  readonly extra: HTMLElement = h("div", { class: "ab-compare-extra" });
 
   constructor() {
     this.dialog = new Dialog({ label: "Compare before and after", className: "ab-compare" });
@@ -57,6 +60,7 @@ export class CompareDialog {
         h("span", { class: "ab-compare-tag after", "data-testid": "compare-label-after" }, "After"),
       ),
       h("div", { class: "ab-compare-foot" }, h("span", {}, "Before"), this.slider, h("span", {}, "After")),
+      this.extra,
     );
     this.setSplit(50);
   }

@@ -79,8 +79,8 @@ export class Filmstrip {
         const label = c.decision ? decisionLabel(c.decision) : "";
         const thumb = h(
           "button",
-          { type: "button", class: "ab-film-item", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Candidate ${i + 1}: click to show it on the canvas` },
-          h("img", { src: thumbUrl(c.asset, 128), alt: `Candidate ${i + 1}` }),
+          { type: "button", class: "ab-film-item", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Result ${c.number ?? i + 1}: click to show it on the canvas` },
+          h("img", { src: thumbUrl(c.asset, 128), alt: `Result ${c.number ?? i + 1}` }),
           label ? h("span", { class: "ab-decision-badge", "data-status": c.decision?.status ?? "" }, label) : null,
         );
         thumb.addEventListener("click", () => this.focus(c));
