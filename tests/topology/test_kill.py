@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from tests.topology.client import BoardClient
-from tests.topology.conftest import url
+from tests.topology.conftest import TEST_ENV, url
 from tests.topology.harness import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(900)]
 
 KILLS = 10
+LEASE = float(TEST_ENV["ANCHORBOARD_JOB_LEASE_SECONDS"])
 UNFINISHED_COUNT = (
     "SELECT count(*) FROM canvas_job WHERE board_id = %s AND state IN ('queued', 'running')"
 )
@@ -117,13 +118,15 @@ def _kill_workers_mid_job(topo, seed) -> list[str]:
             by_pid = {str(proc.pid): proc for proc in topo.workers}
 
             def mid_job(by_pid=by_pid):
-                # A job of a live worker that has started rendering (progress written).
+                # A job of a live worker that has started rendering (progress written),
+                # with how long its lease has left on the database clock.
                 rows = topo.sql(
-                    "SELECT id::text, worker_id FROM canvas_job WHERE board_id = %s "
+                    "SELECT id::text, worker_id, extract(epoch FROM lease_expires_at - now()) "
+                    "FROM canvas_job WHERE board_id = %s "
                     "AND state = 'running' AND progress > 0.1",
                     (board,),
                 )
-                return [(job, w) for job, w in rows if w.split(":")[1] in by_pid]
+                return [(job, w, left) for job, w, left in rows if w.split(":")[1] in by_pid]
 
             running = wait_until(
                 mid_job,
@@ -132,8 +135,11 @@ def _kill_workers_mid_job(topo, seed) -> list[str]:
                 detail=topo.logs,
             )
             victim = by_pid[running[0][1].split(":")[1]]
+            # Recovery's bound: a running job's lease is at most one lease ahead, renewed by
+            # heartbeats — not minutes — so its worker's death shows within a lease.
+            assert all(float(left) <= LEASE + 0.5 for _, _, left in running), running
             topo.kill(victim)
-            cut = [job for job, w in running if w.split(":")[1] == str(victim.pid)]
+            cut = [job for job, w, _ in running if w.split(":")[1] == str(victim.pid)]
             assert cut  # the victim was in the middle of a job when it died
             interrupted.update(cut)
             topo.start_worker()
