@@ -16,6 +16,7 @@ import { buildAnchorsPanel } from "./ui/anchorsPanel";
 import { h } from "./ui/dom";
 import { buildHelp } from "./ui/help";
 import { buildLayersPanel } from "./ui/layersPanel";
+import { PHONE_QUERY, mountPanelLayout } from "./ui/layout";
 import { buildMinimap } from "./ui/minimap";
 import { Toasts, type ToastHandle, installTooltips, layer } from "./ui/overlay";
 import { PresenceLayer } from "./ui/presence";
@@ -142,7 +143,18 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
   if (jobs) toolbar.addTool(jobs.regionButton);
   toolbar.addActions(review.bar);
-  root.replaceChildren(toolbar.element, h("div", { class: "ab-body" }, left, surface, right), help.element, uploads.input);
+  const body = h("div", { class: "ab-body" }, left, surface, right);
+  const layout = mountPanelLayout(body, left, right);
+  toolbar.addPanelToggles(...(layout.toggles as [HTMLElement, HTMLElement]));
+  // A phone has room for one thing over the canvas: the filmstrip or a panel sheet.
+  const phone = window.matchMedia(PHONE_QUERY);
+  review.filmstrip.toggle.addEventListener("click", () => {
+    if (phone.matches && !review?.filmstrip.element.hidden) layout.closeFloating();
+  });
+  body.addEventListener("ab:layout", () => {
+    if (phone.matches && (layout.isOpen("left") || layout.isOpen("right"))) review?.filmstrip.setOpen(false);
+  });
+  root.replaceChildren(toolbar.element, body, help.element, uploads.input);
 
   const resize = () => {
     const r = surface.getBoundingClientRect();
@@ -173,6 +185,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     presence,
     jobs,
     review,
+    layout,
     stats: () => ({
       ...renderer.stats(),
       documentItems: editor.doc.size,

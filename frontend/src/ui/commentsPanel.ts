@@ -157,6 +157,8 @@ export class CommentsPanel {
     this.errorEl.textContent = "";
     this.composer.hidden = false;
     this.drawPins();
+    // On a tablet or phone the panel may be a closed drawer or sheet: ask the layout to show it.
+    this.panel.dispatchEvent(new CustomEvent("ab:reveal", { bubbles: true }));
     this.textarea.focus();
   }
 

@@ -24,6 +24,8 @@ export interface ToolbarHandles {
   addTool(button: HTMLButtonElement): void;
   /** Add a group of page actions (review, share) before "Add images". */
   addActions(group: HTMLElement): void;
+  /** Put the panel toggles (ui/layout.ts) at the two ends of the bar, by their panels. */
+  addPanelToggles(left: HTMLElement, right: HTMLElement): void;
 }
 
 export function buildToolbar(
@@ -124,6 +126,10 @@ export function buildToolbar(
     },
     addActions(group) {
       actionsSlot.append(group);
+    },
+    addPanelToggles(left, right) {
+      element.prepend(left);
+      element.append(right);
     },
   };
 }
