@@ -6,7 +6,7 @@ computes. Features are extracted once per image and once per anchor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +85,10 @@ def _cast(image: ImageFeatures, reference: ReferenceSet) -> tuple[float, float] 
     return (d_a, d_b)
 
 
-COMPARERS = {"lighting": lighting.compare, "composition": composition.compare}
+COMPARERS: dict[str, Callable[[Any, list[Any]], MetricScore]] = {
+    "lighting": lighting.compare,
+    "composition": composition.compare,
+}
 
 
 def anchor_scores(reference: ReferenceSet) -> list[dict[str, MetricScore]]:

@@ -29,7 +29,8 @@ WORK_SIZE = 128
 # Below this ΔE76 from the border nothing is a subject: the frame is one backdrop.
 MIN_SUBJECT_CONTRAST = 8.0
 
-FloatArray = NDArray[np.float64]
+# OpenCV's stubs type every result as a matrix of any number type: keep arrays loosely typed.
+FloatArray = NDArray[Any]
 
 
 class BadImage(ValueError):
@@ -60,8 +61,7 @@ class Prepared:
     def edges(self) -> NDArray[np.bool_]:
         """Canny edges of L*, shared by composition and style."""
         lum = np.clip(self.lightness * 2.55, 0, 255).astype(np.uint8)
-        lum = cv2.GaussianBlur(lum, (3, 3), 0)
-        return cv2.Canny(lum, 30, 90) > 0
+        return np.asarray(cv2.Canny(cv2.GaussianBlur(lum, (3, 3), 0), 30, 90)) > 0
 
     @cached_property
     def distinctness(self) -> FloatArray:
@@ -96,8 +96,8 @@ class Prepared:
         if float(distance.max()) < MIN_SUBJECT_CONTRAST:
             return np.ones(distance.shape, dtype=bool)
         level = max(float(threshold_otsu(distance)), MIN_SUBJECT_CONTRAST / 2)
-        mask = (distance > level).astype(np.uint8)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        raw = (distance > level).astype(np.uint8)
+        mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
         if mask.sum() < 0.005 * mask.size:
             return np.ones(distance.shape, dtype=bool)
         return mask > 0
@@ -123,7 +123,8 @@ def prepare(pixels: NDArray[Any]) -> Prepared:
     scale = WORK_SIZE / max(height, width)
     if scale < 1:
         size = (max(2, round(width * scale)), max(2, round(height * scale)))
-        rgb = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
+        resized = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
+        rgb = np.asarray(resized, dtype=np.float32)
     rgb = np.clip(rgb, 0.0, 1.0)
     return Prepared(rgb=rgb, lab=rgb2lab(rgb).astype(np.float64))
 

@@ -59,7 +59,9 @@ def features(image: Prepared) -> PaletteFeatures:
         return PaletteFeatures(sample.mean(axis=0, keepdims=True).astype(np.float64), np.ones(1))
     cv2.setRNGSeed(7)  # the same image always gets the same palette
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 15, 0.5)
-    _, labels, centres = cv2.kmeans(sample, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    _, labels, centres = cv2.kmeans(  # type: ignore[call-overload]  # stubs lack bestLabels=None
+        sample, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS
+    )
     counts = np.bincount(labels.ravel(), minlength=k).astype(np.float64)
     order = np.argsort(-counts)
     return PaletteFeatures(centres[order].astype(np.float64), counts[order] / counts.sum())
