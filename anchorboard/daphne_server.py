@@ -234,9 +234,30 @@ class GuardedHTTPFactory(HTTPFactory):
         return protocol
 
 
+# Twisted listens with a backlog of 50 connections: a crowd of browsers opening a board at
+# once (every tab reconnecting after a deploy) overflowed it, and the kernel dropped their
+# handshakes, which the browsers retried seconds later. The kernel caps it (somaxconn).
+LISTEN_BACKLOG = 1024
+# Daphne closes a websocket whose handshake the application has not answered in 5 s; the
+# session is read from the database before the board socket can accept, and a crowd's
+# handshakes wait their turn for the database thread.
+HANDSHAKE_TIMEOUT_SECONDS = 30
+
+
+def with_backlog(endpoint: str) -> str:
+    """A Twisted endpoint description with ``LISTEN_BACKLOG`` unless it names one."""
+    if endpoint.split(":", 1)[0] in {"tcp", "tcp6", "unix", "ssl"} and "backlog=" not in endpoint:
+        return f"{endpoint}:backlog={LISTEN_BACKLOG}"
+    return endpoint
+
+
 class GuardedServer(Server):
-    """Daphne's server with ``GuardedRequest`` and the spooled body handed to the app, and
-    oversized websocket frames closed with 1009 rather than dropped."""
+    """Daphne's server with ``GuardedRequest`` and the spooled body handed to the app,
+    oversized websocket frames closed with 1009 rather than dropped, and a listen backlog
+    for crowds."""
+
+    def __init__(self, application: Any, endpoints: list[str] | None = None, **kwargs: Any):
+        super().__init__(application, [with_backlog(e) for e in endpoints or []], **kwargs)
 
     # Daphne's run() builds its HTTP factory itself; swap it as it is assigned.
     @property
@@ -278,6 +299,10 @@ class GuardedServer(Server):
 
 class GuardedCommandLineInterface(CommandLineInterface):
     server_class = GuardedServer
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parser.set_defaults(websocket_connect_timeout=HANDSHAKE_TIMEOUT_SECONDS)
 
 
 if __name__ == "__main__":

@@ -240,7 +240,15 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # A board's fan-out channel carries every event of the board for the process
+            # (canvas.fanout): room for bursts (Channels' default is 100). Sockets' own
+            # channels carry next to nothing, so one capacity fits all.
+            "CONFIG": {"capacity": 10000},
+        }
+    }
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 # "embedded": a worker pool inside the server process; "celery": Celery workers elsewhere.

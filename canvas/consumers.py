@@ -7,25 +7,31 @@ error replies are canvas.sockets'. The consumer also keeps each client's
 stream of revisions gapless and in order: live ``applied`` batches and the sender's own
 ``ack`` arrive strictly by revision, filling any gap from the operation log. It holds no
 board state beyond that revision counter and must not change items itself
-(canvas.services.operations does).
+(canvas.services.operations does). Live board events reach it from the process's fan-out
+(canvas.fanout: one channel-layer subscription per board per process, frames encoded once),
+not through a channel-layer group of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
-from typing import Any
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
 
-from canvas import protocol, realtime
+from canvas import fanout, protocol, realtime
 from canvas.models import Role
 from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, BOARD_SERVER
 from canvas.services import documents
 from canvas.services.operations import apply_batch
-from canvas.sockets import ProtocolConsumer, Route, Routes
+from canvas.sockets import ProtocolConsumer, Route, Routes, encode
 from foundation.errors import BoardNotFound, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -45,6 +51,8 @@ class BoardConsumer(ProtocolConsumer):
     revision: int | None = None  # the last revision this client has been sent; None before sync
     sharing_presence = False  # whether others currently see this socket's cursor
     group: str | None = None  # the board group, while joined
+    hub: fanout.Hub | None = None  # this process's fan-out, which feeds board events in order
+    joined = 0  # the join's number in the board's room (shared snapshot reads)
 
     async def connect(self) -> None:
         # Accept first so the browser sees our close code instead of a failed handshake.
@@ -61,8 +69,13 @@ class BoardConsumer(ProtocolConsumer):
             await self.close(code=CLOSE_NO_ACCESS)
             return
         self.start_guard(f"board {self.board.pk} user {self.user.pk}")
+        self._lane = asyncio.Lock()  # held while this socket's revisions need the database
+        self._backlog: deque[tuple[dict[str, Any], Callable[[], str]]] = deque()
+        self._flusher: asyncio.Future[None] | None = None
         self.group = realtime.board_group(self.board.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.hub = fanout.hub(encode_event)
+        if self.hub is not None:
+            self.joined = await self.hub.join(self.group, self)
         await self.send_json(
             protocol.welcome(
                 board_id=str(self.board.pk),
@@ -95,49 +108,114 @@ class BoardConsumer(ProtocolConsumer):
             )
         return True
 
-    # --- Group events (sent by canvas.realtime) -----------------------------------------
+    # --- Board events (canvas.fanout hands them over in order) ---------------------------
 
-    async def board_applied(self, event: dict[str, Any]) -> None:
-        if event["sender"] == self.channel_name or self.revision is None:
-            return  # own batches are acked; before sync the catch-up will include it
-        await self._deliver_up_to(event["revision"] - 1)
-        if event["revision"] > self.revision:
-            await self.send_json(protocol.applied(event["batch"]))
-            self.revision = event["revision"]
+    async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
+        """One board event, straight from the process's fan-out.
 
-    async def board_access(self, event: dict[str, Any]) -> None:
-        # Someone's role on this board changed: if it was ours and it is gone, leave now.
+        The common case (the next revision, a job or presence message) is sent at once with
+        the frame encoded once for every socket, without any database work or task switch.
+        Anything that needs the database (a revision gap to fill, an access change to
+        check) and everything after it waits in this socket's backlog, which a task of
+        its own works off in order; the same backlog holds events while a sync reply or an
+        ``ops`` acknowledgement is being prepared.
+        """
+        if self.group is None:
+            return
+        if self._backlog or self._lane.locked():
+            self._backlog.append((event, frame))
+            return
+        kind = event["type"]
+        if kind == realtime.APPLIED_EVENT:
+            if event["sender"] == self.channel_name or self.revision is None:
+                return  # own batches are acked; before sync the catch-up will include it
+            if event["revision"] <= self.revision:
+                return
+            if event["revision"] == self.revision + 1:
+                self.revision = event["revision"]
+                await self.send_frame(frame())
+                return
+        elif kind == realtime.PRESENCE_EVENT:
+            if event["sender"] != self.channel_name:
+                await self.send_frame(frame())
+            return
+        elif kind != realtime.ACCESS_EVENT:  # job and review messages: relayed as they are
+            await self.send_frame(frame())
+            return
+        self._backlog.append((event, frame))
+        self._flush_soon()
+
+    @contextlib.asynccontextmanager
+    async def in_order(self) -> AsyncIterator[None]:
+        """Hold this socket's live events back while a reply that moves its revision is
+        prepared and sent; they follow it in order."""
         try:
-            await self._check_access()
-        except BoardNotFound:
-            await self._refuse()
+            async with self._lane:
+                yield
+        finally:
+            self._flush_soon()
 
-    async def board_job(self, event: dict[str, Any]) -> None:
-        # Job/iteration messages are built by canvas.jobs.progress; relayed as they are.
-        await self.send_json(event["message"])
+    def _flush_soon(self) -> None:
+        if self._backlog and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.ensure_future(self._flush())
 
-    async def board_presence(self, event: dict[str, Any]) -> None:
-        if event["sender"] != self.channel_name:
-            await self.send_json(event["message"])
+    async def _flush(self) -> None:
+        async with self._lane:
+            while self._backlog and self.group is not None:
+                event, frame = self._backlog.popleft()
+                try:
+                    await self._event_in_order(event, frame)
+                except Exception:
+                    logger.exception("%s: %s event failed", self.bad_input.who, event["type"])
+
+    async def _event_in_order(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
+        kind = event["type"]
+        if kind == realtime.APPLIED_EVENT:
+            if event["sender"] == self.channel_name or self.revision is None:
+                return
+            await self._deliver_up_to(event["revision"] - 1)
+            if event["revision"] > self.revision:
+                await self.send_frame(frame())
+                self.revision = event["revision"]
+        elif kind == realtime.ACCESS_EVENT:
+            # Someone's role on this board changed: if it was ours and it is gone, leave now.
+            try:
+                await self._check_access()
+            except BoardNotFound:
+                await self._refuse()
+        elif kind != realtime.PRESENCE_EVENT or event["sender"] != self.channel_name:
+            await self.send_frame(frame())
 
     # --- Helpers -------------------------------------------------------------------------
 
-    async def send_sync_reply(self, reply: protocol.Wire) -> None:
+    async def send_sync_reply(self, reply: protocol.Wire | None) -> None:
         """Send a catch-up or a snapshot without exceeding the websocket message cap.
 
-        A catch-up too large for one message is replaced by a snapshot; a snapshot is sent
-        in parts. Either way the client ends at ``reply["revision"]``.
+        ``None`` (the log does not reach back) and a catch-up too large for one message are
+        answered with a snapshot, sent in parts and shared with every socket of the board
+        that asks at the same time. Either way the client ends at the reply's revision.
         """
-        if reply["type"] == "catchup" and (
-            protocol.encoded_size(reply) > limits.MAX_OUTGOING_BYTES
+        if reply is not None and not (
+            reply["type"] == "catchup" and protocol.encoded_size(reply) > limits.MAX_OUTGOING_BYTES
         ):
-            reply = await database_sync_to_async(documents.snapshot)(self.board)
-        if reply["type"] == "snapshot":
-            for part in protocol.snapshot_parts(reply["revision"], reply["items"]):
-                await self.send_json(part)
-        else:
             await self.send_json(reply)
-        self.revision = reply["revision"]
+            self.revision = reply["revision"]
+            return
+        revision, frames = await self._snapshot_frames()
+        for text in frames:
+            await self.send_frame(text)
+        self.revision = revision
+
+    async def _snapshot_frames(self) -> tuple[int, list[str]]:
+        board = self.board
+
+        async def read() -> tuple[int, list[str]]:
+            return await database_sync_to_async(snapshot_frames)(board)
+
+        room = self.hub.room(self.group) if self.hub is not None and self.group else None
+        if room is None:
+            return await read()
+        return cast(tuple[int, list[str]], await room.snapshot(self.joined, read))
 
     @database_sync_to_async
     def _check_access(self) -> tuple[Any, Role]:
@@ -152,8 +230,7 @@ class BoardConsumer(ProtocolConsumer):
             self.board, self.revision, target
         )
         if len(batches) != target - self.revision:  # the log was trimmed under us
-            reply = await database_sync_to_async(documents.snapshot)(self.board)
-            await self.send_sync_reply(reply)
+            await self.send_sync_reply(None)
             return
         for batch in batches:
             await self.send_json(protocol.applied(batch))
@@ -161,20 +238,36 @@ class BoardConsumer(ProtocolConsumer):
 
     async def _refuse(self) -> None:
         """Access was removed while connected: say so, stop receiving, close 4403."""
+        await self._leave()
         await self.send_json(
             protocol.error("forbidden", "You no longer have access to this board.")
         )
-        await self._leave()
         await self.close(code=CLOSE_NO_ACCESS)
 
     async def _leave(self) -> None:
         if self.board is not None and self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            group, self.group = self.group, None  # from now on no event reaches this socket
+            self._backlog.clear()
+            if self.hub is not None:
+                await self.hub.leave(group, self)
             if self.sharing_presence:
                 await realtime.send_presence_now(
                     self.board.pk, protocol.presence_leave(self.user.pk), self.channel_name
                 )
-            self.group = None
+
+
+def encode_event(event: dict[str, Any]) -> str:
+    """The client frame of a board event, encoded once for every socket (canvas.fanout)."""
+    if event["type"] == realtime.APPLIED_EVENT:
+        return encode(BOARD_SERVER, protocol.applied(event["batch"]))
+    return encode(BOARD_SERVER, event["message"])  # job, review and presence messages
+
+
+def snapshot_frames(board: Any) -> tuple[int, list[str]]:
+    """The board's snapshot as the text of its parts (read and encoded once, then shared)."""
+    reply = documents.snapshot(board)
+    parts = protocol.snapshot_parts(reply["revision"], reply["items"])
+    return reply["revision"], [encode(BOARD_SERVER, part) for part in parts]
 
 
 # --- Message handlers ------------------------------------------------------------------------
@@ -182,23 +275,27 @@ class BoardConsumer(ProtocolConsumer):
 
 @handles("sync", perm=Perm.VIEW)
 async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage) -> None:
-    reply = await database_sync_to_async(documents.sync_reply)(consumer.board, message.since)
-    await consumer.send_sync_reply(reply)
+    async with consumer.in_order():
+        reply = None
+        if message.since is not None:
+            reply = await database_sync_to_async(documents.catchup)(consumer.board, message.since)
+        await consumer.send_sync_reply(reply)
 
 
 @handles("ops", perm=Perm.EDIT, doing="change it")
 async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage) -> None:
-    revision, _ = await database_sync_to_async(apply_batch)(
-        consumer.board.pk,
-        consumer.user,
-        message.operations(),
-        sender_channel=consumer.channel_name,
-        batch_id=message.batch_id,
-    )
-    await consumer._deliver_up_to(revision - 1)
-    if consumer.revision is not None:
-        consumer.revision = max(consumer.revision, revision)
-    await consumer.send_json(protocol.ack(message.batch_id, revision))
+    async with consumer.in_order():
+        revision, _ = await database_sync_to_async(apply_batch)(
+            consumer.board.pk,
+            consumer.user,
+            message.operations(),
+            sender_channel=consumer.channel_name,
+            batch_id=message.batch_id,
+        )
+        await consumer._deliver_up_to(revision - 1)
+        if consumer.revision is not None:
+            consumer.revision = max(consumer.revision, revision)
+        await consumer.send_json(protocol.ack(message.batch_id, revision))
 
 
 @handles("presence", perm=Perm.VIEW)
@@ -221,10 +318,7 @@ async def handle_presence(consumer: BoardConsumer, message: protocol.PresenceInM
 
 @handles("ping", perm=Perm.VIEW)
 async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) -> None:
-    # Channel layers forget group members after a day (group_expiry); boards stay open in a
-    # tab for days, so the client's keep-alive ping also renews the membership.
-    if consumer.group:
-        await consumer.channel_layer.group_add(consumer.group, consumer.channel_name)
+    # The board's group membership is the process's and renewed by canvas.fanout.
     await consumer.send_json(protocol.pong())
 
 

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from pydantic import TypeAdapter, ValidationError
@@ -165,11 +166,30 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             logger.exception("%s: %s message failed", self.bad_input.who, message.type)
             await self.send_json(protocol.error("server_error", SERVER_ERROR, batch_id, request_id))
 
+    async def dispatch(self, message: Any) -> None:
+        # Channels' own dispatch first closes stale database connections with a hop to the
+        # one database thread, before every message and every channel-layer event; that queued
+        # each of them behind the database. database_sync_to_async already does the same
+        # around every query, so the hop only cost time.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def send_json(self, message: Any) -> None:
-        text = codec.encode(message, dates_as_text=self.dates_as_text)
-        if getattr(settings, "ANCHORBOARD_PROTOCOL_CHECK_OUTGOING", False):
-            check_outgoing(self.server_messages, text)
+        await self.send(text_data=encode(self.server_messages, message, self.dates_as_text))
+
+    async def send_frame(self, text: str) -> None:
+        """Send a message already encoded (and checked) once for many sockets."""
         await self.send(text_data=text)
+
+
+def encode(adapter: TypeAdapter[Any], message: Any, dates_as_text: bool = False) -> str:
+    """A server message as text, checked against the protocol when the setting asks."""
+    text = codec.encode(message, dates_as_text=dates_as_text)
+    if getattr(settings, "ANCHORBOARD_PROTOCOL_CHECK_OUTGOING", False):
+        check_outgoing(adapter, text)
+    return text
 
 
 def check_outgoing(adapter: TypeAdapter[Any], text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -9,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from canvas import protocol, realtime
+from canvas import fanout, protocol, realtime
 from canvas.models import Board, BoardMember, Item, Role, TeamMembership
 from tests import factories
 from tests.canvas.wsclient import (
@@ -449,15 +450,21 @@ async def test_team_default_role_removed_disconnects():
     assert await sock.recv_output() == {"type": "websocket.close", "code": 4403}
 
 
-async def test_ping_renews_group_membership(people):
-    """Layers expire group members after a day; a long-open tab's ping re-joins it."""
+async def test_the_process_renews_its_board_membership(people, monkeypatch):
+    """Layers expire group members after a day and Redis forgets them when it restarts; the
+    process's fan-out (one membership per board) joins again by itself."""
+    monkeypatch.setattr(fanout, "RENEW_SECONDS", 0.05)
     board = people["board"]
     alice = await synced(board, people["owner"])
     layer = get_channel_layer()
     group = realtime.board_group(board.pk)
+    assert len(layer.groups[group]) == 1  # the process's, however many sockets it holds
     for channel in list(layer.groups.get(group, {})):
         await layer.group_discard(group, channel)  # what expiry does
-    await alice.ping()
+    for _ in range(200):  # bounded: renewal runs every 0.05 s here
+        if layer.groups.get(group):
+            break
+        await asyncio.sleep(0.05)
     message = {"type": "job_queue", "board": str(board.pk), "paused": False}
     await layer.group_send(group, {"type": "board.job", "message": message})
     assert await alice.recv() == message

@@ -265,6 +265,36 @@ async def test_guest_sees_team_presence_only_when_the_link_allows(people):
     await shown.close()
 
 
+async def test_guest_beside_member_sockets_gets_presence_but_no_edits(people):
+    """Members' sockets share one fan-out per board; a guest stays outside it and gets only
+    what the link shows: the team's presence here, never a live edit."""
+    _s, _h, _l, token = await setup_board(people, show_presence=True)
+    guest = GuestSocket(token)
+    await guest.open()
+    owner, _ = await open_socket(people["board"], people["owner"])
+    await owner.send({"type": "sync", "since": None})
+    assert (await owner.recv())["type"] == "snapshot"
+    await owner.send(
+        {
+            "type": "ops",
+            "batch_id": "e1",
+            "ops": [
+                {
+                    "op": "create",
+                    "item": {"id": "6c1e1d2e-0000-4000-8000-000000000001", "kind": "frame"},
+                }
+            ],
+        }
+    )
+    assert (await owner.recv())["type"] == "ack"
+    cursor = {"type": "presence", "cursor": {"x": 1, "y": 2}, "selection": [], "hidden": False}
+    await owner.send(cursor)
+    seen = await guest.recv()
+    assert seen["type"] == "presence" and seen["cursor"] == {"x": 1, "y": 2}
+    await owner.close()
+    await guest.close()
+
+
 # --- Redis channel layer: the revoke comes from another server process -----------------------
 
 

@@ -98,7 +98,7 @@ class Command(BaseCommand):
         from channels.routing import get_default_application
         from daphne.endpoints import build_endpoint_description_strings
 
-        from anchorboard.daphne_server import GuardedServer
+        from anchorboard.daphne_server import HANDSHAKE_TIMEOUT_SECONDS, GuardedServer
         from canvas.jobs.workers import start_embedded_workers, stop_embedded_workers
         from foundation.background import shutdown_embedded_pool
 
@@ -110,6 +110,7 @@ class Command(BaseCommand):
             signal_handlers=True,
             websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
             websocket_max_frame_size=WEBSOCKET_MAX_FRAME_BYTES,
+            websocket_handshake_timeout=HANDSHAKE_TIMEOUT_SECONDS,
             ready_callable=lambda: self._banner(host, port, login),
             verbosity=1,
         )

@@ -1,0 +1,217 @@
+"""Board fan-out inside one web process: one channel-layer subscription per board, local
+delivery to that board's sockets with a frame encoded once.
+
+Why not one group member per socket (Channels' default): a broadcast to a board with N
+sockets then costs N channel-layer messages (N Redis commands, N ``deepcopy`` in memory),
+N consumer task wake-ups, N JSON encodings and — in Channels' ``dispatch`` — N hops to the
+one database thread, so delivery time grew with N and 250 viewers already waited seconds
+(docs/architecture.md, "Fan-out", has the numbers). Here each process joins a board's group
+ONCE, with a channel of its own (a ``Room``), while it has at least one socket on that
+board; the room's one reader task receives every event of the board for the process,
+encodes the client frame once and passes it to each local socket in turn.
+
+What a socket does with an event stays the socket's business (``BoardSocket``): skip its
+own batch, keep its revisions gapless, re-check its role on an access change. A room only
+guarantees order: events reach every socket in the order the process received them.
+
+Snapshots are shared the same way: a socket that needs one waits for the next read of the
+board that starts after it joined, so a crowd joining at once costs one read per read
+time, not one per socket (``Room.snapshot``).
+
+Works the same on the in-memory layer (embedded server) and on Redis (several web
+processes). This module decides nothing about permissions and builds no payloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# Channel layers forget group members after ``group_expiry`` (a day by default) and Redis
+# forgets everything when it restarts: every room renews its membership this often.
+RENEW_SECONDS = 20.0
+# After a failed receive (Redis gone), wait this long before trying again.
+RETRY_SECONDS = 1.0
+
+
+class BoardSocket(Protocol):
+    """What a room needs from a socket (canvas.consumers.BoardConsumer)."""
+
+    async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
+        """Take one board event in order; ``frame()`` is the client message, encoded once
+        per event for every socket of the room."""
+
+
+class Room:
+    """The sockets of one board in this process, the channel that subscribes them all to
+    the board's group, and the board's shared snapshot reads."""
+
+    def __init__(self, hub: Hub, group: str) -> None:
+        self.hub = hub
+        self.group = group
+        self.channel = ""
+        self.sockets: dict[BoardSocket, None] = {}  # insertion-ordered set
+        self.joins = 0  # counts joins: a snapshot read serves those who joined before it
+        self.subscribed = asyncio.get_running_loop().create_future()
+        self._reader: asyncio.Future[None] | None = None
+        self._read: asyncio.Future[Any] | None = None
+        self._read_serves = 0  # joins counted when the read in flight started
+
+    async def open(self) -> None:
+        """Subscribe: a channel of the room's own joins the board's group."""
+        layer = self.hub.layer
+        try:
+            # The layer's default prefix: channels-redis receives all of a process's channels
+            # through one key per prefix, and a second prefix would starve one of them.
+            self.channel = await layer.new_channel()
+            await layer.group_add(self.group, self.channel)
+        except BaseException as exc:
+            self.subscribed.set_exception(exc)
+            self.subscribed.exception()  # retrieved: each joiner gets it raised
+            raise
+        self._reader = asyncio.ensure_future(self._receive())
+        self.subscribed.set_result(None)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        try:
+            await self.hub.layer.group_discard(self.group, self.channel)
+        except Exception:  # the membership expires by itself
+            logger.warning("fan-out: could not leave %s", self.group, exc_info=True)
+
+    async def renew(self) -> None:
+        await self.hub.layer.group_add(self.group, self.channel)
+
+    async def _receive(self) -> None:
+        """Receive every event of the board for this process, in order, and deliver it."""
+        while True:
+            try:
+                event = await self.hub.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. Redis restarting: retry, and subscribe again
+                logger.warning("fan-out: receive on %s failed; retrying", self.group, exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                with contextlib.suppress(Exception):
+                    await self.renew()
+                continue
+            await self.deliver(event)
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        encoded: list[str] = []
+
+        def frame() -> str:
+            if not encoded:
+                encoded.append(self.hub.encode(event))
+            return encoded[0]
+
+        for socket in list(self.sockets):
+            try:
+                await socket.board_event(event, frame)
+            except Exception:  # one broken socket must not starve the others
+                logger.exception("fan-out: %s failed on a socket of %s", event["type"], self.group)
+
+    async def snapshot(self, joined: int, read: Callable[[], Awaitable[Any]]) -> Any:
+        """The result of a ``read()`` that started after join number ``joined``: the read in
+        flight if it started late enough, otherwise the next one (shared by every socket
+        that joined meanwhile)."""
+        while True:
+            current = self._read
+            if current is not None and self._read_serves >= joined:
+                return await asyncio.shield(current)
+            if current is not None:
+                await asyncio.wait([current])  # too early for us: wait for it to finish
+                continue
+            self._read_serves = self.joins
+            future: asyncio.Future[Any] = asyncio.ensure_future(read())
+            self._read = future
+            future.add_done_callback(self._read_done)
+            return await asyncio.shield(future)
+
+    def _read_done(self, future: asyncio.Future[Any]) -> None:
+        if self._read is future:
+            self._read = None
+        if not future.cancelled():
+            future.exception()  # retrieved: each waiter gets it raised
+
+
+class Hub:
+    """This process's (this event loop's) rooms, one per board with sockets here."""
+
+    def __init__(self, layer: Any, encode: Callable[[dict[str, Any]], str]) -> None:
+        self.layer = layer
+        self.encode = encode
+        self.rooms: dict[str, Room] = {}
+        self._renewer: asyncio.Future[None] | None = None
+
+    async def join(self, group: str, socket: BoardSocket) -> int:
+        """Add ``socket`` to ``group``'s room, subscribing the process first if needed.
+        Returns the join's number (see ``Room.snapshot``). When this returns, every event
+        sent to the group from now on reaches the socket."""
+        if self._renewer is None:
+            self._renewer = asyncio.ensure_future(self._renew())
+        while True:
+            room = self.rooms.get(group)
+            if room is None:
+                room = self.rooms[group] = Room(self, group)
+                try:
+                    await room.open()
+                except BaseException:
+                    if self.rooms.get(group) is room:
+                        del self.rooms[group]
+                    raise
+            else:
+                await asyncio.shield(room.subscribed)
+            if self.rooms.get(group) is room:  # not emptied and closed meanwhile
+                break
+        room.sockets[socket] = None
+        room.joins += 1
+        return room.joins
+
+    async def leave(self, group: str, socket: BoardSocket) -> None:
+        room = self.rooms.get(group)
+        if room is None or socket not in room.sockets:
+            return
+        del room.sockets[socket]
+        if not room.sockets:
+            del self.rooms[group]
+            await room.close()
+
+    def room(self, group: str) -> Room | None:
+        return self.rooms.get(group)
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            for room in list(self.rooms.values()):
+                try:
+                    await room.renew()
+                except Exception:
+                    logger.warning("fan-out: could not renew %s", room.group, exc_info=True)
+                    break
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hub(encode: Callable[[dict[str, Any]], str]) -> Hub | None:
+    """The running loop's hub for the default channel layer (None without a layer)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return None
+    per_loop = _hubs.setdefault(asyncio.get_running_loop(), {})
+    found = per_loop.get(id(layer))
+    if found is None or found.layer is not layer:
+        found = per_loop[id(layer)] = Hub(layer, encode)
+    return found
