@@ -318,8 +318,14 @@ async def handle_presence(consumer: BoardConsumer, message: protocol.PresenceInM
 
 @handles("ping", perm=Perm.VIEW)
 async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) -> None:
+    """Answer with the board's revision (docs/protocol.md "Staying in step"): a client
+    below it has lost a broadcast (a full channel-layer queue drops messages) or has one
+    still in this socket's backlog, and asks for catch-up itself; in the second case the
+    catch-up costs one read and the queued ``applied`` is skipped as already sent."""
     # The board's group membership is the process's and renewed by canvas.fanout.
-    await consumer.send_json(protocol.pong())
+    async with consumer.in_order():
+        revision = await database_sync_to_async(documents.current_revision)(consumer.board)
+        await consumer.send_json(protocol.pong(revision))
 
 
 # Job request handlers (job_submit, job_cancel, …) register themselves from their own module.

@@ -198,7 +198,7 @@ async def handle_sync(consumer: GuestShareConsumer, message: GuestSyncMessage) -
 
 @guest_routes.handles("ping", perm=Perm.VIEW)
 async def handle_ping(consumer: GuestShareConsumer, message: GuestPingMessage) -> None:
-    await consumer.send_json(protocol.pong())
+    await consumer.send_json(protocol.guest_pong())
 
 
 @guest_routes.handles("ops", "presence", perm=Perm.EDIT, doing="change the board")

@@ -80,7 +80,7 @@ from canvas.protocol.limits import (
     SEED_LIMIT,
 )
 from canvas.protocol.review import comment_message, decision_message
-from canvas.protocol.share import guest_snapshot, guest_welcome
+from canvas.protocol.share import guest_pong, guest_snapshot, guest_welcome
 from canvas.protocol.types import MessageTooLarge, ProtocolError, ProtocolModel, Wire
 
 Operation = Wire  # an operation as canvas.services.operations applies it (operation_data)
@@ -133,6 +133,7 @@ __all__ = [
     "encode",
     "encoded_size",
     "error",
+    "guest_pong",
     "guest_snapshot",
     "guest_welcome",
     "iteration_message",

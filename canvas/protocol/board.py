@@ -249,7 +249,8 @@ class PresenceInMessage(ProtocolModel):
 
 
 class PingMessage(ProtocolModel):
-    """Keep-alive (every ~25 s); also renews the socket's board-group membership."""
+    """Where is the board now? Sent after silence (SILENCE_PING_MS, then backing off) and as a
+    keep-alive (KEEPALIVE_PING_MS); also renews the socket's board-group membership."""
 
     type: Literal["ping"]
 
@@ -342,7 +343,13 @@ class PresenceLeaveMessage(ProtocolModel):
 
 
 class PongMessage(ProtocolModel):
+    """The answer to ``ping``: the board's current revision, read when the ping was handled.
+
+    Everything this socket was sent before the pong arrives before it, so a client whose
+    revision is below ``revision`` has missed something and asks for it with ``sync``."""
+
     type: Literal["pong"]
+    revision: int
 
 
 # --- Builders (server → client) --------------------------------------------------------------
@@ -448,5 +455,5 @@ def presence_leave(user_id: int) -> Wire:
     return {"type": "presence_leave", "user": {"id": user_id}}
 
 
-def pong() -> Wire:
-    return {"type": "pong"}
+def pong(revision: int) -> Wire:
+    return {"type": "pong", "revision": revision}

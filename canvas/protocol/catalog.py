@@ -59,7 +59,7 @@ GuestServerMessage = Annotated[
     share.GuestWelcomeMessage
     | share.GuestSnapshotMessage
     | board.ErrorMessage
-    | board.PongMessage
+    | share.GuestPongMessage
     | board.PresenceOutMessage
     | board.PresenceLeaveMessage
     | review.DecisionMessage

@@ -39,6 +39,20 @@ MAX_COORDINATE = 1e9
 MAX_SAFE_INTEGER = 2**53 - 1
 UUID_TEXT_LENGTH = 40
 
+# --- Staying in step (docs/protocol.md "Staying in step") --------------------------------------
+# The rules a board client follows by itself; the browser (frontend/src/realtime/convergence.ts)
+# and the load-test client (tests/load/client.py) both implement them, with these values.
+
+# Nothing heard for this long: `ping` (the pong names the board's revision); then again after
+# 2, 4, 8 … times this while the silence lasts, never less often than KEEPALIVE_PING_MS.
+SILENCE_PING_MS = 1000
+# The longest gap between two pings of a socket, busy or not (renews its group membership).
+KEEPALIVE_PING_MS = 25_000
+# An own batch unacknowledged this long while the socket is silent: `sync`.
+UNACKED_SYNC_MS = 2000
+# A `sync` unanswered this long while the socket is silent is sent again.
+SYNC_RETRY_MS = 10_000
+
 # --- Jobs --------------------------------------------------------------------------------------
 
 MAX_ENGINE_NAME_LENGTH = 64

@@ -68,6 +68,12 @@ class GuestCandidate(ProtocolModel):
     seed: int | None = absent("Only when the link shows metadata.")
 
 
+class GuestPongMessage(ProtocolModel):
+    """A guest's keep-alive answer: guests get whole snapshots, never revisions to follow."""
+
+    type: Literal["pong"]
+
+
 class GuestSnapshotMessage(ProtocolModel):
     """What a guest's page draws: the items the link shows (locked, guest file URLs) and the
     candidates it shows."""
@@ -86,6 +92,10 @@ def guest_welcome(
 ) -> Wire:
     share = {"permissions": permissions, "visibility": visibility, "show_presence": show_presence}
     return {**welcome, "share": share}
+
+
+def guest_pong() -> Wire:
+    return {"type": "pong"}
 
 
 def guest_snapshot(revision: int, items: list[Wire], candidates: list[Wire]) -> Wire:

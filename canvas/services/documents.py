@@ -71,9 +71,14 @@ def live_items(board: Board) -> list[Item]:
     )
 
 
+def current_revision(board: Board) -> int:
+    """The board's revision as committed now (``board`` may be an older copy)."""
+    return Board.objects.filter(pk=board.pk).values_list("revision", flat=True).get()
+
+
 def snapshot(board: Board) -> protocol.Wire:
     """The board's live items, ascending z, at the board's current revision."""
-    revision = Board.objects.filter(pk=board.pk).values_list("revision", flat=True).get()
+    revision = current_revision(board)
     return protocol.snapshot(revision, [item_payload(item) for item in live_items(board)])
 
 
@@ -126,7 +131,7 @@ def catchup(board: Board, since: int) -> protocol.Wire | None:
     None means the log no longer reaches back to ``since`` (or ``since`` is from the future,
     e.g. the board was restored from a backup).
     """
-    current = Board.objects.filter(pk=board.pk).values_list("revision", flat=True).get()
+    current = current_revision(board)
     if since > current:
         return None
     batches = batches_between(board, since, current)

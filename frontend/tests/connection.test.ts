@@ -36,7 +36,9 @@ function harness() {
   const timers: { fn: () => void; ms: number }[] = [];
   const statuses: string[] = [];
   const sync = new SyncState();
+  const clock = { now: 0 };
   const conn = new BoardConnection("ws://x/ws/boards/b/", sync, { onStatus: (s) => statuses.push(s) }, {
+    now: () => clock.now,
     createSocket: () => {
       const s = new FakeSocket();
       sockets.push(s);
@@ -52,9 +54,19 @@ function harness() {
       if (i >= 0) timers.splice(i, 1);
     },
     random: () => 0.5,
-    pingEveryMs: 1e9,
   });
-  return { sockets, timers, statuses, sync, conn };
+  /** Let `ms` pass, consulting the convergence rules every 250 ms as the page does. */
+  const advance = (ms: number) => {
+    for (const end = clock.now + ms; clock.now < end; ) {
+      clock.now += 250;
+      const tick = timers.find((t) => t.ms === 250);
+      if (tick) {
+        timers.splice(timers.indexOf(tick), 1);
+        tick.fn();
+      }
+    }
+  };
+  return { sockets, timers, statuses, sync, conn, clock, advance };
 }
 
 describe("BoardConnection", () => {
@@ -142,7 +154,6 @@ describe("BoardConnection", () => {
         sockets.push(s);
         return s;
       },
-      pingEveryMs: 1e9,
       setTimer: () => 0,
       clearTimer: () => {},
     });
@@ -184,7 +195,6 @@ describe("BoardConnection", () => {
         sockets.push(s);
         return s;
       },
-      pingEveryMs: 1e9,
       setTimer: () => 0,
       clearTimer: () => {},
     });
@@ -199,5 +209,127 @@ describe("BoardConnection", () => {
   it("builds ws URLs from the page scheme", () => {
     expect(absoluteWsUrl("/ws/boards/1/", { protocol: "https:", host: "h:8000" })).toBe("wss://h:8000/ws/boards/1/");
     expect(absoluteWsUrl("/ws/boards/1/", { protocol: "http:", host: "h" })).toBe("ws://h/ws/boards/1/");
+  });
+});
+
+describe("staying in step (docs/protocol.md): the client asks for what it missed by itself", () => {
+  const actor = { id: 2, name: "A" };
+  const applied = (revision: number) => ({ type: "applied", revision, actor, ops: [{ op: "update", id: "a", set: { x: revision } }] });
+
+  function online(revision = 3) {
+    const h = harness();
+    h.conn.start();
+    const socket = h.sockets[0]!;
+    socket.open();
+    socket.receive(welcome);
+    socket.receive({ type: "snapshot", revision, items: [item({ id: "a" })] });
+    socket.sent.length = 0;
+    return { ...h, socket };
+  }
+  const syncs = (socket: FakeSocket) => socket.sent.filter((m) => m.type === "sync");
+  const pings = (socket: FakeSocket) => socket.sent.filter((m) => m.type === "ping");
+
+  it("sees a revision gap and asks for catch-up once, whatever arrives before the answer", () => {
+    const { socket, sync, conn } = online(3);
+    socket.receive(applied(5)); // 4 was lost
+    expect(socket.sent).toEqual([{ type: "sync", since: 3 }]);
+    socket.receive(applied(6));
+    socket.receive({ type: "pong", revision: 6 });
+    expect(syncs(socket)).toHaveLength(1); // one catch-up in flight, not three
+    socket.receive({ type: "catchup", from_revision: 3, revision: 6, batches: [4, 5, 6].map((r) => ({ revision: r, actor, ops: applied(r).ops })) });
+    expect(sync.revision).toBe(6);
+    expect(sync.visible.get("a")?.x).toBe(6);
+    expect(syncs(socket)).toHaveLength(1);
+    expect(conn.rules.counts).toEqual({ gap: 1 });
+  });
+
+  it("asks once more when the answer stops short of a revision it learned of meanwhile", () => {
+    const { socket, sync } = online(3);
+    socket.receive(applied(5));
+    socket.receive({ type: "pong", revision: 9 });
+    expect(syncs(socket)).toHaveLength(1);
+    socket.receive({ type: "catchup", from_revision: 3, revision: 5, batches: [4, 5].map((r) => ({ revision: r, actor, ops: applied(r).ops })) });
+    expect(sync.revision).toBe(5);
+    expect(syncs(socket)).toEqual([{ type: "sync", since: 3 }, { type: "sync", since: 5 }]);
+  });
+
+  it("pings after a second of silence, backs off while the board stays quiet, and catches up when the pong names a newer revision", () => {
+    const { socket, advance, sync } = online(3);
+    advance(750);
+    expect(pings(socket)).toHaveLength(0);
+    advance(250);
+    expect(pings(socket)).toHaveLength(1);
+    socket.receive({ type: "pong", revision: 3 }); // in step: nothing to ask
+    expect(syncs(socket)).toHaveLength(0);
+    advance(1750);
+    expect(pings(socket)).toHaveLength(1); // the next one waits 2 s, then 4 s …
+    advance(250);
+    expect(pings(socket)).toHaveLength(2);
+    socket.receive({ type: "pong", revision: 5 }); // broadcasts 4 and 5 never arrived
+    expect(socket.sent.at(-1)).toEqual({ type: "sync", since: 3 });
+    socket.receive({ type: "catchup", from_revision: 3, revision: 5, batches: [4, 5].map((r) => ({ revision: r, actor, ops: applied(r).ops })) });
+    expect(sync.revision).toBe(5);
+    advance(4000);
+    expect(pings(socket)).toHaveLength(4); // the catch-up was news: after 1 s of silence, then 2 s
+  });
+
+  it("asks nothing while messages keep arriving, except the keep-alive ping", () => {
+    const { socket, advance } = online(3);
+    for (let revision = 4; revision < 4 + 60; revision++) {
+      advance(500);
+      socket.receive(applied(revision));
+    }
+    expect(syncs(socket)).toHaveLength(0);
+    expect(pings(socket)).toHaveLength(1); // at 25 s, busy or not
+  });
+
+  it("asks for catch-up when its own batch waits for an ack in silence, once per period", () => {
+    const { socket, sync, conn, advance } = online(3);
+    sync.local([{ op: "update", id: "a", set: { x: 1 } }], "b1");
+    conn.flush();
+    advance(1000);
+    expect(pings(socket)).toHaveLength(1); // silence first; no pong comes either
+    advance(1000);
+    expect(socket.sent.at(-1)).toEqual({ type: "sync", since: 3 });
+    expect(conn.rules.counts.unacked).toBe(1);
+    socket.receive({ type: "catchup", from_revision: 3, revision: 3, batches: [] });
+    advance(1750);
+    expect(conn.rules.counts.unacked).toBe(1);
+    advance(250);
+    expect(conn.rules.counts.unacked).toBe(2);
+    socket.receive({ type: "ack", batch_id: "b1", revision: 4 });
+    expect(sync.revision).toBe(4);
+    advance(10_000);
+    expect(conn.rules.counts.unacked).toBe(2); // nothing waits any more
+  });
+
+  it("sends an unanswered sync again only after a long silence", () => {
+    const { socket, advance } = online(3);
+    socket.receive(applied(5));
+    expect(syncs(socket)).toHaveLength(1);
+    advance(9750);
+    expect(syncs(socket)).toHaveLength(1);
+    advance(250);
+    expect(syncs(socket)).toHaveLength(2);
+  });
+
+  it("ignores a guest socket's pong, which names no revision", () => {
+    const { socket } = online(3);
+    socket.receive({ type: "pong" });
+    expect(socket.sent).toEqual([]);
+  });
+
+  it("starts afresh on a new socket: the handshake's sync is the only one", () => {
+    const { socket, sockets, timers, advance } = online(3);
+    socket.receive(applied(5));
+    socket.drop();
+    timers.find((t) => t.ms === 500)!.fn();
+    const second = sockets[1]!;
+    second.open();
+    second.receive(welcome);
+    expect(second.sent).toEqual([{ type: "sync", since: 3 }]);
+    second.receive({ type: "catchup", from_revision: 3, revision: 5, batches: [4, 5].map((r) => ({ revision: r, actor, ops: applied(r).ops })) });
+    advance(500);
+    expect(syncs(second)).toHaveLength(1);
   });
 });

@@ -39,7 +39,6 @@ function connect() {
       },
       clearTimer: () => {},
       random: () => 0.5,
-      pingEveryMs: 1e9,
     },
   );
   conn.start();

@@ -71,6 +71,23 @@ describe("SyncState", () => {
     expect(sync.revision).toBe(7);
   });
 
+  it("holds batches above a gap until it is filled, so the older batch never wins", () => {
+    const { sync } = loaded();
+    sync.local([{ op: "update", id: "b", set: { x: 3 } }], "mine");
+    sync.onApplied({ revision: 7, actor: alice, ops: [{ op: "update", id: "a", set: { x: 7 } }] });
+    sync.onAck("mine", 8);
+    expect(sync.revision).toBe(5);
+    expect(sync.confirmed.get("a")?.x).toBe(0); // held, not applied out of order
+    // Revision 6 (lost live, here from a catch-up) set both items; 7 and 8 came later.
+    const six = { revision: 6, actor: alice, ops: [{ op: "update" as const, id: "a", set: { x: 6 } }, { op: "update" as const, id: "b", set: { x: 6 } }] };
+    sync.onCatchup({ type: "catchup", from_revision: 5, revision: 6, batches: [six] });
+    expect(sync.revision).toBe(8);
+    for (const doc of [sync.confirmed, sync.visible]) {
+      expect(doc.get("a")?.x).toBe(7);
+      expect(doc.get("b")?.x).toBe(3);
+    }
+  });
+
   it("marks sent batches unsent after a disconnect so they are resent", () => {
     const { sync } = loaded();
     sync.local([{ op: "update", id: "a", set: { x: 1 } }], "b1");

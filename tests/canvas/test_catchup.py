@@ -8,6 +8,7 @@ import random
 import uuid
 
 import pytest
+from channels.layers import get_channel_layer
 
 from canvas import protocol, realtime
 from tests import factories
@@ -183,6 +184,29 @@ async def test_live_batches_after_catchup_continue_without_gaps_or_repeats(setup
     live = await reader.recv()
     assert (live["type"], live["revision"]) == ("applied", 3)
     await reader.ping()
+    await reader.close()
+    await writer.close()
+
+
+async def test_pong_names_the_revision_a_client_missed_and_sync_fills_it(setup):
+    """A broadcast the layer dropped (a full queue) leaves a client silently behind: the
+    pong names the board's revision, and the catch-up it asks for brings it level."""
+    board = setup["board"]
+    writer, _ = await open_socket(board, setup["editor"])
+    reader, _ = await open_socket(board, setup["owner"])
+    assert (await reader.sync(None))["revision"] == 0
+    assert await reader.ping() == 0
+    layer, group = get_channel_layer(), realtime.board_group(board.pk)
+    # What a full channel-layer queue does to a socket: the next broadcasts never arrive.
+    for channel in list(layer.groups.get(group, {})):
+        await layer.group_discard(group, channel)
+    seed = create("frame")
+    await send_batches(writer, [[seed], [update(seed["item"]["id"], x=5.0)]])
+    assert await writer.ping() == 2
+    assert await reader.ping() == 2  # nothing else arrived first: the reader is at 0
+    caught = await reader.sync(0)
+    assert caught["type"] == "catchup" and [b["revision"] for b in caught["batches"]] == [1, 2]
+    assert await reader.ping() == 2
     await reader.close()
     await writer.close()
 

@@ -85,10 +85,13 @@ class BoardSocket:
     async def recv_output(self) -> dict[str, Any]:
         return await self.comm.receive_output(timeout=RECEIVE_TIMEOUT)
 
-    async def ping(self) -> None:
-        """Round-trip a ping: everything the server queued before it has been received."""
+    async def ping(self) -> int:
+        """Round-trip a ping: everything the server queued before it has been received.
+        Returns the board revision the pong names."""
         await self.send({"type": "ping"})
-        assert await self.recv() == {"type": "pong"}
+        reply = await self.recv()
+        assert reply["type"] == "pong" and set(reply) == {"type", "revision"}, reply
+        return reply["revision"]
 
     async def sync(self, since: int | None = None) -> dict[str, Any]:
         await self.send({"type": "sync", "since": since})

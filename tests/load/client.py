@@ -9,13 +9,16 @@ docs/protocol.md and independent of the server's code:
   arrive out of order are held until the gap is filled and then applied in revision order,
   so last-writer-wins resolves as on the server. Its own batches enter the model when their
   ``ack`` names their revision (the server never echoes them as ``applied``).
-- convergence rules (docs/protocol.md): the client sends ``sync`` with its revision when it
-  sees a revision gap (an ``applied``/``ack`` above ``revision + 1``), when a ``pong`` names
-  a revision above its own, and when a batch of its own has waited ``UNACKED_SYNC_S`` for
-  its ``ack`` while the socket is silent; after ``SILENCE_PING_S`` without any message it
-  sends ``ping``, then again after 2, 4, 8 … s of silence, at most every 25 s. While
-  messages keep arriving it asks nothing (the server answers each socket in order, so a
-  reply is on its way and a second request would only add load).
+- convergence rules (docs/protocol.md "Staying in step", the browser's
+  frontend/src/realtime/convergence.ts): the client sends ``sync`` with its revision when
+  it sees a revision gap (an ``applied``/``ack`` above ``revision + 1``), when a ``pong``
+  names a revision above its own, and when a batch of its own has waited ``UNACKED_SYNC_S``
+  for its ``ack`` while the socket is silent; after ``SILENCE_PING_S`` without any message
+  it sends ``ping``, then again after 2, 4, 8 … s of silence, and at least every
+  ``PING_EVERY_S`` busy or not. One ``sync`` at a time: a reason found meanwhile raises
+  the revision it knows exists, and an answer short of it is followed by one more
+  ``sync``. While messages keep arriving it asks nothing else (the server answers each
+  socket in order, so a reply is on its way and a second request would only add load).
 - a dropped socket is reopened as the browser does (0.5 s backoff doubling to 30 s), with
   ``sync`` from the last revision, then every unacknowledged batch is resent with its
   ``batch_id``.
@@ -39,8 +42,10 @@ from typing import Any
 
 import websockets
 
+# The protocol's values (canvas/protocol/limits.py, in ms there; tests/load/test_convergence.py
+# checks these copies against them, as this module must not import canvas).
 SILENCE_PING_S = 1.0  # nothing heard for this long: ping (the pong says where the board is)
-PING_EVERY_S = 25.0  # the longest gap between pings of a quiet socket (the keep-alive)
+PING_EVERY_S = 25.0  # the longest gap between two pings, quiet or busy (the keep-alive)
 UNACKED_SYNC_S = 2.0  # a batch unacknowledged this long: ask for catch-up
 SYNC_RETRY_S = 10.0  # a sync unanswered (in silence) this long is sent again
 
@@ -135,6 +140,7 @@ class LoadClient:
         self._silent_pings = 0  # pings sent since then
         self._unacked_synced = 0.0
         self._sync_sent: float | None = None
+        self._known = -1  # the highest revision the server is known to have reached
         self._parts: list[dict[str, Any]] = []
         self._tasks: list[asyncio.Task] = []
         self._closing = False
@@ -158,8 +164,9 @@ class LoadClient:
             ping_interval=None,  # the app's own ping is part of what is measured
             max_size=2**24,
         )
-        self._heard = time.time()
+        self._heard = self._pinged = time.time()
         self._sync_sent = time.time()
+        self._known = -1
         await self._send({"type": "sync", "since": self.revision})
 
     async def close(self) -> None:
@@ -197,6 +204,10 @@ class LoadClient:
             await self._send({"type": "ops", "batch_id": batch_id, "ops": ops})
 
     async def sync(self, reason: str) -> None:
+        """Ask for catch-up, unless a sync is already unanswered (its answer comes first;
+        ``_in_step`` asks again if it stops short of ``_known``)."""
+        if self._sync_sent is not None and reason != "retry":
+            return
         self.stats.syncs[reason] = self.stats.syncs.get(reason, 0) + 1
         self._sync_sent = time.time()
         await self._send({"type": "sync", "since": self.revision})
@@ -243,6 +254,8 @@ class LoadClient:
         """A sync was answered: the socket is in step; send what waited for it."""
         self._sync_sent = None
         self.synced.set()
+        if self.revision is not None and self.revision < self._known:
+            await self.sync("short")  # learned of a newer revision while waiting
         if not self._online:
             self._online = True
             for batch_id, (_, ops) in list(self.pending.items()):
@@ -286,8 +299,10 @@ class LoadClient:
                 await self._in_step()
         elif kind == "pong":
             server = message.get("revision")
-            if isinstance(server, int) and self.revision is not None and server > self.revision:
-                await self.sync("pong")
+            if isinstance(server, int) and self.revision is not None:
+                self._known = max(self._known, server)
+                if server > self.revision:
+                    await self.sync("pong")
         elif kind == "error":
             code = message.get("code", "?")
             self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
@@ -312,7 +327,8 @@ class LoadClient:
             return  # before the first sync (the reply covers it) or already applied
         self.stats.received += 1
         self.ahead.setdefault(revision, ops)
-        if revision > self.revision + 1 and not fill and self._sync_sent is None:
+        self._known = max(self._known, revision)
+        if revision > self.revision + 1 and not fill:
             await self.sync("gap")
         self._drain(now)
 
@@ -357,7 +373,7 @@ class LoadClient:
             if silent and now - max(oldest, self._unacked_synced) > UNACKED_SYNC_S:
                 self._unacked_synced = now  # once per period, not on every tick
                 await self.sync("unacked")
-            elif silent and self._ping_due(now):
+            elif (silent and self._ping_due(now)) or now - self._pinged > PING_EVERY_S:
                 self._pinged = now
                 self._silent_pings += 1
                 self.stats.pings += 1

@@ -60,7 +60,7 @@ export type GuestServerMessages =
   | GuestWelcomeMessage
   | GuestSnapshotMessage
   | ErrorMessage
-  | PongMessage
+  | GuestPongMessage
   | PresenceOutMessage
   | PresenceLeaveMessage
   | DecisionMessage
@@ -178,7 +178,8 @@ export interface Point {
   y: number;
 }
 /**
- * Keep-alive (every ~25 s); also renews the socket's board-group membership.
+ * Where is the board now? Sent after silence (SILENCE_PING_MS, then backing off) and as a
+ * keep-alive (KEEPALIVE_PING_MS); also renews the socket's board-group membership.
  */
 export interface PingMessage {
   type: "ping";
@@ -458,8 +459,15 @@ export interface PresenceLeaveMessage {
 export interface UserId {
   id: number;
 }
+/**
+ * The answer to ``ping``: the board's current revision, read when the ping was handled.
+ *
+ * Everything this socket was sent before the pong arrives before it, so a client whose
+ * revision is below ``revision`` has missed something and asks for it with ``sync``.
+ */
 export interface PongMessage {
   type: "pong";
+  revision: number;
 }
 /**
  * A job changed (state, progress, position); everyone on the board gets it.
@@ -712,6 +720,12 @@ export interface GuestCandidate {
    */
   seed?: number | null;
 }
+/**
+ * A guest's keep-alive answer: guests get whole snapshots, never revisions to follow.
+ */
+export interface GuestPongMessage {
+  type: "pong";
+}
 
 // --- Constants (canvas/protocol/limits.py, board.py) ---
 
@@ -730,6 +744,10 @@ export const MAX_PROPS_DEPTH = 16;
 export const MAX_COORDINATE = 1000000000;
 export const MAX_SAFE_INTEGER = 9007199254740991;
 export const UUID_TEXT_LENGTH = 40;
+export const SILENCE_PING_MS = 1000;
+export const KEEPALIVE_PING_MS = 25000;
+export const UNACKED_SYNC_MS = 2000;
+export const SYNC_RETRY_MS = 10000;
 export const MAX_ENGINE_NAME_LENGTH = 64;
 export const MAX_PROMPT_LENGTH = 4000;
 export const MAX_JOB_COUNT = 32;

@@ -1,10 +1,14 @@
 /**
  * The board websocket: connect, handshake (welcome → sync → snapshot/catchup), send op
- * batches and presence, and reconnect with exponential backoff and catch-up. It feeds
- * every server message into SyncState and reports status changes for the indicator.
+ * batches and presence, reconnect with exponential backoff and catch-up, and stay in step
+ * while connected: a few times a second it asks ConvergenceRules (convergence.ts) whether
+ * to `ping` or `sync` by itself (revision gap, silence, pong revision, unacknowledged
+ * batch). It feeds every server message into SyncState and reports status changes for the
+ * indicator.
  *
- * It must not touch the DOM or decide what an edit means; the WebSocket constructor and
- * timers are injectable so the handshake and backoff rules are testable.
+ * It must not touch the DOM or decide what an edit means; the WebSocket constructor, the
+ * clock and timers are injectable so the handshake, backoff and convergence rules are
+ * testable.
  */
 import {
   CLOSE_NOT_LOGGED_IN,
@@ -24,6 +28,7 @@ import {
   pingMessage,
   syncMessage,
 } from "../protocol";
+import { ConvergenceRules, DEFAULT_TIMINGS, type RuleAction, type RuleTimings } from "./convergence";
 import type { SyncState } from "./sync";
 
 export type ConnectionStatus = "connecting" | "syncing" | "online" | "offline" | "denied";
@@ -61,13 +66,18 @@ export interface ConnectionOptions {
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
   random?: () => number;
-  pingEveryMs?: number;
+  /** The clock the convergence rules read (ms). */
+  now?: () => number;
+  /** How often the convergence rules are consulted. */
+  tickMs?: number;
+  timings?: Partial<RuleTimings>;
 }
 
 const OPEN = 1;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
 const RATE_LIMIT_RETRY_MS = 1_000;
+const TICK_MS = 250;
 
 /** Delay before reconnect attempt `attempt` (0-based): 0.5 s doubling to 30 s, ±20 % jitter. */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
@@ -87,12 +97,14 @@ export class BoardConnection {
   private snapshotItems: ItemData[] = [];
   private attempt = 0;
   private reconnectTimer: unknown = null;
-  private pingTimer: unknown = null;
+  private tickTimer: unknown = null;
   private retryTimer: unknown = null;
   private synced = false;
   private stopped = false;
   private status: ConnectionStatus = "offline";
-  private readonly opts: Required<ConnectionOptions>;
+  private readonly opts: Required<Omit<ConnectionOptions, "timings">>;
+  /** What this client asks by itself to stay in step (docs/protocol.md "Staying in step"). */
+  readonly rules: ConvergenceRules;
 
   constructor(
     private readonly url: string,
@@ -105,8 +117,10 @@ export class BoardConnection {
       setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
       clearTimer: options.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>)),
       random: options.random ?? Math.random,
-      pingEveryMs: options.pingEveryMs ?? 25_000,
+      now: options.now ?? (() => performance.now()),
+      tickMs: options.tickMs ?? TICK_MS,
     };
+    this.rules = new ConvergenceRules({ ...DEFAULT_TIMINGS, ...options.timings });
   }
 
   get currentStatus(): ConnectionStatus {
@@ -132,7 +146,7 @@ export class BoardConnection {
   /** Send queued op batches if the socket is synced; otherwise they wait for the next sync. */
   flush(): void {
     if (!this.synced) return;
-    for (const msg of this.sync.unsentMessages()) this.send(msg);
+    for (const msg of this.sync.unsentMessages(this.opts.now())) this.send(msg);
   }
 
   /** Presence and other best-effort messages: dropped while offline. */
@@ -148,7 +162,10 @@ export class BoardConnection {
     socket.onmessage = (ev) => {
       if (this.socket !== socket || typeof ev.data !== "string") return;
       const msg = parseServerMessage(ev.data);
-      if (msg) this.handle(msg);
+      if (!msg) return;
+      const now = this.opts.now();
+      this.rules.heard(now, msg.type === "pong");
+      this.handle(msg, now);
     };
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
@@ -181,14 +198,16 @@ export class BoardConnection {
     };
   }
 
-  private handle(msg: ServerMessage): void {
+  private handle(msg: ServerMessage, now: number): void {
+    const local = this.sync.revision;
     switch (msg.type) {
       case "welcome":
         this.attempt = 0;
         this.handlers.onWelcome?.(msg);
         this.setStatus("syncing", "");
         this.send(syncMessage(this.sync.isLoaded ? this.sync.revision : null));
-        this.schedulePing();
+        this.rules.opened(now);
+        this.scheduleTick();
         return;
       case "snapshot": {
         // A large board's snapshot comes in parts; nothing is applied until the last one.
@@ -198,17 +217,21 @@ export class BoardConnection {
         this.snapshotItems = [];
         this.sync.onSnapshot({ ...msg, items });
         this.afterSync();
+        this.act(this.rules.synced(this.sync.revision, now));
         return;
       }
       case "catchup":
         this.sync.onCatchup(msg);
         this.afterSync();
+        this.act(this.rules.synced(this.sync.revision, now));
         return;
       case "applied":
         this.sync.onApplied({ revision: msg.revision, actor: msg.actor, ops: msg.ops });
+        this.act(this.rules.revision(msg.revision, local, now));
         return;
       case "ack":
         this.sync.onAck(msg.batch_id, msg.revision);
+        this.act(this.rules.revision(msg.revision, local, now));
         return;
       case "error":
         if (msg.code === "rate_limited") {
@@ -230,6 +253,8 @@ export class BoardConnection {
         this.handlers.onPresenceLeave?.(msg);
         return;
       case "pong":
+        // A guest socket's pong names no revision (guests follow snapshots).
+        this.act(this.rules.pong(msg.revision, local, now));
         return;
       case "job":
       case "job_preview":
@@ -255,10 +280,20 @@ export class BoardConnection {
   }
 
   private afterSync(): void {
+    if (this.synced) {
+      this.flush(); // a catch-up the rules asked for: nothing else changed
+      return;
+    }
     this.synced = true;
     this.setStatus("online", "");
     this.flush();
     this.handlers.onSynced?.();
+  }
+
+  /** Send what the convergence rules asked for. */
+  private act(action: RuleAction): void {
+    if (action?.send === "sync") this.send(syncMessage(this.sync.revision));
+    else if (action?.send === "ping") this.send(pingMessage());
   }
 
   private send(msg: ClientMessage): void {
@@ -270,23 +305,23 @@ export class BoardConnection {
     socket.send(JSON.stringify(msg));
   }
 
-  private schedulePing(): void {
-    if (this.pingTimer !== null) this.opts.clearTimer(this.pingTimer);
-    this.pingTimer = this.opts.setTimer(() => {
-      this.pingTimer = null;
-      if (this.socket) {
-        this.send(pingMessage());
-        this.schedulePing();
-      }
-    }, this.opts.pingEveryMs);
+  private scheduleTick(): void {
+    if (this.tickTimer !== null) this.opts.clearTimer(this.tickTimer);
+    this.tickTimer = this.opts.setTimer(() => {
+      this.tickTimer = null;
+      if (!this.socket) return;
+      const now = this.opts.now();
+      this.act(this.rules.tick(now, this.sync.revision, this.sync.oldestUnackedSentAt()));
+      this.scheduleTick();
+    }, this.opts.tickMs);
   }
 
   private clearTimers(): void {
     if (this.reconnectTimer !== null) this.opts.clearTimer(this.reconnectTimer);
-    if (this.pingTimer !== null) this.opts.clearTimer(this.pingTimer);
+    if (this.tickTimer !== null) this.opts.clearTimer(this.tickTimer);
     if (this.retryTimer !== null) this.opts.clearTimer(this.retryTimer);
     this.reconnectTimer = null;
-    this.pingTimer = null;
+    this.tickTimer = null;
     this.retryTimer = null;
   }
 

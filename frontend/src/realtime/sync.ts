@@ -25,6 +25,8 @@ export interface PendingBatch {
   ops: Operation[];
   /** Whether it has been written to the current socket. */
   sent: boolean;
+  /** When it was last written (the connection's clock), for the unacknowledged rule. */
+  sentAt?: number;
 }
 
 export interface SyncEvents {
@@ -49,8 +51,13 @@ export class SyncState {
   private pending: PendingBatch[] = [];
   /** Highest revision such that every revision up to it has been applied. */
   private contiguous: number | null = null;
-  /** Revisions seen out of order, above `contiguous`. */
-  private readonly seenAhead = new Set<number>();
+  /**
+   * Batches that arrived above a gap (revision > contiguous + 1), held until the gap is
+   * filled: applying them at once would let the late, older batch overwrite them, and
+   * last-writer-wins must follow revision order as on the server. Without `batch` it is
+   * our own acknowledged batch (already in `visible`).
+   */
+  private readonly held = new Map<number, { ops: Operation[]; batch?: AppliedBatch }>();
   private loaded = false;
 
   constructor(public events: SyncEvents = {}) {}
@@ -75,15 +82,27 @@ export class SyncState {
     return { batch, inverse };
   }
 
-  /** Messages to write to a freshly (re)synced socket, marking them sent. */
-  unsentMessages(): OpsMessage[] {
+  /** Messages to write to a freshly (re)synced socket, marking them sent at `now`. */
+  unsentMessages(now = 0): OpsMessage[] {
     const out: OpsMessage[] = [];
     for (const batch of this.pending) {
       if (batch.sent) continue;
       batch.sent = true;
+      batch.sentAt = now;
       out.push(opsMessage(batch.batchId, batch.ops));
     }
     return out;
+  }
+
+  /** When the oldest batch written to the socket and still waiting for its `ack` was sent. */
+  oldestUnackedSentAt(): number | null {
+    let oldest: number | null = null;
+    for (const batch of this.pending) {
+      if (batch.sent && batch.sentAt !== undefined && (oldest === null || batch.sentAt < oldest)) {
+        oldest = batch.sentAt;
+      }
+    }
+    return oldest;
   }
 
   /**
@@ -98,35 +117,35 @@ export class SyncState {
   onSnapshot(msg: SnapshotMessage): void {
     this.confirmed.reset(msg.items);
     this.contiguous = msg.revision;
-    this.seenAhead.clear();
     this.loaded = true;
     this.rebuildVisible();
+    this.drainHeld();
   }
 
   onCatchup(msg: CatchupMessage): void {
     const batches = [...msg.batches].sort((a, b) => a.revision - b.revision);
     this.visible.batch(() => {
-      for (const batch of batches) this.onApplied(batch);
+      for (const batch of batches) {
+        this.held.delete(batch.revision); // the catch-up's copy is the same batch
+        this.onApplied(batch);
+      }
+      if (this.contiguous === null || this.contiguous < msg.revision) {
+        // Revisions without a batch (e.g. other boards' counters) are complete by definition.
+        this.contiguous = msg.revision;
+      }
+      this.drainHeld();
     });
-    if (this.contiguous === null || this.contiguous < msg.revision) {
-      // Revisions without a batch (e.g. other boards' counters) are complete by definition.
-      this.contiguous = msg.revision;
-      this.seenAhead.clear();
-    }
     this.loaded = true;
   }
 
   onApplied(batch: AppliedBatch): void {
     if (this.isSeen(batch.revision)) return;
-    this.markSeen(batch.revision);
-    this.confirmed.applyOps(batch.ops);
-    this.visible.batch(() => {
-      this.visible.applyOps(batch.ops);
-      // Our pending edits were committed after this batch (we have no ack yet), so on the
-      // server they win: replay them on top.
-      for (const pending of this.pending) this.visible.applyOps(pending.ops);
-    });
-    this.events.onRemote?.(batch);
+    if (this.contiguous !== null && batch.revision > this.contiguous + 1) {
+      this.held.set(batch.revision, { ops: batch.ops, batch });
+      return;
+    }
+    this.applyInOrder(batch.ops, batch);
+    this.advance(batch.revision);
   }
 
   onAck(batchId: string, revision: number): void {
@@ -141,8 +160,47 @@ export class SyncState {
       this.rebuildItems(new Set(batch.ops.map(opItemId)));
       return;
     }
+    if (this.contiguous !== null && revision > this.contiguous + 1) {
+      this.held.set(revision, { ops: batch.ops });
+      return;
+    }
     this.confirmed.applyOps(batch.ops);
-    this.markSeen(revision);
+    this.advance(revision);
+  }
+
+  /**
+   * Apply the next revision's operations to both documents: a remote batch (`remote`), or
+   * our own acknowledged while a gap was open (the older batches under it have just been
+   * applied, so its values go back on top).
+   */
+  private applyInOrder(ops: Operation[], remote?: AppliedBatch): void {
+    this.confirmed.applyOps(ops);
+    this.visible.batch(() => {
+      this.visible.applyOps(ops);
+      // Our pending edits were committed after this batch (we have no ack yet), so on the
+      // server they win: replay them on top.
+      for (const pending of this.pending) this.visible.applyOps(pending.ops);
+    });
+    if (remote) this.events.onRemote?.(remote);
+  }
+
+  private advance(revision: number): void {
+    if (this.contiguous === null || revision !== this.contiguous + 1) return; // before sync
+    this.contiguous = revision;
+    this.drainHeld();
+  }
+
+  /** Apply the held batches that the gap-filling made contiguous; forget covered ones. */
+  private drainHeld(): void {
+    if (this.contiguous === null) return;
+    for (const revision of [...this.held.keys()]) {
+      if (revision <= this.contiguous) this.held.delete(revision);
+    }
+    for (let next = this.held.get(this.contiguous + 1); next; next = this.held.get(this.contiguous + 1)) {
+      this.held.delete(this.contiguous + 1);
+      this.contiguous += 1;
+      this.applyInOrder(next.ops, next.batch);
+    }
   }
 
   /** `rate_limited`: the server dropped the batch unapplied; keep it and send it again. */
@@ -186,20 +244,7 @@ export class SyncState {
   }
 
   private isSeen(revision: number): boolean {
-    return (this.contiguous !== null && revision <= this.contiguous) || this.seenAhead.has(revision);
-  }
-
-  private markSeen(revision: number): void {
-    if (this.contiguous === null) {
-      // Before any sync we cannot know what came before; sync will replace this.
-      return;
-    }
-    if (revision <= this.contiguous) return;
-    this.seenAhead.add(revision);
-    while (this.seenAhead.has(this.contiguous + 1)) {
-      this.contiguous += 1;
-      this.seenAhead.delete(this.contiguous);
-    }
+    return (this.contiguous !== null && revision <= this.contiguous) || this.held.has(revision);
   }
 }
 
