@@ -33,13 +33,12 @@ import os
 
 from celery import Celery, signals
 
+from foundation import knobs
+from foundation.config import from_environment
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchorboard.settings")
 
-# Messages are acknowledged when their task starts, so this only bounds how long a dead
-# worker's prefetched, never-started wake-ups stay in Redis; the job never waits for them.
-DEFAULT_VISIBILITY_TIMEOUT = 300
-
-BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+BROKER_URL = from_environment(knobs.CELERY_BROKER_URL) or from_environment(knobs.REDIS_URL)
 
 app = Celery("anchorboard")
 app.conf.update(
@@ -62,10 +61,10 @@ app.conf.update(
     # Keep running jobs when the broker connection drops (Redis restart): the job's lease
     # lives in the database, and a second delivery of a message claims nothing.
     worker_cancel_long_running_tasks_on_connection_loss=False,
+    # Messages are acknowledged when their task starts, so the visibility timeout only
+    # bounds how long a dead worker's prefetched, never-started wake-ups stay in Redis.
     broker_transport_options={
-        "visibility_timeout": int(
-            os.environ.get("ANCHORBOARD_VISIBILITY_TIMEOUT", str(DEFAULT_VISIBILITY_TIMEOUT))
-        ),
+        "visibility_timeout": from_environment(knobs.VISIBILITY_TIMEOUT),
     },
 )
 

@@ -24,6 +24,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from foundation import config, knobs
+
 logger = logging.getLogger(__name__)
 
 # A probe must answer well inside a load balancer's own timeout (typically 5-10 s).
@@ -87,7 +89,7 @@ def readiness_checks() -> dict[str, Callable[[], None]]:
         "channel_layer": check_channel_layer,
         "storage": check_storage,
     }
-    if settings.ANCHORBOARD_DISPATCHER == "celery":
+    if config.read(knobs.DISPATCHER) == "celery":
         checks["celery_broker"] = check_celery_broker
     return checks
 

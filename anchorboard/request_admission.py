@@ -37,6 +37,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
 from canvas.members.api_auth import default_auth
+from foundation import config, knobs
 from foundation.api_errors import error_response
 from foundation.errors import AppError, NotAuthenticated
 
@@ -82,8 +83,8 @@ def upload_route_board(method: str, path: str) -> str | None:
 
 def body_limit(method: str, path: str) -> int:
     if upload_route_board(method, path) is not None:
-        return settings.ANCHORBOARD_MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
-    return settings.ANCHORBOARD_MAX_REQUEST_BYTES
+        return config.read(knobs.MAX_UPLOAD_BYTES) + MULTIPART_ALLOWANCE
+    return config.read(knobs.MAX_REQUEST_BYTES)
 
 
 def refusal_from_error(exc: AppError) -> Refusal:
@@ -102,7 +103,7 @@ def too_large(method: str, path: str, declared: int | None) -> Refusal:
     limit = body_limit(method, path)
     size = f"This request is {_mb(declared)}; " if declared else "This request is too large; "
     if upload_route_board(method, path) is not None:
-        upload_limit = settings.ANCHORBOARD_MAX_UPLOAD_BYTES
+        upload_limit = config.read(knobs.MAX_UPLOAD_BYTES)
         message = (
             f"{size}one upload can carry at most {_mb(upload_limit)} of files. "
             "Upload big files one at a time, or export them at a smaller size."

@@ -28,41 +28,19 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from foundation import knobs
+from foundation.config import from_environment as env
 
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return [part.strip() for part in value.split(",") if part.strip()]
+# A bad value of any knob fails here, at start-up, with a sentence naming it.
+knobs.check_environment()
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("ANCHORBOARD_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR = Path(env(knobs.DATA_DIR) or BASE_DIR / "var").resolve()
 
-DJANGO_ENV = env_str("DJANGO_ENV", "development")
+DJANGO_ENV = env(knobs.DJANGO_ENV)
 PRODUCTION = DJANGO_ENV == "production"
-DEBUG = env_bool("DJANGO_DEBUG", False) and not PRODUCTION
+DEBUG = env(knobs.DEBUG) and not PRODUCTION
 
 
 # Django's own rule for a strong key (check --deploy, security.W009).
@@ -85,7 +63,7 @@ def _refuse_weak_secret_key(key: str) -> None:
 
 
 def _secret_key() -> str:
-    key = env_str("DJANGO_SECRET_KEY")
+    key = env(knobs.SECRET_KEY)
     if key and PRODUCTION:
         _refuse_weak_secret_key(key)
     if key:
@@ -116,8 +94,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
-ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+ALLOWED_HOSTS = list(env(knobs.ALLOWED_HOSTS)) or (
+    [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
@@ -131,7 +109,7 @@ if PRODUCTION and _wildcards:
         "wildcard accepts any Host header (poisoned password-reset links and caches). List "
         "the host names people use to reach Anchorboard, e.g. anchorboard.example.com."
     )
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = list(env(knobs.CSRF_TRUSTED_ORIGINS))
 
 INSTALLED_APPS = [
     "daphne",
@@ -179,14 +157,14 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env(knobs.DATABASE_URL)
 if DATABASE_URL:
     # Under ASGI every request may run on a different thread, so long-lived per-thread
     # connections pile up; Django recommends closing them (0) unless a pool is in front.
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
+            conn_max_age=env(knobs.CONN_MAX_AGE),
             conn_health_checks=True,
         )
     }
@@ -236,7 +214,7 @@ def redis_channel_layer(url: str, prefix: str = "asgi") -> dict[str, Any]:
     }
 
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env(knobs.REDIS_URL)
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
@@ -250,19 +228,15 @@ else:
         }
     }
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = env(knobs.CELERY_BROKER_URL) or REDIS_URL
 # "embedded": a worker pool inside the server process; "celery": Celery workers elsewhere.
 # "inline": run at commit time in the caller's thread (tests only).
-ANCHORBOARD_DISPATCHER = env_str("ANCHORBOARD_DISPATCHER", "embedded")
-if ANCHORBOARD_DISPATCHER not in {"embedded", "celery", "inline"}:
-    raise ImproperlyConfigured(
-        f"ANCHORBOARD_DISPATCHER must be embedded, celery or inline, got {ANCHORBOARD_DISPATCHER!r}"
-    )
+ANCHORBOARD_DISPATCHER = env(knobs.DISPATCHER)  # embedded, celery or inline (checked there)
 if ANCHORBOARD_DISPATCHER == "celery" and not CELERY_BROKER_URL:
     raise ImproperlyConfigured(
         "ANCHORBOARD_DISPATCHER=celery needs a broker: set REDIS_URL or CELERY_BROKER_URL."
     )
-ANCHORBOARD_EMBEDDED_WORKERS = env_int("ANCHORBOARD_EMBEDDED_WORKERS", 2)
+ANCHORBOARD_EMBEDDED_WORKERS = env(knobs.EMBEDDED_WORKERS)
 # Wiring, not a knob: the Celery application foundation.background sends tasks through
 # (named here so the foundation never imports the composition root).
 ANCHORBOARD_CELERY_APP = "anchorboard.celery_app.app"
@@ -276,21 +250,21 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "frontend" / "dist"]
 
-AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+AWS_STORAGE_BUCKET_NAME = env(knobs.S3_BUCKET)
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "endpoint_url": env(knobs.S3_ENDPOINT_URL) or None,
+            "region_name": env(knobs.S3_REGION) or None,
+            "access_key": env(knobs.S3_ACCESS_KEY_ID) or None,
+            "secret_key": env(knobs.S3_SECRET_ACCESS_KEY) or None,
             "default_acl": None,  # never public-read; objects inherit the private bucket policy
             "querystring_auth": True,
-            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 300),
+            "querystring_expire": env(knobs.S3_URL_SECONDS),
             "file_overwrite": True,  # keys are content hashes: same key, same bytes
-            "location": env_str("AWS_LOCATION", ""),
+            "location": env(knobs.S3_LOCATION),
         },
     }
 else:
@@ -316,10 +290,10 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # --- Uploads and images ---------------------------------------------------------------------
 
-ANCHORBOARD_MAX_IMAGE_PIXELS = env_int("ANCHORBOARD_MAX_IMAGE_PIXELS", 64_000_000)
-ANCHORBOARD_MAX_UPLOAD_BYTES = env_int("ANCHORBOARD_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+ANCHORBOARD_MAX_IMAGE_PIXELS = env(knobs.MAX_IMAGE_PIXELS)
+ANCHORBOARD_MAX_UPLOAD_BYTES = env(knobs.MAX_UPLOAD_BYTES)
 # Every request body other than an asset upload (JSON, forms): anchorboard.request_admission.
-ANCHORBOARD_MAX_REQUEST_BYTES = env_int("ANCHORBOARD_MAX_REQUEST_BYTES", 512 * 1024)
+ANCHORBOARD_MAX_REQUEST_BYTES = env(knobs.MAX_REQUEST_BYTES)
 ANCHORBOARD_DERIVATIVE_SIZES = (256, 1024, 2048)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -358,7 +332,7 @@ def _cache_from_url(url: str) -> dict[str, object]:
     )
 
 
-CACHE_URL = env_str("CACHE_URL") or REDIS_URL
+CACHE_URL = env(knobs.CACHE_URL) or REDIS_URL
 CACHES = {
     "default": _cache_from_url(CACHE_URL)
     if CACHE_URL
@@ -366,7 +340,7 @@ CACHES = {
 }
 # Proxies whose X-Forwarded-For is believed (addresses or networks); see
 # foundation/client_address.py. Empty: the TCP peer (REMOTE_ADDR) is the client.
-ANCHORBOARD_TRUSTED_PROXIES = env_list("ANCHORBOARD_TRUSTED_PROXIES", [])
+ANCHORBOARD_TRUSTED_PROXIES = list(env(knobs.TRUSTED_PROXIES))
 for _proxy in ANCHORBOARD_TRUSTED_PROXIES:
     try:
         ipaddress.ip_network(_proxy, strict=False)
@@ -375,17 +349,8 @@ for _proxy in ANCHORBOARD_TRUSTED_PROXIES:
             f"ANCHORBOARD_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network; list "
             "the reverse proxies in front of Anchorboard, e.g. 10.0.0.5,10.0.1.0/24."
         ) from None
-ANCHORBOARD_PASSWORD_FREE_FAILURES = env_int("ANCHORBOARD_PASSWORD_FREE_FAILURES", 5)
-ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS = env_int("ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS", 30)
-ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS = env_int("ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS", 900)
-ANCHORBOARD_PASSWORD_FORGET_SECONDS = env_int("ANCHORBOARD_PASSWORD_FORGET_SECONDS", 86_400)
-ANCHORBOARD_PASSWORD_ATTACK_FAILURES = env_int("ANCHORBOARD_PASSWORD_ATTACK_FAILURES", 100)
-# New accounts (open sign-up, invitation links) per client address; the rest of the policy is
-# in foundation/password_throttle.py (SIGN_UP_POLICY). docs/members.md.
-ANCHORBOARD_SIGNUP_FREE_FAILURES = env_int("ANCHORBOARD_SIGNUP_FREE_FAILURES", 20)
-ANCHORBOARD_SIGNUP_BASE_DELAY_SECONDS = env_int("ANCHORBOARD_SIGNUP_BASE_DELAY_SECONDS", 60)
-# How long a new invitation link works unless its maker says otherwise (1-30 days).
-ANCHORBOARD_INVITATION_DAYS = env_int("ANCHORBOARD_INVITATION_DAYS", 7)
+# Password throttling, sign-up and invitation knobs are read where they are used
+# (foundation/password_throttle.py, canvas/members/) through foundation.config.
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -401,13 +366,13 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the canvas reads it to send X-CSRFToken
 CSRF_FAILURE_VIEW = "canvas.views.errors.csrf_failure"  # a page a person can act on
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env(knobs.SECURE_SSL_REDIRECT)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_SECONDS = env(knobs.SECURE_HSTS_SECONDS)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    if env(knobs.BEHIND_TLS_PROXY):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz and /readyz are probed over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
@@ -417,7 +382,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env(knobs.LOG_LEVEL)},
     "loggers": {
         "django.request": {"level": "ERROR"},
         "daphne": {"level": "WARNING"},

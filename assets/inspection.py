@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import IO
 
-from django.conf import settings
 from PIL import ExifTags, Image, ImageCms, ImageFile, features
 
 from assets.errors import (
@@ -36,6 +35,7 @@ from assets.errors import (
     TooManyPixels,
     UnsupportedType,
 )
+from foundation import config, knobs
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def _megapixels(pixels: int) -> str:
 
 
 def _too_many_pixels(label: str, size: tuple[int, int] | None) -> TooManyPixels:
-    limit = settings.ANCHORBOARD_MAX_IMAGE_PIXELS
+    limit = config.read(knobs.MAX_IMAGE_PIXELS)
     if size is None:
         return TooManyPixels(
             f"This {label} declares more pixels than this server will decode; the limit is "
@@ -289,7 +289,7 @@ def inspect_image(fp: IO[bytes]) -> ImageFacts:
     size = _file_size(fp)
     if size == 0:
         raise EmptyFile()
-    limit_bytes = settings.ANCHORBOARD_MAX_UPLOAD_BYTES
+    limit_bytes = config.read(knobs.MAX_UPLOAD_BYTES)
     if size > limit_bytes:
         raise FileTooLarge(
             f"This file is {_human_bytes(size)}; the upload limit is {_human_bytes(limit_bytes)}. "
@@ -313,7 +313,7 @@ def inspect_image(fp: IO[bytes]) -> ImageFacts:
             "that a browser could run. Re-export it from your image editor and upload it again."
         )
 
-    limit_pixels = settings.ANCHORBOARD_MAX_IMAGE_PIXELS
+    limit_pixels = config.read(knobs.MAX_IMAGE_PIXELS)
     # Read the declared size first, through the format plugin alone: this rejects bombs
     # before Pillow's own (higher) threshold would warn. Changing warning filters here is
     # not an option: they are process-wide and not thread-safe.

@@ -22,7 +22,6 @@ import tempfile
 import unicodedata
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
@@ -31,6 +30,7 @@ from assets.errors import FileTooLarge, UploadRejected
 from assets.inspection import ImageFacts, inspect_image
 from assets.models import Asset, AssetSource, Blob, DerivativeState
 from assets.signals import asset_added
+from foundation import config, knobs
 from foundation.background import dispatch_now, run_after_commit
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def _seekable(fileobj: IO[bytes] | File) -> IO[bytes]:
     if callable(seekable) and seekable():
         fileobj.seek(0)
         return fileobj
-    limit = settings.ANCHORBOARD_MAX_UPLOAD_BYTES
+    limit = config.read(knobs.MAX_UPLOAD_BYTES)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     copied = 0
     while chunk := fileobj.read(1024 * 1024):

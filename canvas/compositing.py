@@ -37,6 +37,7 @@ from PIL import Image, ImageOps
 
 from assets.imageops import masks
 from canvas.engines.base import Anchor
+from foundation import config, knobs
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -311,10 +312,9 @@ def load_items(board, region: Region, *, include_hidden: bool = False) -> list[C
 
 def open_original(blob) -> Image.Image:
     """A blob's original as display-oriented RGBA (EXIF rotation applied, as browsers do)."""
-    from django.conf import settings
     from django.core.files.storage import default_storage
 
-    limit = int(getattr(settings, "ANCHORBOARD_MAX_IMAGE_PIXELS", 64_000_000))
+    limit = config.read(knobs.MAX_IMAGE_PIXELS)
     try:
         with default_storage.open(blob.storage_key, "rb") as handle:
             opened = Image.open(handle)
@@ -351,9 +351,8 @@ def composite_board_region(
     board, region: Region, scale: float = 1.0, max_pixels: int | None = None
 ) -> Image.Image:
     """Load and composite ``region`` of ``board``; refuses outputs above ``max_pixels``."""
-    from django.conf import settings
 
-    limit = max_pixels or int(getattr(settings, "ANCHORBOARD_MAX_IMAGE_PIXELS", 64_000_000))
+    limit = max_pixels or config.read(knobs.MAX_IMAGE_PIXELS)
     width, height = region.output_size(scale)
     if region.width <= 0 or region.height <= 0 or scale <= 0:
         raise RegionTooLarge("Select a region with a width and height first.", code="empty_region")

@@ -24,12 +24,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from canvas.models import Board, BoardMember, Team, TeamMembership
+from foundation import config, knobs
 
 logger = logging.getLogger(__name__)
 
@@ -205,8 +205,10 @@ class MessageBudget:
         per_second: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.capacity = float(burst if burst is not None else settings_value("BURST", 200))
-        self.rate = float(per_second if per_second is not None else settings_value("RATE", 60))
+        self.capacity = float(burst if burst is not None else config.read(knobs.WS_MESSAGE_BURST))
+        self.rate = float(
+            per_second if per_second is not None else config.read(knobs.WS_MESSAGE_RATE)
+        )
         self.clock = clock
         self.tokens = self.capacity
         self.updated = clock()
@@ -219,10 +221,6 @@ class MessageBudget:
             return False
         self.tokens -= 1
         return True
-
-
-def settings_value(name: str, default: float) -> float:
-    return float(getattr(settings, f"ANCHORBOARD_WS_MESSAGE_{name}", default))
 
 
 # --- Access changes --------------------------------------------------------------------------

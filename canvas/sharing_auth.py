@@ -23,7 +23,6 @@ import hmac
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core import signing
 from django.core.cache import cache
@@ -32,7 +31,7 @@ from django.utils import timezone
 
 from canvas.models.sharing import AuditAction, ShareLink, hash_share_token
 from canvas.permissions import Principal
-from foundation import password_throttle
+from foundation import config, knobs, password_throttle
 from foundation.client_address import UNKNOWN, client_address
 from foundation.errors import AppError, NotFound
 
@@ -40,10 +39,6 @@ logger = logging.getLogger(__name__)
 
 PASSWORD_SALT = "anchorboard.share.password"  # noqa: S105 - a signing salt, not a secret
 ACCESS_AUDIT_SECONDS = 3600
-
-
-def setting(name: str, default: int) -> int:
-    return int(getattr(settings, f"ANCHORBOARD_SHARE_{name}", default))
 
 
 def password_cookie_name(link: ShareLink) -> str:
@@ -134,7 +129,7 @@ def password_ok(link: ShareLink, cookies: dict[str, str]) -> bool:
     raw = cookies.get(password_cookie_name(link), "")
     try:
         data = signing.loads(
-            raw, salt=PASSWORD_SALT, max_age=setting("PASSWORD_COOKIE_SECONDS", 12 * 3600)
+            raw, salt=PASSWORD_SALT, max_age=config.read(knobs.SHARE_PASSWORD_COOKIE_SECONDS)
         )
     except signing.BadSignature:  # includes SignatureExpired
         return False
@@ -262,7 +257,7 @@ def _unlocked(request: HttpRequest, link: ShareLink, response: HttpResponse) -> 
     response.set_cookie(
         password_cookie_name(link),
         password_cookie_value(link),
-        max_age=setting("PASSWORD_COOKIE_SECONDS", 12 * 3600),
+        max_age=config.read(knobs.SHARE_PASSWORD_COOKIE_SECONDS),
         httponly=True,
         samesite="Lax",
         secure=request.is_secure(),
@@ -276,9 +271,12 @@ def _unlocked(request: HttpRequest, link: ShareLink, response: HttpResponse) -> 
 
 def check_guest_comment_allowed(link: ShareLink, ip: str | None) -> None:
     """Count one guest comment; raise TooManyAttempts over the per-address/per-link limit."""
-    window = setting("COMMENT_WINDOW_SECONDS", 10 * 60)
+    window = config.read(knobs.SHARE_COMMENT_WINDOW_SECONDS)
     keys = _count_keys("comment", link, ip)
-    limits = [setting("COMMENTS_PER_IP", 20), setting("COMMENTS_PER_LINK", 200)]
+    limits = [
+        config.read(knobs.SHARE_COMMENTS_PER_IP),
+        config.read(knobs.SHARE_COMMENTS_PER_LINK),
+    ]
     if _over_limit(keys, limits):
         raise TooManyAttempts(
             "You have sent many comments in a short time. Wait a few minutes and try again.",

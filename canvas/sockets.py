@@ -23,7 +23,6 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from pydantic import TypeAdapter, ValidationError
 
 from canvas import protocol
@@ -31,6 +30,7 @@ from canvas.permissions import Perm
 from canvas.protocol import codec
 from canvas.protocol.types import ProtocolModel
 from canvas.realtime import MessageBudget
+from foundation import config, knobs
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 def encode(adapter: TypeAdapter[Any], message: Any, dates_as_text: bool = False) -> str:
     """A server message as text, checked against the protocol when the setting asks."""
     text = codec.encode(message, dates_as_text=dates_as_text)
-    if getattr(settings, "ANCHORBOARD_PROTOCOL_CHECK_OUTGOING", False):
+    if config.read(knobs.PROTOCOL_CHECK_OUTGOING):
         check_outgoing(adapter, text)
     return text
 

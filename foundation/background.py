@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils.module_loading import import_string
 
+from foundation import config, knobs
+
 logger = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
@@ -87,7 +89,7 @@ def _embedded_pool() -> ThreadPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(
-                max_workers=settings.ANCHORBOARD_EMBEDDED_WORKERS,
+                max_workers=config.read(knobs.EMBEDDED_WORKERS),
                 thread_name_prefix="anchorboard-task",
             )
         return _pool
@@ -102,7 +104,7 @@ def _swallow(name: str, args: list[Any]) -> None:
 
 def dispatch_now(name: str, *args: Any) -> None:
     """Hand a task to the configured dispatcher immediately (no transaction hook)."""
-    mode = settings.ANCHORBOARD_DISPATCHER
+    mode = config.read(knobs.DISPATCHER)
     if mode == "inline":
         run_task(name, list(args))
     elif mode == "celery":

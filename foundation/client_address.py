@@ -21,8 +21,9 @@ import ipaddress
 from collections.abc import Iterable
 from functools import lru_cache
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from foundation import config, knobs
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -48,7 +49,7 @@ def _trusted(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 
 
 def trusted_proxies() -> tuple[IPNetwork, ...]:
-    return _trusted(tuple(getattr(settings, "ANCHORBOARD_TRUSTED_PROXIES", ()) or ()))
+    return _trusted(tuple(config.read(knobs.TRUSTED_PROXIES)))
 
 
 def _parse(value: str) -> IPAddress | None:

@@ -49,10 +49,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
 
+from foundation import config, knobs
 from foundation.client_address import client_address, throttle_key
 
 logger = logging.getLogger(__name__)
@@ -76,11 +76,13 @@ class Policy:
 
     @classmethod
     def from_settings(cls, prefix: str = "PASSWORD", defaults: Policy | None = None) -> Policy:
-        """The policy from ``ANCHORBOARD_<prefix>_*`` settings, else ``defaults``."""
+        """The policy from the ``ANCHORBOARD_<prefix>_*`` knobs that are declared
+        (foundation/knobs.py), the rest from ``defaults``."""
         base = defaults or cls()
 
         def read(name: str, default: float) -> Any:
-            return getattr(settings, f"ANCHORBOARD_{prefix}_{name}", default)
+            knob = knobs.named(f"ANCHORBOARD_{prefix}_{name}")
+            return default if knob is None else config.read(knob)
 
         return cls(
             free_failures=int(read("FREE_FAILURES", base.free_failures)),

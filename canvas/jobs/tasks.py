@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
-
+from foundation import config, knobs
 from foundation.background import task
 
 
@@ -24,7 +23,7 @@ def wake() -> bool:
 
     if wake_local_pool():
         return False
-    if settings.ANCHORBOARD_DISPATCHER == "celery":
+    if config.read(knobs.DISPATCHER) == "celery":
         return work()
     return False
 
@@ -37,7 +36,7 @@ def work() -> bool:
 
     # One name per claim: two threads of one worker process must never share an owner.
     ran = run_one(worker_name(f"task-{uuid.uuid4().hex[:12]}"))
-    if ran and settings.ANCHORBOARD_DISPATCHER == "celery":
+    if ran and config.read(knobs.DISPATCHER) == "celery":
         # The job that ended freed a slot, a user's cap and an engine's cap: a job that an
         # earlier message found capped may be claimable now, and nobody else will say so.
         dispatch_now("canvas.jobs.work")

@@ -23,6 +23,8 @@ from canvas.jobs import config, upkeep
 from canvas.jobs.queue import claim_next
 from canvas.jobs.recovery import worker_name
 from canvas.jobs.runner import execute
+from foundation import knobs
+from foundation.config import read
 
 logger = logging.getLogger(__name__)
 
@@ -134,14 +136,13 @@ def start_embedded_workers(size: int | None = None) -> WorkerPool | None:
 
     Does nothing unless the dispatcher is ``embedded``: with Celery the workers run elsewhere.
     """
-    from django.conf import settings
 
-    if settings.ANCHORBOARD_DISPATCHER != "embedded" or (size or 1) < 1:
+    if read(knobs.DISPATCHER) != "embedded" or (size or 1) < 1:
         return None
     global _pool
     with _pool_lock:
         if _pool is None or not _pool.running:
-            _pool = WorkerPool(size or settings.ANCHORBOARD_EMBEDDED_WORKERS)
+            _pool = WorkerPool(size or read(knobs.EMBEDDED_WORKERS))
             _pool.start()
         return _pool
 

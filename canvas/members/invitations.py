@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -31,6 +30,7 @@ from canvas.members.models import (
     new_invitation_token,
 )
 from canvas.models import Board, Role, Team, TeamRole
+from foundation import config, knobs
 from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class InvitationUnavailable(AppError):
 
 def default_days() -> int:
     """ANCHORBOARD_INVITATION_DAYS (default 7), kept within the allowed 1–30."""
-    return min(MAX_DAYS, max(1, int(getattr(settings, "ANCHORBOARD_INVITATION_DAYS", 7))))
+    return min(MAX_DAYS, max(1, config.read(knobs.INVITATION_DAYS)))
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-
 from assets.presenters import canvas_asset
 from canvas import protocol
 from canvas.models import Board, BoardOperation, Item
-
-# How many committed batches per board are kept for catch-up; older clients get a snapshot.
-DEFAULT_OPERATION_LOG_SIZE = 1000
+from foundation import config, knobs
 
 
 def operation_log_size() -> int:
-    return int(getattr(settings, "ANCHORBOARD_OPERATION_LOG_SIZE", DEFAULT_OPERATION_LOG_SIZE))
+    """How many committed batches per board are kept for catch-up; older clients get a
+    snapshot."""
+    return config.read(knobs.OPERATION_LOG_SIZE)
 
 
 def display_name(user: Any) -> str:

@@ -14,7 +14,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +32,7 @@ from canvas.models.sharing import (
 )
 from canvas.permissions import link_asset_ids, link_items, link_iterations
 from canvas.services import naming
+from foundation import config, knobs
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class InvalidShareLink(AppError):
 
 
 def max_expiry_days() -> int:
-    return int(getattr(settings, "ANCHORBOARD_SHARE_MAX_DAYS", 90))
+    return config.read(knobs.SHARE_MAX_DAYS)
 
 
 def link_group(link_id: Any) -> str:

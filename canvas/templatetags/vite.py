@@ -19,13 +19,15 @@ from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from foundation import config, knobs
+
 register = template.Library()
 
 MANIFEST_PATH = Path(settings.BASE_DIR) / "frontend" / "dist" / ".vite" / "manifest.json"
 
 
 def manifest_path() -> Path:
-    return Path(getattr(settings, "VITE_MANIFEST_PATH", MANIFEST_PATH))
+    return Path(config.read(knobs.VITE_MANIFEST_PATH) or MANIFEST_PATH)
 
 
 @lru_cache(maxsize=4)

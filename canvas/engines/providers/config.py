@@ -1,103 +1,31 @@
 """Provider configuration: endpoints, models, keys, timeouts, limits, breaker, fallbacks.
 
-This is the one reader of provider settings (``value``/``text``/``number``/``integer``/
-``flag``/``names``/``pairs``/``secret``): every provider module, ComfyUI's and A1111's
-included, reads its ``ANCHORBOARD_*`` variables through it. Every value comes from Django
-settings or the environment variable of the same name (settings win, so tests can override
-them; blank counts as unset); keys and passwords come ONLY from the environment
-(``secret``), so they never end up in a settings file or a repository. The hosted
-providers' model ids, base URLs and prices live here as defaults and nowhere else: call
-sites ask this module. This module must not talk to the network or the database.
+Every value is a knob declared in foundation/knobs.py and read through foundation.config
+(a Django setting wins over the environment variable of the same name; blank counts as
+unset; keys and passwords come ONLY from the environment, so they never end up in a
+settings file or a repository). This module adds what the providers need on top: the
+hosted models' descriptions, per-provider lookups, "set"/"not set" for administrators.
+The hosted providers' model ids live here and nowhere else: call sites ask this module.
+This module must not talk to the network or the database.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from django.conf import settings
-
-# --- Reading values: the one reader every provider uses --------------------------------------
-
-
-def value(name: str) -> object | None:
-    """The Django setting ``name``, else the environment variable; None when unset.
-
-    A blank value (``""`` in settings, an empty variable) counts as unset, so a default
-    applies and a URL set to nothing switches its provider off.
-    """
-    found = getattr(settings, name, None)
-    if found is None:
-        found = os.environ.get(name)
-    if isinstance(found, str) and not found.strip():
-        return None
-    return found
-
-
-def text(name: str, default: str = "") -> str:
-    found = value(name)
-    if isinstance(found, list | tuple):
-        return ",".join(str(v).strip() for v in found)
-    return default if found is None else str(found).strip()
-
-
-def first_text(*names: str) -> str:
-    """The first of several spellings that is set (ours, then a vendor's usual name)."""
-    return next((t for t in (text(n) for n in names) if t), "")
-
-
-def number(name: str, default: float) -> float:
-    found = value(name)
-    return default if found is None else float(found)  # type: ignore[arg-type]
-
-
-def integer(name: str, default: int) -> int:
-    found = value(name)
-    return default if found is None else int(found)  # type: ignore[call-overload]
-
-
-def flag(name: str, default: bool) -> bool:
-    """``1/true/yes/on`` or ``0/false/no/off`` (any case); a bool in settings."""
-    found = value(name)
-    if found is None:
-        return default
-    if isinstance(found, bool):
-        return found
-    return str(found).strip().lower() not in {"0", "false", "no", "off"}
-
-
-def names(name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """A comma-separated list in the environment, or a list in settings."""
-    found = value(name)
-    if found is None:
-        return default
-    items = found if isinstance(found, list | tuple) else str(found).split(",")
-    return tuple(str(v).strip() for v in items if str(v).strip())
-
-
-def pairs(name: str) -> dict[str, str]:
-    """``a=1,b=2`` in the environment, or a dict in settings."""
-    found = value(name)
-    if found is None:
-        return {}
-    if isinstance(found, dict):
-        return {str(k): str(v) for k, v in found.items()}
-    result = {}
-    for part in str(found).split(","):
-        key, _, item = part.partition("=")
-        if key.strip() and item.strip():
-            result[key.strip()] = item.strip()
-    return result
-
-
-def secret(name: str) -> str:
-    """A key or password: from the environment only, never from a settings file."""
-    return os.environ.get(name, "").strip()
+from foundation import knobs
+from foundation.config import Knob, read
 
 
 def job_time_limit() -> float:
     """The job queue's time limit, the default limit of one self-hosted call."""
-    return number("ANCHORBOARD_JOB_TIME_LIMIT_SECONDS", 1800.0)
+    return read(knobs.JOB_TIME_LIMIT_SECONDS)
+
+
+def server_time_limit(knob: Knob[float | None]) -> float:
+    """A self-hosted server's own time limit if set, else the job queue's."""
+    own = read(knob)
+    return job_time_limit() if own is None else own
 
 
 def api_key(provider: str) -> str:
@@ -107,8 +35,8 @@ def api_key(provider: str) -> str:
     (``GEMINI_API_KEY``, ``OPENAI_API_KEY``) work too, so a key already exported for other
     tools makes the provider appear without renaming it.
     """
-    name = provider.upper()
-    return secret(f"ANCHORBOARD_{name}_API_KEY") or secret(f"{name}_API_KEY")
+    knob = knobs.named(f"ANCHORBOARD_{provider.upper()}_API_KEY")
+    return read(knob) if knob is not None else ""
 
 
 def hosted_configuration(
@@ -164,7 +92,7 @@ GEMINI_MODELS = {
 
 
 def gemini_models() -> list[GeminiModel]:
-    ids = names("ANCHORBOARD_GEMINI_MODELS", tuple(GEMINI_MODELS))
+    ids = read(knobs.GEMINI_MODELS) or tuple(GEMINI_MODELS)
     return [
         GEMINI_MODELS.get(m) or GeminiModel(m, f"Gemini ({m})", 3, (), _RATIOS[:9], None)
         for m in ids
@@ -172,65 +100,67 @@ def gemini_models() -> list[GeminiModel]:
 
 
 def gemini_base_url() -> str:
-    return text("ANCHORBOARD_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")
+    return read(knobs.GEMINI_BASE_URL)
 
 
 def openai_base_url() -> str:
-    return text("ANCHORBOARD_OPENAI_BASE_URL", "https://api.openai.com")
+    return read(knobs.OPENAI_BASE_URL)
 
 
 def openai_models() -> tuple[str, ...]:
     # gpt-image-1 was shut down on 2026-10-23 (the openai SDK's model notes); 1.5 takes the
     # same fields (sizes, qualities, input_fidelity), so it is the drop-in default.
-    return names("ANCHORBOARD_OPENAI_IMAGE_MODELS", ("gpt-image-1.5",))
+    return read(knobs.OPENAI_IMAGE_MODELS)
 
 
 def openai_quality() -> str:
-    return text("ANCHORBOARD_OPENAI_QUALITY", "medium")
+    return read(knobs.OPENAI_QUALITY)
 
 
 def openai_sizes() -> tuple[str, ...]:
-    return names("ANCHORBOARD_OPENAI_SIZES", ("1024x1024", "1536x1024", "1024x1536"))
+    return read(knobs.OPENAI_SIZES)
 
 
 # USD per 1M tokens for gpt-image-1.5 (text in, image in, image out); estimates only.
 def openai_prices() -> tuple[float, float, float]:
-    prices = names("ANCHORBOARD_OPENAI_PRICES_PER_MTOK", ("5", "8", "32"))
+    prices = read(knobs.OPENAI_PRICES_PER_MTOK)
     text_in, image_in, image_out = (float(p) for p in prices[:3])
     return text_in, image_in, image_out
 
 
 # --- Timeouts, limits, breaker, fallbacks -----------------------------------------------------
 
-DEFAULT_READ_TIMEOUT = {"gemini": 120.0, "openai": 180.0}
+# A provider without its own timeout knobs (A1111 bounds its calls by its time limit).
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 120.0
 
 
 def connect_timeout(provider: str) -> float:
-    return number(f"ANCHORBOARD_{provider.upper()}_CONNECT_TIMEOUT", 10.0)
+    knob = knobs.named(f"ANCHORBOARD_{provider.upper()}_CONNECT_TIMEOUT")
+    return DEFAULT_CONNECT_TIMEOUT if knob is None else float(read(knob))
 
 
 def read_timeout(provider: str) -> float:
     """Seconds to wait for an answer; image models are slow (OpenAI up to ~2 minutes)."""
-    return number(
-        f"ANCHORBOARD_{provider.upper()}_TIMEOUT", DEFAULT_READ_TIMEOUT.get(provider, 120.0)
-    )
+    knob = knobs.named(f"ANCHORBOARD_{provider.upper()}_TIMEOUT")
+    return DEFAULT_READ_TIMEOUT if knob is None else float(read(knob))
 
 
 def provider_concurrency(provider: str) -> int | None:
     """Jobs of one engine of this provider running at once (fed to the queue's per-engine
     cap); ``ANCHORBOARD_PROVIDER_CONCURRENCY=gemini=4,openai=2``."""
-    value = pairs("ANCHORBOARD_PROVIDER_CONCURRENCY").get(provider)
-    return int(value) if value else {"gemini": 4, "openai": 2}.get(provider)
+    limits = {**knobs.PROVIDER_CONCURRENCY.default, **read(knobs.PROVIDER_CONCURRENCY)}
+    return limits.get(provider)
 
 
 def breaker_failures() -> int:
     """Consecutive transient failures that open a provider's circuit."""
-    return max(1, integer("ANCHORBOARD_BREAKER_FAILURES", 5))
+    return max(1, read(knobs.BREAKER_FAILURES))
 
 
 def breaker_cooldown_seconds() -> float:
     """How long an open circuit waits before letting one probe call through."""
-    return max(0.0, number("ANCHORBOARD_BREAKER_COOLDOWN_SECONDS", 60.0))
+    return max(0.0, read(knobs.BREAKER_COOLDOWN_SECONDS))
 
 
 def breaker_probe_seconds(provider: str) -> float:
@@ -244,10 +174,4 @@ def fallback_chains() -> dict[str, tuple[str, ...]]:
     ``ANCHORBOARD_ENGINE_FALLBACKS=gemini-3-pro-image-preview=comfyui>local`` in the
     environment, or ``{"gemini-3-pro-image-preview": ["comfyui", "local"]}`` in settings.
     """
-    found = value("ANCHORBOARD_ENGINE_FALLBACKS")
-    if isinstance(found, dict):
-        return {str(k): tuple(v) for k, v in found.items()}
-    return {
-        k: tuple(p for p in v.split(">") if p)
-        for k, v in pairs("ANCHORBOARD_ENGINE_FALLBACKS").items()
-    }
+    return read(knobs.ENGINE_FALLBACKS)

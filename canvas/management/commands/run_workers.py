@@ -10,8 +10,9 @@ import importlib
 import signal
 import threading
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from foundation import config, knobs
 
 
 class Command(BaseCommand):
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Could not import {module}: {exc}") from exc
         from canvas.jobs.workers import WorkerPool
 
-        pool = WorkerPool(options["workers"] or settings.ANCHORBOARD_EMBEDDED_WORKERS)
+        pool = WorkerPool(options["workers"] or config.read(knobs.EMBEDDED_WORKERS))
         stop = threading.Event()
 
         def request_stop(signum, frame) -> None:

@@ -17,12 +17,13 @@ anchorboard.asgi:application`` behind a proxy, and Celery workers (docs/deploy.m
 
 from __future__ import annotations
 
-import os
-
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from canvas.protocol.limits import MAX_FRAME_BYTES
+from foundation import knobs
+from foundation.config import from_environment
 
 # Largest websocket message a browser may send: a batch of up to 500 operations is well
 # under this; anything bigger is a bug or abuse and is refused by Daphne before parsing,
@@ -32,11 +33,10 @@ WEBSOCKET_MAX_FRAME_BYTES = MAX_FRAME_BYTES
 
 
 def default_port() -> int:
-    value = os.environ.get("PORT", "8000")
     try:
-        return int(value)
-    except ValueError:
-        raise CommandError(f"PORT must be a number, not {value!r}.") from None
+        return from_environment(knobs.PORT)
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):

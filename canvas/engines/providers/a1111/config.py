@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from canvas.engines.providers import config
+from foundation import knobs
+from foundation.config import read
 
 
 @dataclass(frozen=True)
@@ -29,21 +31,21 @@ class A1111Config:
 
 def a1111_config() -> A1111Config | None:
     """The configuration, or None when no A1111 URL is set (the engine is not offered)."""
-    url = config.first_text("ANCHORBOARD_A1111_URL", "A1111_URL")
+    url = read(knobs.A1111_URL)
     if not url:
         return None
     return A1111Config(
         url=url.rstrip("/"),
-        models=config.names("ANCHORBOARD_A1111_MODELS"),
-        sampler=config.text("ANCHORBOARD_A1111_SAMPLER", "Euler a"),
-        steps=config.integer("ANCHORBOARD_A1111_STEPS", 25),
-        cfg_scale=config.number("ANCHORBOARD_A1111_CFG_SCALE", 7.0),
-        upscaler=config.text("ANCHORBOARD_A1111_UPSCALER", "Lanczos"),
-        auth=config.secret("ANCHORBOARD_A1111_AUTH"),
-        connect_timeout=config.number("ANCHORBOARD_A1111_CONNECT_TIMEOUT", 10.0),
-        time_limit=config.number("ANCHORBOARD_A1111_TIME_LIMIT", config.job_time_limit()),
-        poll_interval=config.number("ANCHORBOARD_A1111_POLL_SECONDS", 1.0),
-        previews=config.flag("ANCHORBOARD_A1111_PREVIEWS", True),
-        max_count=config.integer("ANCHORBOARD_A1111_MAX_COUNT", 4),
-        concurrency=config.integer("ANCHORBOARD_A1111_CONCURRENCY", 1),
+        models=read(knobs.A1111_MODELS),
+        sampler=read(knobs.A1111_SAMPLER),
+        steps=read(knobs.A1111_STEPS),
+        cfg_scale=read(knobs.A1111_CFG_SCALE),
+        upscaler=read(knobs.A1111_UPSCALER),
+        auth=read(knobs.A1111_AUTH),
+        connect_timeout=read(knobs.A1111_CONNECT_TIMEOUT),
+        time_limit=config.server_time_limit(knobs.A1111_TIME_LIMIT),
+        poll_interval=read(knobs.A1111_POLL_SECONDS),
+        previews=read(knobs.A1111_PREVIEWS),
+        max_count=read(knobs.A1111_MAX_COUNT),
+        concurrency=read(knobs.A1111_CONCURRENCY),
     )

@@ -10,6 +10,8 @@ from typing import Any
 
 from canvas.engines.providers import config
 from canvas.engines.providers.comfy_workflows import Workflow, load_workflows
+from foundation import knobs
+from foundation.config import read
 
 logger = logging.getLogger(__name__)
 
@@ -32,21 +34,19 @@ class ComfyConfig:
 
 def comfy_config() -> ComfyConfig | None:
     """The configuration, or None when no ComfyUI URL is set (the engine is not offered)."""
-    url = config.first_text("ANCHORBOARD_COMFYUI_URL", "COMFYUI_URL")
+    url = read(knobs.COMFYUI_URL)
     if not url:
         return None
     return ComfyConfig(
         url=url.rstrip("/"),
-        workflows_dir=config.first_text(
-            "ANCHORBOARD_COMFYUI_WORKFLOWS_DIR", "COMFYUI_WORKFLOWS_DIR"
-        ),
-        models=config.names("ANCHORBOARD_COMFYUI_MODELS"),
-        connect_timeout=config.number("ANCHORBOARD_COMFYUI_CONNECT_TIMEOUT", 10.0),
-        request_timeout=config.number("ANCHORBOARD_COMFYUI_TIMEOUT", 60.0),
-        time_limit=config.number("ANCHORBOARD_COMFYUI_TIME_LIMIT", config.job_time_limit()),
-        poll_interval=config.number("ANCHORBOARD_COMFYUI_POLL_SECONDS", 1.0),
-        max_count=config.integer("ANCHORBOARD_COMFYUI_MAX_COUNT", 4),
-        concurrency=config.integer("ANCHORBOARD_COMFYUI_CONCURRENCY", 1),
+        workflows_dir=read(knobs.COMFYUI_WORKFLOWS_DIR),
+        models=read(knobs.COMFYUI_MODELS),
+        connect_timeout=read(knobs.COMFYUI_CONNECT_TIMEOUT),
+        request_timeout=read(knobs.COMFYUI_TIMEOUT),
+        time_limit=config.server_time_limit(knobs.COMFYUI_TIME_LIMIT),
+        poll_interval=read(knobs.COMFYUI_POLL_SECONDS),
+        max_count=read(knobs.COMFYUI_MAX_COUNT),
+        concurrency=read(knobs.COMFYUI_CONCURRENCY),
     )
 
 
