@@ -213,11 +213,11 @@ PASSWORD_FREE_FAILURES = _knob(
     "wrong passwords per (account or link, address) before delays start", ACCESS,
 )  # fmt: skip
 PASSWORD_BASE_DELAY_SECONDS = _knob(
-    "ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS", NUMBER, 30.0,
+    "ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS", WHOLE, 30,
     "first delay; each further failure doubles it", ACCESS,
 )  # fmt: skip
 PASSWORD_MAX_DELAY_SECONDS = _knob(
-    "ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS", NUMBER, 900.0, "longest delay", ACCESS
+    "ANCHORBOARD_PASSWORD_MAX_DELAY_SECONDS", WHOLE, 900, "longest delay", ACCESS
 )
 PASSWORD_FORGET_SECONDS = _knob(
     "ANCHORBOARD_PASSWORD_FORGET_SECONDS", WHOLE, 86_400,
@@ -236,7 +236,7 @@ SIGNUP_FREE_FAILURES = _knob(
     ACCESS,
 )  # fmt: skip
 SIGNUP_BASE_DELAY_SECONDS = _knob(
-    "ANCHORBOARD_SIGNUP_BASE_DELAY_SECONDS", NUMBER, 60.0,
+    "ANCHORBOARD_SIGNUP_BASE_DELAY_SECONDS", WHOLE, 60,
     "first delay after those; doubles up to an hour", ACCESS,
 )  # fmt: skip
 INVITATION_DAYS = _knob(

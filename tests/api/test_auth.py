@@ -11,6 +11,7 @@ from django.test import Client, RequestFactory
 
 from canvas.models import ApiToken
 from canvas.models.tokens import hash_token
+from foundation import config, knobs
 from tests.api.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -65,11 +66,11 @@ def test_missing_password_is_a_validation_error_naming_the_field():
 
 def test_repeated_failures_are_throttled_even_for_the_right_password(alice, password, settings):
     client = Client()
-    for _ in range(settings.ANCHORBOARD_PASSWORD_FREE_FAILURES + 1):
+    for _ in range(config.read(knobs.PASSWORD_FREE_FAILURES) + 1):
         assert_error(post_json(client, TOKEN_URL, {"username": "alice", "password": "no"}), 401)
     response = post_json(client, TOKEN_URL, {"username": "alice", "password": password})
     error = assert_error(response, 429, "too_many_attempts")
-    assert response["Retry-After"] == str(settings.ANCHORBOARD_PASSWORD_BASE_DELAY_SECONDS)
+    assert response["Retry-After"] == str(config.read(knobs.PASSWORD_BASE_DELAY_SECONDS))
     assert "Wait 30 seconds" in error["message"]
     assert not ApiToken.objects.exists()
 
