@@ -3,7 +3,7 @@
 
     python3 dev.py start   # install, migrate, demo data, serve on $PORT (default 8000)
     python3 dev.py test    # install, then run the whole test suite (extra args go to pytest)
-    python3 dev.py lint    # ruff, formatting, migrations check, Django checks, mypy, tsc
+    python3 dev.py lint    # ruff, formatting, migrations, Django checks, imports, mypy, tsc
     python3 dev.py lint --update-mypy-baseline   # accept the current mypy errors
 
 Everything is installed into ./.venv from the committed lock files; nothing is installed
@@ -213,6 +213,10 @@ def cmd_lint(extra: list[str]) -> int:
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(PY), "manage.py", "makemigrations", "--check", "--dry-run"],
         [str(PY), "manage.py", "check", "--fail-level", "WARNING"],
+        # Import contracts (pyproject.toml [tool.importlinter]), then no cycles and no
+        # module over 600 lines (tools/check_layout.py).
+        [str(BIN / "lint-imports"), "--no-cache"],
+        [str(PY), "tools/check_layout.py"],
     ]
     if (ROOT / "frontend" / "node_modules").exists():
         steps.append(["npm", "--prefix", "frontend", "run", "--silent", "typecheck"])

@@ -95,3 +95,40 @@ def test_ci_script_is_executable_bash(tmp_path):
     assert os.access(script, os.X_OK)
     result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def load_check_layout():
+    spec = importlib.util.spec_from_file_location(
+        "anchorboard_check_layout", ROOT / "tools" / "check_layout.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cycle_check_finds_every_cycle_and_nothing_else():
+    import grimp
+
+    check = load_check_layout()
+    graph = grimp.ImportGraph()
+    for importer, imported in [
+        ("pkg.a", "pkg.b"),
+        ("pkg.b", "pkg.c"),
+        ("pkg.c", "pkg.a"),  # a -> b -> c -> a
+        ("pkg.c", "pkg.d"),  # d is imported by the cycle, not part of it
+        ("pkg.e", "pkg.f"),
+        ("pkg.f", "pkg.e"),  # a second, separate cycle
+    ]:
+        graph.add_import(importer=importer, imported=imported)
+    assert check.cycles(graph) == [("pkg.a", "pkg.b", "pkg.c"), ("pkg.e", "pkg.f")]
+
+
+def test_the_first_party_packages_have_no_unlisted_cycle_or_long_module():
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "tools/check_layout.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
