@@ -18,6 +18,7 @@ import { buildHelp } from "./ui/help";
 import { buildLayersPanel } from "./ui/layersPanel";
 import { PHONE_QUERY, mountPanelLayout } from "./ui/layout";
 import { buildMinimap } from "./ui/minimap";
+import { installAnnouncer } from "./ui/announcer";
 import { Toasts, type ToastHandle, installTooltips, layer } from "./ui/overlay";
 import { PresenceLayer } from "./ui/presence";
 import { buildPropertiesPanel } from "./ui/propertiesPanel";
@@ -50,7 +51,23 @@ function readBootstrap(): Bootstrap {
 }
 
 function mount(root: HTMLElement, boot: Bootstrap): void {
-  const surface = h("div", { class: "ab-surface", tabindex: "0", "aria-label": `Canvas of ${boot.board_name}` });
+  // role=application: a screen reader passes keys through to the canvas shortcuts.
+  const surface = h("div", {
+    class: "ab-surface",
+    id: "ab-canvas",
+    tabindex: "0",
+    role: "application",
+    "aria-roledescription": "canvas",
+    "aria-label": `Canvas of ${boot.board_name}`,
+    "aria-describedby": "ab-canvas-keys",
+  });
+  const canvasKeys = h(
+    "p",
+    { class: "visually-hidden", id: "ab-canvas-keys" },
+    boot.can_edit
+      ? "Arrows move the selection. R starts a job region; then Enter places it over the selection or the view. Question mark lists every shortcut."
+      : "Plus and minus zoom; Shift+1 fits the board. Question mark lists every shortcut.",
+  );
   const stageHost = h("div", { class: "ab-stage" });
   surface.append(stageHost);
 
@@ -58,6 +75,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const renderer = new KonvaRenderer(stageHost);
   const editor = new Editor(sync, renderer, boot.can_edit);
   installTooltips();
+  installAnnouncer();
   const toasts = new Toasts();
   // One info notice at a time ("Undo Move"); errors stack (at most three) until dismissed.
   let info: ToastHandle | null = null;
@@ -127,7 +145,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   surface.append(presence.element, layer(buildMinimap(editor), "panel"), toasts.element);
   attachTextEditor(editor, surface);
 
-  const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
+  const left = h("aside", { class: "ab-side left", "aria-label": "Layers" }, buildLayersPanel(editor));
   // Share-link guests get no jobs UI: it is for making results, and its API is members-only.
   jobs = boot.share ? null : mountJobs(editor, connection, boot, surface);
   review = mountReview(editor, boot, surface);
@@ -140,7 +158,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   }
   // Anchors are the team's generation inputs: not part of what a client is shown.
   const anchors = boot.share ? [] : [buildAnchorsPanel(editor)];
-  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
+  const right = h("aside", { class: "ab-side right", "aria-label": boot.share ? "Details and review" : "Properties and generation" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
   if (jobs) toolbar.addTool(jobs.regionButton);
   toolbar.addActions(review.bar);
   const body = h("div", { class: "ab-body" }, left, surface, right);
@@ -154,7 +172,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   body.addEventListener("ab:layout", () => {
     if (phone.matches && (layout.isOpen("left") || layout.isOpen("right"))) review?.filmstrip.setOpen(false);
   });
-  root.replaceChildren(toolbar.element, body, help.element, uploads.input);
+  root.replaceChildren(toolbar.element, body, canvasKeys, help.element, uploads.input);
 
   const resize = () => {
     const r = surface.getBoundingClientRect();

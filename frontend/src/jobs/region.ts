@@ -56,3 +56,35 @@ export function sameRegion(a: Rect, b: Rect): boolean {
     Math.abs(a.height - b.height) < 0.5
   );
 }
+
+/** The region moved by (dx, dy) board units, in whole units. */
+export function moveRegion(r: Rect, dx: number, dy: number): Rect {
+  return { x: Math.round(r.x + dx), y: Math.round(r.y + dy), width: r.width, height: r.height };
+}
+
+/**
+ * The region with its right/bottom edge moved by (dw, dh) (the top-left corner stays),
+ * kept between MIN_REGION_EDGE and MAX_REGION_EDGE on each side.
+ */
+export function resizeRegion(r: Rect, dw: number, dh: number): Rect {
+  const clamp = (v: number) => Math.max(MIN_REGION_EDGE, Math.min(MAX_REGION_EDGE, Math.round(v)));
+  return { x: r.x, y: r.y, width: clamp(r.width + dw), height: clamp(r.height + dh) };
+}
+
+/** A starting region for the keyboard when nothing is selected: the middle half of the view. */
+export function regionInView(view: Rect): Rect | null {
+  return snapRegion({ x: view.x + view.width / 4, y: view.y + view.height / 4, width: view.width / 2, height: view.height / 2 });
+}
+
+/**
+ * What an arrow key does to a focused region: arrows move it, Alt+arrows (or ⌘/Ctrl, where
+ * the system takes Alt+arrows) resize it (→/↓ grow, ←/↑ shrink); `step` board units, ×10
+ * with Shift. Null for other keys.
+ */
+export function regionKey(r: Rect, key: string, mods: { shift?: boolean; alt?: boolean }, step: number): Rect | null {
+  const d: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  const dir = d[key];
+  if (!dir) return null;
+  const n = step * (mods.shift ? 10 : 1);
+  return mods.alt ? resizeRegion(r, dir[0] * n, dir[1] * n) : moveRegion(r, dir[0] * n, dir[1] * n);
+}

@@ -61,7 +61,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   const compare = new CompareDialog();
   const status = h("div", { class: "rv-status", role: "status", "data-testid": "review-status" });
   const live = h("span", { class: "rv-live", "data-testid": "review-live" }, "connecting…");
-  const grid = h("div", { class: "rv-grid", "data-testid": "review-grid" });
+  const grid = h("div", { class: "rv-grid", id: "review-grid", tabindex: "-1", role: "region", "aria-label": "Candidates", "data-testid": "review-grid" });
   const tiers = h("p", { class: "rv-tiers", "data-testid": "review-tiers" });
   let tierCounts: ReviewList["tiers"] | null = null;
   let total = 0;

@@ -60,7 +60,8 @@ export class PointerInput {
     });
     surface.addEventListener("contextmenu", (e) => e.preventDefault());
     window.addEventListener("keydown", (e) => {
-      if (e.code === "Space" && !isTyping(e)) {
+      // Space on a button, link or layer row presses it; it pans only over the canvas.
+      if (e.code === "Space" && !isTyping(e) && !isControl(e)) {
         if (!this.spaceHeld) this.updateCursorStyle(true);
         this.spaceHeld = true;
         e.preventDefault();
@@ -267,6 +268,12 @@ export class PointerInput {
     this.surface.style.cursor =
       space || tool === "hand" ? "grab" : tool === "zoom" ? "zoom-in" : tool === "select" ? "default" : "crosshair";
   }
+}
+
+/** The key went to a control that Space/Enter activate (a button, link, layer row …). */
+export function isControl(e: Event): boolean {
+  const t = e.target as HTMLElement | null;
+  return Boolean(t?.closest?.("button, a[href], summary, [role=treeitem], [role=option], [role=tab], [role=button]"));
 }
 
 export function isTyping(e: Event): boolean {

@@ -160,7 +160,8 @@ export class GenerationPanel {
 
     this.element = h(
       "section",
-      { class: "ab-panel ab-gen", "data-testid": "generation-panel" },
+      // The skip link's target ("Skip to the generation panel"), focused by it, not by Tab.
+      { class: "ab-panel ab-gen", id: "ab-generation", tabindex: "-1", "aria-label": "Generate", "data-testid": "generation-panel" },
       h("h3", {}, "Generate"),
       regionText,
       h("div", { class: "ab-gen-row" }, regionTool, fromSel),
@@ -185,6 +186,12 @@ export class GenerationPanel {
     editor.on("editable", () => this.refreshChoices());
     this.refreshChoices();
     this.refreshAnchors();
+  }
+
+  /** Keyboard shortcut G and the skip link's purpose: put the caret in the prompt. */
+  focusPrompt(): void {
+    this.element.scrollIntoView({ block: "nearest" });
+    this.f.prompt.focus();
   }
 
   /** A job changed (jobs UI forwards the store): end the "Queued…" line when ours is over. */

@@ -11,10 +11,12 @@ import type { Editor } from "../editor";
 import type { Rect } from "../model/geometry";
 import { JobClient, JobResync, type RequestSink, httpJobApi } from "../jobs/client";
 import { type EngineInfo, type IterationPayload, type JobPayload, JobStore } from "../jobs/model";
+import { type Spoken, jobAnnouncement } from "../jobs/announce";
 import { ResultActions } from "../jobs/resultActions";
 import type { ErrorMessage, JobMessage } from "../protocol";
 import { isTyping } from "../tools/pointer";
 import { csrfToken, uploadImage } from "../upload";
+import { announce } from "./announcer";
 import { CompareDialog } from "./compare";
 import { h } from "./dom";
 import { FallbackControl } from "./fallbackControl";
@@ -32,6 +34,8 @@ export interface JobsBoot {
   engines?: EngineInfo[];
   /** The caller's role on the board; only owners change the fallback chain. */
   role?: string;
+  /** Whose jobs are spoken to a screen reader (everyone's when absent). */
+  user?: { id: number | string };
 }
 
 export interface JobsHandles {
@@ -87,6 +91,19 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
   store.subscribe(() => {
     for (const job of store.jobs.values()) generation.jobChanged(job);
   });
+  // Live-region announcements of this user's jobs. A job first seen already finished (the
+  // history loaded on connect) is remembered silently: it is news to no one.
+  const spoken = new Map<string, Spoken>();
+  store.subscribe(() => {
+    for (const job of store.jobs.values()) {
+      if (boot.user && String(job.created_by) !== String(boot.user.id)) continue;
+      const before = spoken.get(job.id) ?? null;
+      const said = jobAnnouncement(job, before, store.resultsOf(job.id).length);
+      if (!said) continue;
+      spoken.set(job.id, said.spoken);
+      if (before || job.state === "queued" || job.state === "running") announce(said.text, said.urgent);
+    }
+  });
   const staging = new StagingStrip(editor, store, results, compare, assetUrl, refine);
   const history = new HistoryPanel(editor, store, client, results, compare, assetUrl, refine);
 
@@ -126,8 +143,16 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
     }
     if ((e.key === "r" || e.key === "R") && !e.shiftKey && editor.canEdit) {
       regionTool.setActive(!regionTool.active);
+      if (regionTool.active) announce("Region tool: drag over the part to change, or press Enter to place a region over the selection.");
       e.preventDefault();
     }
+    // G: straight to the prompt, from anywhere (the panel is many Tab stops away).
+    if ((e.key === "g" || e.key === "G") && !e.shiftKey) {
+      generation.focusPrompt();
+      e.preventDefault();
+    }
+    // S: to the staged results' Apply button (they float over the canvas, far in Tab order).
+    if ((e.key === "s" || e.key === "S") && !e.shiftKey && staging.focus()) e.preventDefault();
   }, true);
 
   // Re-reads what the socket may have missed: the board on every (re)connect, one job

@@ -4,11 +4,18 @@
  * sees it); wheel zoom and pan still reach the canvas. The chosen region stays outlined and
  * follows the camera.
  *
+ * By keyboard: with the tool on, Enter places a region over the selection (or the middle
+ * of the view) and focuses its outline; a focused outline moves with the arrows and
+ * resizes with Alt (or ⌘/Ctrl) + arrows, Shift for ×10 (jobs/region.ts `regionKey`). Each
+ * change is spoken through the polite live region.
+ *
  * It must not change the board; it only reports the rectangle (jobs/region.ts does the maths).
  */
 import type { Editor } from "../editor";
 import { type Point, type Rect, boardToScreen } from "../model/geometry";
-import { regionFromMarquee } from "../jobs/region";
+import { describeRegion, regionFromItems, regionFromMarquee, regionInView, regionKey } from "../jobs/region";
+import { isControl, isTyping } from "../tools/pointer";
+import { announce } from "./announcer";
 import { h } from "./dom";
 
 /** Position `el` over a board rectangle in screen pixels. */
@@ -37,7 +44,31 @@ export class RegionTool {
   ) {
     this.rubber = h("div", { class: "ab-marquee ab-region-rubber", hidden: true });
     this.catcher = h("div", { class: "ab-region-catcher z-canvas-tool", hidden: true, "data-testid": "region-catcher" }, this.rubber);
-    this.outline = h("div", { class: "ab-region-outline z-canvas-overlay", hidden: true, "data-testid": "region-outline" });
+    this.outline = h("div", {
+      class: "ab-region-outline z-canvas-overlay",
+      hidden: true,
+      tabindex: "0",
+      role: "application",
+      "aria-roledescription": "job region",
+      "aria-describedby": "ab-region-keys",
+      "data-testid": "region-outline",
+    });
+    this.outline.append(
+      h("span", { class: "visually-hidden", id: "ab-region-keys" }, "Arrows move it, Alt or Control plus arrows resize it, Shift for bigger steps."),
+    );
+    this.outline.addEventListener("keydown", (e) => this.onOutlineKey(e));
+    // Enter with the tool on places a region without a pointer (capture: before the layers
+    // list or the canvas shortcuts see the key).
+    window.addEventListener(
+      "keydown",
+      (e) => {
+        if (!this.on || e.key !== "Enter" || isTyping(e) || (isControl(e) && !(e.target as HTMLElement).closest("[role=treeitem]"))) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        this.placeByKeyboard();
+      },
+      true,
+    );
     this.catcher.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
       e.stopPropagation();
@@ -89,6 +120,33 @@ export class RegionTool {
     this.drawOutline();
   }
 
+  /** Enter with the tool on: a region over the selection, else the middle of the view; focus it. */
+  placeByKeyboard(): void {
+    const items = [...this.editor.selection].map((id) => this.editor.doc.get(id)).filter((i) => i !== undefined);
+    const tl = this.editor.toBoard({ x: 0, y: 0 });
+    const br = this.editor.toBoard({ x: this.editor.viewport.width, y: this.editor.viewport.height });
+    const region = regionFromItems(items) ?? regionInView({ x: tl.x, y: tl.y, width: br.x - tl.x, height: br.y - tl.y });
+    if (!region) return;
+    this.setActive(false);
+    this.setRegion(region);
+    this.onRegion(region);
+    this.outline.focus();
+    announce(`Region placed: ${describeRegion(region)}. ${items.length ? "Around the selection." : "In the middle of the view."}`);
+  }
+
+  private onOutlineKey(e: KeyboardEvent): void {
+    if (!this.region) return;
+    // About 10 screen pixels a step at any zoom, in whole board units.
+    const step = Math.max(1, Math.round(10 / this.editor.camera.zoom));
+    const next = regionKey(this.region, e.key, { shift: e.shiftKey, alt: e.altKey || e.ctrlKey || e.metaKey }, step);
+    if (!next) return;
+    e.preventDefault();
+    e.stopPropagation(); // arrows here are the region's, not a nudge of the selection
+    this.setRegion(next);
+    this.onRegion(next);
+    announce(describeRegion(next));
+  }
+
   private board(e: PointerEvent): Point {
     const r = this.surface.getBoundingClientRect();
     return this.editor.toBoard({ x: e.clientX - r.left, y: e.clientY - r.top });
@@ -103,6 +161,9 @@ export class RegionTool {
 
   private drawOutline(): void {
     this.outline.hidden = !this.region;
-    if (this.region) placeOver(this.outline, this.editor, this.region);
+    if (this.region) {
+      placeOver(this.outline, this.editor, this.region);
+      this.outline.setAttribute("aria-label", `Job region, ${describeRegion(this.region)}`);
+    }
   }
 }

@@ -38,13 +38,21 @@ export class StagingStrip {
     this.ghost = h("img", { class: "ab-staging-ghost", alt: "", "data-testid": "staging-ghost" });
     this.bar = h("div", { class: "ab-staging-bar" });
     this.error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "staging-error" });
-    this.element = h("div", { class: "ab-staging", hidden: true, "data-testid": "staging-strip" }, this.ghost, h("div", { class: "ab-staging-dock" }, this.bar, this.error));
+    this.element = h(
+      "div",
+      { class: "ab-staging", hidden: true, role: "region", "aria-label": "Results to review", "data-testid": "staging-strip" },
+      this.ghost,
+      h("div", { class: "ab-staging-dock" }, this.bar, this.error),
+    );
     const render = rafThrottle(() => this.render());
     store.subscribe(render);
     editor.on("camera", () => this.place());
     editor.on("editable", render);
     window.addEventListener("keydown", (e) => {
       if (this.element.hidden || isTyping(e) || this.editor.selection.size || e.metaKey || e.ctrlKey || e.altKey) return;
+      // Only keys meant for the canvas or the strip: a focused region or layers list has its own arrows.
+      const target = e.target as HTMLElement;
+      if (target !== document.body && target.id !== "ab-canvas" && !this.element.contains(target)) return;
       if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
         if (e.key === "ArrowLeft") this.nav.prev();
         else this.nav.next();
@@ -54,6 +62,14 @@ export class StagingStrip {
       }
     }, true);
     this.render();
+  }
+
+  /** Keyboard shortcut S: to the strip's main action (Apply), or its first control. */
+  focus(): boolean {
+    if (this.element.hidden) return false;
+    const target = this.bar.querySelector<HTMLElement>('[data-testid="staging-apply"]:not([disabled])') ?? this.bar.querySelector<HTMLElement>("button:not([disabled])");
+    target?.focus();
+    return Boolean(target);
   }
 
   get shown(): IterationPayload | undefined {
@@ -70,6 +86,17 @@ export class StagingStrip {
   }
 
   render(): void {
+    // The bar is rebuilt: keep keyboard focus on the same control, or on the canvas when the
+    // control (or the whole strip, after the last Apply) is gone.
+    const focused = this.element.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+    this.draw();
+    if (!focused || (focused.isConnected && !this.element.hidden)) return;
+    const same = focused.dataset.testid ? this.bar.querySelector<HTMLElement>(`[data-testid="${focused.dataset.testid}"]`) : null;
+    if (same && !this.element.hidden) same.focus();
+    else document.getElementById("ab-canvas")?.focus();
+  }
+
+  private draw(): void {
     this.nav.setItems(this.store.staged().map((i) => i.id), (id) => this.store.iterations.get(id)?.job ?? "");
     const shown = this.shown;
     this.element.hidden = !shown;
