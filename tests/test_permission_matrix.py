@@ -204,6 +204,9 @@ def call(client: Client, endpoint: str, w: World):
 
             body = json.dumps({"chain": ["test-echo", "local"]})
             return client.put(f"/api/v1/boards/{b}/engine-fallbacks", body, **as_json)
+        case "check_consistency":
+            body = json.dumps({"assets": [str(a)], "anchors": {"palette": [str(a)]}})
+            return client.post(f"/api/v1/boards/{b}/consistency", body, **as_json)
     if endpoint in MEMBER_ROWS:
         return call_members(client, endpoint, w)
     return call_jobs(client, endpoint, w)
@@ -374,6 +377,9 @@ MATRIX: dict[str, dict[str, int]] = {
     # A board's provider fallback chain (canvas/api_fallbacks.py): view to read, manage to set.
     "get_engine_fallbacks": expect(VIEWERS, 200),
     "set_engine_fallbacks": expect(MANAGERS, 200),
+    # Consistency checks (canvas/governance/api.py): review, since a check reads pixels on the
+    # server and stores scores; viewers see stored scores where results are shown.
+    "check_consistency": expect(VIEWERS - {"viewer"}, 200),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -461,6 +467,7 @@ OPERATION = {
     "file_level": None,
     "get_engine_fallbacks": ("get", "/api/v1/boards/{board_id}/engine-fallbacks"),
     "set_engine_fallbacks": ("put", "/api/v1/boards/{board_id}/engine-fallbacks"),
+    "check_consistency": ("post", "/api/v1/boards/{board_id}/consistency"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),

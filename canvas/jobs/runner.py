@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
 
+from canvas.governance.hooks import results_landed
 from canvas.jobs import announce, config, deferrals, lifecycle
 from canvas.jobs.progress import JobProgress, LeaseLost
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
@@ -173,6 +174,8 @@ def store_results(job: Job, source: Image.Image, mask: Image.Image | None, resul
             created += 1
         except IntegrityError:  # another run of this job stored it first
             continue
+    if created:
+        results_landed(job.pk)  # consistency scores, in the background, after commit
     return created
 
 

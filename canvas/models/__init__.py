@@ -1,9 +1,11 @@
 """Canvas models, one module per concept; import them from here.
 
 The members models (invitations, the sign-up switch) live in canvas/members/models.py and
-are imported here so Django finds them as canvas models.
+the governance models (consistency scores) in canvas/governance/models.py; both are
+imported here so Django finds them as canvas models.
 """
 
+from canvas.governance.models import ConsistencyScore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
 from canvas.models.boards import Board, BoardMember
 from canvas.models.items import AnchorRole, Item, ItemKind
@@ -57,6 +59,7 @@ __all__ = [
     "Comment",
     "CommentRead",
     "CommentTarget",
+    "ConsistencyScore",
     "Decision",
     "DecisionEvent",
     "DecisionStatus",

@@ -9,7 +9,6 @@ ratios compare.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -19,11 +18,6 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.color import rgb2lab
 from skimage.filters import threshold_otsu
-
-with warnings.catch_warnings():
-    # colour-science warns at import that matplotlib (its plotting extra) is absent.
-    warnings.simplefilter("ignore")
-    import colour  # noqa: F401  (re-exported for the metric modules)
 
 WORK_SIZE = 128
 # Below this ΔE76 from the border nothing is a subject: the frame is one backdrop.

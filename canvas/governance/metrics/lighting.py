@@ -23,15 +23,18 @@ never from absolute values.
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 from skimage.color import lab2xyz
 
-from canvas.governance.metrics.image import FloatArray, Prepared, colour, grid
+from canvas.governance.metrics.image import FloatArray, Prepared, grid
 from canvas.governance.metrics.result import Component, MetricScore
 
 BACKDROP_WEIGHT = 0.5  # the backdrop's falloff counts half as much as the subject's shading
@@ -104,8 +107,20 @@ def common_shift(image: LightingFeatures, anchor: LightingFeatures) -> tuple[flo
     return (shift[0], shift[1], shift[2])
 
 
+@functools.lru_cache(maxsize=1)
+def _colour() -> Any:
+    """colour-science, imported on first use: its import takes seconds and warns that
+    matplotlib (its plotting extra) is absent."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import colour
+
+    return colour
+
+
 def kelvin(a: float, b: float) -> float:
     """Correlated colour temperature of a neutral seen with cast (a*, b*) (D65 = 6504 K)."""
+    colour = _colour()
     xyz = lab2xyz(np.array([[[70.0, a, b]]])).reshape(3)
     xy = xyz[:2] / max(float(xyz.sum()), 1e-9)
     return float(colour.temperature.xy_to_CCT(xy, method="McCamy 1992"))

@@ -1,0 +1,52 @@
+"""Stored consistency scores: one row per (asset, metric, reference set).
+
+A row records what ``canvas.governance.metrics`` measured for one image against one set of
+references, named by its ``fingerprint`` (a hash of the anchors' bytes and roles, later the
+brand kit's version): editing the anchors makes a new fingerprint, and old rows stay as the
+record of what the image was checked against. ``components`` keeps every measured
+distance, so thresholds can be re-calibrated over a board's batch without re-reading pixels;
+``flag`` is the drift flag the metric raised when the row was written (null: none).
+
+This module holds data only; rows are written by canvas.governance.services.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ConsistencyScore(models.Model):
+    board = models.ForeignKey(
+        "canvas.Board", on_delete=models.CASCADE, related_name="consistency_scores"
+    )
+    asset = models.ForeignKey(
+        "assets.Asset", on_delete=models.CASCADE, related_name="consistency_scores"
+    )
+    # The job result this image is, when it is one (scored as it landed).
+    iteration = models.ForeignKey(
+        "canvas.Iteration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consistency_scores",
+    )
+    metric = models.CharField(max_length=16)  # palette, lighting, composition, style
+    fingerprint = models.CharField(max_length=64)  # of the reference set
+    score = models.FloatField()  # 0–1, 1 = matches the references
+    components = models.JSONField(default=list)  # [{name, distance, message, detail}]
+    flag = models.JSONField(null=True, blank=True)  # {metric, component, value, threshold, message}
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "metric", "fingerprint"], name="unique_score_per_reference"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["board", "fingerprint", "-created_at"], name="score_board_refs"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.score:.2f} for asset {self.asset_id}"

@@ -1,0 +1,36 @@
+"""Background tasks of governance (registered with foundation.background by canvas.apps).
+
+- "canvas.governance.score_job": score a job's results against the board's anchors once
+  they are stored. Idempotent (scores are keyed by asset, metric and reference set). It
+  never raises: a scoring failure is logged and the job's results stay as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from foundation.background import task
+
+logger = logging.getLogger(__name__)
+
+
+@task("canvas.governance.score_job")
+def score_job(job_id: Any) -> int:
+    from canvas.models import Item, Job
+
+    try:
+        # Cheap first: most boards have no anchors, and the metrics' imports (SciPy,
+        # colour-science) cost seconds the first time in a process.
+        board_id = Job.objects.filter(pk=job_id).values_list("board_id", flat=True).first()
+        if board_id is None:
+            return 0
+        anchored = Item.objects.filter(board_id=board_id, deleted=False).exclude(anchor_role="")
+        if not anchored.exists():
+            return 0
+        from canvas.governance.services import score_job_results
+
+        return score_job_results(job_id)
+    except Exception:
+        logger.exception("consistency scoring of job %s failed; its results are unaffected", job_id)
+        return 0
