@@ -318,13 +318,18 @@ async def handle_presence(consumer: BoardConsumer, message: protocol.PresenceInM
 
 @handles("ping", perm=Perm.VIEW)
 async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) -> None:
-    """Answer with the board's revision (docs/protocol.md "Staying in step"): a client
-    below it has lost a broadcast (a full channel-layer queue drops messages) or has one
-    still in this socket's backlog, and asks for catch-up itself; in the second case the
-    catch-up costs one read and the queued ``applied`` is skipped as already sent."""
+    """Answer with the board's revision (docs/protocol.md "Staying in step").
+
+    A broadcast this socket never got (a channel layer drops messages for a full queue)
+    leaves it behind with nothing to tell it: the batches up to the board's revision are
+    sent from the log first, so after a silence ping the client is level one round trip
+    later. A client still below the pong's revision (it dropped something itself) asks
+    for catch-up with ``sync``.
+    """
     # The board's group membership is the process's and renewed by canvas.fanout.
     async with consumer.in_order():
         revision = await database_sync_to_async(documents.current_revision)(consumer.board)
+        await consumer._deliver_up_to(revision)
         await consumer.send_json(protocol.pong(revision))
 
 

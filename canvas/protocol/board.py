@@ -345,8 +345,8 @@ class PresenceLeaveMessage(ProtocolModel):
 class PongMessage(ProtocolModel):
     """The answer to ``ping``: the board's current revision, read when the ping was handled.
 
-    Everything this socket was sent before the pong arrives before it, so a client whose
-    revision is below ``revision`` has missed something and asks for it with ``sync``."""
+    Any batch up to it that this socket had not been sent is sent first, so a client whose
+    revision is still below ``revision`` dropped something itself and asks with ``sync``."""
 
     type: Literal["pong"]
     revision: int

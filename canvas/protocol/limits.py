@@ -44,14 +44,16 @@ UUID_TEXT_LENGTH = 40
 # and the load-test client (tests/load/client.py) both implement them, with these values.
 
 # Nothing heard for this long: `ping` (the pong names the board's revision); then again after
-# 2, 4, 8 … times this while the silence lasts, never less often than KEEPALIVE_PING_MS.
+# 2, 4, 8 … times this while the silence lasts (never while a ping is unanswered), and at
+# least every KEEPALIVE_PING_MS.
 SILENCE_PING_MS = 1000
 # The longest gap between two pings of a socket, busy or not (renews its group membership).
 KEEPALIVE_PING_MS = 25_000
 # An own batch unacknowledged this long while the socket is silent: `sync`.
 UNACKED_SYNC_MS = 2000
-# A `sync` unanswered this long while the socket is silent is sent again.
-SYNC_RETRY_MS = 10_000
+# A `sync` unanswered this long while the socket is silent is sent again (rare: the server
+# answers every sync in order; a busy one only answers late, and a retry queues behind it).
+SYNC_RETRY_MS = 30_000
 
 # --- Jobs --------------------------------------------------------------------------------------
 

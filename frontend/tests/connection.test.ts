@@ -270,7 +270,7 @@ describe("staying in step (docs/protocol.md): the client asks for what it missed
     socket.receive({ type: "catchup", from_revision: 3, revision: 5, batches: [4, 5].map((r) => ({ revision: r, actor, ops: applied(r).ops })) });
     expect(sync.revision).toBe(5);
     advance(4000);
-    expect(pings(socket)).toHaveLength(4); // the catch-up was news: after 1 s of silence, then 2 s
+    expect(pings(socket)).toHaveLength(3); // the catch-up was news: 1 s of silence, one ping (unanswered here)
   });
 
   it("asks nothing while messages keep arriving, except the keep-alive ping", () => {
@@ -307,10 +307,25 @@ describe("staying in step (docs/protocol.md): the client asks for what it missed
     const { socket, advance } = online(3);
     socket.receive(applied(5));
     expect(syncs(socket)).toHaveLength(1);
-    advance(9750);
+    advance(29_750);
     expect(syncs(socket)).toHaveLength(1);
     advance(250);
     expect(syncs(socket)).toHaveLength(2);
+  });
+
+  it("never pings again while a ping is unanswered, except the keep-alive", () => {
+    const { socket, advance } = online(3);
+    advance(1000);
+    expect(pings(socket)).toHaveLength(1);
+    advance(20_000); // a busy server answers late: more pings would only queue behind
+    expect(pings(socket)).toHaveLength(1);
+    advance(5000);
+    expect(pings(socket)).toHaveLength(2); // 25 s after the last one
+    socket.receive({ type: "pong", revision: 3 });
+    advance(1750);
+    expect(pings(socket)).toHaveLength(2); // answered: the silence backoff goes on (2 s)
+    advance(250);
+    expect(pings(socket)).toHaveLength(3);
   });
 
   it("ignores a guest socket's pong, which names no revision", () => {

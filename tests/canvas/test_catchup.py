@@ -188,9 +188,10 @@ async def test_live_batches_after_catchup_continue_without_gaps_or_repeats(setup
     await writer.close()
 
 
-async def test_pong_names_the_revision_a_client_missed_and_sync_fills_it(setup):
-    """A broadcast the layer dropped (a full queue) leaves a client silently behind: the
-    pong names the board's revision, and the catch-up it asks for brings it level."""
+async def test_a_ping_after_lost_broadcasts_brings_the_client_level(setup):
+    """A broadcast the layer dropped (a full queue) leaves a client silently behind: its
+    silence ping gets the missing batches from the log, then the pong with the board's
+    revision; a client that still has less asks with sync."""
     board = setup["board"]
     writer, _ = await open_socket(board, setup["editor"])
     reader, _ = await open_socket(board, setup["owner"])
@@ -203,8 +204,15 @@ async def test_pong_names_the_revision_a_client_missed_and_sync_fills_it(setup):
     seed = create("frame")
     await send_batches(writer, [[seed], [update(seed["item"]["id"], x=5.0)]])
     assert await writer.ping() == 2
-    assert await reader.ping() == 2  # nothing else arrived first: the reader is at 0
-    caught = await reader.sync(0)
+    await reader.send({"type": "ping"})
+    replies = [await reader.recv() for _ in range(3)]
+    assert [(r["type"], r["revision"]) for r in replies] == [
+        ("applied", 1),
+        ("applied", 2),
+        ("pong", 2),
+    ]
+    assert replies[1]["ops"][0]["set"]["x"] == 5.0
+    caught = await reader.sync(0)  # a client that dropped them itself asks
     assert caught["type"] == "catchup" and [b["revision"] for b in caught["batches"]] == [1, 2]
     assert await reader.ping() == 2
     await reader.close()

@@ -14,11 +14,12 @@ docs/protocol.md and independent of the server's code:
   it sees a revision gap (an ``applied``/``ack`` above ``revision + 1``), when a ``pong``
   names a revision above its own, and when a batch of its own has waited ``UNACKED_SYNC_S``
   for its ``ack`` while the socket is silent; after ``SILENCE_PING_S`` without any message
-  it sends ``ping``, then again after 2, 4, 8 … s of silence, and at least every
-  ``PING_EVERY_S`` busy or not. One ``sync`` at a time: a reason found meanwhile raises
-  the revision it knows exists, and an answer short of it is followed by one more
-  ``sync``. While messages keep arriving it asks nothing else (the server answers each
-  socket in order, so a reply is on its way and a second request would only add load).
+  it sends ``ping``, then again after 2, 4, 8 … s of silence (never while a ping is
+  unanswered), and at least every ``PING_EVERY_S`` busy or not. One ``sync`` at a time:
+  a reason found meanwhile raises the revision it knows exists, and an answer short of it
+  is followed by one more ``sync``. While messages keep arriving it asks nothing else
+  (the server answers each socket in order, so a reply is on its way and a second request
+  would only add load).
 - a dropped socket is reopened as the browser does (0.5 s backoff doubling to 30 s), with
   ``sync`` from the last revision, then every unacknowledged batch is resent with its
   ``batch_id``.
@@ -47,7 +48,7 @@ import websockets
 SILENCE_PING_S = 1.0  # nothing heard for this long: ping (the pong says where the board is)
 PING_EVERY_S = 25.0  # the longest gap between two pings, quiet or busy (the keep-alive)
 UNACKED_SYNC_S = 2.0  # a batch unacknowledged this long: ask for catch-up
-SYNC_RETRY_S = 10.0  # a sync unanswered (in silence) this long is sent again
+SYNC_RETRY_S = 30.0  # a sync unanswered (in silence) this long is sent again
 
 # The documented defaults (docs/protocol.md, ItemData), kept here as a browser keeps its own
 # copy: this module must not import Django or canvas (it runs in plain client processes).
@@ -138,6 +139,7 @@ class LoadClient:
         self._pinged = 0.0
         self._news = time.time()  # the last message other than a pong
         self._silent_pings = 0  # pings sent since then
+        self._ping_out = False  # a ping not yet answered: no silence ping until its pong
         self._unacked_synced = 0.0
         self._sync_sent: float | None = None
         self._known = -1  # the highest revision the server is known to have reached
@@ -165,6 +167,7 @@ class LoadClient:
             max_size=2**24,
         )
         self._heard = self._pinged = time.time()
+        self._ping_out = False
         self._sync_sent = time.time()
         self._known = -1
         await self._send({"type": "sync", "since": self.revision})
@@ -298,6 +301,7 @@ class LoadClient:
                 self._drain(now)
                 await self._in_step()
         elif kind == "pong":
+            self._ping_out = False
             server = message.get("revision")
             if isinstance(server, int) and self.revision is not None:
                 self._known = max(self._known, server)
@@ -373,8 +377,10 @@ class LoadClient:
             if silent and now - max(oldest, self._unacked_synced) > UNACKED_SYNC_S:
                 self._unacked_synced = now  # once per period, not on every tick
                 await self.sync("unacked")
-            elif (silent and self._ping_due(now)) or now - self._pinged > PING_EVERY_S:
-                self._pinged = now
+            elif (silent and not self._ping_out and self._ping_due(now)) or (
+                now - self._pinged > PING_EVERY_S
+            ):
+                self._pinged, self._ping_out = now, True
                 self._silent_pings += 1
                 self.stats.pings += 1
                 await self._send({"type": "ping"})

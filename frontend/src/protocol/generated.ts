@@ -462,8 +462,8 @@ export interface UserId {
 /**
  * The answer to ``ping``: the board's current revision, read when the ping was handled.
  *
- * Everything this socket was sent before the pong arrives before it, so a client whose
- * revision is below ``revision`` has missed something and asks for it with ``sync``.
+ * Any batch up to it that this socket had not been sent is sent first, so a client whose
+ * revision is still below ``revision`` dropped something itself and asks with ``sync``.
  */
 export interface PongMessage {
   type: "pong";
@@ -747,7 +747,7 @@ export const UUID_TEXT_LENGTH = 40;
 export const SILENCE_PING_MS = 1000;
 export const KEEPALIVE_PING_MS = 25000;
 export const UNACKED_SYNC_MS = 2000;
-export const SYNC_RETRY_MS = 10000;
+export const SYNC_RETRY_MS = 30000;
 export const MAX_ENGINE_NAME_LENGTH = 64;
 export const MAX_PROMPT_LENGTH = 4000;
 export const MAX_JOB_COUNT = 32;

@@ -7,7 +7,8 @@
  *
  * - a revision gap (an `applied`/`ack` above revision + 1): `sync` at once;
  * - silence: nothing heard for SILENCE_PING_MS → `ping`, again after 2, 4, 8 … × that
- *   while the silence lasts; and a keep-alive `ping` at least every KEEPALIVE_PING_MS;
+ *   while the silence lasts, never while a ping is unanswered (a slow server would only
+ *   queue more); and a keep-alive `ping` at least every KEEPALIVE_PING_MS;
  * - a `pong` naming a revision above ours: `sync`;
  * - an own batch unacknowledged for UNACKED_SYNC_MS while the socket is silent: `sync`.
  *
@@ -48,6 +49,8 @@ export class ConvergenceRules {
   /** Any message but a pong: the silence backoff restarts from here. */
   private newsAt = 0;
   private pingedAt = 0;
+  /** A ping not yet answered by its pong. */
+  private pingOut = false;
   private silentPings = 0;
   /** When the `sync` in flight was sent; null when none is. */
   private syncSentAt: number | null = null;
@@ -66,6 +69,7 @@ export class ConvergenceRules {
   /** A socket opened and sent its handshake `sync`: start afresh. */
   opened(now: number): void {
     this.heardAt = this.newsAt = this.pingedAt = now;
+    this.pingOut = false;
     this.silentPings = 0;
     this.syncSentAt = now;
     this.known = -1;
@@ -90,6 +94,7 @@ export class ConvergenceRules {
 
   /** A `pong` named the board's revision (absent on a guest socket). */
   pong(revision: number | undefined, local: number | null, now: number): RuleAction {
+    this.pingOut = false;
     if (typeof revision !== "number" || local === null) return null;
     this.known = Math.max(this.known, revision);
     return revision > local ? this.sync("pong", now) : null;
@@ -123,7 +128,7 @@ export class ConvergenceRules {
       return this.sync("unacked", now);
     }
     const backoff = Math.min(this.timings.keepalivePingMs, this.timings.silencePingMs * 2 ** this.silentPings);
-    if (silent && now - Math.max(this.pingedAt, this.newsAt) >= backoff) {
+    if (silent && !this.pingOut && now - Math.max(this.pingedAt, this.newsAt) >= backoff) {
       this.silentPings += 1;
       return this.ping(now);
     }
@@ -136,6 +141,7 @@ export class ConvergenceRules {
 
   private ping(now: number): RuleAction {
     this.pingedAt = now;
+    this.pingOut = true;
     this.counts.ping = (this.counts.ping ?? 0) + 1;
     return { send: "ping" };
   }
