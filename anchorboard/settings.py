@@ -173,6 +173,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "anchorboard.sqlite3"),
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # WAL lets the web server read while a worker writes; IMMEDIATE transactions
                 # take the write lock up front so concurrent writers wait instead of failing.

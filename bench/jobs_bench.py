@@ -267,13 +267,21 @@ class BoardSocket:
         self.iteration: dict[str, float] = {}
         self.failed: dict[str, dict] = {}
         self.changed = asyncio.Event()
+        # Seconds from the job row's state change (``started_at`` / ``finished_at``, set in
+        # the worker thread just before its transaction commits) to this socket reading the
+        # message: the "job events reach the socket within 50 ms" (an upper bound,
+        # as it includes the commit itself). Same machine clock.
+        self.event_delay: dict[str, list[float]] = {"running": [], "succeeded": []}
+        self._timed: set[tuple[str, str]] = set()
 
     async def run(self, ws) -> None:
         async for text in ws:
             now = time.perf_counter()
+            wall = time.time()
             message = json.loads(text)
             if message.get("type") == "job":
                 job = message["job"]
+                self._event_delay(job, wall)
                 if job["state"] == "succeeded":
                     self.succeeded.setdefault(job["id"], now)
                 elif job["state"] in ("failed", "cancelled"):
@@ -281,6 +289,14 @@ class BoardSocket:
             elif message.get("type") == "iteration":
                 self.iteration.setdefault(message["iteration"]["job"], now)
             self.changed.set()
+
+    def _event_delay(self, job: dict, wall: float) -> None:
+        stamp = {"running": "started_at", "succeeded": "finished_at"}.get(job["state"])
+        key = (job["id"], job["state"])
+        if stamp is None or not job.get(stamp) or key in self._timed:
+            return  # only the first message of each state: later ones are progress
+        self._timed.add(key)
+        self.event_delay[job["state"]].append(wall - datetime.fromisoformat(job[stamp]).timestamp())
 
     async def wait(self, predicate, timeout: float = 600) -> None:
         deadline = time.perf_counter() + timeout
@@ -393,6 +409,7 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
+    results["event_delay"] = socket_reader.event_delay
     return results
 
 
@@ -444,6 +461,16 @@ def report(results: dict, alone: dict[str, float]) -> None:
     print(f"(c) {d['jobs']} such jobs queued while the board's queue was paused, then resumed")
     print(f"  resume → last 'succeeded'                      {d['total_s']:8.1f} s")
     print(f"  worker pool throughput                         {d['jobs_per_s']:8.1f} jobs/s")
+    print()
+    print("job row changed in a worker thread → message read on the board websocket (all jobs)")
+    for state, delays in results["event_delay"].items():
+        if delays:
+            ordered = sorted(delays)
+            p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+            print(
+                f"  {state:<10} n={len(ordered):<4} p50 {statistics.median(ordered) * 1000:6.1f} ms"
+                f"   p95 {p95 * 1000:6.1f} ms   max {ordered[-1] * 1000:6.1f} ms"
+            )
 
 
 def main() -> None:

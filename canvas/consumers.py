@@ -52,7 +52,7 @@ class BoardConsumer(ProtocolConsumer):
     sharing_presence = False  # whether others currently see this socket's cursor
     group: str | None = None  # the board group, while joined
     hub: fanout.Hub | None = None  # this process's fan-out, which feeds board events in order
-    joined = 0  # the join's number in the board's room (shared snapshot reads)
+    room: fanout.Room | None = None  # the board's room in it (and its shared reads)
 
     async def connect(self) -> None:
         # Accept first so the browser sees our close code instead of a failed handshake.
@@ -75,7 +75,7 @@ class BoardConsumer(ProtocolConsumer):
         self.group = realtime.board_group(self.board.pk)
         self.hub = fanout.hub(encode_event)
         if self.hub is not None:
-            self.joined = await self.hub.join(self.group, self)
+            self.room = await self.hub.join(self.group, self)
         await self.send_json(
             protocol.welcome(
                 board_id=str(self.board.pk),
@@ -207,15 +207,22 @@ class BoardConsumer(ProtocolConsumer):
         self.revision = revision
 
     async def _snapshot_frames(self) -> tuple[int, list[str]]:
+        return cast(tuple[int, list[str]], await self._shared("snapshot", snapshot_frames))
+
+    async def current_revision(self) -> int:
+        """The board's committed revision, read after this call (shared with the board's
+        other sockets asking at the same time)."""
+        return cast(int, await self._shared("revision", documents.current_revision))
+
+    async def _shared(self, name: str, read: Callable[[Any], Any]) -> Any:
         board = self.board
 
-        async def read() -> tuple[int, list[str]]:
-            return await database_sync_to_async(snapshot_frames)(board)
+        async def run() -> Any:
+            return await database_sync_to_async(read)(board)
 
-        room = self.hub.room(self.group) if self.hub is not None and self.group else None
-        if room is None:
-            return await read()
-        return cast(tuple[int, list[str]], await room.snapshot(self.joined, read))
+        if self.room is None:
+            return await run()
+        return await self.room.shared(name, run).get()
 
     @database_sync_to_async
     def _check_access(self) -> tuple[Any, Role]:
@@ -328,7 +335,7 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) ->
     """
     # The board's group membership is the process's and renewed by canvas.fanout.
     async with consumer.in_order():
-        revision = await database_sync_to_async(documents.current_revision)(consumer.board)
+        revision = await consumer.current_revision()
         await consumer._deliver_up_to(revision)
         await consumer.send_json(protocol.pong(revision))
 

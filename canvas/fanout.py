@@ -14,9 +14,9 @@ What a socket does with an event stays the socket's business (``BoardSocket``): 
 own batch, keep its revisions gapless, re-check its role on an access change. A room only
 guarantees order: events reach every socket in the order the process received them.
 
-Snapshots are shared the same way: a socket that needs one waits for the next read of the
-board that starts after it joined, so a crowd joining at once costs one read per read
-time, not one per socket (``Room.snapshot``).
+Reads are shared the same way (``SharedRead``): a socket that needs a snapshot or the
+board's revision (for ``pong``) waits for the next read that starts after it asked, so a
+crowd joining or pinging at once costs one read per read time, not one per socket.
 
 Works the same on the in-memory layer (embedded server) and on Redis (several web
 processes). This module decides nothing about permissions and builds no payloads.
@@ -50,6 +50,41 @@ class BoardSocket(Protocol):
         per event for every socket of the room."""
 
 
+class SharedRead:
+    """One database read shared by everyone who asks while it is in flight — but only by
+    those who asked before it started: a caller never gets an answer older than its
+    question. Asking while a read is running waits for it and then for the next one, which
+    serves everyone who asked meanwhile, so a crowd costs one read per read time."""
+
+    def __init__(self, read: Callable[[], Awaitable[Any]]) -> None:
+        self.read = read
+        self.asked = 0  # questions so far; a read serves those asked before it started
+        self._running: asyncio.Future[Any] | None = None
+        self._serves = 0
+
+    async def get(self) -> Any:
+        self.asked += 1
+        ticket = self.asked
+        while True:
+            current = self._running
+            if current is not None and self._serves >= ticket:
+                return await asyncio.shield(current)
+            if current is not None:
+                await asyncio.wait([current])  # started before we asked: wait for the next
+                continue
+            self._serves = self.asked
+            future: asyncio.Future[Any] = asyncio.ensure_future(self.read())
+            self._running = future
+            future.add_done_callback(self._done)
+            return await asyncio.shield(future)
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        if self._running is future:
+            self._running = None
+        if not future.cancelled():
+            future.exception()  # retrieved: each waiter gets it raised
+
+
 class Room:
     """The sockets of one board in this process, the channel that subscribes them all to
     the board's group, and the board's shared snapshot reads."""
@@ -59,11 +94,9 @@ class Room:
         self.group = group
         self.channel = ""
         self.sockets: dict[BoardSocket, None] = {}  # insertion-ordered set
-        self.joins = 0  # counts joins: a snapshot read serves those who joined before it
+        self.reads: dict[str, SharedRead] = {}
         self.subscribed = asyncio.get_running_loop().create_future()
         self._reader: asyncio.Future[None] | None = None
-        self._read: asyncio.Future[Any] | None = None
-        self._read_serves = 0  # joins counted when the read in flight started
 
     async def open(self) -> None:
         """Subscribe: a channel of the room's own joins the board's group."""
@@ -120,28 +153,12 @@ class Room:
             except Exception:  # one broken socket must not starve the others
                 logger.exception("fan-out: %s failed on a socket of %s", event["type"], self.group)
 
-    async def snapshot(self, joined: int, read: Callable[[], Awaitable[Any]]) -> Any:
-        """The result of a ``read()`` that started after join number ``joined``: the read in
-        flight if it started late enough, otherwise the next one (shared by every socket
-        that joined meanwhile)."""
-        while True:
-            current = self._read
-            if current is not None and self._read_serves >= joined:
-                return await asyncio.shield(current)
-            if current is not None:
-                await asyncio.wait([current])  # too early for us: wait for it to finish
-                continue
-            self._read_serves = self.joins
-            future: asyncio.Future[Any] = asyncio.ensure_future(read())
-            self._read = future
-            future.add_done_callback(self._read_done)
-            return await asyncio.shield(future)
-
-    def _read_done(self, future: asyncio.Future[Any]) -> None:
-        if self._read is future:
-            self._read = None
-        if not future.cancelled():
-            future.exception()  # retrieved: each waiter gets it raised
+    def shared(self, name: str, read: Callable[[], Awaitable[Any]]) -> SharedRead:
+        """The room's shared read called ``name`` (a snapshot, the board's revision)."""
+        found = self.reads.get(name)
+        if found is None:
+            found = self.reads[name] = SharedRead(read)
+        return found
 
 
 class Hub:
@@ -153,10 +170,9 @@ class Hub:
         self.rooms: dict[str, Room] = {}
         self._renewer: asyncio.Future[None] | None = None
 
-    async def join(self, group: str, socket: BoardSocket) -> int:
+    async def join(self, group: str, socket: BoardSocket) -> Room:
         """Add ``socket`` to ``group``'s room, subscribing the process first if needed.
-        Returns the join's number (see ``Room.snapshot``). When this returns, every event
-        sent to the group from now on reaches the socket."""
+        When this returns, every event sent to the group from now on reaches the socket."""
         if self._renewer is None:
             self._renewer = asyncio.ensure_future(self._renew())
         while True:
@@ -174,8 +190,7 @@ class Hub:
             if self.rooms.get(group) is room:  # not emptied and closed meanwhile
                 break
         room.sockets[socket] = None
-        room.joins += 1
-        return room.joins
+        return room
 
     async def leave(self, group: str, socket: BoardSocket) -> None:
         room = self.rooms.get(group)

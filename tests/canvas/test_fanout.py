@@ -12,6 +12,7 @@ from channels.layers import get_channel_layer
 
 from canvas import consumers, realtime
 from canvas.models import BoardMember
+from canvas.services import documents
 from tests import factories
 from tests.canvas.wsclient import create, open_socket, update
 
@@ -94,6 +95,7 @@ async def test_removed_member_stops_receiving_at_once(crowd):
 
 
 async def test_a_crowd_syncing_at_once_shares_snapshot_reads(crowd, monkeypatch):
+    """Sockets syncing together share a read; a read never answers a later question."""
     board = crowd["board"]
     reads = []
     real = consumers.snapshot_frames
@@ -112,4 +114,28 @@ async def test_a_crowd_syncing_at_once_shares_snapshot_reads(crowd, monkeypatch)
     snapshot = await late.sync(None)
     assert [item["name"] for item in snapshot["items"]] == ["late"]
     for sock in [*sockets, late]:
+        await sock.close()
+
+
+async def test_a_crowd_pinging_at_once_shares_revision_reads(crowd, monkeypatch):
+    """``pong`` names the board's committed revision, read once for sockets asking together."""
+    board = crowd["board"]
+    sockets = await open_synced(board, [crowd["owner"], *crowd["viewers"]])
+    await sockets[0].send({"type": "ops", "batch_id": "x", "ops": [create()]})
+    revision = (await sockets[0].recv())["revision"]
+    for sock in sockets[1:]:
+        assert (await sock.recv())["revision"] == revision
+    reads = []
+    real = documents.current_revision
+
+    def counted(board):
+        reads.append(board.pk)
+        return real(board)
+
+    monkeypatch.setattr(documents, "current_revision", counted)
+    await asyncio.gather(*(sock.send({"type": "ping"}) for sock in sockets))
+    pongs = await asyncio.gather(*(sock.recv() for sock in sockets))
+    assert pongs == [{"type": "pong", "revision": revision}] * len(sockets)
+    assert 1 <= len(reads) < len(sockets)
+    for sock in sockets:
         await sock.close()

@@ -38,6 +38,7 @@ class Scenario:
     editor_urls: list[str]  # editors are spread over these web servers, round robin
     viewers: int = 0
     viewer_url: str = ""  # every viewer on this one web server (fan-out of one process)
+    viewer_urls: list[str] = field(default_factory=list)  # or spread over these, by process
     presence: float = 0.0  # cursor messages per second per editor, besides the batches
     editors_per_process: int = 5
     viewers_per_process: int = 500
@@ -75,6 +76,7 @@ class Outcome:
     acked_per_s: float = 0.0  # batches acknowledged / (last ack − start): the throughput
     counted: dict[str, float] = field(default_factory=dict)  # see run_scenario's counters
     server_rss_mib: dict[int, float] = field(default_factory=dict)  # pid → RSS, all connected
+    viewer_received: list[int] = field(default_factory=list)  # per viewer: batches applied
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -174,10 +176,12 @@ def _swarms(seed: dict[str, Any], scenario: Scenario, logs: Path) -> list[Swarm]
         }
         swarms.append(Swarm("editor", config, logs / f"editors-{number}.log"))
     viewers = seed["viewers"][: scenario.viewers]
+    viewer_urls = viewer_urls_of(scenario)
     for number, group in enumerate(_chunks(viewers, scenario.viewers_per_process)):
+        viewer_url = viewer_urls[number % len(viewer_urls)]
         config = {
-            "url": scenario.viewer_url,
-            "origin": scenario.viewer_url,
+            "url": viewer_url,
+            "origin": viewer_url,
             "board": seed["board"],
             "cookies": group,
             "connect_concurrency": scenario.connect_concurrency,
@@ -238,7 +242,7 @@ async def run_scenario(
         counted = {name: read() - counted[name] for name, read in (counters or {}).items()}
         sent = await hearing
 
-        url = scenario.editor_urls[0] if scenario.editors else scenario.viewer_url
+        url = scenario.editor_urls[0] if scenario.editors else viewer_urls_of(scenario)[0]
         revision, digest = await fresh_snapshot(url, seed["board"], seed["owner"])
         last_ack = max((message["last_ack"] for message in sent), default=0.0) or start
         until = max(time.time(), last_ack) + scenario.converge_wait
@@ -256,6 +260,41 @@ async def run_scenario(
     outcome.server_rss_mib = rss
     outcome.acked_per_s = (outcome.sent - outcome.unacked) / max(1e-9, last_ack - start)
     return outcome
+
+
+def viewer_urls_of(scenario: Scenario) -> list[str]:
+    return scenario.viewer_urls or [scenario.viewer_url]
+
+
+def fanout_problems(out: Outcome, scenario: Scenario) -> list[str]:
+    """What keeps a fan-out run from delivering every edit to every viewer in order, in
+    words (empty when it did): every socket connected, no close or error, each viewer
+    applied each edit exactly once and never saw a revision gap (a lost or reordered
+    broadcast), and every viewer's model equal to a fresh snapshot at the end.
+
+    Live delivery is the rule but not required edit by edit: a viewer that hears nothing
+    for a second pings, and a ``pong`` naming a revision whose broadcast is still on its
+    way (across Redis) makes it catch up, after which the live copy is not sent again."""
+    problems = []
+    clients = scenario.editors + scenario.viewers
+    if out.connected != clients:
+        problems.append(f"{clients - out.connected} sockets failed: {out.connect_failures[:3]}")
+    wrong = [n for n in out.viewer_received if n != out.sent]
+    if wrong or len(out.viewer_received) != scenario.viewers:
+        problems.append(
+            f"{len(wrong)} viewers applied another number of edits than the {out.sent} sent "
+            f"({sorted(set(wrong))[:5]}); {len(out.viewer_received)} viewers reported"
+        )
+    if out.syncs.get("gap"):
+        problems.append(f"{out.syncs['gap']} revision gaps seen (a batch lost or out of order)")
+    if out.errors or out.closes:
+        problems.append(f"errors {out.errors}, {out.closes} sockets closed {out.close_codes}")
+    if out.behind:
+        problems.append(f"{len(out.behind)} clients not on the final snapshot: {out.behind[:5]}")
+    if problems:  # context for the reader
+        live = len(out.viewer_latency)
+        problems.append(f"(live deliveries {live} of {out.sent * scenario.viewers}; {out.syncs})")
+    return problems
 
 
 def _outcome(swarms, ready, sent, reports, revision, digest, last_ack, server_cpu) -> Outcome:
@@ -305,6 +344,7 @@ def _outcome(swarms, ready, sent, reports, revision, digest, last_ack, server_cp
         loop_lag_p99=percentile(lags, 99),
         loop_lag_max=max(lags, default=math.nan),
         server_cpu=server_cpu,
+        viewer_received=[client["received"] for role, client in clients if role == "viewer"],
     )
 
 
