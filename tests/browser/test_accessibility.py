@@ -135,3 +135,41 @@ def test_page_has_no_serious_axe_violations(server, browser, axe_script, name):
     assert not failing, f"axe on the {name} page:\n{describe(failing)}"
     assert not errors
     context.close()
+
+
+def test_skip_link_focus_ring_and_reduced_motion(server, browser):
+    """The first Tab shows a skip link; it lands on the canvas, whose ring is drawn; asking
+    for less motion turns the job progress bar's transition off."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    page.wait_for_function(f"Boolean({BOARD_READY})", timeout=WAIT_MS)
+
+    page.keyboard.press("Tab")
+    link = page.evaluate(
+        "(() => { const a = document.activeElement, r = a.getBoundingClientRect();"
+        " return {text: a.textContent, top: r.top, bottom: r.bottom}; })()"
+    )
+    assert link["text"] == "Skip to the canvas"
+    assert link["top"] >= 0 and link["bottom"] <= 900  # on screen while focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "ab-canvas"
+    ring = page.evaluate("getComputedStyle(document.activeElement, '::after').boxShadow")
+    assert "rgb(157, 187, 255)" in ring  # --focus, drawn above the stage
+
+    duration = """(() => {
+      const el = document.createElement('div');
+      el.className = 'ab-job-fill';
+      document.body.append(el);
+      const d = getComputedStyle(el).transitionDuration;
+      el.remove();
+      return parseFloat(d);
+    })()"""
+    page.emulate_media(reduced_motion="no-preference")
+    assert page.evaluate(duration) == pytest.approx(0.2)
+    page.emulate_media(reduced_motion="reduce")
+    assert page.evaluate(duration) < 0.001
+    context.close()
