@@ -74,6 +74,11 @@ PAGES = {
     "share": ("/s/{token}/", False, BOARD_READY),
     "providers": ("/providers/", True, "document.querySelector('main')"),
     "members": ("/boards/{board}/members/", True, "document.querySelector('main')"),
+    # Beyond the issue's list: the other pages a person reaches from these.
+    "share guest name": ("/s/{token}/guest/", False, "document.querySelector('form')"),
+    "inbox": ("/inbox/", True, "document.querySelector('main')"),
+    "teams": ("/teams/", True, "document.querySelector('main')"),
+    "password change": ("/password/", True, "document.querySelector('form')"),
 }
 
 
@@ -172,4 +177,36 @@ def test_skip_link_focus_ring_and_reduced_motion(server, browser):
     assert page.evaluate(duration) == pytest.approx(0.2)
     page.emulate_media(reduced_motion="reduce")
     assert page.evaluate(duration) < 0.001
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("dialog", "opener", "shown"),
+    [
+        ("shortcuts", "?", ".ab-help-card"),
+        ("share", "[data-testid=share-open]", "[data-testid=share-links]"),
+        ("history", "[data-testid=history-open]", ".ab-history"),
+    ],
+)
+def test_open_dialogs_have_no_serious_axe_violations(
+    server, browser, axe_script, dialog, opener, shown
+):
+    """What floats over the board (a dialog, the history drawer) passes axe too."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    page.wait_for_function(f"Boolean({BOARD_READY})", timeout=WAIT_MS)
+    if opener.startswith("["):
+        page.focus(opener)
+        page.keyboard.press("Enter")
+    else:
+        page.focus("#ab-canvas")
+        page.keyboard.press(opener)
+    page.wait_for_selector(shown, state="visible", timeout=WAIT_MS)
+    violations = run_axe(page, axe_script)
+    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    assert not failing, f"axe with the {dialog} open:\n{describe(failing)}"
     context.close()
