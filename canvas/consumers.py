@@ -64,7 +64,7 @@ class BoardConsumer(ProtocolConsumer):
             return
         try:
             uuid.UUID(str(self.scope["url_route"]["kwargs"]["board_id"]))
-            self.board, role = await self._check_access()
+            self.board, self.role = await self._check_access()
         except (ValueError, BoardNotFound):  # malformed, unknown and forbidden look the same
             await self.close(code=CLOSE_NO_ACCESS)
             return
@@ -76,16 +76,7 @@ class BoardConsumer(ProtocolConsumer):
         self.hub = fanout.hub(encode_event)
         if self.hub is not None:
             self.room = await self.hub.join(self.group, self)
-        await self.send_json(
-            protocol.welcome(
-                board_id=str(self.board.pk),
-                board_name=self.board.name,
-                user=documents.actor_ref(self.user),
-                role=role.value,
-                can_edit=role_allows(role, Perm.EDIT),
-                revision=self.board.revision,
-            )
-        )
+        await self._welcome(self.role, self.board.revision)
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
@@ -178,11 +169,17 @@ class BoardConsumer(ProtocolConsumer):
                 await self.send_frame(frame())
                 self.revision = event["revision"]
         elif kind == realtime.ACCESS_EVENT:
-            # Someone's role on this board changed: if it was ours and it is gone, leave now.
+            # Someone's role on this board changed. If it was ours and it is gone, leave now;
+            # if it went up or down, welcome the client again with the new role, so an open
+            # canvas turns read-only (or editable) at once instead of at its next reconnect.
             try:
-                await self._check_access()
+                board, role = await self._check_access()
             except BoardNotFound:
                 await self._refuse()
+                return
+            if role != self.role:
+                self.role = role
+                await self._welcome(role, board.revision)
         elif kind != realtime.PRESENCE_EVENT or event["sender"] != self.channel_name:
             await self.send_frame(frame())
 
@@ -223,6 +220,19 @@ class BoardConsumer(ProtocolConsumer):
         if self.room is None:
             return await run()
         return await self.room.shared(name, run).get()
+
+    async def _welcome(self, role: Role, revision: int) -> None:
+        """The handshake message; sent again whenever this user's role changes while open."""
+        await self.send_json(
+            protocol.welcome(
+                board_id=str(self.board.pk),
+                board_name=self.board.name,
+                user=documents.actor_ref(self.user),
+                role=role.value,
+                can_edit=role_allows(role, Perm.EDIT),
+                revision=revision,
+            )
+        )
 
     @database_sync_to_async
     def _check_access(self) -> tuple[Any, Role]:

@@ -3,8 +3,10 @@
 The owner opens the board, follows its "Members" link, makes an invitation link with the
 keyboard and copies it. The teammate opens the link in a second browser context (no
 account), reads who invited them to what, picks a username and password, lands on the
-board and sees the owner's new note arrive live. The owner then removes them on the
-members page and the teammate's board socket closes at once ("You no longer have access").
+board and sees the owner's new note arrive live. The owner makes them a viewer on the
+members page and their open canvas turns read-only at once (and editable when raised back);
+then removes them, and the teammate's board socket closes at once ("You no longer have
+access").
 Along the way, the members and invitation pages are checked at 360 px for horizontal
 overflow. Needs Chromium (``chromium_path`` fails in CI and skips on laptops without it).
 """
@@ -123,9 +125,26 @@ def test_invite_by_link_join_see_live_edits_then_removal_closes_the_socket(serve
         timeout=WAIT_MS,
     )
 
-    # 4. The owner removes the teammate on the members page; the teammate is cut off at once.
+    # 4. The owner makes the teammate a viewer on the members page: the teammate's open
+    #    canvas turns read-only at once (no reload), and editable again when raised back.
     members, _ = new_page(browser, server, server.seed["lead"])
     members.goto(f"{board_url}members/")
+    assert mate.evaluate("window.__anchorboard.editor.canEdit") is True
+    members.get_by_label("Role of kim").select_option("viewer")
+    members.get_by_role("button", name="Change role of kim").click()
+    members.wait_for_load_state()
+    mate.wait_for_function("window.__anchorboard.editor.canEdit === false", timeout=WAIT_MS)
+    assert mate.locator(".ab-readonly").is_visible()
+    assert mate.locator("[data-testid=gen-submit]").is_disabled()
+    members.get_by_label("Role of kim").select_option("editor")
+    members.get_by_role("button", name="Change role of kim").click()
+    members.wait_for_load_state()
+    mate.wait_for_function("window.__anchorboard.editor.canEdit === true", timeout=WAIT_MS)
+    assert mate.locator(".ab-readonly").is_hidden()
+    assert mate.locator("[data-testid=gen-submit]").is_enabled()
+    assert mate.evaluate("window.__anchorboard.stats().status") == "online"
+
+    # 5. The owner removes the teammate on the members page; the teammate is cut off at once.
     members.get_by_role("button", name="Remove kim").click()
     members.wait_for_selector("text=Removed kim from “Spring campaign”.", timeout=WAIT_MS)
     mate.wait_for_function("window.__anchorboard.stats().status === 'denied'", timeout=WAIT_MS)
@@ -133,7 +152,7 @@ def test_invite_by_link_join_see_live_edits_then_removal_closes_the_socket(serve
     # The owner's own board socket is untouched.
     assert owner.evaluate("window.__anchorboard.stats().status") == "online"
 
-    # 5. The used link now says so.
+    # 6. The used link now says so.
     again, _ = new_page(browser, server)
     response = again.goto(link)
     assert response.status == 410

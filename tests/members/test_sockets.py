@@ -1,7 +1,9 @@
-"""Removing someone or lowering their role through the members API acts on their open
+"""Removing someone or changing their role through the members API acts on their open
 board sockets at once: removed people are cut off (4403) without sending anything; a
-lowered role is what their next message is checked against. (canvas.realtime's model
-signals do the work; these tests prove the new endpoints trigger them.)"""
+changed role is sent to them as a new ``welcome`` (so the open canvas turns read-only or
+editable without a reload) and is what their next message is checked against; nobody else
+on the board hears about it. (canvas.realtime's model signals do the work; these tests
+prove the new endpoints trigger them.)"""
 
 from __future__ import annotations
 
@@ -60,23 +62,35 @@ async def test_removing_a_member_closes_their_socket_at_once(crew):
     await owner.close()
 
 
-async def test_lowering_a_role_is_checked_on_the_next_message(crew):
+async def test_a_changed_role_is_pushed_at_once_and_checked_on_the_next_message(crew):
     board = crew["board"]
+    owner = await synced(board, crew["owner"])
     editor = await synced(board, crew["editor"])
     await editor.send({"type": "ops", "batch_id": "before", "ops": [create()]})
     assert (await editor.recv())["type"] == "ack"
-    response = await call(
-        crew["owner"],
-        "patch",
-        f"/api/v1/boards/{board.pk}/members/{crew['editor'].pk}",
-        {"role": Role.VIEWER},
-    )
+    assert (await owner.recv())["type"] == "applied"
+    url = f"/api/v1/boards/{board.pk}/members/{crew['editor'].pk}"
+    response = await call(crew["owner"], "patch", url, {"role": Role.VIEWER})
     assert response.status_code == 200
+    # Pushed without the editor sending anything: the canvas switches to read-only now.
+    welcome = await editor.recv()
+    assert (welcome["type"], welcome["role"], welcome["can_edit"]) == ("welcome", "viewer", False)
+    assert welcome["revision"] == 1
     await editor.send({"type": "ops", "batch_id": "after", "ops": [create()]})
     reply = await editor.recv()
     assert (reply["type"], reply["code"], reply["batch_id"]) == ("error", "forbidden", "after")
     await editor.ping()  # still connected: a viewer may keep watching
+    await owner.ping()  # the owner's role did not change: no welcome for them
+
+    # Raised again: editable again, at once.
+    response = await call(crew["owner"], "patch", url, {"role": Role.EDITOR})
+    assert response.status_code == 200
+    welcome = await editor.recv()
+    assert (welcome["type"], welcome["role"], welcome["can_edit"]) == ("welcome", "editor", True)
+    await editor.send({"type": "ops", "batch_id": "again", "ops": [create()]})
+    assert (await editor.recv())["type"] == "ack"
     await editor.close()
+    await owner.close()
 
 
 async def test_removing_someone_from_the_team_closes_their_team_board_sockets(crew):
