@@ -6,8 +6,10 @@
 - Overlays: with ``document.elementFromPoint`` each floating thing is on top where it is
   shown — a failed upload card and a notice over canvas images and the results strip, the
   Share dialog over the strip (with a backdrop, focus kept inside, Escape), a progress
-  card's Cancel clear of the strip and the minimap, tooltips over everything, and the
-  region outline drawn over the image it covers.
+  card's Cancel clear of the strip and the minimap, tooltips over everything, the
+  region outline drawn over the image it covers, and a board card's "More" menu over the
+  card below it on the board list.
+- The staging strip at 1280×720 shows a job's four thumbnails whole.
 
 Results are stored by the seed (no engine runs), so the server is plain Daphne. Needs
 Chromium (``chromium_path`` fails in CI and skips on laptops without it).
@@ -28,7 +30,7 @@ import json
 from django.test import Client
 from tests import factories
 from tests.jobs.conftest import add_image
-from tests.review.conftest import make_candidate
+from tests.review.conftest import make_candidate, make_variations
 author = factories.make_user("author")
 watcher = factories.make_user("watcher")
 board = factories.make_board(name="Undo board", owner=author, editor=watcher)
@@ -38,7 +40,15 @@ made = [
     make_candidate(board, author, region=region, data=factories.png_bytes((400, 300), c))
     for c in ((200, 60, 60), (60, 160, 90))
 ]
-out = {"board": str(board.pk), "results": [str(it.pk) for it in made]}
+# A second board with one job of four variations (the strip's thumbnails), and more boards
+# so the board list has a second row of cards under the first one's "More" menu.
+strip = factories.make_board(name="Strip board", owner=author)
+add_image(strip, author, x=0, y=0, width=800, height=600, color=(226, 236, 240))
+blue = factories.png_bytes((400, 300), (90, 90, 200))
+make_variations(strip, author, 4, region=region, data=blue)
+for n in range(6):
+    factories.make_board(board.team, f"Campaign {n + 1}", owner=author)
+out = {"board": str(board.pk), "strip": str(strip.pk), "results": [str(it.pk) for it in made]}
 for name, user in (("author", author), ("watcher", watcher)):
     c = Client()
     c.force_login(user)
@@ -55,13 +65,13 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def open_board(browser, server, who: str, size=(1440, 900)):
+def open_board(browser, server, who: str, size=(1440, 900), board: str = "board"):
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    page.goto(f"{server.base_url}/boards/{server.seed[board]}/")
     page.wait_for_function(
         "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
         " && window.__anchorboard.stats().documentItems >= 1"
@@ -291,3 +301,74 @@ def test_overlays_are_on_top_where_they_are_shown(server, browser):
     assert on_top(page, ".ab-tooltip")
     assert page.get_by_role("button", name="Hand").count() == 1
     assert errors == []
+
+
+def test_the_staging_strip_shows_whole_thumbnails_at_1280(server, browser):
+    """At 1280×720 the strip is narrow (the canvas between two panels, left of the minimap):
+    Discard, Compare and Refine keep their icon and tooltip, drop the word, and the four
+    variations' thumbnails are shown whole, not cut by the buttons."""
+    page, errors = open_board(browser, server, "author", size=(1280, 720), board="strip")
+    page.wait_for_selector("[data-testid=staging-strip]", state="visible", timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelectorAll('.ab-staging-thumb').length === 4", timeout=WAIT_MS
+    )
+    whole = page.evaluate(
+        """(() => {
+          const box = document.querySelector('.ab-staging-thumbs').getBoundingClientRect();
+          return [...document.querySelectorAll('.ab-staging-thumb')].map((t) => {
+            const r = t.getBoundingClientRect();
+            return r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+          });
+        })()"""
+    )
+    assert whole == [True, True, True, True]
+    row = page.locator(".ab-staging-row")
+    assert row.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    # The words are gone from sight but still name the buttons.
+    for name in ("Apply", "Discard", "Compare", "Refine"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 1
+    assert page.locator("[data-testid=staging-position]").inner_text() == "1 / 4"
+    assert errors == []
+
+
+def test_the_board_cards_more_menu_is_on_top_of_the_next_row(server, browser):
+    """Menus are the top layer on the server-rendered pages too: the first board card's
+    "More" menu drops over the card below it and takes the clicks there."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["author"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{server.base_url}/")
+    cards = page.locator(".board-card")
+    assert cards.count() >= 6
+    first = cards.first
+    first.locator("details.board-more > summary").click()
+    menu = first.locator(".menu-list")
+    menu.wait_for(state="visible")
+    below = page.evaluate(
+        """(() => {
+          const m = document.querySelector('details.board-more[open] .menu-list');
+          const r = m.getBoundingClientRect();
+          const others = [...document.querySelectorAll('.board-card')]
+            .filter((c) => !c.contains(m))
+            .filter((c) => {
+              const o = c.getBoundingClientRect();
+              return o.top < r.bottom && o.bottom > r.top && o.left < r.right
+                && o.right > r.left;
+            });
+          const points = [[r.left + 4, r.top + 4], [r.left + r.width / 2, r.top + r.height / 2],
+                          [r.right - 4, r.bottom - 4], [r.left + 4, r.bottom - 4]];
+          return {
+            overlaps: others.length,
+            onTop: points.map(([x, y]) => m.contains(document.elementFromPoint(x, y))),
+          };
+        })()"""
+    )
+    assert below["overlaps"] >= 1  # the menu really lies over another card
+    assert below["onTop"] == [True, True, True, True]
+    # Escape closes it, focus back on its button.
+    page.keyboard.press("Escape")
+    menu.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    context.close()

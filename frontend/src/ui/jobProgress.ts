@@ -21,7 +21,10 @@ const MODE_LABEL: Record<string, string> = {
 };
 
 export function jobTitle(job: JobPayload): string {
-  const prompt = typeof job.spec.prompt === "string" && job.spec.prompt ? ` “${job.spec.prompt.slice(0, 40)}”` : "";
+  const text = typeof job.spec.prompt === "string" ? job.spec.prompt.trim() : "";
+  // Long prompts are cut at a word-ish boundary and say so ("…"), never mid-phrase silently.
+  const short = text.length > 40 ? `${text.slice(0, 39).trimEnd()}…` : text;
+  const prompt = short ? ` “${short}”` : "";
   return `${MODE_LABEL[job.mode] ?? job.mode}${prompt}`;
 }
 
