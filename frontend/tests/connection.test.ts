@@ -130,6 +130,21 @@ describe("BoardConnection", () => {
     expect(sync.revision).toBe(5);
   });
 
+  it("re-syncs and is online again after a second welcome on the same socket (its role changed)", () => {
+    const { sockets, statuses, conn } = harness();
+    conn.start();
+    const socket = sockets[0]!;
+    socket.open();
+    socket.receive(welcome);
+    socket.receive({ type: "snapshot", revision: 3, items: [item({ id: "a" })] });
+    expect(statuses.at(-1)).toBe("online");
+    socket.receive({ ...welcome, role: "viewer", can_edit: false });
+    expect(socket.sent.at(-1)).toEqual({ type: "sync", since: 3 });
+    expect(statuses.at(-1)).toBe("syncing");
+    socket.receive({ type: "catchup", from_revision: 3, revision: 3, batches: [] });
+    expect(statuses.at(-1)).toBe("online");
+  });
+
   it("backs off exponentially and stops retrying when access is refused", () => {
     expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, () => 0.5))).toEqual([500, 1000, 2000, 4000, 30000]);
     const { sockets, timers, statuses, conn } = harness();

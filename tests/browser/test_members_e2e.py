@@ -142,7 +142,7 @@ def test_invite_by_link_join_see_live_edits_then_removal_closes_the_socket(serve
     mate.wait_for_function("window.__anchorboard.editor.canEdit === true", timeout=WAIT_MS)
     assert mate.locator(".ab-readonly").is_hidden()
     assert mate.locator("[data-testid=gen-submit]").is_enabled()
-    assert mate.evaluate("window.__anchorboard.stats().status") == "online"
+    wait_online(mate)  # the same socket, synced again after the new welcome
 
     # 5. The owner removes the teammate on the members page; the teammate is cut off at once.
     members.get_by_role("button", name="Remove kim").click()

@@ -202,7 +202,10 @@ export class BoardConnection {
     const local = this.sync.revision;
     switch (msg.type) {
       case "welcome":
+        // Also sent again on an open socket when the user's role changes (docs/protocol.md):
+        // either way a handshake starts, and the sync reply brings the status back online.
         this.attempt = 0;
+        this.synced = false;
         this.handlers.onWelcome?.(msg);
         this.setStatus("syncing", "");
         this.send(syncMessage(this.sync.isLoaded ? this.sync.revision : null));
