@@ -25,7 +25,7 @@ from canvas.members.api_auth import api_user
 from canvas.models import Iteration, IterationStatus, Job
 from canvas.permissions import Perm, get_board_for, require
 from canvas.protocol import JobSpec
-from canvas.protocol.codec import error_from_validation
+from canvas.protocol.errors import error_from_validation
 from canvas.protocol.types import CleanText
 from canvas.services import iterations as iteration_services
 from foundation.api_errors import ErrorOut

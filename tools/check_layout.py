@@ -27,9 +27,6 @@ KNOWN_CYCLES: set[tuple[str, ...]] = {
     # consumers.py imports job_requests at its end so the job handlers register; moves with
     # the board socket next session (canvas/consumers.py is being edited elsewhere).
     ("canvas.consumers", "canvas.job_requests"),
-    ("canvas.engines.providers", "canvas.engines.providers.resilience", "canvas.engines.registry"),
-    ("canvas.jobs.deferrals", "canvas.jobs.queue", "canvas.jobs.runner"),
-    ("canvas.protocol.catalog", "canvas.protocol.codec", "canvas.protocol.jobs"),
     ("canvas.services.review", "canvas.services.sharing"),
 }
 KNOWN_LONG: set[str] = {"canvas/services/review.py"}

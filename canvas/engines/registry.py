@@ -3,8 +3,8 @@
 Adding a provider means writing an ``Engine`` subclass decorated with
 ``@register_engine("name")`` in its own module and importing that module from
 ``canvas/engines/__init__.py``. Remote providers (canvas/engines/providers) are registered
-on first use, because which of them exist depends on the server's configuration. This
-module must not know any concrete engine.
+on first use by a loader they add (``add_loader``), because which of them exist depends on
+the server's configuration. This module must not know any concrete engine.
 """
 
 from __future__ import annotations
@@ -15,18 +15,30 @@ from canvas.engines.base import Engine, EngineCapabilities
 from foundation.errors import AppError
 
 _ENGINES: dict[str, type[Engine]] = {}
-_providers_loaded = False
+_LOADERS: list[Callable[[], object]] = []
+_loaded = False
 
 
-def _load_providers() -> None:
-    """Register the configured provider engines once (they need Django settings)."""
-    global _providers_loaded
-    if _providers_loaded:
+def add_loader(load: Callable[[], object]) -> None:
+    """Have ``load`` register engines once, just before the registry is first read.
+
+    For engines that depend on the server's configuration (canvas/engines/providers adds
+    its loader when imported, from ``CanvasConfig.ready``): the registry calls them without
+    knowing them, so the arrow points one way. A loader added after the first read runs at
+    once.
+    """
+    _LOADERS.append(load)
+    if _loaded:
+        load()
+
+
+def _run_loaders() -> None:
+    global _loaded
+    if _loaded:
         return
-    _providers_loaded = True
-    from canvas.engines.providers import load_provider_engines
-
-    load_provider_engines()
+    _loaded = True
+    for load in _LOADERS:
+        load()
 
 
 class UnknownEngine(AppError):
@@ -50,7 +62,7 @@ def register_engine(name: str) -> Callable[[type[Engine]], type[Engine]]:
 
 def get_engine(name: str) -> Engine:
     """A fresh instance of the engine called ``name`` (engines hold no job state)."""
-    _load_providers()
+    _run_loaders()
     try:
         cls = _ENGINES[name]
     except KeyError:
@@ -63,5 +75,5 @@ def get_engine(name: str) -> Engine:
 
 def available_engines() -> dict[str, EngineCapabilities]:
     """Name → capabilities of every registered engine, sorted by name."""
-    _load_providers()
+    _run_loaders()
     return {name: _ENGINES[name]().capabilities() for name in sorted(_ENGINES)}

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from canvas import protocol
+from canvas import protocol, realtime
 from canvas.jobs.payloads import iteration_payload, job_payload
 from canvas.models.jobs import Iteration, Job
 
@@ -54,8 +54,6 @@ def send_to_board_now(board_id: Any, message: dict[str, Any]) -> bool:
     Must not be called inside a transaction whose outcome is unknown (use the
     ``*_after_commit`` helpers there). A failed send never fails the job itself.
     """
-    from canvas import realtime
-
     event = {"type": JOB_EVENT, "message": message}
     return realtime.send_group_now(realtime.board_group(board_id), event)
 

@@ -30,7 +30,9 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from assets.services import requeue_pending_derivatives
 from canvas.jobs import config, upkeep
+from canvas.models.jobs import Job, JobState
 from foundation.background import celery_app, dispatch_now
 
 logger = logging.getLogger(__name__)
@@ -41,8 +43,6 @@ _lock = threading.Lock()
 
 def claimable_now(limit: int) -> int:
     """How many queued jobs are due on running boards (at most ``limit``; caps ignored)."""
-    from canvas.models.jobs import Job, JobState
-
     if limit <= 0:
         return 0
     return (
@@ -128,8 +128,6 @@ class Sweeper:
 
 def _requeue_pending_previews() -> None:
     # Preview tasks whose message died with a worker or the broker; building is idempotent.
-    from assets.services import requeue_pending_derivatives
-
     try:
         requeue_pending_derivatives()
     except Exception:

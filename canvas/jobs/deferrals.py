@@ -22,17 +22,18 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from canvas.engines import get_engine
 from canvas.engines.providers import resilience
 from canvas.jobs import lifecycle
+from canvas.jobs.lifecycle import wake_workers_after_commit
 from canvas.models.jobs import Job, JobState
+from canvas.models.providers import BreakerState, ProviderHealth
 
 logger = logging.getLogger(__name__)
 
 
 def provider_of(engine_name: str) -> str:
     """The provider whose circuit guards ``engine_name`` ("" for engines without one)."""
-    from canvas.engines import get_engine
-
     try:
         return str(getattr(get_engine(engine_name), "provider", "") or "")
     except Exception:  # an engine that no longer exists has no circuit to wait for
@@ -42,8 +43,6 @@ def provider_of(engine_name: str) -> str:
 def defer(job: Job, worker_id: str, exc: resilience.ProviderDeferred) -> None:
     """Queue ``job`` again WITHOUT spending an attempt, due when the provider may be tried
     again — or at once, if its circuit closes first."""
-    from canvas.jobs.queue import wake_workers_after_commit
-
     provider = provider_of(job.engine)
     last = (job.notes or [{}])[-1].get("text") if job.notes else None
     with transaction.atomic():
@@ -66,16 +65,12 @@ def defer(job: Job, worker_id: str, exc: resilience.ProviderDeferred) -> None:
 
 
 def circuit_closed_now(provider: str) -> bool:
-    from canvas.models.providers import BreakerState, ProviderHealth
-
     state = ProviderHealth.objects.filter(provider=provider).values_list("state", flat=True)
     return state.first() in (None, BreakerState.CLOSED)
 
 
 def release(provider: str) -> list[str]:
     """Make every job deferred for ``provider`` due now and wake the workers."""
-    from canvas.jobs.queue import wake_workers_after_commit
-
     released: list[str] = []
     waiting = Job.objects.filter(state=JobState.QUEUED, deferred_for=provider)
     with transaction.atomic():

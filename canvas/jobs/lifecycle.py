@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from canvas.jobs import announce, config
 from canvas.models.jobs import FINISHED_STATES, Job, JobState
+from foundation.background import run_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -181,3 +182,9 @@ def renew_lease(job_id: Any, owner: str) -> bool:
             lease_expires_at=lease_from_now()
         )
     )
+
+
+def wake_workers_after_commit() -> None:
+    """Tell the workers a job became claimable (queued, due again, released), once the
+    transaction that made it so commits: the "canvas.jobs.wake" task of canvas.jobs.tasks."""
+    run_after_commit("canvas.jobs.wake")

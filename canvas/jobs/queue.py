@@ -26,13 +26,16 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from PIL import Image
 
+from assets.models import Asset
 from canvas.compositing import item_bounds
+from canvas.engines import Anchor, EngineRequest, get_engine
 from canvas.jobs import config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
+from canvas.jobs.inputs import mask_from_asset
+from canvas.jobs.lifecycle import wake_workers_after_commit
 from canvas.models import Board, Item, ItemKind
 from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
 from canvas.protocol import ProtocolError, limits, parse_job_spec
-from foundation.background import run_after_commit
 from foundation.errors import AppError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
@@ -114,8 +117,6 @@ def _anchors(board: Board, refs: list[Any]) -> list[dict[str, str]]:
 
 
 def _mask_asset(board: Board, asset_id: str | None) -> str | None:
-    from assets.models import Asset
-
     if asset_id is None:
         return None
     if not Asset.objects.filter(pk=asset_id, board=board).exists():
@@ -186,9 +187,6 @@ def check_with_engine(spec: dict[str, Any]) -> None:
     Stand-in images of the right sizes are enough for the source and anchors: ``Engine.check``
     looks at modes, sizes and anchor roles, never at their pixels; the mask is read for real.
     """
-    from canvas.engines import Anchor, EngineRequest, get_engine
-    from canvas.jobs.runner import mask_from_asset
-
     engine = get_engine(spec["engine"])
     caps = engine.capabilities()
     width, height = round(spec["region"]["width"]), round(spec["region"]["height"])
@@ -263,10 +261,6 @@ def submit_job(
     return job
 
 
-def wake_workers_after_commit() -> None:
-    run_after_commit("canvas.jobs.wake")
-
-
 # --- Claim ----------------------------------------------------------------------------------
 
 
@@ -290,8 +284,6 @@ def _serialise_claims() -> None:
 
 def _engine_limit(name: str) -> int | None:
     try:
-        from canvas.engines import get_engine
-
         caps = get_engine(name).capabilities()
     except Exception:  # an unknown engine fails when run, with a clear message
         caps = None

@@ -25,6 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from canvas.jobs import lifecycle
+from canvas.jobs.lifecycle import wake_workers_after_commit
+from canvas.jobs.queue import _serialise_claims
 from canvas.models.jobs import Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -81,8 +83,6 @@ def recover_abandoned_jobs() -> list[str]:
     Cheap when there is nothing to do (one indexed read, no lock), so every worker runs
     it at every upkeep tick.
     """
-    from canvas.jobs.queue import _serialise_claims, wake_workers_after_commit
-
     now = timezone.now()
     if not _abandoned(now):
         return []

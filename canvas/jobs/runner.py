@@ -31,7 +31,11 @@ from django.utils import timezone
 from PIL import Image
 
 from canvas.governance.hooks import results_landed
-from canvas.jobs import announce, config, deferrals, lifecycle
+from canvas.engines import JobCancelled, PermanentEngineError, TransientEngineError, get_engine
+from canvas.engines.providers.resilience import ProviderDeferred, route_engine
+from canvas.jobs import adapters, announce, config, deferrals, lifecycle
+from canvas.jobs.inputs import build_request, composite_region, load_anchors, load_mask
+from canvas.jobs.lifecycle import wake_workers_after_commit
 from canvas.jobs.progress import JobProgress, LeaseLost
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
 from foundation.errors import AppError
@@ -40,73 +44,6 @@ logger = logging.getLogger(__name__)
 
 PASTE_FEATHER = 4  # pixels of soft edge where an inpainted result meets the original
 MAX_BACKOFF_SECONDS = 600.0
-
-
-# --- Inputs ---------------------------------------------------------------------------------
-
-
-def _open_asset_image(asset_id: Any) -> Image.Image:
-    from assets.models import Asset
-    from canvas.jobs import adapters
-
-    asset = Asset.objects.select_related("blob").get(pk=asset_id)
-    return adapters.open_asset(asset)
-
-
-def composite_region(job: Job) -> Image.Image:
-    """The region as it looked at submit time, RGBA, at full resolution."""
-    from canvas.jobs import adapters
-
-    return adapters.composite(job.spec["layers"], job.spec["region"])
-
-
-def load_mask(job: Job, size: tuple[int, int]) -> Image.Image | None:
-    if not job.spec.get("mask"):
-        return None
-    return mask_from_asset(job.spec["mask"], size)
-
-
-def mask_from_asset(asset_id: Any, size: tuple[int, int]) -> Image.Image:
-    """The mask asset as an L image of ``size`` (255 = change)."""
-    image = _open_asset_image(asset_id)  # RGBA
-    alpha = image.getchannel("A")
-    # A painted overlay on transparency: paint = change. An opaque black/white mask:
-    # white = change.
-    lowest_alpha = alpha.getextrema()[0]
-    mask = alpha if isinstance(lowest_alpha, int) and lowest_alpha < 255 else image.convert("L")
-    if mask.size != size:
-        mask = mask.resize(size, Image.Resampling.BILINEAR)
-    return mask
-
-
-def load_anchors(job: Job) -> tuple[Any, ...]:
-    from canvas.engines import Anchor
-
-    anchors = []
-    for entry in job.spec.get("anchors", []):
-        image = _open_asset_image(entry["asset_id"]).convert("RGBA")
-        anchors.append(Anchor(role=entry["role"], image=image, name=entry.get("name", "")))
-    return tuple(anchors)
-
-
-def build_request(job: Job, source: Image.Image, mask: Image.Image | None, anchors) -> Any:
-    from canvas.engines import EngineRequest
-
-    spec = job.spec
-    return EngineRequest(
-        mode=spec["mode"],
-        source=source,
-        mask=mask,
-        anchors=anchors,
-        prompt=spec.get("prompt", ""),
-        negative_prompt=spec.get("negative_prompt", ""),
-        strength=spec.get("strength", 0.6),
-        seed=spec.get("seed"),
-        count=spec.get("count", 1),
-        output_size=tuple(spec["output_size"]) if spec.get("output_size") else None,
-        scale=spec.get("scale", 2),
-        params=spec.get("params") or {},
-    )
 
 
 # --- Results --------------------------------------------------------------------------------
@@ -143,8 +80,6 @@ def _provenance(job: Job, result: Any, source_asset_id: Any) -> dict[str, Any]:
 
 def store_results(job: Job, source: Image.Image, mask: Image.Image | None, results) -> int:
     """Store each result as a staged Iteration, once per (job, index). Returns new ones."""
-    from canvas.jobs import adapters
-
     existing = set(Iteration.objects.filter(job=job).values_list("index", flat=True))
     if len(existing) >= len(results):
         return 0
@@ -196,8 +131,6 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
 
 
 def _transient(job: Job, worker_id: str, exc: Any) -> None:
-    from canvas.jobs.queue import wake_workers_after_commit
-
     if job.attempts < job.max_attempts:
         delay = backoff_seconds(job.attempts, getattr(exc, "retry_after", None))
         text = f"Attempt {job.attempts} of {job.max_attempts} failed: {exc.message} Retrying."
@@ -257,14 +190,6 @@ def _finish_from_earlier_attempt(job: Job, worker_id: str) -> bool:
 
 def execute(job_id: Any, worker_id: str) -> str | None:
     """Run a job claimed by ``worker_id``. Returns its final state, None if not ours."""
-    from canvas.engines import (
-        JobCancelled,
-        PermanentEngineError,
-        TransientEngineError,
-        get_engine,
-    )
-    from canvas.engines.providers.resilience import ProviderDeferred, route_engine
-
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.state != JobState.RUNNING or job.worker_id != worker_id:
         return None  # finished, cancelled or recovered elsewhere: never run it twice

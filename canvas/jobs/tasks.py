@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import uuid
 
+from canvas.jobs.recovery import worker_name
+from canvas.jobs.workers import run_one, wake_local_pool
 from foundation import config, knobs
-from foundation.background import task
+from foundation.background import dispatch_now, task
 
 
 @task("canvas.jobs.wake")
 def wake() -> bool:
-    from canvas.jobs.workers import wake_local_pool
-
     if wake_local_pool():
         return False
     if config.read(knobs.DISPATCHER) == "celery":
@@ -30,10 +30,6 @@ def wake() -> bool:
 
 @task("canvas.jobs.work")
 def work() -> bool:
-    from canvas.jobs.recovery import worker_name
-    from canvas.jobs.workers import run_one
-    from foundation.background import dispatch_now
-
     # One name per claim: two threads of one worker process must never share an owner.
     ran = run_one(worker_name(f"task-{uuid.uuid4().hex[:12]}"))
     if ran and config.read(knobs.DISPATCHER) == "celery":

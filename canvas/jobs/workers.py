@@ -23,6 +23,7 @@ from canvas.jobs import config, upkeep
 from canvas.jobs.queue import claim_next
 from canvas.jobs.recovery import worker_name
 from canvas.jobs.runner import execute
+from canvas.models.jobs import Job, JobState
 from foundation import knobs
 from foundation.config import read
 
@@ -124,8 +125,6 @@ class WorkerPool:
 
     def idle(self) -> bool:
         """True when nothing this pool could run is queued or running (for --exit-when-idle)."""
-        from canvas.models.jobs import Job, JobState
-
         return not Job.objects.filter(
             state__in=[JobState.QUEUED, JobState.RUNNING], board__queue_paused=False
         ).exists()

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from canvas.models.items import AnchorRole
 from canvas.models.jobs import JobMode
 from canvas.protocol import limits
+from canvas.protocol.errors import error_from_validation
 from canvas.protocol.types import (
     Coordinate,
     EngineName,
@@ -149,8 +150,6 @@ class JobSpec(JobShape):
 
 def parse_job_spec(raw: Any) -> JobSpec:
     """Check a raw spec's shape and ranges; ProtocolError names the first problem."""
-    from canvas.protocol.codec import error_from_validation
-
     try:
         return JobSpec.model_validate(raw)
     except ValidationError as exc:

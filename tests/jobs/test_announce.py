@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from canvas.jobs import announce, lifecycle, queue, recovery, runner
+from canvas.jobs import announce, inputs, lifecycle, queue, recovery, runner
 from canvas.models import Iteration, Job, JobState
 from tests.jobs import engines
 
@@ -142,8 +142,8 @@ def _store_results_without_finishing(job_id):
     from canvas.engines import get_engine
 
     job = Job.objects.get(pk=job_id)
-    source = runner.composite_region(job)
-    request = runner.build_request(job, source, None, ())
+    source = inputs.composite_region(job)
+    request = inputs.build_request(job, source, None, ())
 
     class Quiet:
         def step(self, *args, **kwargs):

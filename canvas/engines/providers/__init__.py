@@ -15,6 +15,10 @@ import logging
 from types import ModuleType
 from typing import Any
 
+from canvas.engines import registry
+from canvas.engines.providers.resilience import health_of
+from canvas.engines.registry import register_engine
+
 logger = logging.getLogger(__name__)
 
 PROVIDER_MODULES = ("gemini", "openai_images", "comfyui", "a1111")
@@ -35,8 +39,6 @@ def provider_modules() -> list[ModuleType]:
 
 def load_provider_engines() -> list[str]:
     """Register every configured provider engine; returns their names."""
-    from canvas.engines.registry import register_engine
-
     names = []
     for module in provider_modules():
         try:
@@ -62,8 +64,6 @@ def load_provider_engines() -> list[str]:
 
 
 def _engine_classes() -> dict[str, Any]:
-    from canvas.engines import registry
-
     return dict(registry._ENGINES)
 
 
@@ -71,8 +71,6 @@ def provider_status() -> list[dict[str, Any]]:
     """Per provider: name, label, configured?, engines (name, label, model, capabilities),
     breaker state, last error and the recent success rate. For the provider settings page.
     """
-    from canvas.engines.providers.resilience import health_of
-
     registered = _engine_classes()
     rows = []
     for module in provider_modules():
@@ -108,3 +106,8 @@ def provider_status() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# Which providers exist depends on the configuration, so they register on the registry's
+# first read, not at import (CanvasConfig.ready imports this package).
+registry.add_loader(load_provider_engines)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from canvas.engines.base import JobCancelled
 from canvas.engines.providers import config
 
 T = TypeVar("T")
@@ -156,8 +157,6 @@ def run_sync(
     the request is abandoned at once and ``JobCancelled`` is raised: a designer does not
     wait for a two-minute provider call to finish before the cancel takes effect.
     """
-    from canvas.engines.base import JobCancelled
-
     stop = threading.Event()
     box: dict[str, Any] = {}
 

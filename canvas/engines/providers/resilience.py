@@ -40,6 +40,15 @@ from canvas.engines.base import (
     TransientEngineError,
 )
 from canvas.engines.providers import config
+from canvas.engines.registry import available_engines, get_engine
+from canvas.models.jobs import Job
+from canvas.models.providers import (
+    BoardEngineFallbacks,
+    BreakerState,
+    CallOutcome,
+    ProviderCall,
+    ProviderHealth,
+)
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -188,8 +197,6 @@ class CallResult:
 def _job_attempt(job_id: Any) -> tuple[Any, int]:
     if job_id is None:
         return None, 1
-    from canvas.models.jobs import Job
-
     attempts = Job.objects.filter(pk=job_id).values_list("attempts", flat=True).first()
     if attempts is None:
         return None, 1
@@ -207,8 +214,6 @@ def recorded_call(
     Transient/PermanentEngineError. The job comes from ``progress.job_id`` when the job
     runner is the caller.
     """
-    from canvas.models.providers import CallOutcome, ProviderCall
-
     job_id, attempt = _job_attempt(getattr(progress, "job_id", None))
     started = time.monotonic()
     outcome, status, code, cost, message = CallOutcome.SUCCESS, None, "", None, ""
@@ -259,8 +264,6 @@ circuit_closed = Signal()
 
 
 def _ensure_health(provider: str) -> None:
-    from canvas.models.providers import ProviderHealth
-
     if ProviderHealth.objects.filter(provider=provider).exists():
         return
     try:
@@ -272,8 +275,6 @@ def _ensure_health(provider: str) -> None:
 
 def record_answer(provider: str, *, error: str = "") -> None:
     """The provider answered: close the circuit and reset the failure count."""
-    from canvas.models.providers import BreakerState, ProviderHealth
-
     now = timezone.now()
     changes: dict[str, Any] = {}
     if error:
@@ -294,8 +295,6 @@ def record_answer(provider: str, *, error: str = "") -> None:
 
 def record_failure(provider: str, message: str) -> None:
     """A transient failure: count it; open the circuit at the threshold or after a probe."""
-    from canvas.models.providers import BreakerState, ProviderHealth
-
     _ensure_health(provider)
     now = timezone.now()
     reopen = now + timedelta(seconds=config.breaker_cooldown_seconds())
@@ -321,8 +320,6 @@ def admit(provider: str) -> datetime | None:
     conditional UPDATE and becomes the probe (the circuit goes half-open for the probe's
     maximum duration); everyone else waits.
     """
-    from canvas.models.providers import BreakerState, ProviderHealth
-
     now = timezone.now()
     row = ProviderHealth.objects.filter(provider=provider).values("state", "next_probe_at").first()
     if row is None or row["state"] == BreakerState.CLOSED:
@@ -360,8 +357,6 @@ class ProviderDeferred(Exception):
 
 def fallbacks_for(board_id: Any, engine: str) -> tuple[str, ...]:
     """The engines to try after ``engine`` on this board; () unless the board opted in."""
-    from canvas.models.providers import BoardEngineFallbacks
-
     opt_in = BoardEngineFallbacks.objects.filter(board_id=board_id, enabled=True).first()
     if opt_in is None:
         return ()
@@ -383,9 +378,6 @@ def set_board_fallbacks(board: Any, chains: Any, *, enabled: bool = True) -> Any
     ``{"gemini-3-pro-image-preview": ["comfyui", "local"]}``; ``{}`` means "use the
     server's chains". The caller has checked that the user may edit the board.
     """
-    from canvas.engines.registry import available_engines
-    from canvas.models.providers import BoardEngineFallbacks
-
     if not isinstance(chains, dict) or not all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
         for k, v in chains.items()
@@ -413,8 +405,6 @@ def route_engine(job: Any, request: EngineRequest, engine: Engine) -> Engine:
     Raises ``UnsupportedRequest`` if the job's own engine refuses the request, and
     ``ProviderDeferred`` if every candidate's circuit is open.
     """
-    from canvas.engines.registry import get_engine
-
     engine.check(request)
     provider = getattr(engine, "provider", "")
     wait = admit(provider) if provider else None
@@ -448,8 +438,6 @@ def route_engine(job: Any, request: EngineRequest, engine: Engine) -> Engine:
 
 def health_of(provider: str, recent: int = 50) -> dict[str, Any]:
     """Breaker state, last error and the success rate of the last ``recent`` calls."""
-    from canvas.models.providers import BreakerState, CallOutcome, ProviderCall, ProviderHealth
-
     row = ProviderHealth.objects.filter(provider=provider).first()
     outcomes = list(
         ProviderCall.objects.filter(provider=provider)
