@@ -37,6 +37,7 @@ from PIL import Image, ImageOps
 
 from assets.imageops import masks
 from canvas.engines.base import Anchor
+from canvas.models import Item, ItemKind
 from foundation import config, knobs
 from foundation.errors import AppError
 
@@ -279,8 +280,6 @@ def load_items(board, region: Region, *, include_hidden: bool = False) -> list[C
     Only image items are drawn: frames, text notes and masks are editing aids, not pixels of
     the artwork. The caller has already checked that the user may read the board.
     """
-    from canvas.models import Item, ItemKind
-
     rows = (
         Item.objects.filter(board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False)
         .select_related("asset__blob")
@@ -374,8 +373,6 @@ def load_anchors(board, item_ids: Sequence) -> tuple[Anchor, ...]:
     Refuses ids that are not live image items of this board with an anchor role, so a job
     never silently runs without an anchor the designer picked.
     """
-    from canvas.models import Item, ItemKind
-
     rows = {
         str(row.pk): row
         for row in Item.objects.filter(

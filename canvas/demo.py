@@ -29,6 +29,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from assets.models import AssetSource
+from assets.services import ingest_bytes
 from canvas.models import (
     AnchorRole,
     Board,
@@ -341,9 +343,6 @@ def image_bytes(spec: DemoImage) -> bytes:
 
 
 def _ingest(board: Board, user, data: bytes, filename: str):
-    from assets.models import AssetSource
-    from assets.services import ingest_bytes
-
     return ingest_bytes(board, user, data, filename, source=AssetSource.DEMO)
 
 

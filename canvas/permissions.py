@@ -18,7 +18,19 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from canvas.models import Board, BoardMember, Role, Team, TeamMembership, TeamRole
+from canvas.models import (
+    Board,
+    BoardMember,
+    Item,
+    Iteration,
+    IterationStatus,
+    Role,
+    Team,
+    TeamMembership,
+    TeamRole,
+)
+from canvas.models.review import Tier
+from canvas.models.sharing import ShareScope, ShareVisibility
 from foundation.errors import BoardNotFound, Forbidden, TeamNotFound
 
 
@@ -343,10 +355,6 @@ def _region_box(region: Any) -> dict[str, float] | None:
 
 def link_iterations(link: Any) -> list[Any]:
     """The candidates a link shows: its scope, minus discarded, minus non-final if final-only."""
-    from canvas.models import Iteration, IterationStatus
-    from canvas.models.review import Tier
-    from canvas.models.sharing import ShareScope, ShareVisibility
-
     qs = (
         Iteration.objects.filter(board_id=link.board_id)
         .exclude(status=IterationStatus.DISCARDED)
@@ -372,9 +380,6 @@ def link_items(link: Any) -> list[Any]:
     "final only" limits the *candidates* offered beside the board. Copies of discarded
     results are left out (discarding removes them from the board anyway).
     """
-    from canvas.models import Item, Iteration, IterationStatus
-    from canvas.models.sharing import ShareScope
-
     if link.scope == ShareScope.SELECTION:
         return []
     discarded = set(
@@ -405,8 +410,6 @@ def link_items(link: Any) -> list[Any]:
 
 def link_asset_ids(link: Any) -> set[uuid.UUID]:
     """Every asset a link's guest may fetch. Sources (before images) only with all candidates."""
-    from canvas.models.sharing import ShareVisibility
-
     ids = {item.asset_id for item in link_items(link) if item.asset_id}
     for it in link_iterations(link):
         ids.add(it.asset_id)

@@ -32,7 +32,7 @@ from PIL import Image
 
 from canvas.governance.hooks import results_landed
 from canvas.engines import JobCancelled, PermanentEngineError, TransientEngineError, get_engine
-from canvas.engines.providers.resilience import ProviderDeferred, route_engine
+from canvas.engines.providers import resilience
 from canvas.jobs import adapters, announce, config, deferrals, lifecycle
 from canvas.jobs.inputs import build_request, composite_region, load_anchors, load_mask
 from canvas.jobs.lifecycle import wake_workers_after_commit
@@ -206,7 +206,7 @@ def execute(job_id: Any, worker_id: str) -> str | None:
             request = build_request(job, source, mask, load_anchors(job))
             # Checks the request; while a provider's circuit is open, picks the board's
             # fallback engine or raises ProviderDeferred (canvas/engines/providers).
-            engine = route_engine(job, request, engine)
+            engine = resilience.route_engine(job, request, engine)
             if progress.cancelled():
                 raise JobCancelled()
             results = engine.run(request, progress)
@@ -227,7 +227,7 @@ def execute(job_id: Any, worker_id: str) -> str | None:
     except LeaseLost:
         logger.warning("job %s: lease lost, another worker or recovery took over", job.pk)
         return None
-    except ProviderDeferred as exc:
+    except resilience.ProviderDeferred as exc:
         deferrals.defer(job, worker_id, exc)
     except JobCancelled:
         if progress.timed_out:

@@ -13,6 +13,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from assets.models import Asset
 from canvas.members.services import personal_team
 from canvas.models import Board, BoardMember, Item, Role, Team
 from canvas.permissions import can_create_board_in, visible_boards
@@ -89,8 +90,6 @@ def duplicate_board(board: Board, user, name: str | None = None) -> Board:
 
     Files are not copied: new Asset rows point at the same content-addressed blobs.
     """
-    from assets.models import Asset
-
     with transaction.atomic():
         copy = Board.objects.create(
             team=board.team,

@@ -27,6 +27,7 @@ from django.db import transaction
 
 from canvas import protocol
 from canvas.jobs.announce import broadcast_iteration_after_commit
+from canvas.jobs.queue import submit_job
 from canvas.models import Item, ItemKind, Iteration, IterationStatus, Job
 from canvas.services.naming import result_layer_names
 from canvas.services.operations import apply_batch
@@ -211,8 +212,6 @@ def make_current(iteration: Iteration) -> Iteration:
 
 def rerun(iteration: Iteration, user) -> Job:
     """Queue the job that made this result again: same spec, same seed, same snapshot."""
-    from canvas.jobs.queue import submit_job
-
     job = iteration.job
     return submit_job(
         iteration.board,

@@ -12,6 +12,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from canvas.jobs.workers import WorkerPool
 from foundation import config, knobs
 
 
@@ -45,8 +46,6 @@ class Command(BaseCommand):
                 importlib.import_module(module)
             except ImportError as exc:
                 raise CommandError(f"Could not import {module}: {exc}") from exc
-        from canvas.jobs.workers import WorkerPool
-
         pool = WorkerPool(options["workers"] or config.read(knobs.EMBEDDED_WORKERS))
         stop = threading.Event()
 
