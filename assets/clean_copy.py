@@ -17,7 +17,7 @@ Dropping a field we did not know about is the default; keeping one needs a line 
 | GIF, AVIF, HEIC | PNG | identical (first frame of an animation) |
 
 This module reads an opened original and writes a new file; it must not decide who gets
-which copy (canvas.views.share does) or touch storage keys.
+which copy (canvas.sharing.views does) or touch storage keys.
 """
 
 from __future__ import annotations

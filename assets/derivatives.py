@@ -194,7 +194,7 @@ def full_size_webp(blob: Blob) -> bytes:
     """The whole image as previews are made (sRGB, upright, pixels only), at full size.
 
     Rendered on request for share-link guests who may look at an image closely but not
-    download the original (canvas.views.share); not stored.
+    download the original (canvas.sharing.views); not stored.
     """
     full = max(blob.width, blob.height)
     image = _decode_first_frame(blob, [])

@@ -42,7 +42,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from canvas.demo import seed_demo
 from canvas.models import BoardMember, Role, TeamMembership, TeamRole
-from canvas.services import sharing
+from canvas.sharing import links
 demo = seed_demo()
 board = demo.board
 owner = board.created_by
@@ -53,7 +53,7 @@ sam = User.objects.create_user("sam", "sam@example.com", "unused-password-123",
                                first_name="Sam", last_name="Okafor")
 BoardMember.objects.create(board=board, user=alex, role=Role.EDITOR)
 BoardMember.objects.create(board=board, user=sam, role=Role.REVIEWER)
-link, token = sharing.create_link(
+link, token = links.create_link(
     board, owner, label="Client round 1", permissions=["view", "comment", "approve"],
     expires_in_days=14, visibility="all_candidates",
 )

@@ -3,9 +3,9 @@
 Members (signed in): decisions, the review list, promotion, comments, unread counts, the
 inbox (view to read; review to decide and promote; comment to comment; manage for share
 links). Guests: ``/share/{token}/…`` with no account, where the token from the URL is
-checked on every request by canvas.sharing_auth and what the link allows by
+checked on every request by canvas.sharing.auth and what the link allows by
 canvas.permissions. Each endpoint parses, checks, calls one domain function
-(canvas.services.review / canvas.services.sharing) and shapes the reply.
+(canvas.review / canvas.sharing) and shapes the reply.
 
 Nothing here changes rows directly or decides permissions by hand.
 """
@@ -23,7 +23,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 
-from canvas import sharing_auth
 from canvas.jobs.payloads import job_payload
 from canvas.members.api_auth import api_user
 from canvas.models import Board, ShareAuditEvent, ShareLink
@@ -36,9 +35,13 @@ from canvas.permissions import (
     require_link,
 )
 from canvas.protocol.types import CleanText
+from canvas.review import candidates, comments, decisions, payloads, promotion
+from canvas.review import inbox as review_inbox
 from canvas.services import iterations as iteration_services
-from canvas.services import review, sharing
-from canvas.views.share import GUEST_HEADERS
+from canvas.sharing import audit, guests
+from canvas.sharing import auth as sharing_auth
+from canvas.sharing import links as sharing_links
+from canvas.sharing.views import GUEST_HEADERS
 from foundation.api_errors import ErrorOut, error_response
 from foundation.errors import AppError, NotFound
 
@@ -178,10 +181,10 @@ def _comment_data(payload: CommentIn) -> Json:
 )
 def put_decision(request: HttpRequest, iteration_id: uuid.UUID, payload: DecisionIn) -> Json:
     iteration = _iteration_for(request, iteration_id, Perm.REVIEW)
-    decision = review.set_decision(
+    decision = decisions.set_decision(
         iteration, Principal(user=api_user(request)), **_decision_fields(payload)
     )
-    return review.decision_payload(decision)
+    return payloads.decision_payload(decision)
 
 
 @router.get(
@@ -190,7 +193,7 @@ def put_decision(request: HttpRequest, iteration_id: uuid.UUID, payload: Decisio
     summary="Every change to a candidate's decision, oldest first",
 )
 def decision_history(request: HttpRequest, iteration_id: uuid.UUID) -> list[Json]:
-    return review.decision_history(_iteration_for(request, iteration_id, Perm.VIEW))
+    return decisions.decision_history(_iteration_for(request, iteration_id, Perm.VIEW))
 
 
 @router.get(
@@ -200,7 +203,7 @@ def decision_history(request: HttpRequest, iteration_id: uuid.UUID) -> list[Json
 )
 def review_list(request: HttpRequest, board_id: uuid.UUID, filters: Query[ReviewFilters]) -> Json:
     board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    return review.review_list(board, **filters.dict())
+    return candidates.review_list(board, **filters.dict())
 
 
 @router.post(
@@ -210,7 +213,7 @@ def review_list(request: HttpRequest, board_id: uuid.UUID, filters: Query[Review
 )
 def promote(request: HttpRequest, board_id: uuid.UUID, payload: PromoteIn) -> Status[Json]:
     board, _ = get_board_for(api_user(request), board_id, Perm.REVIEW)
-    promoted = review.promote(
+    promoted = promotion.promote(
         board,
         api_user(request),
         percent=payload.percent,
@@ -231,7 +234,7 @@ def promote(request: HttpRequest, board_id: uuid.UUID, payload: PromoteIn) -> St
 )
 def list_comments(request: HttpRequest, board_id: uuid.UUID) -> list[Json]:
     board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    return [review.comment_payload(c) for c in review.list_comments(board)]
+    return [payloads.comment_payload(c) for c in comments.list_comments(board)]
 
 
 @router.post(
@@ -239,14 +242,14 @@ def list_comments(request: HttpRequest, board_id: uuid.UUID) -> list[Json]:
 )
 def add_comment(request: HttpRequest, board_id: uuid.UUID, payload: CommentIn) -> Status[Json]:
     board, _ = get_board_for(api_user(request), board_id, Perm.COMMENT)
-    comment = review.add_comment(board, Principal(user=api_user(request)), _comment_data(payload))
-    return Status(201, review.comment_payload(comment))
+    comment = comments.add_comment(board, Principal(user=api_user(request)), _comment_data(payload))
+    return Status(201, payloads.comment_payload(comment))
 
 
 def _set_resolved(request: HttpRequest, board_id: uuid.UUID, comment_id: uuid.UUID, value: bool):
     board, _ = get_board_for(api_user(request), board_id, Perm.COMMENT)
-    comment = review.get_comment(board, comment_id)
-    return review.comment_payload(review.set_resolved(comment, api_user(request), value))
+    comment = comments.get_comment(board, comment_id)
+    return payloads.comment_payload(comments.set_resolved(comment, api_user(request), value))
 
 
 @router.post(
@@ -274,7 +277,7 @@ def reopen_comment(request: HttpRequest, board_id: uuid.UUID, comment_id: uuid.U
 )
 def mark_read(request: HttpRequest, board_id: uuid.UUID) -> Status[None]:
     board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    review.mark_read(board, api_user(request))
+    review_inbox.mark_read(board, api_user(request))
     return Status(204, None)
 
 
@@ -284,7 +287,7 @@ def mark_read(request: HttpRequest, board_id: uuid.UUID) -> Status[None]:
     summary="Unread comments per board ({board id: count}, boards with none left out)",
 )
 def unread(request: HttpRequest) -> dict[str, int]:
-    return review.unread_counts(api_user(request))
+    return review_inbox.unread_counts(api_user(request))
 
 
 # --- Inbox ----------------------------------------------------------------------------------
@@ -292,7 +295,7 @@ def unread(request: HttpRequest) -> dict[str, int]:
 
 @router.get("/inbox", response={200: list[Json], **ERRORS}, summary="Candidates awaiting me")
 def inbox(request: HttpRequest) -> list[Json]:
-    return review.inbox(api_user(request))
+    return review_inbox.inbox(api_user(request))
 
 
 # --- Share links (administration) -----------------------------------------------------------
@@ -306,7 +309,7 @@ def inbox(request: HttpRequest) -> list[Json]:
 def list_links(request: HttpRequest, board_id: uuid.UUID) -> list[Json]:
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
     links = ShareLink.objects.filter(board=board).order_by("-created_at")
-    return [sharing.link_payload(link) for link in links]
+    return [sharing_links.link_payload(link) for link in links]
 
 
 @router.post(
@@ -318,8 +321,8 @@ def create_link(request: HttpRequest, board_id: uuid.UUID, payload: ShareLinkIn)
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
     options = payload.dict()
     options["iteration_ids"] = [str(i) for i in options["iteration_ids"]]
-    link, token = sharing.create_link(board, api_user(request), **options)
-    body = sharing.link_payload(link)
+    link, token = sharing_links.create_link(board, api_user(request), **options)
+    body = sharing_links.link_payload(link)
     body["token"] = token
     body["url"] = request.build_absolute_uri(f"/s/{token}/")
     return Status(201, body)
@@ -336,7 +339,7 @@ def update_link(
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
     link = _link_for(board, link_id)
     changes = payload.dict(exclude_unset=True)
-    return sharing.link_payload(sharing.update_link(link, api_user(request), changes))
+    return sharing_links.link_payload(sharing_links.update_link(link, api_user(request), changes))
 
 
 @router.post(
@@ -346,7 +349,9 @@ def update_link(
 )
 def revoke_link(request: HttpRequest, board_id: uuid.UUID, link_id: uuid.UUID) -> Json:
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
-    return sharing.link_payload(sharing.revoke_link(_link_for(board, link_id), api_user(request)))
+    return sharing_links.link_payload(
+        sharing_links.revoke_link(_link_for(board, link_id), api_user(request))
+    )
 
 
 @router.post(
@@ -356,7 +361,7 @@ def revoke_link(request: HttpRequest, board_id: uuid.UUID, link_id: uuid.UUID) -
 )
 def revoke_all(request: HttpRequest, board_id: uuid.UUID) -> Json:
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
-    return {"revoked": sharing.revoke_all(board, api_user(request))}
+    return {"revoked": sharing_links.revoke_all(board, api_user(request))}
 
 
 @router.get(
@@ -368,7 +373,7 @@ def link_audit(request: HttpRequest, board_id: uuid.UUID, link_id: uuid.UUID) ->
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
     link = _link_for(board, link_id)
     events = ShareAuditEvent.objects.filter(link=link).order_by("-at", "-id")[:500]
-    return [sharing.audit_payload(e) for e in events]
+    return [audit.audit_payload(e) for e in events]
 
 
 # --- Guests (/share/{token}/…, no account) ---------------------------------------------------
@@ -445,7 +450,7 @@ def guest_board(request: HttpRequest, token: str) -> Json:
             "expires_at": link.expires_at,
         },
         "guest": {"name": principal.guest_name} if principal.guest_name else None,
-        **sharing.guest_snapshot(link, token),
+        **guests.guest_snapshot(link, token),
     }
 
 
@@ -472,7 +477,7 @@ def guest_identify(request: HttpRequest, token: str, payload: GuestIn) -> Json:
 def guest_list_comments(request: HttpRequest, token: str) -> list[Json]:
     principal = sharing_auth.authorize(request, token)
     require_link(principal.link, Perm.COMMENT)
-    return review.guest_comments(principal.link)
+    return comments.guest_comments(principal.link)
 
 
 @router.post(
@@ -490,19 +495,19 @@ def guest_add_comment(request: HttpRequest, token: str, payload: GuestCommentIn)
         sharing_auth.remember_guest(request, link, payload.name.strip(), payload.email)
         principal = Principal(link=link, guest_name=payload.name.strip(), guest_email=payload.email)
     data = _comment_data(payload)
-    if not data.get("parent") and not review.comment_visible_to_link(
+    if not data.get("parent") and not comments.comment_visible_to_link(
         link, data.get("target") or "", data.get("iteration"), data.get("asset")
     ):
         raise NotFound("You can comment only on what this link shows.", code="not_shown_by_link")
     if data.get("parent"):
-        parent = review.get_comment(link.board, data["parent"])
-        if not review.comment_visible_to_link(
+        parent = comments.get_comment(link.board, data["parent"])
+        if not comments.comment_visible_to_link(
             link, parent.target, parent.iteration_id, parent.asset_id
         ):
-            raise review.CommentNotFound()
+            raise comments.CommentNotFound()
     sharing_auth.check_guest_comment_allowed(link, sharing_auth.client_ip(request))
-    comment = review.add_comment(link.board, principal, data)
-    return Status(201, review.guest_comment_payload(comment))
+    comment = comments.add_comment(link.board, principal, data)
+    return Status(201, payloads.guest_comment_payload(comment))
 
 
 @router.put(
@@ -523,5 +528,5 @@ def guest_decide(
     iteration = iteration_services.get_iteration(iteration_id)
     if principal.guest_name == "":
         principal = Principal(link=link, guest_name="Guest")
-    decision = review.set_decision(iteration, principal, **_decision_fields(payload))
-    return review.decision_payload(decision, public=True)
+    decision = decisions.set_decision(iteration, principal, **_decision_fields(payload))
+    return payloads.decision_payload(decision, public=True)

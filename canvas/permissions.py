@@ -284,7 +284,7 @@ def people_with_access(board: Board) -> Q:
 # A link never has a role: it has a fixed list of permissions and a window onto the board
 # (scope + visibility). Everything a guest reaches asks ``require_link`` and the
 # ``link_*`` visibility functions below, so what a link allows is decided here too.
-# Validity (token, expiry, revocation, password) is checked before, in canvas.sharing_auth.
+# Validity (token, expiry, revocation, password) is checked before, in canvas.sharing.auth.
 
 LINK_PERM_FOR: dict[Perm, str] = {
     Perm.VIEW: "view",

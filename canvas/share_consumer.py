@@ -8,7 +8,7 @@ edit: ``ops`` and ``presence`` are registered with the edit permission, which no
 and answered ``read_only``. They receive decisions and comments only where their link shows
 the candidate or spot and grants approve / comment. Presence of the team is relayed only if
 the link says so. Decoding, the message budget and error replies are canvas.sockets';
-payloads come from canvas.services.sharing / canvas.services.review and canvas.protocol;
+payloads come from canvas.sharing / canvas.review and canvas.protocol;
 this consumer decides nothing about visibility itself (canvas.permissions does).
 """
 
@@ -21,13 +21,16 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from canvas import protocol, sharing_auth
+from canvas import protocol
 from canvas.permissions import Perm, link_allows, require_link
 from canvas.protocol import limits
 from canvas.protocol.catalog import GUEST_CLIENT_MESSAGES, GUEST_SERVER
 from canvas.protocol.share import GuestEditMessage, GuestPingMessage, GuestSyncMessage
 from canvas.realtime import board_group
-from canvas.services import review, sharing
+from canvas.review import comments as review
+from canvas.sharing import auth as sharing_auth
+from canvas.sharing import guests
+from canvas.sharing.groups import link_group, share_board_group
 from canvas.sockets import ProtocolConsumer, Route, Routes
 from foundation.errors import AppError
 
@@ -72,7 +75,7 @@ class GuestShareConsumer(ProtocolConsumer):
             return
         self.link = principal.link
         self.start_guard(f"share link {self.link.pk}")
-        groups = [sharing.link_group(self.link.pk), sharing.share_board_group(self.link.board_id)]
+        groups = [link_group(self.link.pk), share_board_group(self.link.board_id)]
         if self.link.show_presence:
             groups.append(board_group(self.link.board_id))
         for group in groups:
@@ -144,7 +147,7 @@ class GuestShareConsumer(ProtocolConsumer):
     def _shows(self, about: dict[str, Any]) -> bool:
         link = self.link
         if about.get("kind") == "decision":
-            return sharing.link_shows_decision(
+            return guests.link_shows_decision(
                 link, about.get("link")
             ) and review.comment_visible_to_link(link, "iteration", about.get("iteration"), None)
         if about.get("kind") == "comment":
@@ -192,7 +195,7 @@ class GuestShareConsumer(ProtocolConsumer):
 
 @guest_routes.handles("sync", perm=Perm.VIEW)
 async def handle_sync(consumer: GuestShareConsumer, message: GuestSyncMessage) -> None:
-    snapshot = await database_sync_to_async(sharing.guest_snapshot)(consumer.link, consumer.token)
+    snapshot = await database_sync_to_async(guests.guest_snapshot)(consumer.link, consumer.token)
     await consumer.send_json(snapshot)
 
 

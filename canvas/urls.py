@@ -6,7 +6,9 @@ Sign-in and password change are throttled (foundation/password_pages.py).
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from canvas.views import board_list, board_page, providers, review_page, share
+from canvas.review import pages as review_pages
+from canvas.sharing import views as share
+from canvas.views import board_list, board_page, providers
 from foundation import password_pages
 
 urlpatterns = [
@@ -21,7 +23,7 @@ urlpatterns = [
     path("", board_list.board_list, name="board-list"),
     path("boards/new/", board_list.board_create, name="board-create"),
     path("boards/<uuid:board_id>/", board_page.board_page, name="board"),
-    path("boards/<uuid:board_id>/review/", review_page.review_page, name="board-review"),
+    path("boards/<uuid:board_id>/review/", review_pages.review_page, name="board-review"),
     path("boards/<uuid:board_id>/rename/", board_list.board_rename, name="board-rename"),
     path("boards/<uuid:board_id>/duplicate/", board_list.board_duplicate, name="board-duplicate"),
     path("boards/<uuid:board_id>/archive/", board_list.board_archive, name="board-archive"),
@@ -30,8 +32,8 @@ urlpatterns = [
     path("providers/", providers.providers_page, name="providers"),
     # Teams, board members, invitation links and sign-up (canvas.members, docs/members.md).
     path("", include("canvas.members.urls")),
-    # Review and share links (canvas.views.share, docs/review.md).
-    path("inbox/", share.inbox_page, name="inbox"),
+    # Review and share links (canvas.sharing.views, docs/review.md).
+    path("inbox/", review_pages.inbox_page, name="inbox"),
     path("s/<str:token>/", share.share_page, name="share-page"),
     path("s/<str:token>/unlock/", share.share_unlock, name="share-unlock"),
     path("s/<str:token>/guest/", share.share_identify, name="share-identify"),

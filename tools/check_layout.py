@@ -27,9 +27,8 @@ KNOWN_CYCLES: set[tuple[str, ...]] = {
     # consumers.py imports job_requests at its end so the job handlers register; moves with
     # the board socket next session (canvas/consumers.py is being edited elsewhere).
     ("canvas.consumers", "canvas.job_requests"),
-    ("canvas.services.review", "canvas.services.sharing"),
 }
-KNOWN_LONG: set[str] = {"canvas/services/review.py"}
+KNOWN_LONG: set[str] = set()
 
 
 def cycles(graph: grimp.ImportGraph) -> list[tuple[str, ...]]:

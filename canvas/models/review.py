@@ -6,7 +6,7 @@
 and threads through ``parent``; its author is a user or a share-link guest. ``CommentRead``
 is one watermark per user and board for unread counts.
 
-Writes happen only in canvas.services.review; this module holds data, never behaviour.
+Writes happen only in canvas.review; this module holds data, never behaviour.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A link's token is shown once; only its SHA-256 is stored (``token_hash``), so a database
 leak does not leak working links. The password, if any, is stored with Django's password
 hasher. What a link may do and see is decided by canvas.permissions; this module holds
-data and small read-only helpers, never behaviour that writes (canvas.services.sharing).
+data and small read-only helpers, never behaviour that writes (canvas.sharing).
 """
 
 from __future__ import annotations

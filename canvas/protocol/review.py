@@ -1,7 +1,7 @@
 """Review messages relayed on the board and guest sockets: ``decision`` and ``comment``
 (docs/review.md "Live messages").
 
-The payloads are built from rows by canvas.services.review (``decision_payload``,
+The payloads are built from rows by canvas.review (``decision_payload``,
 ``comment_payload`` and their guest versions, which leave out what guests may not see:
 ratings, stars, tiers, user ids, mentions); this module declares their shape and wraps them
 in messages. It must not touch the database or the channel layer.

@@ -5,7 +5,7 @@ Guests may ``sync`` (a snapshot of what their link shows) and ``ping``. ``ops`` 
 the permission check instead of ``bad_message``. What a guest receives: their own welcome
 (with the link's ``share`` settings), their snapshot (with the ``candidates`` the link
 shows), ``decision`` / ``comment`` messages with guest payloads, presence when the link
-shows it, ``pong`` and ``error``. Payloads come from canvas.services.sharing; this module
+shows it, ``pong`` and ``error``. Payloads come from canvas.sharing; this module
 must not touch the database or the channel layer.
 """
 

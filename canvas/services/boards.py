@@ -17,7 +17,7 @@ from assets.models import Asset
 from canvas.members.services import personal_team
 from canvas.models import Board, BoardMember, Item, Role, Team
 from canvas.permissions import can_create_board_in, visible_boards
-from canvas.services import sharing
+from canvas.sharing import groups
 from foundation.errors import AppError, Forbidden, TeamNotFound
 
 MAX_NAME = 200
@@ -65,7 +65,7 @@ def archive_board(board: Board) -> Board:
     if board.archived_at is None:
         board.archived_at = timezone.now()
         board.save(update_fields=["archived_at"])
-        sharing.notify_board_links_after_commit(board.pk)
+        groups.notify_board_links_after_commit(board.pk)
     return board
 
 
@@ -82,7 +82,7 @@ def delete_board(board: Board) -> None:
     with transaction.atomic():
         Item.objects.filter(board=board).delete()
         board.delete()
-        sharing.notify_board_links_after_commit(board_id)
+        groups.notify_board_links_after_commit(board_id)
 
 
 def duplicate_board(board: Board, user, name: str | None = None) -> Board:

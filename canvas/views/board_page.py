@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from canvas.engines import available_engines
 from canvas.permissions import Perm, get_board_for, role_allows
-from canvas.services.review import board_members
+from canvas.review.comments import board_members
 from canvas.views.errors import app_error_response
 from foundation.errors import AppError
 

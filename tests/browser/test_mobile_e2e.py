@@ -22,7 +22,8 @@ PHONE_WIDTH = 360
 SEED = """
 import json
 from django.test import Client
-from canvas.services import iterations, sharing
+from canvas.services import iterations
+from canvas.sharing import links
 from tests import factories
 from tests.review.conftest import make_candidate
 lead = factories.make_user("lead")
@@ -36,7 +37,7 @@ made = [
 ]
 for it in made:
     iterations.apply(it, dana)
-link, token = sharing.create_link(
+link, token = links.create_link(
     board, lead, label="Client round 1", permissions=["view", "comment", "approve"],
     expires_in_days=14, visibility="all_candidates",
 )

@@ -30,7 +30,9 @@ from django.test import Client
 from assets.services import ingest_bytes
 from canvas.models import Item, ItemKind
 from canvas.permissions import Principal
-from canvas.services import iterations, review, sharing
+from canvas.services import iterations
+from canvas.sharing import links
+from canvas.review import decisions
 from tests import factories
 from tests.review.conftest import make_candidate, make_variations
 lead = factories.make_user("lead")
@@ -47,12 +49,12 @@ square = make_candidate(
     board, dana, region={"x": 2000, "y": 0, "width": 300, "height": 300}, prompt="on marble"
 )
 iterations.apply(four[1], dana)
-review.set_decision(four[1], Principal(user=lead), status="needs_changes")
-review.set_decision(square, Principal(user=lead), tier="final", status="needs_changes")
-_l, internal = sharing.create_link(
+decisions.set_decision(four[1], Principal(user=lead), status="needs_changes")
+decisions.set_decision(square, Principal(user=lead), tier="final", status="needs_changes")
+_l, internal = links.create_link(
     board, lead, permissions=["approve"], visibility="all_candidates", label="Round 1"
 )
-_l, final_only = sharing.create_link(board, lead, show_decisions=True, label="Final")
+_l, final_only = links.create_link(board, lead, show_decisions=True, label="Final")
 out = {
     "board": str(board.pk),
     "four": [str(it.pk) for it in four],

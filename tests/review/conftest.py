@@ -11,7 +11,7 @@ from django.test import Client
 from PIL import Image
 
 from canvas.models import Iteration, Job, JobMode
-from canvas.services import sharing
+from canvas.sharing import links
 from tests import factories
 
 _seq = itertools.count()
@@ -127,7 +127,7 @@ def candidate(people):
 
 def make_link(board, user, **options):
     """(link, token) created through the domain function, as the API does."""
-    return sharing.create_link(board, user, **options)
+    return links.create_link(board, user, **options)
 
 
 def member_client(user) -> Client:

@@ -11,7 +11,8 @@ from django.test import Client
 from assets.derivatives import build_derivatives
 from canvas.models import Item, ItemKind, ShareAuditEvent
 from canvas.permissions import Principal
-from canvas.services import iterations, review
+from canvas.review import decisions
+from canvas.services import iterations
 from tests.review.conftest import api, make_candidate, make_link, make_variations, member_client
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def hero(people):
     )
     four = make_variations(board, owner, 4, region=REGION)
     applied = iterations.apply(four[1], owner)
-    review.set_decision(four[0], Principal(user=owner), tier="final")
+    decisions.set_decision(four[0], Principal(user=owner), tier="final")
     return {"four": four, "applied": applied}
 
 
@@ -85,7 +86,7 @@ def test_the_share_page_bootstrap_carries_the_decision_setting(people, hero):
 def test_team_verdicts_are_internal_unless_the_link_shares_them(people, hero):
     board, owner = people["board"], people["owner"]
     final = hero["four"][0]
-    review.set_decision(final, Principal(user=owner), status="needs_changes")
+    decisions.set_decision(final, Principal(user=owner), status="needs_changes")
     _link, approve_token = make_link(board, owner, permissions=["approve"])
     _link, view_token = make_link(board, owner)
     _link, shared_token = make_link(board, owner, show_decisions=True)
@@ -98,7 +99,7 @@ def test_team_verdicts_are_internal_unless_the_link_shares_them(people, hero):
     guest_decide(approve_token, final, "approved")
     mine = guest_board(approve_token)["candidates"][0]["decision"]
     assert (mine["status"], mine["decided_by"]["guest"]) == ("approved", True)
-    review.set_decision(final, Principal(user=owner), status="rejected")
+    decisions.set_decision(final, Principal(user=owner), status="rejected")
     assert guest_board(approve_token)["candidates"][0]["decision"]["status"] == "approved"
     assert guest_board(view_token)["candidates"][0]["decision"] is None
     assert guest_board(shared_token)["candidates"][0]["decision"]["status"] == "rejected"
@@ -138,12 +139,12 @@ def test_view_only_guests_get_full_size_pixels_without_the_original_file(people)
 
     from PIL import Image
 
-    from canvas.services import sharing
+    from canvas.sharing import links
     from tests.review.conftest import jpeg_with_exif
 
     board, owner = people["board"], people["owner"]
     photo = make_candidate(board, owner, data=jpeg_with_exif((640, 480)), filename="IMG_1.jpg")
-    review.set_decision(photo, Principal(user=owner), tier="final")
+    decisions.set_decision(photo, Principal(user=owner), tier="final")
     hidden = make_candidate(board, owner)
     link, token = make_link(board, owner)
     [candidate] = guest_board(token)["candidates"]
@@ -155,7 +156,7 @@ def test_view_only_guests_get_full_size_pixels_without_the_original_file(people)
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (640, 480) and not image.getexif()
     assert Client().get(f"/s/{token}/files/{hidden.asset_id}/view.webp").status_code == 404
-    sharing.revoke_link(link, owner)
+    links.revoke_link(link, owner)
     assert Client().get(candidate["asset"]["original_url"]).status_code == 410
     # With the download permission the original itself is offered (and drawn).
     _link, token = make_link(board, owner, permissions=["download"])

@@ -6,7 +6,7 @@ import pytest
 
 from canvas.models import Comment
 from canvas.permissions import Principal
-from canvas.services import review
+from canvas.review import comments, payloads
 from tests import factories
 from tests.review.conftest import api, make_candidate, member_client
 
@@ -143,7 +143,7 @@ def test_comment_broadcast_after_commit(people, monkeypatch, django_capture_on_c
         "canvas.realtime.send_group_now", lambda group, event: sent.append((group, event))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        comment = review.add_comment(
+        comment = comments.add_comment(
             people["board"],
             Principal(user=people["owner"]),
             {"body": "@rita look", "target": "point", "x": 1, "y": 1},
@@ -152,6 +152,6 @@ def test_comment_broadcast_after_commit(people, monkeypatch, django_capture_on_c
     for callback in callbacks:
         callback()
     team = dict(sent)[f"board.{people['board'].pk}"]["message"]
-    assert team == {"type": "comment", "comment": review.comment_payload(comment)}
+    assert team == {"type": "comment", "comment": payloads.comment_payload(comment)}
     guest = dict(sent)[f"shareboard.{people['board'].pk}"]["message"]["comment"]
     assert "mentions" not in guest and guest["author"]["id"] is None

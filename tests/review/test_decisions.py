@@ -7,7 +7,7 @@ from django.db import transaction
 
 from canvas.models import DecisionEvent, JobMode
 from canvas.permissions import Principal
-from canvas.services import review
+from canvas.review import decisions
 from tests.review.conftest import api, make_candidate, make_variations, member_client
 
 pytestmark = pytest.mark.django_db
@@ -56,11 +56,11 @@ def test_decision_broadcast_only_after_commit(people, candidate, monkeypatch):
         "canvas.realtime.send_group_now", lambda group, event: sent.append((group, event))
     )
     with pytest.raises(RuntimeError), transaction.atomic():
-        review.set_decision(candidate, Principal(user=people["owner"]), status="rejected")
+        decisions.set_decision(candidate, Principal(user=people["owner"]), status="rejected")
         raise RuntimeError("rolled back")
     assert sent == []
     with transaction.atomic():
-        review.set_decision(candidate, Principal(user=people["owner"]), status="approved")
+        decisions.set_decision(candidate, Principal(user=people["owner"]), status="approved")
         assert sent == []  # still inside the transaction
     # Captured by the django_db test transaction: run the on_commit callbacks explicitly.
 
@@ -73,7 +73,9 @@ def test_decision_message_reaches_board_group_after_commit(
         "canvas.realtime.send_group_now", lambda group, event: sent.append((group, event))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        review.set_decision(candidate, Principal(user=people["owner"]), status="approved", rating=3)
+        decisions.set_decision(
+            candidate, Principal(user=people["owner"]), status="approved", rating=3
+        )
     assert sent == []
     for callback in callbacks:
         callback()
@@ -94,8 +96,8 @@ def test_review_list_groups_by_job_and_filters(people):
     other = make_candidate(board, owner, region={"x": 500, "y": 0, "width": 40, "height": 30})
     make_candidate(board, owner, status="discarded")
     who = Principal(user=owner)
-    review.set_decision(root, who, status="approved", rating=5, starred=True)
-    review.set_decision(child, who, status="rejected", rating=2)
+    decisions.set_decision(root, who, status="approved", rating=5, starred=True)
+    decisions.set_decision(child, who, status="rejected", rating=2)
     client = member_client(people["viewer"])
     listing = api(client, "GET", f"/boards/{board.pk}/review").json()
     # One group per job, newest job first; the refinement is its own job, linked to its parent.
@@ -145,7 +147,7 @@ def test_variations_of_one_job_are_one_group_titled_by_their_frame(people):
     assert [c["id"] for c in group["candidates"]] == [str(it.pk) for it in four]
     assert [c["number"] for c in group["candidates"]] == [1, 2, 3, 4]
     # A filter shows part of the group; "total" still says how many the job made.
-    review.set_decision(four[1], Principal(user=owner), status="approved")
+    decisions.set_decision(four[1], Principal(user=owner), status="approved")
     filtered = api(
         member_client(people["viewer"]), "GET", f"/boards/{board.pk}/review?status=approved"
     ).json()
@@ -160,8 +162,8 @@ def test_tier_counts_add_up_to_the_candidates_shown(people):
     refined = make_candidate(board, owner, parent=four[0])
     make_candidate(board, owner, status="discarded")
     gone = make_candidate(board, owner)
-    review.set_decision(four[0], Principal(user=owner), tier="final")
-    review.set_decision(gone, Principal(user=owner), status="approved")
+    decisions.set_decision(four[0], Principal(user=owner), tier="final")
+    decisions.set_decision(gone, Principal(user=owner), status="approved")
     gone.status = "discarded"
     gone.save()
     client = member_client(people["viewer"])
@@ -189,13 +191,15 @@ def test_discarded_results_cannot_be_decided(people):
 def test_approving_an_upscale_of_a_promoted_candidate_makes_it_final(people):
     board, owner = people["board"], people["owner"]
     parent = make_candidate(board, owner)
-    review.set_decision(parent, Principal(user=owner), tier="upres")
+    decisions.set_decision(parent, Principal(user=owner), tier="upres")
     upscaled = make_candidate(board, owner, parent=parent, mode=JobMode.UPSCALE)
-    assert review.default_tier(upscaled) == "upres"
-    decision = review.set_decision(upscaled, Principal(user=owner), status="needs_changes")
+    assert decisions.default_tier(upscaled) == "upres"
+    decision = decisions.set_decision(upscaled, Principal(user=owner), status="needs_changes")
     assert decision.tier == "upres"
-    decision = review.set_decision(upscaled, Principal(user=owner), status="approved")
+    decision = decisions.set_decision(upscaled, Principal(user=owner), status="approved")
     assert decision.tier == "final"
     # An ordinary (non-upscale) approval does not skip tiers.
     plain = make_candidate(board, owner)
-    assert review.set_decision(plain, Principal(user=owner), status="approved").tier == "generation"
+    assert (
+        decisions.set_decision(plain, Principal(user=owner), status="approved").tier == "generation"
+    )

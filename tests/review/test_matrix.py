@@ -12,7 +12,7 @@ from django.test import Client
 from assets.derivatives import build_derivatives
 from canvas.models import Comment, ShareLink
 from canvas.permissions import Principal
-from canvas.services import review
+from canvas.review import comments, decisions
 from tests.review.conftest import api, make_candidate, make_link, member_client
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +25,12 @@ RANK = {"owner": 4, "editor": 3, "reviewer": 2, "viewer": 1, "stranger": 0, "ano
 def world(people):
     board, owner = people["board"], people["owner"]
     candidate = make_candidate(board, owner)
-    review.set_decision(candidate, Principal(user=owner), rating=4, tier="final")
+    decisions.set_decision(candidate, Principal(user=owner), rating=4, tier="final")
     draft = make_candidate(board, owner)
-    review.set_decision(draft, Principal(user=owner), rating=3)  # something to promote
+    decisions.set_decision(draft, Principal(user=owner), rating=3)  # something to promote
     build_derivatives(candidate.asset.blob_id)
     build_derivatives(draft.asset.blob_id)
-    comment = review.add_comment(
+    comment = comments.add_comment(
         board, Principal(user=owner), {"body": "hi", "target": "point", "x": 1, "y": 2}
     )
     link, _token = make_link(board, owner)
@@ -120,7 +120,7 @@ def test_inbox_lists_only_boards_i_review(world, role):
 
 
 def test_inbox_drops_decided_candidates(world):
-    review.set_decision(world["draft"], Principal(user=world["owner"]), status="rejected")
+    decisions.set_decision(world["draft"], Principal(user=world["owner"]), status="rejected")
     response = api(member_client(world["reviewer"]), "GET", "/inbox").json()
     assert [c["id"] for c in response[0]["candidates"]] == [str(world["candidate"].pk)]
 
@@ -202,10 +202,10 @@ def test_a_link_never_reaches_member_routes(world, extra):
 def test_guest_comment_list_shows_only_what_the_link_shows(world):
     board, owner = world["board"], world["owner"]
     who = Principal(user=owner)
-    review.add_comment(
+    comments.add_comment(
         board, who, {"body": "on draft", "target": "iteration", "iteration": str(world["draft"].pk)}
     )
-    review.add_comment(
+    comments.add_comment(
         board,
         who,
         {"body": "on final", "target": "iteration", "iteration": str(world["candidate"].pk)},

@@ -6,7 +6,7 @@ import pytest
 
 from canvas.models import Decision, Job, JobMode, JobPriority
 from canvas.permissions import Principal
-from canvas.services import review
+from canvas.review import decisions, promotion
 from tests.review.conftest import api, make_candidate, member_client
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def rated_board(people, ratings):
     for rating, starred in ratings:
         candidate = make_candidate(board, owner)
         if rating is not None:
-            review.set_decision(candidate, Principal(user=owner), rating=rating, starred=starred)
+            decisions.set_decision(candidate, Principal(user=owner), rating=rating, starred=starred)
         out.append(candidate)
     return out
 
@@ -46,15 +46,15 @@ def test_top_ten_percent_by_rating_queues_bulk_upscales(people):
 def test_ties_broken_by_star_then_recency(people):
     _older, starred, newer = rated_board(people, [(4, False), (4, True), (4, False)])
     rated_board(people, [(1, False)] * 7)  # ten rated: 10% is one
-    [first] = review.promote(people["board"], people["owner"])
+    [first] = promotion.promote(people["board"], people["owner"])
     assert first[0].pk == starred.pk
-    [second] = review.promote(people["board"], people["owner"], percent=10)
+    [second] = promotion.promote(people["board"], people["owner"], percent=10)
     assert second[0].pk == newer.pk  # the starred one is in upres now; newest 4 wins
 
 
 def test_at_least_one_is_promoted_and_unrated_never(people):
     rated_board(people, [(2, False), (None, False), (None, False)])
-    promoted = review.promote(people["board"], people["owner"], percent=1)
+    promoted = promotion.promote(people["board"], people["owner"], percent=1)
     assert len(promoted) == 1
 
 
@@ -75,9 +75,9 @@ def test_from_tier_limits_the_pool(people):
     board, owner = people["board"], people["owner"]
     gen = make_candidate(board, owner)
     ref = make_candidate(board, owner, parent=gen)
-    review.set_decision(gen, Principal(user=owner), rating=5)
-    review.set_decision(ref, Principal(user=owner), rating=3)
-    [(it, _job)] = review.promote(board, owner, percent=100, from_tier="refinement")
+    decisions.set_decision(gen, Principal(user=owner), rating=5)
+    decisions.set_decision(ref, Principal(user=owner), rating=3)
+    [(it, _job)] = promotion.promote(board, owner, percent=100, from_tier="refinement")
     assert it.pk == ref.pk
 
 
@@ -85,9 +85,9 @@ def test_rejected_candidates_are_not_promoted(people):
     board, owner = people["board"], people["owner"]
     best = make_candidate(board, owner)
     ok = make_candidate(board, owner)
-    review.set_decision(best, Principal(user=owner), rating=5, status="rejected")
-    review.set_decision(ok, Principal(user=owner), rating=3)
-    [(it, _job)] = review.promote(board, owner, percent=10)
+    decisions.set_decision(best, Principal(user=owner), rating=5, status="rejected")
+    decisions.set_decision(ok, Principal(user=owner), rating=3)
+    [(it, _job)] = promotion.promote(board, owner, percent=10)
     assert it.pk == ok.pk
 
 

@@ -23,7 +23,7 @@ from canvas.models import (
     ShareLink,
 )
 from canvas.permissions import Principal
-from canvas.services import review
+from canvas.review import decisions
 from tests import factories
 from tests.review.conftest import (
     api,
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 
 
 def final(candidate, user):
-    review.set_decision(candidate, Principal(user=user), tier="final")
+    decisions.set_decision(candidate, Principal(user=user), tier="final")
     return candidate
 
 
@@ -229,7 +229,7 @@ def test_changing_the_password_signs_everyone_out(people, locked):
 
 
 def test_forged_password_cookie_is_refused(locked):
-    from canvas.sharing_auth import password_cookie_name
+    from canvas.sharing.auth import password_cookie_name
 
     _candidate, link, token = locked
     guest = Client()

@@ -17,8 +17,9 @@ from django.utils import timezone
 from anchorboard.asgi import application
 from canvas.models import ShareLink
 from canvas.permissions import Principal
-from canvas.services import review, sharing
-from canvas.sharing_auth import password_cookie_name
+from canvas.review import comments, decisions
+from canvas.sharing import groups, links
+from canvas.sharing.auth import password_cookie_name
 from tests.canvas.wsclient import open_socket
 from tests.review.conftest import make_candidate, make_link
 
@@ -57,7 +58,7 @@ class GuestSocket:
 def setup_board(people, **link_options):
     board, owner = people["board"], people["owner"]
     shown = make_candidate(board, owner)
-    review.set_decision(shown, Principal(user=owner), tier="final")
+    decisions.set_decision(shown, Principal(user=owner), tier="final")
     hidden = make_candidate(board, owner)
     link, token = make_link(board, owner, **link_options)
     return shown, hidden, link, token
@@ -94,7 +95,7 @@ async def test_open_socket_is_closed_when_the_link_is_revoked(people):
     _shown, _hidden, link, token = await setup_board(people)
     sock = GuestSocket(token)
     await sock.open()
-    await sync_to_async(sharing.revoke_link)(link, people["owner"])
+    await sync_to_async(links.revoke_link)(link, people["owner"])
     message = await sock.recv()
     assert (message["type"], message["code"]) == ("error", "share_link_revoked")
     assert await sock.closed_with() == 4410
@@ -161,12 +162,12 @@ async def test_guest_gets_only_what_the_link_allows(people):
     await sock.open()
     owner = Principal(user=people["owner"])
     # Not shown (not final): filtered. Then a shown one: that is the next message.
-    await sync_to_async(review.set_decision)(hidden, owner, status="approved")
+    await sync_to_async(decisions.set_decision)(hidden, owner, status="approved")
     # No comment permission: comments are filtered too.
-    await sync_to_async(review.add_comment)(
+    await sync_to_async(comments.add_comment)(
         people["board"], owner, {"body": "internal", "target": "point", "x": 0, "y": 0}
     )
-    await sync_to_async(review.set_decision)(shown, owner, status="rejected", rating=2)
+    await sync_to_async(decisions.set_decision)(shown, owner, status="rejected", rating=2)
     message = await sock.recv()
     assert message["type"] == "decision"
     assert message["decision"]["iteration"] == str(shown.pk)
@@ -181,7 +182,7 @@ async def test_team_verdicts_stay_internal_unless_the_link_shares_decisions(peop
     shown, _hidden, _link, token = await setup_board(people, permissions=["approve"])
     sock = GuestSocket(token)
     await sock.open()
-    await sync_to_async(review.set_decision)(
+    await sync_to_async(decisions.set_decision)(
         shown, Principal(user=people["owner"]), status="needs_changes"
     )
 
@@ -206,13 +207,13 @@ async def test_view_only_guest_gets_no_decisions_or_comments(people):
     sock = GuestSocket(token)
     await sock.open()
     owner = Principal(user=people["owner"])
-    await sync_to_async(review.set_decision)(shown, owner, status="approved")
-    await sync_to_async(review.add_comment)(
+    await sync_to_async(decisions.set_decision)(shown, owner, status="approved")
+    await sync_to_async(comments.add_comment)(
         people["board"], owner, {"body": "x", "target": "iteration", "iteration": str(shown.pk)}
     )
     # The revoke travels through the same channel queue after both events, so if either had
     # been relayed it would arrive first.
-    await sync_to_async(sharing.revoke_link)(link, people["owner"])
+    await sync_to_async(links.revoke_link)(link, people["owner"])
     assert (await sock.recv())["code"] == "share_link_revoked"
 
 
@@ -260,7 +261,7 @@ async def test_guest_sees_team_presence_only_when_the_link_allows(people):
     presence = protocol.presence_leave(people["owner"].pk)
     await realtime.send_presence_now(people["board"].pk, presence, "someone-else")
     assert await shown.recv() == presence
-    await sync_to_async(sharing.revoke_link)(quiet_link, people["owner"])
+    await sync_to_async(links.revoke_link)(quiet_link, people["owner"])
     assert (await quiet.recv())["code"] == "share_link_revoked"  # no presence before it
     await shown.close()
 
@@ -326,7 +327,7 @@ async def test_revoke_from_another_process_closes_the_socket_through_redis(peopl
     # "Another server process": its own layer instance, sharing nothing but Redis.
     other_process = RedisChannelLayer(**redis_layer)
     await sync_to_async(ShareLink.objects.filter(pk=link.pk).update)(revoked_at=timezone.now())
-    await other_process.group_send(sharing.link_group(link.pk), {"type": sharing.REVOKED_EVENT})
+    await other_process.group_send(groups.link_group(link.pk), {"type": groups.REVOKED_EVENT})
     message = await sock.recv()
     assert (message["type"], message["code"]) == ("error", "share_link_revoked")
     assert await sock.closed_with() == 4410

@@ -22,7 +22,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse
 from django.test import Client
 
-from canvas.services import sharing
+from canvas.sharing import links
 from foundation import password_throttle
 from tests import factories
 from tests.test_password_throttle import FakeClock
@@ -115,7 +115,7 @@ def build_entry(name: str, users: dict) -> Entry:
             ("ana", "bo"),
         )
     board = factories.make_board(owner=users["ana"], name="Shared")
-    tokens = [sharing.create_link(board, users["ana"], password=RIGHT)[1] for _ in range(2)]
+    tokens = [links.create_link(board, users["ana"], password=RIGHT)[1] for _ in range(2)]
     if name == "share_page":
         return Entry(
             name,

@@ -1,9 +1,7 @@
-"""Share links: create, change, revoke; what a guest sees; the audit log; live revocation.
+"""Share links: create, change, revoke; their settings and payloads.
 
-Callers (canvas.api_review, canvas.views.share, the guest consumer) have already checked
-the caller: MANAGE on the board for link administration (canvas.permissions), a live link
-for guest reads (canvas.sharing_auth). This module validates settings, writes rows, and
-tells open guest sockets about changes after commit. It must not check roles itself.
+Callers have already checked MANAGE on the board (canvas.permissions). This module validates
+settings, writes rows and tells open guest sockets after commit; it must not check roles.
 """
 
 from __future__ import annotations
@@ -18,28 +16,26 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from assets.models import Asset
-from canvas import protocol, realtime
 from canvas.models import Board, Item, ItemKind, Iteration
 from canvas.models.sharing import (
     AuditAction,
     LinkPermission,
-    ShareAuditEvent,
     ShareLink,
     ShareScope,
     ShareVisibility,
     hash_share_token,
 )
-from canvas.permissions import link_asset_ids, link_items, link_iterations
-from canvas.services import naming
+from canvas.sharing.audit import record_audit
+from canvas.sharing.groups import CHANGED_EVENT, REVOKED_EVENT, notify_link_after_commit
 from foundation import config, knobs
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 
+
 DEFAULT_EXPIRY_DAYS = 14
-REVOKED_EVENT = "share.revoked"  # dispatched to GuestShareConsumer.share_revoked
-CHANGED_EVENT = "share.changed"
+
+
 MIN_PASSWORD = 6
 
 
@@ -49,17 +45,6 @@ class InvalidShareLink(AppError):
 
 def max_expiry_days() -> int:
     return config.read(knobs.SHARE_MAX_DAYS)
-
-
-def link_group(link_id: Any) -> str:
-    return f"sharelink.{link_id}"
-
-
-def share_board_group(board_id: Any) -> str:
-    return f"shareboard.{board_id}"
-
-
-# --- Validation -----------------------------------------------------------------------------
 
 
 def _expiry(expires_at: datetime | None, expires_in_days: int | None) -> datetime:
@@ -131,9 +116,6 @@ def _choice(value: Any, choices: Any, what: str) -> str:
     if value not in choices.values:
         raise InvalidShareLink(f"Unknown {what} {value!r}; use {', '.join(choices.values)}.")
     return str(value)
-
-
-# --- Administration -------------------------------------------------------------------------
 
 
 def create_link(board: Board, user: Any, **options: Any) -> tuple[ShareLink, str]:
@@ -209,7 +191,7 @@ def update_link(link: ShareLink, user: Any, changes: dict[str, Any]) -> ShareLin
     with transaction.atomic():
         link.save()
         record_audit(link, AuditAction.CHANGED, actor=user, details=diff)
-        _notify_after_commit(link.pk, CHANGED_EVENT)
+        notify_link_after_commit(link.pk, CHANGED_EVENT)
     return link
 
 
@@ -219,7 +201,7 @@ def revoke_link(link: ShareLink, user: Any) -> ShareLink:
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at", "updated_at"])
             record_audit(link, AuditAction.REVOKED, actor=user)
-            _notify_after_commit(link.pk, REVOKED_EVENT)
+            notify_link_after_commit(link.pk, REVOKED_EVENT)
         logger.info("share link %s revoked by %s", link.pk, getattr(user, "pk", None))
     return link
 
@@ -261,174 +243,3 @@ def link_payload(link: ShareLink) -> dict[str, Any]:
         "created_at": link.created_at,
         "revoked_at": link.revoked_at,
     }
-
-
-# --- Audit --------------------------------------------------------------------------------
-
-
-def record_audit(
-    link: ShareLink,
-    action: str,
-    *,
-    actor: Any = None,
-    actor_label: str = "",
-    ip: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> ShareAuditEvent:
-    return ShareAuditEvent.objects.create(
-        link=link,
-        action=action,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=actor_label[:200],
-        ip=ip,
-        details=details or {},
-    )
-
-
-def audit_payload(event: ShareAuditEvent) -> dict[str, Any]:
-    return {
-        "action": event.action,
-        "actor": event.actor_id,
-        "actor_label": event.actor_label,
-        "ip": event.ip,
-        "at": event.at,
-        "details": event.details,
-    }
-
-
-# --- Guest view ---------------------------------------------------------------------------
-
-
-def guest_file_url(token: str, asset: Asset, what: str) -> str:
-    return f"/s/{token}/files/{asset.pk}/{what}"
-
-
-def guest_asset(token: str, asset: Asset, *, download: bool = True) -> dict[str, Any]:
-    """The protocol's AssetData with guest URLs (the team's /files/ URLs would 404).
-
-    ``original_url`` is what the canvas draws at full size and what Download fetches:
-    without the download permission it is the full-size view (re-rendered pixels, no
-    metadata) instead of the original file, which would be refused.
-    """
-    blob = asset.blob
-    return {
-        "id": str(asset.pk),
-        "sha256": blob.sha256,
-        "width": blob.width,
-        "height": blob.height,
-        "levels": list(blob.derivative_levels or []),
-        "original_url": guest_file_url(token, asset, "original" if download else "view.webp"),
-        "level_url": guest_file_url(token, asset, "{level}.webp"),
-    }
-
-
-def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
-    """The layers a link shows, locked, with guest file URLs and display names.
-
-    Names come from canvas.services.naming: a layer named after its uploaded file (or not
-    named) is "Image 1" unless the link shows metadata, and result layers read "Result 2
-    of Hero shot" — never "Image" for everything, never a file name or a prompt.
-    """
-    from canvas.services.documents import item_payload
-
-    items = link_items(link)
-    namer = naming.guest_namer(link, items)
-    download = LinkPermission.DOWNLOAD in link.permissions
-    out = []
-    for item in items:
-        data = dict(item_payload(item))
-        data["asset"] = guest_asset(token, item.asset, download=download) if item.asset_id else None
-        data["locked"] = True
-        data["name"] = namer.name(item)
-        out.append(data)
-    return out
-
-
-def guest_candidate(
-    link: ShareLink, token: str, iteration: Iteration, verdicts: dict[Any, Any] | None = None
-) -> dict[str, Any]:
-    """A candidate as the guest sees it; ``verdicts`` are ``guest_verdicts(link)``."""
-    download = LinkPermission.DOWNLOAD in link.permissions
-    data: dict[str, Any] = {
-        "id": str(iteration.pk),
-        "number": iteration.index + 1,
-        "region": iteration.region,
-        "asset": guest_asset(token, iteration.asset, download=download),
-        "status": iteration.status,
-        "created_at": iteration.created_at,
-        "decision": None,
-    }
-    if link.visibility == ShareVisibility.ALL_CANDIDATES and iteration.source_asset is not None:
-        data["source_asset"] = guest_asset(token, iteration.source_asset, download=download)
-    if link.show_metadata:
-        data["provenance"] = iteration.provenance
-        data["seed"] = iteration.seed
-    if verdicts is None:
-        verdicts = guest_verdicts(link, [iteration])
-    data["decision"] = verdicts.get(iteration.pk)
-    return data
-
-
-def link_shows_decision(link: ShareLink, decided_via: Any) -> bool:
-    """Whether a decision made through link ``decided_via`` (None: by the team) reaches
-    this link's guests (the candidate must be shown too; the caller checks that)."""
-    if link.show_decisions:
-        return True
-    return LinkPermission.APPROVE in link.permissions and str(decided_via) == str(link.pk)
-
-
-def guest_verdicts(link: ShareLink, iterations: list[Iteration]) -> dict[Any, dict[str, Any]]:
-    """The verdict a guest sees on each candidate, by iteration id.
-
-    The team's decisions are internal: a link shows them only with ``show_decisions``.
-    Without it, a link that lets the client approve shows the client's own latest verdict
-    (made through this link), so their choice stays visible even after the team changes
-    the decision; anything else shows none.
-    """
-    from canvas.models.review import Decision, DecisionEvent
-    from canvas.services.review import decision_payload, guest_event_payload
-
-    ids = [it.pk for it in iterations]
-    if link.show_decisions:
-        rows = Decision.objects.filter(iteration_id__in=ids).select_related("decided_by")
-        return {d.iteration_id: decision_payload(d, public=True) for d in rows}
-    if LinkPermission.APPROVE not in link.permissions:
-        return {}
-    latest: dict[Any, dict[str, Any]] = {}
-    events = DecisionEvent.objects.filter(iteration_id__in=ids, decided_by_link=link)
-    for event in events.order_by("at", "pk"):
-        latest[event.iteration_id] = guest_event_payload(event)
-    return latest
-
-
-def guest_snapshot(link: ShareLink, token: str) -> dict[str, Any]:
-    """What a guest's page draws: the board's visible items and the candidates it shows."""
-    candidates = link_iterations(link)
-    verdicts = guest_verdicts(link, candidates)
-    return protocol.guest_snapshot(
-        Board.objects.filter(pk=link.board_id).values_list("revision", flat=True).get(),
-        guest_items(link, token),
-        [guest_candidate(link, token, it, verdicts) for it in candidates],
-    )
-
-
-def guest_can_fetch(link: ShareLink, asset_id: Any) -> bool:
-    return asset_id in link_asset_ids(link)
-
-
-# --- Live -----------------------------------------------------------------------------------
-
-
-def _notify_after_commit(link_id: Any, event_type: str) -> None:
-    group = link_group(link_id)
-    transaction.on_commit(lambda: realtime.send_group_now(group, {"type": event_type}))
-
-
-def notify_board_links_after_commit(board_id: Any) -> None:
-    """After commit, every guest socket of ``board_id`` re-checks its link at once.
-
-    Archiving or deleting a board ends all its links; the sockets close (4410) now instead
-    of at their next periodic re-check.
-    """
-    group = share_board_group(board_id)
-    transaction.on_commit(lambda: realtime.send_group_now(group, {"type": CHANGED_EVENT}))

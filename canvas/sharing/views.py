@@ -1,6 +1,6 @@
 """Guest pages of a share link (``/s/<token>/``) and its file routes, plus the inbox page.
 
-Every view here starts with canvas.sharing_auth (token, expiry, revocation, password) and
+Every view here starts with canvas.sharing.auth (token, expiry, revocation, password) and
 asks canvas.permissions what the link shows; none of them trusts an earlier request. All
 responses carry ``Referrer-Policy: no-referrer`` (the token is in the URL),
 ``X-Robots-Tag: noindex`` and private caching. Files are served only if the link shows
@@ -19,7 +19,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -30,9 +29,8 @@ from assets.clean_copy import CleanCopy, clean_copy
 from assets.derivatives import full_size_webp
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset
-from canvas import sharing_auth
 from canvas.permissions import DOWNLOAD, Perm, link_allows, link_asset_ids, require_link
-from canvas.services import review
+from canvas.sharing import auth as sharing_auth
 from canvas.views.board_page import API_BASE
 from foundation.errors import AppError, Forbidden
 
@@ -284,15 +282,3 @@ def share_level(
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-# --- Inbox (members) ------------------------------------------------------------------------
-
-
-@login_required
-def inbox_page(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "canvas/inbox.html",
-        {"entries": review.inbox(request.user), "unread": review.unread_counts(request.user)},
-    )

@@ -1,9 +1,11 @@
-"""The review page (``/boards/<id>/review/``): the shell the review grid boots from.
+"""The review pages: ``/boards/<id>/review/`` (the shell the review grid boots from) and
+``/inbox/`` (candidates awaiting the member, and unread comments).
 
-It checks that the caller may view the board (deciding needs the reviewer role; the page
-says so instead of failing) and hands the browser what it needs in one ``json_script``
-element ("review-bootstrap"). It must not embed candidates or decisions: the page reads
-them from ``GET /api/v1/boards/{id}/review`` and the board socket (docs/review.md).
+The review page checks that the caller may view the board (deciding needs the reviewer
+role; the page says so instead of failing) and hands the browser what it needs in one
+``json_script`` element ("review-bootstrap"). It must not embed candidates or decisions:
+the page reads them from ``GET /api/v1/boards/{id}/review`` and the board socket
+(docs/review.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from canvas.permissions import Perm, get_board_for, role_allows
+from canvas.review import inbox
 from canvas.views.board_page import API_BASE, display_name
 from canvas.views.errors import app_error_response
 from foundation.errors import AppError
@@ -37,4 +40,16 @@ def review_page(request: HttpRequest, board_id) -> HttpResponse:
         request,
         "canvas/review.html",
         {"board": board, "role": role, "bootstrap": bootstrap},
+    )
+
+
+# --- Inbox (members) ------------------------------------------------------------------------
+
+
+@login_required
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "canvas/inbox.html",
+        {"entries": inbox.inbox(request.user), "unread": inbox.unread_counts(request.user)},
     )

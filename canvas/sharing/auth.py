@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from canvas.models.sharing import AuditAction, ShareLink, hash_share_token
 from canvas.permissions import Principal
+from canvas.sharing.audit import record_audit
 from foundation import config, knobs, password_throttle
 from foundation.client_address import UNKNOWN, client_address
 from foundation.errors import AppError, NotFound
@@ -188,8 +189,6 @@ def _visitor(request: HttpRequest) -> str:
 
 
 def _audit_access(link: ShareLink, ip: str | None, visitor: str) -> None:
-    from canvas.services.sharing import record_audit
-
     # One "accessed" row per visitor per hour: the log shows who opened the link, and a
     # guest paging through thumbnails does not write a row per image.
     key = f"share-access:{link.pk}:{hash_share_token(visitor)[:24]}"
@@ -237,8 +236,6 @@ def unlock(request: HttpRequest, token: str, password: str, response: HttpRespon
             attempt.failed()
     except password_throttle.Throttled as exc:
         raise TooManyAttempts(share_throttle_message(exc), retry_after=exc.retry_after) from None
-    from canvas.services.sharing import record_audit
-
     record_audit(link, AuditAction.PASSWORD_FAILED, ip=ip)
     logger.info("share link %s: wrong password from %s", link.pk, ip)
     raise WrongPassword()

@@ -1,0 +1,137 @@
+"""What a guest sees through a live link: the board's visible items, candidates with their
+public verdicts, files it may fetch. Callers have checked the link (canvas.sharing.auth);
+what a link shows is decided by canvas.permissions. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from assets.models import Asset
+from canvas import protocol
+from canvas.models import Board, Iteration
+from canvas.models.review import Decision, DecisionEvent
+from canvas.models.sharing import (
+    LinkPermission,
+    ShareLink,
+    ShareVisibility,
+)
+from canvas.permissions import link_asset_ids, link_items, link_iterations
+from canvas.review.payloads import decision_payload, guest_event_payload
+from canvas.services import naming
+from canvas.services.documents import item_payload
+
+logger = logging.getLogger(__name__)
+
+
+def guest_file_url(token: str, asset: Asset, what: str) -> str:
+    return f"/s/{token}/files/{asset.pk}/{what}"
+
+
+def guest_asset(token: str, asset: Asset, *, download: bool = True) -> dict[str, Any]:
+    """The protocol's AssetData with guest URLs (the team's /files/ URLs would 404).
+
+    ``original_url`` is what the canvas draws at full size and what Download fetches:
+    without the download permission it is the full-size view (re-rendered pixels, no
+    metadata) instead of the original file, which would be refused.
+    """
+    blob = asset.blob
+    return {
+        "id": str(asset.pk),
+        "sha256": blob.sha256,
+        "width": blob.width,
+        "height": blob.height,
+        "levels": list(blob.derivative_levels or []),
+        "original_url": guest_file_url(token, asset, "original" if download else "view.webp"),
+        "level_url": guest_file_url(token, asset, "{level}.webp"),
+    }
+
+
+def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
+    """The layers a link shows, locked, with guest file URLs and display names.
+
+    Names come from canvas.services.naming: a layer named after its uploaded file (or not
+    named) is "Image 1" unless the link shows metadata, and result layers read "Result 2
+    of Hero shot" — never "Image" for everything, never a file name or a prompt.
+    """
+    items = link_items(link)
+    namer = naming.guest_namer(link, items)
+    download = LinkPermission.DOWNLOAD in link.permissions
+    out = []
+    for item in items:
+        data = dict(item_payload(item))
+        data["asset"] = guest_asset(token, item.asset, download=download) if item.asset_id else None
+        data["locked"] = True
+        data["name"] = namer.name(item)
+        out.append(data)
+    return out
+
+
+def guest_candidate(
+    link: ShareLink, token: str, iteration: Iteration, verdicts: dict[Any, Any] | None = None
+) -> dict[str, Any]:
+    """A candidate as the guest sees it; ``verdicts`` are ``guest_verdicts(link)``."""
+    download = LinkPermission.DOWNLOAD in link.permissions
+    data: dict[str, Any] = {
+        "id": str(iteration.pk),
+        "number": iteration.index + 1,
+        "region": iteration.region,
+        "asset": guest_asset(token, iteration.asset, download=download),
+        "status": iteration.status,
+        "created_at": iteration.created_at,
+        "decision": None,
+    }
+    if link.visibility == ShareVisibility.ALL_CANDIDATES and iteration.source_asset is not None:
+        data["source_asset"] = guest_asset(token, iteration.source_asset, download=download)
+    if link.show_metadata:
+        data["provenance"] = iteration.provenance
+        data["seed"] = iteration.seed
+    if verdicts is None:
+        verdicts = guest_verdicts(link, [iteration])
+    data["decision"] = verdicts.get(iteration.pk)
+    return data
+
+
+def link_shows_decision(link: ShareLink, decided_via: Any) -> bool:
+    """Whether a decision made through link ``decided_via`` (None: by the team) reaches
+    this link's guests (the candidate must be shown too; the caller checks that)."""
+    if link.show_decisions:
+        return True
+    return LinkPermission.APPROVE in link.permissions and str(decided_via) == str(link.pk)
+
+
+def guest_verdicts(link: ShareLink, iterations: list[Iteration]) -> dict[Any, dict[str, Any]]:
+    """The verdict a guest sees on each candidate, by iteration id.
+
+    The team's decisions are internal: a link shows them only with ``show_decisions``.
+    Without it, a link that lets the client approve shows the client's own latest verdict
+    (made through this link), so their choice stays visible even after the team changes
+    the decision; anything else shows none.
+    """
+    ids = [it.pk for it in iterations]
+    if link.show_decisions:
+        rows = Decision.objects.filter(iteration_id__in=ids).select_related("decided_by")
+        return {d.iteration_id: decision_payload(d, public=True) for d in rows}
+    if LinkPermission.APPROVE not in link.permissions:
+        return {}
+    latest: dict[Any, dict[str, Any]] = {}
+    events = DecisionEvent.objects.filter(iteration_id__in=ids, decided_by_link=link)
+    for event in events.order_by("at", "pk"):
+        latest[event.iteration_id] = guest_event_payload(event)
+    return latest
+
+
+def guest_snapshot(link: ShareLink, token: str) -> dict[str, Any]:
+    """What a guest's page draws: the board's visible items and the candidates it shows."""
+    candidates = link_iterations(link)
+    verdicts = guest_verdicts(link, candidates)
+    return protocol.guest_snapshot(
+        Board.objects.filter(pk=link.board_id).values_list("revision", flat=True).get(),
+        guest_items(link, token),
+        [guest_candidate(link, token, it, verdicts) for it in candidates],
+    )
+
+
+def guest_can_fetch(link: ShareLink, asset_id: Any) -> bool:
+    return asset_id in link_asset_ids(link)
