@@ -19,11 +19,12 @@ from ninja import NinjaAPI
 from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
-from canvas.api_review import router as review_router
 from canvas.governance.api import router as governance_router
 from canvas.library.api import router as assets_router
 from canvas.members import api_auth
 from canvas.members.api import router as members_router
+from canvas.review.api import router as review_router
+from canvas.sharing.api import router as sharing_router
 from foundation.api_errors import (
     install_error_handlers,
     json_errors_for_django_responses,
@@ -74,6 +75,7 @@ api.add_router("", canvas_router)
 api.add_router("", assets_router)
 api.add_router("", jobs_router)
 api.add_router("", review_router)
+api.add_router("", sharing_router)
 api.add_router("", fallbacks_router)
 api.add_router("", members_router)
 api.add_router("", governance_router)

@@ -41,6 +41,8 @@ from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper
 from twisted.web.http import RESPONSES
 
+from foundation.errors import AppError
+
 logger = logging.getLogger(__name__)
 reactor: Any = _reactor  # Twisted's reactor is a module-level object without static types
 
@@ -97,6 +99,8 @@ class GuardedRequest(WebRequest):
     # --- headers are in ------------------------------------------------------------------
 
     def gotLength(self, length: int | None) -> None:
+        # Imported here: it needs Django's app registry, and `python -m
+        # anchorboard.daphne_server` imports this module before Django is set up.
         from anchorboard.request_admission import Admission, admit, admit_now, body_limit
 
         super().gotLength(length)
@@ -131,6 +135,8 @@ class GuardedRequest(WebRequest):
         future.add_done_callback(self._admitted)
 
     def _admitted(self, future: asyncio.Future) -> None:
+        # Imported here: it needs Django's app registry, and `python -m
+        # anchorboard.daphne_server` imports this module before Django is set up.
         from anchorboard.request_admission import refusal_from_error
 
         self._pending = False
@@ -140,8 +146,6 @@ class GuardedRequest(WebRequest):
             admission = future.result()
         except Exception:
             logger.exception("could not admit %s %s", *self._method_path)
-            from foundation.errors import AppError
-
             self._refuse(refusal_from_error(AppError(status=503, code="unavailable")))
             return
         if admission.refusal is not None:
@@ -163,6 +167,8 @@ class GuardedRequest(WebRequest):
         self._received += len(data)
         limit = self.admission.limit if self.admission is not None else None
         if limit is not None and self._received > limit:
+            # Imported here: it needs Django's app registry, and `python -m
+            # anchorboard.daphne_server` imports this module before Django is set up.
             from anchorboard.request_admission import too_large
 
             self._refuse(too_large(*self._method_path, None))

@@ -74,6 +74,7 @@ def check_storage() -> None:
 
 
 def check_celery_broker() -> None:
+    # Imported here: only a Celery deployment loads Celery.
     from anchorboard.celery_app import app
 
     with app.connection_for_write(

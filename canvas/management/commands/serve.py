@@ -21,6 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from assets.services import requeue_pending_derivatives
+from canvas.demo import seed_demo
 from canvas.protocol.limits import MAX_FRAME_BYTES
 from foundation import knobs
 from foundation.config import from_environment
@@ -57,14 +59,10 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
 
         # Before seeding: the demo images schedule their own previews when they are added.
-        from assets.services import requeue_pending_derivatives
-
         requeue_pending_derivatives()
 
         login = None
         if not no_demo:
-            from canvas.demo import seed_demo
-
             say("checking demo data")
             login = seed_demo().login
 

@@ -1,13 +1,10 @@
-"""Review and sharing endpoints of the JSON API (/api/v1/). Guide: docs/review.md.
+"""Share-link endpoints of the JSON API (/api/v1/): link administration (manage role) and
+the guest endpoints ``/share/{token}/…`` (no account). Guide: docs/review.md.
 
-Members (signed in): decisions, the review list, promotion, comments, unread counts, the
-inbox (view to read; review to decide and promote; comment to comment; manage for share
-links). Guests: ``/share/{token}/…`` with no account, where the token from the URL is
-checked on every request by canvas.sharing.auth and what the link allows by
-canvas.permissions. Each endpoint parses, checks, calls one domain function
-(canvas.review / canvas.sharing) and shapes the reply.
-
-Nothing here changes rows directly or decides permissions by hand.
+The token from the URL is checked on every guest request by canvas.sharing.auth and what
+the link allows by canvas.permissions; guest answers carry the share pages' privacy
+headers, errors included. Each endpoint parses, checks, calls one domain function
+(canvas.sharing, canvas.review) and shapes the reply.
 """
 
 from __future__ import annotations
@@ -20,10 +17,9 @@ from functools import wraps
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 
-from canvas.jobs.payloads import job_payload
 from canvas.members.api_auth import api_user
 from canvas.models import Board, ShareAuditEvent, ShareLink
 from canvas.permissions import (
@@ -31,75 +27,23 @@ from canvas.permissions import (
     Principal,
     get_board_for,
     link_shows_iteration,
-    require,
     require_link,
 )
 from canvas.protocol.types import CleanText
-from canvas.review import candidates, comments, decisions, payloads, promotion
-from canvas.review import inbox as review_inbox
+from canvas.review import comments, decisions, payloads
+from canvas.review.api import ERRORS, CommentIn, DecisionIn, Json, comment_data, decision_fields
 from canvas.services import iterations as iteration_services
 from canvas.sharing import audit, guests
 from canvas.sharing import auth as sharing_auth
 from canvas.sharing import links as sharing_links
 from canvas.sharing.views import GUEST_HEADERS
-from foundation.api_errors import ErrorOut, error_response
+from foundation.api_errors import error_response
 from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
+
+
 router = Router(tags=["review"])
-
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    410: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
-
-Json = dict[str, Any]
-
-
-# --- Schemas --------------------------------------------------------------------------------
-
-
-class DecisionIn(Schema):
-    """Send only what changes: ``{"rating": 4}`` keeps status, star and tier."""
-
-    status: Literal["approved", "rejected", "needs_changes", ""] | None = Field(
-        None, description='"" clears the verdict.'
-    )
-    rating: int | None = Field(None, description="1–5; send null with clear_rating to clear.")
-    clear_rating: bool = False
-    starred: bool | None = None
-    tier: Literal["generation", "refinement", "upres", "final"] | None = None
-
-
-class ReviewFilters(Schema):
-    status: Literal["approved", "rejected", "needs_changes", "undecided"] | None = None
-    rating_gte: int | None = Field(None, ge=1, le=5)
-    starred: bool | None = None
-    tier: Literal["generation", "refinement", "upres", "final"] | None = None
-
-
-class PromoteIn(Schema):
-    percent: float = Field(10, description="Top share of rated candidates, 0–100.")
-    from_tier: Literal["generation", "refinement"] | None = None
-    scale: int = Field(2, description="Upscale factor.")
-
-
-class CommentIn(Schema):
-    body: CleanText
-    target: Literal["point", "area", "asset", "iteration"] | None = None
-    x: float | None = None
-    y: float | None = None
-    width: float | None = None
-    height: float | None = None
-    asset: uuid.UUID | None = None
-    iteration: uuid.UUID | None = None
-    parent: uuid.UUID | None = Field(None, description="Reply in this comment's thread.")
 
 
 class GuestCommentIn(CommentIn):
@@ -143,162 +87,11 @@ class GuestIn(Schema):
     email: CleanText = Field("", max_length=254)
 
 
-# --- Helpers --------------------------------------------------------------------------------
-
-
-def _iteration_for(request: HttpRequest, iteration_id: uuid.UUID, perm: Perm):
-    iteration = iteration_services.get_iteration(iteration_id)
-    require(api_user(request), iteration.board, perm)
-    return iteration
-
-
-def _decision_fields(payload: DecisionIn) -> Json:
-    fields = payload.dict(exclude_unset=True)
-    if fields.pop("clear_rating", False):
-        fields["rating"] = None
-    return {k: v for k, v in fields.items() if v is not None or k == "rating"}
-
-
 def _link_for(board: Board, link_id: uuid.UUID) -> ShareLink:
     link = ShareLink.objects.select_related("board").filter(pk=link_id, board=board).first()
     if link is None:
         raise NotFound("That share link does not exist on this board.", code="share_link_not_found")
     return link
-
-
-def _comment_data(payload: CommentIn) -> Json:
-    data = payload.dict()
-    return {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()}
-
-
-# --- Decisions and the review list -----------------------------------------------------------
-
-
-@router.put(
-    "/iterations/{iteration_id}/decision",
-    response={200: Json, **ERRORS},
-    summary="Decide on a candidate (status, rating, star, tier)",
-)
-def put_decision(request: HttpRequest, iteration_id: uuid.UUID, payload: DecisionIn) -> Json:
-    iteration = _iteration_for(request, iteration_id, Perm.REVIEW)
-    decision = decisions.set_decision(
-        iteration, Principal(user=api_user(request)), **_decision_fields(payload)
-    )
-    return payloads.decision_payload(decision)
-
-
-@router.get(
-    "/iterations/{iteration_id}/decision/history",
-    response={200: list[Json], **ERRORS},
-    summary="Every change to a candidate's decision, oldest first",
-)
-def decision_history(request: HttpRequest, iteration_id: uuid.UUID) -> list[Json]:
-    return decisions.decision_history(_iteration_for(request, iteration_id, Perm.VIEW))
-
-
-@router.get(
-    "/boards/{board_id}/review",
-    response={200: Json, **ERRORS},
-    summary="Candidates grouped by job, titled, with decisions and tier counts; filterable",
-)
-def review_list(request: HttpRequest, board_id: uuid.UUID, filters: Query[ReviewFilters]) -> Json:
-    board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    return candidates.review_list(board, **filters.dict())
-
-
-@router.post(
-    "/boards/{board_id}/promote",
-    response={201: Json, **ERRORS},
-    summary="Queue upscales of the top X% by rating and move them to upres",
-)
-def promote(request: HttpRequest, board_id: uuid.UUID, payload: PromoteIn) -> Status[Json]:
-    board, _ = get_board_for(api_user(request), board_id, Perm.REVIEW)
-    promoted = promotion.promote(
-        board,
-        api_user(request),
-        percent=payload.percent,
-        from_tier=payload.from_tier,
-        scale=payload.scale,
-    )
-    return Status(
-        201,
-        {"promoted": [{"iteration": str(it.pk), "job": job_payload(job)} for it, job in promoted]},
-    )
-
-
-# --- Comments -------------------------------------------------------------------------------
-
-
-@router.get(
-    "/boards/{board_id}/comments", response={200: list[Json], **ERRORS}, summary="All comments"
-)
-def list_comments(request: HttpRequest, board_id: uuid.UUID) -> list[Json]:
-    board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    return [payloads.comment_payload(c) for c in comments.list_comments(board)]
-
-
-@router.post(
-    "/boards/{board_id}/comments", response={201: Json, **ERRORS}, summary="Comment or reply"
-)
-def add_comment(request: HttpRequest, board_id: uuid.UUID, payload: CommentIn) -> Status[Json]:
-    board, _ = get_board_for(api_user(request), board_id, Perm.COMMENT)
-    comment = comments.add_comment(board, Principal(user=api_user(request)), _comment_data(payload))
-    return Status(201, payloads.comment_payload(comment))
-
-
-def _set_resolved(request: HttpRequest, board_id: uuid.UUID, comment_id: uuid.UUID, value: bool):
-    board, _ = get_board_for(api_user(request), board_id, Perm.COMMENT)
-    comment = comments.get_comment(board, comment_id)
-    return payloads.comment_payload(comments.set_resolved(comment, api_user(request), value))
-
-
-@router.post(
-    "/boards/{board_id}/comments/{comment_id}/resolve",
-    response={200: Json, **ERRORS},
-    summary="Resolve a thread",
-)
-def resolve_comment(request: HttpRequest, board_id: uuid.UUID, comment_id: uuid.UUID) -> Json:
-    return _set_resolved(request, board_id, comment_id, True)
-
-
-@router.post(
-    "/boards/{board_id}/comments/{comment_id}/reopen",
-    response={200: Json, **ERRORS},
-    summary="Reopen a resolved thread",
-)
-def reopen_comment(request: HttpRequest, board_id: uuid.UUID, comment_id: uuid.UUID) -> Json:
-    return _set_resolved(request, board_id, comment_id, False)
-
-
-@router.post(
-    "/boards/{board_id}/comments/read",
-    response={204: None, **ERRORS},
-    summary="Mark the board's comments as read",
-)
-def mark_read(request: HttpRequest, board_id: uuid.UUID) -> Status[None]:
-    board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
-    review_inbox.mark_read(board, api_user(request))
-    return Status(204, None)
-
-
-@router.get(
-    "/comments/unread",
-    response={200: dict[str, int], **ERRORS},
-    summary="Unread comments per board ({board id: count}, boards with none left out)",
-)
-def unread(request: HttpRequest) -> dict[str, int]:
-    return review_inbox.unread_counts(api_user(request))
-
-
-# --- Inbox ----------------------------------------------------------------------------------
-
-
-@router.get("/inbox", response={200: list[Json], **ERRORS}, summary="Candidates awaiting me")
-def inbox(request: HttpRequest) -> list[Json]:
-    return review_inbox.inbox(api_user(request))
-
-
-# --- Share links (administration) -----------------------------------------------------------
 
 
 @router.get(
@@ -374,9 +167,6 @@ def link_audit(request: HttpRequest, board_id: uuid.UUID, link_id: uuid.UUID) ->
     link = _link_for(board, link_id)
     events = ShareAuditEvent.objects.filter(link=link).order_by("-at", "-id")[:500]
     return [audit.audit_payload(e) for e in events]
-
-
-# --- Guests (/share/{token}/…, no account) ---------------------------------------------------
 
 
 def guest_endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -494,7 +284,7 @@ def guest_add_comment(request: HttpRequest, token: str, payload: GuestCommentIn)
     if payload.name.strip():
         sharing_auth.remember_guest(request, link, payload.name.strip(), payload.email)
         principal = Principal(link=link, guest_name=payload.name.strip(), guest_email=payload.email)
-    data = _comment_data(payload)
+    data = comment_data(payload)
     if not data.get("parent") and not comments.comment_visible_to_link(
         link, data.get("target") or "", data.get("iteration"), data.get("asset")
     ):
@@ -528,5 +318,5 @@ def guest_decide(
     iteration = iteration_services.get_iteration(iteration_id)
     if principal.guest_name == "":
         principal = Principal(link=link, guest_name="Guest")
-    decision = decisions.set_decision(iteration, principal, **_decision_fields(payload))
+    decision = decisions.set_decision(iteration, principal, **decision_fields(payload))
     return payloads.decision_payload(decision, public=True)
