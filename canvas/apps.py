@@ -10,11 +10,11 @@ class CanvasConfig(AppConfig):
         # Connects the signals that close board sockets when someone's access is removed.
         from canvas import realtime  # noqa: F401
 
-        # Scores job results against the board's anchors when they land.
-        from canvas.governance import tasks as governance_tasks  # noqa: F401
-
         # Remote provider engines register with the engine registry on its first read.
         from canvas.engines import providers  # noqa: F401
+
+        # Scores job results against the board's anchors when they land.
+        from canvas.governance import tasks as governance_tasks  # noqa: F401
 
         # Registers the job queue's background tasks with foundation.background.
         from canvas.jobs import tasks  # noqa: F401

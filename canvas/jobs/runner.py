@@ -30,9 +30,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
 
-from canvas.governance.hooks import results_landed
 from canvas.engines import JobCancelled, PermanentEngineError, TransientEngineError, get_engine
 from canvas.engines.providers import resilience
+from canvas.governance.hooks import results_landed
 from canvas.jobs import adapters, announce, config, deferrals, lifecycle
 from canvas.jobs.inputs import build_request, composite_region, load_anchors, load_mask
 from canvas.jobs.lifecycle import wake_workers_after_commit
