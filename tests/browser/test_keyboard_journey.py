@@ -151,3 +151,52 @@ def test_select_region_generate_apply_undo_without_a_mouse(server, browser):
     assert "job queued" in said and "job done: 1 result ready" in said
     assert errors == []
     context.close()
+
+
+def test_layers_tree_keys(server, browser):
+    """Shift extends, Space toggles, Tab reaches the row's own named buttons, Delete
+    deletes and keeps focus in the tree, Ctrl+Z brings the layer back."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["editor"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    page.wait_for_function(
+        "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
+        " && document.querySelectorAll('[role=treeitem]').length >= 5",
+        timeout=WAIT_MS,
+    )
+    ab = "window.__anchorboard"
+    rows = page.evaluate("[...document.querySelectorAll('[role=treeitem]')].map(r => r.dataset.id)")
+    selection = f"[...{ab}.editor.selection].sort()"
+
+    page.focus("#ab-layers-panel")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Home")
+    assert page.evaluate(selection) == [rows[0]]
+    page.keyboard.press("Shift+ArrowDown")
+    page.keyboard.press("Shift+ArrowDown")
+    assert page.evaluate(selection) == sorted(rows[:3])
+    page.keyboard.press("Space")  # the focused third row leaves the selection
+    assert page.evaluate(selection) == sorted(rows[:2])
+    assert focused(page, "aria-selected") == "false"
+
+    # Tab from a row: its own buttons, named after the layer; then out of the tree.
+    page.keyboard.press("ArrowUp")
+    name = page.evaluate(f"{ab}.doc.get('{rows[1]}').name")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Hide {name}"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Lock {name}"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('[role=tree]')") is None
+
+    # Delete: gone, focus on the next row; Ctrl+Z restores it.
+    page.focus(f"[role=treeitem][data-id='{rows[1]}']")
+    page.keyboard.press("Delete")
+    page.wait_for_function(f"!{ab}.doc.has('{rows[1]}')", timeout=WAIT_MS)
+    page.wait_for_function(f"document.activeElement.dataset.id === '{rows[2]}'", timeout=WAIT_MS)
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"{ab}.doc.has('{rows[1]}')", timeout=WAIT_MS)
+    context.close()
