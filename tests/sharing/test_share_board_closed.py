@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from canvas import share_consumer
 from canvas.services import boards
 from tests.review.conftest import make_link
-from tests.review.test_share_ws import TIMEOUT, GuestSocket, setup_board
+from tests.sharing.test_share_ws import TIMEOUT, GuestSocket, setup_board
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,7 +26,7 @@ from tests.assets.metadata_corpus import (
     samples,
 )
 from tests.review.conftest import make_candidate, make_link, member_client
-from tests.review.test_share_links import final
+from tests.sharing.test_share_links import final
 
 SAMPLES = {sample.format: sample for sample in samples()}
 
