@@ -73,7 +73,7 @@ def evaluate(spec, seed: int, verbose: bool) -> dict[str, float]:
             by_how[(label, top == truth)] += 1
             if verbose and top != truth:
                 print(f"   {label}: flagged {_flags(verdict)}")
-    print(f"\n{spec.name} ({'tuned on' if spec.tuned_on else 'held out'})")
+    print(f"\n{spec.name} ({spec.group})")
     print(f"  {'truth/top flag':<14}" + "".join(f"{m:>13}" for m in (*METRICS, "none")))
     for truth in ("ok", *METRICS):
         print(f"  {truth:<14}" + "".join(f"{table[(truth, m)]:>13}" for m in (*METRICS, "none")))
@@ -123,23 +123,24 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--sets", default="", help="only sets whose name starts with this (T, H)")
+    parser.add_argument(
+        "--sets", default="", help="only sets whose name starts with this (T, H, N)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print misses and thresholds")
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    totals: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    totals: dict[str, Counter[str]] = {g: Counter() for g in ("tuned", "inspected", "untouched")}
     for spec in SETS:
         if args.sets and not spec.name.startswith(args.sets):
             continue
         result = evaluate(spec, args.seed, args.verbose)
         for key in ("caught", "drifted", "ff", "consistent", "rightn"):
-            totals[spec.tuned_on][key] += int(result[key])
-    for tuned, total in totals.items():
+            totals[spec.group][key] += int(result[key])
+    for which, total in totals.items():
         if not total["drifted"]:
             continue
-        which = "TUNED-ON" if tuned else "HELD-OUT"
         print(
-            f"\n{which} sets: recall {total['caught'] / total['drifted']:.1%}, "
+            f"\n{which.upper()} sets: recall {total['caught'] / total['drifted']:.1%}, "
             f"false flags {total['ff'] / total['consistent']:.1%}, "
             f"right metric {total['rightn'] / max(total['caught'], 1):.1%}"
         )

@@ -81,3 +81,12 @@ def test_one_flag_per_metric_most_severe_first():
     payload = flags[0].as_dict()
     assert set(payload) == {"metric", "component", "value", "threshold", "message"}
     assert payload["value"] > payload["threshold"]
+
+
+def test_a_change_of_light_is_named_before_the_palette_it_moved():
+    batch = [scores(0.02, 0.1, 0.1) for _ in range(20)]
+    thresholds = calibration.calibrate(batch)
+    # The palette is far more beyond its threshold, but the exposure moved every colour.
+    flags = calibration.flags_for(scores(3.0, 0.1, 0.8), thresholds)
+    assert [f.metric for f in flags] == ["lighting", "palette"]
+    assert flags[1].severity > flags[0].severity

@@ -38,7 +38,11 @@ class TestPalette:
         score = palette_score(image, anchor)
         off = score.component("off_palette")
         # The green band is 30 % of the image and entirely off the palette.
-        assert off.distance == pytest.approx(0.3, abs=0.02)
+        assert off.detail["off_palette_share"] == pytest.approx(0.3, abs=0.02)
+        assert score.score == pytest.approx(0.7, abs=0.02)
+        # The calibrated distance: mass × ΔE00 beyond the tolerance, in tolerances.
+        excess = off.detail["worst_delta_e"] / palette.TOLERANCE - 1
+        assert off.distance == pytest.approx(off.detail["off_palette_share"] * excess, rel=0.1)
         # Its ΔE00 (kL = 2) is measured from the nearest palette colour, reference first.
         candidates = [
             deltaE_ciede2000(_lab(brand), _lab(shifted), kL=palette.LIGHTNESS_WEIGHT)
@@ -47,7 +51,7 @@ class TestPalette:
         assert off.detail["worst_delta_e"] == pytest.approx(min(candidates), abs=0.5)
         assert off.detail["worst_colour"] == "#3C9646"
         assert off.message.startswith(
-            f"{off.distance:.0%} of the image is in colours off the palette"
+            f"{off.detail['off_palette_share']:.0%} of the image is in colours off the palette"
         )
 
     def test_a_shift_within_tolerance_is_still_on_palette(self):

@@ -11,7 +11,9 @@ threshold is never below the largest distance between them plus the floor: an im
 far from the anchors as the approved anchors are from each other is not drift.
 
 An image drifts when any component is beyond its threshold; it gets at most one flag per
-metric (the component furthest beyond, in units of spread), most severe first.
+metric (the component furthest beyond, in units of spread), most severe first — except
+that a change of the light's colour or exposure is named before the palette: it moves
+every colour of the image, so the palette flag it causes is its consequence.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ SMALL_BATCH_WIDENING = 1.5
 MAD_TO_SIGMA = 1.4826
 # The smallest spread each component is given (distance units, see each metric's scales).
 FLOOR: dict[tuple[str, str], float] = {
-    ("palette", "off_palette"): 0.04,
+    ("palette", "off_palette"): 0.06,
     ("lighting", "direction"): 0.12,
     ("lighting", "exposure"): 0.12,
     ("lighting", "contrast"): 0.15,
-    ("lighting", "white_balance"): 0.12,
+    ("lighting", "white_balance"): 0.2,
     ("composition", "placement"): 0.15,
     ("composition", "scale"): 0.15,
     ("composition", "shape"): 0.15,
@@ -42,6 +44,8 @@ FLOOR: dict[tuple[str, str], float] = {
     ("style", "colourfulness"): 0.15,
 }
 DEFAULT_FLOOR = 0.15
+# Lighting components whose change moves every colour (and so the palette score too).
+LIGHT_CHANGES_COLOURS = frozenset({"white_balance", "exposure"})
 
 Scores = Mapping[str, MetricScore]
 
@@ -129,4 +133,11 @@ def flags_for(scores: Scores, thresholds: Mapping[tuple[str, str], Threshold]) -
                 )
         if worst is not None:
             found.append(worst)
-    return sorted(found, key=lambda flag: -flag.severity)
+    light_changed = any(
+        f.metric == "lighting" and f.component in LIGHT_CHANGES_COLOURS for f in found
+    )
+
+    def order(flag: Flag) -> tuple[bool, float]:
+        return (light_changed and flag.metric == "palette", -flag.severity)
+
+    return sorted(found, key=order)

@@ -125,7 +125,12 @@ def compare(
     on_palette = np.clip(2.0 - ratio, 0.0, 1.0)  # 1 within tolerance, 0 at twice it
     score = float((image.weights * on_palette).sum())
     off_mass = 1.0 - score
-    worst = int(np.argmax(image.weights * (1.0 - on_palette)))
+    # The distance calibration thresholds: the mass-weighted ΔE00 *beyond* the tolerance of
+    # the nearest palette colour, in tolerances. Colours within tolerance add nothing (small
+    # hue and exposure changes stay quiet); unlike the share it does not saturate, so a batch
+    # that sits a little off a swatch card (a warm campaign light) still shows a further drift.
+    distance = float((image.weights * np.maximum(ratio - 1.0, 0.0)).sum())
+    worst = int(np.argmax(image.weights * np.maximum(ratio - 1.0, 0.0)))
     worst_delta = float(delta[worst, nearest[worst]])
     detail: dict[str, float | str] = {
         "off_palette_share": round(off_mass, 4),
@@ -145,5 +150,5 @@ def compare(
     return MetricScore(
         metric="palette",
         score=round(score, 4),
-        components=(Component("off_palette", off_mass, message, detail),),
+        components=(Component("off_palette", distance, message, detail),),
     )
