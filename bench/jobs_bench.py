@@ -210,6 +210,10 @@ def pillow_alone(runs: int) -> dict[str, float]:
     from PIL import Image
 
     sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchorboard.settings")
+    import django
+
+    django.setup()  # canvas.compositing imports engines, which import models
     from canvas.compositing import CompositeItem, Region, composite
 
     scene = big_scene()
