@@ -1,12 +1,15 @@
 """The board websocket: parse a message, check the caller's role, call one domain function.
 
-One ``BoardConsumer`` per open board tab. The role is checked on connect and again on every
-message (roles change while sockets stay open) against the permission each handler declares
-where it is registered (``@board_routes.handles(...)``); decoding, the message budget and
-error replies are canvas.sockets'. The consumer also keeps each client's
-stream of revisions gapless and in order: live ``applied`` batches and the sender's own
-``ack`` arrive strictly by revision, filling any gap from the operation log. It holds no
-board state beyond that revision counter and must not change items itself
+One ``BoardConsumer`` per open board tab. The role is read on connect and every message is
+checked against it (roles change while sockets stay open: canvas.role_cache says when to
+read it again) for the permission each handler declares where it is registered
+(``@board_routes.handles(...)``); decoding, the message budget and error replies are
+canvas.sockets'. Batches go to the board writer (canvas.board_writer), which applies them
+in order off the event loop, several per transaction. The consumer also keeps each
+client's stream of revisions gapless and in order: live ``applied`` batches and the
+sender's own ``ack`` arrive strictly by revision, filling any gap from the batches this
+process committed or heard of lately (canvas.recent_batches) or else the operation log. It
+holds no board state beyond that revision counter and must not change items itself
 (canvas.services.operations does). Live board events reach it from the process's fan-out
 (canvas.fanout: one channel-layer subscription per board per process, frames encoded once),
 not through a channel-layer group of its own.
@@ -24,13 +27,13 @@ from typing import Any, cast
 
 from channels.db import database_sync_to_async
 
-from canvas import fanout, protocol, realtime
+from canvas import board_writer, fanout, protocol, realtime, recent_batches, role_cache
 from canvas.models import Role
 from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, BOARD_SERVER
 from canvas.services import documents
-from canvas.services.operations import apply_batch
+from canvas.services.operations import BatchRequest
 from canvas.sockets import ProtocolConsumer, Route, Routes, encode
 from foundation.errors import BoardNotFound, Forbidden
 
@@ -47,7 +50,8 @@ class BoardConsumer(ProtocolConsumer):
     routes = board_routes
     server_messages = BOARD_SERVER
     board: Any = None
-    role: Role | None = None
+    role: Role | None = None  # the role the client was last welcomed with
+    cached_role: role_cache.CachedRole  # the role messages are checked against
     revision: int | None = None  # the last revision this client has been sent; None before sync
     sharing_presence = False  # whether others currently see this socket's cursor
     group: str | None = None  # the board group, while joined
@@ -58,6 +62,7 @@ class BoardConsumer(ProtocolConsumer):
         # Accept first so the browser sees our close code instead of a failed handshake.
         await self.accept()
         realtime.bind_server_loop()  # sends from worker threads are handed to this loop
+        self.cached_role = role_cache.CachedRole()
         self.user = self.scope.get("user")
         if not getattr(self.user, "is_authenticated", False):
             await self.close(code=CLOSE_NOT_LOGGED_IN)
@@ -85,11 +90,13 @@ class BoardConsumer(ProtocolConsumer):
         return self.board is not None
 
     async def authorize(self, route: Route) -> bool:
-        try:
-            _, role = await self._check_access()
-        except BoardNotFound:
-            await self._refuse()
-            return False
+        role = self.cached_role.role
+        if role is None or not self.cached_role.fresh():
+            try:
+                _, role = await self._check_access()
+            except BoardNotFound:
+                await self._refuse()
+                return False
         if not role_allows(role, route.perm):
             needed = MIN_ROLE[route.perm].label.lower()
             article = "an" if needed[0] in "aeiou" else "a"
@@ -114,10 +121,13 @@ class BoardConsumer(ProtocolConsumer):
         if self.group is None:
             return
         if self._backlog or self._lane.locked():
+            if event["type"] == realtime.APPLIED_EVENT:
+                recent_batches.remember(self.board.pk, [event["batch"]], frame)
             self._backlog.append((event, frame))
             return
         kind = event["type"]
         if kind == realtime.APPLIED_EVENT:
+            recent_batches.remember(self.board.pk, [event["batch"]], frame)  # e.g. remote
             if event["sender"] == self.channel_name or self.revision is None:
                 return  # own batches are acked; before sync the catch-up will include it
             if event["revision"] <= self.revision:
@@ -234,14 +244,25 @@ class BoardConsumer(ProtocolConsumer):
             )
         )
 
-    @database_sync_to_async
-    def _check_access(self) -> tuple[Any, Role]:
+    async def _check_access(self) -> tuple[Any, Role]:
+        """Read the board and the caller's role (BoardNotFound: none) and cache the role."""
+        self.cached_role.forget()
+        generation = role_cache.generation()  # before the read: a change meanwhile re-reads
         board_id = self.board.pk if self.board else self.scope["url_route"]["kwargs"]["board_id"]
-        return get_board_for(self.user, board_id, Perm.VIEW)
+        board, role = await database_sync_to_async(get_board_for)(self.user, board_id, Perm.VIEW)
+        self.cached_role.store(role, generation)
+        return board, role
 
     async def _deliver_up_to(self, target: int) -> None:
-        """Send, from the log, every batch this client has not seen up to ``target``."""
+        """Send every batch this client has not seen up to ``target``: from the batches
+        this process keeps (each encoded once for all sockets), else from the log."""
         if self.revision is None or target <= self.revision:
+            return
+        frames = recent_batches.frames_between(self.board.pk, self.revision, target, encode_batch)
+        if frames is not None:
+            for text in frames:
+                await self.send_frame(text)
+            self.revision = target
             return
         batches = await database_sync_to_async(documents.batches_between)(
             self.board, self.revision, target
@@ -273,10 +294,14 @@ class BoardConsumer(ProtocolConsumer):
                 )
 
 
+def encode_batch(batch: protocol.Wire) -> str:
+    return encode(BOARD_SERVER, protocol.applied(batch))
+
+
 def encode_event(event: dict[str, Any]) -> str:
     """The client frame of a board event, encoded once for every socket (canvas.fanout)."""
     if event["type"] == realtime.APPLIED_EVENT:
-        return encode(BOARD_SERVER, protocol.applied(event["batch"]))
+        return encode_batch(event["batch"])
     return encode(BOARD_SERVER, event["message"])  # job, review and presence messages
 
 
@@ -301,14 +326,11 @@ async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage) ->
 
 @handles("ops", perm=Perm.EDIT, doing="change it")
 async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage) -> None:
+    request = BatchRequest(
+        consumer.user, message.operations(), consumer.channel_name, message.batch_id
+    )
     async with consumer.in_order():
-        revision, _ = await database_sync_to_async(apply_batch)(
-            consumer.board.pk,
-            consumer.user,
-            message.operations(),
-            sender_channel=consumer.channel_name,
-            batch_id=message.batch_id,
-        )
+        revision = (await board_writer.apply(consumer.board.pk, request)).revision
         await consumer._deliver_up_to(revision - 1)
         if consumer.revision is not None:
             consumer.revision = max(consumer.revision, revision)

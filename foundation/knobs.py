@@ -278,6 +278,11 @@ WS_MESSAGE_RATE = _knob(
     "ANCHORBOARD_WS_MESSAGE_RATE", NUMBER, 60.0,
     "messages per second one socket may send, sustained", BOARD,
 )  # fmt: skip
+BOARD_WRITER_LANES = _knob(
+    "ANCHORBOARD_BOARD_WRITER_LANES", WHOLE, 0,
+    "threads per web process that apply board edits, each with its own database connection "
+    "(a board always uses the same one); 0: one on SQLite, four on PostgreSQL", BOARD,
+)  # fmt: skip
 PROTOCOL_CHECK_OUTGOING = _knob(
     "ANCHORBOARD_PROTOCOL_CHECK_OUTGOING", FLAG, False,
     "check every message a socket sends against its protocol schema (the tests turn it on)",

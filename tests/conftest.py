@@ -100,3 +100,13 @@ def browser(chromium_path):
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture(autouse=True)
+def _board_writer_stopped():
+    """End the board writer's lanes after each test: each holds a database connection of
+    its own, which must not outlive the test's database (flushed or dropped) or settings."""
+    yield
+    from canvas import board_writer
+
+    board_writer.stop()

@@ -105,8 +105,15 @@ def _assets_for(ops_lists: Iterable[list[dict[str, Any]]]) -> dict[str, Any]:
     return {str(a.pk): a for a in Asset.objects.filter(pk__in=ids).select_related("blob")}
 
 
-def present_batch(revision: int, actor: Any, ops: list[dict[str, Any]]) -> protocol.Wire:
-    return protocol.applied_batch(revision, actor_ref(actor), present_ops(ops, _assets_for([ops])))
+def present_batches(
+    batches: list[tuple[int, Any, list[dict[str, Any]]]],
+) -> list[protocol.Wire]:
+    """Batches as clients receive them, from (revision, actor, ops as logged): one query."""
+    assets = _assets_for(ops for _, _, ops in batches)
+    return [
+        protocol.applied_batch(revision, actor_ref(actor), present_ops(ops, assets))
+        for revision, actor, ops in batches
+    ]
 
 
 def batches_between(board: Board, after: int, upto: int) -> list[protocol.Wire]:

@@ -10,7 +10,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from canvas import fanout, protocol, realtime
+from canvas import fanout, protocol, realtime, role_cache
+from canvas.members import services as members
 from canvas.models import Board, BoardMember, Item, Role, TeamMembership
 from tests import factories
 from tests.canvas.wsclient import (
@@ -262,14 +263,56 @@ async def test_role_revoked_mid_connection_closes_the_socket(people):
 
 
 async def test_role_lowered_mid_connection_refuses_edits(people):
+    """The socket caches its role; a role change committed in this process makes the very
+    next message read it again (canvas.role_cache), whether or not the access event that
+    pushes the new ``welcome`` has been handled yet."""
     board = people["board"]
     sock = await synced(board, people["editor"])
+    await sock.send({"type": "ops", "batch_id": "before", "ops": [create()]})
+    assert (await sock.recv())["type"] == "ack"  # the editor's role is cached now
+    await database_sync_to_async(members.change_board_role)(board, people["editor"].pk, Role.VIEWER)
+    await sock.send({"type": "ops", "batch_id": "x", "ops": [create()]})
+    replies = {message["type"]: message for message in [await sock.recv(), await sock.recv()]}
+    assert replies["welcome"]["role"] == "viewer"
+    assert replies["error"]["code"] == "forbidden" and "viewer" in replies["error"]["message"]
+    await sock.ping()
+    assert (await board_state(board))[0] == 1
+    await sock.close()
+
+
+async def test_role_lowered_by_another_process_is_read_again_on_the_access_event(people):
+    """A change this process did not see (another web process, here a raw UPDATE that
+    sends no signal) reaches the socket as the board.access event, which re-reads the role."""
+    board = people["board"]
+    sock = await synced(board, people["editor"])
+    await sock.send({"type": "ops", "batch_id": "before", "ops": [create()]})
+    assert (await sock.recv())["type"] == "ack"
     await database_sync_to_async(
         BoardMember.objects.filter(board=board, user=people["editor"]).update
     )(role=Role.VIEWER)
+    await get_channel_layer().group_send(
+        realtime.board_group(board.pk), {"type": realtime.ACCESS_EVENT}
+    )
+    welcome = await sock.recv()  # the access event was handled: the role was read again
+    assert (welcome["type"], welcome["role"]) == ("welcome", "viewer")
     await sock.send({"type": "ops", "batch_id": "x", "ops": [create()]})
     assert (await sock.recv())["code"] == "forbidden"
-    await sock.ping()
+    assert (await board_state(board))[0] == 1
+    await sock.close()
+
+
+async def test_a_cached_role_is_read_again_after_a_while(people, monkeypatch):
+    """Should the access event be lost, the role is still re-read every RECHECK_SECONDS."""
+    board = people["board"]
+    sock = await synced(board, people["editor"])
+    await sock.send({"type": "ops", "batch_id": "before", "ops": [create()]})
+    assert (await sock.recv())["type"] == "ack"
+    await database_sync_to_async(
+        BoardMember.objects.filter(board=board, user=people["editor"]).update
+    )(role=Role.VIEWER)
+    monkeypatch.setattr(role_cache, "RECHECK_SECONDS", 0.0)
+    await sock.send({"type": "ops", "batch_id": "x", "ops": [create()]})
+    assert (await sock.recv())["code"] == "forbidden"
     await sock.close()
 
 

@@ -97,6 +97,7 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
 
         from anchorboard.daphne_server import HANDSHAKE_TIMEOUT_SECONDS, GuardedServer
+        from canvas import board_writer
         from canvas.jobs.workers import start_embedded_workers, stop_embedded_workers
         from foundation.background import shutdown_embedded_pool
 
@@ -117,6 +118,7 @@ class Command(BaseCommand):
             server.run()
         finally:
             self._say("stopping: finishing background tasks")
+            board_writer.stop()
             stop_embedded_workers()
             shutdown_embedded_pool(wait=True)
         if not server.listening_addresses:

@@ -1,0 +1,88 @@
+"""The batches most recently committed on each board, kept in this process, presented.
+
+Before a socket is acknowledged revision r it is sent every batch below r it has not seen
+yet (BoardConsumer._deliver_up_to). Under load those are nearly always batches committed a
+moment ago, whose broadcast is still queued for that socket; reading them from the
+operation log cost a query per acknowledgement on the one database thread every socket
+shares. So committed batches are kept here for a while: put in by canvas.services.operations
+once its transaction commits, and by sockets for batches other processes announce.
+
+The operation log in the database stays the source of truth: ``frames_between`` answers
+only when it holds every batch asked for, and callers read the log otherwise. Nothing here
+is changed after commit, so what it returns is exactly what the live broadcast carried.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from canvas import protocol
+
+KEEP_PER_BOARD = 512  # batches per board (seconds of a busy board's history)
+KEEP_BOARDS = 256  # boards, least recently written dropped first
+
+
+class _Kept:
+    """One batch, and its client frame once someone has encoded it."""
+
+    __slots__ = ("batch", "encoder", "text")
+
+    def __init__(self, batch: protocol.Wire, encoder: Callable[[], str] | None) -> None:
+        self.batch = batch
+        self.encoder = encoder  # the fan-out's memoised encoding of the same batch, if any
+        self.text: str | None = None
+
+    def frame(self, encode: Callable[[protocol.Wire], str]) -> str:
+        if self.text is None:
+            self.text = self.encoder() if self.encoder is not None else encode(self.batch)
+        return self.text
+
+
+_lock = threading.Lock()
+_boards: OrderedDict[str, OrderedDict[int, _Kept]] = OrderedDict()
+
+
+def remember(
+    board_id: Any, batches: Iterable[protocol.Wire], frame: Callable[[], str] | None = None
+) -> None:
+    """Keep committed, presented batches (``applied_batch`` payloads) of ``board_id``;
+    ``frame`` (one batch only) is how the fan-out encodes it, shared rather than redone."""
+    key = str(board_id)
+    with _lock:
+        kept = _boards.get(key)
+        if kept is None:
+            kept = _boards[key] = OrderedDict()
+            while len(_boards) > KEEP_BOARDS:
+                _boards.popitem(last=False)
+        else:
+            _boards.move_to_end(key)
+        for batch in batches:
+            if batch["revision"] not in kept:
+                kept[batch["revision"]] = _Kept(batch, frame)
+        while len(kept) > KEEP_PER_BOARD:
+            kept.popitem(last=False)
+
+
+def _entries(board_id: Any, after: int, upto: int) -> list[_Kept] | None:
+    if upto - after > KEEP_PER_BOARD:
+        return None
+    with _lock:
+        kept = _boards.get(str(board_id))
+        if kept is None:
+            return None
+        found = [kept.get(revision) for revision in range(after + 1, upto + 1)]
+    if any(entry is None for entry in found):
+        return None
+    return [entry for entry in found if entry is not None]
+
+
+def frames_between(
+    board_id: Any, after: int, upto: int, encode: Callable[[protocol.Wire], str]
+) -> list[str] | None:
+    """The client frames of every batch with ``after < revision <= upto``, oldest first,
+    each encoded once for every socket; None when one of them is not kept here."""
+    entries = _entries(board_id, after, upto)
+    return None if entries is None else [entry.frame(encode) for entry in entries]
