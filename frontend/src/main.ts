@@ -12,6 +12,7 @@ import { SyncState } from "./realtime/sync";
 import { KonvaRenderer } from "./render/konvaRenderer";
 import { PointerInput, isTyping } from "./tools/pointer";
 import { resolveShortcut, runCommand } from "./tools/shortcuts";
+import { TouchInput } from "./tools/touch";
 import { buildAnchorsPanel } from "./ui/anchorsPanel";
 import { h } from "./ui/dom";
 import { buildHelp } from "./ui/help";
@@ -135,6 +136,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const presenceLink = boot.share ? ({ sendVolatile: () => {} } as unknown as BoardConnection) : connection;
   presence = new PresenceLayer(editor, presenceLink, String(boot.user.id));
   const pointer = new PointerInput(editor, surface, (b) => presence?.setCursor(b));
+  new TouchInput(editor, surface, pointer);
   const uploads = new Uploads(editor, `${boot.api_base}/boards/${boot.board_id}/assets`, surface, () => pointer.cursorBoard, toasts);
   const help = buildHelp();
   const toolbar = buildToolbar(editor, {

@@ -151,3 +151,234 @@ def test_tablet_board_keeps_the_canvas_and_opens_panels_as_drawers(server, brows
     assert tool["width"] >= 44 and tool["height"] >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 810
     context.close()
+
+
+def device(browser, playwright_devices, name: str, server, who: str | None = None):
+    """A context emulating a named phone or tablet (its size, pixel ratio, touch, user agent)."""
+    spec = dict(playwright_devices[name])
+    spec.pop("default_browser_type", None)
+    context = browser.new_context(**spec)
+    if who:
+        context.add_cookies(
+            [{"name": "sessionid", "value": server.seed[who], "url": server.base_url}]
+        )
+    return context
+
+
+@pytest.fixture(scope="module")
+def playwright_devices():
+    """Playwright's device descriptors (iPhone 13, Pixel 7, iPad …), read once."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        return dict(p.devices)
+
+
+class Fingers:
+    """Multi-touch through the DevTools protocol: each call lists every finger still down."""
+
+    def __init__(self, page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+
+    def send(self, kind: str, points: list[tuple[float, float]]) -> None:
+        touch_points = [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]
+        self.cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+
+    def pinch(self, centre: tuple[float, float], start: float, end: float, steps: int = 8):
+        """Two fingers `start` px apart around `centre`, spread (or closed) to `end` px."""
+        cx, cy = centre
+        self.send("touchStart", [(cx - start / 2, cy)])
+        self.send("touchStart", [(cx - start / 2, cy), (cx + start / 2, cy)])
+        for i in range(1, steps + 1):
+            half = (start + (end - start) * i / steps) / 2
+            self.send("touchMove", [(cx - half, cy), (cx + half, cy)])
+        self.send("touchEnd", [])
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], steps: int = 6):
+        self.send("touchStart", [start])
+        for i in range(1, steps + 1):
+            t = i / steps
+            self.send(
+                "touchMove",
+                [(start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)],
+            )
+        self.send("touchEnd", [])
+
+
+def camera(page) -> dict:
+    return page.evaluate("window.__anchorboard.editor.camera")
+
+
+def surface_box(page) -> dict:
+    return page.locator(".ab-surface").bounding_box()
+
+
+def test_client_reviews_a_share_link_on_a_phone_and_the_designer_sees_it_live(
+    server, browser, playwright_devices
+):
+    board = server.seed["board"]
+    designer_ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    designer_ctx.add_cookies(
+        [{"name": "sessionid", "value": server.seed["designer"], "url": server.base_url}]
+    )
+    designer = designer_ctx.new_page()
+    designer.goto(f"{server.base_url}/boards/{board}/")
+    wait_online(designer, 3)
+
+    phone = device(browser, playwright_devices, "iPhone 13", server)
+    client = phone.new_page()
+    errors: list[str] = []
+    client.on("pageerror", lambda exc: errors.append(str(exc)))
+    client.goto(f"{server.base_url}{server.seed['share']}")
+    wait_online(client, 3)
+    width = client.evaluate("innerWidth")
+    assert width == 390  # the page is not wider than the phone
+    box = surface_box(client)
+    assert box["width"] >= 0.9 * width
+    # The board opens fitted: the three results span most of the canvas, not a 2 % speck.
+    content_on_screen = client.evaluate(
+        """() => { const ab = window.__anchorboard; const b = ab.editor.scene.contentBounds();
+                   return b.width * ab.editor.camera.zoom; }"""
+    )
+    assert content_on_screen >= 0.7 * box["width"]
+
+    # Pinch: two fingers spread from 80 to 240 px → 3× the zoom, around the fingers: the board
+    # point that was between them is still between them.
+    fingers = Fingers(client)
+    centre = (box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    local = (centre[0] - box["x"], centre[1] - box["y"])
+    before = camera(client)
+    anchor = (
+        (local[0] - before["panX"]) / before["zoom"],
+        (local[1] - before["panY"]) / before["zoom"],
+    )
+    fingers.pinch(centre, 80, 240)
+    after = camera(client)
+    assert after["zoom"] == pytest.approx(3 * before["zoom"], rel=0.02)
+    assert anchor[0] * after["zoom"] + after["panX"] == pytest.approx(local[0], abs=2)
+    assert anchor[1] * after["zoom"] + after["panY"] == pytest.approx(local[1], abs=2)
+    # One finger pans (it does not draw a marquee).
+    fingers.drag((centre[0], centre[1]), (centre[0] - 60, centre[1] + 40))
+    panned = camera(client)
+    assert panned["panX"] == pytest.approx(after["panX"] - 60, abs=1)
+    assert panned["panY"] == pytest.approx(after["panY"] + 40, abs=1)
+    assert panned["zoom"] == after["zoom"]
+
+    # Candidates: the filmstrip, then one full screen; a swipe moves to the next.
+    client.tap("[data-testid=filmstrip-toggle]")
+    client.locator("[data-testid=filmstrip-item]").first.tap()
+    viewer = client.locator("[data-testid=candidate-viewer]")
+    viewer.wait_for(state="visible")
+    shown = viewer.locator(".ab-viewer").bounding_box()
+    assert shown["width"] == width and shown["height"] >= 0.95 * client.evaluate("innerHeight")
+    assert "1 of 3" in client.locator("[data-testid=viewer-title]").inner_text()
+    stage = client.locator("[data-testid=viewer-stage]").bounding_box()
+    y = stage["y"] + stage["height"] / 2
+    fingers.drag((stage["x"] + stage["width"] * 0.8, y), (stage["x"] + stage["width"] * 0.2, y))
+    client.wait_for_selector("[data-testid=viewer-title]:has-text('2 of 3')")
+    target = viewer.get_attribute("data-id")
+    # Large targets: approve / changes / reject / comment are at least 44 px each way.
+    for testid in ("viewer-approved", "viewer-needs_changes", "viewer-rejected", "viewer-comment"):
+        b = client.locator(f"[data-testid={testid}]").bounding_box()
+        assert b["width"] >= 44 and b["height"] >= 44, testid
+    client.tap("[data-testid=viewer-approved]")
+    client.wait_for_selector("[data-testid=viewer-approved][aria-pressed=true]")
+
+    # Comment on it: the viewer closes, the comment sheet opens with the composer in view,
+    # the guest's name fields fit the phone.
+    client.tap("[data-testid=viewer-comment]")
+    assert not viewer.is_visible()
+    composer = client.locator("[data-testid=comment-composer]")
+    composer.wait_for(state="visible")
+    assert "on a candidate" in client.locator("[data-testid=comment-target]").inner_text()
+    name = client.locator("[data-testid=guest-name]").bounding_box()
+    assert name["x"] >= 0 and name["x"] + name["width"] <= width
+    client.locator("[data-testid=guest-name]").fill("Casey on a phone")
+    client.locator("[data-testid=comment-body]").fill("Approved, the second one reads best")
+    send = client.locator("[data-testid=comment-send]")
+    assert send.bounding_box()["height"] >= 44
+    send.tap()
+    client.wait_for_selector("[data-testid=comment-text]:has-text('reads best')")
+
+    # The designer sees both, live: the comment and the decision on the result layer.
+    designer.wait_for_selector("[data-testid=comment-text]:has-text('reads best')", timeout=WAIT_MS)
+    assert (
+        "Casey on a phone (guest)"
+        in designer.locator("[data-testid=comment-thread]").first.inner_text()
+    )
+    designer.wait_for_selector(
+        f"[data-testid=decision-badge][data-iteration='{target}'][data-status=approved]",
+        timeout=WAIT_MS,
+    )
+    assert errors == []
+    phone.close()
+    designer_ctx.close()
+
+
+ITEM_CENTRE_JS = """(id) => {
+  const ab = window.__anchorboard;
+  const i = ab.doc.get(id);
+  const c = ab.editor.camera;
+  const r = document.querySelector('.ab-surface').getBoundingClientRect();
+  return [r.left + (i.x + i.width / 2) * c.zoom + c.panX,
+          r.top + (i.y + i.height / 2) * c.zoom + c.panY];
+}"""
+
+
+def test_designer_gestures_on_a_pixel_7(server, browser, playwright_devices):
+    """Tap selects, long press + drag draws a marquee, double tap zooms in; the Region tool
+    draws with one finger and still pinches with two."""
+    context = device(browser, playwright_devices, "Pixel 7", server, "designer")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    wait_online(page, 3)
+    box = surface_box(page)
+    fingers = Fingers(page)
+    ids = page.evaluate("window.__anchorboard.doc.ordered().map((i) => i.id)")
+
+    def on_screen(item_id: str) -> tuple[float, float]:
+        return page.evaluate(ITEM_CENTRE_JS, item_id)
+
+    x, y = on_screen(ids[0])
+    page.touchscreen.tap(x, y)
+    assert page.evaluate("[...window.__anchorboard.editor.selection]") == [ids[0]]
+    # A tap on empty board clears the selection.
+    page.touchscreen.tap(box["x"] + 10, box["y"] + box["height"] - 10)
+    assert page.evaluate("window.__anchorboard.editor.selection.size") == 0
+
+    # Long press on empty board, then drag: a marquee over all three results.
+    start = (box["x"] + 4, box["y"] + 20)  # the board is fitted with a margin: empty here
+    fingers.send("touchStart", [start])
+    page.wait_for_function("window.__anchorboard.editor.selection.size === 0")
+    page.wait_for_timeout(700)  # the long press is a duration: hold longer than LONG_PRESS_MS
+    end = (box["x"] + box["width"] - 4, box["y"] + box["height"] - 60)
+    for i in range(1, 7):
+        fingers.send(
+            "touchMove",
+            [(start[0] + (end[0] - start[0]) * i / 6, start[1] + (end[1] - start[1]) * i / 6)],
+        )
+    fingers.send("touchEnd", [])
+    assert page.evaluate("window.__anchorboard.editor.selection.size") == 3
+    zoom = camera(page)["zoom"]
+
+    # Double tap zooms in 2× around the finger.
+    page.touchscreen.tap(x, y)
+    page.touchscreen.tap(x, y)
+    page.wait_for_function(f"window.__anchorboard.editor.camera.zoom > {zoom * 1.9}")
+
+    # The Region tool (R) draws with one finger; two fingers still pinch.
+    page.evaluate("window.__anchorboard.editor.select([])")
+    page.locator("body").press("r")
+    catcher = page.locator("[data-testid=region-catcher]")
+    catcher.wait_for(state="visible")
+    fingers.drag((box["x"] + 60, box["y"] + 80), (box["x"] + 220, box["y"] + 260))
+    region = page.evaluate("window.__anchorboard.jobs.generation.region")
+    assert region and region["width"] > 0 and region["height"] > 0
+    # Again with the tool on: a second finger cancels the stroke and pinches instead.
+    page.locator("body").press("r")
+    catcher.wait_for(state="visible")
+    zoom = camera(page)["zoom"]
+    fingers.pinch((box["x"] + box["width"] / 2, box["y"] + box["height"] / 2), 100, 200)
+    assert camera(page)["zoom"] == pytest.approx(2 * zoom, rel=0.02)
+    assert page.evaluate("window.__anchorboard.jobs.generation.region") == region
+    assert catcher.is_visible()  # the tool is still on for the next one-finger stroke
+    context.close()

@@ -117,7 +117,7 @@ export class PointerInput {
       default:
         break;
     }
-    const hit = ed.scene.hitTest(b, 2 / ed.camera.zoom, FRAME_LABEL_PX / ed.camera.zoom);
+    const hit = this.hitAt(p);
     if (hit) {
       if (e.shiftKey || e.metaKey || e.ctrlKey) {
         ed.toggleSelected(hit.id);
@@ -141,6 +141,11 @@ export class PointerInput {
     const p = this.local(e);
     this.lastCursor = p;
     this.onCursor(this.editor.toBoard(p));
+    this.track(p);
+  }
+
+  /** The pointer (or, after a long press, the finger) moved to `p`: carry on the gesture. */
+  private track(p: Point): void {
     const g = this.gesture;
     if (!g) return;
     const ed = this.editor;
@@ -175,12 +180,16 @@ export class PointerInput {
       this.editAfterRelease = null;
       setTimeout(() => document.dispatchEvent(new CustomEvent("ab:edit-item", { detail: { id } })), 0);
     }
+    this.finish(this.local(e));
+  }
+
+  /** The pointer (or finger) lifted at `p`: commit what the gesture did. */
+  private finish(p: Point): void {
     const g = this.gesture;
     this.gesture = null;
     this.marquee.hidden = true;
     if (!g) return;
     const ed = this.editor;
-    const p = this.local(e);
     if (g.kind === "move") {
       ed.renderer.setMovePreview([], 0, 0);
       if (g.moved) {
@@ -198,6 +207,51 @@ export class PointerInput {
       }
       this.createFrame(r);
     }
+  }
+
+  /** What a tap or click at screen point `p` picks (frames by their name label). */
+  private hitAt(p: Point) {
+    const ed = this.editor;
+    return ed.scene.hitTest(ed.toBoard(p), 2 / ed.camera.zoom, FRAME_LABEL_PX / ed.camera.zoom);
+  }
+
+  // Touch (tools/touch.ts turns fingers into these): a tap selects, a long press starts what
+  // a mouse drag would, and the finger then drags it.
+
+  /** A tap: select what is under the finger (or clear the selection); the Zoom tool zooms in. */
+  tapAt(p: Point): void {
+    const ed = this.editor;
+    if (ed.tool === "zoom") ed.zoomToCursor(p, ed.camera.zoom * 2);
+    else if (ed.tool === "select") {
+      const hit = this.hitAt(p);
+      ed.select(hit ? [hit.id] : []);
+    }
+  }
+
+  /** A long press: move the item under the finger (selecting it), or start a marquee. */
+  pressAt(p: Point): void {
+    const ed = this.editor;
+    if (ed.tool !== "select") return;
+    const hit = this.hitAt(p);
+    if (hit) {
+      if (!ed.selection.has(hit.id)) ed.select([hit.id]);
+      const ids = ed.canEdit ? movableSet(ed.doc, ed.selection) : [];
+      this.gesture = { kind: "move", start: p, startBoard: ed.toBoard(p), ids, moved: false };
+    } else {
+      this.gesture = { kind: "marquee", start: p, additive: false, base: new Set() };
+    }
+  }
+
+  dragTo(p: Point): void {
+    this.track(p);
+  }
+
+  releaseAt(p: Point): void {
+    this.finish(p);
+  }
+
+  cancelDrag(): void {
+    this.cancel();
   }
 
   private cancel(): void {

@@ -276,6 +276,11 @@ export class CommentsPanel {
       this.draft.hidden = !rect;
       if (rect) Object.assign(this.draft.style, { left: `${rect.x}px`, top: `${rect.y}px`, width: `${rect.width}px`, height: `${rect.height}px` });
     });
+    // A second finger (a pinch, tools/touch.ts) takes the first one back: no comment then.
+    this.catcher.addEventListener("pointercancel", () => {
+      this.gesture = null;
+      this.draft.hidden = true;
+    });
     this.catcher.addEventListener("pointerup", (e) => {
       if (!this.gesture) return;
       const pin = pinFromGesture(this.gesture.start, local(e), this.editor.camera.zoom);

@@ -3,7 +3,8 @@
  * strip along the bottom, filterable by verdict, with their decision badges; clicking one
  * focuses it on the canvas (zoom to its region and select its layer when it is applied).
  * On a share link it also carries the guest's approve / reject / needs-changes buttons and,
- * when the link allows, a download of the original.
+ * when the link allows, a download of the original. On a phone a tap opens the candidate
+ * full screen instead (ui/candidateViewer.ts), with swipes between them.
  *
  * It must not change the board; decisions go through the callback it is given.
  */
@@ -11,8 +12,10 @@ import type { Editor } from "../editor";
 import { type ReviewFilter, NO_FILTER, matches } from "../review/filters";
 import { thumbUrl } from "../review/thumbs";
 import type { Candidate, Decision, DecisionStatus } from "../review/types";
+import { CandidateViewer } from "./candidateViewer";
 import { decisionLabel } from "./decisionBadges";
 import { h } from "./dom";
+import { PHONE_QUERY } from "./layout";
 
 export interface FilmstripOptions {
   /** When set, each candidate gets verdict buttons that call this. */
@@ -25,6 +28,8 @@ export interface FilmstripOptions {
 export class Filmstrip {
   readonly element: HTMLElement;
   readonly toggle: HTMLButtonElement;
+  /** The full-screen view a phone opens (also usable on any screen). */
+  readonly viewer: CandidateViewer;
   private readonly list = h("div", { class: "ab-filmstrip-list", style: "display:flex;gap:6px" });
   private candidates: Candidate[] = [];
   private filter: ReviewFilter = { ...NO_FILTER };
@@ -43,6 +48,17 @@ export class Filmstrip {
     this.element = h("div", { class: "ab-filmstrip", hidden: true, "data-testid": "filmstrip" }, h("div", { class: "ab-filmstrip-bar" }, status), this.list);
     this.toggle = h("button", { type: "button", class: "ab-btn", "data-testid": "filmstrip-toggle", title: "Show the board's candidates" }, "Candidates");
     this.toggle.addEventListener("click", () => this.setOpen(this.element.hidden));
+    this.viewer = new CandidateViewer({
+      onDecide: opts.onDecide,
+      // Commenting happens on the board: show the candidate there, then open the composer.
+      onComment: opts.onComment
+        ? (c) => {
+            this.focus(c);
+            opts.onComment?.(c);
+          }
+        : undefined,
+      download: opts.download,
+    });
   }
 
   setOpen(open: boolean): void {
@@ -61,6 +77,7 @@ export class Filmstrip {
     if (!c) return;
     c.decision = { ...(c.decision ?? {}), ...d };
     this.render();
+    this.viewer.applyDecision(d);
   }
 
   focus(c: Candidate): void {
@@ -83,7 +100,10 @@ export class Filmstrip {
           h("img", { src: thumbUrl(c.asset, 128), alt: `Result ${c.number ?? i + 1}` }),
           label ? h("span", { class: "ab-decision-badge", "data-status": c.decision?.status ?? "" }, label) : null,
         );
-        thumb.addEventListener("click", () => this.focus(c));
+        thumb.addEventListener("click", () => {
+          if (window.matchMedia(PHONE_QUERY).matches) this.viewer.open(shown, i);
+          else this.focus(c);
+        });
         const cell = h("div", { class: "ab-film-cell", style: "display:flex;flex-direction:column;gap:2px" }, thumb);
         if (this.opts.onDecide) {
           const row = h("div", { style: "display:flex;gap:2px" });

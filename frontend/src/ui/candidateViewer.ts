@@ -1,0 +1,154 @@
+/**
+ * A candidate full screen, for phones: the filmstrip opens it instead of zooming the canvas
+ * when the screen is narrow. One result at a time, fitted to the screen; swipe (or the
+ * arrows, or ← →) to the next or previous one; large Approve / Changes / Reject and Comment
+ * buttons (at least 44 px) and, when the link allows, Download.
+ *
+ * It must not change the board: decisions and comments go through the callbacks it is
+ * given (the filmstrip's, see ui/filmstrip.ts).
+ */
+import { thumbUrl } from "../review/thumbs";
+import type { Candidate, Decision, DecisionStatus } from "../review/types";
+import { swipeStep } from "../tools/gestures";
+import { decisionLabel } from "./decisionBadges";
+import { h } from "./dom";
+import { iconButton } from "./icons";
+import { Dialog } from "./overlay";
+
+export interface CandidateViewerOptions {
+  onDecide?: (c: Candidate, status: DecisionStatus) => void;
+  /** Comment on the candidate: the viewer closes first, so the composer is in view. */
+  onComment?: (c: Candidate) => void;
+  download?: boolean;
+}
+
+const VERDICTS: [DecisionStatus, string][] = [
+  ["approved", "Approve"],
+  ["needs_changes", "Changes"],
+  ["rejected", "Reject"],
+];
+
+export class CandidateViewer {
+  readonly element: HTMLElement;
+  private readonly dialog: Dialog;
+  private readonly title = h("h2", { "data-testid": "viewer-title" });
+  private readonly badge = h("span", { class: "ab-decision-badge", "data-testid": "viewer-badge" });
+  private readonly img = h("img", { class: "ab-viewer-img", alt: "", "data-testid": "viewer-image", draggable: "false" });
+  private readonly stage = h("div", { class: "ab-viewer-stage", "data-testid": "viewer-stage" }, this.img);
+  private readonly actions = h("div", { class: "ab-viewer-actions" });
+  private readonly prev: HTMLButtonElement;
+  private readonly next: HTMLButtonElement;
+  private list: Candidate[] = [];
+  private index = 0;
+
+  constructor(private readonly opts: CandidateViewerOptions) {
+    this.dialog = new Dialog({ label: "Candidate", className: "ab-viewer", closeOnBackdrop: false });
+    this.element = this.dialog.element;
+    this.element.classList.add("ab-viewer-backdrop");
+    this.element.dataset.testid = "candidate-viewer";
+    this.prev = iconButton({ icon: "prev", label: "Previous candidate", keys: "←", testid: "viewer-prev", onClick: () => this.step(-1) });
+    this.next = iconButton({ icon: "next", label: "Next candidate", keys: "→", testid: "viewer-next", onClick: () => this.step(1) });
+    const close = iconButton({ icon: "close", label: "Close", keys: "Esc", testid: "viewer-close", onClick: () => this.close() });
+    this.dialog.box.append(
+      h("div", { class: "ab-viewer-head" }, this.title, this.badge, close),
+      h("div", { class: "ab-viewer-body" }, this.prev, this.stage, this.next),
+      this.actions,
+    );
+    this.dialog.box.addEventListener("keydown", (e) => {
+      if ((e.target as HTMLElement).tagName === "SELECT") return;
+      if (e.key === "ArrowLeft") this.step(-1);
+      else if (e.key === "ArrowRight") this.step(1);
+    });
+    this.followSwipes();
+  }
+
+  get isOpen(): boolean {
+    return this.dialog.isOpen;
+  }
+
+  get current(): Candidate | undefined {
+    return this.list[this.index];
+  }
+
+  open(list: Candidate[], index: number): void {
+    this.list = list;
+    this.show(index);
+    this.dialog.open(this.next);
+  }
+
+  close(): void {
+    this.dialog.close();
+  }
+
+  /** A decision arrived (ours or someone else's): redraw if it is the one shown. */
+  applyDecision(d: Decision): void {
+    if (this.isOpen && this.current?.id === d.iteration) this.show(this.index);
+  }
+
+  private step(by: number): void {
+    if (!this.list.length) return;
+    this.show(Math.min(this.list.length - 1, Math.max(0, this.index + by)));
+  }
+
+  private show(i: number): void {
+    this.index = i;
+    const c = this.list[i];
+    if (!c) return;
+    const n = c.number ?? i + 1;
+    this.title.textContent = `Result ${n} · ${i + 1} of ${this.list.length}`;
+    this.badge.textContent = c.decision ? decisionLabel(c.decision) : "";
+    this.badge.dataset.status = c.decision?.status ?? "";
+    this.badge.hidden = !this.badge.textContent;
+    // Big enough for a phone at its device pixel ratio, not the original's full size.
+    this.img.src = thumbUrl(c.asset, 1600);
+    this.img.alt = `Result ${n}`;
+    this.element.dataset.id = c.id;
+    this.prev.disabled = i === 0;
+    this.next.disabled = i === this.list.length - 1;
+    this.renderActions(c);
+  }
+
+  private renderActions(c: Candidate): void {
+    const buttons: HTMLElement[] = [];
+    if (this.opts.onDecide) {
+      for (const [status, text] of VERDICTS) {
+        const b = h("button", { type: "button", class: `ab-btn ab-viewer-verdict ${status}`, "data-testid": `viewer-${status}`, "aria-pressed": String(c.decision?.status === status) }, text);
+        b.addEventListener("click", () => this.opts.onDecide?.(c, status));
+        buttons.push(b);
+      }
+    }
+    if (this.opts.onComment) {
+      const b = iconButton({ icon: "comment", label: "Comment on this candidate", text: "Comment", variant: "secondary", testid: "viewer-comment" });
+      b.addEventListener("click", () => {
+        this.close();
+        this.opts.onComment?.(c);
+      });
+      buttons.push(b);
+    }
+    if (this.opts.download) buttons.push(h("a", { class: "ab-btn", href: c.asset.original_url, download: "", "data-testid": "viewer-download" }, "Download"));
+    this.actions.replaceChildren(...buttons);
+  }
+
+  /** The picture follows a horizontal finger and snaps to the next or previous candidate. */
+  private followSwipes(): void {
+    let start: { x: number; y: number; t: number; id: number } | null = null;
+    this.stage.addEventListener("pointerdown", (e) => {
+      if (e.pointerType === "mouse") return;
+      start = { x: e.clientX, y: e.clientY, t: performance.now(), id: e.pointerId };
+      this.stage.setPointerCapture?.(e.pointerId);
+    });
+    this.stage.addEventListener("pointermove", (e) => {
+      if (start?.id !== e.pointerId) return;
+      this.img.style.transform = `translateX(${e.clientX - start.x}px)`;
+    });
+    const end = (e: PointerEvent, cancelled: boolean) => {
+      if (start?.id !== e.pointerId) return;
+      const step = cancelled ? 0 : swipeStep(e.clientX - start.x, e.clientY - start.y, performance.now() - start.t);
+      start = null;
+      this.img.style.transform = "";
+      if (step) this.step(step);
+    };
+    this.stage.addEventListener("pointerup", (e) => end(e, false));
+    this.stage.addEventListener("pointercancel", (e) => end(e, true));
+  }
+}
