@@ -13,8 +13,12 @@ browser) and writes ``docs/screens/*.png``:
 - ``review.png``    the review page
 - ``client.png``    the client's view of a share link
 - ``members.png``   the board's members screen (when the members pages are installed)
+- ``phone-share.png``     the client's share link on an iPhone 13 (candidates strip open)
+- ``phone-candidate.png`` a candidate full screen on that phone, with the verdict buttons
+- ``tablet-board.png``    the board on an iPad (portrait), the Layers drawer open
 
-``--size 1280x720`` and ``--out DIR`` take other sizes elsewhere (the README uses 1440×900).
+``--size 1280x720`` and ``--out DIR`` take other sizes elsewhere (the README uses 1440×900);
+the phone and tablet scenes use Playwright's device descriptors at device pixel ratio 1.
 Prints the files written and how long each scene took; nothing here is a test.
 """
 
@@ -96,8 +100,11 @@ def wait_board(page, items: int = 5) -> None:
 
 
 class Shooter:
-    def __init__(self, browser, server: BrowserServer, size: tuple[int, int], out: Path) -> None:
+    def __init__(
+        self, browser, server: BrowserServer, size: tuple[int, int], out: Path, devices: dict
+    ) -> None:
         self.browser = browser
+        self.devices = devices
         self.server = server
         self.size = size
         self.out = out
@@ -113,8 +120,20 @@ class Shooter:
             )
         return ctx
 
+    def device(self, name: str, who: str | None):
+        """A context emulating a phone or tablet (touch, its size; pixel ratio 1)."""
+        spec = {**self.devices[name], "device_scale_factor": 1}
+        spec.pop("default_browser_type", None)
+        ctx = self.browser.new_context(**spec)
+        if who:
+            ctx.add_cookies(
+                [{"name": "sessionid", "value": self.server.seed[who], "url": self.server.base_url}]
+            )
+        return ctx
+
     def shot(self, page, name: str) -> None:
-        page.mouse.move(2, self.size[1] - 2)  # no hover effects or tooltips in the picture
+        height = (page.viewport_size or {"height": self.size[1]})["height"]
+        page.mouse.move(2, height - 2)  # no hover effects or tooltips in the picture
         page.wait_for_timeout(150)
         path = self.out / f"{name}.png"
         page.screenshot(path=str(path))
@@ -192,6 +211,35 @@ class Shooter:
         wait_board(client, items=1)
         self.shot(client, "client")
         guest.close()
+        self.phone_and_tablet()
+
+    def phone_and_tablet(self) -> None:
+        phone = self.device("iPhone 13", None)
+        client = phone.new_page()
+        client.goto(f"{self.server.base_url}{self.server.seed['share']}")
+        wait_board(client, items=1)
+        client.tap("[data-testid=filmstrip-toggle]")
+        client.wait_for_function(
+            "[...document.querySelectorAll('.ab-film-item img')].every(i => i.complete)",
+            timeout=WAIT_MS,
+        )
+        self.shot(client, "phone-share")
+        client.locator("[data-testid=filmstrip-item]").first.tap()
+        client.wait_for_function(
+            "(() => { const i = document.querySelector('[data-testid=viewer-image]');"
+            " return i && i.complete && i.naturalWidth > 0; })()",
+            timeout=WAIT_MS,
+        )
+        self.shot(client, "phone-candidate")
+        phone.close()
+
+        tablet = self.device("iPad (gen 7)", "owner")
+        page = tablet.new_page()
+        page.goto(f"{self.server.base_url}/boards/{self.server.seed['board']}/")
+        wait_board(page)
+        page.tap("[data-testid=panel-toggle-left]")
+        self.shot(page, "tablet-board")
+        tablet.close()
 
 
 def main() -> None:
@@ -215,7 +263,7 @@ def main() -> None:
                     executable_path=chromium(), headless=True, args=CHROMIUM_ARGS
                 )
                 try:
-                    shooter = Shooter(browser, server, (width, height), out)
+                    shooter = Shooter(browser, server, (width, height), out, dict(p.devices))
                     shooter.run()
                 finally:
                     browser.close()

@@ -382,3 +382,28 @@ def test_designer_gestures_on_a_pixel_7(server, browser, playwright_devices):
     assert page.evaluate("window.__anchorboard.jobs.generation.region") == region
     assert catcher.is_visible()  # the tool is still on for the next one-finger stroke
     context.close()
+
+
+def test_review_page_on_a_phone_swipes_through_the_compare(server, browser, playwright_devices):
+    context = device(browser, playwright_devices, "Pixel 7", server, "lead")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/review/")
+    page.wait_for_function("document.querySelectorAll('[data-testid=candidate]').length === 3")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("innerWidth")
+    page.locator("[data-testid=candidate] .rv-thumb").first.tap()
+    view = page.locator("[data-testid=compare-view]")
+    view.wait_for(state="visible")
+    dialog = page.locator(".ab-compare").bounding_box()
+    assert dialog["width"] == page.evaluate("innerWidth")
+    first = page.locator(".ab-compare h3").inner_text()
+    box = view.bounding_box()
+    y = box["y"] + box["height"] / 2
+    Fingers(page).drag((box["x"] + box["width"] * 0.85, y), (box["x"] + box["width"] * 0.15, y))
+    page.wait_for_function(
+        "(t) => document.querySelector('.ab-compare h3').textContent !== t", arg=first
+    )
+    current = page.locator("[data-testid=candidate][aria-current=true]")
+    assert current.get_attribute("data-id") == page.locator("[data-testid=candidate]").nth(
+        1
+    ).get_attribute("data-id")
+    context.close()

@@ -298,12 +298,17 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT") && !t.classList.contains("ab-compare-slider")) return;
     // Enter / Space on a focused button presses it (the picture's button opens the compare).
     if (t && (t.tagName === "BUTTON" || t.tagName === "A") && (e.key === "Enter" || e.key === " ")) return;
-    state = { ...state, comparing: compare.isOpen, help: !help.hidden, columns: columns(), ...layout() };
-    const result = triageKey(state, e.key, { ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey });
-    if (!result.handled) return;
-    e.preventDefault();
-    run(result.command, result.state);
+    if (press(e.key, { ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey })) e.preventDefault();
   });
+  /** A triage key, from the keyboard or a gesture; true when it did something. */
+  function press(key: string, mods: { ctrl?: boolean; meta?: boolean; alt?: boolean } = {}): boolean {
+    state = { ...state, comparing: compare.isOpen, help: !help.hidden, columns: columns(), ...layout() };
+    const result = triageKey(state, key, mods);
+    if (result.handled) run(result.command, result.state);
+    return result.handled;
+  }
+  // A swipe on the compare's picture is ← / →: the previous or next candidate (phones, tablets).
+  compare.onSwipe = (step) => press(step > 0 ? "ArrowRight" : "ArrowLeft");
 
   let reloadTimer: ReturnType<typeof setTimeout> | null = null;
   function reloadSoon(): void {

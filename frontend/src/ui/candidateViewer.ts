@@ -9,11 +9,11 @@
  */
 import { thumbUrl } from "../review/thumbs";
 import type { Candidate, Decision, DecisionStatus } from "../review/types";
-import { swipeStep } from "../tools/gestures";
 import { decisionLabel } from "./decisionBadges";
 import { h } from "./dom";
 import { iconButton } from "./icons";
 import { Dialog } from "./overlay";
+import { attachSwipe } from "./swipe";
 
 export interface CandidateViewerOptions {
   onDecide?: (c: Candidate, status: DecisionStatus) => void;
@@ -59,7 +59,7 @@ export class CandidateViewer {
       if (e.key === "ArrowLeft") this.step(-1);
       else if (e.key === "ArrowRight") this.step(1);
     });
-    this.followSwipes();
+    attachSwipe(this.stage, (step) => this.step(step), this.img);
   }
 
   get isOpen(): boolean {
@@ -127,28 +127,5 @@ export class CandidateViewer {
     }
     if (this.opts.download) buttons.push(h("a", { class: "ab-btn", href: c.asset.original_url, download: "", "data-testid": "viewer-download" }, "Download"));
     this.actions.replaceChildren(...buttons);
-  }
-
-  /** The picture follows a horizontal finger and snaps to the next or previous candidate. */
-  private followSwipes(): void {
-    let start: { x: number; y: number; t: number; id: number } | null = null;
-    this.stage.addEventListener("pointerdown", (e) => {
-      if (e.pointerType === "mouse") return;
-      start = { x: e.clientX, y: e.clientY, t: performance.now(), id: e.pointerId };
-      this.stage.setPointerCapture?.(e.pointerId);
-    });
-    this.stage.addEventListener("pointermove", (e) => {
-      if (start?.id !== e.pointerId) return;
-      this.img.style.transform = `translateX(${e.clientX - start.x}px)`;
-    });
-    const end = (e: PointerEvent, cancelled: boolean) => {
-      if (start?.id !== e.pointerId) return;
-      const step = cancelled ? 0 : swipeStep(e.clientX - start.x, e.clientY - start.y, performance.now() - start.t);
-      start = null;
-      this.img.style.transform = "";
-      if (step) this.step(step);
-    };
-    this.stage.addEventListener("pointerup", (e) => end(e, false));
-    this.stage.addEventListener("pointercancel", (e) => end(e, true));
   }
 }

@@ -9,6 +9,7 @@
 import { h } from "./dom";
 import { iconButton } from "./icons";
 import { Dialog } from "./overlay";
+import { attachSwipe } from "./swipe";
 
 export interface CompareImages {
   before: string;
@@ -28,6 +29,8 @@ export class CompareDialog {
   /** Below the slider, inside the dialog: callers add their own content (the review page
    * puts the candidate's decision buttons and history here). Empty by default. */
   readonly extra: HTMLElement = h("div", { class: "ab-compare-extra" });
+  /** Set by a caller with a list (the review page): a swipe on the picture moves through it. */
+  onSwipe: ((step: 1 | -1) => void) | null = null;
 
   constructor() {
     this.dialog = new Dialog({ label: "Compare before and after", className: "ab-compare" });
@@ -48,17 +51,19 @@ export class CompareDialog {
     this.slider.addEventListener("input", () => this.setSplit(Number(this.slider.value)));
     this.title = h("h3", {}, "Compare");
     const close = iconButton({ icon: "close", label: "Close", keys: "Esc", testid: "compare-close", onClick: () => this.close() });
+    const view = h(
+      "div",
+      { class: "ab-compare-view", "data-testid": "compare-view" },
+      this.beforeImg,
+      this.afterClip,
+      this.divider,
+      h("span", { class: "ab-compare-tag before", "data-testid": "compare-label-before" }, "Before"),
+      h("span", { class: "ab-compare-tag after", "data-testid": "compare-label-after" }, "After"),
+    );
+    attachSwipe(view, (step) => this.onSwipe?.(step));
     this.dialog.box.append(
       h("div", { class: "ab-dialog-head" }, this.title, close),
-      h(
-        "div",
-        { class: "ab-compare-view" },
-        this.beforeImg,
-        this.afterClip,
-        this.divider,
-        h("span", { class: "ab-compare-tag before", "data-testid": "compare-label-before" }, "Before"),
-        h("span", { class: "ab-compare-tag after", "data-testid": "compare-label-after" }, "After"),
-      ),
+      view,
       h("div", { class: "ab-compare-foot" }, h("span", {}, "Before"), this.slider, h("span", {}, "After")),
       this.extra,
     );

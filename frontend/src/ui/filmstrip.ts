@@ -106,7 +106,7 @@ export class Filmstrip {
         });
         const cell = h("div", { class: "ab-film-cell", style: "display:flex;flex-direction:column;gap:2px" }, thumb);
         if (this.opts.onDecide) {
-          const row = h("div", { style: "display:flex;gap:2px" });
+          const row = h("div", { class: "ab-film-verdicts", style: "display:flex;gap:2px" });
           for (const [status, text] of [["approved", "Approve"], ["needs_changes", "Changes"], ["rejected", "Reject"]] as [DecisionStatus, string][]) {
             const b = h("button", { type: "button", class: "ab-btn small", "data-testid": `guest-${status}`, "data-id": c.id, "aria-pressed": String(c.decision?.status === status) }, text);
             b.addEventListener("click", () => this.opts.onDecide?.(c, status));
