@@ -12,6 +12,8 @@ A breaking change to a payload means /api/v2/, not an edit here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
@@ -31,9 +33,21 @@ from foundation.api_errors import (
     unknown_route,
 )
 
+# Endpoints keep the OpenAPI operation ids they had before they moved into their rooms
+# (canvas/review, canvas/sharing), so clients generated from the schema see no renamed calls.
+MOVED_ENDPOINT_MODULES = {
+    "canvas.review.api": "canvas.api_review",
+    "canvas.sharing.api": "canvas.api_review",
+}
+
 
 class AnchorboardAPI(NinjaAPI):
     """NinjaAPI whose URL list also answers wrong methods and unknown paths in JSON."""
+
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        module = operation.view_func.__module__
+        module = MOVED_ENDPOINT_MODULES.get(module, module)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
 
     def _get_urls(self) -> list[URLPattern | URLResolver]:
         urls: list[URLPattern | URLResolver] = []
