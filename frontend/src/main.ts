@@ -147,7 +147,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   surface.append(presence.element, layer(buildMinimap(editor), "panel"), toasts.element);
   attachTextEditor(editor, surface);
 
-  const left = h("aside", { class: "ab-side left", "aria-label": "Layers" }, buildLayersPanel(editor));
+  const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
   // Share-link guests get no jobs UI: it is for making results, and its API is members-only.
   jobs = boot.share ? null : mountJobs(editor, connection, boot, surface);
   review = mountReview(editor, boot, surface);
@@ -160,7 +160,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   }
   // Anchors are the team's generation inputs: not part of what a client is shown.
   const anchors = boot.share ? [] : [buildAnchorsPanel(editor)];
-  const right = h("aside", { class: "ab-side right", "aria-label": boot.share ? "Details and review" : "Properties and generation" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
   if (jobs) toolbar.addTool(jobs.regionButton);
   toolbar.addActions(review.bar);
   const body = h("div", { class: "ab-body" }, left, surface, right);
@@ -175,6 +175,13 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     if (phone.matches && (layout.isOpen("left") || layout.isOpen("right"))) review?.filmstrip.setOpen(false);
   });
   root.replaceChildren(toolbar.element, body, canvasKeys, help.element, uploads.input);
+  // A skip link into a folded panel (tablet drawer, phone sheet) opens it first: a closed
+  // drawer is inert and could not take the focus.
+  for (const link of document.querySelectorAll<HTMLAnchorElement>(".skip-link")) {
+    link.addEventListener("click", () => {
+      document.getElementById(link.hash.slice(1))?.dispatchEvent(new CustomEvent("ab:reveal", { bubbles: true }));
+    });
+  }
 
   const resize = () => {
     const r = surface.getBoundingClientRect();

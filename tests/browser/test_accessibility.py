@@ -41,13 +41,13 @@ SEED = """
 import json
 from django.test import Client
 from canvas.demo import seed_demo
-from canvas.services import sharing
+from canvas.sharing import links
 from tests.review.conftest import make_variations
 demo = seed_demo()
 board = demo.board
 lead = board.created_by
 make_variations(board, lead, 4, region={"x": 100, "y": 100, "width": 400, "height": 300})
-_link, token = sharing.create_link(
+_link, token = links.create_link(
     board, lead, permissions=["comment", "approve"], visibility="all_candidates", label="Client"
 )
 c = Client()
@@ -209,4 +209,30 @@ def test_open_dialogs_have_no_serious_axe_violations(
     violations = run_axe(page, axe_script)
     failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
     assert not failing, f"axe with the {dialog} open:\n{describe(failing)}"
+    context.close()
+
+
+def test_skip_links_and_g_open_folded_panels_on_a_tablet(server, browser):
+    """At tablet width the panels are closed (inert) drawers: a skip link or G opens the
+    drawer it points into, so the focus really lands there."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    page.wait_for_function(f"Boolean({BOARD_READY})", timeout=WAIT_MS)
+    assert page.evaluate("document.querySelector('.ab-side.left').inert") is True
+
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the layers"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "ab-layers-panel"
+    assert page.evaluate("document.querySelector('.ab-side.left').inert") is False
+
+    page.keyboard.press("Tab")  # into the tree, then G from there
+    page.keyboard.press("g")
+    assert page.evaluate("document.activeElement.dataset.testid") == "gen-prompt"
+    assert page.evaluate("document.querySelector('.ab-side.right').inert") is False
     context.close()

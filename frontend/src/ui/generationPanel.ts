@@ -190,6 +190,8 @@ export class GenerationPanel {
 
   /** Keyboard shortcut G and the skip link's purpose: put the caret in the prompt. */
   focusPrompt(): void {
+    // A folded side panel (tablet, phone) opens first (ui/layout.ts listens for ab:reveal).
+    this.element.dispatchEvent(new CustomEvent("ab:reveal", { bubbles: true }));
     this.element.scrollIntoView({ block: "nearest" });
     this.f.prompt.focus();
   }
