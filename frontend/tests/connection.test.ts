@@ -288,6 +288,20 @@ describe("staying in step (docs/protocol.md): the client asks for what it missed
     expect(pings(socket)).toHaveLength(3); // the catch-up was news: 1 s of silence, one ping (unanswered here)
   });
 
+  it("a viewer of a steady one-batch-a-second stream does not ping after every batch", () => {
+    const { socket, advance } = online(3);
+    for (let revision = 4; revision < 4 + 20; revision++) {
+      advance(1000);
+      socket.receive(applied(revision));
+    }
+    expect(pings(socket)).toHaveLength(1); // the first pause, before the cadence was known
+    socket.receive({ type: "pong", revision: 23 });
+    advance(1750);
+    expect(pings(socket)).toHaveLength(1);
+    advance(500); // twice the usual gap: something is late
+    expect(pings(socket)).toHaveLength(2);
+  });
+
   it("asks nothing while messages keep arriving, except the keep-alive ping", () => {
     const { socket, advance } = online(3);
     for (let revision = 4; revision < 4 + 60; revision++) {

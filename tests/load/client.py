@@ -17,9 +17,10 @@ docs/protocol.md and independent of the server's code:
   it sends ``ping``, then again after 2, 4, 8 … s of silence (never while a ping is
   unanswered), and at least every ``PING_EVERY_S`` busy or not. One ``sync`` at a time:
   a reason found meanwhile raises the revision it knows exists, and an answer short of it
-  is followed by one more ``sync``. While messages keep arriving it asks nothing else
-  (the server answers each socket in order, so a reply is on its way and a second request
-  would only add load).
+  is followed by one more ``sync``. "Silence" is twice the usual gap between messages
+  when that is longer than ``SILENCE_PING_S`` (a steady stream costs no pings). While
+  messages keep arriving it asks nothing else (the server answers each socket in order,
+  so a reply is on its way and a second request would only add load).
 - a dropped socket is reopened as the browser does (0.5 s backoff doubling to 30 s), with
   ``sync`` from the last revision, then every unacknowledged batch is resent with its
   ``batch_id``.
@@ -140,6 +141,7 @@ class LoadClient:
         self._news = time.time()  # the last message other than a pong
         self._silent_pings = 0  # pings sent since then
         self._ping_out = False  # a ping not yet answered: no silence ping until its pong
+        self._cadence = 0.0  # the usual gap between messages (moving average, pauses ≤ 2 s)
         self._unacked_synced = 0.0
         self._sync_sent: float | None = None
         self._known = -1  # the highest revision the server is known to have reached
@@ -226,6 +228,8 @@ class LoadClient:
                     self._heard = now
                     message = json.loads(raw)
                     if message["type"] != "pong":
+                        gap = min(now - self._news, 2 * SILENCE_PING_S)
+                        self._cadence += 0.2 * (gap - self._cadence)
                         self._news, self._silent_pings = now, 0
                     if message["type"] not in BOARD_MESSAGES:  # job, presence, review …
                         self.other.setdefault(message["type"], []).append(len(raw))
@@ -354,11 +358,13 @@ class LoadClient:
     # --- the client-side rules ----------------------------------------------------------
 
     def _ping_due(self, now: float) -> bool:
-        """Ping 1 s after the last message, then after 2, 4, 8 … s, at most every 25 s: a
-        quiet board costs the browser's keep-alive, not a ping a second. A ``pong`` does
-        not restart the sequence (it only says the client is in step)."""
-        gap = min(PING_EVERY_S, SILENCE_PING_S * 2**self._silent_pings)
-        return now - max(self._pinged, self._news) > gap
+        """Ping 1 s (or twice the usual gap) after the last message, then after 2, 4, 8 …
+        times that, at most every 25 s: a quiet board costs the browser's keep-alive, not a
+        ping a second. A ``pong`` does not restart the sequence (it only says the client is
+        in step)."""
+        quiet = max(SILENCE_PING_S, 2 * self._cadence)
+        gap = min(PING_EVERY_S, quiet * 2**self._silent_pings)
+        return now - self._heard > quiet and now - max(self._pinged, self._news) > gap
 
     async def _rules(self) -> None:
         while True:

@@ -6,9 +6,11 @@
  * the protocol, not of the next edit someone happens to make.
  *
  * - a revision gap (an `applied`/`ack` above revision + 1): `sync` at once;
- * - silence: nothing heard for SILENCE_PING_MS → `ping`, again after 2, 4, 8 … × that
- *   while the silence lasts, never while a ping is unanswered (a slow server would only
- *   queue more); and a keep-alive `ping` at least every KEEPALIVE_PING_MS;
+ * - silence: nothing heard for SILENCE_PING_MS, or for twice the board's usual gap between
+ *   messages if that is longer (a viewer of a one-batch-a-second stream does not ping after
+ *   every batch) → `ping`, again after 2, 4, 8 … × that while the silence lasts, never
+ *   while a ping is unanswered (a slow server would only queue more); and a keep-alive
+ *   `ping` at least every KEEPALIVE_PING_MS;
  * - a `pong` naming a revision above ours: `sync`;
  * - an own batch unacknowledged for UNACKED_SYNC_MS while the socket is silent: `sync`.
  *
@@ -52,6 +54,8 @@ export class ConvergenceRules {
   /** A ping not yet answered by its pong. */
   private pingOut = false;
   private silentPings = 0;
+  /** The usual gap between two messages (moving average; pauses count as at most 2 silences). */
+  private cadence = 0;
   /** When the `sync` in flight was sent; null when none is. */
   private syncSentAt: number | null = null;
   /** The highest revision the server is known to have reached. */
@@ -71,6 +75,7 @@ export class ConvergenceRules {
     this.heardAt = this.newsAt = this.pingedAt = now;
     this.pingOut = false;
     this.silentPings = 0;
+    this.cadence = 0;
     this.syncSentAt = now;
     this.known = -1;
     this.unackedSyncAt = -Infinity;
@@ -80,6 +85,8 @@ export class ConvergenceRules {
   heard(now: number, isPong: boolean): void {
     this.heardAt = now;
     if (!isPong) {
+      const gap = Math.min(now - this.newsAt, 2 * this.timings.silencePingMs);
+      this.cadence += 0.2 * (gap - this.cadence);
       this.newsAt = now;
       this.silentPings = 0;
     }
@@ -127,8 +134,10 @@ export class ConvergenceRules {
       this.unackedSyncAt = now; // once per period, not on every tick
       return this.sync("unacked", now);
     }
-    const backoff = Math.min(this.timings.keepalivePingMs, this.timings.silencePingMs * 2 ** this.silentPings);
-    if (silent && !this.pingOut && now - Math.max(this.pingedAt, this.newsAt) >= backoff) {
+    const quiet = Math.max(this.timings.silencePingMs, 2 * this.cadence);
+    const backoff = Math.min(this.timings.keepalivePingMs, quiet * 2 ** this.silentPings);
+    const still = now - this.heardAt >= quiet;
+    if (still && !this.pingOut && now - Math.max(this.pingedAt, this.newsAt) >= backoff) {
       this.silentPings += 1;
       return this.ping(now);
     }
