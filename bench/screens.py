@@ -160,6 +160,11 @@ class Shooter:
             ".some(j => j.state === 'running' && j.progress > 0.1)",
             timeout=JOB_WAIT_MS,
         )
+        # The panel as a designer sees it after pressing Generate: the prompt at the top (its
+        # label whole), the status line and the queue below it.
+        page.locator("[data-testid=gen-prompt]").evaluate(
+            "el => (el.closest('label') || el).scrollIntoView({block: 'start'})"
+        )
         page.wait_for_timeout(400)
         self.shot(page, "generate")
 

@@ -133,6 +133,8 @@ def test_region_job_from_panel_to_history(server, browser):
     assert any(0 < p < 1 for p in seen["progress"])  # a progress bar, not just a jump to done
     assert seen["previews"] >= 1  # the live low-resolution preview arrived
     assert editor.locator("[data-testid=gen-error]").is_hidden()
+    # The panel's "Queued. Progress shows over the region." ends with the job.
+    assert "Queued" not in editor.inner_text("[data-testid=gen-status]")
 
     # Staging: two results, step with → and apply the shown one.
     assert editor.inner_text("[data-testid=staging-position]") == "1 / 2"

@@ -123,6 +123,12 @@ def test_lead_reviews_by_mouse_only(server, browser):
         "N",
     ]
     assert first.locator("[data-testid=toggle-star]").inner_text().split()[-1] == "S"
+    # Hovering a control names it and its key in a tooltip (the page installs them too).
+    first.locator("[data-testid=decide-rejected]").hover()
+    tip = page.locator(".ab-tooltip")
+    tip.wait_for(state="visible", timeout=WAIT_MS)
+    assert tip.inner_text().split() == ["Reject", "X"]
+    assert tip.locator("kbd").inner_text() == "X"
 
     approve.click()
     page.wait_for_selector(f"{selector(server, 0)}[data-status=approved]", timeout=WAIT_MS)

@@ -9,7 +9,8 @@
   card's Cancel clear of the strip and the minimap, tooltips over everything, the
   region outline drawn over the image it covers, and a board card's "More" menu over the
   card below it on the board list.
-- The staging strip at 1280×720 shows a job's four thumbnails whole.
+- The staging strip at 1280×720 shows a job's four thumbnails whole, and steps left of
+  the History drawer while it is open.
 
 Results are stored by the seed (no engine runs), so the server is plain Daphne. Needs
 Chromium (``chromium_path`` fails in CI and skips on laptops without it).
@@ -131,6 +132,10 @@ def test_apply_undo_redo_by_its_author_live_for_a_watcher(server, browser):
     author.click("[data-testid=history-open]")
     entry = author.locator(f"[data-testid=history-entry][data-iteration='{shown}']")
     assert entry.get_attribute("data-status") == "staged"
+    # The strip steps aside while the History drawer is open: it covers none of its list.
+    dock = author.locator(".ab-staging-dock").bounding_box()
+    drawer = author.locator("[data-testid=history-panel]").bounding_box()
+    assert dock["x"] + dock["width"] <= drawer["x"]
     author.click("[data-testid=history-close]")
 
     # Ctrl+Shift+Z: the same layer comes back where it was, applied again, for both.
@@ -342,6 +347,12 @@ def test_the_board_cards_more_menu_is_on_top_of_the_next_row(server, browser):
     page.goto(f"{server.base_url}/")
     cards = page.locator(".board-card")
     assert cards.count() >= 6
+    # Each card's buttons stay on one row (Open, Members, More), never wrapped.
+    rows = page.evaluate(
+        """[...document.querySelectorAll('.board-actions')].map((a) =>
+          new Set([...a.children].map((c) => Math.round(c.getBoundingClientRect().top))).size)"""
+    )
+    assert rows and set(rows) == {1}
     first = cards.first
     first.locator("details.board-more > summary").click()
     menu = first.locator(".menu-list")

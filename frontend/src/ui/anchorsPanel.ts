@@ -2,6 +2,7 @@
 import type { Editor } from "../editor";
 import { ANCHOR_ROLES } from "../protocol";
 import { h, rafThrottle } from "./dom";
+import { icon } from "./icons";
 import { itemLabel } from "./layersPanel";
 
 export function buildAnchorsPanel(editor: Editor): HTMLElement {
@@ -18,7 +19,7 @@ export function buildAnchorsPanel(editor: Editor): HTMLElement {
         const ofRole = anchors.filter((i) => i.anchor_role === role);
         if (!ofRole.length) return [];
         return [
-          h("h4", { class: `ab-anchor-role ${role}` }, `⚓ ${role}`),
+          h("h4", { class: `ab-anchor-role ${role}` }, icon("anchor", 13), role),
           h("ul", {}, ...ofRole.map((i) => {
             const b = h("button", { type: "button", class: "ab-link", "data-id": i.id }, itemLabel(i));
             b.addEventListener("click", () => {
