@@ -29,6 +29,7 @@ from canvas.governance.metrics import batch, calibration
 from canvas.governance.metrics.image import prepare
 from canvas.governance.metrics.result import Component, MetricScore
 from canvas.governance.models import ConsistencyScore
+from canvas.jobs import adapters
 from canvas.models import Board, Item, ItemKind, Iteration
 from foundation.errors import AppError, NotFound
 
@@ -114,8 +115,6 @@ def fingerprint(anchors: Mapping[str, Sequence[Asset]]) -> str:
 
 def read_pixels(asset: Asset) -> np.ndarray:
     """The asset's original, upright, shrunk to READ_SIZE: what the metrics are given."""
-    from canvas.jobs import adapters
-
     image = adapters.open_asset(asset)
     image.thumbnail((READ_SIZE, READ_SIZE))
     return np.asarray(image)

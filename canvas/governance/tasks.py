@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from canvas.models import Item, Job
 from foundation.background import task
 
 logger = logging.getLogger(__name__)
@@ -17,8 +18,6 @@ logger = logging.getLogger(__name__)
 
 @task("canvas.governance.score_job")
 def score_job(job_id: Any) -> int:
-    from canvas.models import Item, Job
-
     try:
         # Cheap first: most boards have no anchors, and the metrics' imports (SciPy,
         # colour-science) cost seconds the first time in a process.
