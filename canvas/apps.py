@@ -8,7 +8,12 @@ class CanvasConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that close board sockets when someone's access is removed.
-        from canvas import realtime  # noqa: F401
+        # The board socket's job-request handlers join canvas.board_routes' table (the
+        # consumer reads the table and does not import them: no import cycle).
+        from canvas import (
+            job_requests,  # noqa: F401
+            realtime,  # noqa: F401
+        )
 
         # Remote provider engines register with the engine registry on its first read.
         from canvas.engines import providers  # noqa: F401

@@ -3,7 +3,7 @@
 One ``BoardConsumer`` per open board tab. The role is read on connect and every message is
 checked against it (roles change while sockets stay open: canvas.role_cache says when to
 read it again) for the permission each handler declares where it is registered
-(``@board_routes.handles(...)``); decoding, the message budget and error replies are
+(``@handles(...)`` of canvas.board_routes); decoding, the message budget and error replies are
 canvas.sockets'. Batches go to the board writer (canvas.board_writer), which applies them
 in order off the event loop, several per transaction. The consumer also keeps each
 client's stream of revisions gapless and in order: live ``applied`` batches and the
@@ -28,22 +28,20 @@ from typing import Any, cast
 from channels.db import database_sync_to_async
 
 from canvas import board_writer, fanout, protocol, realtime, recent_batches, role_cache
+from canvas.board_routes import board_routes, handles
 from canvas.models import Role
 from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
 from canvas.protocol import limits
-from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, BOARD_SERVER
+from canvas.protocol.catalog import BOARD_SERVER
 from canvas.services import documents
 from canvas.services.operations import BatchRequest
-from canvas.sockets import ProtocolConsumer, Route, Routes, encode
+from canvas.sockets import ProtocolConsumer, Route, encode
 from foundation.errors import BoardNotFound, Forbidden
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_LOGGED_IN = limits.CLOSE_NOT_LOGGED_IN
 CLOSE_NO_ACCESS = limits.CLOSE_NO_ACCESS
-
-board_routes = Routes(BOARD_CLIENT_MESSAGES)
-handles = board_routes.handles
 
 
 class BoardConsumer(ProtocolConsumer):
@@ -370,7 +368,3 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) ->
         revision = await consumer.current_revision()
         await consumer._deliver_up_to(revision)
         await consumer.send_json(protocol.pong(revision))
-
-
-# Job request handlers (job_submit, job_cancel, …) register themselves from their own module.
-from canvas import job_requests  # noqa: E402, F401

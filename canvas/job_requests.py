@@ -1,9 +1,10 @@
 """Websocket handlers for job requests: submit, cancel, retry, move, pause/resume, and what
 people do with results (apply, discard, restore, make current, re-run).
 
-Each handler is registered with the permission it needs (edit; checked by the consumer
-before the handler runs), calls one function of canvas.jobs.queue or
-canvas.services.iterations on the consumer's board, and answers the requester
+Each handler is registered in canvas.board_routes with the permission it needs (edit;
+checked by the consumer before the handler runs; canvas.apps imports this module at
+start-up), calls one function of canvas.jobs.queue or canvas.services.iterations on the
+consumer's board, and answers the requester
 (``job_accepted`` / ``request_done``; errors become ``error`` with the ``request_id`` in
 canvas.consumers). Everyone, the requester included, sees the effect through the
 after-commit ``job`` / ``iteration`` / ``job_queue`` / ``applied`` broadcasts. Shapes are
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 
 from canvas import protocol
-from canvas.consumers import handles
+from canvas.board_routes import handles
 from canvas.jobs import queue
 from canvas.jobs.payloads import job_payload
 from canvas.permissions import Perm

@@ -23,11 +23,7 @@ PACKAGES = ("anchorboard", "foundation", "canvas", "assets")
 MAX_LINES = 600
 
 # Each entry: the modules of one cycle (a strongly connected component), sorted.
-KNOWN_CYCLES: set[tuple[str, ...]] = {
-    # consumers.py imports job_requests at its end so the job handlers register; moves with
-    # the board socket next session (canvas/consumers.py is being edited elsewhere).
-    ("canvas.consumers", "canvas.job_requests"),
-}
+KNOWN_CYCLES: set[tuple[str, ...]] = set()
 KNOWN_LONG: set[str] = set()
 
 
