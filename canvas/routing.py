@@ -1,5 +1,5 @@
 """Websocket routes. One socket per open board: /ws/boards/<board id>/; guests of a share
-link: /ws/share/<token>/ (canvas.share_consumer).
+link: /ws/share/<token>/ (canvas.sharing.consumer).
 
 Every websocket path is answered by a consumer, so no URL can make the server answer the
 handshake with HTTP 500: a malformed board id is an unknown board (close 4403, checked by
@@ -11,7 +11,7 @@ from django.urls import path, re_path
 
 from canvas.consumers import BoardConsumer
 from canvas.protocol.limits import CLOSE_NOT_FOUND
-from canvas.share_consumer import GuestShareConsumer
+from canvas.sharing.consumer import GuestShareConsumer
 
 
 class NoSuchSocket(AsyncWebsocketConsumer):

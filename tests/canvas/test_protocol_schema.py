@@ -24,7 +24,7 @@ from canvas.protocol.schema import (
     protocol_schema,
     schema_text,
 )
-from canvas.share_consumer import guest_routes
+from canvas.sharing.consumer import guest_routes
 
 GENERATED_TS = SCHEMA_PATH.parent / "generated.ts"
 
