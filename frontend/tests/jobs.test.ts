@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { JobClient, JobRequestError } from "../src/jobs/client";
 import { EMPTY_FILTER, filterChoices, filterHistory, lineageByRegion } from "../src/jobs/history";
-import { coverage, maskToRgba, rasteriseMask, rectFill, stepBrush } from "../src/jobs/mask";
+import { type MaskShape, coverage, endStroke, maskToRgba, rasteriseMask, rectFill, stepBrush } from "../src/jobs/mask";
 import { type JobPayload, JobStore } from "../src/jobs/model";
 import { regionFromFrame, regionFromItems, regionFromMarquee } from "../src/jobs/region";
 import { StagingNav } from "../src/jobs/staging";
@@ -72,6 +72,15 @@ describe("mask rasterisation", () => {
     expect(raster.data[0 * 20 + 10]).toBe(255);
     expect(raster.data[9 * 20 + 19]).toBe(255);
     expect(raster.data[10 * 20 + 19]).toBe(0);
+  });
+
+  it("keeps a finished stroke and drops a cancelled one (a pinch leaves the mask as it was)", () => {
+    const kept = rectFill({ x: 0, y: 0, width: 4, height: 4 });
+    const stroke: MaskShape = { points: [{ x: 5, y: 5 }, { x: 9, y: 9 }], size: 4, erase: false };
+    expect(endStroke([kept, stroke], stroke, false)).toEqual([kept, stroke]);
+    const after = endStroke([kept, stroke], stroke, true);
+    expect(after).toEqual([kept]);
+    expect(rasteriseMask(after, 10, 10).data[7 * 10 + 7]).toBe(0);
   });
 
   it("encodes coverage as white with alpha", () => {

@@ -451,3 +451,70 @@ def test_review_page_on_a_phone_swipes_through_the_compare(server, browser, play
     page.wait_for_selector(f"[data-testid=candidate][aria-current=true][data-id='{second}']")
     assert page.locator("[data-testid=compare-view]").is_visible()  # still comparing, the next one
     context.close()
+
+
+MASK_JS = """() => {
+  const mask = window.__anchorboard.jobs.generation.deps.mask;
+  return {painting: mask.isPainting, shapes: JSON.parse(JSON.stringify(mask.shapes))};
+}"""
+
+MASK_ALPHA_JS = """([x, y]) => {
+  const layer = document.querySelector('[data-testid=mask-layer]');
+  const r = layer.getBoundingClientRect();
+  const ctx = layer.getContext('2d');
+  return ctx.getImageData(Math.round(x - r.left), Math.round(y - r.top), 1, 1).data[3];
+}"""
+
+
+def test_mask_painted_with_one_finger_and_a_second_finger_pinches_without_painting(
+    server, browser, playwright_devices
+):
+    """On a tablet the mask brush paints with one finger; a second finger down mid-stroke
+    cancels that stroke (nothing of it stays in the mask) and pinch-zooms instead."""
+    context = device(browser, playwright_devices, "iPad (gen 7)", server, "designer")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
+    wait_online(page, 3)
+    # The first result's region (an image on the board), inpaint mode, "Paint mask".
+    page.evaluate("window.__anchorboard.jobs.setRegion({x: 0, y: 0, width: 400, height: 300})")
+    page.tap("[data-testid=panel-toggle-right]")
+    page.select_option("[data-testid=gen-mode]", "inpaint")
+    page.tap("[data-testid=mask-paint]")
+    page.tap("[data-testid=panel-toggle-right]")  # the drawer closes; the brush stays on
+    layer = page.locator("[data-testid=mask-layer]")
+    assert layer.is_visible()
+    assert page.evaluate(MASK_JS) == {"painting": True, "shapes": []}
+    box = layer.bounding_box()
+    fingers = Fingers(page)
+
+    # One finger paints: a stroke lands in the mask and tints the layer under it.
+    start = (box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    end = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
+    fingers.drag(start, end)
+    painted = page.evaluate(MASK_JS)
+    assert len(painted["shapes"]) == 1 and len(painted["shapes"][0]["points"]) > 2
+    mid = ((start[0] + end[0]) / 2, start[1])
+    assert page.evaluate(MASK_ALPHA_JS, list(mid)) > 0
+    unpainted = (mid[0], box["y"] + box["height"] * 0.8)
+    assert page.evaluate(MASK_ALPHA_JS, list(unpainted)) == 0
+
+    # A new stroke, then a second finger: the stroke is cancelled and the fingers pinch.
+    zoom = camera(page)["zoom"]
+    a = (box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7)
+    fingers.send("touchStart", [a])
+    for i in range(1, 5):
+        fingers.send("touchMove", [(a[0] + 10 * i, a[1])])
+    a = (a[0] + 40, a[1])
+    b = (a[0] + 60, a[1])
+    fingers.send("touchStart", [a, b])
+    for i in range(1, 7):
+        fingers.send("touchMove", [(a[0] - 10 * i, a[1]), (b[0] + 10 * i, b[1])])
+    fingers.send("touchMove", [(a[0] - 60, a[1]), (b[0] + 60, b[1])], rest=0.2)
+    fingers.send("touchEnd", [])
+    # 60 px apart spread to 180 px: 3× the zoom.
+    assert camera(page)["zoom"] == pytest.approx(3 * zoom, rel=0.02)
+    assert page.evaluate(MASK_JS) == painted  # the cancelled stroke left nothing behind
+    assert errors == []
+    context.close()

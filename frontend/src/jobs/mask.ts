@@ -97,6 +97,15 @@ function stampSegment(data: Uint8Array, w: number, h: number, a: Point, b: Point
   }
 }
 
+/**
+ * The shapes once the stroke in progress ends. A finished stroke stays; a cancelled one
+ * (a second finger took the first back to pinch, or the browser cancelled the pointer) is
+ * dropped, so a pinch never leaves half a stroke in the mask.
+ */
+export function endStroke(shapes: readonly MaskShape[], stroke: MaskShape, cancelled: boolean): MaskShape[] {
+  return cancelled ? shapes.filter((s) => s !== stroke) : [...shapes];
+}
+
 /** A filled rectangle (region coordinates) — "take the mask from a shape". */
 export function rectFill(rect: Rect, erase = false): MaskRectFill {
   return { rect, erase };

@@ -9,7 +9,7 @@
  */
 import type { Editor } from "../editor";
 import { type Point, type Rect, boardToScreen } from "../model/geometry";
-import { type MaskShape, clampBrush, rectFill, stepBrush } from "../jobs/mask";
+import { type MaskShape, clampBrush, endStroke, rectFill, stepBrush } from "../jobs/mask";
 import { isTyping } from "../tools/pointer";
 import { h } from "./dom";
 
@@ -30,8 +30,9 @@ export class MaskLayer {
     this.element = h("canvas", { class: "ab-mask-layer", hidden: true, "data-testid": "mask-layer" });
     this.element.addEventListener("pointerdown", (e) => this.down(e));
     this.element.addEventListener("pointermove", (e) => this.move(e));
-    this.element.addEventListener("pointerup", (e) => this.up(e));
-    this.element.addEventListener("pointercancel", (e) => this.up(e));
+    this.element.addEventListener("pointerup", () => this.up(false));
+    // A cancelled stroke (a second finger pinches instead, tools/touch.ts) is discarded.
+    this.element.addEventListener("pointercancel", () => this.up(true));
     editor.on("camera", () => this.draw());
     // [ and ] resize the brush while painting; they reorder layers otherwise (capture phase
     // so the board's shortcut never sees them).
@@ -123,9 +124,14 @@ export class MaskLayer {
     this.draw();
   }
 
-  private up(_e: PointerEvent): void {
+  private up(cancelled: boolean): void {
     if (!this.active) return;
+    this.shapes = endStroke(this.shapes, this.active, cancelled);
     this.active = null;
+    if (cancelled) {
+      this.draw(); // take the half stroke off the preview; the mask is as it was
+      return;
+    }
     this.changed();
   }
 
