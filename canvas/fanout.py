@@ -187,6 +187,13 @@ class Hub:
                     raise
             else:
                 await asyncio.shield(room.subscribed)
+                # A joining socket re-asserts the room's membership: after a broker restart
+                # lost every group, the reconnecting sockets restore it at once instead of
+                # waiting for the next renewal (events sent meanwhile would reach nobody).
+                try:
+                    await room.renew()
+                except Exception:
+                    logger.warning("fan-out: could not renew %s", group, exc_info=True)
             if self.rooms.get(group) is room:  # not emptied and closed meanwhile
                 break
         room.sockets[socket] = None
