@@ -119,13 +119,10 @@ class BoardConsumer(ProtocolConsumer):
         if self.group is None:
             return
         if self._backlog or self._lane.locked():
-            if event["type"] == realtime.APPLIED_EVENT:
-                recent_batches.remember(self.board.pk, [event["batch"]], frame)
             self._backlog.append((event, frame))
             return
         kind = event["type"]
         if kind == realtime.APPLIED_EVENT:
-            recent_batches.remember(self.board.pk, [event["batch"]], frame)  # e.g. remote
             if event["sender"] == self.channel_name or self.revision is None:
                 return  # own batches are acked; before sync the catch-up will include it
             if event["revision"] <= self.revision:

@@ -33,6 +33,8 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
+from canvas import realtime, recent_batches
+
 logger = logging.getLogger(__name__)
 
 # Channel layers forget group members after ``group_expiry`` (a day by default) and Redis
@@ -147,6 +149,10 @@ class Room:
                 encoded.append(self.hub.encode(event))
             return encoded[0]
 
+        if event["type"] == realtime.APPLIED_EVENT:
+            # Kept once per event for this process's catch-ups (remote batches included),
+            # sharing the frame the sockets are sent, not once per socket.
+            recent_batches.remember(event["board"], [event["batch"]], frame)
         for socket in list(self.sockets):
             try:
                 await socket.board_event(event, frame)

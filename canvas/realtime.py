@@ -70,6 +70,7 @@ def broadcast_applied_after_commit(
     """Send a committed batch to everyone on the board except ``sender_channel``."""
     event = {
         "type": APPLIED_EVENT,
+        "board": str(board_id),
         "revision": batch["revision"],
         "batch": batch,
         "sender": sender_channel or "",
