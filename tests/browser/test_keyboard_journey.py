@@ -95,7 +95,9 @@ def test_select_region_generate_apply_undo_without_a_mouse(server, browser):
         page.keyboard.press("ArrowDown")
     assert focused(page, "aria-label").startswith(f"{sketch['name']}, image, composition anchor")
     assert page.evaluate(f"[...{ab}.editor.selection]") == [sketch["id"]]
-    assert focused(page, "aria-selected") == "true"
+    page.wait_for_function(  # aria-selected is redrawn on the next animation frame
+        "document.activeElement?.getAttribute('aria-selected') === 'true'", timeout=WAIT_MS
+    )
 
     # R, Enter: a region over the selection, focused; arrows move it, Ctrl+arrows resize it.
     page.keyboard.press("r")
@@ -180,7 +182,10 @@ def test_layers_tree_keys(server, browser):
     assert page.evaluate(selection) == sorted(rows[:3])
     page.keyboard.press("Space")  # the focused third row leaves the selection
     assert page.evaluate(selection) == sorted(rows[:2])
-    assert focused(page, "aria-selected") == "false"
+    # aria-selected is redrawn on the next animation frame (markSelection is rafThrottled).
+    page.wait_for_function(
+        "document.activeElement?.getAttribute('aria-selected') === 'false'", timeout=WAIT_MS
+    )
 
     # Tab from a row: its own buttons, named after the layer; then out of the tree.
     page.keyboard.press("ArrowUp")
