@@ -223,7 +223,7 @@ else:
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
             # A board's fan-out channel carries every event of the board for the process
-            # (canvas.fanout): room for bursts (Channels' default is 100). Sockets' own
+            # (canvas.boardsocket.fanout): room for bursts (Channels' default is 100). Sockets' own
             # channels carry next to nothing, so one capacity fits all.
             "CONFIG": {"capacity": 10000},
         }

@@ -8,12 +8,10 @@ class CanvasConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that close board sockets when someone's access is removed.
-        # The board socket's job-request handlers join canvas.board_routes' table (the
+        # The board socket's job-request handlers join canvas.boardsocket.routes' table (the
         # consumer reads the table and does not import them: no import cycle).
-        from canvas import (
-            job_requests,  # noqa: F401
-            realtime,  # noqa: F401
-        )
+        from canvas import realtime  # noqa: F401
+        from canvas.boardsocket import job_requests  # noqa: F401
 
         # Remote provider engines register with the engine registry on its first read.
         from canvas.engines import providers  # noqa: F401

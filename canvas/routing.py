@@ -9,7 +9,7 @@ the consumer), anything else under /ws/ closes with 4404 (docs/protocol.md "Clos
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import path, re_path
 
-from canvas.consumers import BoardConsumer
+from canvas.boardsocket.consumer import BoardConsumer
 from canvas.protocol.limits import CLOSE_NOT_FOUND
 from canvas.sharing.consumer import GuestShareConsumer
 

@@ -107,6 +107,6 @@ def _board_writer_stopped():
     """End the board writer's lanes after each test: each holds a database connection of
     its own, which must not outlive the test's database (flushed or dropped) or settings."""
     yield
-    from canvas import board_writer
+    from canvas.boardsocket import writer as board_writer
 
     board_writer.stop()

@@ -6,7 +6,7 @@ applies all or nothing, gets the next board revision (rejected batches get none,
 revisions stay gapless) and its own row in the operation log for catch-up, and is broadcast
 after commit, in revision order. The items they touch are written once at the end
 (canvas.services.batch_state). ``apply_batch`` is the one-batch form most callers use; the
-board writer (canvas.board_writer) hands ``apply_batches`` whatever its sockets sent
+board writer (canvas.boardsocket.writer) hands ``apply_batches`` whatever its sockets sent
 meanwhile. Callers check the caller's role first (canvas.permissions); shapes and value
 ranges were already checked by canvas.protocol (the ops message's models).
 """

@@ -1,4 +1,4 @@
-"""The board writer (canvas.board_writer): sockets' batches applied on lanes that keep their
+"""The board writer (canvas.boardsocket.writer): sockets' batches applied on lanes that keep their
 own database connection and put whatever queued up for a board into one transaction."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from channels.db import database_sync_to_async
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from canvas import board_writer, protocol
+from canvas import protocol
+from canvas.boardsocket import writer as board_writer
 from canvas.models import Board, BoardOperation, Item
 from canvas.services.operations import BatchRequest, apply_batch
 from tests import factories

@@ -10,7 +10,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from canvas import fanout, protocol, realtime, role_cache
+from canvas import protocol, realtime
+from canvas.boardsocket import fanout, role_cache
 from canvas.members import services as members
 from canvas.models import Board, BoardMember, Item, Role, TeamMembership
 from tests import factories
@@ -264,7 +265,7 @@ async def test_role_revoked_mid_connection_closes_the_socket(people):
 
 async def test_role_lowered_mid_connection_refuses_edits(people):
     """The socket caches its role; a role change committed in this process makes the very
-    next message read it again (canvas.role_cache), whether or not the access event that
+    next message read it again (canvas.boardsocket.role_cache), whether or not the access event that
     pushes the new ``welcome`` has been handled yet."""
     board = people["board"]
     sock = await synced(board, people["editor"])

@@ -1,5 +1,5 @@
-"""One process's fan-out (canvas.fanout) through the real ASGI stack: one group membership
-per board however many sockets, every socket gets every broadcast in order, a removed
+"""One process's fan-out (canvas.boardsocket.fanout) through the real ASGI stack: one group
+membership per board however many sockets, every socket gets every broadcast in order, a removed
 member's socket stops at once, and a crowd syncing together shares snapshot reads."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from canvas import consumers, realtime
+from canvas import realtime
+from canvas.boardsocket import consumer as consumers
 from canvas.models import BoardMember
 from canvas.services import documents
 from tests import factories

@@ -13,7 +13,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from canvas.board_routes import board_routes
+from canvas.boardsocket.routes import board_routes
 from canvas.permissions import Perm
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, GUEST_CLIENT_MESSAGES

@@ -1,6 +1,6 @@
 """Fan-out scaled out (issue 10): PostgreSQL, the Redis channel layer and two web
 processes, viewers on both, the editor on the second. Each process holds one membership of
-the board's group (canvas.fanout) and hands every edit to its own viewers; none may be
+the board's group (canvas.boardsocket.fanout) and hands every edit to its own viewers; none may be
 lost on either process. Clients run in processes of their own; latency is not asserted.
 """
 

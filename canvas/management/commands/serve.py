@@ -97,7 +97,7 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
 
         from anchorboard.daphne_server import HANDSHAKE_TIMEOUT_SECONDS, GuardedServer
-        from canvas import board_writer
+        from canvas.boardsocket import writer as board_writer
         from canvas.jobs.workers import start_embedded_workers, stop_embedded_workers
         from foundation.background import shutdown_embedded_pool
 

@@ -1,12 +1,12 @@
 """Websocket handlers for job requests: submit, cancel, retry, move, pause/resume, and what
 people do with results (apply, discard, restore, make current, re-run).
 
-Each handler is registered in canvas.board_routes with the permission it needs (edit;
+Each handler is registered in canvas.boardsocket.routes with the permission it needs (edit;
 checked by the consumer before the handler runs; canvas.apps imports this module at
 start-up), calls one function of canvas.jobs.queue or canvas.services.iterations on the
 consumer's board, and answers the requester
 (``job_accepted`` / ``request_done``; errors become ``error`` with the ``request_id`` in
-canvas.consumers). Everyone, the requester included, sees the effect through the
+canvas.boardsocket.consumer). Everyone, the requester included, sees the effect through the
 after-commit ``job`` / ``iteration`` / ``job_queue`` / ``applied`` broadcasts. Shapes are
 parsed in canvas.protocol; this module must not build messages or change state itself.
 """
@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 
 from canvas import protocol
-from canvas.board_routes import handles
+from canvas.boardsocket.routes import handles
 from canvas.jobs import queue
 from canvas.jobs.payloads import job_payload
 from canvas.permissions import Perm
 from canvas.services import iterations
 
 if TYPE_CHECKING:
-    from canvas.consumers import BoardConsumer
+    from canvas.boardsocket.consumer import BoardConsumer
 
 
 def _iteration_on(board: Any, iteration_id: str) -> Any:

@@ -45,7 +45,7 @@ RETRY_SECONDS = 1.0
 
 
 class BoardSocket(Protocol):
-    """What a room needs from a socket (canvas.consumers.BoardConsumer)."""
+    """What a room needs from a socket (canvas.boardsocket.consumer.BoardConsumer)."""
 
     async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
         """Take one board event in order; ``frame()`` is the client message, encoded once

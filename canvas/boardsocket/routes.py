@@ -1,8 +1,8 @@
 """The board socket's handler table: which function answers each client message type, and
 the permission it needs.
 
-Its own module so the modules that register handlers (canvas.consumers for sync, ops,
-presence and ping; canvas.job_requests for the job requests) and the consumer that reads
+Its own module so the modules that register handlers (canvas.boardsocket.consumer for sync, ops,
+presence and ping; canvas.boardsocket.job_requests for the job requests) and the consumer that reads
 the table import it rather than each other: the consumer does not import its handlers'
 modules, so no import cycle. canvas.apps imports the handler modules at start-up, so the
 table is complete before the first socket connects in any process (web, tests, tools).

@@ -1,18 +1,18 @@
 """The board websocket: parse a message, check the caller's role, call one domain function.
 
 One ``BoardConsumer`` per open board tab. The role is read on connect and every message is
-checked against it (roles change while sockets stay open: canvas.role_cache says when to
-read it again) for the permission each handler declares where it is registered
-(``@handles(...)`` of canvas.board_routes); decoding, the message budget and error replies are
-canvas.sockets'. Batches go to the board writer (canvas.board_writer), which applies them
-in order off the event loop, several per transaction. The consumer also keeps each
-client's stream of revisions gapless and in order: live ``applied`` batches and the
+checked against it (roles change while sockets stay open: canvas.boardsocket.role_cache says
+when to read it again) for the permission each handler declares where it is registered
+(``@handles(...)`` of canvas.boardsocket.routes); decoding, the message budget and error
+replies are canvas.sockets'. Batches go to the board writer (canvas.boardsocket.writer), which
+applies them in order off the event loop, several per transaction. The consumer also keeps
+each client's stream of revisions gapless and in order: live ``applied`` batches and the
 sender's own ``ack`` arrive strictly by revision, filling any gap from the batches this
 process committed or heard of lately (canvas.recent_batches) or else the operation log. It
 holds no board state beyond that revision counter and must not change items itself
 (canvas.services.operations does). Live board events reach it from the process's fan-out
-(canvas.fanout: one channel-layer subscription per board per process, frames encoded once),
-not through a channel-layer group of its own.
+(canvas.boardsocket.fanout: one channel-layer subscription per board per process, frames
+encoded once), not through a channel-layer group of its own.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from typing import Any, cast
 
 from channels.db import database_sync_to_async
 
-from canvas import board_writer, fanout, protocol, realtime, recent_batches, role_cache
-from canvas.board_routes import board_routes, handles
+from canvas import protocol, realtime, recent_batches
+from canvas.boardsocket import fanout, role_cache, writer
+from canvas.boardsocket.routes import board_routes, handles
 from canvas.models import Role
 from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
 from canvas.protocol import limits
@@ -104,7 +105,7 @@ class BoardConsumer(ProtocolConsumer):
             )
         return True
 
-    # --- Board events (canvas.fanout hands them over in order) ---------------------------
+    # --- Board events (the fan-out hands them over in order) -----------------------------
 
     async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
         """One board event, straight from the process's fan-out.
@@ -294,7 +295,7 @@ def encode_batch(batch: protocol.Wire) -> str:
 
 
 def encode_event(event: dict[str, Any]) -> str:
-    """The client frame of a board event, encoded once for every socket (canvas.fanout)."""
+    """The client frame of a board event, encoded once for every socket (by the fan-out)."""
     if event["type"] == realtime.APPLIED_EVENT:
         return encode_batch(event["batch"])
     return encode(BOARD_SERVER, event["message"])  # job, review and presence messages
@@ -325,7 +326,7 @@ async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage) -> N
         consumer.user, message.operations(), consumer.channel_name, message.batch_id
     )
     async with consumer.in_order():
-        revision = (await board_writer.apply(consumer.board.pk, request)).revision
+        revision = (await writer.apply(consumer.board.pk, request)).revision
         await consumer._deliver_up_to(revision - 1)
         if consumer.revision is not None:
             consumer.revision = max(consumer.revision, revision)
@@ -360,7 +361,7 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) ->
     later. A client still below the pong's revision (it dropped something itself) asks
     for catch-up with ``sync``.
     """
-    # The board's group membership is the process's and renewed by canvas.fanout.
+    # The board's group membership is the process's and renewed by canvas.boardsocket.fanout.
     async with consumer.in_order():
         revision = await consumer.current_revision()
         await consumer._deliver_up_to(revision)
