@@ -106,6 +106,51 @@ def _store_blob(facts: ImageFacts, fp: IO[bytes]) -> tuple[Blob | None, bool]:
     return None, True
 
 
+def _validated(
+    fileobj: IO[bytes] | File, filename: str | None, where: str
+) -> tuple[IO[bytes], ImageFacts]:
+    """(seekable file, ImageFacts), or UploadRejected (logged) if the file is unfit."""
+    fp = _seekable(fileobj)
+    try:
+        return fp, inspect_image(fp)
+    except UploadRejected as exc:
+        logger.info("upload %r rejected%s: %s (%s)", filename, where, exc.code, exc.message)
+        raise
+
+
+def _record_blob(facts: ImageFacts, blob: Blob | None, key: str) -> Blob:
+    """The Blob row for stored bytes (inside the caller's transaction); previews scheduled."""
+    if blob is None:
+        blob, created = Blob.objects.get_or_create(
+            sha256=facts.sha256, defaults={**facts.blob_fields(), "storage_key": key}
+        )
+        if created:
+            run_after_commit(DERIVATIVES_TASK, blob.sha256)
+    elif blob.derivative_state == DerivativeState.FAILED:
+        # A re-upload is a natural moment to retry previews that failed before.
+        run_after_commit(DERIVATIVES_TASK, blob.sha256)
+    return blob
+
+
+def ingest_blob(fileobj: IO[bytes] | File, filename: str | None) -> tuple[Blob, str]:
+    """Validate and store bytes that belong to no board (a team's brand-kit references).
+
+    The same checks, limits and deduplication as ``ingest_upload``; returns the Blob and the
+    sanitised file name. The caller records who may see it (assets knows no teams).
+    """
+    fp, facts = _validated(fileobj, filename, "")
+    blob, wrote = _store_blob(facts, fp)
+    key = storage.original_key(facts.sha256)
+    try:
+        with transaction.atomic():
+            blob = _record_blob(facts, blob, key)
+    except Exception:
+        if wrote and not Blob.objects.filter(pk=facts.sha256).exists():
+            storage.delete_quietly(key)
+        raise
+    return blob, sanitize_filename(filename, facts.format)
+
+
 def ingest_upload(
     board: Any,  # a canvas Board: assets never imports canvas (see assets.signals)
     user,
@@ -115,28 +160,12 @@ def ingest_upload(
     source: str = AssetSource.UPLOAD,
 ) -> Asset:
     """Validate ``fileobj`` and add it to ``board``'s library; raise UploadRejected if unfit."""
-    fp = _seekable(fileobj)
-    try:
-        facts = inspect_image(fp)
-    except UploadRejected as exc:
-        logger.info(
-            "upload %r rejected on board %s: %s (%s)", filename, board.pk, exc.code, exc.message
-        )
-        raise
-
+    fp, facts = _validated(fileobj, filename, f" on board {board.pk}")
     blob, wrote = _store_blob(facts, fp)
     key = storage.original_key(facts.sha256)
     try:
         with transaction.atomic():
-            if blob is None:
-                blob, created = Blob.objects.get_or_create(
-                    sha256=facts.sha256, defaults={**facts.blob_fields(), "storage_key": key}
-                )
-                if created:
-                    run_after_commit(DERIVATIVES_TASK, blob.sha256)
-            elif blob.derivative_state == DerivativeState.FAILED:
-                # A re-upload is a natural moment to retry previews that failed before.
-                run_after_commit(DERIVATIVES_TASK, blob.sha256)
+            blob = _record_blob(facts, blob, key)
             asset = Asset.objects.create(
                 board=board,
                 blob=blob,

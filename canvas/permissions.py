@@ -177,19 +177,25 @@ MEMBERS_MANAGE = Perm.MANAGE
 
 
 class TeamPerm(StrEnum):
-    VIEW = "view"  # see the team, its boards and its members
+    VIEW = "view"  # see the team, its boards, its members and its brand kits
+    KITS = "kits"  # create, edit (lock and unlock), delete the team's brand kits
     MANAGE = "manage"  # add, change and remove members; invitation links
 
 
 TEAM_MIN_ROLE: dict[TeamPerm, TeamRole] = {
     TeamPerm.VIEW: TeamRole.MEMBER,
+    TeamPerm.KITS: TeamRole.KIT_MANAGER,
     TeamPerm.MANAGE: TeamRole.ADMIN,
 }
 TEAM_PERM_LABEL: dict[TeamPerm, str] = {
     TeamPerm.VIEW: "see this team",
+    TeamPerm.KITS: "change its brand kits",
     TeamPerm.MANAGE: "manage its members",
 }
-_TEAM_RANK = {TeamRole.ADMIN: 2, TeamRole.MEMBER: 1}
+# A kit manager is a member with one more right (brand kits); on boards both get the
+# team's default board role. Admins may do everything.
+_TEAM_NEED = {TeamPerm.KITS: "a kit manager or an admin"}
+_TEAM_RANK = {TeamRole.ADMIN: 3, TeamRole.KIT_MANAGER: 2, TeamRole.MEMBER: 1}
 
 
 def team_role_for(user: User, team_id: uuid.UUID) -> TeamRole | None:
@@ -221,9 +227,21 @@ def get_team_for(user: User, team_id: object, perm: TeamPerm) -> tuple[Team, Tea
     if not team_role_allows(role, perm):
         raise Forbidden(
             f"Your role in the team “{team.name}” is {role.label.lower()}; you need to be "
-            f"{TEAM_MIN_ROLE[perm].label.lower()} to {TEAM_PERM_LABEL[perm]}."
+            f"{_TEAM_NEED.get(perm, TEAM_MIN_ROLE[perm].label.lower())} to {TEAM_PERM_LABEL[perm]}."
         )
     return team, role
+
+
+def may_choose_board_kit(user: User, board: Board) -> bool:
+    """Attaching, changing or removing a board's brand kit changes what its jobs may do, so
+    editors may not: the board's owners (team admins included) and the team's kit managers
+    who can see the board may."""
+    role = role_for(user, board)
+    if role is None:
+        return False
+    if role_allows(role, Perm.MANAGE):
+        return True
+    return team_role_allows(team_role_for(user, board.team_id), TeamPerm.KITS)
 
 
 def may_leave_board(user: User, member_user_id: object) -> bool:

@@ -52,7 +52,7 @@ ERRORS = {
     422: ErrorOut,
 }
 BoardRole = Literal["owner", "editor", "reviewer", "viewer"]
-TeamRoleName = Literal["admin", "member"]
+TeamRoleName = Literal["admin", "kit_manager", "member"]
 
 
 class PersonOut(Schema):

@@ -24,6 +24,7 @@ ROLE_HELP = {
     "reviewer": "View, comment, approve and reject",
     "viewer": "View only",
     "admin": "Manage the team's members and every team board",
+    "kit_manager": "A member who also creates, edits and unlocks the team's brand kits",
     "member": "Create boards in the team; sees team boards with the team's default role",
 }
 

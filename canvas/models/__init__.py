@@ -1,10 +1,12 @@
 """Canvas models, one module per concept; import them from here.
 
 The members models (invitations, the sign-up switch) live in canvas/members/models.py and
-the governance models (consistency scores) in canvas/governance/models.py; both are
+the governance models (consistency scores, brand kits) in canvas/governance/models.py and
+canvas/governance/kits/models.py; all are
 imported here so Django finds them as canvas models.
 """
 
+from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
 from canvas.governance.models import ConsistencyScore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
 from canvas.models.boards import Board, BoardMember
@@ -54,6 +56,9 @@ __all__ = [
     "BoardEngineFallbacks",
     "BoardMember",
     "BoardOperation",
+    "BrandKit",
+    "BrandKitReference",
+    "BrandKitVersion",
     "BreakerState",
     "CallOutcome",
     "Comment",

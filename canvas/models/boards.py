@@ -34,6 +34,18 @@ class Board(models.Model):
     )
     # A paused queue keeps its jobs queued; workers skip them until it is resumed.
     queue_paused = models.BooleanField(default=False)
+    # The team's brand kit this board's jobs follow (canvas/governance/kits): its latest
+    # version, or ``brand_kit_version`` when pinned to one.
+    brand_kit = models.ForeignKey(
+        "canvas.BrandKit", null=True, blank=True, on_delete=models.SET_NULL, related_name="boards"
+    )
+    brand_kit_version = models.ForeignKey(
+        "canvas.BrandKitVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = BoardQuerySet.as_manager()
 

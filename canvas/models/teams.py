@@ -12,6 +12,9 @@ from canvas.models.roles import Role
 
 class TeamRole(models.TextChoices):
     ADMIN = "admin", "Admin"
+    # A member who may also create, edit and unlock the team's brand kits
+    # (canvas/governance/kits; docs/governance.md "Brand kits").
+    KIT_MANAGER = "kit_manager", "Kit manager"
     MEMBER = "member", "Member"
 
 

@@ -222,7 +222,7 @@ def test_a_team_invitation_id_is_not_found_under_a_board(studio, bearer):
         400,
         "invalid_invitation",
     )
-    assert "admin, member" in error["message"]
+    assert "admin, kit_manager, member" in error["message"]
 
 
 def factories_uuid() -> str:
