@@ -330,3 +330,9 @@ def remove_board_member(board: Board, user_id: Any) -> Any:
 def board_people(board: Board) -> Any:
     """Everyone with a role on ``board``, by username (rules: canvas.permissions)."""
     return get_user_model().objects.filter(people_with_access(board)).order_by("username", "pk")
+
+
+def board_members(board: Board) -> dict[str, Any]:
+    """Active users with a role on ``board`` (whom a comment may @mention), by lower-cased
+    username."""
+    return {u.get_username().lower(): u for u in board_people(board).filter(is_active=True)}

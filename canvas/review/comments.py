@@ -13,20 +13,20 @@ import re
 import uuid
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from assets.models import Asset
 from canvas import protocol
+from canvas.members.services import board_members
 from canvas.models import Board, Iteration
 from canvas.models.review import (
     Comment,
     CommentTarget,
 )
 from canvas.models.sharing import AuditAction, ShareScope
-from canvas.permissions import Principal, link_asset_ids, link_shows_iteration, role_for
+from canvas.permissions import Principal, link_asset_ids, link_shows_iteration
 from canvas.review.decisions import InvalidReview
 from canvas.review.payloads import (
     broadcast_review_after_commit,
@@ -48,16 +48,6 @@ MENTION = re.compile(r"(?<![\w.@])@([\w][\w.+-]{0,149})")
 class CommentNotFound(NotFound):
     code = "comment_not_found"
     default_message = "That comment does not exist on this board (it may have been deleted)."
-
-
-def board_members(board: Board) -> dict[str, Any]:
-    """Users with a role on ``board``, by lower-cased username."""
-    User = get_user_model()
-    candidates = User.objects.filter(
-        Q(board_memberships__board=board) | Q(team_memberships__team_id=board.team_id),
-        is_active=True,
-    ).distinct()
-    return {u.get_username().lower(): u for u in candidates if role_for(u, board) is not None}
 
 
 def parse_mentions(board: Board, body: str) -> list[Any]:

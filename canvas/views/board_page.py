@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from canvas.engines import available_engines
+from canvas.members.services import board_members
 from canvas.permissions import Perm, get_board_for, role_allows
-from canvas.review.comments import board_members
 from canvas.views.errors import app_error_response
 from foundation.errors import AppError
 
