@@ -128,7 +128,7 @@ def seed_child(count: int) -> None:
 
     from assets.services import ingest_bytes
     from canvas import protocol
-    from canvas.services.operations import apply_batch
+    from canvas.boards.operations import apply_batch
     from tests import factories
 
     call_command("migrate", verbosity=0)

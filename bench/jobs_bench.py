@@ -135,8 +135,8 @@ def seed_child() -> None:
 
     from assets.services import ingest_bytes
     from canvas import protocol
+    from canvas.boards.operations import apply_batch
     from canvas.models.tokens import ApiToken
-    from canvas.services.operations import apply_batch
     from tests import factories
 
     call_command("migrate", verbosity=0)

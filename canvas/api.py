@@ -1,7 +1,7 @@
 """Board endpoints of the JSON API: list, create, read, rename/archive, delete, duplicate.
 
 Each endpoint parses, checks the caller's role through canvas.permissions, calls one
-function of canvas.services.boards and shapes the reply with ``board_payload``. Required
+function of canvas.boards.lifecycle and shapes the reply with ``board_payload``. Required
 permissions: view to read, edit to rename or duplicate, manage to archive or restore,
 delete to delete. A board the caller has no role on is a 404, never a 403.
 
@@ -19,11 +19,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from assets.presenters import level_url
+from canvas.boards import lifecycle as board_services
 from canvas.members.api_auth import api_user
 from canvas.models import Board, Role
 from canvas.permissions import Perm, get_board_for, require, roles_for
 from canvas.protocol.types import CleanText
-from canvas.services import boards as board_services
 from foundation.api_errors import ErrorOut
 from foundation.api_pagination import Page, PageParams, paginate
 

@@ -2,7 +2,7 @@
 
 GET (view) says which engines a job tries, in order, while its own provider is down; PUT
 (manage: owners) replaces the chain. Shapes and rules live in
-canvas.services.engine_fallbacks; this module only parses, checks the role and answers.
+canvas.boards.engine_fallbacks; this module only parses, checks the role and answers.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from canvas.boards import engine_fallbacks
 from canvas.members.api_auth import api_user
 from canvas.permissions import Perm, get_board_for
-from canvas.services import engine_fallbacks
 from foundation.api_errors import ErrorOut
 
 router = Router(tags=["engines"])

@@ -2,7 +2,7 @@
 
 Each endpoint parses, checks the caller's role through canvas.permissions (view to read;
 edit to submit, cancel, retry, move, pause, apply, discard, restore, re-run), calls one
-function of canvas.jobs.queue or canvas.services.iterations, and shapes the reply with
+function of canvas.jobs.queue or canvas.boards.iterations, and shapes the reply with
 canvas.jobs.payloads. A job or result on a board the caller cannot see is a 404.
 
 Nothing here changes rows directly or decides permissions by hand.
@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationError, model_validator
 
+from canvas.boards import iterations as iteration_services
 from canvas.jobs import queue
 from canvas.jobs.payloads import iteration_payload, job_payload
 from canvas.members.api_auth import api_user
@@ -27,7 +28,6 @@ from canvas.permissions import Perm, get_board_for, require
 from canvas.protocol import JobSpec
 from canvas.protocol.errors import error_from_validation
 from canvas.protocol.types import CleanText
-from canvas.services import iterations as iteration_services
 from foundation.api_errors import ErrorOut
 from foundation.api_pagination import Page, PageParams, paginate
 

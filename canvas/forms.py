@@ -1,6 +1,6 @@
 """Forms of the HTML pages (board list actions). They parse and validate input only.
 
-They must not change the database: views hand the cleaned values to canvas.services.
+They must not change the database: views hand the cleaned values to the domain (canvas.boards).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import cast
 
 from django import forms
 
+from canvas.boards.lifecycle import MAX_NAME
 from canvas.models import Team
-from canvas.services.boards import MAX_NAME
 
 
 class BoardNameField(forms.CharField):

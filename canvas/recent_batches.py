@@ -4,7 +4,7 @@ Before a socket is acknowledged revision r it is sent every batch below r it has
 yet (BoardConsumer._deliver_up_to). Under load those are nearly always batches committed a
 moment ago, whose broadcast is still queued for that socket; reading them from the
 operation log cost a query per acknowledgement on the one database thread every socket
-shares. So committed batches are kept here for a while: put in by canvas.services.operations
+shares. So committed batches are kept here for a while: put in by canvas.boards.operations
 once its transaction commits, and by sockets for batches other processes announce.
 
 The operation log in the database stays the source of truth: ``frames_between`` answers

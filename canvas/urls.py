@@ -6,9 +6,10 @@ Sign-in and password change are throttled (foundation/password_pages.py).
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from canvas.boards import board_list, board_page
 from canvas.review import pages as review_pages
 from canvas.sharing import views as share
-from canvas.views import board_list, board_page, providers
+from canvas.views import providers
 from foundation import password_pages
 
 urlpatterns = [

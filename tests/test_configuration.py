@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from canvas.boards import documents
 from canvas.jobs import config as job_config
 from canvas.realtime import MessageBudget
-from canvas.services import documents
 from foundation import config, config_docs, knobs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -88,9 +88,9 @@ JOB_SPEC = {"mode": "img2img", "engine": "test-echo", "region": JOB_REGION, "see
 def add_jobs(w: World) -> None:
     """An image under a region, a finished job with two results (one discarded), a queued
     job and a cancelled one, all submitted by the owner."""
+    from canvas.boards import iterations
     from canvas.jobs import queue, runner
     from canvas.models import Item, ItemKind, JobState
-    from canvas.services import iterations
     from tests.jobs import engines  # noqa: F401  (registers the test engines)
 
     owner = w.users["owner"]

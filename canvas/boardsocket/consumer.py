@@ -10,7 +10,7 @@ each client's stream of revisions gapless and in order: live ``applied`` batches
 sender's own ``ack`` arrive strictly by revision, filling any gap from the batches this
 process committed or heard of lately (canvas.recent_batches) or else the operation log. It
 holds no board state beyond that revision counter and must not change items itself
-(canvas.services.operations does). Live board events reach it from the process's fan-out
+(canvas.boards.operations does). Live board events reach it from the process's fan-out
 (canvas.boardsocket.fanout: one channel-layer subscription per board per process, frames
 encoded once), not through a channel-layer group of its own.
 """
@@ -28,14 +28,14 @@ from typing import Any, cast
 from channels.db import database_sync_to_async
 
 from canvas import protocol, realtime, recent_batches
+from canvas.boards import documents
+from canvas.boards.operations import BatchRequest
 from canvas.boardsocket import fanout, role_cache, writer
 from canvas.boardsocket.routes import board_routes, handles
 from canvas.models import Role
 from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_SERVER
-from canvas.services import documents
-from canvas.services.operations import BatchRequest
 from canvas.sockets import ProtocolConsumer, Route, encode
 from foundation.errors import BoardNotFound, Forbidden
 

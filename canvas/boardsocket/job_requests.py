@@ -3,7 +3,7 @@ people do with results (apply, discard, restore, make current, re-run).
 
 Each handler is registered in canvas.boardsocket.routes with the permission it needs (edit;
 checked by the consumer before the handler runs; canvas.apps imports this module at
-start-up), calls one function of canvas.jobs.queue or canvas.services.iterations on the
+start-up), calls one function of canvas.jobs.queue or canvas.boards.iterations on the
 consumer's board, and answers the requester
 (``job_accepted`` / ``request_done``; errors become ``error`` with the ``request_id`` in
 canvas.boardsocket.consumer). Everyone, the requester included, sees the effect through the
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 
 from canvas import protocol
+from canvas.boards import iterations
 from canvas.boardsocket.routes import handles
 from canvas.jobs import queue
 from canvas.jobs.payloads import job_payload
 from canvas.permissions import Perm
-from canvas.services import iterations
 
 if TYPE_CHECKING:
     from canvas.boardsocket.consumer import BoardConsumer

@@ -9,7 +9,7 @@ batches/s and 20 editors dragging at once waited a minute for their acknowledgem
 
 So every socket hands its batch to a *lane*: a thread that owns a long-lived connection of
 its own and applies, in one transaction, all batches that queued up for a board while it
-was busy (canvas.services.operations.apply_batches: revisions stay gapless and in arrival
+was busy (canvas.boards.operations.apply_batches: revisions stay gapless and in arrival
 order, each batch all or nothing, each with its own log row, broadcast and
 acknowledgement). Under load a transaction carries many batches, so the cost per batch
 falls as the load rises instead of the queue growing. A board always uses the same lane, so
@@ -43,8 +43,8 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connec
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
+from canvas.boards.operations import BatchRequest, BatchResult, apply_batches
 from canvas.models import Board
-from canvas.services.operations import BatchRequest, BatchResult, apply_batches
 from foundation import config, knobs
 from foundation.errors import AppError, BoardNotFound
 

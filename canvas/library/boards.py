@@ -12,8 +12,8 @@ from django.dispatch import receiver
 
 from assets.models import Asset
 from assets.signals import asset_added
+from canvas.boards.lifecycle import touch
 from canvas.models import Board
-from canvas.services.boards import touch
 
 
 @receiver(asset_added, sender=Asset, dispatch_uid="canvas.library.boards.asset_added")

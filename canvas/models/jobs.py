@@ -6,7 +6,7 @@ time) and the live status clients watch. An ``Iteration`` is one result of a job
 forever (discarding only hides it) and linked into a lineage tree through ``parent``.
 
 State changes happen only in canvas.jobs (queue, runner, recovery) and
-canvas.services.iterations; this module holds data and small read-only helpers, never
+canvas.boards.iterations; this module holds data and small read-only helpers, never
 behaviour that writes.
 """
 

@@ -2,7 +2,7 @@
 
 A client that reconnects with the revision it last applied receives the batches it missed
 from here instead of a full snapshot. Only the most recent batches of each board are kept
-(canvas.services.operations trims the log); this is a replay buffer, not the history of the
+(canvas.boards.operations trims the log); this is a replay buffer, not the history of the
 board, and nothing may rely on an old row still existing.
 """
 

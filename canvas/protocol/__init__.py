@@ -83,7 +83,7 @@ from canvas.protocol.review import comment_message, decision_message
 from canvas.protocol.share import guest_pong, guest_snapshot, guest_welcome
 from canvas.protocol.types import MessageTooLarge, ProtocolError, ProtocolModel, Wire
 
-Operation = Wire  # an operation as canvas.services.operations applies it (operation_data)
+Operation = Wire  # an operation as canvas.boards.operations applies it (operation_data)
 
 __all__ = [
     "BOARD_CLIENT_MESSAGES",

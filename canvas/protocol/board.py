@@ -6,7 +6,7 @@ check of every outgoing message use them), but are built by the plain builder fu
 the end: a snapshot of thousands of items must not be validated again on its way out.
 
 Whether an operation makes sense for the board's current state (does the item exist, is
-the asset on this board) is decided by canvas.services.operations, not here.
+the asset on this board) is decided by canvas.boards.operations, not here.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ Operation = Annotated[CreateOp | UpdateOp | DeleteOp, Field(discriminator="op")]
 
 
 def operation_data(op: CreateOp | UpdateOp | DeleteOp) -> Wire:
-    """An operation as canvas.services.operations applies it (normalised, only what was set)."""
+    """An operation as canvas.boards.operations applies it (normalised, only what was set)."""
     if isinstance(op, UpdateOp):
         return {"op": "update", "id": op.id, "set": op.set.model_dump(exclude_unset=True)}
     return op.model_dump()

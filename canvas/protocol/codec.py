@@ -100,7 +100,7 @@ _OPERATION = TypeAdapter(Operation)
 
 def parse_operation(op: Any, where: str = "op") -> Wire:
     """Validate one operation (server code building ops, e.g. applying a job's result);
-    returns it normalised, as canvas.services.operations applies it."""
+    returns it normalised, as canvas.boards.operations applies it."""
     try:
         return operation_data(_OPERATION.validate_python(op))
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from canvas.boards import iterations as iteration_services
 from canvas.jobs.payloads import job_payload
 from canvas.members.api_auth import api_user
 from canvas.permissions import (
@@ -27,7 +28,6 @@ from canvas.permissions import (
 from canvas.protocol.types import CleanText
 from canvas.review import candidates, comments, decisions, payloads, promotion
 from canvas.review import inbox as review_inbox
-from canvas.services import iterations as iteration_services
 from foundation.api_errors import ErrorOut
 
 logger = logging.getLogger(__name__)

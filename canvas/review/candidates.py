@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from assets.presenters import canvas_asset
+from canvas.boards import naming
 from canvas.models import Board, Iteration, JobMode
 from canvas.models.review import (
     Decision,
@@ -16,7 +17,6 @@ from canvas.models.review import (
 )
 from canvas.review.decisions import CANDIDATE_STATUSES, default_tier
 from canvas.review.payloads import decision_payload
-from canvas.services import naming
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def review_list(
     tier: str | None = None,
 ) -> dict[str, Any]:
     """Candidates (staged and applied) grouped by job — one job's variations together —
-    newest job first, each group titled in words (canvas.services.naming).
+    newest job first, each group titled in words (canvas.boards.naming).
 
     ``tiers`` counts every candidate (filters do not change it) by the tier it is shown
     with, so the counts add up to ``total``. ``status="undecided"`` selects candidates with

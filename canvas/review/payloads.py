@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from canvas import realtime
+from canvas.boards.documents import display_name
 from canvas.jobs.announce import JOB_EVENT
 from canvas.models.review import (
     Comment,
@@ -21,7 +22,6 @@ from canvas.models.review import (
     Decision,
     DecisionEvent,
 )
-from canvas.services.documents import display_name
 from canvas.sharing.groups import share_board_group
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 
+from canvas.boards import iterations as iteration_services
 from canvas.members.api_auth import api_user
 from canvas.models import Board, ShareAuditEvent, ShareLink
 from canvas.permissions import (
@@ -32,7 +33,6 @@ from canvas.permissions import (
 from canvas.protocol.types import CleanText
 from canvas.review import comments, decisions, payloads
 from canvas.review.api import ERRORS, CommentIn, DecisionIn, Json, comment_data, decision_fields
-from canvas.services import iterations as iteration_services
 from canvas.sharing import audit, guests
 from canvas.sharing import auth as sharing_auth
 from canvas.sharing import links as sharing_links

@@ -10,6 +10,8 @@ from typing import Any
 
 from assets.models import Asset
 from canvas import protocol
+from canvas.boards import naming
+from canvas.boards.documents import item_payload
 from canvas.models import Board, Iteration
 from canvas.models.review import Decision, DecisionEvent
 from canvas.models.sharing import (
@@ -19,8 +21,6 @@ from canvas.models.sharing import (
 )
 from canvas.permissions import link_asset_ids, link_items, link_iterations
 from canvas.review.payloads import decision_payload, guest_event_payload
-from canvas.services import naming
-from canvas.services.documents import item_payload
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def guest_asset(token: str, asset: Asset, *, download: bool = True) -> dict[str,
 def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
     """The layers a link shows, locked, with guest file URLs and display names.
 
-    Names come from canvas.services.naming: a layer named after its uploaded file (or not
+    Names come from canvas.boards.naming: a layer named after its uploaded file (or not
     named) is "Image 1" unless the link shows metadata, and result layers read "Result 2
     of Hero shot" — never "Image" for everything, never a file name or a prompt.
     """

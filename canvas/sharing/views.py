@@ -29,9 +29,9 @@ from assets.clean_copy import CleanCopy, clean_copy
 from assets.derivatives import full_size_webp
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset
+from canvas.boards.board_page import API_BASE
 from canvas.permissions import DOWNLOAD, Perm, link_allows, link_asset_ids, require_link
 from canvas.sharing import auth as sharing_auth
-from canvas.views.board_page import API_BASE
 from foundation.errors import AppError, Forbidden
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from canvas.services import boards as board_services
+from canvas.boards import lifecycle as board_services
 from tests.api.helpers import assert_error
 
 pytestmark = pytest.mark.django_db

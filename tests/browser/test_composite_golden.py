@@ -135,7 +135,7 @@ from django.test import Client
 from assets.services import ingest_bytes
 from canvas import protocol
 from canvas.compositing import Region, composite_board_region
-from canvas.services.operations import apply_batch
+from canvas.boards.operations import apply_batch
 from tests import factories
 from tests.browser.test_composite_golden import REGION, SCENE, pattern_image, png
 

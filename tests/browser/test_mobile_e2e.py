@@ -24,7 +24,7 @@ PHONE_WIDTH = 360
 SEED = """
 import json
 from django.test import Client
-from canvas.services import iterations
+from canvas.boards import iterations
 from canvas.sharing import links
 from tests import factories
 from tests.review.conftest import make_candidate

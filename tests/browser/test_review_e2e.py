@@ -8,7 +8,7 @@ the client's page says so and stops working.
 
 Candidates are real Iterations with stored images, created by ``make_candidate`` (the
 helper the review API tests use) and two of them applied to the canvas through
-``canvas.services.iterations.apply``. Needs Chromium (``chromium_path`` fails in CI and
+``canvas.boards.iterations.apply``. Needs Chromium (``chromium_path`` fails in CI and
 skips on laptops without it).
 """
 
@@ -27,7 +27,7 @@ CANDIDATES = 10
 SEED = f"""
 import json
 from django.test import Client
-from canvas.services import iterations
+from canvas.boards import iterations
 from tests import factories
 from tests.review.conftest import make_candidate
 lead = factories.make_user("lead")

@@ -11,7 +11,7 @@ controls anywhere, the result the team applied is drawn under "final results onl
 the team's internal verdicts show only on the link that shares them.
 
 Candidates are real Iterations with stored images (``make_variations``, the helper the
-review API tests use); one is applied through ``canvas.services.iterations.apply``.
+review API tests use); one is applied through ``canvas.boards.iterations.apply``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from django.test import Client
 from assets.services import ingest_bytes
 from canvas.models import Item, ItemKind
 from canvas.permissions import Principal
-from canvas.services import iterations
+from canvas.boards import iterations
 from canvas.sharing import links
 from canvas.review import decisions
 from tests import factories

@@ -13,9 +13,9 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from canvas import protocol
+from canvas.boards.operations import BatchRequest, apply_batch
 from canvas.boardsocket import writer as board_writer
 from canvas.models import Board, BoardOperation, Item
-from canvas.services.operations import BatchRequest, apply_batch
 from tests import factories
 from tests.canvas.wsclient import create, update
 

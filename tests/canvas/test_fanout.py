@@ -11,9 +11,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from canvas import realtime
+from canvas.boards import documents
 from canvas.boardsocket import consumer as consumers
 from canvas.models import BoardMember
-from canvas.services import documents
 from tests import factories
 from tests.canvas.wsclient import create, open_socket, update
 

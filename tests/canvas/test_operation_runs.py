@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from canvas import protocol
+from canvas.boards.operations import BatchRequest, BatchResult, apply_batch, apply_batches
 from canvas.models import Board, BoardOperation, Item
-from canvas.services.operations import BatchRequest, BatchResult, apply_batch, apply_batches
 from foundation.errors import AppError
 from tests import factories
 from tests.canvas.wsclient import create, delete, update

@@ -14,9 +14,9 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from canvas import protocol, realtime
+from canvas.boards import documents
+from canvas.boards.operations import OperationRejected, apply_batch
 from canvas.models import Board, BoardOperation, Item
-from canvas.services import documents
-from canvas.services.operations import OperationRejected, apply_batch
 from tests import factories
 from tests.canvas.wsclient import create, delete, item, make_asset, update
 

@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from canvas import protocol
+from canvas.boards import documents
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, GUEST_CLIENT_MESSAGES
-from canvas.services import documents
 from tests import factories
 from tests.canvas.wsclient import BoardSocket, apply_batches, create, open_socket, state_from_items
 from tests.review.conftest import make_link

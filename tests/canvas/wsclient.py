@@ -1,7 +1,7 @@
 """Helpers shared by the board realtime tests: a logged-in websocket client, assets,
 operation builders, and a reference implementation of how a client applies batches.
 
-The reference ``apply_batches`` is deliberately independent of canvas.services: it is what
+The reference ``apply_batches`` is deliberately independent of canvas.boards: it is what
 frontend code does with ``catchup``/``applied`` messages, written from docs/protocol.md.
 """
 

@@ -6,9 +6,9 @@ import contextlib
 
 import pytest
 
+from canvas.boards import iterations as service
 from canvas.jobs import queue, runner
 from canvas.models import Board, Item, IterationStatus, JobState
-from canvas.services import iterations as service
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def announced():
 
     sent: list[str] = []
     with mock.patch(
-        "canvas.services.result_items.broadcast_iteration_after_commit",
+        "canvas.boards.result_items.broadcast_iteration_after_commit",
         side_effect=lambda pk: sent.append(str(pk)),
     ):
         yield sent
@@ -82,7 +82,7 @@ def test_discard_removes_from_canvas_and_restore_brings_it_back(submit, owner):
 
 def _ops(board, user, *ops):
     from canvas import protocol
-    from canvas.services.operations import apply_batch
+    from canvas.boards.operations import apply_batch
 
     return apply_batch(board.pk, user, [protocol.parse_operation(op) for op in ops])
 

@@ -236,8 +236,8 @@ def test_a_dead_worker_with_a_pending_cancel_ends_cancelled(submit):
 
 @pytest.mark.django_db
 def test_deleting_a_board_removes_its_jobs_and_results(submit, board, owner):
-    from canvas.services.boards import delete_board
-    from canvas.services.iterations import apply
+    from canvas.boards.iterations import apply
+    from canvas.boards.lifecycle import delete_board
 
     job = submit(count=2)
     run_next()

@@ -33,8 +33,8 @@ def main(argv: list[str]) -> None:
     from django.test import Client
 
     from canvas import protocol
+    from canvas.boards.operations import apply_batch
     from canvas.models import BoardMember, Role
-    from canvas.services.operations import apply_batch
     from tests import factories
 
     editors, viewers, items = (int(value) for value in argv[:3])

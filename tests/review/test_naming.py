@@ -1,12 +1,12 @@
-"""Human names (canvas.services.naming): what a region is of, result layer names, review
+"""Human names (canvas.boards.naming): what a region is of, result layer names, review
 group titles, and the layer names a share-link guest sees with and without metadata."""
 
 from __future__ import annotations
 
 import pytest
 
+from canvas.boards import iterations, naming
 from canvas.models import Item, ItemKind
-from canvas.services import iterations, naming
 from tests import factories
 from tests.review.conftest import make_candidate, make_variations
 

@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 
 from assets.derivatives import build_derivatives
+from canvas.boards import iterations
 from canvas.models import Item, ItemKind, ShareAuditEvent
 from canvas.permissions import Principal
 from canvas.review import decisions
-from canvas.services import iterations
 from tests.review.conftest import api, make_candidate, make_link, make_variations, member_client
 
 pytestmark = pytest.mark.django_db

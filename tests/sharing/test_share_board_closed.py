@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
-from canvas.services import boards
+from canvas.boards import lifecycle as boards
 from canvas.sharing import consumer as share_consumer
 from tests.review.conftest import make_link
 from tests.sharing.test_share_ws import TIMEOUT, GuestSocket, setup_board

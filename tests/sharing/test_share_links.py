@@ -364,7 +364,7 @@ def test_metadata_only_with_show_metadata(people, shared):
     board = Client().get(f"/api/v1/share/{token}/board").json()
     [candidate] = board["candidates"]
     assert "provenance" not in candidate and "seed" not in candidate
-    # A layer named after a file is shown under a neutral name (canvas.services.naming).
+    # A layer named after a file is shown under a neutral name (canvas.boards.naming).
     assert [i["name"] for i in board["items"]] == ["Image 1"]
     _l, token = make_link(people["board"], people["owner"], show_metadata=True)
     board = Client().get(f"/api/v1/share/{token}/board").json()

@@ -1,6 +1,6 @@
 /**
  * What a person does with job results — apply, discard, restore — as that person's own
- * undoable actions. The server carries each out (canvas/services/iterations.py) and every
+ * undoable actions. The server carries each out (canvas/boards/iterations.py) and every
  * browser on the board sees the effect; the requester's undo history gets one entry per
  * action whose effects revert it, and revert the reversal on redo:
  *
@@ -11,7 +11,7 @@
  * | discarded → staged | `iteration_restore` |
  * | staged / applied → discarded | `iteration_discard` (it removes the layer too) |
  *
- * The server keeps "applied ⇔ its layer is live" (canvas/services/result_items.py), so the
+ * The server keeps "applied ⇔ its layer is live" (canvas/boards/result_items.py), so the
  * truth lives there: a second browser sees undo and redo live and a reload shows the same.
  * Like item edits, an effect is skipped when someone else changed the result since.
  *

@@ -1,6 +1,6 @@
 /**
  * @mentions in comment bodies: which names a body mentions (the same pattern the server
- * parses, canvas/services/review.py MENTION) and the autocomplete of the name being typed
+ * parses, canvas/review/comments.py MENTION) and the autocomplete of the name being typed
  * at the caret against the board's members.
  *
  * Pure functions; the comment box wires them to a textarea.

@@ -39,7 +39,7 @@ export interface Candidate {
   decision: Decision | null;
 }
 
-/** One job's results (canvas/services/review.py `job_group`). */
+/** One job's results (canvas/review/candidates.py `job_group`). */
 export interface ReviewGroup {
   job?: string;
   kind?: "variations" | "refinement" | "upscale";

@@ -4,7 +4,7 @@ Everything a client loads (``snapshot``) or replays (``catchup``, live ``applied
 shaped here, so "old state + missed operations == fresh load" holds by construction: the
 operation log stores asset *ids* and this module expands them to the same asset payload a
 snapshot would show. This module reads; it never changes the board (see
-canvas.services.operations for that).
+canvas.boards.operations for that).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """What people do with a job's results: apply, discard, restore, make current, re-run.
 
 Applying puts a result on the canvas as an image item through
-``canvas.services.operations.apply_batch``, so it gets a board revision, enters the
+``canvas.boards.operations.apply_batch``, so it gets a board revision, enters the
 operation log and reaches every client like any other edit. Discarding only changes the
 result's status (and removes an applied copy from the canvas with a soft delete): nothing
 is lost and ``restore`` brings it back.
 
-From then on the status follows the layer (canvas.services.result_items): deleting the
+From then on the status follows the layer (canvas.boards.result_items): deleting the
 layer stages the result again, re-creating the same item (an undo or redo in the browser)
 applies it again. ``applied_item`` keeps naming the last item a result was placed as, even
 while that item is deleted, so such a re-creation is recognised.
@@ -26,11 +26,11 @@ from typing import Any
 from django.db import transaction
 
 from canvas import protocol
+from canvas.boards.naming import result_layer_names
+from canvas.boards.operations import apply_batch
 from canvas.jobs.announce import broadcast_iteration_after_commit
 from canvas.jobs.queue import submit_job
 from canvas.models import Item, ItemKind, Iteration, IterationStatus, Job
-from canvas.services.naming import result_layer_names
-from canvas.services.operations import apply_batch
 from foundation.errors import AppError, Conflict, NotFound
 
 GRID_GAP = 24.0  # board units between results laid out as a variations grid

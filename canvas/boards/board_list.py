@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from canvas.boards import lifecycle as board_services
+from canvas.boards.cards import board_cards
 from canvas.forms import NewBoardForm, RenameBoardForm, first_error
 from canvas.members.services import personal_team
 from canvas.models import Team
 from canvas.permissions import Perm, can_create_board_in, get_board_for, visible_boards
-from canvas.services import boards as board_services
-from canvas.views.cards import board_cards
 from canvas.views.errors import app_error_response
 from foundation.errors import AppError, BoardNotFound, Forbidden
 

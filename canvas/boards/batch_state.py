@@ -1,6 +1,6 @@
 """The items a run of batches touches: loaded once, changed in memory, written once.
 
-canvas.services.operations applies several batches of one board in one transaction (the
+canvas.boards.operations applies several batches of one board in one transaction (the
 board writer hands it whatever queued up meanwhile). This module holds their items between
 the first load and the final write, so that
 

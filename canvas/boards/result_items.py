@@ -2,13 +2,13 @@
 
 A result (``Iteration``) is *applied* exactly while the image item it was placed as
 (``applied_item``) is live on the board. Whoever removes or brings back that item —
-``apply``/``discard`` in canvas.services.iterations, a person deleting the layer, or an undo
+``apply``/``discard`` in canvas.boards.iterations, a person deleting the layer, or an undo
 or redo sending ``delete``/``create`` through the normal batch path — the status changes with
 it, in the same transaction as the board revision, and is broadcast after commit. That is
 what makes Apply undoable like any other edit: the browser's undo deletes the layer and the
 result is staged again; redo re-creates the same item (same id) and it is applied again.
 
-Only ``canvas.services.operations.apply_batch`` calls this; it must not change items.
+Only ``canvas.boards.operations.apply_batch`` calls this; it must not change items.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the board's row lock: each batch is validated against the state the batches befo
 applies all or nothing, gets the next board revision (rejected batches get none, so
 revisions stay gapless) and its own row in the operation log for catch-up, and is broadcast
 after commit, in revision order. The items they touch are written once at the end
-(canvas.services.batch_state). ``apply_batch`` is the one-batch form most callers use; the
+(canvas.boards.batch_state). ``apply_batch`` is the one-batch form most callers use; the
 board writer (canvas.boardsocket.writer) hands ``apply_batches`` whatever its sockets sent
 meanwhile. Callers check the caller's role first (canvas.permissions); shapes and value
 ranges were already checked by canvas.protocol (the ops message's models).
@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from canvas import protocol, realtime, recent_batches
+from canvas.boards import documents, result_items
+from canvas.boards.batch_state import BatchState, OperationRejected
 from canvas.models import Board, BoardOperation
-from canvas.services import documents, result_items
-from canvas.services.batch_state import BatchState, OperationRejected
 from foundation.errors import AppError
 
 __all__ = [

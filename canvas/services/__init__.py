@@ -1,1 +1,0 @@
-"""Domain operations of the canvas app. Views, API and consumers call these, nothing else."""
