@@ -10,10 +10,18 @@ once its transaction commits, and by sockets for batches other processes announc
 The operation log in the database stays the source of truth: ``frames_between`` answers
 only when it holds every batch asked for, and callers read the log otherwise. Nothing here
 is changed after commit, so what it returns is exactly what the live broadcast carried.
+
+With several web processes a socket's acknowledgement often needs a batch that another
+process committed a moment ago and whose event is still on its way through the channel
+layer. ``wait_for`` lets the socket wait for it briefly instead of reading the log: on
+PostgreSQL + Redis those log reads (one per acknowledgement, each on a fresh connection on
+the one database thread of the process) were the queue behind 20 editors' ack p95 of 3 s.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -41,8 +49,29 @@ class _Kept:
         return self.text
 
 
+class _Waiter:
+    """A socket waiting until every batch ``after < revision <= upto`` is kept."""
+
+    __slots__ = ("after", "future", "loop", "upto")
+
+    def __init__(self, after: int, upto: int) -> None:
+        self.after = after
+        self.upto = upto
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[None] = self.loop.create_future()
+
+    def wake(self) -> None:
+        def settle() -> None:
+            if not self.future.done():
+                self.future.set_result(None)
+
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            self.loop.call_soon_threadsafe(settle)
+
+
 _lock = threading.Lock()
 _boards: OrderedDict[str, OrderedDict[int, _Kept]] = OrderedDict()
+_waiters: dict[str, list[_Waiter]] = {}
 
 
 def remember(
@@ -64,6 +93,45 @@ def remember(
                 kept[batch["revision"]] = _Kept(batch, frame)
         while len(kept) > KEEP_PER_BOARD:
             kept.popitem(last=False)
+        waiting = _waiters.get(key)
+        if waiting:
+            ready = [w for w in waiting if _complete(kept, w.after, w.upto)]
+            for waiter in ready:
+                waiting.remove(waiter)
+                waiter.wake()
+
+
+def _complete(kept: OrderedDict[int, _Kept], after: int, upto: int) -> bool:
+    return all(revision in kept for revision in range(after + 1, upto + 1))
+
+
+async def wait_for(board_id: Any, after: int, upto: int, timeout: float) -> bool:
+    """Wait at most ``timeout`` s until every batch ``after < revision <= upto`` of the
+    board is kept here; True when they are. For batches already committed whose events are
+    still on their way to this process (a caller that gets False reads the log)."""
+    if upto - after > KEEP_PER_BOARD:
+        return False
+    key = str(board_id)
+    with _lock:
+        kept = _boards.get(key)
+        if kept is not None and _complete(kept, after, upto):
+            return True
+        if kept and after + 1 < min(kept):
+            return False  # dropped, or before this process heard of the board: never coming
+        waiter = _Waiter(after, upto)
+        _waiters.setdefault(key, []).append(waiter)
+    try:
+        await asyncio.wait_for(waiter.future, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        with _lock:
+            waiting = _waiters.get(key, [])
+            if waiter in waiting:
+                waiting.remove(waiter)
+            if not waiting:
+                _waiters.pop(key, None)
 
 
 def _entries(board_id: Any, after: int, upto: int) -> list[_Kept] | None:

@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_LOGGED_IN = limits.CLOSE_NOT_LOGGED_IN
 CLOSE_NO_ACCESS = limits.CLOSE_NO_ACCESS
+# How long a socket waits for committed batches to reach this process before it reads them
+# from the log (a lost event: a full channel, a broker restart). Half the client's
+# unacknowledged-batch rule (limits.UNACKED_SYNC_MS), so the client does not give up first.
+ARRIVAL_WAIT_S = 1.0
 
 
 class BoardConsumer(ProtocolConsumer):
@@ -249,12 +253,23 @@ class BoardConsumer(ProtocolConsumer):
         self.cached_role.store(role, generation)
         return board, role
 
-    async def _deliver_up_to(self, target: int) -> None:
+    async def _deliver_up_to(self, target: int, *, wait: bool = True) -> None:
         """Send every batch this client has not seen up to ``target``: from the batches
-        this process keeps (each encoded once for all sockets), else from the log."""
+        this process keeps (each encoded once for all sockets), else from the log. With
+        ``wait``, batches not kept yet are first given ``ARRIVAL_WAIT_S`` to arrive."""
         if self.revision is None or target <= self.revision:
             return
-        frames = recent_batches.frames_between(self.board.pk, self.revision, target, encode_batch)
+        board_id = self.board.pk
+        frames = recent_batches.frames_between(board_id, self.revision, target, encode_batch)
+        # Committed, so their events are on the way to this process's room (from another
+        # process they cross the channel layer): waiting costs less than a log read.
+        if (
+            frames is None
+            and wait
+            and self.room is not None
+            and await recent_batches.wait_for(board_id, self.revision, target, ARRIVAL_WAIT_S)
+        ):
+            frames = recent_batches.frames_between(board_id, self.revision, target, encode_batch)
         if frames is not None:
             for text in frames:
                 await self.send_frame(text)
@@ -364,5 +379,6 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) ->
     # The board's group membership is the process's and renewed by canvas.boardsocket.fanout.
     async with consumer.in_order():
         revision = await consumer.current_revision()
-        await consumer._deliver_up_to(revision)
+        # No waiting here: a ping is how a client finds a broadcast that never came.
+        await consumer._deliver_up_to(revision, wait=False)
         await consumer.send_json(protocol.pong(revision))
