@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import Field
 from django.utils import timezone
 
+from assets.models import Asset
 from canvas import protocol
 from canvas.models import Board, Item
 from foundation.errors import AppError
@@ -226,8 +227,6 @@ def _update_columns(columns: tuple[str, ...], items: list[Item]) -> None:
 
 def _board_assets(board: Board, all_ops: list[list[protocol.Operation]]) -> set[str]:
     """Which of the assets the batches' creates name are in this board's library."""
-    from assets.models import Asset
-
     wanted = {
         op["item"]["asset"]
         for ops in all_ops

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from assets.models import Asset
 from assets.presenters import canvas_asset
 from canvas import protocol
 from canvas.models import Board, BoardOperation, Item
@@ -92,8 +93,6 @@ def present_ops(ops: list[dict[str, Any]], assets: dict[str, Any]) -> list[dict[
 
 
 def _assets_for(ops_lists: Iterable[list[dict[str, Any]]]) -> dict[str, Any]:
-    from assets.models import Asset
-
     ids = {
         op["item"]["asset"]
         for ops in ops_lists
