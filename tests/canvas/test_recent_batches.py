@@ -15,10 +15,10 @@ import pytest
 from channels.db import database_sync_to_async
 
 from canvas import realtime, recent_batches
+from canvas.boards import documents
+from canvas.boards.operations import apply_batch
 from canvas.boardsocket import consumer as consumers
 from canvas.boardsocket import writer as board_writer
-from canvas.services import documents
-from canvas.services.operations import apply_batch
 from tests import factories
 from tests.canvas.test_board_writer import parse
 from tests.canvas.wsclient import create, open_socket, update
