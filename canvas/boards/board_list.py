@@ -21,9 +21,9 @@ from canvas.boards.cards import board_cards
 from canvas.forms import NewBoardForm, RenameBoardForm, first_error
 from canvas.members.services import personal_team
 from canvas.models import Team
-from canvas.permissions import Perm, can_create_board_in, get_board_for, visible_boards
+from canvas.permissions import Perm, get_board_for, visible_boards
 from canvas.views.errors import app_error_response
-from foundation.errors import AppError, BoardNotFound, Forbidden
+from foundation.errors import AppError, BoardNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +105,9 @@ def board_rename(request: HttpRequest, board_id) -> HttpResponse:
 def board_duplicate(request: HttpRequest, board_id) -> HttpResponse:
     try:
         board, _ = get_board_for(request.user, board_id, Perm.EDIT)
-        # The copy lives in the same team and is owned by the caller, so they must be
-        # allowed to create boards there, not only to edit this one.
-        if not can_create_board_in(request.user, board.team_id):
-            raise Forbidden(
-                f"Only members of the team “{board.team.name}” can make copies of its boards."
-            )
-        copy = board_services.duplicate_board(board, request.user)
+        # The copy lives in the same team, so the caller must be allowed to create boards
+        # there, not only to edit this one (the same rule as the API's).
+        copy = board_services.duplicate_board_for(board, request.user)
     except AppError as exc:
         return _handle(request, exc)
     messages.success(request, f"Duplicated “{board.name}” as “{copy.name}”.")
