@@ -12,17 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from canvas.engines import available_engines
-from canvas.members.services import board_members
+from canvas.members.services import board_members, display_name
 from canvas.permissions import Perm, get_board_for, role_allows
 from canvas.views.errors import app_error_response
 from foundation.errors import AppError
 
 API_BASE = "/api/v1"
-
-
-def display_name(user) -> str:
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return full or user.get_username()
 
 
 def board_bootstrap(request: HttpRequest, board, role) -> dict:

@@ -15,6 +15,7 @@ from typing import Any
 from assets.models import Asset
 from assets.presenters import canvas_asset
 from canvas import protocol
+from canvas.members.services import display_name
 from canvas.models import Board, BoardOperation, Item
 from foundation import config, knobs
 
@@ -23,13 +24,6 @@ def operation_log_size() -> int:
     """How many committed batches per board are kept for catch-up; older clients get a
     snapshot."""
     return config.read(knobs.OPERATION_LOG_SIZE)
-
-
-def display_name(user: Any) -> str:
-    if user is None:
-        return "Deleted user"
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return full or user.get_username()
 
 
 def actor_ref(user: Any) -> protocol.Wire:

@@ -61,7 +61,11 @@ class InvalidTeamName(AppError):
 
 
 def display_name(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
+    """A person's name as others see it: full name, else username ("Deleted user": none)."""
+    if user is None:
+        return "Deleted user"
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or user.get_username()
 
 
 # --- Finding people ---------------------------------------------------------------------------

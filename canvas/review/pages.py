@@ -14,7 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from canvas.boards.board_page import API_BASE, display_name
+from canvas.boards.board_page import API_BASE
+from canvas.members.services import display_name
 from canvas.permissions import Perm, get_board_for, role_allows
 from canvas.review import inbox
 from canvas.views.errors import app_error_response

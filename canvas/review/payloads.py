@@ -14,8 +14,8 @@ from typing import Any
 from django.db import transaction
 
 from canvas import realtime
-from canvas.boards.documents import display_name
 from canvas.jobs.announce import JOB_EVENT
+from canvas.members.services import display_name
 from canvas.models.review import (
     Comment,
     CommentTarget,
