@@ -50,9 +50,19 @@ class ResultOut(Schema):
     flags: list[FlagOut]
 
 
+class KitRef(Schema):
+    id: str
+    version: int
+
+
 class ReferencesOut(Schema):
     fingerprint: str
-    anchors: dict[str, list[str]]
+    anchors: dict[str, list[str]] = Field(
+        description="Asset ids by role; a brand kit's reference images are kit:<reference id>."
+    )
+    brand_kit: KitRef | None = Field(
+        None, description="The board's brand kit version whose references and colours joined."
+    )
     batch_size: int
 
 
@@ -72,7 +82,7 @@ def check_consistency(
 ) -> dict[str, Any]:
     """One score per role (palette, lighting, composition; 1 = matches) for each image, and
     drift flags from thresholds calibrated on this board's batch. ``anchors`` defaults to
-    the board's anchor images by role."""
+    the board's anchor images by role and its brand kit (reference images, palette)."""
     from canvas.governance import services  # the metrics' imports cost seconds: on first use
 
     board, _ = get_board_for(api_user(request), board_id, Perm.REVIEW)

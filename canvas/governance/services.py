@@ -1,9 +1,10 @@
 """Consistency checks of a board's images: references, scoring, calibration, stored scores.
 
 ``check`` is the one domain function the API and the job-landing task call: it resolves the
-references (explicit anchors, else the board's anchor items by role; later a brand kit's
-colours and images), scores every image not yet scored against that reference set
-(``canvas.governance.metrics``), calibrates drift thresholds over the board's batch (these
+references (explicit anchors, else the board's anchor items by role and the board's brand
+kit: its reference images and palette colours, canvas.governance.kits.references), scores
+every image not yet scored against that reference set (``canvas.governance.metrics``),
+calibrates drift thresholds over the board's batch (these
 images plus the board's most recent scores against the same references) and stores one
 ``ConsistencyScore`` per image and metric. Callers check permissions first.
 
@@ -24,6 +25,7 @@ import numpy as np
 from django.db import transaction
 
 from assets.models import Asset
+from canvas.governance.kits.references import KitReferences, kit_references
 from canvas.governance.limits import MAX_ANCHORS_PER_ROLE, MAX_ASSETS
 from canvas.governance.metrics import batch, calibration
 from canvas.governance.metrics.image import prepare
@@ -49,7 +51,7 @@ class NoReferences(AppError):
     code = "no_references"
     default_message = (
         "There is nothing to check against: mark images on the board as palette, lighting "
-        "or composition anchors, or name anchors in the request."
+        "or composition anchors, give the board a brand kit, or name anchors in the request."
     )
 
 
@@ -92,24 +94,40 @@ def _assets_on_board(board: Board, ids: Iterable[Any]) -> list[Asset]:
     return [found[key] for key in dict.fromkeys(keys)]
 
 
-def resolve_anchors(
+def resolve_references(
     board: Board, requested: Mapping[str, Sequence[Any]] | None
-) -> dict[str, list[Asset]]:
-    """Explicit anchors (asset ids by role, on this board) or the board's anchor items."""
+) -> tuple[dict[str, list[Any]], KitReferences]:
+    """Explicit anchors (asset ids by role, on this board), or the board's anchor items and
+    its brand kit (reference images by role, palette colours)."""
+    kit = KitReferences()
     if requested is None:
-        anchors = board_anchors(board)
+        anchors: dict[str, list[Any]] = dict(board_anchors(board))
+        kit = kit_references(board, ROLES)
+        for role, images in kit.images.items():
+            anchors[role] = [*anchors.get(role, []), *images][:MAX_ANCHORS_PER_ROLE]
     else:
         anchors = {role: _assets_on_board(board, ids) for role, ids in requested.items() if ids}
     anchors = {role: assets for role, assets in anchors.items() if role in ROLES and assets}
-    if not anchors:
+    if not anchors and not kit.colours:
         raise NoReferences()
-    return anchors
+    return anchors, kit
 
 
-def fingerprint(anchors: Mapping[str, Sequence[Asset]]) -> str:
-    """Names a reference set: the anchors' bytes (SHA-256) by role, and the metrics' version."""
+def resolve_anchors(
+    board: Board, requested: Mapping[str, Sequence[Any]] | None
+) -> dict[str, list[Any]]:
+    """The anchor images of ``resolve_references`` (board items, kit references)."""
+    return resolve_references(board, requested)[0]
+
+
+def fingerprint(anchors: Mapping[str, Sequence[Any]], kit: KitReferences | None = None) -> str:
+    """Names a reference set: the anchors' bytes (SHA-256) by role, the brand kit version
+    (when the board's kit is part of it) and the metrics' version."""
     content = {role: sorted(a.blob_id for a in assets) for role, assets in sorted(anchors.items())}
-    text = json.dumps({"v": METRICS_VERSION, "anchors": content}, sort_keys=True)
+    named: dict[str, Any] = {"v": METRICS_VERSION, "anchors": content}
+    if kit is not None and kit.version is not None:
+        named["kit"] = str(kit.version.pk)
+    text = json.dumps(named, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -172,14 +190,19 @@ def check(
     if len(asset_ids) > MAX_ASSETS:
         raise AppError(f"Check at most {MAX_ASSETS} images at once.", code="too_many_assets")
     assets = _assets_on_board(board, asset_ids)
-    anchor_assets = resolve_anchors(board, anchors)
-    fp = fingerprint(anchor_assets)
-    roles = [role for role in ROLES if role in anchor_assets]
+    anchor_assets, kit = resolve_references(board, anchors)
+    fp = fingerprint(anchor_assets, kit)
+    reference = batch.ReferenceSet(
+        {
+            role: [_features(a) for a in anchor_assets[role]]
+            for role in ROLES
+            if role in anchor_assets
+        },
+        extra_colours=kit.colours,
+    )
+    roles = reference.roles
     stored = _stored(board, fp, [a.pk for a in assets])
     missing = [a for a in assets if set(stored.get(a.pk, {})) != set(roles)]
-    reference = batch.ReferenceSet(
-        {role: [_features(a) for a in anchor_assets[role]] for role in roles}
-    )
     fresh: dict[Any, dict[str, MetricScore]] = {}
     for asset in missing:
         try:
@@ -203,7 +226,12 @@ def check(
     return {
         "references": {
             "fingerprint": fp,
-            "anchors": {role: [str(a.pk) for a in anchor_assets[role]] for role in roles},
+            "anchors": {
+                role: [str(a.pk) for a in anchor_assets[role]]
+                for role in roles
+                if role in anchor_assets
+            },
+            "brand_kit": kit.describe(),
             "batch_size": len(scores) + len(others),
         },
         "thresholds": {

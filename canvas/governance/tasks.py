@@ -19,13 +19,14 @@ logger = logging.getLogger(__name__)
 @task("canvas.governance.score_job")
 def score_job(job_id: Any) -> int:
     try:
-        # Cheap first: most boards have no anchors, and the metrics' imports (SciPy,
+        # Cheap first: most boards have no anchors and no kit, and the metrics' imports (SciPy,
         # colour-science) cost seconds the first time in a process.
-        board_id = Job.objects.filter(pk=job_id).values_list("board_id", flat=True).first()
-        if board_id is None:
+        board = Job.objects.filter(pk=job_id).values_list("board_id", "board__brand_kit_id").first()
+        if board is None:
             return 0
+        board_id, kit_id = board
         anchored = Item.objects.filter(board_id=board_id, deleted=False).exclude(anchor_role="")
-        if not anchored.exists():
+        if kit_id is None and not anchored.exists():
             return 0
         from canvas.governance.services import score_job_results
 

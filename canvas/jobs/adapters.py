@@ -2,7 +2,7 @@
 
 Compositing (canvas.compositing), storing results (assets.services) and opening stored
 images (assets.storage) belong to their own modules; the runner reaches them only through
-the four functions here, so a change of their signatures is fixed in one place.
+the functions here, so a change of their signatures is fixed in one place.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from canvas import compositing
 def open_asset(asset: Any) -> Image.Image:
     """The asset's original pixels as upright RGBA (EXIF orientation applied)."""
     return compositing.open_original(asset.blob)
+
+
+def open_blob(blob: Any) -> Image.Image:
+    """Stored bytes that are on no board (a brand kit reference), as upright RGBA."""
+    return compositing.open_original(blob)
 
 
 def composite(layers: list[dict[str, Any]], region: dict[str, float]) -> Image.Image:

@@ -1,4 +1,5 @@
-"""What an engine gets for a job: the region as it looked at submit, the mask, the anchors.
+"""What an engine gets for a job: the region as it looked at submit, the mask, the anchors
+(the board's, and the brand kit's references that canvas.jobs.queue added to the spec).
 
 Read from the job's frozen spec and the assets it names; the job queue also uses
 ``mask_from_asset`` to let an engine check a job before it is queued. Nothing here writes.
@@ -10,7 +11,7 @@ from typing import Any
 
 from PIL import Image
 
-from assets.models import Asset
+from assets.models import Asset, Blob
 from canvas.engines import Anchor, EngineRequest
 from canvas.jobs import adapters
 from canvas.models.jobs import Job
@@ -45,10 +46,17 @@ def mask_from_asset(asset_id: Any, size: tuple[int, int]) -> Image.Image:
     return mask
 
 
+def _open_anchor(entry: dict[str, Any]) -> Image.Image:
+    """A board anchor (an asset) or a brand kit reference (a blob that is on no board)."""
+    if entry.get("asset_id"):
+        return _open_asset_image(entry["asset_id"])
+    return adapters.open_blob(Blob.objects.get(pk=entry["blob"]))
+
+
 def load_anchors(job: Job) -> tuple[Any, ...]:
     anchors = []
     for entry in job.spec.get("anchors", []):
-        image = _open_asset_image(entry["asset_id"]).convert("RGBA")
+        image = _open_anchor(entry).convert("RGBA")
         anchors.append(Anchor(role=entry["role"], image=image, name=entry.get("name", "")))
     return tuple(anchors)
 

@@ -29,6 +29,7 @@ from PIL import Image
 from assets.models import Asset
 from canvas.compositing import item_bounds
 from canvas.engines import Anchor, EngineRequest, get_engine
+from canvas.governance.kits.enforcement import apply_kit
 from canvas.jobs import config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
 from canvas.jobs.inputs import mask_from_asset
@@ -139,7 +140,8 @@ def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
 
     Shapes and ranges are checked by the one spec declaration, canvas.protocol.JobSpec
     (the websocket's ``job_submit`` and the API's body both end here); this adds what
-    depends on the board. A random seed is drawn here, once, so a retry or re-run
+    depends on the board, the board's brand kit included
+    (canvas.governance.kits.enforcement). A random seed is drawn here, once, so a retry or re-run
     reproduces the same result.
     """
     try:
@@ -171,7 +173,10 @@ def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
         "region": region,
         "mask": mask,
         "params": shape.params,
+        "variables": shape.variables,
     }
+    # The board's brand kit: template, defaults, references, locks (may refuse the job).
+    spec = apply_kit(board, shape.model_fields_set, spec)
     spec["layers"] = layer_snapshot(board, region)
     if not spec["layers"]:
         raise InvalidJob(

@@ -70,8 +70,13 @@ def _provenance(job: Job, result: Any, source_asset_id: Any) -> dict[str, Any]:
         "mask": spec.get("mask"),
         "anchors": [
             {"item_id": a["item_id"], "asset_id": a["asset_id"], "role": a["role"]}
+            if not a.get("kit_reference")
+            else {"kit_reference": a["kit_reference"], "blob": a["blob"], "role": a["role"]}
             for a in spec.get("anchors", [])
         ],
+        "variables": spec.get("variables") or {},
+        # Which brand kit version shaped this job (id, version, name), or None.
+        "brand_kit": spec.get("brand_kit"),
         "source_assets": sorted({layer["asset_id"] for layer in spec.get("layers", [])}),
         "source_asset": str(source_asset_id) if source_asset_id else None,
         "timings": dict(getattr(result, "timings", {}) or {}),

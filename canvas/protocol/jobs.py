@@ -27,12 +27,14 @@ from canvas.protocol.types import (
     EngineName,
     Fraction,
     Id,
+    Name,
     Number,
     OneOf,
     Prompt,
     ProtocolModel,
     RequestId,
     Says,
+    Text,
     Whole,
     Wire,
     check_free_json,
@@ -61,6 +63,7 @@ Scale = Annotated[int, Whole(1, limits.MAX_SCALE)]
 SeedMode = Annotated[str, OneOf(("fixed", "random"))]
 MoveTo = Annotated[str, OneOf(("front", "back"))]
 Layout = Annotated[str, OneOf(("single", "grid"))]
+VariableName = Annotated[str, Text(limits.MAX_VARIABLE_NAME, 1, "a variable name")]
 
 
 def _check_params(value: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +129,11 @@ class JobShape(ProtocolModel):
     """Id of a PNG asset uploaded to this board: painted (opaque) pixels are changed."""
     parent_iteration: Id | None = None
     """The result this job refines (lineage)."""
+    variables: dict[VariableName, Name] = Field(
+        default_factory=dict, max_length=limits.MAX_JOB_VARIABLES
+    )
+    """Values for the board's brand kit prompt template, e.g. {"product": "sneaker"};
+    ``style`` names one of the kit's style presets."""
 
     @model_validator(mode="before")
     @classmethod
@@ -167,7 +175,8 @@ class JobSubmitMessage(JobShape):
 
 def job_spec(message: JobSubmitMessage) -> dict[str, Any]:
     """The raw spec canvas.jobs.queue.submit_job expects, from a parsed ``job_submit``."""
-    spec = message.model_dump(exclude={"type", "request_id"})
+    # Only what the client said: a brand kit's defaults fill what it left out.
+    spec = message.model_dump(exclude={"type", "request_id"}, exclude_unset=True)
     spec["seed_mode"] = "random" if message.seed is None else "fixed"
     return spec
 

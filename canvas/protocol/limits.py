@@ -59,6 +59,8 @@ SYNC_RETRY_MS = 30_000
 
 MAX_ENGINE_NAME_LENGTH = 64
 MAX_PROMPT_LENGTH = 4000
+MAX_JOB_VARIABLES = 20  # values for a brand kit's prompt template ({product}, {season})
+MAX_VARIABLE_NAME = 32
 MAX_JOB_COUNT = 32
 MAX_JOB_ANCHORS = 64
 MAX_APPLY_IDS = 32

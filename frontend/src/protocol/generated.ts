@@ -216,6 +216,13 @@ export interface JobSubmitMessage {
    * The result this job refines (lineage).
    */
   parent_iteration?: string | null;
+  /**
+   * Values for the board's brand kit prompt template, e.g. {"product": "sneaker"};
+   * ``style`` names one of the kit's style presets.
+   */
+  variables?: {
+    [k: string]: string;
+  };
   type: "job_submit";
   request_id: string;
 }
@@ -750,6 +757,8 @@ export const UNACKED_SYNC_MS = 2000;
 export const SYNC_RETRY_MS = 30000;
 export const MAX_ENGINE_NAME_LENGTH = 64;
 export const MAX_PROMPT_LENGTH = 4000;
+export const MAX_JOB_VARIABLES = 20;
+export const MAX_VARIABLE_NAME = 32;
 export const MAX_JOB_COUNT = 32;
 export const MAX_JOB_ANCHORS = 64;
 export const MAX_APPLY_IDS = 32;

@@ -1,0 +1,196 @@
+"""What a board's brand kit does to every job spec, and the locks a job may not break.
+
+canvas.jobs.queue.normalise_spec calls ``apply_kit`` for every submitted job, from the
+websocket and from the API alike (the one spec validator), after the spec's shape is
+checked and before the engine sees it. On a board with a kit:
+
+- the prompt is the kit's template filled in from the job's ``variables`` (``{prompt}``
+  takes the job's own words, ``{style}`` a style preset's text); unlocked, a job's own
+  prompt replaces a template that has no ``{prompt}``;
+- the kit's negative prompt is applied (the job's own is added unless it is locked);
+- the kit's engine and settings (strength, scale, engine params) fill what the job left out;
+- the kit's reference images join the job's anchors (``kit_reference`` entries, read from
+  their blobs by canvas.jobs.inputs);
+- ``spec["brand_kit"]`` records kit id, version and name (the runner copies it into every
+  result's provenance).
+
+A job that would break a lock (another engine, a different locked setting, a prompt that
+overrides a locked template, a missing required anchor role) raises ``KitLocked`` naming
+the kit and the lock. Locks bind everyone who runs jobs; kit managers lift them by editing
+the kit (a new version), never per job. Retries and re-runs repeat a job's spec as it was
+validated, with the kit version it ran with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canvas.engines.registry import UnknownEngine, get_engine
+from canvas.governance.kits.content import KitContent, template_variables
+from canvas.governance.kits.models import BrandKitReference, BrandKitVersion
+from canvas.governance.kits.services import board_kit, content_of
+from canvas.models import Board
+from foundation.errors import AppError
+
+SHAPE_DEFAULTS = {"strength": 0.6, "scale": 2}  # canvas.protocol.JobShape's defaults
+
+
+class KitLocked(AppError):
+    code = "brand_kit_locked"
+    default_message = "This board's brand kit does not allow that."
+
+
+class KitVariableMissing(AppError):
+    code = "brand_kit_variable"
+    default_message = "Fill in the brand kit's prompt variables."
+
+
+def _locked(version: BrandKitVersion, what: str) -> KitLocked:
+    return KitLocked(
+        f"This board's brand kit “{version.name}” locks {what}; ask a kit manager to unlock it."
+    )
+
+
+def engine_label(name: str) -> str:
+    try:
+        return get_engine(name).capabilities().label
+    except UnknownEngine:
+        return name
+
+
+def _names(names: list[str]) -> str:
+    marked = [f"{{{n}}}" for n in names]
+    return marked[0] if len(marked) == 1 else ", ".join(marked[:-1]) + " and " + marked[-1]
+
+
+def _engine(version: BrandKitVersion, kit: KitContent, given: set[str], spec: dict) -> None:
+    if not kit.engine:
+        return
+    if "engine" in given and spec["engine"] != kit.engine:
+        if kit.locked("engine"):
+            raise _locked(version, f"the engine to {engine_label(kit.engine)}")
+        return
+    spec["engine"] = kit.engine
+
+
+def _settings(version: BrandKitVersion, kit: KitContent, given: set[str], spec: dict) -> None:
+    for name, label in (("strength", "the strength"), ("scale", "the upscale factor")):
+        value = getattr(kit.settings, name)
+        enforced = value if value is not None else SHAPE_DEFAULTS[name]
+        if kit.locked(name):
+            if name in given and spec[name] != enforced:
+                raise _locked(version, f"{label} to {enforced:g}")
+            spec[name] = enforced
+        elif value is not None and name not in given:
+            spec[name] = value
+    own = dict(spec.get("params") or {})
+    theirs = kit.settings.params
+    if kit.locked("params") and any(k not in theirs or theirs[k] != v for k, v in own.items()):
+        raise _locked(version, "the engine settings")
+    spec["params"] = {**kit.settings.params, **own}
+
+
+def _style(version: BrandKitVersion, kit: KitContent, variables: dict[str, str]) -> str:
+    chosen = variables.get("style", "").strip()
+    if not chosen:
+        return kit.style_presets[0].prompt if kit.style_presets else ""
+    for preset in kit.style_presets:
+        if preset.name.lower() == chosen.lower():
+            return preset.prompt
+    known = ", ".join(p.name for p in kit.style_presets) or "none"
+    raise KitVariableMissing(
+        f"“{chosen}” is not a style of the brand kit “{version.name}”; its styles: {known}."
+    )
+
+
+def _prompt(version: BrandKitVersion, kit: KitContent, spec: dict, variables: dict) -> None:
+    words = spec["prompt"]
+    template = kit.prompt_template
+    if not template:
+        return
+    names = template_variables(template)
+    if words and "prompt" not in names:
+        if kit.locked("prompt"):
+            wanted = kit.variables()
+            hint = f" (fill in {_names(wanted)} instead)" if wanted else ""
+            raise _locked(version, f"the prompt to its template{hint}")
+        return  # an unlocked template is a default: the job's own prompt replaces it
+    missing = [n for n in kit.variables() if not variables.get(n, "").strip()]
+    if missing:
+        raise KitVariableMissing(
+            f"This board's brand kit “{version.name}” writes the prompt from a template: "
+            f"fill in {_names(missing)}."
+        )
+    style = _style(version, kit, variables) if kit.style_presets or "style" in names else ""
+    values = {**{k: v.strip() for k, v in variables.items()}, "prompt": words, "style": style}
+    prompt = template.format_map(values).strip(" ,")
+    if style and "style" not in names and variables.get("style"):
+        prompt = f"{prompt}, {style}"
+    spec["prompt"] = prompt
+
+
+def _negative(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
+    own, theirs = spec["negative_prompt"], kit.negative_prompt
+    if kit.locked("negative_prompt"):
+        if own and own != theirs:
+            raise _locked(version, "the negative prompt")
+        spec["negative_prompt"] = theirs
+    elif theirs and own != theirs:
+        spec["negative_prompt"] = ", ".join(p for p in (theirs, own) if p)
+
+
+def _references(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
+    if not kit.references:
+        return
+    blobs = dict(
+        BrandKitReference.objects.filter(
+            kit_id=version.kit_id, pk__in=[r.id for r in kit.references]
+        ).values_list("pk", "blob_id")
+    )
+    for ref in kit.references:
+        blob = next((b for pk, b in blobs.items() if str(pk) == ref.id), None)
+        if blob is None:
+            continue
+        spec["anchors"].append(
+            {
+                "item_id": None,
+                "asset_id": None,
+                "blob": blob,
+                "kit_reference": ref.id,
+                "role": ref.role,
+                "name": f"{version.name}: {ref.filename}",
+            }
+        )
+
+
+def _required(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
+    have = {a["role"] for a in spec["anchors"]}
+    missing = [role for role in kit.required_roles if role not in have]
+    if missing:
+        roles = " and ".join(f"a {role}" for role in missing)
+        raise KitLocked(
+            f"This board's brand kit “{version.name}” requires {roles} anchor: mark an image "
+            "on the board as one and add it to the job, or ask a kit manager to change the kit."
+        )
+
+
+def apply_kit(board: Board, given: set[str], spec: dict[str, Any]) -> dict[str, Any]:
+    """Apply the board's kit (if any) to a spec built from the fields the job ``given``."""
+    version = board_kit(board)
+    if version is None:
+        return spec
+    kit = content_of(version)
+    variables = dict(spec.get("variables") or {})
+    _engine(version, kit, given, spec)
+    _settings(version, kit, given, spec)
+    _prompt(version, kit, spec, variables)
+    _negative(version, kit, spec)
+    _references(version, kit, spec)
+    _required(version, kit, spec)
+    spec["brand_kit"] = {
+        "id": str(version.kit_id),
+        "version": version.number,
+        "version_id": str(version.pk),
+        "name": version.name,
+    }
+    return spec
