@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from canvas import api_jobs
+from canvas.protocol import jobs
+
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
@@ -53,3 +56,15 @@ def test_docs_page_is_served_and_loads_the_schema():
     assert b"/api/v1/schema" in response.content
     # Served from our own static files: the docs work on a machine without internet.
     assert b'src="/static/ninja/swagger-ui-bundle.js"' in response.content
+
+
+@pytest.mark.parametrize(
+    ("api_model", "protocol_model"),
+    [("JobOut", "JobData"), ("IterationOut", "IterationData"), ("JobErrorOut", "JobError")],
+)
+def test_api_job_shapes_name_the_same_fields_as_the_protocol(api_model, protocol_model):
+    """The API declares jobs and results again (UUID and datetime types for its OpenAPI
+    schema) but fills them from the same payload functions as the websocket's ``job`` and
+    ``iteration`` messages: a field added to one declaration must be added to the other."""
+    api_fields = set(getattr(api_jobs, api_model).model_fields)
+    assert api_fields == set(getattr(jobs, protocol_model).model_fields)
