@@ -253,7 +253,8 @@ def execute(job_id: Any, worker_id: str) -> str | None:
         return JobState.CANCELLED
     except TransientEngineError as exc:
         _transient(job, worker_id, exc)
-    except PermanentEngineError as exc:
+    except (PermanentEngineError, AppError) as exc:
+        # Retrying cannot help, or the request was refused (engine capabilities changed, …).
         _finish(
             job.pk,
             worker_id,
@@ -262,17 +263,8 @@ def execute(job_id: Any, worker_id: str) -> str | None:
             error_message=exc.message,
             progress_message="Failed",
         )
-        logger.warning("job %s failed permanently: %s", job.pk, exc.message)
-    except AppError as exc:  # the request was refused (engine capabilities changed, …)
-        _finish(
-            job.pk,
-            worker_id,
-            JobState.FAILED,
-            error_code=exc.code,
-            error_message=exc.message,
-            progress_message="Failed",
-        )
-        logger.warning("job %s refused: %s", job.pk, exc.message)
+        how = "failed permanently" if isinstance(exc, PermanentEngineError) else "refused"
+        logger.warning("job %s %s: %s", job.pk, how, exc.message)
     except Exception:
         logger.exception("job %s crashed", job.pk)
         _finish(
