@@ -6,7 +6,7 @@ members and guests), ``decisions``, ``candidates`` (the review list), ``promotio
 and inbox pages), ``api`` (the review endpoints). The board socket takes no review
 messages from clients (review goes through the API); it relays the review broadcasts that
 ``payloads`` sends.
-May import: models, permissions, realtime, protocol, jobs, services, and from
+May import: models, permissions, realtime, protocol, jobs, boards, members.services, and from
 canvas.sharing only ``groups`` and ``audit`` (import contract in pyproject.toml).
 Documented in docs/review.md.
 """
