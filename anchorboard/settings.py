@@ -27,6 +27,9 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from foundation import knobs
 from foundation.config import from_environment as env
@@ -208,6 +211,11 @@ def redis_channel_layer(url: str, prefix: str = "asgi") -> dict[str, Any]:
         "socket_connect_timeout": 5,
         "socket_keepalive": True,
         "health_check_interval": 30,
+        # A restarted Redis leaves every pooled connection broken, each found out by the next
+        # command on it ("Connection closed by server"): that command is tried once more on
+        # a new connection instead of failing (a lost broadcast, a board room left out of
+        # its group: tests/canvas/test_fanout_redis_restart.py).
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     }
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_LOGGED_IN = limits.CLOSE_NOT_LOGGED_IN
 CLOSE_NO_ACCESS = limits.CLOSE_NO_ACCESS
+# RFC 6455 "service restart": the client reconnects and syncs, as after any other close.
+CLOSE_RECONNECT = 1012
 # How long a socket waits for committed batches to reach this process before it reads them
 # from the log (a lost event: a full channel, a broker restart). Half the client's
 # unacknowledged-batch rule (limits.UNACKED_SYNC_MS), so the client does not give up first.
@@ -86,8 +88,26 @@ class BoardConsumer(ProtocolConsumer):
             self.room = await self.hub.join(self.group, self)
         await self._welcome(self.role, self.board.revision)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A channel-layer error (Redis restarting) ends the consumer without a
+            # websocket.disconnect: leave the room all the same, or it would keep a dead
+            # socket and hand it every event of the board for the rest of the process.
+            try:
+                await self._leave()
+            except Exception:
+                logger.warning("%s: could not leave", self.scope.get("path"), exc_info=True)
+
     async def disconnect(self, code: int) -> None:
         await self._leave()
+
+    async def missed_events(self) -> None:
+        """The channel layer lost events meant for this socket (canvas fan-out, Redis
+        forgot every group): close, so the client reconnects and catches up."""
+        await self._leave()
+        await self.close(code=CLOSE_RECONNECT)
 
     def ready(self) -> bool:
         return self.board is not None

@@ -25,21 +25,25 @@ processes). This module decides nothing about permissions and builds no payloads
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 
 from canvas import realtime, recent_batches
 
 logger = logging.getLogger(__name__)
 
-# Channel layers forget group members after ``group_expiry`` (a day by default) and Redis
-# forgets everything when it restarts: every room renews its membership this often.
+# Channel layers forget group members after ``group_expiry`` (a day by default): every room
+# renews its membership this often.
 RENEW_SECONDS = 20.0
+# Redis forgets every group when it restarts (no persistence) or is flushed: this often a
+# process asks whether its Redis still remembers it (one command), and re-joins every room
+# at once when it does not. Also the pace of retries while Redis is unreachable.
+CHECK_SECONDS = 1.0
 # After a failed receive (Redis gone), wait this long before trying again.
 RETRY_SECONDS = 1.0
 
@@ -50,6 +54,10 @@ class BoardSocket(Protocol):
     async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
         """Take one board event in order; ``frame()`` is the client message, encoded once
         per event for every socket of the room."""
+
+    async def missed_events(self) -> None:
+        """The channel layer lost events that were meant for this socket (its Redis forgot
+        every group): have the client reconnect and catch up."""
 
 
 class SharedRead:
@@ -95,7 +103,8 @@ class Room:
         self.hub = hub
         self.group = group
         self.channel = ""
-        self.sockets: dict[BoardSocket, None] = {}  # insertion-ordered set
+        # Insertion-ordered, each with the hub's ``era`` it joined in.
+        self.sockets: dict[BoardSocket, int] = {}
         self.reads: dict[str, SharedRead] = {}
         self.subscribed = asyncio.get_running_loop().create_future()
         self._reader: asyncio.Future[None] | None = None
@@ -133,11 +142,9 @@ class Room:
                 event = await self.hub.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # e.g. Redis restarting: retry, and subscribe again
+            except Exception:  # e.g. Redis restarting: retry (the hub re-joins the group)
                 logger.warning("fan-out: receive on %s failed; retrying", self.group, exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
-                with contextlib.suppress(Exception):
-                    await self.renew()
                 continue
             await self.deliver(event)
 
@@ -174,13 +181,25 @@ class Hub:
         self.layer = layer
         self.encode = encode
         self.rooms: dict[str, Room] = {}
-        self._renewer: asyncio.Future[None] | None = None
+        self.memory = BrokerMemory(layer)
+        # Counts the times the broker was found to have forgotten this process's groups:
+        # a socket that joined in an earlier era may have missed events.
+        self.era = 0
+        self._asked = False  # whether the broker was asked once (the first answer sets it)
+        # One question at a time, shared by the sockets joining meanwhile.
+        self._memory_check = SharedRead(self._ask_memory)
+        self._renewal_due = False  # a pass over every room must succeed (keeper)
+        self._keeper: asyncio.Future[None] | None = None
 
     async def join(self, group: str, socket: BoardSocket) -> Room:
         """Add ``socket`` to ``group``'s room, subscribing the process first if needed.
         When this returns, every event sent to the group from now on reaches the socket."""
-        if self._renewer is None:
-            self._renewer = asyncio.ensure_future(self._renew())
+        if self._keeper is None:
+            self._keeper = asyncio.ensure_future(self._keep_memberships())
+        # A socket joining after the broker lost everything finds out here, so it is never
+        # taken for one that missed events (it catches up by itself when it syncs).
+        if self.memory.key:
+            await self._memory_check.get()
         while True:
             room = self.rooms.get(group)
             if room is None:
@@ -195,14 +214,13 @@ class Hub:
                 await asyncio.shield(room.subscribed)
                 # A joining socket re-asserts the room's membership: after a broker restart
                 # lost every group, the reconnecting sockets restore it at once instead of
-                # waiting for the next renewal (events sent meanwhile would reach nobody).
-                try:
-                    await room.renew()
-                except Exception:
-                    logger.warning("fan-out: could not renew %s", group, exc_info=True)
+                # waiting for the hub to notice (events sent meanwhile would reach nobody).
+                # If that fails the socket does not join (it closes and its client comes
+                # back), exactly as when a new room cannot subscribe.
+                await room.renew()
             if self.rooms.get(group) is room:  # not emptied and closed meanwhile
                 break
-        room.sockets[socket] = None
+        room.sockets[socket] = self.era
         return room
 
     async def leave(self, group: str, socket: BoardSocket) -> None:
@@ -217,15 +235,72 @@ class Hub:
     def room(self, group: str) -> Room | None:
         return self.rooms.get(group)
 
-    async def _renew(self) -> None:
+    def close(self) -> None:
+        """Stop keeping the memberships (the rooms themselves close with their sockets)."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+
+    async def _keep_memberships(self) -> None:
+        """Keep every room in its board's group: renew them all every ``RENEW_SECONDS``,
+        and at once when the broker forgot this process (restarted, flushed). A pass that
+        fails (broker unreachable, a connection broken by the restart) is tried again
+        every ``CHECK_SECONDS`` until one gets through every room."""
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
         while True:
-            await asyncio.sleep(RENEW_SECONDS)
-            for room in list(self.rooms.values()):
-                try:
-                    await room.renew()
-                except Exception:
-                    logger.warning("fan-out: could not renew %s", room.group, exc_info=True)
-                    break
+            await asyncio.sleep(CHECK_SECONDS)
+            try:
+                await self._memory_check.get()
+                if self._renewal_due or loop.time() - renewed >= RENEW_SECONDS:
+                    self._renewal_due = True
+                    for room in list(self.rooms.values()):
+                        await room.renew()
+                    self._renewal_due = False
+                    renewed = loop.time()
+            except Exception:
+                logger.warning("fan-out: could not renew the rooms; retrying", exc_info=True)
+
+    async def _ask_memory(self) -> None:
+        """Ask the broker whether it still remembers this process. If it forgot, a new era
+        starts: every room is to join its group again, and every socket that joined before
+        has its client reconnect and catch up, since events meant for it may be lost."""
+        forgotten = await self.memory.forgotten()
+        first, self._asked = not self._asked, True
+        if not forgotten or first:  # the first answer only set the key
+            return
+        self.era += 1
+        self._renewal_due = True
+        logger.warning("fan-out: the channel layer lost every group; joining them again")
+        for room in list(self.rooms.values()):
+            for socket, joined in list(room.sockets.items()):
+                if joined < self.era:
+                    try:
+                        await socket.missed_events()
+                    except Exception:
+                        logger.exception("fan-out: a socket of %s could not resync", room.group)
+
+
+class BrokerMemory:
+    """Whether the channel layer's Redis forgot this process since it last asked: a key of
+    the process's own is gone only if Redis lost its data (restarted without persistence,
+    flushed) or a day passed; either way every membership must be renewed. Layers without a
+    server (in memory) never forget."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.key = ""
+        if isinstance(layer, RedisChannelLayer):
+            self.key = f"{layer.prefix}:fanout:{layer.client_prefix}"
+
+    async def forgotten(self) -> bool:
+        if not self.key:
+            return False
+        lost = False
+        for index in range(self.layer.ring_size):  # every shard holds some of the groups
+            connection = self.layer.connection(index)
+            if await connection.set(self.key, 1, nx=True, ex=self.layer.group_expiry):
+                lost = True
+        return lost
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = (
