@@ -28,8 +28,13 @@ def level_url(asset: Asset, level: int) -> str:
     return reverse("asset-level", args=[asset.pk, asset.blob_id, int(level)])
 
 
-def canvas_asset(asset: Asset) -> dict[str, Any]:
-    """``ItemData.asset`` for the websocket protocol (docs/protocol.md)."""
+def canvas_asset(
+    asset: Asset, *, original: str | None = None, levels: str | None = None
+) -> dict[str, Any]:
+    """``ItemData.asset`` for the websocket protocol (docs/protocol.md).
+
+    ``original`` and ``levels`` (a URL template with ``{level}``) replace the members' file
+    URLs for callers that serve the files elsewhere (share-link guests)."""
     blob = asset.blob
     return {
         "id": str(asset.pk),
@@ -37,8 +42,8 @@ def canvas_asset(asset: Asset) -> dict[str, Any]:
         "width": blob.width,
         "height": blob.height,
         "levels": list(blob.derivative_levels or []),
-        "original_url": original_url(asset),
-        "level_url": level_url_template(asset),
+        "original_url": original if original is not None else original_url(asset),
+        "level_url": levels if levels is not None else level_url_template(asset),
     }
 
 

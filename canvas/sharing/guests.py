@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from assets.models import Asset
+from assets.presenters import canvas_asset
 from canvas import protocol
 from canvas.boards import naming
 from canvas.boards.documents import item_payload
@@ -36,16 +37,11 @@ def guest_asset(token: str, asset: Asset, *, download: bool = True) -> dict[str,
     without the download permission it is the full-size view (re-rendered pixels, no
     metadata) instead of the original file, which would be refused.
     """
-    blob = asset.blob
-    return {
-        "id": str(asset.pk),
-        "sha256": blob.sha256,
-        "width": blob.width,
-        "height": blob.height,
-        "levels": list(blob.derivative_levels or []),
-        "original_url": guest_file_url(token, asset, "original" if download else "view.webp"),
-        "level_url": guest_file_url(token, asset, "{level}.webp"),
-    }
+    return canvas_asset(
+        asset,
+        original=guest_file_url(token, asset, "original" if download else "view.webp"),
+        levels=guest_file_url(token, asset, "{level}.webp"),
+    )
 
 
 def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
