@@ -20,8 +20,9 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationError, model_validator
 
 from canvas.boards import iterations as iteration_services
+from canvas.governance.api import ImageConsistencyOut
 from canvas.jobs import queue
-from canvas.jobs.payloads import iteration_payload, job_payload
+from canvas.jobs.payloads import iteration_payload, iteration_payloads, job_payload
 from canvas.members.api_auth import api_user
 from canvas.models import Iteration, IterationStatus, Job
 from canvas.permissions import Perm, get_board_for, require
@@ -115,6 +116,9 @@ class IterationOut(Schema):
     seed: int | None
     provenance: dict[str, Any]
     created_at: datetime
+    consistency: ImageConsistencyOut | None = Field(
+        ..., description="Its latest drift check against the anchors; null until scored."
+    )
 
 
 class IterationFilters(Schema):
@@ -268,7 +272,7 @@ def list_iterations(
     if filters.until:
         rows = rows.filter(created_at__lt=filters.until)
     rows = rows.order_by("-created_at", "index")
-    return paginate(request, rows, paging, lambda page: [iteration_payload(i) for i in page])
+    return paginate(request, rows, paging, iteration_payloads)
 
 
 @router.get(
@@ -310,7 +314,7 @@ def apply_iterations(request: HttpRequest, board_id: str, payload: ApplyMany) ->
     chosen = [found[pk] for pk in payload.iterations]
     if any(it.status == IterationStatus.DISCARDED for it in chosen):
         raise iteration_services.IterationConflict("Restore discarded results before applying.")
-    return [iteration_payload(it) for it in iteration_services.apply_many(chosen, user)]
+    return iteration_payloads(iteration_services.apply_many(chosen, user))
 
 
 @router.post(

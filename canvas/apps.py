@@ -24,3 +24,6 @@ class CanvasConfig(AppConfig):
 
         # A new asset makes the first one its board's cover and touches the board.
         from canvas.library import boards  # noqa: F401
+
+        # Review acts on drift flags as results are scored: tells the board, triages.
+        from canvas.review import drift  # noqa: F401

@@ -43,11 +43,16 @@ class FlagOut(Schema):
     message: str
 
 
-class ResultOut(Schema):
-    asset: str
+class ImageConsistencyOut(Schema):
+    """An image's consistency as results and candidates carry it (null: not scored yet)."""
+
     drift: bool
     scores: dict[str, float]
     flags: list[FlagOut]
+
+
+class ResultOut(ImageConsistencyOut):
+    asset: str
 
 
 class KitRef(Schema):

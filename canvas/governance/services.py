@@ -25,6 +25,7 @@ import numpy as np
 from django.db import transaction
 
 from assets.models import Asset
+from canvas.governance import signals
 from canvas.governance.kits.references import KitReferences, kit_references
 from canvas.governance.limits import MAX_ANCHORS_PER_ROLE, MAX_ASSETS
 from canvas.governance.metrics import batch, calibration
@@ -181,11 +182,15 @@ def check(
     board: Board,
     asset_ids: Sequence[Any],
     anchors: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    landed: bool = False,
 ) -> dict[str, Any]:
     """Score ``asset_ids`` (images on ``board``) against the references; flag drift.
 
     Returns ``{"references": {...}, "thresholds": {...}, "results": [...]}``, results in the
-    order asked. Raises NoReferences, AssetNotOnBoard, AppError (too many images).
+    order asked, and sends ``signals.results_scored`` (``landed``: this is the check of a
+    job's results as they land). Raises NoReferences, AssetNotOnBoard, AppError (too many
+    images).
     """
     if len(asset_ids) > MAX_ASSETS:
         raise AppError(f"Check at most {MAX_ASSETS} images at once.", code="too_many_assets")
@@ -223,6 +228,9 @@ def check(
     )
     verdicts = {pk: calibration.flags_for(s, thresholds) for pk, s in scores.items()}
     _save(board, fp, assets, scores, verdicts)
+    signals.results_scored.send(
+        sender=None, board=board, asset_ids=[a.pk for a in assets], landed=landed
+    )
     return {
         "references": {
             "fingerprint": fp,
@@ -265,7 +273,11 @@ def _save(
     )
     rows = []
     for asset in assets:
-        flags = {flag.metric: flag.as_dict() for flag in verdicts[asset.pk]}
+        # ``rank`` keeps the check's order (most severe first) for readers of the rows.
+        flags = {
+            flag.metric: {**flag.as_dict(), "rank": rank}
+            for rank, flag in enumerate(verdicts[asset.pk])
+        }
         for metric, score in scores[asset.pk].items():
             rows.append(
                 ConsistencyScore(
@@ -303,5 +315,5 @@ def score_job_results(job_id: Any) -> int:
         resolve_anchors(board, None)
     except NoReferences:
         return 0
-    check(board, [it.asset_id for it in results])
+    check(board, [it.asset_id for it in results], landed=True)
     return len(results)

@@ -1,13 +1,19 @@
 """JSON shapes of jobs and iterations, shared by the API and the websocket ``job`` message.
 
-Pure functions of a row: no queries beyond the row's own foreign-key ids.
+Pure functions of a row: no queries beyond the row's own foreign-key ids, except a result's
+``consistency`` (its stored drift check, canvas.governance.readings: one query for a result,
+one for a page of them through ``iteration_payloads``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from canvas.governance import readings
 from canvas.models.jobs import Iteration, Job
+
+_READ = object()  # iteration_payload reads the result's consistency itself
 
 
 def _iso(value) -> str | None:
@@ -49,7 +55,16 @@ def job_payload(job: Job) -> dict[str, Any]:
     }
 
 
-def iteration_payload(iteration: Iteration) -> dict[str, Any]:
+def iteration_payloads(iterations: Iterable[Iteration]) -> list[dict[str, Any]]:
+    """Payloads of several results, their consistency read in one query."""
+    rows = list(iterations)
+    found = readings.consistency_by_asset(it.asset_id for it in rows)
+    return [iteration_payload(it, consistency=found.get(it.asset_id)) for it in rows]
+
+
+def iteration_payload(iteration: Iteration, *, consistency: Any = _READ) -> dict[str, Any]:
+    if consistency is _READ:
+        consistency = readings.consistency_of(iteration.asset_id)
     return {
         "id": str(iteration.id),
         "board": str(iteration.board_id),
@@ -65,4 +80,5 @@ def iteration_payload(iteration: Iteration) -> dict[str, Any]:
         "seed": iteration.seed,
         "provenance": iteration.provenance,
         "created_at": _iso(iteration.created_at),
+        "consistency": consistency,
     }

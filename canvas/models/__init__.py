@@ -9,7 +9,7 @@ imported here so Django finds them as canvas models.
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
 from canvas.governance.models import ConsistencyScore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
-from canvas.models.boards import Board, BoardMember
+from canvas.models.boards import Board, BoardMember, DriftTriage
 from canvas.models.items import AnchorRole, Item, ItemKind
 from canvas.models.jobs import (
     Iteration,
@@ -68,6 +68,7 @@ __all__ = [
     "Decision",
     "DecisionEvent",
     "DecisionStatus",
+    "DriftTriage",
     "Invitation",
     "InvitationStatus",
     "Item",

@@ -12,6 +12,14 @@ from canvas.models.roles import Role
 from canvas.models.teams import Team
 
 
+class DriftTriage(models.TextChoices):
+    """What happens to a result the drift check flags as it lands (docs/governance.md)."""
+
+    OFF = "off", "Leave it for a person"
+    ROUTE = "route", "Mark it Needs changes (the refine step)"
+    REJECT = "reject", "Reject it, with the flag as the reason"
+
+
 class BoardQuerySet(models.QuerySet["Board"]):
     def active(self) -> BoardQuerySet:
         return self.filter(archived_at__isnull=True)
@@ -45,6 +53,10 @@ class Board(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    # Off by default: flags inform people; a board can opt in to acting on them.
+    drift_triage = models.CharField(
+        max_length=8, choices=DriftTriage.choices, default=DriftTriage.OFF
     )
 
     objects = BoardQuerySet.as_manager()

@@ -1,6 +1,7 @@
 """Review data: decisions on candidates (iterations), comments, and who has read what.
 
-``Decision`` is the current verdict on one iteration (status, rating, star, tier);
+``Decision`` is the current verdict on one iteration (status, rating, star, tier), made by
+a person or (``automatic``, with a ``reason``) by the board's drift triage;
 ``DecisionEvent`` is its append-only history, one row per change, never updated or deleted.
 ``Comment`` is pinned to a point or an area of the board, or to an asset or an iteration,
 and threads through ``parent``; its author is a user or a share-link guest. ``CommentRead``
@@ -49,6 +50,9 @@ class Decision(models.Model):
         "canvas.ShareLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     guest_name = models.CharField(max_length=100, blank=True)
+    # Made by the board's drift triage, not a person; ``reason`` says why (the flag).
+    automatic = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True)
     decided_at = models.DateTimeField()
 
     class Meta:
@@ -77,6 +81,8 @@ class DecisionEvent(models.Model):
         "canvas.ShareLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     guest_name = models.CharField(max_length=100, blank=True)
+    automatic = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

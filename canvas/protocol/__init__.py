@@ -8,7 +8,8 @@ generated from them (``python manage.py protocol_schema``). Modules:
 - ``limits``  – every limit and close code (plain constants);
 - ``types``   – the model base class, errors, and field types (ids, text, numbers, props);
 - ``board``   – items, operations, sync, presence; ``jobs`` – job requests, job messages and
-  the job spec; ``review`` – decisions and comments; ``share`` – the guest socket;
+  the job spec; ``review`` – decisions and comments; ``governance`` – consistency with the
+  anchors (drift flags); ``share`` – the guest socket;
 - ``catalog`` – which messages each socket speaks; ``codec`` – bounded decoding and
   readable errors; ``schema`` – the JSON Schema export.
 
@@ -56,6 +57,7 @@ from canvas.protocol.catalog import (
     JOB_REQUEST_TYPES,
 )
 from canvas.protocol.codec import decode, encode, parse, parse_client_message, parse_operation
+from canvas.protocol.governance import consistency_message
 from canvas.protocol.jobs import (
     IterationApplyMessage,
     IterationRefMessage,
@@ -128,6 +130,7 @@ __all__ = [
     "applied_batch",
     "catchup",
     "comment_message",
+    "consistency_message",
     "decision_message",
     "decode",
     "encode",

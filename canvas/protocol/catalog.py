@@ -2,7 +2,8 @@
 
 Consumers look client messages up by ``type`` here (``BOARD_CLIENT_MESSAGES``,
 ``GUEST_CLIENT_MESSAGES``); the schema export and the tests' check of outgoing messages use
-the server unions. A message type is added by declaring its model in board/jobs/review/share
+the server unions. A message type is added by declaring its model in
+board/jobs/review/share/governance
 and listing it below (docs/protocol.md "Adding a message type").
 """
 
@@ -12,7 +13,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import Field, TypeAdapter
 
-from canvas.protocol import board, jobs, review, share
+from canvas.protocol import board, governance, jobs, review, share
 from canvas.protocol.types import ProtocolModel
 
 BoardClientMessage = Annotated[
@@ -46,7 +47,8 @@ BoardServerMessage = Annotated[
     | jobs.JobAcceptedMessage
     | jobs.RequestDoneMessage
     | review.DecisionMessage
-    | review.CommentMessage,
+    | review.CommentMessage
+    | governance.ConsistencyMessage,
     Field(discriminator="type"),
 ]
 
@@ -63,7 +65,8 @@ GuestServerMessage = Annotated[
     | board.PresenceOutMessage
     | board.PresenceLeaveMessage
     | review.DecisionMessage
-    | review.CommentMessage,
+    | review.CommentMessage
+    | governance.ConsistencyMessage,
     Field(discriminator="type"),
 ]
 

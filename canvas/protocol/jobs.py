@@ -22,6 +22,7 @@ from canvas.models.items import AnchorRole
 from canvas.models.jobs import JobMode
 from canvas.protocol import limits
 from canvas.protocol.errors import error_from_validation
+from canvas.protocol.governance import Consistency
 from canvas.protocol.types import (
     Coordinate,
     EngineName,
@@ -288,6 +289,9 @@ class IterationData(ProtocolModel):
     seed: int | None
     provenance: dict[str, Any]
     created_at: str | None
+    consistency: Consistency | None
+    """Its latest consistency check against the board's anchors; null until scored (a
+    ``consistency`` message follows when scoring finishes)."""
 
 
 class JobMessage(ProtocolModel):

@@ -26,6 +26,7 @@ class Who(ProtocolModel):
     id: int | None = absent()
     name: str
     guest: bool
+    system: bool = absent("Only on decisions the board's drift triage made (no person).")
 
 
 class Decision(ProtocolModel):
@@ -38,6 +39,7 @@ class Decision(ProtocolModel):
     tier: TierName = absent()
     decided_by: Who
     decided_at: str
+    reason: str = absent("Only on automatic decisions: the drift flag that made it.")
 
 
 class CommentAnchor(ProtocolModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from canvas.protocol.board import AssetData, ItemData, WelcomeMessage
+from canvas.protocol.governance import Consistency
 from canvas.protocol.review import Decision
 from canvas.protocol.types import ProtocolModel, Wire, absent
 
@@ -66,6 +67,9 @@ class GuestCandidate(ProtocolModel):
     source_asset: AssetData = absent("Only when the link shows all candidates.")
     provenance: dict[str, Any] = absent("Only when the link shows metadata.")
     seed: int | None = absent("Only when the link shows metadata.")
+    consistency: Consistency | None = absent(
+        "Only when the link shares the team's decisions; null until scored."
+    )
 
 
 class GuestPongMessage(ProtocolModel):

@@ -26,7 +26,7 @@ from canvas.permissions import (
     require,
 )
 from canvas.protocol.types import CleanText
-from canvas.review import candidates, comments, decisions, payloads, promotion
+from canvas.review import candidates, comments, decisions, drift, payloads, promotion
 from canvas.review import inbox as review_inbox
 from foundation.api_errors import ErrorOut
 
@@ -74,6 +74,14 @@ class PromoteIn(Schema):
     percent: float = Field(10, description="Top share of rated candidates, 0–100.")
     from_tier: Literal["generation", "refinement"] | None = None
     scale: int = Field(2, description="Upscale factor.")
+
+
+class DriftTriageIn(Schema):
+    drift_triage: Literal["off", "route", "reject"] = Field(
+        ...,
+        description='What happens to a result flagged as it lands: "off" (people decide), '
+        '"route" (marked Needs changes), "reject" (rejected, the flag as the reason).',
+    )
 
 
 class CommentIn(Schema):
@@ -156,6 +164,17 @@ def promote(request: HttpRequest, board_id: uuid.UUID, payload: PromoteIn) -> St
         201,
         {"promoted": [{"iteration": str(it.pk), "job": job_payload(job)} for it, job in promoted]},
     )
+
+
+@router.put(
+    "/boards/{board_id}/drift-triage",
+    response={200: Json, **ERRORS},
+    summary="Auto-route or auto-reject results the drift check flags (off by default)",
+)
+def put_drift_triage(request: HttpRequest, board_id: uuid.UUID, payload: DriftTriageIn) -> Json:
+    board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
+    board = drift.set_triage(board, payload.drift_triage)
+    return {"board": str(board.pk), "drift_triage": board.drift_triage}
 
 
 @router.get(

@@ -10,6 +10,7 @@ from typing import Any
 
 from assets.presenters import canvas_asset
 from canvas.boards import naming
+from canvas.governance import readings
 from canvas.models import Board, Iteration, JobMode
 from canvas.models.review import (
     Decision,
@@ -30,7 +31,11 @@ def _root(iteration: Iteration, by_id: dict[Any, Iteration]) -> Iteration:
     return node
 
 
-def candidate_payload(iteration: Iteration, decision: Decision | None) -> dict[str, Any]:
+def candidate_payload(
+    iteration: Iteration, decision: Decision | None, consistency: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A candidate of the review list; ``consistency`` is its drift check (None: not scored
+    yet; canvas.governance.readings)."""
     return {
         "id": str(iteration.pk),
         "job": str(iteration.job_id),
@@ -46,6 +51,7 @@ def candidate_payload(iteration: Iteration, decision: Decision | None) -> dict[s
         "created_at": iteration.created_at.isoformat(),
         "tier": decision.tier if decision else default_tier(iteration),
         "decision": decision_payload(decision) if decision else None,
+        "consistency": consistency,
     }
 
 
@@ -70,13 +76,14 @@ def review_list(
         .order_by("-created_at", "index")
     )
     decisions = {d.iteration_id: d for d in Decision.objects.filter(board=board)}
+    consistency = readings.consistency_by_asset(it.asset_id for it in iterations)
     by_id = {it.pk: it for it in iterations}
     items = naming.board_items(board.pk)
     groups: dict[Any, dict[str, Any]] = {}
     tiers: dict[str, int] = dict.fromkeys(Tier.values, 0)
     for it in iterations:
         decision = decisions.get(it.pk)
-        entry = candidate_payload(it, decision)
+        entry = candidate_payload(it, decision, consistency.get(it.asset_id))
         tiers[entry["tier"]] += 1
         if it.job_id not in groups:
             groups[it.job_id] = job_group(it, by_id, items)

@@ -49,11 +49,20 @@ def current_decision(iteration: Iteration) -> Decision | None:
     return Decision.objects.filter(iteration=iteration).first()
 
 
-def set_decision(iteration: Iteration, principal: Principal, **fields: Any) -> Decision:
+def set_decision(
+    iteration: Iteration,
+    principal: Principal,
+    *,
+    automatic: bool = False,
+    reason: str = "",
+    **fields: Any,
+) -> Decision:
     """Change any of status / rating / starred / tier; unspecified fields are kept.
 
     Rules: rating is 1–5 or None (cleared); guests may set only the status; approving an
-    upscale result of a promoted candidate moves it to "final".
+    upscale result of a promoted candidate moves it to "final". ``automatic`` (with an
+    empty ``Principal()`` and a ``reason``) is the board's drift triage deciding
+    (canvas.review.drift); any later change by a person replaces it like any decision.
     """
     allowed = {"status", "rating", "starred", "tier"}
     fields = {key: value for key, value in fields.items() if key in allowed}
@@ -100,6 +109,8 @@ def set_decision(iteration: Iteration, principal: Principal, **fields: Any) -> D
         decision.decided_by = principal.user
         decision.decided_by_link = principal.link
         decision.guest_name = principal.guest_name if principal.is_guest else ""
+        decision.automatic = automatic
+        decision.reason = reason[:500] if automatic else ""
         decision.decided_at = timezone.now()
         decision.save()
         DecisionEvent.objects.create(
@@ -113,6 +124,8 @@ def set_decision(iteration: Iteration, principal: Principal, **fields: Any) -> D
             decided_by=principal.user,
             decided_by_link=principal.link,
             guest_name=decision.guest_name,
+            automatic=decision.automatic,
+            reason=decision.reason,
         )
         if principal.is_guest:
             record_audit(
@@ -142,7 +155,8 @@ def decision_history(iteration: Iteration) -> list[dict[str, Any]]:
             "rating": event.rating,
             "starred": event.starred,
             "tier": event.tier,
-            "by": who(event.decided_by, event.guest_name),
+            "by": who(event.decided_by, event.guest_name, automatic=event.automatic),
+            "reason": event.reason,
             "at": event.at.isoformat(),
         }
         for event in DecisionEvent.objects.filter(iteration=iteration).select_related("decided_by")

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from canvas.governance import readings
 from canvas.models import Board, Iteration
 from canvas.models.review import (
     Comment,
@@ -60,12 +61,15 @@ def inbox(user: Any) -> list[dict[str, Any]]:
             .order_by("-created_at")[:200]
         )
         if waiting:
+            consistency = readings.consistency_by_asset(it.asset_id for it in waiting)
             out.append(
                 {
                     "board": {"id": str(board.pk), "name": board.name},
                     "role": roles[board.pk].value,
                     "waiting": len(waiting),
-                    "candidates": [candidate_payload(it, None) for it in waiting],
+                    "candidates": [
+                        candidate_payload(it, None, consistency.get(it.asset_id)) for it in waiting
+                    ],
                 }
             )
     return out

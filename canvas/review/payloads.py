@@ -30,7 +30,12 @@ logger = logging.getLogger(__name__)
 REVIEW_EVENT = "share.review"  # dispatched to GuestShareConsumer.share_review
 
 
-def who(user: Any, guest_name: str = "") -> dict[str, Any]:
+SYSTEM_NAME = "Drift check"  # who an automatic decision (the board's drift triage) is by
+
+
+def who(user: Any, guest_name: str = "", *, automatic: bool = False) -> dict[str, Any]:
+    if automatic:
+        return {"id": None, "name": SYSTEM_NAME, "guest": False, "system": True}
     if user is not None:
         return {"id": user.pk, "name": display_name(user), "guest": False}
     return {"id": None, "name": guest_name or "Guest", "guest": True}
@@ -43,9 +48,11 @@ def decision_payload(decision: Decision, *, public: bool = False) -> dict[str, A
         "rating": decision.rating,
         "starred": decision.starred,
         "tier": decision.tier,
-        "decided_by": who(decision.decided_by, decision.guest_name),
+        "decided_by": who(decision.decided_by, decision.guest_name, automatic=decision.automatic),
         "decided_at": decision.decided_at.isoformat(),
     }
+    if decision.automatic:
+        data["reason"] = decision.reason
     if public:  # guests see the verdict and a name, not the team's ratings, stars or ids
         for key in ("rating", "starred", "tier"):
             data.pop(key)
@@ -98,12 +105,24 @@ def broadcast_review_after_commit(
     ``about`` tells guest sockets what the message concerns ({"kind": "decision" |
     "comment", "iteration": id?, "asset": id?, "target": ...}) so each filters by its link.
     """
+    broadcast_after_commit(board_id, message, [(guest_message, about)])
+
+
+def broadcast_after_commit(
+    board_id: Any, message: dict[str, Any], guest_messages: list[tuple[dict[str, Any], Any]]
+) -> None:
+    """``message`` to the board's members, then each ``(guest message, about)`` to its guest
+    sockets (each filters by its link), once the transaction commits."""
     team_event = {"type": JOB_EVENT, "message": message}
-    guest_event = {"type": REVIEW_EVENT, "message": guest_message, "about": about}
+    guest_events = [
+        {"type": REVIEW_EVENT, "message": guest_message, "about": about}
+        for guest_message, about in guest_messages
+    ]
 
     def send() -> None:
         realtime.send_group_now(realtime.board_group(board_id), team_event)
-        realtime.send_group_now(share_board_group(board_id), guest_event)
+        for guest_event in guest_events:
+            realtime.send_group_now(share_board_group(board_id), guest_event)
 
     transaction.on_commit(send)
 

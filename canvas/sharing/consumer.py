@@ -6,9 +6,10 @@ latest when the link expires); a revoke closes the socket at once through the li
 group. Guests can ``sync`` (a snapshot of what the link shows) and ``ping``; they cannot
 edit: ``ops`` and ``presence`` are registered with the edit permission, which no link grants,
 and answered ``read_only``. They receive decisions and comments only where their link shows
-the candidate or spot and grants approve / comment. Presence of the team is relayed only if
-the link says so. Decoding, the message budget and error replies are canvas.sockets';
-payloads come from canvas.sharing / canvas.review and canvas.protocol;
+the candidate or spot and grants approve / comment, and drift flags (``consistency``) only
+where it shows the candidate and shares the team's decisions. Presence of the team is
+relayed only if the link says so. Decoding, the message budget and error replies are
+canvas.sockets'; payloads come from canvas.sharing / canvas.review and canvas.protocol;
 this consumer decides nothing about visibility itself (canvas.permissions does).
 """
 
@@ -150,6 +151,10 @@ class GuestShareConsumer(ProtocolConsumer):
             return guests.link_shows_decision(
                 link, about.get("link")
             ) and review.comment_visible_to_link(link, "iteration", about.get("iteration"), None)
+        if about.get("kind") == "consistency":  # drift flags: only with the team's decisions
+            return link.show_decisions and review.comment_visible_to_link(
+                link, "iteration", about.get("iteration"), None
+            )
         if about.get("kind") == "comment":
             return link_allows(link, Perm.COMMENT) and review.comment_visible_to_link(
                 link, about.get("target", ""), about.get("iteration"), about.get("asset")

@@ -1,5 +1,6 @@
 """What a guest sees through a live link: the board's visible items, candidates with their
-public verdicts, files it may fetch. Callers have checked the link (canvas.sharing.auth);
+public verdicts (and drift flags when the link shares decisions), files it may fetch.
+Callers have checked the link (canvas.sharing.auth);
 what a link shows is decided by canvas.permissions. Nothing here writes.
 """
 
@@ -13,6 +14,7 @@ from assets.presenters import canvas_asset
 from canvas import protocol
 from canvas.boards import naming
 from canvas.boards.documents import item_payload
+from canvas.governance import readings
 from canvas.models import Board, Iteration
 from canvas.models.review import Decision, DecisionEvent
 from canvas.models.sharing import (
@@ -65,9 +67,15 @@ def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
 
 
 def guest_candidate(
-    link: ShareLink, token: str, iteration: Iteration, verdicts: dict[Any, Any] | None = None
+    link: ShareLink,
+    token: str,
+    iteration: Iteration,
+    verdicts: dict[Any, Any] | None = None,
+    consistency: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
-    """A candidate as the guest sees it; ``verdicts`` are ``guest_verdicts(link)``."""
+    """A candidate as the guest sees it; ``verdicts`` are ``guest_verdicts(link)``,
+    ``consistency`` is ``guest_consistency(link)`` (drift flags, only with the team's
+    decisions)."""
     download = LinkPermission.DOWNLOAD in link.permissions
     data: dict[str, Any] = {
         "id": str(iteration.pk),
@@ -86,7 +94,19 @@ def guest_candidate(
     if verdicts is None:
         verdicts = guest_verdicts(link, [iteration])
     data["decision"] = verdicts.get(iteration.pk)
+    if link.show_decisions:
+        if consistency is None:
+            consistency = guest_consistency(link, [iteration])
+        data["consistency"] = consistency.get(iteration.asset_id)
     return data
+
+
+def guest_consistency(link: ShareLink, iterations: list[Iteration]) -> dict[Any, Any]:
+    """Drift flags and scores a link's guests see, by asset id: the team's assessment, so
+    only when the link shares the team's decisions; otherwise none (not even "scored")."""
+    if not link.show_decisions:
+        return {}
+    return readings.consistency_by_asset(it.asset_id for it in iterations)
 
 
 def link_shows_decision(link: ShareLink, decided_via: Any) -> bool:
@@ -122,10 +142,11 @@ def guest_snapshot(link: ShareLink, token: str) -> dict[str, Any]:
     """What a guest's page draws: the board's visible items and the candidates it shows."""
     candidates = link_iterations(link)
     verdicts = guest_verdicts(link, candidates)
+    consistency = guest_consistency(link, candidates)
     return protocol.guest_snapshot(
         Board.objects.filter(pk=link.board_id).values_list("revision", flat=True).get(),
         guest_items(link, token),
-        [guest_candidate(link, token, it, verdicts) for it in candidates],
+        [guest_candidate(link, token, it, verdicts, consistency) for it in candidates],
     )
 
 

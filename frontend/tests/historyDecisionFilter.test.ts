@@ -22,6 +22,7 @@ function iteration(id: string, created_at: string, extra: Partial<IterationPaylo
     seed: 1,
     provenance: { engine: "local" },
     created_at,
+    consistency: null,
     ...extra,
   };
 }

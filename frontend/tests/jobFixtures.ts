@@ -46,6 +46,7 @@ export function iteration(extra: Partial<IterationPayload> = {}): IterationPaylo
     seed: 3,
     provenance: {},
     created_at: "2026-11-27T10:01:00Z",
+    consistency: null,
     ...extra,
   };
 }

@@ -23,6 +23,7 @@ function result(extra: Partial<IterationPayload> = {}): IterationPayload {
     seed: 1,
     provenance: {},
     created_at: "2026-12-01T10:00:00Z",
+    consistency: null,
     ...extra,
   };
 }

@@ -144,3 +144,59 @@ def api(client: Client, method: str, path: str, body=None):
 
         kwargs["data"] = json.dumps(body)
     return getattr(client, method.lower())(f"/api/v1{path}", **kwargs)
+
+
+# --- Drift: a job whose results are scored against the board's anchors ------------------------
+
+# Results that break exactly one thing against the lit-ball anchors (tests/governance/images.py).
+DRIFTED_BALLS = {
+    "lighting": {"light": (0.6, -0.5, 0.62)},  # lit from the other side
+    "palette": {"albedo": (0.15, 0.3, 0.85)},  # a blue ball instead of a red one
+}
+
+
+def make_drift_job(board, user, *, consistent=8, drifted=("lighting", "palette")):
+    """Anchors (a lit red ball, one per role) and one finished job whose results are
+    ``consistent`` balls that vary a little, then one ball per metric in ``drifted``.
+    Returns ``(consistent results, {metric: drifted result})``; nothing is scored yet
+    (``score_results`` does what landing does)."""
+    import numpy as np
+
+    from tests.governance import images
+    from tests.governance.conftest import add_anchor, png
+
+    for role in ("palette", "lighting", "composition"):
+        add_anchor(board, user, images.ball(size=128), role)
+    rng = np.random.default_rng(7)
+    ok = []
+    job = None
+    for index in range(consistent):
+        centre = (0.5 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.05, 0.05))
+        data = png(images.ball(centre=centre, size=128))
+        it = make_candidate(board, user, job=job, index=index, data=data, prompt="red ball")
+        job = it.job
+        ok.append(it)
+    bad = {}
+    for offset, metric in enumerate(drifted):
+        data = png(images.ball(size=128, **DRIFTED_BALLS[metric]))
+        bad[metric] = make_candidate(board, user, job=job, index=consistent + offset, data=data)
+    return ok, bad
+
+
+def score_results(board, results, *, landed=True):
+    """Score results as their landing does (canvas.governance.services.check)."""
+    from canvas.governance import services
+
+    return services.check(board, [it.asset_id for it in results], landed=landed)
+
+
+@pytest.fixture
+def drift_scored(people):
+    """The drift job on ``people``'s board, scored as it landed (triage off, after-commit
+    messages sent): (consistent results, {metric: drifted result})."""
+    from django.test import TestCase
+
+    ok, bad = make_drift_job(people["board"], people["owner"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        score_results(people["board"], [*ok, *bad.values()])
+    return ok, bad

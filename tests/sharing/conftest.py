@@ -4,5 +4,6 @@
 from tests.review.conftest import (  # noqa: F401 - re-exported as fixtures
     _isolated,
     candidate,
+    drift_scored,
     people,
 )

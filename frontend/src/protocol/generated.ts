@@ -44,7 +44,8 @@ export type BoardServerMessages =
   | JobAcceptedMessage
   | RequestDoneMessage
   | DecisionMessage
-  | CommentMessage;
+  | CommentMessage
+  | ConsistencyMessage;
 export type RoleName = "owner" | "editor" | "reviewer" | "viewer" | "guest";
 export type DecisionStatus = "" | "approved" | "rejected" | "needs_changes";
 export type Tier = "generation" | "refinement" | "upres" | "final";
@@ -64,7 +65,8 @@ export type GuestServerMessages =
   | PresenceOutMessage
   | PresenceLeaveMessage
   | DecisionMessage
-  | CommentMessage;
+  | CommentMessage
+  | ConsistencyMessage;
 
 /**
  * Ask for what this client missed since ``since`` (``null``: everything).
@@ -563,6 +565,47 @@ export interface IterationData {
     [k: string]: unknown;
   };
   created_at: string | null;
+  /**
+   * Its latest consistency check against the board's anchors; null until scored (a
+   * ``consistency`` message follows when scoring finishes).
+   */
+  consistency: Consistency | null;
+}
+/**
+ * How a result compares with the board's anchors (its latest check); ``null`` in its
+ * place means it has not been scored yet.
+ */
+export interface Consistency {
+  drift: boolean;
+  /**
+   * One score per role checked, 0–1 (1 = matches the anchors).
+   */
+  scores: {
+    [k: string]: number;
+  };
+  /**
+   * Most severe first; empty when ``drift`` is false. The first is the one to show.
+   */
+  flags: DriftFlag[];
+}
+/**
+ * One metric's drift flag: the component furthest beyond its threshold.
+ */
+export interface DriftFlag {
+  /**
+   * palette, lighting, composition or style.
+   */
+  metric: string;
+  /**
+   * What was measured, e.g. lighting's ``direction`` or composition's ``placement``.
+   */
+  component: string;
+  value: number;
+  threshold: number;
+  /**
+   * A sentence a designer understands: "Lighting comes from the right; …".
+   */
+  message: string;
 }
 export interface JobQueueMessage {
   type: "job_queue";
@@ -608,6 +651,10 @@ export interface Decision {
   tier?: Tier;
   decided_by: Who;
   decided_at: string;
+  /**
+   * Only on automatic decisions: the drift flag that made it.
+   */
+  reason?: string;
 }
 /**
  * Who decided or wrote: a team member (``id``) or a share-link guest (no ``id`` for
@@ -617,6 +664,10 @@ export interface Who {
   id?: number | null;
   name: string;
   guest: boolean;
+  /**
+   * Only on decisions the board's drift triage made (no person).
+   */
+  system?: boolean;
 }
 /**
  * A comment was added, resolved or reopened: upsert by ``id``.
@@ -652,6 +703,20 @@ export interface CommentAnchor {
   height?: number;
   asset?: string;
   iteration?: string;
+}
+/**
+ * Results were scored (or re-scored) after they landed: replace their ``consistency``.
+ * Members get every result of the check; a guest only those their link shows, and only
+ * when it shares the team's decisions.
+ */
+export interface ConsistencyMessage {
+  type: "consistency";
+  results: ConsistencyResult[];
+}
+export interface ConsistencyResult {
+  iteration: string;
+  asset: string;
+  consistency: Consistency;
 }
 /**
  * Ask for the link's snapshot (``since`` is ignored: guests always get a snapshot).
@@ -726,6 +791,10 @@ export interface GuestCandidate {
    * Only when the link shows metadata.
    */
   seed?: number | null;
+  /**
+   * Only when the link shares the team's decisions; null until scored.
+   */
+  consistency?: Consistency | null;
 }
 /**
  * A guest's keep-alive answer: guests get whole snapshots, never revisions to follow.
@@ -775,5 +844,5 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const UPDATABLE_PROPS = ["name","x","y","width","height","rotation","opacity","z","hidden","locked","anchor_role","props"] as const;
 export const ITEM_DEFAULTS = {"name":"","x":0,"y":0,"width":0,"height":0,"rotation":0,"opacity":1,"z":0,"hidden":false,"locked":false,"anchor_role":"","props":{}} as const;
 export const JOB_ANCHOR_ROLES = ["composition","palette","lighting","style"] as const;
-export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","catchup","comment","decision","error","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
-export const GUEST_SERVER_MESSAGE_TYPES = ["comment","decision","error","pong","presence","presence_leave","snapshot","welcome"] as const;
+export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","catchup","comment","consistency","decision","error","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
+export const GUEST_SERVER_MESSAGE_TYPES = ["comment","consistency","decision","error","pong","presence","presence_leave","snapshot","welcome"] as const;

@@ -1,0 +1,57 @@
+"""Consistency of results with the board's anchors, as the sockets carry it: the
+``consistency`` field of results and candidates, and the ``consistency`` message sent when
+scoring finishes after a result landed (docs/governance.md "Where people see it").
+
+The payloads are built from stored scores by canvas.governance.readings; this module
+declares their shape and wraps them in the message. It must not touch the database or the
+channel layer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from canvas.protocol.types import ProtocolModel, Wire
+
+
+class DriftFlag(ProtocolModel):
+    """One metric's drift flag: the component furthest beyond its threshold."""
+
+    metric: str
+    """palette, lighting, composition or style."""
+    component: str
+    """What was measured, e.g. lighting's ``direction`` or composition's ``placement``."""
+    value: float
+    threshold: float
+    message: str
+    """A sentence a designer understands: "Lighting comes from the right; …"."""
+
+
+class Consistency(ProtocolModel):
+    """How a result compares with the board's anchors (its latest check); ``null`` in its
+    place means it has not been scored yet."""
+
+    drift: bool
+    scores: dict[str, float]
+    """One score per role checked, 0–1 (1 = matches the anchors)."""
+    flags: list[DriftFlag]
+    """Most severe first; empty when ``drift`` is false. The first is the one to show."""
+
+
+class ConsistencyResult(ProtocolModel):
+    iteration: str
+    asset: str
+    consistency: Consistency
+
+
+class ConsistencyMessage(ProtocolModel):
+    """Results were scored (or re-scored) after they landed: replace their ``consistency``.
+    Members get every result of the check; a guest only those their link shows, and only
+    when it shares the team's decisions."""
+
+    type: Literal["consistency"]
+    results: list[ConsistencyResult]
+
+
+def consistency_message(results: list[Wire]) -> Wire:
+    return {"type": "consistency", "results": results}
