@@ -22,6 +22,7 @@ from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
 from canvas.governance.api import router as governance_router
+from canvas.governance.kits.api import router as kits_router
 from canvas.library.api import router as assets_router
 from canvas.members import api_auth
 from canvas.members.api import router as members_router
@@ -93,3 +94,4 @@ api.add_router("", sharing_router)
 api.add_router("", fallbacks_router)
 api.add_router("", members_router)
 api.add_router("", governance_router)
+api.add_router("", kits_router)

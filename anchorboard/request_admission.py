@@ -5,15 +5,16 @@ runs, so every request with a body is admitted here first, by the server before 
 the body (anchorboard.daphne_server) or by the ASGI guard before Django does
 (anchorboard.asgi_guard):
 
-- **How big.** The asset upload route (``POST /api/v1/boards/<id>/assets``) may carry
+- **How big.** The upload routes (``POST /api/v1/boards/<id>/assets``, a board's asset
+  library; ``POST /api/v1/brand-kits/<id>/references``, a kit's images) may carry
   ``ANCHORBOARD_MAX_UPLOAD_BYTES`` plus a little multipart framing; every other request
   ``ANCHORBOARD_MAX_REQUEST_BYTES`` (JSON, forms). A declared ``Content-Length`` over the
   limit is refused with 413 at once; a chunked body is cut off with 413 as soon as it
   passes the limit (the caller of ``admit`` counts).
-- **Who.** The upload route also authenticates the caller (API token, or session plus
-  CSRF header, exactly like the API: canvas.members.api_auth) and checks the board's edit
-  role (canvas.permissions) first, so an anonymous or unauthorised upload is refused
-  before a byte of it is read.
+- **Who.** The upload routes also authenticate the caller (API token, or session plus
+  CSRF header, exactly like the API: canvas.members.api_auth) and check the board's edit
+  role or the kit's team role (canvas.permissions) first, so an anonymous or unauthorised
+  upload is refused before a byte of it is read.
 
 Refusals are complete HTTP answers in the API's error shape (foundation.api_errors). This
 module decides; it reads no body and sends nothing itself.
@@ -45,7 +46,10 @@ logger = logging.getLogger(__name__)
 
 # Room for the multipart boundaries and part headers around the files themselves.
 MULTIPART_ALLOWANCE = 1024 * 1024
-UPLOAD_ROUTE = re.compile(r"^/api/v1/boards/(?P<board_id>[^/]+)/assets/?$")
+UPLOAD_ROUTES = {
+    "board": re.compile(r"^/api/v1/boards/(?P<id>[^/]+)/assets/?$"),
+    "brand_kit": re.compile(r"^/api/v1/brand-kits/(?P<id>[^/]+)/references/?$"),
+}
 # Headers that describe the body: left out of the request used for authentication, so
 # Django's CSRF check reads the token from the X-CSRFToken header instead of a form body.
 _BODY_HEADERS = {b"content-type", b"content-length", b"transfer-encoding"}
@@ -73,16 +77,19 @@ def _mb(count: int) -> str:
     return f"{count / (1024 * 1024):,.1f}".removesuffix(".0") + " MB"
 
 
-def upload_route_board(method: str, path: str) -> str | None:
-    """The board id if this is the asset upload route, else None."""
+def upload_route(method: str, path: str) -> tuple[str, str] | None:
+    """("board" or "brand_kit", its id) if this is an upload route, else None."""
     if method.upper() != "POST":
         return None
-    match = UPLOAD_ROUTE.match(path)
-    return match["board_id"] if match else None
+    for kind, pattern in UPLOAD_ROUTES.items():
+        match = pattern.match(path)
+        if match:
+            return kind, match["id"]
+    return None
 
 
 def body_limit(method: str, path: str) -> int:
-    if upload_route_board(method, path) is not None:
+    if upload_route(method, path) is not None:
         return config.read(knobs.MAX_UPLOAD_BYTES) + MULTIPART_ALLOWANCE
     return config.read(knobs.MAX_REQUEST_BYTES)
 
@@ -102,7 +109,7 @@ def too_large(method: str, path: str, declared: int | None) -> Refusal:
     """413 in the API's error shape, saying what the limit is and what to do."""
     limit = body_limit(method, path)
     size = f"This request is {_mb(declared)}; " if declared else "This request is too large; "
-    if upload_route_board(method, path) is not None:
+    if upload_route(method, path) is not None:
         upload_limit = config.read(knobs.MAX_UPLOAD_BYTES)
         message = (
             f"{size}one upload can carry at most {_mb(upload_limit)} of files. "
@@ -159,15 +166,23 @@ def authenticate(request: HttpRequest) -> Any:
 
 
 def check_upload(
-    method: str, path: str, headers: Iterable[tuple[bytes, bytes]], client: Any, board_id: str
+    method: str,
+    path: str,
+    headers: Iterable[tuple[bytes, bytes]],
+    client: Any,
+    target: tuple[str, str],
 ) -> Refusal | None:
-    """Refusal for a caller who may not upload to ``board_id`` (401/403/404), else None."""
+    """Refusal for a caller who may not upload to ``target`` (401/403/404), else None."""
     # Imported here: canvas depends on the app registry; the guard is built before it.
-    from canvas.permissions import Perm, get_board_for
+    from canvas.permissions import Perm, TeamPerm, get_board_for, get_kit_for
 
+    kind, target_id = target
     try:
         user = authenticate(head_request(method, path, headers, client))
-        get_board_for(user, board_id, Perm.EDIT)
+        if kind == "brand_kit":
+            get_kit_for(user, target_id, TeamPerm.KITS)
+        else:
+            get_board_for(user, target_id, Perm.EDIT)
     except AppError as exc:
         logger.info("%s %s -> %s %s before reading the body", method, path, exc.status, exc.code)
         return refusal_from_error(exc)
@@ -186,7 +201,7 @@ def admit_now(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> Adm
     declared = declared_length(headers)
     if declared is not None and declared > limit:
         return Admission(limit, too_large(method, path, declared))
-    if upload_route_board(method, path) is None:
+    if upload_route(method, path) is None:
         return Admission(limit)
     return None
 
@@ -198,7 +213,7 @@ async def admit(
     decided = admit_now(method, path, headers)
     if decided is not None:
         return decided
-    board_id = upload_route_board(method, path)
-    assert board_id is not None
-    refusal = await _check_upload_async(method, path, headers, client, board_id)
+    target = upload_route(method, path)
+    assert target is not None
+    refusal = await _check_upload_async(method, path, headers, client, target)
     return Admission(body_limit(method, path), refusal, upload=True)

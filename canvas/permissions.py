@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from canvas.models import (
     Board,
     BoardMember,
+    BrandKit,
     Item,
     Iteration,
     IterationStatus,
@@ -31,7 +32,7 @@ from canvas.models import (
 )
 from canvas.models.review import Tier
 from canvas.models.sharing import ShareScope, ShareVisibility
-from foundation.errors import BoardNotFound, Forbidden, TeamNotFound
+from foundation.errors import BoardNotFound, BrandKitNotFound, Forbidden, TeamNotFound
 
 
 class Perm(StrEnum):
@@ -230,6 +231,21 @@ def get_team_for(user: User, team_id: object, perm: TeamPerm) -> tuple[Team, Tea
             f"{_TEAM_NEED.get(perm, TEAM_MIN_ROLE[perm].label.lower())} to {TEAM_PERM_LABEL[perm]}."
         )
     return team, role
+
+
+def get_kit_for(user: User, kit_id: object, perm: TeamPerm) -> tuple[BrandKit, TeamRole]:
+    """A live brand kit whose team allows ``perm``: every team member sees the team's kits,
+    kit managers and admins change them; a stranger is told the kit does not exist."""
+    try:
+        key = kit_id if isinstance(kit_id, uuid.UUID) else uuid.UUID(str(kit_id))
+        kit = BrandKit.objects.select_related("team").get(pk=key, deleted_at__isnull=True)
+    except (ValueError, BrandKit.DoesNotExist):
+        raise BrandKitNotFound() from None
+    try:
+        _, role = get_team_for(user, kit.team_id, perm)
+    except TeamNotFound:
+        raise BrandKitNotFound() from None
+    return kit, role
 
 
 def may_choose_board_kit(user: User, board: Board) -> bool:

@@ -54,6 +54,11 @@ class TeamNotFound(NotFound):
     default_message = "This team does not exist, or you are not a member of it."
 
 
+class BrandKitNotFound(NotFound):
+    code = "brand_kit_not_found"
+    default_message = "This brand kit does not exist, or you are not a member of its team."
+
+
 class Conflict(AppError):
     status = 409
     code = "conflict"

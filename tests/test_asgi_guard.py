@@ -132,6 +132,24 @@ def test_a_viewer_and_a_stranger_board_are_refused_without_pulling_the_body(boar
     assert viewer.pulled == unknown.pulled == 0
 
 
+def test_a_kit_reference_upload_by_a_member_who_is_no_kit_manager_is_refused_unread(
+    board_and_tokens,
+):
+    from canvas.governance.kits import services
+
+    board, editor_token, _ = board_and_tokens
+    kit = services.create_kit(board.team, None, "Spring")
+    member = call(
+        application,
+        "POST",
+        f"/api/v1/brand-kits/{kit.pk}/references",
+        [b"x" * KB],
+        upload_headers(editor_token, KB),
+    )
+    assert (member.status, member.json()["error"]["code"]) == (403, "forbidden")
+    assert member.pulled == 0
+
+
 def test_a_bad_token_is_refused_like_the_api_refuses_it(board_and_tokens):
     board, _, _ = board_and_tokens
     client = call(

@@ -24,6 +24,15 @@ EXPECTED = {
     ("get", "/api/v1/assets"),
     ("get", "/api/v1/assets/{asset_id}"),
     ("get", "/api/v1/assets/{asset_id}/file"),
+    ("get", "/api/v1/teams/{team_id}/brand-kits"),
+    ("post", "/api/v1/teams/{team_id}/brand-kits"),
+    ("get", "/api/v1/brand-kits/{kit_id}"),
+    ("patch", "/api/v1/brand-kits/{kit_id}"),
+    ("delete", "/api/v1/brand-kits/{kit_id}"),
+    ("post", "/api/v1/brand-kits/{kit_id}/references"),
+    ("get", "/api/v1/brand-kits/{kit_id}/references/{reference_id}/file"),
+    ("get", "/api/v1/boards/{board_id}/brand-kit"),
+    ("put", "/api/v1/boards/{board_id}/brand-kit"),
 }
 
 

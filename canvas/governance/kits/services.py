@@ -23,14 +23,12 @@ from canvas.engines.registry import UnknownEngine, get_engine
 from canvas.governance.kits.content import ROLES, KitContent
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
 from canvas.models import Board, Team
-from foundation.errors import AppError, NotFound
+from foundation.errors import AppError, BrandKitNotFound
 
 MAX_NAME = 120
 
 
-class KitNotFound(NotFound):
-    code = "brand_kit_not_found"
-    default_message = "This brand kit does not exist, or you are not a member of its team."
+KitNotFound = BrandKitNotFound
 
 
 class InvalidKit(AppError):
