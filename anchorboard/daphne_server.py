@@ -41,7 +41,10 @@ from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper
 from twisted.web.http import RESPONSES
 
+from anchorboard.daphne_websocket import FrameWriter, QuietWebSocketProtocol
+from foundation import socket_connection
 from foundation.errors import AppError
+from foundation.websocket_frames import FRAME_WRITER_EXTENSION
 
 logger = logging.getLogger(__name__)
 reactor: Any = _reactor  # Twisted's reactor is a module-level object without static types
@@ -290,9 +293,12 @@ class GuardedServer(Server):
     @ws_factory.setter
     def ws_factory(self, factory: Any) -> None:
         factory.setProtocolOptions(failByDrop=False)
+        factory.protocol = QuietWebSocketProtocol
         self._ws_factory = factory
 
     def run(self) -> None:
+        # The websockets' database thread keeps its connection (foundation.socket_connection).
+        reactor.callWhenRunning(lambda: asyncio.ensure_future(socket_connection.keep_open()))
         try:
             super().run()
         finally:
@@ -302,6 +308,9 @@ class GuardedServer(Server):
         # Imported late: this module is loaded before Django is set up (``python -m``).
         from anchorboard.asgi_guard import ADMISSION_EXTENSION, BODY_FILE_EXTENSION
 
+        if scope.get("type") == "websocket":
+            # Fan-out writes frames built once for many sockets (anchorboard.daphne_websocket).
+            scope.setdefault("extensions", {})[FRAME_WRITER_EXTENSION] = FrameWriter(protocol)
         if isinstance(protocol, GuardedRequest) and scope.get("type") == "http":
             extensions = scope.setdefault("extensions", {})
             if protocol.admission is not None:

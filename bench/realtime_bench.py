@@ -186,27 +186,51 @@ def embedded(workdir: Path, profile: str | None) -> Iterator[list[Target]]:
 
 
 @contextlib.contextmanager
-def scaled_out(workdir: Path, names: list[str], job_seconds: float) -> Iterator[list[Target]]:
+def attached_profiler(pid: int, profile: str | None) -> Iterator[None]:
+    """py-spy sampling a running process (the first web process of the pg targets) until
+    the block ends; raw output (flame graph input) to ``profile``."""
+    if not profile:
+        yield
+        return
+    spy = Path(sys.executable).with_name("py-spy")
+    args = ["record", "-r", "100", "--nonblocking", "-f", "raw", "-o", profile]
+    proc = subprocess.Popen([str(spy), *args, "--pid", str(pid)], stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its profile on Ctrl+C
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(120)
+
+
+@contextlib.contextmanager
+def scaled_out(
+    workdir: Path, names: list[str], job_seconds: float, profile: str | None = None
+) -> Iterator[list[Target]]:
     from tests.topology.harness import topology
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     env = {"ANCHORBOARD_TOPOLOGY_ENGINE_SECONDS": str(job_seconds)}
     with topology(workdir / "topology", extra_env=env) as topo:
         webs = [topo.start_web() for _ in range(2 if "pg2" in names else 1)]
-
-        def seed(editors: int, viewers: int = 0, items: int = 0) -> dict:
-            args = seed_args(editors, viewers, items or max(20, 4 * editors))
-            return parse_seed(topo.run(*args, timeout=600))
-
-        urls = [f"http://127.0.0.1:{web.port}" for web in webs]
-        targets = {
-            "pg1": Target("pg1", urls[:1], [webs[0].pid], seed, topo.redis_port, topo),
-            "pg2": Target("pg2", urls, [web.pid for web in webs], seed, topo.redis_port, topo),
-        }
-        yield [targets[name] for name in names if name in targets]
+        with attached_profiler(webs[0].pid, profile):
+            yield from _scaled_out_targets(topo, webs, names)
         for web in webs:
             if "Traceback" in web.log_text():
                 print(f"!! {web.name} logged tracebacks; see {web.log}", flush=True)
+
+
+def _scaled_out_targets(topo, webs, names: list[str]) -> Iterator[list[Target]]:
+    def seed(editors: int, viewers: int = 0, items: int = 0) -> dict:
+        args = seed_args(editors, viewers, items or max(20, 4 * editors))
+        return parse_seed(topo.run(*args, timeout=600))
+
+    urls = [f"http://127.0.0.1:{web.port}" for web in webs]
+    targets = {
+        "pg1": Target("pg1", urls[:1], [webs[0].pid], seed, topo.redis_port, topo),
+        "pg2": Target("pg2", urls, [web.pid for web in webs], seed, topo.redis_port, topo),
+    }
+    yield [targets[name] for name in names if name in targets]
 
 
 def run_row(target: Target, seed: dict, scenario: Scenario, logs: Path) -> tuple[Outcome, str]:
@@ -398,7 +422,11 @@ def main() -> None:
     parser.add_argument("--converge-wait", type=float, default=20.0)
     parser.add_argument("--jobs", type=int, default=20, help="jobs whose messages are counted")
     parser.add_argument("--job-seconds", type=float, default=2.0)
-    parser.add_argument("--profile", help="run the embedded server under py-spy, raw output here")
+    parser.add_argument(
+        "--profile",
+        help="py-spy raw output here: the embedded server run under py-spy, or the first "
+        "web process of the pg targets with py-spy attached",
+    )
     parser.add_argument("--keep", action="store_true", help="keep logs and data")
     args = parser.parse_args()
     raise_fd_limit()
@@ -413,7 +441,7 @@ def main() -> None:
     if "embedded" in names:
         groups.append(lambda: embedded(workdir, args.profile))
     if {"pg1", "pg2"} & set(names):
-        groups.append(lambda: scaled_out(workdir, names, args.job_seconds))
+        groups.append(lambda: scaled_out(workdir, names, args.job_seconds, args.profile))
     for group in groups:
         with group() as targets:
             for target in targets:

@@ -32,6 +32,7 @@ from canvas.protocol.types import ProtocolModel
 from canvas.realtime import MessageBudget
 from foundation import config, knobs
 from foundation.errors import AppError
+from foundation.websocket_frames import FRAME_WRITER_EXTENSION
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +180,15 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def send_json(self, message: Any) -> None:
         await self.send(text_data=encode(self.server_messages, message, self.dates_as_text))
 
-    async def send_frame(self, text: str) -> None:
-        """Send a message already encoded (and checked) once for many sockets."""
+    async def send_frame(self, text: str, wire: tuple[bytes, int] | None = None) -> None:
+        """Send a message already encoded (and checked) once for many sockets. ``wire``,
+        the same message framed once for all of them with its payload size
+        (foundation.websocket_frames), is written straight to the connection when the
+        server offers that; otherwise, or when the writer declines, the text is sent."""
+        if wire is not None:
+            writer = self.scope.get("extensions", {}).get(FRAME_WRITER_EXTENSION)
+            if writer is not None and writer(*wire):
+                return
         await self.send(text_data=text)
 
 

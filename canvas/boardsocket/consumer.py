@@ -33,7 +33,7 @@ from canvas.boards.operations import BatchRequest
 from canvas.boardsocket import fanout, role_cache, writer
 from canvas.boardsocket.routes import board_routes, handles
 from canvas.models import Role
-from canvas.permissions import MIN_ROLE, Perm, get_board_for, role_allows
+from canvas.permissions import MIN_ROLE, Perm, board_roles, get_board_for, role_allows
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_SERVER
 from canvas.sockets import ProtocolConsumer, Route, encode
@@ -80,7 +80,7 @@ class BoardConsumer(ProtocolConsumer):
             return
         self.start_guard(f"board {self.board.pk} user {self.user.pk}")
         self._lane = asyncio.Lock()  # held while this socket's revisions need the database
-        self._backlog: deque[tuple[dict[str, Any], Callable[[], str]]] = deque()
+        self._backlog: deque[tuple[dict[str, Any], fanout.Delivery]] = deque()
         self._flusher: asyncio.Future[None] | None = None
         self.group = realtime.board_group(self.board.pk)
         self.hub = fanout.hub(encode_event)
@@ -131,11 +131,11 @@ class BoardConsumer(ProtocolConsumer):
 
     # --- Board events (the fan-out hands them over in order) -----------------------------
 
-    async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
+    async def board_event(self, event: dict[str, Any], delivery: fanout.Delivery) -> None:
         """One board event, straight from the process's fan-out.
 
         The common case (the next revision, a job or presence message) is sent at once with
-        the frame encoded once for every socket, without any database work or task switch.
+        the frame built once for every socket, without any database work or task switch.
         Anything that needs the database (a revision gap to fill, an access change to
         check) and everything after it waits in this socket's backlog, which a task of
         its own works off in order; the same backlog holds events while a sync reply or an
@@ -144,7 +144,7 @@ class BoardConsumer(ProtocolConsumer):
         if self.group is None:
             return
         if self._backlog or self._lane.locked():
-            self._backlog.append((event, frame))
+            self._backlog.append((event, delivery))
             return
         kind = event["type"]
         if kind == realtime.APPLIED_EVENT:
@@ -154,16 +154,16 @@ class BoardConsumer(ProtocolConsumer):
                 return
             if event["revision"] == self.revision + 1:
                 self.revision = event["revision"]
-                await self.send_frame(frame())
+                await self.send_frame(delivery(), delivery.wire())
                 return
         elif kind == realtime.PRESENCE_EVENT:
             if event["sender"] != self.channel_name:
-                await self.send_frame(frame())
+                await self.send_frame(delivery(), delivery.wire())
             return
         elif kind != realtime.ACCESS_EVENT:  # job and review messages: relayed as they are
-            await self.send_frame(frame())
+            await self.send_frame(delivery(), delivery.wire())
             return
-        self._backlog.append((event, frame))
+        self._backlog.append((event, delivery))
         self._flush_soon()
 
     @contextlib.asynccontextmanager
@@ -183,27 +183,27 @@ class BoardConsumer(ProtocolConsumer):
     async def _flush(self) -> None:
         async with self._lane:
             while self._backlog and self.group is not None:
-                event, frame = self._backlog.popleft()
+                event, delivery = self._backlog.popleft()
                 try:
-                    await self._event_in_order(event, frame)
+                    await self._event_in_order(event, delivery)
                 except Exception:
                     logger.exception("%s: %s event failed", self.bad_input.who, event["type"])
 
-    async def _event_in_order(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
+    async def _event_in_order(self, event: dict[str, Any], delivery: fanout.Delivery) -> None:
         kind = event["type"]
         if kind == realtime.APPLIED_EVENT:
             if event["sender"] == self.channel_name or self.revision is None:
                 return
             await self._deliver_up_to(event["revision"] - 1)
             if event["revision"] > self.revision:
-                await self.send_frame(frame())
+                await self.send_frame(delivery(), delivery.wire())
                 self.revision = event["revision"]
         elif kind == realtime.ACCESS_EVENT:
             # Someone's role on this board changed. If it was ours and it is gone, leave now;
             # if it went up or down, welcome the client again with the new role, so an open
             # canvas turns read-only (or editable) at once instead of at its next reconnect.
             try:
-                board, role = await self._check_access()
+                board, role = await self._access_after_change(delivery)
             except BoardNotFound:
                 await self._refuse()
                 return
@@ -211,7 +211,7 @@ class BoardConsumer(ProtocolConsumer):
                 self.role = role
                 await self._welcome(role, board.revision)
         elif kind != realtime.PRESENCE_EVENT or event["sender"] != self.channel_name:
-            await self.send_frame(frame())
+            await self.send_frame(delivery(), delivery.wire())
 
     # --- Helpers -------------------------------------------------------------------------
 
@@ -270,6 +270,31 @@ class BoardConsumer(ProtocolConsumer):
         generation = role_cache.generation()  # before the read: a change meanwhile re-reads
         board_id = self.board.pk if self.board else self.scope["url_route"]["kwargs"]["board_id"]
         board, role = await database_sync_to_async(get_board_for)(self.user, board_id, Perm.VIEW)
+        self.cached_role.store(role, generation)
+        return board, role
+
+    async def _access_after_change(self, delivery: fanout.Delivery) -> tuple[Any, Role]:
+        """The board and this socket's role after an access change, read once for every
+        socket of the room (a role change on a board with 1,000 viewers is three queries,
+        not three thousand) and kept as each socket's cached role."""
+        room = self.room
+        if room is None:
+            return await self._check_access()
+        board_id = self.board.pk
+
+        async def read_room() -> tuple[int, Any, set[Any], dict[Any, Role]]:
+            # Before the read: an access change committed meanwhile makes it stale.
+            generation = role_cache.generation()
+            users = {socket.user.pk for socket in cast(Any, room.sockets)}
+            board, roles = await database_sync_to_async(board_roles)(board_id, users)
+            return generation, board, users, roles
+
+        generation, board, users, roles = await delivery.once("access", read_room)
+        if self.user.pk not in users:  # joined the room after the read started
+            return await self._check_access()
+        role = roles.get(self.user.pk)
+        if board is None or role is None:
+            raise BoardNotFound()
         self.cached_role.store(role, generation)
         return board, role
 

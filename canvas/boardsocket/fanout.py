@@ -34,6 +34,7 @@ from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 
 from canvas import realtime, recent_batches
+from foundation import websocket_frames
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +49,48 @@ CHECK_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 
 
+class Delivery:
+    """One board event on its way to the sockets of a room. What every socket would do
+    alike is done once, by the first that asks: ``delivery()`` is the client message as
+    text, ``wire()`` the same as a whole websocket frame (foundation.websocket_frames) with
+    its payload size, and ``once`` runs any other shared work (the roles of everyone in
+    the room after an access change)."""
+
+    __slots__ = ("_shared", "_text", "_wire", "encode", "event")
+
+    def __init__(self, event: dict[str, Any], encode: Callable[[dict[str, Any]], str]) -> None:
+        self.event = event
+        self.encode = encode
+        self._text: str | None = None
+        self._wire: tuple[bytes, int] | None = None
+        self._shared: dict[str, asyncio.Future[Any]] = {}
+
+    def __call__(self) -> str:
+        if self._text is None:
+            self._text = self.encode(self.event)
+        return self._text
+
+    def wire(self) -> tuple[bytes, int]:
+        if self._wire is None:
+            payload = self().encode()
+            self._wire = (websocket_frames.text_frame(payload), len(payload))
+        return self._wire
+
+    async def once(self, name: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        """``work()``'s result, started by the first socket that asks for ``name`` and
+        shared with the others (each gets its exception raised)."""
+        found = self._shared.get(name)
+        if found is None:
+            found = self._shared[name] = asyncio.ensure_future(work())
+        return await asyncio.shield(found)
+
+
 class BoardSocket(Protocol):
     """What a room needs from a socket (canvas.boardsocket.consumer.BoardConsumer)."""
 
-    async def board_event(self, event: dict[str, Any], frame: Callable[[], str]) -> None:
-        """Take one board event in order; ``frame()`` is the client message, encoded once
-        per event for every socket of the room."""
+    async def board_event(self, event: dict[str, Any], delivery: Delivery) -> None:
+        """Take one board event in order; ``delivery`` holds what is done once per event
+        for every socket of the room (the encoded client message first of all)."""
 
     async def missed_events(self) -> None:
         """The channel layer lost events that were meant for this socket (its Redis forgot
@@ -149,20 +186,14 @@ class Room:
             await self.deliver(event)
 
     async def deliver(self, event: dict[str, Any]) -> None:
-        encoded: list[str] = []
-
-        def frame() -> str:
-            if not encoded:
-                encoded.append(self.hub.encode(event))
-            return encoded[0]
-
+        delivery = Delivery(event, self.hub.encode)
         if event["type"] == realtime.APPLIED_EVENT:
             # Kept once per event for this process's catch-ups (remote batches included),
             # sharing the frame the sockets are sent, not once per socket.
-            recent_batches.remember(event["board"], [event["batch"]], frame)
+            recent_batches.remember(event["board"], [event["batch"]], delivery)
         for socket in list(self.sockets):
             try:
-                await socket.board_event(event, frame)
+                await socket.board_event(event, delivery)
             except Exception:  # one broken socket must not starve the others
                 logger.exception("fan-out: %s failed on a socket of %s", event["type"], self.group)
 

@@ -8,8 +8,9 @@ socket keeps the role it read and re-reads it only when it may have changed:
 - any change to who may see a board (board members, team members, a team's default role)
   committed in this process bumps ``generation()`` at once, so the next message on any
   socket of the process re-reads (access changes are rare: one counter is enough);
-- a change committed in another process reaches the board's sockets as the ``board.access``
-  event (canvas.realtime), which re-reads too;
+- the change reaches the board's sockets in every process as the ``board.access`` event
+  (canvas.realtime), on which the board's room reads everyone's role at once and stores it
+  in each socket's cache (the consumer's ``_access_after_change``);
 - and at the latest after ``RECHECK_SECONDS``, should that event have been lost.
 
 This module decides nothing (canvas.permissions does); it only says when to ask again.

@@ -1,21 +1,26 @@
 """One process's fan-out (canvas.boardsocket.fanout) through the real ASGI stack: one group
-membership per board however many sockets, every socket gets every broadcast in order, a removed
-member's socket stops at once, and a crowd syncing together shares snapshot reads."""
+membership per board however many sockets, every socket gets every broadcast in order, as one
+frame built once for all of them, a removed member's socket stops at once, an access change is
+read once for the whole room, and a crowd syncing together shares snapshot reads."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from canvas import realtime
 from canvas.boards import documents
 from canvas.boardsocket import consumer as consumers
 from canvas.models import BoardMember
+from foundation.websocket_frames import FRAME_WRITER_EXTENSION, text_frame
 from tests import factories
-from tests.canvas.wsclient import create, open_socket, update
+from tests.canvas.wsclient import RECEIVE_TIMEOUT, create, open_socket, update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VIEWERS = 12
@@ -138,5 +143,74 @@ async def test_a_crowd_pinging_at_once_shares_revision_reads(crowd, monkeypatch)
     pongs = await asyncio.gather(*(sock.recv() for sock in sockets))
     assert pongs == [{"type": "pong", "revision": revision}] * len(sockets)
     assert 1 <= len(reads) < len(sockets)
+    for sock in sockets:
+        await sock.close()
+
+
+class RecordingWriter:
+    """A server's frame writer (foundation.websocket_frames) that keeps what it is given,
+    or declines every frame (the socket then sends the text the ordinary way)."""
+
+    def __init__(self, accept: bool = True) -> None:
+        self.accept = accept
+        self.frames: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def __call__(self, frame: bytes, payload_size: int) -> bool:
+        if self.accept:
+            self.frames.put_nowait(frame)
+        return self.accept
+
+    async def next(self) -> bytes:
+        return await asyncio.wait_for(self.frames.get(), RECEIVE_TIMEOUT)
+
+
+async def test_a_broadcast_is_one_frame_built_once_and_written_to_every_socket(crowd):
+    board = crowd["board"]
+    owner, _ = await open_socket(board, crowd["owner"])
+    writers = [RecordingWriter() for _ in crowd["viewers"][1:]]
+    declining = RecordingWriter(accept=False)
+    viewers = []
+    for user, writer in zip(crowd["viewers"], [declining, *writers], strict=True):
+        sock, _ = await open_socket(board, user, {FRAME_WRITER_EXTENSION: writer})
+        viewers.append(sock)
+    for sock in [owner, *viewers]:
+        assert (await sock.sync(None))["type"] == "snapshot"  # replies: not through writers
+    await owner.send({"type": "ops", "batch_id": "c", "ops": [create("frame", name="f")]})
+    revision = (await owner.recv())["revision"]
+    frames = [await writer.next() for writer in writers]
+    assert all(frame is frames[0] for frame in frames)  # one frame for every socket
+    applied = await viewers[0].recv()  # the declined frame went out as text
+    assert applied["type"] == "applied" and applied["revision"] == revision
+    assert frames[0] == text_frame(json.dumps(applied, separators=(",", ":")).encode())
+    for sock in viewers[1:]:
+        assert await sock.comm.receive_nothing(timeout=0.1)  # nothing sent twice
+    for sock in [owner, *viewers]:
+        await sock.close()
+
+
+async def test_an_access_change_reads_the_roles_of_the_whole_room_at_once():
+    """A role change on a board re-checks every socket on it with one read for the room,
+    not one per socket (1,000 viewers: three queries, not three thousand)."""
+    members = [await database_sync_to_async(factories.make_user)() for _ in range(VIEWERS)]
+    team = await database_sync_to_async(factories.make_team)(
+        members=members, default_board_role="viewer"
+    )
+    board = await database_sync_to_async(factories.make_board)(team)
+    sockets = await open_synced(board, members)
+    # Every query of the sockets runs on the one database thread: count them there.
+    database_thread_connection = await database_sync_to_async(lambda: connections["default"])()
+    counter = CaptureQueriesContext(database_thread_connection)
+    await database_sync_to_async(counter.__enter__)()
+    try:
+        team.default_board_role = "reviewer"
+        await database_sync_to_async(team.save)()
+        for sock in sockets:  # everyone is welcomed again with the new role
+            assert (await sock.recv())["role"] == "reviewer"
+    finally:
+        await database_sync_to_async(counter.__exit__)(None, None, None)
+    queries = [q["sql"] for q in counter.captured_queries]
+    assert sum("canvas_teammembership" in sql for sql in queries) == 1, queries
+    assert sum("canvas_boardmember" in sql for sql in queries) == 1, queries
+    assert len(queries) == 5, queries  # the save's two, then the room's three
     for sock in sockets:
         await sock.close()

@@ -14,9 +14,12 @@ import threading
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import close_old_connections
 
 from canvas import realtime
-from canvas.jobs import announce
+from canvas.jobs import announce, lifecycle
+from canvas.jobs.lifecycle import QUEUED, RUNNING
+from canvas.models.jobs import Job
 from tests import factories
 from tests.canvas.wsclient import open_socket
 
@@ -72,6 +75,36 @@ async def test_job_events_from_a_worker_thread_are_sent_by_the_server_loop_in_or
     assert [await sock.recv() for _ in messages] == messages
     await asyncio.to_thread(thread.join)
     assert set(send_threads) == {threading.get_ident()}  # the loop's own thread
+    await sock.close()
+
+
+async def test_a_job_change_committed_on_a_worker_thread_reaches_the_socket_by_itself(
+    board_and_viewer,
+):
+    """What an embedded job worker does: a state change committed on a plain thread is
+    announced after commit and reaches an open socket with no further client action (no
+    ping, no other message waking the server)."""
+    board, viewer = board_and_viewer
+    job = await database_sync_to_async(Job.objects.create)(
+        board=board, mode="img2img", engine="test-echo"
+    )
+    sock = await synced(board, viewer)
+    moved: list[Job | None] = []
+
+    def worker() -> None:
+        try:
+            moved.append(lifecycle.transition(job.pk, QUEUED, RUNNING, owner="host:1:0"))
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    message = await sock.recv()
+    await asyncio.to_thread(thread.join)
+    assert moved[0] is not None
+    assert message["type"] == "job"
+    assert (message["job"]["id"], message["job"]["state"]) == (str(job.pk), "running")
+    assert message["job"]["version"] == moved[0].version
     await sock.close()
 
 

@@ -101,9 +101,14 @@ class BoardSocket:
         await self.comm.disconnect()
 
 
-async def open_socket(board, user=None) -> tuple[BoardSocket, dict[str, Any]]:
+async def open_socket(
+    board, user=None, extensions: dict[str, Any] | None = None
+) -> tuple[BoardSocket, dict[str, Any]]:
+    """A board socket of ``user``; ``extensions`` are the server's ASGI extensions."""
     cookie = await sync_to_async(session_cookie)(user) if user is not None else None
     sock = BoardSocket(board.pk, cookie)
+    if extensions:
+        sock.comm.scope["extensions"] = extensions
     return sock, await sock.open()
 
 

@@ -268,7 +268,7 @@ class Topology:
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "anchorboard.daphne_server",  # as deployed (docs/deploy.md), not stock daphne
                 "-b",
                 "127.0.0.1",
                 "-p",

@@ -1,0 +1,63 @@
+"""The database connection of the websockets' thread: kept open, not reopened per query.
+
+Channels runs every database call of every websocket consumer — and its auth middleware's
+session and user reads at each handshake — on ONE thread per process (asgiref's
+thread-sensitive executor, outside any request context), and closes that thread's
+connection around each call unless ``CONN_MAX_AGE`` keeps it. With PostgreSQL and the
+default ``CONN_MAX_AGE = 0`` (right for HTTP requests, whose threads come and go) every
+such call opened a new server connection: a py-spy profile of one web process taking 1,000
+board sockets on PostgreSQL + Redis found its database thread busy 58 % of the time, half of
+it in ``connect``, and the handshakes queued behind it (bench/README.md, "Fan-out").
+
+``keep_open`` (called by the server once its loop runs) marks that one thread; from then
+on a connection it opens stays open. Django still drops it when it breaks (errors, then
+``is_usable``; ``CONN_HEALTH_CHECKS``), and the next call opens a new one. One extra
+connection per web process, like each board writer lane's (canvas.board_writer).
+
+Nothing here runs a query of its own; it only decides how long that thread's connection
+lives.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.signals import connection_created
+
+_thread: int | None = None  # the websockets' database thread, once marked
+
+
+def _keep(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.alias == DEFAULT_DB_ALIAS and threading.get_ident() == _thread:
+        connection.close_at = None  # set from CONN_MAX_AGE just before this signal
+
+
+def _mark() -> int:
+    global _thread
+    _thread = threading.get_ident()
+    connection_created.connect(_keep, dispatch_uid=__name__)
+    if connections[DEFAULT_DB_ALIAS].connection is not None:
+        connections[DEFAULT_DB_ALIAS].close_at = None
+    return _thread
+
+
+def _close() -> None:
+    connections[DEFAULT_DB_ALIAS].close()
+
+
+async def keep_open() -> int:
+    """Mark the thread Channels' database calls run on (from the event loop): its
+    connection is no longer closed after each call. Returns the thread's id."""
+    return await database_sync_to_async(_mark)()
+
+
+async def release() -> None:
+    """Forget the mark and close the thread's connection (tests)."""
+    global _thread
+    if _thread is not None:
+        await database_sync_to_async(_close)()
+    _thread = None
+    connection_created.disconnect(_keep, dispatch_uid=__name__)
