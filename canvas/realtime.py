@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 APPLIED_EVENT = "board.applied"
 PRESENCE_EVENT = "board.presence"
 ACCESS_EVENT = "board.access"
+# Several events for one group in one channel-layer message, in order (``_drain``): every
+# receiver unpacks it (canvas.boardsocket.fanout's rooms; ProtocolConsumer.realtime_bundle).
+BUNDLE_EVENT = "realtime.bundle"
+BUNDLE_MAX = 50  # events per bundle (an applied batch may carry 500 operations)
 
 # Distinct, readable on white and on dark canvases.
 PRESENCE_COLORS = (
@@ -175,11 +179,42 @@ def _sender_queue(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[Any]:
 
 async def _drain(queue: asyncio.Queue[Any]) -> None:
     while True:
-        layer, group, event = await queue.get()
-        try:
-            await layer.group_send(group, event)
-        except Exception:
-            logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
+        items = [await queue.get()]
+        while not queue.empty():  # whatever queued up while the last send was under way
+            items.append(queue.get_nowait())
+        for layer, group, event in bundled(items):
+            try:
+                await layer.group_send(group, event)
+            except Exception:
+                logger.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
+
+
+def bundled(items: list[tuple[Any, str, dict[str, Any]]]) -> list[tuple[Any, str, dict[str, Any]]]:
+    """Consecutive events for the same group as one ``BUNDLE_EVENT`` (at most
+    ``BUNDLE_MAX`` each), so a busy board costs one channel-layer message per send rather
+    than one per batch; the order of events stays as it was."""
+    out: list[tuple[Any, str, list[dict[str, Any]]]] = []
+    for layer, group, event in items:
+        last = out[-1] if out else None
+        if last is not None and last[0] is layer and last[1] == group and len(last[2]) < BUNDLE_MAX:
+            last[2].append(event)
+        else:
+            out.append((layer, group, [event]))
+    return [
+        (layer, group, events[0] if len(events) == 1 else bundle(events))
+        for layer, group, events in out
+    ]
+
+
+def bundle(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": BUNDLE_EVENT, "events": events}
+
+
+def unbundled(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events a channel-layer message carries, in order (one, or a bundle's)."""
+    if event.get("type") == BUNDLE_EVENT:
+        return list(event["events"])
+    return [event]
 
 
 async def send_presence_now(board_id: Any, message: Mapping[str, Any], sender_channel: str) -> None:

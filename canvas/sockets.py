@@ -25,7 +25,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import TypeAdapter, ValidationError
 
-from canvas import protocol
+from canvas import protocol, realtime
 from canvas.permissions import Perm
 from canvas.protocol import codec
 from canvas.protocol.types import ProtocolModel
@@ -176,6 +176,11 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def realtime_bundle(self, event: dict[str, Any]) -> None:
+        """Several group events sent as one (canvas.realtime), handled in their order."""
+        for inner in realtime.unbundled(event):
+            await self.dispatch(inner)
 
     async def send_json(self, message: Any) -> None:
         await self.send(text_data=encode(self.server_messages, message, self.dates_as_text))

@@ -183,7 +183,8 @@ class Room:
                 logger.warning("fan-out: receive on %s failed; retrying", self.group, exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            await self.deliver(event)
+            for one in realtime.unbundled(event):  # a busy board's events come in bundles
+                await self.deliver(one)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         delivery = Delivery(event, self.hub.encode)

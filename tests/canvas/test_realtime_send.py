@@ -20,6 +20,7 @@ from canvas import realtime
 from canvas.jobs import announce, lifecycle
 from canvas.jobs.lifecycle import QUEUED, RUNNING
 from canvas.models.jobs import Job
+from canvas.sockets import ProtocolConsumer
 from tests import factories
 from tests.canvas.wsclient import open_socket
 
@@ -143,3 +144,62 @@ async def test_a_failing_layer_is_logged_not_raised_from_a_worker_thread(
         await asyncio.sleep(0.01)
     monkeypatch.undo()
     await sock.close()
+
+
+async def test_events_queued_together_go_as_one_bundle_and_arrive_in_order(
+    board_and_viewer, monkeypatch
+):
+    """A busy board's sender takes everything that queued meanwhile: one channel-layer
+    message per group (on Redis ~20 commands each), not one per event."""
+    board, viewer = board_and_viewer
+    sock = await synced(board, viewer)
+    layer = get_channel_layer()
+    original = layer.group_send
+    sent: list[dict] = []
+
+    async def recording(group, event):
+        sent.append(event)
+        await original(group, event)
+
+    monkeypatch.setattr(layer, "group_send", recording)
+    messages = [queue_message(board, n) for n in range(5)]
+    for message in messages:  # queued in one go on the loop: the sender has not run yet
+        announce.send_to_board_now(board.pk, message)
+    assert [await sock.recv() for _ in messages] == messages
+    assert [event["type"] for event in sent] == [realtime.BUNDLE_EVENT]
+    assert [event["message"] for event in sent[0]["events"]] == messages
+    await sock.close()
+
+
+def test_only_consecutive_events_of_one_group_are_bundled_and_never_more_than_the_cap():
+    layer, other_layer = object(), object()
+    a = [{"type": "board.job", "n": n} for n in range(realtime.BUNDLE_MAX + 10)]
+    items = [(layer, "g1", a[0]), (layer, "g1", a[1]), (layer, "g2", a[2]), (layer, "g1", a[3])]
+    items += [(other_layer, "g1", a[4])] + [(layer, "g1", event) for event in a[5:]]
+    sends = realtime.bundled(items)
+    assert [(group, realtime.unbundled(event)) for _, group, event in sends] == [
+        ("g1", a[:2]),
+        ("g2", [a[2]]),
+        ("g1", [a[3]]),
+        ("g1", [a[4]]),
+        ("g1", a[5 : 5 + realtime.BUNDLE_MAX]),
+        ("g1", a[5 + realtime.BUNDLE_MAX :]),
+    ]
+    assert sends[3][0] is other_layer and sends[1][2] is a[2]  # a lone event goes as it is
+
+
+async def test_every_socket_consumer_unpacks_a_bundle_in_order():
+    """Guests' share sockets are ordinary group members of a board (with presence shown):
+    they get bundles too."""
+    got = []
+
+    class Recorder(ProtocolConsumer):
+        async def board_presence(self, event):
+            got.append(event["n"])
+
+        async def board_job(self, event):
+            got.append(-event["n"])
+
+    events = [{"type": "board.presence", "n": 1}, {"type": "board.job", "n": 2}]
+    await Recorder().realtime_bundle(realtime.bundle([*events, {**events[0], "n": 3}]))
+    assert got == [1, -2, 3]
