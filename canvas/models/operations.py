@@ -31,6 +31,9 @@ class BoardOperation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["board", "revision"], name="unique_board_revision")
         ]
+        # The resend check of every writer run looks batches up by their client id; without
+        # this index it read the board's whole kept log (1,000 rows) each time.
+        indexes = [models.Index(fields=["board", "batch_id"], name="boardop_board_batch")]
 
     def __str__(self) -> str:
         return f"{self.board_id} r{self.revision}"
