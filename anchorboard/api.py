@@ -28,6 +28,7 @@ from canvas.members import api_auth
 from canvas.members.api import router as members_router
 from canvas.review.api import router as review_router
 from canvas.sharing.api import router as sharing_router
+from canvas.webhooks.api import router as webhooks_router
 from foundation.api_errors import (
     install_error_handlers,
     json_errors_for_django_responses,
@@ -95,3 +96,4 @@ api.add_router("", fallbacks_router)
 api.add_router("", members_router)
 api.add_router("", governance_router)
 api.add_router("", kits_router)
+api.add_router("", webhooks_router)

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "canvas",
+    "canvas.webhooks",
     "assets",
 ]
 

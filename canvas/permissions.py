@@ -181,17 +181,20 @@ class TeamPerm(StrEnum):
     VIEW = "view"  # see the team, its boards, its members and its brand kits
     KITS = "kits"  # create, edit (lock and unlock), delete the team's brand kits
     MANAGE = "manage"  # add, change and remove members; invitation links
+    WEBHOOKS = "webhooks"  # register webhooks, read their delivery log, resend
 
 
 TEAM_MIN_ROLE: dict[TeamPerm, TeamRole] = {
     TeamPerm.VIEW: TeamRole.MEMBER,
     TeamPerm.KITS: TeamRole.KIT_MANAGER,
     TeamPerm.MANAGE: TeamRole.ADMIN,
+    TeamPerm.WEBHOOKS: TeamRole.ADMIN,
 }
 TEAM_PERM_LABEL: dict[TeamPerm, str] = {
     TeamPerm.VIEW: "see this team",
     TeamPerm.KITS: "change its brand kits",
     TeamPerm.MANAGE: "manage its members",
+    TeamPerm.WEBHOOKS: "manage its webhooks",
 }
 # A kit manager is a member with one more right (brand kits); on boards both get the
 # team's default board role. Admins may do everything.

@@ -33,6 +33,8 @@ urlpatterns = [
     path("providers/", providers.providers_page, name="providers"),
     # Teams, board members, invitation links and sign-up (canvas.members, docs/members.md).
     path("", include("canvas.members.urls")),
+    # A team's webhooks and their delivery log (canvas.webhooks, docs/webhooks.md).
+    path("", include("canvas.webhooks.urls")),
     # Review and share links (canvas.sharing.views, docs/review.md).
     path("inbox/", review_pages.inbox_page, name="inbox"),
     path("s/<str:token>/", share.share_page, name="share-page"),

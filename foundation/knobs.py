@@ -72,6 +72,7 @@ JOBS = "Job queue"
 HOSTED = "Hosted providers (Gemini, OpenAI), circuit breaker, fallbacks"
 COMFYUI = "ComfyUI"
 A1111 = "AUTOMATIC1111 / Forge"
+WEBHOOKS = "Webhooks"
 DEVELOPMENT = "Development and tests"
 
 # --- Deployment and security ------------------------------------------------------------------
@@ -499,6 +500,18 @@ A1111_MAX_COUNT = _knob(
 A1111_CONCURRENCY = _knob(
     "ANCHORBOARD_A1111_CONCURRENCY", WHOLE, 1, "A1111 jobs running at once", A1111
 )
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+WEBHOOK_ALLOW_PRIVATE_URLS = _knob(
+    "ANCHORBOARD_WEBHOOK_ALLOW_PRIVATE_URLS", FLAG, False,
+    "webhook URLs may reach private and loopback addresses, plain `http://` to loopback only "
+    "(tests, local development); link-local and metadata addresses stay refused", WEBHOOKS,
+)  # fmt: skip
+WEBHOOK_SENDERS = _knob(
+    "ANCHORBOARD_WEBHOOK_SENDERS", WHOLE, 4,
+    "threads per worker process that send webhook deliveries (never a job's)", WEBHOOKS,
+)  # fmt: skip
 
 # --- Development and tests --------------------------------------------------------------------
 

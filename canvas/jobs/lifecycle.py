@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from canvas.jobs import announce, config
 from canvas.models.jobs import FINISHED_STATES, Job, JobState
+from canvas.webhooks import dispatch as webhooks
 from foundation.background import run_after_commit
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ def transition(
         # version we wrote, and the message announces that version and nothing later.
         job = Job.objects.get(pk=job_id)
         announce.job_after_commit(job, durable=durable, with_results=with_results)
+        webhooks.job_finished(job)  # job.succeeded/failed: recorded here, sent after commit
     if source != target:
         logger.info("job %s: %s → %s (v%d)", job_id, source, target, job.version)
     return job

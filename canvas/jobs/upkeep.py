@@ -1,11 +1,13 @@
 """What every worker process does once per poll period, whoever runs its jobs.
 
-Two repairs that need no message to trigger them, so a worker does them on a clock:
+Repairs that need no message to trigger them, so a worker does them on a clock:
 
 - **recovery**: running jobs whose worker died go back to the queue (or fail when out of
   attempts), see canvas.jobs.recovery;
 - **lost announcements**: job changes whose after-commit message never left (the process
-  died first, or the channel layer refused it) are sent again, see canvas.jobs.announce.
+  died first, or the channel layer refused it) are sent again, see canvas.jobs.announce;
+- **webhook retries**: deliveries due again are handed to this process's webhook senders
+  (canvas.webhooks.sender; it sweeps at most every few seconds, and never waits on them).
 
 The embedded pool and ``run_workers`` run ``tick`` from their housekeeping thread
 (canvas.jobs.workers), each Celery worker from its sweeper (canvas.jobs.celery_worker).
@@ -19,6 +21,7 @@ import logging
 
 from canvas.jobs import announce
 from canvas.jobs.recovery import recover_abandoned_jobs
+from canvas.webhooks import sender as webhook_sender
 
 logger = logging.getLogger(__name__)
 
@@ -33,4 +36,5 @@ def tick() -> tuple[list[str], int]:
     recovered = recover_abandoned_jobs()  # wakes workers after commit itself
     if recovered:
         logger.warning("requeued or ended %d abandoned job(s)", len(recovered))
+    webhook_sender.sweep()  # due webhook retries go to this process's senders
     return recovered, announce.resend_due()

@@ -26,6 +26,7 @@ from canvas.models.sharing import AuditAction
 from canvas.permissions import Principal
 from canvas.review.payloads import broadcast_review_after_commit, decision_payload, who
 from canvas.sharing.audit import record_audit
+from canvas.webhooks import dispatch as webhooks
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def set_decision(
                 "link": str(principal.link.pk) if principal.link else None,
             },
         )
+        webhooks.review_decided(decision, changes)  # recorded here, sent after commit
     return decision
 
 

@@ -50,9 +50,22 @@ make_variations(board, lead, 4, region={"x": 100, "y": 100, "width": 400, "heigh
 _link, token = links.create_link(
     board, lead, permissions=["comment", "approve"], visibility="all_candidates", label="Client"
 )
+from datetime import timedelta
+from django.utils import timezone
+from canvas.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+hook = WebhookEndpoint.objects.create(
+    team=board.team, url="https://hooks.example.com/anchorboard", events=["job.succeeded"]
+)
+event = WebhookEvent.objects.create(team=board.team, type="job.succeeded", payload={"job": {}})
+WebhookDelivery.objects.create(
+    event=event, endpoint=hook, state="failed", attempts=3, last_status_code=500,
+    last_error="http_500", response_excerpt="Internal error",
+    give_up_at=timezone.now() + timedelta(hours=24),
+)
 c = Client()
 c.force_login(lead)
-out = {"board": str(board.pk), "token": token, "lead": c.cookies["sessionid"].value}
+out = {"board": str(board.pk), "token": token, "lead": c.cookies["sessionid"].value,
+       "team": str(board.team_id)}
 print("SEED" + json.dumps(out))
 """
 
@@ -78,6 +91,7 @@ PAGES = {
     "share guest name": ("/s/{token}/guest/", False, "document.querySelector('form')"),
     "inbox": ("/inbox/", True, "document.querySelector('main')"),
     "teams": ("/teams/", True, "document.querySelector('main')"),
+    "webhooks": ("/teams/{team}/webhooks/", True, "document.querySelector('.delivery-log')"),
     "password change": ("/password/", True, "document.querySelector('form')"),
 }
 
