@@ -8,10 +8,12 @@ class CanvasConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that close board sockets when someone's access is removed.
-        # The board socket's job-request handlers join canvas.boardsocket.routes' table (the
-        # consumer reads the table and does not import them: no import cycle).
+        # The board socket's handlers join canvas.boardsocket.routes' table: sync, ops,
+        # presence and ping (consumer) and the job requests (job_requests; the consumer
+        # reads the table and does not import them: no import cycle). Both are imported here
+        # so the table is complete in every process, whether or not routing was imported.
         from canvas import realtime  # noqa: F401
-        from canvas.boardsocket import job_requests  # noqa: F401
+        from canvas.boardsocket import consumer, job_requests  # noqa: F401
 
         # Remote provider engines register with the engine registry on its first read.
         from canvas.engines import providers  # noqa: F401
