@@ -12,7 +12,7 @@ it in ``connect``, and the handshakes queued behind it (bench/README.md, "Fan-ou
 ``keep_open`` (called by the server once its loop runs) marks that one thread; from then
 on a connection it opens stays open. Django still drops it when it breaks (errors, then
 ``is_usable``; ``CONN_HEALTH_CHECKS``), and the next call opens a new one. One extra
-connection per web process, like each board writer lane's (canvas.board_writer).
+connection per web process, like each board writer lane's (canvas.boardsocket.writer).
 
 Nothing here runs a query of its own; it only decides how long that thread's connection
 lives.
