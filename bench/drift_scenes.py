@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, replace
 
 import cv2
+import drift_looks
 import numpy as np
 from skimage.color import deltaE_ciede2000, rgb2lab
 
@@ -40,6 +41,13 @@ class Scene:
     layout: str = "single"  # single, pair, lying
     hue_shift: float = 0.0  # degrees
     noise: float = 0.0
+    # Second-round looks (bench/drift_looks.py); the defaults draw the first round's images.
+    backdrop: str = "plain"  # plain, gradient, floor
+    outline: int = 0  # ink line width in px (poster look)
+    tones: int = 2  # cel tones of the flat and poster looks
+    prop: bool = False  # a small ball in the accent colour beside the product
+    texture: str = "none"  # drift_looks.TEXTURES: the medium (what the style metric sees)
+    jpeg: int = 0  # JPEG quality of the delivered image, 0 = none
 
 
 def hex_rgb(value: str) -> tuple[float, float, float]:
@@ -66,7 +74,11 @@ def _shape_fields(shape: str, u, v, cx: float, cy: float, s: float, lying: bool)
     nx = np.zeros_like(u)
     ny = np.zeros_like(u)
     nz = np.ones_like(u)
-    if shape == "sphere":
+    if shape == "cone":
+        mask, nx, ny, nz, band = drift_looks.cone(dx, dy)
+    elif shape == "pill":
+        mask, nx, ny, nz, band = drift_looks.pill(dx, dy)
+    elif shape == "sphere":
         r2 = dx**2 + dy**2
         mask = r2 < 0.8**2
         nx, ny = dx / 0.8, dy / 0.8
@@ -106,6 +118,23 @@ def _shape_fields(shape: str, u, v, cx: float, cy: float, s: float, lying: bool)
     return mask, nx, ny, nz, band
 
 
+def _subjects(scene: Scene) -> list[tuple[str, float, float, float, bool]]:
+    """``(shape, cx, cy, half-size, is_prop)`` of everything standing on the backdrop."""
+    s = scene.scale
+    found = [(scene.shape, scene.cx, scene.cy, s, False)]
+    if scene.layout == "pair":
+        s = scene.scale * 0.75
+        found = [
+            (scene.shape, scene.cx - 0.2, scene.cy, s, False),
+            (scene.shape, scene.cx + 0.2, scene.cy, s, False),
+        ]
+    if scene.prop:
+        side = -1.0 if scene.cx > 0.5 else 1.0
+        px = scene.cx + side * (0.75 * s + 0.12)
+        found.append(("sphere", px, scene.cy + 0.55 * s, 0.35 * s, True))
+    return found
+
+
 def render(scene: Scene, rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
     """The scene as an sRGB uint8 image."""
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
@@ -121,29 +150,33 @@ def render(scene: Scene, rng: np.random.Generator, size: int = SIZE) -> np.ndarr
     )
     lcol = np.array(scene.light_colour)
     photo = scene.look == "photo"
-    bg = np.array(scene.background)[None, None, :] * np.ones((size, size, 1))
-    if photo:
-        # The key light falls off across the backdrop: brighter on the light's side.
-        along = (u - 0.5) * light[0] + (v - 0.5) * light[1]
-        bg = bg * (0.9 + 0.55 * along)[..., None]
+    if scene.backdrop == "plain":
+        bg = np.array(scene.background)[None, None, :] * np.ones((size, size, 1))
+        if photo:
+            # The key light falls off across the backdrop: brighter on the light's side.
+            along = (u - 0.5) * light[0] + (v - 0.5) * light[1]
+            bg = bg * (0.9 + 0.55 * along)[..., None]
+    else:
+        bg = drift_looks.backdrop(scene.backdrop, scene.background, u, v, light)
     image = bg.copy()
-    subjects = [(scene.cx, scene.cy)]
-    s = scene.scale
-    if scene.layout == "pair":
-        subjects = [(scene.cx - 0.2, scene.cy), (scene.cx + 0.2, scene.cy)]
-        s = scene.scale * 0.75
+    subjects = _subjects(scene)
     lying = scene.layout == "lying"
-    shadow_offset = (-light[0] * 0.12 * s / 0.32, -light[1] * 0.12 * s / 0.32)
-    for cx, cy in subjects:
+    for shape, cx, cy, s, is_prop in subjects:
+        offset = (-light[0] * 0.12 * s / 0.32, -light[1] * 0.12 * s / 0.32)
         mask, *_ = _shape_fields(
-            scene.shape, u, v, cx + shadow_offset[0], cy + shadow_offset[1], s, lying
+            shape, u, v, cx + offset[0], cy + offset[1], s, lying and not is_prop
         )
         softness = 9 if photo else 1
         shade = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), softness) if photo else mask
         image = image * (1 - 0.35 * np.asarray(shade, dtype=np.float64))[..., None]
-    for cx, cy in subjects:
-        mask, nx, ny, nz, band = _shape_fields(scene.shape, u, v, cx, cy, s, lying)
-        albedo = np.where(band[..., None], np.array(scene.accent), np.array(scene.product))
+    masks = []
+    for shape, cx, cy, s, is_prop in subjects:
+        mask, nx, ny, nz, band = _shape_fields(shape, u, v, cx, cy, s, lying and not is_prop)
+        masks += [mask, band]
+        if is_prop:
+            albedo = np.array(scene.accent)[None, None, :] * np.ones((size, size, 1))
+        else:
+            albedo = np.where(band[..., None], np.array(scene.accent), np.array(scene.product))
         lambert = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
         if photo:
             shading = scene.ambient + (1 - scene.ambient) * lambert
@@ -152,12 +185,15 @@ def render(scene: Scene, rng: np.random.Generator, size: int = SIZE) -> np.ndarr
             spec = np.clip(nx * half[0] + ny * half[1] + nz * half[2], 0, 1) ** 40 * 0.6
             colour = albedo * shading[..., None] + spec[..., None]
         else:
-            lit = lambert > 0.55
-            shading = np.where(lit, 1.0, scene.ambient + 0.25)
+            shading = drift_looks.cel(lambert, scene.ambient, scene.tones)
             colour = albedo * shading[..., None]
             highlight = lambert > 0.97
             colour = np.where(highlight[..., None], 0.5 * colour + 0.5, colour)
         image = np.where(mask[..., None], colour, image)
+    if scene.outline:
+        image = drift_looks.outline(image, masks, scene.outline)
+    if scene.texture != "none":
+        image = image * drift_looks.texture(scene.texture, size, rng)[..., None]
     image = image * lcol[None, None, :] * scene.exposure
     if scene.hue_shift:
         hsv = cv2.cvtColor(np.clip(image, 0, 1).astype(np.float32), cv2.COLOR_RGB2HSV)
@@ -167,20 +203,18 @@ def render(scene: Scene, rng: np.random.Generator, size: int = SIZE) -> np.ndarr
         image = cv2.GaussianBlur(image, (0, 0), 0.8)
     if scene.noise:
         image = image + rng.normal(0, scene.noise, image.shape)
-    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    pixels = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return drift_looks.jpeg(pixels, scene.jpeg) if scene.jpeg else pixels
 
 
 def sketch(scene: Scene, size: int = SIZE) -> np.ndarray:
     """A composition anchor as a designer draws it: the subject's outline, dark on paper."""
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
     u, v = (xs + 0.5) / size, (ys + 0.5) / size
-    subjects = [(scene.cx, scene.cy)]
-    s = scene.scale
-    if scene.layout == "pair":
-        subjects, s = [(scene.cx - 0.2, scene.cy), (scene.cx + 0.2, scene.cy)], scene.scale * 0.75
     paper = np.full((size, size, 3), 245, np.uint8)
-    for cx, cy in subjects:
-        mask, *_, band = _shape_fields(scene.shape, u, v, cx, cy, s, scene.layout == "lying")
+    for shape, cx, cy, s, is_prop in _subjects(scene):
+        lying = scene.layout == "lying" and not is_prop
+        mask, *_, band = _shape_fields(shape, u, v, cx, cy, s, lying)
         for region in (mask, band):
             contours, _ = cv2.findContours(
                 region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
@@ -223,7 +257,7 @@ def _off_palette(base: Scene, rgb, rng: np.random.Generator) -> tuple[float, flo
 
 
 def consistent(base: Scene, rng: np.random.Generator) -> Scene:
-    return replace(
+    scene = replace(
         base,
         cx=base.cx + rng.uniform(-0.08, 0.08),
         cy=base.cy + rng.uniform(-0.06, 0.06),
@@ -233,35 +267,52 @@ def consistent(base: Scene, rng: np.random.Generator) -> Scene:
         light_angle=base.light_angle + rng.uniform(-12, 12),
         noise=rng.uniform(0.005, 0.03) if base.look == "photo" else rng.uniform(0, 0.006),
     )
+    if base.jpeg:
+        scene = replace(scene, jpeg=int(rng.integers(60, 96)))
+    return scene
 
 
-def drifted(base: Scene, metric: str, rng: np.random.Generator) -> tuple[Scene, str]:
-    """A consistent variation of ``base`` with exactly one thing broken; returns how."""
-    scene = consistent(base, rng)
-    if metric == "palette":
-        how = rng.choice(["product", "background", "product+accent"])
-        if how == "background":
-            return replace(
-                scene, background=_off_palette(base, base.background, rng)
-            ), "palette:background"
-        accent = _off_palette(base, base.accent, rng) if how == "product+accent" else base.accent
-        return replace(
-            scene, product=_off_palette(base, base.product, rng), accent=accent
-        ), f"palette:{how}"
-    if metric == "lighting":
-        how = rng.choice(["direction", "exposure", "white_balance", "hardness"])
-        if how == "direction":
-            return replace(
-                scene, light_angle=base.light_angle + 180 + rng.uniform(-30, 30)
-            ), "lighting:direction"
-        if how == "exposure":
+def _second_round(base: Scene) -> bool:
+    return base.backdrop != "plain" or base.prop or base.outline > 0 or base.texture != "none"
+
+
+def _drift_palette(base: Scene, scene: Scene, rng: np.random.Generator) -> tuple[Scene, str]:
+    kinds = ["product", "background", "product+accent"] + (["prop"] if base.prop else [])
+    how = str(rng.choice(kinds))
+    if how == "background":
+        return replace(scene, background=_off_palette(base, base.background, rng)), f"palette:{how}"
+    if how == "prop":  # the prop is the only accent-coloured thing besides the label band
+        return replace(scene, accent=_off_palette(base, base.accent, rng)), f"palette:{how}"
+    accent = _off_palette(base, base.accent, rng) if how == "product+accent" else base.accent
+    return replace(
+        scene, product=_off_palette(base, base.product, rng), accent=accent
+    ), f"palette:{how}"
+
+
+def _drift_lighting(base: Scene, scene: Scene, rng: np.random.Generator) -> tuple[Scene, str]:
+    wide = _second_round(base)
+    how = rng.choice(["direction", "exposure", "white_balance", "hardness"])
+    if how == "direction":
+        spread = 35 if wide else 30
+        angle = base.light_angle + 180 + rng.uniform(-spread, spread)
+        return replace(scene, light_angle=angle), "lighting:direction"
+    if how == "exposure":
+        if wide:
+            factor = rng.uniform(0.45, 0.6) if rng.random() < 0.5 else rng.uniform(1.55, 1.8)
+        else:
             factor = rng.choice([0.5, 1.7])
-            return replace(scene, exposure=scene.exposure * factor), "lighting:exposure"
-        if how == "white_balance":
+        return replace(scene, exposure=scene.exposure * factor), "lighting:exposure"
+    if how == "white_balance":
+        if wide:
+            kelvin = rng.uniform(2500, 3200) if rng.random() < 0.5 else rng.uniform(9000, 12000)
+        else:
             kelvin = rng.choice([2700.0, 10000.0])
-            return replace(scene, light_colour=kelvin_rgb(kelvin)), "lighting:white_balance"
-        ambient = 0.9 if base.ambient < 0.5 else 0.1
-        return replace(scene, ambient=ambient), "lighting:hardness"
+        return replace(scene, light_colour=kelvin_rgb(kelvin)), "lighting:white_balance"
+    ambient = 0.9 if base.ambient < 0.5 else 0.1
+    return replace(scene, ambient=ambient), "lighting:hardness"
+
+
+def _drift_composition(base: Scene, scene: Scene, rng: np.random.Generator) -> tuple[Scene, str]:
     how = rng.choice(["move", "scale", "layout"])
     if how == "move":
         cx = 0.2 if base.cx >= 0.5 else 0.8
@@ -275,6 +326,26 @@ def drifted(base: Scene, metric: str, rng: np.random.Generator) -> tuple[Scene, 
     return replace(scene, layout=layout), f"composition:{layout}"
 
 
+def _drift_style(base: Scene, scene: Scene, rng: np.random.Generator) -> tuple[Scene, str]:
+    """Another medium: the same picture drawn with a different texture (or none)."""
+    others = [t for t in drift_looks.TEXTURES if t != base.texture]
+    kind = str(rng.choice(others))
+    return replace(scene, texture=kind), f"style:{kind}"
+
+
+DRIFTS = {
+    "palette": _drift_palette,
+    "lighting": _drift_lighting,
+    "composition": _drift_composition,
+    "style": _drift_style,
+}
+
+
+def drifted(base: Scene, metric: str, rng: np.random.Generator) -> tuple[Scene, str]:
+    """A consistent variation of ``base`` with exactly one thing broken; returns how."""
+    return DRIFTS[metric](base, consistent(base, rng), rng)
+
+
 @dataclass(frozen=True)
 class EvalSet:
     name: str
@@ -282,6 +353,8 @@ class EvalSet:
     composition_anchor: str  # sketch | render
     palette_anchor: str  # swatch | render
     group: str  # tuned | inspected | untouched (see bench/README.md)
+    style_anchor: bool = False  # a style anchor (a render), and style drifts in the batch
+    per_metric: int = 6  # drifted images per metric
 
 
 def anchors(spec: EvalSet, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
@@ -289,13 +362,23 @@ def anchors(spec: EvalSet, rng: np.random.Generator) -> dict[str, list[np.ndarra
     render_anchor = render(replace(base, noise=0.01 if base.look == "photo" else 0.0), rng)
     composition = sketch(base) if spec.composition_anchor == "sketch" else render_anchor
     palette = swatch(base) if spec.palette_anchor == "swatch" else render_anchor
-    return {"composition": [composition], "palette": [palette], "lighting": [render_anchor]}
+    found = {"composition": [composition], "palette": [palette], "lighting": [render_anchor]}
+    if spec.style_anchor:
+        found["style"] = [render_anchor]
+    return found
 
 
-def batch(spec: EvalSet, rng: np.random.Generator, consistent_count: int = 40, per_metric: int = 6):
+def batch(
+    spec: EvalSet,
+    rng: np.random.Generator,
+    consistent_count: int = 40,
+    per_metric: int | None = None,
+):
     """``[(image, label)]``: label "ok" or "<metric>:<how>"."""
+    per_metric = spec.per_metric if per_metric is None else per_metric
     images = [(render(consistent(spec.base, rng), rng), "ok") for _ in range(consistent_count)]
-    for metric in ("palette", "lighting", "composition"):
+    metrics = ["palette", "lighting", "composition"] + (["style"] if spec.style_anchor else [])
+    for metric in metrics:
         for _ in range(per_metric):
             scene, label = drifted(spec.base, metric, rng)
             images.append((render(scene, rng), label))
@@ -307,6 +390,18 @@ def _scene(shape, look, colours, angle, kelvin=5600.0, ambient=0.35, cx=0.5, sca
     return Scene(
         shape, look, bg, product, accent, angle, kelvin_rgb(kelvin), ambient, cx=cx, scale=scale
     )
+
+
+def _poster(shape, colours, angle, tones=3, line=4, texture="none", **kw) -> Scene:
+    """Second round, illustrated: flat cel tones, ink outlines, a gradient backdrop."""
+    base = _scene(shape, "flat", colours, angle, **kw)
+    return replace(base, backdrop="gradient", outline=line, tones=tones, texture=texture)
+
+
+def _studio(shape, colours, angle, kelvin, quality, prop=True, texture="none", **kw) -> Scene:
+    """Second round, photographic: a wall meeting a floor, a prop, JPEG delivery."""
+    base = _scene(shape, "photo", colours, angle, kelvin, **kw)
+    return replace(base, backdrop="floor", prop=prop, jpeg=quality, texture=texture)
 
 
 SETS = [
@@ -384,33 +479,123 @@ SETS = [
         "swatch",
         "inspected",
     ),
-    # "untouched": added after the last change to the metrics and run once for the numbers.
+    # Untouched in the first round (added after its last change, run once); their numbers
+    # were then looked at in the second round, so they count as "inspected" now.
     EvalSet(
         "N1 can flat",
         _scene("can", "flat", ("#F1FAEE", "#E63946", "#1D3557"), 140, ambient=0.3, cx=0.58),
         "sketch",
         "swatch",
-        "untouched",
+        "inspected",
     ),
     EvalSet(
         "N2 sphere photo low key",
         _scene("sphere", "photo", ("#3D405B", "#F2CC8F", "#81B29A"), 80, 5000, 0.2, scale=0.26),
         "render",
         "render",
-        "untouched",
+        "inspected",
     ),
     EvalSet(
         "N3 bottle photo cool",
         _scene("bottle", "photo", ("#EDF2F4", "#9D0208", "#FFBA08"), 170, 7000, cx=0.45),
         "render",
         "swatch",
-        "untouched",
+        "inspected",
     ),
     EvalSet(
         "N4 box photo",
         _scene("box", "photo", ("#FAF3DD", "#5E6472", "#FFA69E"), 50, 5600, ambient=0.4),
         "sketch",
         "render",
+        "inspected",
+    ),
+    # Second round ("untouched"): another generator (bench/drift_looks.py: cone and pill,
+    # poster and studio looks, props, floors, JPEG, textures and style anchors), palettes and
+    # seeds' draws never seen while the metrics were changed; run once, at the end.
+    EvalSet(
+        "U1 cone poster",
+        _poster("cone", ("#FDF0D5", "#C1121F", "#003049"), 120),
+        "sketch",
+        "swatch",
         "untouched",
+        style_anchor=True,
+        per_metric=8,
+    ),
+    EvalSet(
+        "U2 pill studio paper",
+        _studio("pill", ("#E8E8E4", "#2A9D8F", "#E76F51"), 45, 5200, 85, texture="paper"),
+        "render",
+        "render",
+        "untouched",
+        style_anchor=True,
+        per_metric=8,
+    ),
+    EvalSet(
+        "U3 sphere poster dark hatch",
+        _poster(
+            "sphere",
+            ("#22223B", "#F4A261", "#90BE6D"),
+            150,
+            line=3,
+            texture="hatch",
+            cx=0.6,
+            scale=0.26,
+        ),
+        "render",
+        "swatch",
+        "untouched",
+        style_anchor=True,
+        per_metric=8,
+    ),
+    EvalSet(
+        "U4 bottle studio warm",
+        _studio("bottle", ("#F2E9E4", "#4A4E69", "#D62828"), 30, 3500, 80, ambient=0.45),
+        "sketch",
+        "swatch",
+        "untouched",
+        per_metric=8,
+    ),
+    EvalSet(
+        "U5 vase poster two tones",
+        _poster("vase", ("#D8F3DC", "#7B2CBF", "#FFB703"), 70, tones=2, line=5, cx=0.4),
+        "sketch",
+        "render",
+        "untouched",
+        per_metric=8,
+    ),
+    EvalSet(
+        "U6 can studio cool canvas",
+        _studio(
+            "can",
+            ("#1D2D44", "#F0EBD8", "#E09F3E"),
+            160,
+            7200,
+            75,
+            prop=False,
+            texture="canvas",
+            ambient=0.25,
+        ),
+        "render",
+        "swatch",
+        "untouched",
+        style_anchor=True,
+        per_metric=8,
+    ),
+    EvalSet(
+        "U7 box poster halftone",
+        _poster("box", ("#FFFCF2", "#EB5E28", "#252422"), 100, line=3, texture="halftone", cx=0.45),
+        "render",
+        "render",
+        "untouched",
+        style_anchor=True,
+        per_metric=8,
+    ),
+    EvalSet(
+        "U8 cone studio muted",
+        _studio("cone", ("#CCD5AE", "#6B705C", "#A5A58D"), 60, 6000, 90, ambient=0.3),
+        "sketch",
+        "render",
+        "untouched",
+        per_metric=8,
     ),
 ]
