@@ -427,6 +427,24 @@ SETS = [
         "render",
         "tuned",
     ),
+    # Second round, tuned: the style metric was designed on these two (textures and a style
+    # anchor; bench/drift_looks.py).
+    EvalSet(
+        "S1 sphere poster paper",
+        _poster("sphere", ("#F7F7F2", "#3A86FF", "#FB5607"), 60, texture="paper", scale=0.28),
+        "render",
+        "swatch",
+        "tuned",
+        style_anchor=True,
+    ),
+    EvalSet(
+        "S2 bottle studio hatch",
+        _studio("bottle", ("#EAE2B7", "#003049", "#F77F00"), 140, 5000, 88, texture="hatch"),
+        "sketch",
+        "render",
+        "tuned",
+        style_anchor=True,
+    ),
     # "inspected": held out at first, then looked at once the first numbers were in (their
     # misses led to the minmod cast, the excess-ΔE palette distance and the light-first order).
     EvalSet(

@@ -4,7 +4,7 @@ Parses, checks the caller's role (review: reviewers, editors and owners — a ch
 pixels on the server's CPU and stores scores; viewers read stored scores where results are
 shown), calls canvas.governance.services.check and returns its reply. Always answers 200
 with every result: at most 500 images, stored scores are reused, and a cold 512 px image
-costs ~10–15 ms of CPU. Guide: docs/governance.md.
+costs ~20–30 ms of CPU. Guide: docs/governance.md.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Anchors(Schema):
     palette: list[str] = Field(default_factory=list, max_length=limits.MAX_ANCHORS_PER_ROLE)
     lighting: list[str] = Field(default_factory=list, max_length=limits.MAX_ANCHORS_PER_ROLE)
     composition: list[str] = Field(default_factory=list, max_length=limits.MAX_ANCHORS_PER_ROLE)
+    style: list[str] = Field(default_factory=list, max_length=limits.MAX_ANCHORS_PER_ROLE)
 
 
 class ConsistencyIn(Schema):

@@ -8,7 +8,7 @@ calibrates drift thresholds over the board's batch (these
 images plus the board's most recent scores against the same references) and stores one
 ``ConsistencyScore`` per image and metric. Callers check permissions first.
 
-Cost: reading and scoring an image not scored yet is ~10–15 ms of CPU for a 512 px result
+Cost: reading and scoring an image not scored yet is ~20–30 ms of CPU for a 512 px result
 plus decoding its original; stored scores are reused, so re-checking a batch is a query.
 """
 
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 CALIBRATION_WINDOW = 300
 READ_SIZE = 256  # pixels on the long side read from an original (the metrics use 128)
 # Bumped when a metric's maths changes, so old rows are not mixed with new ones.
-METRICS_VERSION = "1"
+METRICS_VERSION = "2"
 ROLES = batch.ROLES
 
 
@@ -51,8 +51,9 @@ class NoReferences(AppError):
     status = 422
     code = "no_references"
     default_message = (
-        "There is nothing to check against: mark images on the board as palette, lighting "
-        "or composition anchors, give the board a brand kit, or name anchors in the request."
+        "There is nothing to check against: mark images on the board as palette, lighting, "
+        "composition or style anchors, give the board a brand kit, or name anchors in the "
+        "request."
     )
 
 

@@ -23,57 +23,81 @@ def palette_score(image: np.ndarray, anchor: np.ndarray) -> palette.MetricScore:
 
 
 class TestPalette:
-    BRAND = [(230, 225, 215), (200, 55, 45), (30, 60, 95)]
+    RED = (200, 55, 45)
+    BACKDROP = (232, 226, 214)
 
     def test_the_anchor_itself_is_entirely_on_palette(self):
-        anchor = images.flat(self.BRAND, [0.5, 0.3, 0.2])
+        anchor = images.disk_on(self.RED)
         score = palette_score(anchor, anchor)
-        assert score.score == pytest.approx(1.0)
-        assert score.component("off_palette").distance == pytest.approx(0.0, abs=1e-6)
+        # Only the disk's outline (its pixels blend both colours at working size) is off.
+        assert score.score == pytest.approx(1.0, abs=0.01)
+        assert {c.name for c in score.components} == {"subject", "backdrop"}
+        assert all(c.distance == pytest.approx(0.0, abs=0.02) for c in score.components)
 
-    def test_a_known_shift_gives_its_ciede2000_and_its_area(self):
-        anchor = images.flat(self.BRAND, [0.5, 0.3, 0.2])
-        shifted = (60, 150, 70)  # the red band turned green: far outside any tolerance
-        image = images.flat([self.BRAND[0], shifted, self.BRAND[2]], [0.5, 0.3, 0.2])
-        score = palette_score(image, anchor)
-        off = score.component("off_palette")
-        # The green band is 30 % of the image and entirely off the palette.
-        assert off.detail["off_palette_share"] == pytest.approx(0.3, abs=0.02)
-        assert score.score == pytest.approx(0.7, abs=0.02)
-        # The calibrated distance: mass × ΔE00 beyond the tolerance, in tolerances.
-        excess = off.detail["worst_delta_e"] / palette.TOLERANCE - 1
-        assert off.distance == pytest.approx(off.detail["off_palette_share"] * excess, rel=0.1)
+    def test_a_known_shift_gives_its_ciede2000_on_the_subject(self):
+        anchor = images.disk_on(self.RED)
+        green = (60, 150, 70)  # the product turned green: far outside any tolerance
+        score = palette_score(images.disk_on(green), anchor)
+        subject, backdrop = score.component("subject"), score.component("backdrop")
+        assert backdrop.distance == pytest.approx(0.0, abs=1e-6)
         # Its ΔE00 (kL = 2) is measured from the nearest palette colour, reference first.
-        candidates = [
-            deltaE_ciede2000(_lab(brand), _lab(shifted), kL=palette.LIGHTNESS_WEIGHT)
-            for brand in self.BRAND
-        ]
-        assert off.detail["worst_delta_e"] == pytest.approx(min(candidates), abs=0.5)
-        assert off.detail["worst_colour"] == "#3C9646"
-        assert off.message.startswith(
-            f"{off.detail['off_palette_share']:.0%} of the image is in colours off the palette"
+        expected = min(
+            deltaE_ciede2000(_lab(brand), _lab(green), kL=palette.LIGHTNESS_WEIGHT)
+            for brand in (self.RED, self.BACKDROP)
+        )
+        assert subject.detail["worst_delta_e"] == pytest.approx(expected, abs=0.5)
+        assert subject.detail["worst_colour"] == "#3C9646"
+        # All of the subject is off the palette; the distance is that mass × ΔE00 beyond
+        # the tolerance, in tolerances.
+        assert subject.detail["off_palette_share"] == pytest.approx(1.0, abs=0.01)
+        assert subject.distance == pytest.approx(expected / palette.TOLERANCE - 1, rel=0.05)
+        assert subject.message.startswith("100% of the subject is in colours off the palette")
+        # The score is the frame's on-palette share: the disk is π·0.22² of it.
+        assert score.score == pytest.approx(1 - math.pi * 0.22**2, abs=0.03)
+
+    def test_a_small_subject_recoloured_is_not_diluted_by_the_backdrop(self):
+        small = {"radius": 0.1}
+        anchor = images.disk_on(self.RED, **small)
+        score = palette_score(images.disk_on((60, 150, 70), **small), anchor)
+        big = palette_score(images.disk_on((60, 150, 70)), images.disk_on(self.RED))
+        # 3 % of the frame changed colour, yet the subject is as far off as a big one.
+        assert score.score > 0.95
+        assert score.component("subject").distance == pytest.approx(
+            big.component("subject").distance, rel=0.05
         )
 
+    def test_a_new_backdrop_is_the_backdrops_component(self):
+        anchor = images.disk_on(self.RED)
+        score = palette_score(images.disk_on(self.RED, backdrop=(90, 160, 210)), anchor)
+        assert score.component("subject").distance == pytest.approx(0.0, abs=0.05)
+        assert score.component("backdrop").distance > 1.0
+        assert score.component("backdrop").message.startswith("100% of the backdrop")
+
     def test_a_shift_within_tolerance_is_still_on_palette(self):
-        anchor = images.flat(self.BRAND, [0.5, 0.3, 0.2])
         nudged = (205, 60, 45)  # ΔE00 about 1.5 from the brand red: the same colour to the eye
-        image = images.flat([self.BRAND[0], nudged, self.BRAND[2]], [0.5, 0.3, 0.2])
-        assert palette_score(image, anchor).score == pytest.approx(1.0)
+        score = palette_score(images.disk_on(nudged), images.disk_on(self.RED))
+        assert score.score == pytest.approx(1.0, abs=0.01)
+        assert score.component("subject").distance < 0.02
 
     def test_kit_colours_with_their_own_tolerance(self):
-        red = tuple(float(v) for v in _lab((200, 55, 45)))
+        red = tuple(float(v) for v in _lab(self.RED))
         strict = [palette.ReferenceColour(lab=red, tolerance=0.5, name="Brand red")]
         nudged = images.flat([(205, 60, 45)], [1.0])  # ΔE00 ≈ 1.5: beyond a 0.5 tolerance
         score = palette.compare(palette.features(prepare(nudged)), strict)
         assert score.score < 0.1
 
-    def test_removing_the_lights_cast_restores_the_palette(self):
-        anchor = images.flat(self.BRAND, [0.5, 0.3, 0.2])
-        features = palette.features(prepare(anchor))
-        warm = palette.PaletteFeatures(features.centres + np.array([0, 6, 14]), features.weights)
+    def test_undoing_the_lights_gains_restores_the_palette(self):
+        features = palette.features(prepare(images.disk_on(self.RED)))
+        warm_light = (1.25, 1.0, 0.6)  # linear RGB gains of a warmer lamp
+        under_it = palette.adapt(features.centres, [1 / g for g in warm_light])
+        warm = palette.PaletteFeatures(under_it, features.weights, features.regions)
         reference = palette.reference_colours([features])
-        assert palette.compare(warm, reference).score < 0.9
-        assert palette.compare(warm, reference, cast=(6, 14)).score == pytest.approx(1.0)
+        # The light backdrop turns visibly yellow under it...
+        assert palette.compare(warm, reference).component("backdrop").distance > 0.3
+        # ...and is back on the palette once the light's gains are undone.
+        restored = palette.compare(warm, reference, warm_light)
+        assert restored.score == pytest.approx(1.0, abs=0.01)
+        assert restored.component("backdrop").distance < 0.02
 
 
 class TestLighting:
@@ -100,21 +124,35 @@ class TestLighting:
         angle = lighting.compare(here, [there]).component("direction").detail["angle_degrees"]
         assert angle < 12
 
-    def test_exposure_is_the_shift_backdrop_and_subject_share(self):
+    def test_exposure_is_the_gain_backdrop_and_subject_share_in_stops(self):
         anchor = lighting.features(prepare(images.ball()))
         darker = lighting.features(prepare(images.ball(gain=(0.6, 0.6, 0.6))))
         exposure = lighting.compare(darker, [anchor]).component("exposure")
-        assert exposure.detail["lightness_shift"] < -10
+        # sRGB × 0.6 is about linear × 0.6^2.2: 1.6 stops down.
+        assert exposure.detail["stops"] == pytest.approx(math.log2(0.6**2.2), abs=0.15)
         assert exposure.message.startswith("The whole image is darker")
 
     def test_a_warm_cast_is_lighting_but_a_new_backdrop_colour_is_not(self):
         anchor = lighting.features(prepare(images.ball()))
         warm = lighting.features(prepare(images.ball(gain=(1.0, 0.85, 0.55))))
         cast = lighting.compare(warm, [anchor]).component("white_balance")
-        assert cast.detail["cast_b"] > 5 and cast.distance > 0.5
+        assert cast.detail["cast_blue_green"] < -0.5 and cast.distance > 1.0
         assert cast.detail["kelvin_shift"] < -500 and "warmer" in cast.message
         new_backdrop = lighting.features(prepare(images.ball(backdrop=(0.6, 0.85, 0.6))))
-        assert lighting.compare(new_backdrop, [anchor]).component("white_balance").distance < 0.1
+        # The backdrop alone changed colour (by ~1.2 in ln G/R): what backdrop and subject
+        # share is a trace (the ball's rim blends with the backdrop), far below any threshold.
+        shared = lighting.compare(new_backdrop, [anchor]).component("white_balance")
+        assert shared.distance < 0.3
+
+    def test_a_recoloured_label_is_not_a_harder_light(self):
+        anchor = lighting.features(prepare(images.ball(band=(0.2, 0.3, 0.7))))
+        relabelled = lighting.features(prepare(images.ball(band=(0.9, 0.85, 0.2))))
+        # Contrast is measured within each surface colour, so the label's own lightness
+        # does not count as shadow.
+        # (The whole subject's ratio moves by more than 1 here: 2.5 against 3.7.)
+        assert relabelled.contrast == pytest.approx(anchor.contrast, abs=0.2)
+        frontal = lighting.features(prepare(images.ball(band=(0.2, 0.3, 0.7), light=(0, 0, 1))))
+        assert frontal.contrast < anchor.contrast - 0.3
 
     def test_flat_light_is_softer_than_the_anchor(self):
         anchor = lighting.features(prepare(images.ball(light=(-0.7, -0.3, 0.6))))

@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from canvas.governance.metrics import calibration, composition, lighting, palette
+from canvas.governance.metrics import calibration, composition, lighting, palette, style
 from canvas.governance.metrics.calibration import Flag, Threshold
 from canvas.governance.metrics.image import Prepared
 from canvas.governance.metrics.result import MetricScore
 
-ROLES = ("palette", "lighting", "composition")
+ROLES = ("palette", "lighting", "composition", "style")
 
 
 @dataclass
@@ -35,6 +35,7 @@ EXTRACTORS = {
     "palette": palette.features,
     "lighting": lighting.features,
     "composition": composition.features,
+    "style": style.features,
 }
 
 
@@ -66,7 +67,7 @@ def score(
         if role == "palette":
             colours = reference.colours(leave_out)
             if colours:
-                scores[role] = palette.compare(image.of(role), colours, _cast(image, reference))
+                scores[role] = palette.compare(image.of(role), colours, _light(image, reference))
             continue
         others = [a.of(role) for a in reference.anchors[role] if a is not leave_out]
         if others:
@@ -74,20 +75,21 @@ def score(
     return scores
 
 
-def _cast(image: ImageFeatures, reference: ReferenceSet) -> tuple[float, float] | None:
-    """The light's colour cast against the closest lighting anchor, if there is one."""
+def _light(image: ImageFeatures, reference: ReferenceSet) -> tuple[float, float, float] | None:
+    """The light's RGB gains against the closest lighting anchor, if there is one."""
     lights = reference.anchors.get("lighting") or []
     if not lights or any(image is a for a in lights):
         return None
     own = image.of("lighting")
-    shifts = [lighting.common_shift(own, a.of("lighting")) for a in lights]
-    _, d_a, d_b = min(shifts, key=lambda s: abs(s[1]) + abs(s[2]))
-    return (d_a, d_b)
+    changes = [lighting.light_change(own, a.of("lighting")) for a in lights]
+    closest = min(changes, key=lambda c: abs(c.exposure) + abs(c.chroma[0]) + abs(c.chroma[1]))
+    return closest.gains
 
 
 COMPARERS: dict[str, Callable[[Any, list[Any]], MetricScore]] = {
     "lighting": lighting.compare,
     "composition": composition.compare,
+    "style": style.compare,
 }
 
 

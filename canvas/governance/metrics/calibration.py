@@ -11,9 +11,8 @@ threshold is never below the largest distance between them plus the floor: an im
 far from the anchors as the approved anchors are from each other is not drift.
 
 An image drifts when any component is beyond its threshold; it gets at most one flag per
-metric (the component furthest beyond, in units of spread), most severe first — except
-that a change of the light's colour or exposure is named before the palette: it moves
-every colour of the image, so the palette flag it causes is its consequence.
+metric (the component with the largest robust z-score), most severe first: the flag named
+first is the metric that moved furthest beyond its own spread (see ``flags_for``).
 """
 
 from __future__ import annotations
@@ -31,7 +30,8 @@ SMALL_BATCH_WIDENING = 1.5
 MAD_TO_SIGMA = 1.4826
 # The smallest spread each component is given (distance units, see each metric's scales).
 FLOOR: dict[tuple[str, str], float] = {
-    ("palette", "off_palette"): 0.06,
+    ("palette", "subject"): 0.08,
+    ("palette", "backdrop"): 0.06,
     ("lighting", "direction"): 0.12,
     ("lighting", "exposure"): 0.12,
     ("lighting", "contrast"): 0.15,
@@ -41,11 +41,10 @@ FLOOR: dict[tuple[str, str], float] = {
     ("composition", "shape"): 0.15,
     ("composition", "structure"): 0.08,
     ("style", "texture"): 0.15,
+    ("style", "strokes"): 0.15,
     ("style", "colourfulness"): 0.15,
 }
 DEFAULT_FLOOR = 0.15
-# Lighting components whose change moves every colour (and so the palette score too).
-LIGHT_CHANGES_COLOURS = frozenset({"white_balance", "exposure"})
 
 Scores = Mapping[str, MetricScore]
 
@@ -66,7 +65,7 @@ class Flag:
     component: str
     value: float
     threshold: float
-    severity: float  # how far beyond the threshold, in units of the spread
+    severity: float  # robust z-score: (value − batch median) / spread
     message: str
 
     def as_dict(self) -> dict[str, object]:
@@ -113,7 +112,14 @@ def calibrate(
 
 
 def flags_for(scores: Scores, thresholds: Mapping[tuple[str, str], Threshold]) -> list[Flag]:
-    """The image's drift flags, one per metric at most, most severe first."""
+    """The image's drift flags, one per metric at most, most severe first.
+
+    Severity is the robust z-score ``(distance − centre) / spread``: how unusual the value
+    is for this batch in the component's own units. Attribution follows it: when one change
+    trips two metrics (a warm light also moves the colours; a recoloured backdrop also
+    moves the light's estimate), the metric that moved furthest beyond its own spread is
+    named first.
+    """
     found: list[Flag] = []
     for metric, score in scores.items():
         worst: Flag | None = None
@@ -121,7 +127,7 @@ def flags_for(scores: Scores, thresholds: Mapping[tuple[str, str], Threshold]) -
             limit = thresholds.get((metric, component.name))
             if limit is None or component.distance <= limit.value:
                 continue
-            severity = (component.distance - limit.value) / limit.spread
+            severity = (component.distance - limit.centre) / limit.spread
             if worst is None or severity > worst.severity:
                 worst = Flag(
                     metric,
@@ -133,11 +139,4 @@ def flags_for(scores: Scores, thresholds: Mapping[tuple[str, str], Threshold]) -
                 )
         if worst is not None:
             found.append(worst)
-    light_changed = any(
-        f.metric == "lighting" and f.component in LIGHT_CHANGES_COLOURS for f in found
-    )
-
-    def order(flag: Flag) -> tuple[bool, float]:
-        return (light_changed and flag.metric == "palette", -flag.severity)
-
-    return sorted(found, key=order)
+    return sorted(found, key=lambda flag: -flag.severity)

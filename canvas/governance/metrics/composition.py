@@ -27,7 +27,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from canvas.governance.metrics.image import FloatArray, Prepared, grid
-from canvas.governance.metrics.result import Component, MetricScore
+from canvas.governance.metrics.result import Component, MetricScore, closest
 
 EDGE_SIZE = 64
 PLACEMENT_SCALE = 0.25  # a move of a quarter of the frame is a distance of 1
@@ -179,9 +179,4 @@ def compare(image: CompositionFeatures, anchors: Sequence[CompositionFeatures]) 
     """Components against the closest composition anchor; score = exp(−largest distance)."""
     if not anchors:
         raise ValueError("A composition score needs at least one composition anchor.")
-    best = min(
-        (_compare_one(image, anchor) for anchor in anchors),
-        key=lambda parts: max(c.distance for c in parts),
-    )
-    worst = max(c.distance for c in best)
-    return MetricScore("composition", round(math.exp(-worst), 4), tuple(best))
+    return closest("composition", (_compare_one(image, anchor) for anchor in anchors))

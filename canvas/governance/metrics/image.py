@@ -16,10 +16,12 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from skimage.color import rgb2lab
+from skimage.color import rgb2xyz, xyz2lab
+from skimage.color.colorconv import rgb_from_xyz
 from skimage.filters import threshold_otsu
 
 WORK_SIZE = 128
+DETAIL_SIZE = 256  # the style metric's grey copy: textures finer than 128 px can show
 # Below this ΔE76 from the border nothing is a subject: the frame is one backdrop.
 MIN_SUBJECT_CONTRAST = 8.0
 
@@ -37,6 +39,8 @@ class Prepared:
 
     rgb: NDArray[np.float32]
     lab: FloatArray
+    xyz: FloatArray  # CIE XYZ (D65, Y = relative luminance 0–1), scikit-image's sRGB decoding
+    detail: NDArray[np.float32] | None = None  # grey (sRGB luma 0–1) at up to DETAIL_SIZE
 
     @property
     def height(self) -> int:
@@ -52,10 +56,15 @@ class Prepared:
         return self.lab[..., 0]
 
     @cached_property
+    def linear(self) -> FloatArray:
+        """Linear-light sRGB (0–1): where a light's colour acts as one gain per channel."""
+        return np.asarray(self.xyz @ rgb_from_xyz.T, dtype=np.float64)
+
+    @cached_property
     def edges(self) -> NDArray[np.bool_]:
-        """Canny edges of L*, shared by composition and style."""
+        """Canny edges of L* after a 5 × 5 median (grain and fine textures go, outlines stay)."""
         lum = np.clip(self.lightness * 2.55, 0, 255).astype(np.uint8)
-        return np.asarray(cv2.Canny(cv2.GaussianBlur(lum, (3, 3), 0), 30, 90)) > 0
+        return np.asarray(cv2.Canny(cv2.medianBlur(lum, 5), 30, 90)) > 0
 
     @cached_property
     def distinctness(self) -> FloatArray:
@@ -67,18 +76,18 @@ class Prepared:
         return np.sqrt(((self.lab - self.backdrop) ** 2).sum(axis=2))
 
     @cached_property
+    def border_mask(self) -> NDArray[np.bool_]:
+        """The frame's border (6 % margin): where the backdrop shows."""
+        margin = max(1, round(0.06 * min(self.height, self.width)))
+        mask = np.zeros((self.height, self.width), dtype=bool)
+        mask[:margin] = mask[-margin:] = True
+        mask[:, :margin] = mask[:, -margin:] = True
+        return mask
+
+    @cached_property
     def backdrop(self) -> FloatArray:
         """Median CIELAB colour of the frame's border: the backdrop the subject stands on."""
-        margin = max(1, round(0.06 * min(self.height, self.width)))
-        border = np.concatenate(
-            [
-                self.lab[:margin].reshape(-1, 3),
-                self.lab[-margin:].reshape(-1, 3),
-                self.lab[:, :margin].reshape(-1, 3),
-                self.lab[:, -margin:].reshape(-1, 3),
-            ]
-        )
-        return np.median(border, axis=0)
+        return np.median(self.lab[self.border_mask], axis=0)
 
     @cached_property
     def subject(self) -> NDArray[np.bool_]:
@@ -114,13 +123,31 @@ def prepare(pixels: NDArray[Any]) -> Prepared:
         alpha = rgb[..., 3:4]
         rgb = rgb[..., :3] * alpha + (1.0 - alpha)
     height, width = rgb.shape[:2]
+    detail = np.clip(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), 0.0, 1.0)
+    if max(height, width) > DETAIL_SIZE:
+        shrink = DETAIL_SIZE / max(height, width)
+        size = (max(2, round(width * shrink)), max(2, round(height * shrink)))
+        detail = cv2.resize(detail, size, interpolation=cv2.INTER_AREA)
     scale = WORK_SIZE / max(height, width)
     if scale < 1:
         size = (max(2, round(width * scale)), max(2, round(height * scale)))
         resized = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
         rgb = np.asarray(resized, dtype=np.float32)
     rgb = np.clip(rgb, 0.0, 1.0)
-    return Prepared(rgb=rgb, lab=rgb2lab(rgb).astype(np.float64))
+    xyz = np.asarray(rgb2xyz(rgb), dtype=np.float64)
+    lab = np.asarray(xyz2lab(xyz), dtype=np.float64)
+    return Prepared(rgb=rgb, lab=lab, xyz=xyz, detail=np.asarray(detail, dtype=np.float32))
+
+
+def distinct(sample: FloatArray, step: float) -> int:
+    """How many distinct rows ``sample`` has once rounded to ``step`` (k-means' upper k)."""
+    keys = np.round(np.asarray(sample, dtype=np.float64) / step).astype(np.int64)
+    keys -= keys.min(axis=0)
+    span = keys.max(axis=0) + 1
+    flat = keys[:, 0]
+    for column in range(1, keys.shape[1]):
+        flat = flat * span[column] + keys[:, column]
+    return len(np.unique(flat))
 
 
 def grid(prepared: Prepared) -> tuple[FloatArray, FloatArray]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -29,3 +31,11 @@ class MetricScore:
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
+
+
+def closest(metric: str, comparisons: Iterable[Sequence[Component]]) -> MetricScore:
+    """The comparison with the anchor the image is closest to (the smallest largest
+    distance) as the role's score: ``exp(−largest distance)``, with its components."""
+    best = min(comparisons, key=lambda parts: max(c.distance for c in parts))
+    worst = max(c.distance for c in best)
+    return MetricScore(metric, round(math.exp(-worst), 4), tuple(best))
