@@ -80,7 +80,10 @@ class WebhookEvent(models.Model):
                 fields=["team", "key"], condition=~models.Q(key=""), name="webhook_event_key"
             )
         ]
-        indexes = [models.Index(fields=["team", "-created_at"], name="webhook_event_team")]
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="webhook_event_team"),
+            models.Index(fields=["created_at"], name="webhook_event_age"),  # retention
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"

@@ -9,7 +9,8 @@ job worker, a Celery slot or the task pool that wakes job workers.
 ``sweep()`` is called from every worker process's upkeep (canvas.jobs.upkeep, each poll
 period; it works at most every ``SWEEP_SECONDS``): it hands over the deliveries whose
 next attempt is due (retries after their backoff, deliveries whose sender died, those
-whose after-commit message was lost). Several processes sweeping at once is harmless:
+whose after-commit message was lost), and once an hour prunes the log
+(canvas.webhooks.retention: 30 days). Several processes sweeping at once is harmless:
 each attempt is claimed in the database.
 
 With the ``inline`` dispatcher (tests) deliveries are attempted at once, in the caller's
@@ -28,7 +29,7 @@ from typing import Any
 from django.db import close_old_connections
 from django.utils import timezone
 
-from canvas.webhooks import delivery
+from canvas.webhooks import delivery, retention
 from canvas.webhooks.models import DeliveryState, WebhookDelivery
 from foundation import config, knobs
 
@@ -40,6 +41,7 @@ SWEEP_LIMIT = 200
 _lock = threading.Lock()
 _sender: Sender | None = None
 _last_sweep = 0.0
+_last_prune = 0.0
 
 
 class Sender:
@@ -122,12 +124,15 @@ def due_ids(limit: int = SWEEP_LIMIT) -> list[str]:
 def sweep(*, force: bool = False) -> int:
     """Hand due deliveries to this process's sender; at most every SWEEP_SECONDS unless
     ``force``. Returns how many were handed over. Never raises into the caller's upkeep."""
-    global _last_sweep
+    global _last_sweep, _last_prune
     now = time.monotonic()
     if not force and now - _last_sweep < SWEEP_SECONDS:
         return 0
     _last_sweep = now
     try:
+        if now - _last_prune >= retention.PRUNE_SECONDS:
+            _last_prune = now
+            retention.prune()
         ids = due_ids()
         if not ids:
             return 0

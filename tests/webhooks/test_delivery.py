@@ -250,3 +250,16 @@ def test_a_rolled_secret_signs_with_both_for_a_day(queued, receiver, clock, endp
     delivery.attempt(later, clock=clock)
     assert receiver.received[-1].headers["Anchorboard-Signature"].count("v1=") == 1
     assert receiver.received[-1].verified
+
+
+def test_the_log_keeps_thirty_days_and_everything_still_pending(queued, clock):
+    from canvas.webhooks import retention
+
+    old_done, old_pending, recent = queued()[0], queued(key="p")[0], queued(key="r")[0]
+    delivery.attempt(old_done, clock=clock)
+    month_ago = clock.now - timedelta(days=31)
+    WebhookEvent.objects.exclude(key="r").update(created_at=month_ago)
+    assert retention.prune() == 1
+    assert not WebhookDelivery.objects.filter(pk=old_done).exists()
+    assert WebhookDelivery.objects.filter(pk__in=[old_pending, recent]).count() == 2
+    assert WebhookEvent.objects.count() == 2

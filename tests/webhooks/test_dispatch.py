@@ -166,3 +166,35 @@ def test_a_hanging_endpoint_does_not_hold_up_the_job(board, admin, endpoint, rec
         sender.stop_sender(wait=True)
         shutdown_embedded_pool(wait=True)
     assert WebhookDelivery.objects.get().state == DeliveryState.DELIVERED
+
+
+@pytest.mark.django_db
+def test_the_deliver_task_only_hands_ids_to_the_senders_under_celery(settings, monkeypatch):
+    """A Celery worker's task slot (shared with jobs) never waits on a receiver."""
+    from foundation.background import registered
+
+    handed: list[list[str]] = []
+
+    class Recorder:
+        def submit(self, ids):
+            handed.append(list(ids))
+            return len(handed[-1])
+
+    monkeypatch.setattr(sender, "sender", lambda: Recorder())
+    monkeypatch.setattr(
+        sender.delivery, "attempt", lambda *a, **k: pytest.fail("attempted in the task")
+    )
+    settings.ANCHORBOARD_DISPATCHER = "celery"
+    registered("canvas.webhooks.deliver")(["d1", "d2"])
+    assert handed == [["d1", "d2"]]
+
+
+@pytest.mark.django_db
+def test_every_worker_process_upkeep_sweeps_due_deliveries(team, endpoint, receiver):
+    from canvas.jobs import upkeep
+
+    with transaction.atomic():
+        dispatch.emit(events.BATCH_COMPLETED, team, {"batch": {"id": "b"}})
+    sender._last_sweep = 0.0  # as after SWEEP_SECONDS of quiet
+    upkeep.tick()
+    assert WebhookDelivery.objects.get().state == DeliveryState.DELIVERED
