@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from canvas.protocol import limits
+from tests.canvas.wsclient import create as create_op
 from tests.test_smoke_run_command import ROOT, OutputReader, child_env, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -109,6 +110,37 @@ def test_a_frame_over_the_cap_closes_with_1009_and_the_server_carries_on(server)
         assert json.loads(sock.recv(timeout=30))["type"] == "welcome"
         sock.send('{"type": "ping"}')
         assert json.loads(sock.recv(timeout=30))["type"] == "pong"
+
+
+def test_broadcasts_written_once_for_every_socket_arrive_whole_and_in_order(server):
+    """Board events reach other sockets as one frame built per event and written straight
+    to each connection (anchorboard.daphne_websocket); a real client must read them as
+    ordinary text messages, small and large, in order, between the ordinary replies."""
+    path = f"/ws/boards/{server['board']}/"
+    with open_socket(server, path) as editor, open_socket(server, path) as viewer:
+        for sock in (editor, viewer):
+            assert json.loads(sock.recv(timeout=30))["type"] == "welcome"
+            sock.send(json.dumps({"type": "sync", "since": None}))
+            assert json.loads(sock.recv(timeout=30))["type"] == "snapshot"
+        # Both frame length encodings a broadcast uses: 16-bit, 64-bit (> 65,535 bytes).
+        batches = [
+            [create_op("frame", name="a")],
+            [create_op("frame", name="b" * 200)],
+            [create_op("frame", name=f"c{n}", props={"note": "x" * 15_000}) for n in range(5)],
+        ]
+        revisions = []
+        for n, ops in enumerate(batches):
+            editor.send(json.dumps({"type": "ops", "batch_id": f"b{n}", "ops": ops}))
+            revisions.append(json.loads(editor.recv(timeout=30))["revision"])
+        texts = [viewer.recv(timeout=30) for _ in batches]
+        assert 125 < len(texts[0]) < len(texts[1]) <= 65_535 < len(texts[2])
+        got = [json.loads(text) for text in texts]
+        assert [m["revision"] for m in got] == revisions
+        assert [[op["item"]["name"] for op in m["ops"]] for m in got] == [
+            [op["item"]["name"] for op in ops] for ops in batches
+        ]
+        viewer.send('{"type": "ping"}')
+        assert json.loads(viewer.recv(timeout=30)) == {"type": "pong", "revision": revisions[-1]}
 
 
 @pytest.mark.parametrize(
