@@ -20,10 +20,10 @@ thread, so tests see their outcome deterministically.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.db import close_old_connections
@@ -45,13 +45,25 @@ _last_prune = 0.0
 
 
 class Sender:
-    """A pool of ``size`` threads that attempt deliveries; an id already queued here is
-    not queued twice."""
+    """``size`` daemon threads that attempt queued deliveries; an id already queued here is
+    not queued twice.
+
+    Daemon threads on purpose: a process that stops (server shutdown, Celery warm
+    shutdown) must not wait for a backlog of attempts to a dead endpoint. An attempt cut
+    off mid-way is due again when its lease ends (canvas.webhooks.delivery), and the ones
+    still queued are found by the next sweep of any worker process.
+    """
 
     def __init__(self, size: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="webhook")
+        self._work: queue.Queue[str | None] = queue.Queue()
         self._queued: set[str] = set()
         self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"anchorboard-webhook-{n}", daemon=True)
+            for n in range(max(1, size))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, ids: Iterable[Any]) -> int:
         added = 0
@@ -61,7 +73,7 @@ class Sender:
                 if key in self._queued:
                     continue
                 self._queued.add(key)
-            self._pool.submit(self._run, key)
+            self._work.put(key)
             added += 1
         return added
 
@@ -69,18 +81,24 @@ class Sender:
         with self._lock:
             return set(self._queued)
 
-    def _run(self, key: str) -> None:
-        try:
-            delivery.attempt(key)
-        except Exception:  # a database hiccup: the lease makes it due again
-            logger.exception("webhook delivery %s: attempt failed", key)
-        finally:
-            with self._lock:
-                self._queued.discard(key)
-            close_old_connections()
+    def _loop(self) -> None:
+        while (key := self._work.get()) is not None:
+            try:
+                delivery.attempt(key)
+            except Exception:  # a database hiccup: the lease makes it due again
+                logger.exception("webhook delivery %s: attempt failed", key)
+            finally:
+                with self._lock:
+                    self._queued.discard(key)
+                close_old_connections()
 
     def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        """Stop after what is queued (tests); ``wait`` joins the threads."""
+        for _ in self._threads:
+            self._work.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 def sender() -> Sender:

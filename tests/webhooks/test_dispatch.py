@@ -198,3 +198,13 @@ def test_every_worker_process_upkeep_sweeps_due_deliveries(team, endpoint, recei
     sender._last_sweep = 0.0  # as after SWEEP_SECONDS of quiet
     upkeep.tick()
     assert WebhookDelivery.objects.get().state == DeliveryState.DELIVERED
+
+
+def test_a_stopping_process_does_not_wait_for_its_webhook_backlog():
+    """Sender threads are daemons: shutdown never waits on a dead endpoint's queue (an
+    attempt cut off is due again after its lease; see test_delivery)."""
+    pool = sender.Sender(2)
+    try:
+        assert pool._threads and all(t.daemon for t in pool._threads)
+    finally:
+        pool.shutdown(wait=True)
