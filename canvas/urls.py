@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from canvas.boards import board_list, board_page
+from canvas.governance.kits import pages as kit_pages
 from canvas.review import pages as review_pages
 from canvas.sharing import views as share
 from canvas.views import providers
@@ -35,6 +36,12 @@ urlpatterns = [
     path("", include("canvas.members.urls")),
     # A team's webhooks and their delivery log (canvas.webhooks, docs/webhooks.md).
     path("", include("canvas.webhooks.urls")),
+    path("teams/<uuid:team_id>/brand-kits/", kit_pages.kit_list, name="brand-kits"),
+    path("brand-kits/<uuid:kit_id>/", kit_pages.kit_editor, name="brand-kit"),
+    path(
+        "brand-kits/<uuid:kit_id>/references/", kit_pages.kit_reference, name="brand-kit-reference"
+    ),
+    path("brand-kits/<uuid:kit_id>/boards/", kit_pages.kit_board, name="brand-kit-board"),
     # Review and share links (canvas.sharing.views, docs/review.md).
     path("inbox/", review_pages.inbox_page, name="inbox"),
     path("s/<str:token>/", share.share_page, name="share-page"),

@@ -10,8 +10,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from canvas.engines import available_engines
+from canvas.governance.kits.payloads import board_kit_payload
+from canvas.governance.kits.services import board_kit
 from canvas.members.services import board_members, display_name
 from canvas.permissions import Perm, get_board_for, role_allows
 from canvas.views.errors import app_error_response
@@ -38,7 +41,16 @@ def board_bootstrap(request: HttpRequest, board, role) -> dict:
             {"username": u.get_username(), "name": display_name(u)}
             for u in board_members(board).values()
         ],
+        # The board's brand kit for its badge and the generation panel (docs/governance.md).
+        "brand_kit": _brand_kit(board),
     }
+
+
+def _brand_kit(board) -> dict | None:
+    payload = board_kit_payload(board_kit(board), board.brand_kit_version_id is not None)
+    if payload is not None:
+        payload["url"] = reverse("brand-kit", args=[payload["id"]])
+    return payload
 
 
 @login_required

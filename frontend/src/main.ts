@@ -27,6 +27,7 @@ import { attachTextEditor } from "./ui/textEditor";
 import { buildToolbar } from "./ui/toolbar";
 import { Uploads } from "./ui/uploads";
 import { type JobsHandles, mountJobs } from "./ui/jobsUi";
+import { type BoardKit, mountKitBadge } from "./ui/kitBadge";
 import type { EngineInfo } from "./jobs/model";
 import { type ReviewBoot, type ReviewHandles, mountReview } from "./review/boardReview";
 
@@ -43,6 +44,8 @@ interface Bootstrap {
   /** Mentionable members and, on a share link, the link's settings (docs/review.md). */
   members?: ReviewBoot["members"];
   share?: ReviewBoot["share"];
+  /** The board's brand kit: the top bar's badge, the generation panel (docs/governance.md). */
+  brand_kit?: BoardKit | null;
 }
 
 function readBootstrap(): Bootstrap {
@@ -150,6 +153,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
   // Share-link guests get no jobs UI: it is for making results, and its API is members-only.
   jobs = boot.share ? null : mountJobs(editor, connection, boot, surface);
+  if (!boot.share) mountKitBadge(boot.brand_kit);
   review = mountReview(editor, boot, surface);
   if (jobs) {
     // The history panel filters by review decision: the review UI keeps them current.

@@ -62,10 +62,26 @@ WebhookDelivery.objects.create(
     last_error="http_500", response_excerpt="Internal error",
     give_up_at=timezone.now() + timedelta(hours=24),
 )
+import io
+from PIL import Image
+from canvas.governance.kits import services as kits
+kit = kits.create_kit(board.team, lead, "Spring 27", {
+    "palette": [{"name": "Petal", "hex": "#E8A0B4", "tolerance": 4},
+                {"name": "Sage", "hex": "#9DB89A"}],
+    "prompt_template": "{product} on a pastel set, {season} light, {prompt}",
+    "negative_prompt": "text, watermark",
+    "style_presets": [{"name": "Soft", "prompt": "soft focus, airy"}],
+    "engine": "local", "settings": {"strength": 0.5},
+    "locks": ["engine", "prompt", "negative_prompt"],
+})
+png = io.BytesIO()
+Image.new("RGB", (96, 64), (232, 160, 180)).save(png, "PNG")
+kits.add_reference(kit, lead, io.BytesIO(png.getvalue()), "petal-swatch.png", "palette")
+kits.set_board_kit(board, kit)
 c = Client()
 c.force_login(lead)
 out = {"board": str(board.pk), "token": token, "lead": c.cookies["sessionid"].value,
-       "team": str(board.team_id)}
+       "kit": str(kit.pk), "team": str(board.team_id)}
 print("SEED" + json.dumps(out))
 """
 
@@ -92,6 +108,12 @@ PAGES = {
     "inbox": ("/inbox/", True, "document.querySelector('main')"),
     "teams": ("/teams/", True, "document.querySelector('main')"),
     "webhooks": ("/teams/{team}/webhooks/", True, "document.querySelector('.delivery-log')"),
+    "brand kits": ("/teams/{team}/brand-kits/", True, "document.querySelector('main')"),
+    "brand kit editor": (
+        "/brand-kits/{kit}/",
+        True,
+        "document.querySelector('[data-testid=kit-form]')",
+    ),
     "password change": ("/password/", True, "document.querySelector('form')"),
 }
 

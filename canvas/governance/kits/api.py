@@ -115,7 +115,7 @@ class BoardKitIn(Schema):
 
 class BoardKitOut(Schema):
     brand_kit: dict[str, Any] | None = Field(
-        ..., description="{id, name, version, pinned, locks, engine, variables} or null."
+        ..., description="{id, name, version, pinned, locks, engine, strength, variables} or null."
     )
 
 

@@ -40,6 +40,7 @@ def board_kit_payload(version: BrandKitVersion | None, pinned: bool) -> dict[str
         "pinned": pinned,
         "locks": list(version.content.get("locks", [])),
         "engine": version.content.get("engine", ""),
+        "strength": version.content.get("settings", {}).get("strength"),
         "variables": _variables(version),
     }
 

@@ -18,6 +18,7 @@ import { type JobAnchorRef, type JobMode, type JobSubmitMessage, MAX_JOB_COUNT }
 import type { MaskLayer } from "./maskLayer";
 import { h, rafThrottle } from "./dom";
 import { iconButton } from "./icons";
+import { type BoardKit, lockList } from "./kitBadge";
 
 /** Modes as offered in the menu: upscale ×2 and ×4 are one job mode with a scale. */
 export const MODE_CHOICES: { value: string; mode: JobMode; scale: number; label: string }[] = [
@@ -53,6 +54,8 @@ export interface GenerationDeps {
   setRegion: (region: Rect | null) => void;
   /** Uploads the mask PNG to the board; resolves with the asset id. */
   uploadMask: (png: Blob) => Promise<string>;
+  /** The board's brand kit: its engine is preselected, its variables asked for. */
+  kit?: BoardKit | null;
 }
 
 const MAX_MASK_EDGE = 2048;
@@ -87,6 +90,8 @@ export class GenerationPanel {
     submit: HTMLButtonElement;
   };
   private readonly excludedAnchors = new Set<string>();
+  /** The brand kit's template variables ({product}, {season}) by name. */
+  private readonly variables: Map<string, HTMLInputElement>;
   /** The job this panel last queued: its status line clears when that job ends. */
   private watching: string | null = null;
 
@@ -103,11 +108,16 @@ export class GenerationPanel {
     const engine = h("select", { "data-testid": "gen-engine" });
     for (const e of deps.engines) engine.append(h("option", { value: e.name }, engineLabel(e)));
     const engineNote = h("p", { class: "ab-gen-note", "data-testid": "gen-engine-note" });
+    const kit = deps.kit ?? null;
+    if (kit?.engine && deps.engines.some((e) => e.name === kit.engine)) engine.value = kit.engine;
+    const variables = new Map<string, HTMLInputElement>();
+    const kitBox = kit ? this.kitBox(kit, variables) : null;
 
     const prompt = h("textarea", { rows: "2", placeholder: "What should change?", "data-testid": "gen-prompt" });
     const negative = h("textarea", { rows: "1", placeholder: "What to avoid (optional)", "data-testid": "gen-negative" });
     const strength = h("input", { type: "range", min: "0", max: "1", step: "0.05", value: "0.6", "data-testid": "gen-strength" });
-    const strengthOut = h("output", {}, "0.60");
+    if (deps.kit?.strength != null) strength.value = String(deps.kit.strength);
+    const strengthOut = h("output", {}, Number(strength.value).toFixed(2));
     strength.addEventListener("input", () => (strengthOut.textContent = Number(strength.value).toFixed(2)));
     const seed = h("input", { type: "number", min: "0", max: String(2 ** 32 - 1), step: "1", value: "1", "data-testid": "gen-seed", disabled: true });
     const random = h("input", { type: "checkbox", checked: true, "data-testid": "gen-seed-random" });
@@ -154,6 +164,7 @@ export class GenerationPanel {
     const submit = iconButton({ icon: "generate", label: "Generate", text: "Generate", variant: "primary", testid: "gen-submit" });
     submit.addEventListener("click", () => void this.submit());
 
+    this.variables = variables;
     this.f = { regionText, mode, engine, engineNote, prompt, negative, strength, strengthOut, seed, random, count, outW, outH, anchors, maskBox, maskInfo, paint, eraser, brush, refine, error, status, submit };
     mode.addEventListener("change", () => this.refreshChoices());
     engine.addEventListener("change", () => this.refreshChoices());
@@ -169,6 +180,7 @@ export class GenerationPanel {
       h("label", {}, "Mode", mode),
       h("label", {}, "Engine", engine),
       engineNote,
+      kitBox,
       h("label", {}, "Prompt", prompt),
       h("label", {}, "Negative prompt", negative),
       h("label", {}, h("span", {}, "Strength ", strengthOut), strength),
@@ -186,6 +198,27 @@ export class GenerationPanel {
     editor.on("editable", () => this.refreshChoices());
     this.refreshChoices();
     this.refreshAnchors();
+  }
+
+  /** The kit's box: what it locks, and one field per template variable. */
+  private kitBox(kit: BoardKit, variables: Map<string, HTMLInputElement>): HTMLElement {
+    const locks = lockList(kit);
+    const box = h(
+      "fieldset",
+      { class: "ab-gen-kit", "data-testid": "gen-kit" },
+      h("legend", {}, `Brand kit “${kit.name}” v${kit.version}`),
+      h(
+        "p",
+        { class: "ab-gen-note" },
+        locks ? `Locked: ${locks}. A job that changes them is refused; a kit manager can unlock them.` : "The kit's template, references and defaults apply to every job.",
+      ),
+    );
+    for (const name of kit.variables) {
+      const input = h("input", { type: "text", maxlength: "200", "data-testid": `gen-var-${name}` });
+      variables.set(name, input);
+      box.append(h("label", {}, name.replace(/_/g, " "), input));
+    }
+    return box;
   }
 
   /** Keyboard shortcut G and the skip link's purpose: put the caret in the prompt. */
@@ -372,6 +405,10 @@ export class GenerationPanel {
         mask,
         parent_iteration: this.parentIteration,
       };
+      const values = Object.fromEntries([...this.variables].map(([name, input]) => [name, input.value.trim()]).filter(([, v]) => v));
+      if (Object.keys(values).length) message.variables = values;
+      // A locked value is the kit's: say nothing and the server uses it.
+      for (const locked of ["strength", "scale"] as const) if (this.deps.kit?.locks.includes(locked)) delete message[locked];
       const reply = await this.deps.client.request(message);
       this.f.status.textContent = reply.type === "job_accepted" ? "Queued. Progress shows over the region." : "";
       this.watching = reply.type === "job_accepted" ? String(reply.job.id) : null;

@@ -23,6 +23,7 @@ import { FallbackControl } from "./fallbackControl";
 import { GenerationPanel } from "./generationPanel";
 import { HistoryPanel } from "./historyPanel";
 import { iconButton } from "./icons";
+import type { BoardKit } from "./kitBadge";
 import { JobProgress } from "./jobProgress";
 import { MaskLayer } from "./maskLayer";
 import { RegionTool } from "./regionTool";
@@ -36,6 +37,8 @@ export interface JobsBoot {
   role?: string;
   /** Whose jobs are spoken to a screen reader (everyone's when absent). */
   user?: { id: number | string };
+  /** The board's brand kit (its engine, variables and locks shape the generation panel). */
+  brand_kit?: BoardKit | null;
 }
 
 export interface JobsHandles {
@@ -85,6 +88,7 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
     startRegionTool: () => regionTool.setActive(true),
     setRegion,
     uploadMask,
+    kit: boot.brand_kit ?? null,
   });
   const refine = (it: IterationPayload) => generation.refine(it.id, it.region, `result ${it.index + 1}`);
   const progress = new JobProgress(editor, store, client);

@@ -115,6 +115,7 @@ def test_a_board_takes_a_kit_pins_a_version_and_drops_it(kit_team, kit):
         "pinned": False,
         "locks": ["engine", "prompt"],
         "engine": "local",
+        "strength": 0.5,
         "variables": ["product", "season"],
     }
     services.edit_kit(kit, None, changes={"negative_prompt": "blur"})
