@@ -15,7 +15,8 @@ writability and unregisters it again on the next turn of the loop. Now ~11 µs:
   autobahn's framing once per socket;
 - ``write_now`` sends it straight to the socket when nothing is queued there;
 - ``QuietWebSocketProtocol`` skips autobahn's debug strings on every other write and read
-  (~10 µs a frame; acks, pongs and every message received).
+  (~10 µs a frame; acks, pongs, keep-alive pings and every message received) and sends
+  those with ``write_now`` too.
 
 Nothing else about the connection changes: the close handshake, pings, size caps and
 everything sent the ordinary way stay Daphne's and autobahn's.
@@ -31,7 +32,7 @@ from twisted.internet import tcp
 
 class QuietWebSocketProtocol(WebSocketProtocol):
     """Daphne's websocket protocol whose plain writes and reads skip autobahn's debug
-    formatting."""
+    formatting, and whose plain writes go out at once (``write_now``)."""
 
     def dataReceived(self, data: bytes) -> None:
         # autobahn's own dataReceived builds a debug line, then does exactly this.
@@ -42,7 +43,7 @@ class QuietWebSocketProtocol(WebSocketProtocol):
         if sync or chopsize or self.send_queue or self.logOctets:
             super().sendData(data, sync, chopsize)
             return
-        self.transport.write(data)
+        write_now(self.transport, data)
         if self.state == self.STATE_OPEN:
             self.trafficStats.outgoingOctetsWireLevel += len(data)
         elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):
