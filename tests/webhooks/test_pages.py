@@ -91,3 +91,11 @@ def test_switch_off_roll_and_delete(team, admin, endpoint):
     assert endpoint.secret != old and endpoint.secret in rolled.content.decode()
     assert client.post(f"/webhooks/{endpoint.pk}/delete/").status_code == 302
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_team_page_links_to_webhooks_for_admins_only(team, admin):
+    link = f"/teams/{team.pk}/webhooks/"
+    assert link in signed_in(admin).get(f"/teams/{team.pk}/").content.decode()
+    member = factories.make_user("max")
+    team.memberships.create(user=member, role="member")
+    assert link not in signed_in(member).get(f"/teams/{team.pk}/").content.decode()
