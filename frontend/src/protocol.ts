@@ -114,7 +114,8 @@ export type JobMessage =
   | wire.IterationMessage
   | wire.JobQueueMessage
   | wire.JobAcceptedMessage
-  | wire.RequestDoneMessage;
+  | wire.RequestDoneMessage
+  | wire.ConsistencyMessage;
 
 /** Review decisions and comments relayed on the board socket (docs/review.md "Live
  * messages"); the client's view of them lives with the review UI in review/types.ts. */

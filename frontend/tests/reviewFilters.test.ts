@@ -42,7 +42,7 @@ describe("review filters", () => {
     const shown = filterGroups(groups, { ...NO_FILTER, status: "approved" });
     expect(shown.map((g) => g.candidates.map((c) => c.id))).toEqual([["1"]]);
     expect(filterQuery(NO_FILTER)).toBe("");
-    expect(filterQuery({ status: "undecided", ratingGte: 3, starred: false, tier: "final" })).toBe("?status=undecided&rating_gte=3&starred=false&tier=final");
+    expect(filterQuery({ status: "undecided", ratingGte: 3, starred: false, tier: "final", drifted: false })).toBe("?status=undecided&rating_gte=3&starred=false&tier=final");
   });
 
   it("apply a live decision to the candidate it names (and moves it between filters)", () => {
@@ -66,7 +66,7 @@ describe("filters from the URL", () => {
     expect(filterFromQuery("?status=undecided")).toEqual({ ...NO_FILTER, status: "undecided" });
     expect(filterFromQuery("?status=bogus&rating_gte=9&starred=maybe&tier=nope")).toEqual(NO_FILTER);
     const f = filterFromQuery("?rating_gte=4&starred=true&tier=final");
-    expect(f).toEqual({ status: "", ratingGte: 4, starred: true, tier: "final" });
+    expect(f).toEqual({ status: "", ratingGte: 4, starred: true, tier: "final", drifted: false });
     expect(filterQuery(f)).toBe("?rating_gte=4&starred=true&tier=final"); // round trip
   });
 });

@@ -42,13 +42,21 @@ import json
 from django.test import Client
 from canvas.demo import seed_demo
 from canvas.sharing import links
-from tests.review.conftest import make_variations
+from tests.review.conftest import make_drift_job, make_variations, score_results
 demo = seed_demo()
 board = demo.board
 lead = board.created_by
 make_variations(board, lead, 4, region={"x": 100, "y": 100, "width": 400, "height": 300})
+# Scored results, two of them drifted: drift marks on the strip, cards and share view.
+ok, bad = make_drift_job(board, lead, consistent=3)
+score_results(board, [*ok, *bad.values()])
 _link, token = links.create_link(
-    board, lead, permissions=["comment", "approve"], visibility="all_candidates", label="Client"
+    board,
+    lead,
+    permissions=["comment", "approve"],
+    visibility="all_candidates",
+    show_decisions=True,
+    label="Client",
 )
 from datetime import timedelta
 from django.utils import timezone

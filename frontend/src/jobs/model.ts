@@ -1,6 +1,6 @@
 /**
  * The browser's picture of a board's jobs and results: what the server said last, kept
- * in step by the `job`, `job_preview`, `iteration` and `job_queue` broadcasts (and REST
+ * in step by the `job`, `job_preview`, `iteration`, `job_queue` and `consistency` broadcasts (and REST
  * loads: when the board opens, after a reconnect, and when it notices it missed something).
  * Panels read it and subscribe to changes.
  *
@@ -14,6 +14,7 @@
  */
 import type { JobMessage, JobMode, RegionRect } from "../protocol";
 import type { IterationData, JobData } from "../protocol/generated";
+import { applyConsistency, keptConsistency } from "../review/drift";
 
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export type IterationStatus = "staged" | "applied" | "discarded";
@@ -124,6 +125,12 @@ export class JobStore {
         this.paused = msg.paused;
         this.changed();
         return true;
+      case "consistency": {
+        // Scores arrive after the result itself (it is scored once it landed).
+        if (!applyConsistency(this.iterations.values(), msg.results)) return false;
+        this.changed();
+        return true;
+      }
       default:
         return false;
     }
@@ -160,7 +167,8 @@ export class JobStore {
   }
 
   putIteration(iteration: IterationPayload, notify = true): void {
-    this.iterations.set(iteration.id, iteration);
+    const known = this.iterations.get(iteration.id);
+    this.iterations.set(iteration.id, { ...iteration, consistency: keptConsistency(known?.consistency, iteration.consistency) });
     if (notify) this.changed();
   }
 

@@ -265,6 +265,7 @@ export class BoardConnection {
       case "job_queue":
       case "job_accepted":
       case "request_done":
+      case "consistency":
         this.handlers.onJobMessage?.(msg);
         return;
       case "decision":

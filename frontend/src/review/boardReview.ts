@@ -17,7 +17,7 @@ import { h } from "../ui/dom";
 import { Filmstrip } from "../ui/filmstrip";
 import { ApiError, apiJson } from "./api";
 import type { Member } from "./mentions";
-import type { Candidate, ReviewComment, ReviewList, ReviewMessage } from "./types";
+import type { Candidate, ConsistencyMessage, ReviewComment, ReviewList, ReviewMessage } from "./types";
 
 export interface ReviewBoot {
   board_id: string;
@@ -157,6 +157,7 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
     },
     jobMessage(msg) {
       if (msg.type === "iteration") reloadSoon();
+      else if (msg.type === "consistency") filmstrip.applyConsistency((msg as ConsistencyMessage).results);
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Review filters: the same rules as the server's `review_list` filters (status incl.
  * "undecided", rating ≥, starred, tier), applied in the browser so a live decision can move
- * a candidate in or out of view without reloading, plus the query string for the API.
+ * a candidate in or out of view without reloading, plus the query string for the API; and
+ * "drifted" (flagged by the drift check), which only the browser applies.
  *
  * Pure functions; no DOM, no fetching.
  */
@@ -12,9 +13,11 @@ export interface ReviewFilter {
   ratingGte: number | null;
   starred: boolean | null;
   tier: "" | Tier;
+  /** Only results the drift check flagged (browser-side: the server's list has no filter). */
+  drifted: boolean;
 }
 
-export const NO_FILTER: ReviewFilter = { status: "", ratingGte: null, starred: null, tier: "" };
+export const NO_FILTER: ReviewFilter = { status: "", ratingGte: null, starred: null, tier: "", drifted: false };
 
 export function tierOf(c: Candidate): Tier {
   return c.decision?.tier ?? c.tier ?? (c.parent ? "refinement" : "generation");
@@ -35,6 +38,7 @@ export function decisionMatches(d: Partial<Decision> | null | undefined, f: Deci
 export function matches(c: Candidate, f: ReviewFilter): boolean {
   if (!decisionMatches(c.decision, f)) return false;
   if (f.tier && tierOf(c) !== f.tier) return false;
+  if (f.drifted && !c.consistency?.drift) return false;
   return true;
 }
 
@@ -54,6 +58,7 @@ export function filterQuery(f: ReviewFilter): string {
   if (f.ratingGte !== null) q.set("rating_gte", String(f.ratingGte));
   if (f.starred !== null) q.set("starred", String(f.starred));
   if (f.tier) q.set("tier", f.tier);
+  if (f.drifted) q.set("drifted", "true");
   const s = q.toString();
   return s ? `?${s}` : "";
 }
@@ -71,6 +76,7 @@ export function filterFromQuery(search: string): ReviewFilter {
   if (starred === "true" || starred === "false") f.starred = starred === "true";
   const tier = q.get("tier") ?? "";
   if ((TIERS as string[]).includes(tier)) f.tier = tier as Tier;
+  f.drifted = q.get("drifted") === "true";
   return f;
 }
 

@@ -3,7 +3,8 @@
  * the board's candidates grouped by job ("Hero shot · 4 variations"), tier counts that add
  * up, filters, triage by mouse (buttons on each card, card.ts) or keyboard (triage.ts), a
  * before/after compare with the decision history in words (words.ts), "promote top X% to
- * upres", and live decisions from the board socket.
+ * upres", live decisions and drift scores from the board socket, a "Drifted" filter and a
+ * "by consistency score" order (drift.ts), and, for owners, the board's drift triage.
  *
  * Wiring and rendering only: rules live in triage.ts, filters.ts and words.ts; the server
  * decides.
@@ -16,6 +17,7 @@ import { h } from "../ui/dom";
 import { ApiError, apiJson } from "./api";
 import { type ReviewFilter, applyDecision, filterFromQuery, filterGroups, promoteCount, tierOf } from "./filters";
 import { listenToBoard } from "./liveSocket";
+import { applyConsistency, byConsistency } from "./drift";
 import { thumbUrl } from "./thumbs";
 import { type DecisionChange, TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
 import { CommentStore } from "./threads";
@@ -31,8 +33,12 @@ interface ReviewBootstrap {
   api_base: string;
   role: string;
   can_review: boolean;
+  can_manage?: boolean;
+  drift_triage?: string;
   user: { id: number | string; name: string };
 }
+
+type SortOrder = "job" | "consistency";
 
 function readBootstrap(): ReviewBootstrap {
   const el = document.getElementById("review-bootstrap");
@@ -52,6 +58,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   let groups: ReviewGroup[] = [];
   // The inbox links here with ?status=undecided; any API filter works in the URL.
   let filter: ReviewFilter = filterFromQuery(window.location.search);
+  let sort: SortOrder = new URLSearchParams(window.location.search).get("sort") === "consistency" ? "consistency" : "job";
   let visible: Candidate[] = [];
   let state = initialTriage(0);
   // Comments pinned to candidates, counted on their tiles (open threads only).
@@ -91,7 +98,26 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     select("Rating ≥", "filter-rating", [["", "any"], ...[1, 2, 3, 4, 5].map((n): [string, string] => [String(n), String(n)])], String(filter.ratingGte ?? ""), (v) => setFilter({ ratingGte: v ? Number(v) : null })),
     select("Starred", "filter-starred", [["", "any"], ["true", "starred"], ["false", "not starred"]], filter.starred === null ? "" : String(filter.starred), (v) => setFilter({ starred: v === "" ? null : v === "true" })),
     select("Tier", "filter-tier", [["", "any"], ...TIERS.map((t): [string, string] => [t, TIER_LABEL[t]])], filter.tier, (v) => setFilter({ tier: v as ReviewFilter["tier"] })),
+    select("Drift", "filter-drift", [["", "any"], ["drifted", "Drifted"]], filter.drifted ? "drifted" : "", (v) => setFilter({ drifted: v === "drifted" })),
+    select("Sort", "sort", [["job", "by job"], ["consistency", "by consistency score"]], sort, (v) => {
+      sort = v === "consistency" ? "consistency" : "job";
+      render();
+    }),
   );
+  // Owners choose what happens to results the drift check flags as they land.
+  const triageSetting = boot.can_manage
+    ? select(
+        "Flagged results",
+        "drift-triage",
+        [["off", "leave for review"], ["route", "mark Needs changes"], ["reject", "reject"]],
+        boot.drift_triage ?? "off",
+        (v) => {
+          void apiJson<{ drift_triage: string }>("PUT", `${api}/drift-triage`, { drift_triage: v })
+            .then((r) => say(r.drift_triage === "off" ? "Flagged results are left for review." : r.drift_triage === "route" ? "Results flagged from now on are marked Needs changes." : "Results flagged from now on are rejected."))
+            .catch((e) => say(e instanceof ApiError ? e.message : String(e), "error"));
+        },
+      )
+    : null;
 
   const percent = h("input", { type: "number", min: "1", max: "100", step: "1", value: "10", class: "rv-percent", "data-testid": "promote-percent", "aria-label": "Percent to promote" });
   const promoteBtn = h("button", { type: "button", class: "ab-btn primary", "data-testid": "promote", disabled: !boot.can_review }, "Promote top % to upres");
@@ -151,7 +177,12 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
 
   function render(): void {
     const focused = visible[state.cursor]?.id;
-    const shown = filterGroups(groups, filter);
+    const filtered = filterGroups(groups, filter);
+    // By consistency: one list across jobs, the worst first (drifted, then lowest score).
+    const shown: ReviewGroup[] =
+      sort === "consistency" && filtered.length
+        ? [{ job: "", kind: "variations", title: "All candidates, least consistent first", root: "", region: { x: 0, y: 0, width: 0, height: 0 }, source_asset: null, candidates: byConsistency(filtered.flatMap((g) => g.candidates)) }]
+        : filtered;
     visible = shown.flatMap((g) => g.candidates);
     // Keep the focus on the same candidate when others arrive or leave the view.
     const kept = visible.findIndex((c) => c.id === focused);
@@ -167,7 +198,8 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
         tileOf.set(c.id, card);
         row.append(card);
       }
-      grid.append(h("section", { class: `rv-group kind-${g.kind ?? "variations"}`, "data-testid": "review-group", "data-job": g.job ?? "", "aria-label": `${g.title || "Untitled region"}, ${groupCount(g)}`, style: `--cards: ${Math.min(4, g.candidates.length)}` }, groupHead(g), row));
+      const head = sort === "consistency" ? h("header", { class: "rv-group-head" }, h("h2", { class: "rv-group-title", "data-testid": "group-title" }, g.title ?? ""), h("span", { class: "rv-count" }, plural(g.candidates.length, "candidate"))) : groupHead(g);
+      grid.append(h("section", { class: `rv-group kind-${g.kind ?? "variations"}`, "data-testid": "review-group", "data-job": g.job ?? "", "aria-label": sort === "consistency" ? (g.title ?? "") : `${g.title || "Untitled region"}, ${groupCount(g)}`, style: `--cards: ${Math.min(4, g.candidates.length)}` }, head, row));
     }
     if (!visible.length) grid.append(h("p", { class: "muted rv-empty" }, groups.length ? "No candidate matches these filters." : "No candidates yet. Run a region job on the board; its results appear here."));
     renderTiers(visible.length);
@@ -340,6 +372,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       h("a", { class: "ab-btn", href: `/boards/${boot.board_id}/` }, "Open the canvas"),
       live,
       h("span", { class: "ab-spacer" }),
+      triageSetting,
       helpBtn,
     ),
     tiers,
@@ -363,6 +396,9 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
         say(`${msg.comment.author.name} commented: ${msg.comment.body.slice(0, 80)}`);
       } else if (msg.type === "iteration") {
         reloadSoon(); // a new or changed result, e.g. the upscale of a promoted candidate
+      } else if (msg.type === "consistency") {
+        if (applyConsistency(groups.flatMap((g) => g.candidates), msg.results)) render();
+        else reloadSoon();
       }
     },
     (s) => {

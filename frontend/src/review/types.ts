@@ -19,7 +19,7 @@ export type {
   Tier,
   Who,
 } from "../protocol/generated";
-import type { CommentMessage, Decision, DecisionMessage, Tier } from "../protocol/generated";
+import type { CommentMessage, Consistency, ConsistencyMessage, Decision, DecisionMessage, Tier } from "../protocol/generated";
 
 export const TIERS: Tier[] = ["generation", "refinement", "upres", "final"];
 
@@ -37,6 +37,9 @@ export interface Candidate {
   created_at: string;
   tier?: Tier;
   decision: Decision | null;
+  /** Its drift check against the anchors; null until scored. Guests see it only through a
+   * link that shares the team's decisions (absent otherwise). */
+  consistency?: Consistency | null;
 }
 
 /** One job's results (canvas/review/candidates.py `job_group`). */
@@ -64,6 +67,8 @@ export interface ReviewList {
 
 /** Decisions and comments relayed live (their shapes are generated from the server). */
 export type ReviewMessage = DecisionMessage | CommentMessage;
+/** What the review page's own socket passes on: review messages and new scores. */
+export type { ConsistencyMessage };
 
 export const STATUS_LABEL: Record<string, string> = {
   approved: "Approved",

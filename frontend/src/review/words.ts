@@ -13,6 +13,8 @@ export interface HistoryEvent {
   changes: Record<string, [unknown, unknown]>;
   by: Who;
   at: string;
+  /** Why an automatic decision (the board's drift triage) was made; "" otherwise. */
+  reason?: string;
 }
 
 export const TIER_LABEL: Record<Tier, string> = {
@@ -66,7 +68,7 @@ export function describeEvent(e: HistoryEvent, now = Date.now()): string {
   const order = ["status", "rating", "starred", "tier"];
   const fields = Object.keys(e.changes).sort((a, b) => (order.indexOf(a) + 1 || 9) - (order.indexOf(b) + 1 || 9));
   const what = joinPhrases(fields.map((f) => changePhrase(f, e.changes[f]?.[1])));
-  return `${whoName(e.by)} ${what} · ${ago(e.at, now)}`;
+  return `${whoName(e.by)} ${what}${e.reason ? `: ${e.reason}` : ""} · ${ago(e.at, now)}`;
 }
 
 /** The latest decision on a tile: "Approved by Ana · 2 min ago" / "Rated by Ana · just now". */

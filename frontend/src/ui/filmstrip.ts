@@ -1,6 +1,7 @@
 /**
  * The filmstrip over the canvas: the board's candidates (staged and applied results) in a
- * strip along the bottom, filterable by verdict, with their decision badges; clicking one
+ * strip along the bottom, filterable by verdict, with their decision badges and drift marks
+ * (members always; guests when their link shares decisions); clicking one
  * focuses it on the canvas (zoom to its region and select its layer when it is applied).
  * On a share link it also carries the guest's approve / reject / needs-changes buttons and,
  * when the link allows, a download of the original. On a phone a tap opens the candidate
@@ -10,10 +11,13 @@
  */
 import type { Editor } from "../editor";
 import { type ReviewFilter, NO_FILTER, matches } from "../review/filters";
+import type { ConsistencyResult } from "../protocol/generated";
+import { applyConsistency, driftTip } from "../review/drift";
 import { thumbUrl } from "../review/thumbs";
 import type { Candidate, Decision, DecisionStatus } from "../review/types";
 import { CandidateViewer } from "./candidateViewer";
 import { decisionLabel } from "./decisionBadges";
+import { driftBadge } from "./driftBadge";
 import { h } from "./dom";
 import { PHONE_QUERY } from "./layout";
 
@@ -80,6 +84,11 @@ export class Filmstrip {
     this.viewer.applyDecision(d);
   }
 
+  /** New drift scores (a `consistency` message) for the candidates shown here. */
+  applyConsistency(results: ConsistencyResult[]): void {
+    if (applyConsistency(this.candidates, results)) this.render();
+  }
+
   focus(c: Candidate): void {
     this.current = c.id;
     const item = [...this.editor.doc.ordered()].find((i) => i.props?.iteration === c.id);
@@ -94,11 +103,13 @@ export class Filmstrip {
     this.list.replaceChildren(
       ...shown.map((c, i) => {
         const label = c.decision ? decisionLabel(c.decision) : "";
+        const drift = driftTip(c.consistency);
         const thumb = h(
           "button",
-          { type: "button", class: "ab-film-item", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Result ${c.number ?? i + 1}: click to show it on the canvas` },
+          { type: "button", class: "ab-film-item", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Result ${c.number ?? i + 1}: click to show it on the canvas${c.consistency?.drift ? `. ${drift}` : ""}` },
           h("img", { src: thumbUrl(c.asset, 128), alt: `Result ${c.number ?? i + 1}` }),
           label ? h("span", { class: "ab-decision-badge", "data-status": c.decision?.status ?? "" }, label) : null,
+          driftBadge(c.consistency),
         );
         thumb.addEventListener("click", () => {
           if (window.matchMedia(PHONE_QUERY).matches) this.viewer.open(shown, i);

@@ -4,7 +4,9 @@
  * applies or discards them. ← → step through them (when nothing on the board is selected,
  * so arrows still nudge selections), "Apply" places the shown (or picked) result as a layer
  * over the region, several picked results go into a variations grid beside it, "Discard"
- * hides one (recoverable from the history panel). Nothing is removed without a click.
+ * hides one (recoverable from the history panel). Nothing is removed without a click. Each
+ * thumbnail carries its drift mark once scored (ui/driftBadge.ts: a warning naming the
+ * metric, a neutral check, nothing while pending).
  *
  * It sends requests through jobs/client.ts; items appear through the normal `applied` flow.
  */
@@ -16,6 +18,7 @@ import { isTyping } from "../tools/pointer";
 import { describeRegion } from "../jobs/region";
 import type { CompareDialog } from "./compare";
 import { h, rafThrottle } from "./dom";
+import { driftBadge } from "./driftBadge";
 import { type IconName, iconButton } from "./icons";
 import { jobTitle } from "./jobProgress";
 import { placeOver } from "./regionTool";
@@ -124,7 +127,7 @@ export class StagingStrip {
         this.nav.show(id);
         this.render();
       });
-      return h("span", { class: `ab-staging-thumb${id === shown.id ? " shown" : ""}`, "data-iteration": id }, img, pick);
+      return h("span", { class: `ab-staging-thumb${id === shown.id ? " shown" : ""}`, "data-iteration": id }, img, pick, driftBadge(it.consistency, { focusable: true, size: it.consistency?.drift ? 12 : 10 }));
     });
     const job = this.store.jobs.get(shown.job);
     const groups = this.nav.groupCount;
