@@ -62,3 +62,28 @@ def test_a_board_with_neither_anchors_nor_kit_has_nothing_to_check(kit_team):
     image = add_asset(kit_team.board, kit_team.people["admin"], solid((1, 2, 3)))
     with pytest.raises(checks.NoReferences):
         checks.check(kit_team.board, [image.pk])
+
+
+def test_results_on_a_kit_board_without_anchors_are_scored_as_they_land(kit_team):
+    from canvas.governance.tasks import score_job
+    from canvas.jobs import queue, runner
+    from canvas.models import ConsistencyScore, Iteration
+    from tests.jobs import engines as test_engines
+    from tests.jobs.conftest import REGION, add_image
+
+    board, admin = kit_team.board, kit_team.people["admin"]
+    add_image(board, admin)
+    kit = services.create_kit(
+        kit_team.team, admin, "Spring", {"palette": [{"name": "Petal", "hex": "#E8A0B4"}]}
+    )
+    services.set_board_kit(board, kit)
+    test_engines.GATE.set()
+    job = queue.submit_job(
+        board, admin, {"mode": "img2img", "engine": "test-echo", "region": REGION, "count": 2}
+    )
+    claim = queue.claim_next("w1")
+    runner.execute(claim.job_id, "w1")
+    assert score_job(job.pk) == 2
+    results = Iteration.objects.filter(job=job)
+    rows = ConsistencyScore.objects.filter(asset__in=[r.asset_id for r in results])
+    assert sorted(rows.values_list("metric", flat=True)) == ["palette", "palette"]
