@@ -69,15 +69,17 @@ def presence_color(user_id: Any) -> str:
 
 
 def broadcast_applied_after_commit(
-    board_id: Any, batch: dict[str, Any], sender_channel: str | None
+    board_id: Any, batch: dict[str, Any], sender_channel: str | None, batch_id: str = ""
 ) -> None:
-    """Send a committed batch to everyone on the board except ``sender_channel``."""
+    """Send a committed batch to everyone on the board except ``sender_channel`` (which
+    acknowledges ``batch_id`` instead, in revision order)."""
     event = {
         "type": APPLIED_EVENT,
         "board": str(board_id),
         "revision": batch["revision"],
         "batch": batch,
         "sender": sender_channel or "",
+        "batch_id": batch_id,
     }
     group = board_group(board_id)
     transaction.on_commit(lambda: send_group_now(group, event))

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from canvas import protocol
@@ -33,14 +33,18 @@ KEEP_PER_BOARD = 512  # batches per board (seconds of a busy board's history)
 KEEP_BOARDS = 256  # boards, least recently written dropped first
 
 
-class _Kept:
-    """One batch, and its client frame once someone has encoded it."""
+class Kept:
+    """One batch, who sent it (socket channel and batch id: that socket acknowledges it
+    instead of being sent it) and its client frame once someone has encoded it."""
 
-    __slots__ = ("batch", "encoder", "text")
+    __slots__ = ("batch", "batch_id", "encoder", "sender", "text")
 
-    def __init__(self, batch: protocol.Wire, encoder: Callable[[], str] | None) -> None:
+    def __init__(
+        self, batch: protocol.Wire, encoder: Callable[[], str] | None, origin: tuple[str, str]
+    ) -> None:
         self.batch = batch
         self.encoder = encoder  # the fan-out's memoised encoding of the same batch, if any
+        self.sender, self.batch_id = origin
         self.text: str | None = None
 
     def frame(self, encode: Callable[[protocol.Wire], str]) -> str:
@@ -70,15 +74,19 @@ class _Waiter:
 
 
 _lock = threading.Lock()
-_boards: OrderedDict[str, OrderedDict[int, _Kept]] = OrderedDict()
+_boards: OrderedDict[str, OrderedDict[int, Kept]] = OrderedDict()
 _waiters: dict[str, list[_Waiter]] = {}
 
 
 def remember(
-    board_id: Any, batches: Iterable[protocol.Wire], frame: Callable[[], str] | None = None
+    board_id: Any,
+    batches: Sequence[protocol.Wire],
+    frame: Callable[[], str] | None = None,
+    origins: Sequence[tuple[str, str]] | None = None,
 ) -> None:
     """Keep committed, presented batches (``applied_batch`` payloads) of ``board_id``;
-    ``frame`` (one batch only) is how the fan-out encodes it, shared rather than redone."""
+    ``frame`` (one batch only) is how the fan-out encodes it, shared rather than redone;
+    ``origins`` the (sender channel, batch id) of each batch."""
     key = str(board_id)
     with _lock:
         kept = _boards.get(key)
@@ -88,9 +96,9 @@ def remember(
                 _boards.popitem(last=False)
         else:
             _boards.move_to_end(key)
-        for batch in batches:
+        for batch, origin in zip(batches, origins or [("", "")] * len(batches), strict=True):
             if batch["revision"] not in kept:
-                kept[batch["revision"]] = _Kept(batch, frame)
+                kept[batch["revision"]] = Kept(batch, frame, origin)
         while len(kept) > KEEP_PER_BOARD:
             kept.popitem(last=False)
         waiting = _waiters.get(key)
@@ -101,7 +109,7 @@ def remember(
                 waiter.wake()
 
 
-def _complete(kept: OrderedDict[int, _Kept], after: int, upto: int) -> bool:
+def _complete(kept: OrderedDict[int, Kept], after: int, upto: int) -> bool:
     return all(revision in kept for revision in range(after + 1, upto + 1))
 
 
@@ -134,7 +142,9 @@ async def wait_for(board_id: Any, after: int, upto: int, timeout: float) -> bool
                 _waiters.pop(key, None)
 
 
-def _entries(board_id: Any, after: int, upto: int) -> list[_Kept] | None:
+def between(board_id: Any, after: int, upto: int) -> list[Kept] | None:
+    """Every kept batch with ``after < revision <= upto``, oldest first; None when one of
+    them is not kept here."""
     if upto - after > KEEP_PER_BOARD:
         return None
     with _lock:
@@ -152,5 +162,5 @@ def frames_between(
 ) -> list[str] | None:
     """The client frames of every batch with ``after < revision <= upto``, oldest first,
     each encoded once for every socket; None when one of them is not kept here."""
-    entries = _entries(board_id, after, upto)
+    entries = between(board_id, after, upto)
     return None if entries is None else [entry.frame(encode) for entry in entries]

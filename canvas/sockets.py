@@ -160,12 +160,24 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         try:
             if await self.authorize(route):
                 await route.handler(self, message)
-        except AppError as exc:
-            logger.info("%s: %s (%s)", self.bad_input.who, exc.code, message.type)
+        except Exception as exc:
+            await self.reply_error(exc, message.type, batch_id, request_id)
+
+    async def reply_error(
+        self,
+        exc: Exception,
+        message_type: str,
+        batch_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Answer a message that failed: an AppError with its own code and words, anything
+        else as a server error (logged with its traceback)."""
+        if isinstance(exc, AppError):
+            logger.info("%s: %s (%s)", self.bad_input.who, exc.code, message_type)
             await self.send_json(protocol.error(exc.code, exc.message, batch_id, request_id))
-        except Exception:
-            logger.exception("%s: %s message failed", self.bad_input.who, message.type)
-            await self.send_json(protocol.error("server_error", SERVER_ERROR, batch_id, request_id))
+            return
+        logger.error("%s: %s message failed", self.bad_input.who, message_type, exc_info=exc)
+        await self.send_json(protocol.error("server_error", SERVER_ERROR, batch_id, request_id))
 
     async def dispatch(self, message: Any) -> None:
         # Channels' own dispatch first closes stale database connections with a hop to the

@@ -111,6 +111,12 @@ def present_batches(
 
 def batches_between(board: Board, after: int, upto: int) -> list[protocol.Wire]:
     """Logged batches with ``after < revision <= upto``, oldest first (holes if trimmed)."""
+    return [batch for batch, _ in logged_batches_between(board, after, upto)]
+
+
+def logged_batches_between(board: Board, after: int, upto: int) -> list[tuple[protocol.Wire, str]]:
+    """``batches_between`` with each batch's client ``batch_id`` (its sender acknowledges
+    it rather than being sent it)."""
     rows = list(
         BoardOperation.objects.filter(board=board, revision__gt=after, revision__lte=upto)
         .select_related("actor")
@@ -118,7 +124,12 @@ def batches_between(board: Board, after: int, upto: int) -> list[protocol.Wire]:
     )
     assets = _assets_for(row.ops for row in rows)
     return [
-        protocol.applied_batch(row.revision, actor_ref(row.actor), present_ops(row.ops, assets))
+        (
+            protocol.applied_batch(
+                row.revision, actor_ref(row.actor), present_ops(row.ops, assets)
+            ),
+            row.batch_id,
+        )
         for row in rows
     ]
 

@@ -184,6 +184,9 @@ def _write(
         [(row.revision, request.user, row.ops) for request, row in logged]
     )
     # Kept in this process first, so an acknowledgement never has to read them back.
-    transaction.on_commit(lambda: recent_batches.remember(board.pk, presented))
+    origins = [(request.sender_channel or "", request.batch_id) for request, _ in logged]
+    transaction.on_commit(lambda: recent_batches.remember(board.pk, presented, origins=origins))
     for (request, _), batch in zip(logged, presented, strict=True):
-        realtime.broadcast_applied_after_commit(board.pk, dict(batch), request.sender_channel)
+        realtime.broadcast_applied_after_commit(
+            board.pk, dict(batch), request.sender_channel, request.batch_id
+        )

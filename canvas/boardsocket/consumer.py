@@ -5,7 +5,9 @@ checked against it (roles change while sockets stay open: canvas.boardsocket.rol
 when to read it again) for the permission each handler declares where it is registered
 (``@handles(...)`` of canvas.boardsocket.routes); decoding, the message budget and error
 replies are canvas.sockets'. Batches go to the board writer (canvas.boardsocket.writer), which
-applies them in order off the event loop, several per transaction. The consumer also keeps
+applies them in order off the event loop, several per transaction; the socket reads its next
+message meanwhile, and its answers (``ack`` or error) go out in the order it sent the
+batches (``_acknowledge``; ``sync`` and ``ping`` wait for them). The consumer also keeps
 each client's stream of revisions gapless and in order: live ``applied`` batches and the
 sender's own ``ack`` arrive strictly by revision, filling any gap from the batches this
 process committed or heard of lately (canvas.recent_batches) or else the operation log. It
@@ -23,13 +25,14 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from channels.db import database_sync_to_async
 
 from canvas import protocol, realtime, recent_batches
 from canvas.boards import documents
-from canvas.boards.operations import BatchRequest
+from canvas.boards.operations import BatchRequest, BatchResult
 from canvas.boardsocket import fanout, role_cache, writer
 from canvas.boardsocket.routes import board_routes, handles
 from canvas.models import Role
@@ -49,6 +52,15 @@ CLOSE_RECONNECT = 1012
 # from the log (a lost event: a full channel, a broker restart). Half the client's
 # unacknowledged-batch rule (limits.UNACKED_SYNC_MS), so the client does not give up first.
 ARRIVAL_WAIT_S = 1.0
+
+
+@dataclass
+class _Pending:
+    """One of this socket's batches on the board's writer, not acknowledged yet."""
+
+    batch_id: str
+    future: asyncio.Future[BatchResult]
+    acked: bool = False
 
 
 class BoardConsumer(ProtocolConsumer):
@@ -82,6 +94,8 @@ class BoardConsumer(ProtocolConsumer):
         self._lane = asyncio.Lock()  # held while this socket's revisions need the database
         self._backlog: deque[tuple[dict[str, Any], fanout.Delivery]] = deque()
         self._flusher: asyncio.Future[None] | None = None
+        self._pending: deque[_Pending] = deque()  # batches on the writer, in the order sent
+        self._acker: asyncio.Future[None] | None = None
         self.group = realtime.board_group(self.board.pk)
         self.hub = fanout.hub(encode_event)
         if self.hub is not None:
@@ -213,6 +227,64 @@ class BoardConsumer(ProtocolConsumer):
         elif kind != realtime.PRESENCE_EVENT or event["sender"] != self.channel_name:
             await self.send_frame(delivery(), delivery.wire())
 
+    # --- Batches: queued on the writer, acknowledged in order ------------------------------
+
+    def submit_batch(self, request: BatchRequest) -> None:
+        """Queue a batch on the board's writer and return at once: the socket goes on to its
+        next message while the batch is applied, so a run of the writer can carry several
+        batches of each socket (one at a time capped a run at one batch per socket, and a
+        board at sockets ÷ transaction time). ``_acknowledge`` answers them in order."""
+        self._pending.append(_Pending(request.batch_id, writer.submit(self.board.pk, request)))
+        if self._acker is None or self._acker.done():
+            self._acker = asyncio.ensure_future(self._acknowledge())
+
+    async def acknowledged(self) -> None:
+        """Wait until every batch sent so far is acknowledged or refused (a ``sync`` or
+        ``pong`` reply never overtakes an earlier batch's answer)."""
+        while self._acker is not None and not self._acker.done():
+            await asyncio.shield(self._acker)
+
+    async def _acknowledge(self) -> None:
+        """Answer this socket's batches in the order it sent them: each refused one with its
+        error, each applied one with its ``ack`` after every earlier revision (the same
+        revision order as the live stream; an own batch met on the way is acknowledged
+        there, ``_ack_own``)."""
+        while self._pending and self.group is not None:
+            pending = self._pending[0]
+            try:
+                result = await pending.future
+            except Exception as exc:
+                self._pending.popleft()
+                await self.reply_error(exc, "ops", pending.batch_id)
+                continue
+            try:
+                async with self.in_order():
+                    await self._deliver_up_to(result.revision - 1)
+                    self._pending.popleft()
+                    if not pending.acked:
+                        await self._send_ack(pending, result.revision)
+            except Exception:
+                logger.exception("%s: batch %s not acknowledged", self.bad_input.who, pending)
+                if self._pending and self._pending[0] is pending:
+                    self._pending.popleft()
+
+    async def _send_ack(self, pending: _Pending, revision: int) -> None:
+        pending.acked = True
+        if self.revision is not None:
+            self.revision = max(self.revision, revision)
+        await self.send_json(protocol.ack(pending.batch_id, revision))
+
+    async def _ack_own(self, batch_id: str, revision: int) -> None:
+        """One of this socket's own batches, reached while catching up to a later revision
+        before its turn in ``_acknowledge``: the client gets its ``ack`` here, in order."""
+        for pending in self._pending:
+            if pending.batch_id == batch_id and not pending.acked:
+                await self._send_ack(pending, revision)
+                return
+
+    def _own(self, batch_id: str) -> bool:
+        return bool(batch_id) and any(p.batch_id == batch_id and not p.acked for p in self._pending)
+
     # --- Helpers -------------------------------------------------------------------------
 
     async def send_sync_reply(self, reply: protocol.Wire | None) -> None:
@@ -305,30 +377,37 @@ class BoardConsumer(ProtocolConsumer):
         if self.revision is None or target <= self.revision:
             return
         board_id = self.board.pk
-        frames = recent_batches.frames_between(board_id, self.revision, target, encode_batch)
+        kept = recent_batches.between(board_id, self.revision, target)
         # Committed, so their events are on the way to this process's room (from another
         # process they cross the channel layer): waiting costs less than a log read.
         if (
-            frames is None
+            kept is None
             and wait
             and self.room is not None
             and await recent_batches.wait_for(board_id, self.revision, target, ARRIVAL_WAIT_S)
         ):
-            frames = recent_batches.frames_between(board_id, self.revision, target, encode_batch)
-        if frames is not None:
-            for text in frames:
-                await self.send_frame(text)
-            self.revision = target
+            kept = recent_batches.between(board_id, self.revision, target)
+        if kept is not None:
+            for entry in kept:
+                if entry.sender == self.channel_name:  # acknowledged, never sent back
+                    await self._ack_own(entry.batch_id, entry.batch["revision"])
+                else:
+                    await self.send_frame(entry.frame(encode_batch))
+            self.revision = max(self.revision, target)
             return
-        batches = await database_sync_to_async(documents.batches_between)(
+        logged = await database_sync_to_async(documents.logged_batches_between)(
             self.board, self.revision, target
         )
-        if len(batches) != target - self.revision:  # the log was trimmed under us
+        if len(logged) != target - self.revision:  # the log was trimmed under us
             await self.send_sync_reply(None)
             return
-        for batch in batches:
-            await self.send_json(protocol.applied(batch))
-        self.revision = target
+        for batch, batch_id in logged:
+            actor = batch.get("actor") or {}
+            if actor.get("id") == self.user.pk and self._own(batch_id):
+                await self._ack_own(batch_id, batch["revision"])
+            else:
+                await self.send_json(protocol.applied(batch))
+        self.revision = max(self.revision, target)
 
     async def _refuse(self) -> None:
         """Access was removed while connected: say so, stop receiving, close 4403."""
@@ -342,6 +421,11 @@ class BoardConsumer(ProtocolConsumer):
         if self.board is not None and self.group:
             group, self.group = self.group, None  # from now on no event reaches this socket
             self._backlog.clear()
+            if self._acker is not None:
+                self._acker.cancel()
+            for pending in self._pending:
+                pending.future.cancel()  # the writer still applies it; nobody waits for it
+            self._pending.clear()
             if self.hub is not None:
                 await self.hub.leave(group, self)
             if self.sharing_presence:
@@ -373,6 +457,7 @@ def snapshot_frames(board: Any) -> tuple[int, list[str]]:
 
 @handles("sync", perm=Perm.VIEW)
 async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage) -> None:
+    await consumer.acknowledged()
     async with consumer.in_order():
         reply = None
         if message.since is not None:
@@ -382,15 +467,9 @@ async def handle_sync(consumer: BoardConsumer, message: protocol.SyncMessage) ->
 
 @handles("ops", perm=Perm.EDIT, doing="change it")
 async def handle_ops(consumer: BoardConsumer, message: protocol.OpsMessage) -> None:
-    request = BatchRequest(
-        consumer.user, message.operations(), consumer.channel_name, message.batch_id
+    consumer.submit_batch(
+        BatchRequest(consumer.user, message.operations(), consumer.channel_name, message.batch_id)
     )
-    async with consumer.in_order():
-        revision = (await writer.apply(consumer.board.pk, request)).revision
-        await consumer._deliver_up_to(revision - 1)
-        if consumer.revision is not None:
-            consumer.revision = max(consumer.revision, revision)
-        await consumer.send_json(protocol.ack(message.batch_id, revision))
 
 
 @handles("presence", perm=Perm.VIEW)
@@ -422,6 +501,7 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) ->
     for catch-up with ``sync``.
     """
     # The board's group membership is the process's and renewed by canvas.boardsocket.fanout.
+    await consumer.acknowledged()
     async with consumer.in_order():
         revision = await consumer.current_revision()
         # No waiting here: a ping is how a client finds a broadcast that never came.

@@ -191,7 +191,8 @@ class Room:
         if event["type"] == realtime.APPLIED_EVENT:
             # Kept once per event for this process's catch-ups (remote batches included),
             # sharing the frame the sockets are sent, not once per socket.
-            recent_batches.remember(event["board"], [event["batch"]], delivery)
+            origin = (event["sender"], event.get("batch_id", ""))
+            recent_batches.remember(event["board"], [event["batch"]], delivery, [origin])
         for socket in list(self.sockets):
             try:
                 await socket.board_event(event, delivery)

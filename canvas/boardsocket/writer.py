@@ -200,14 +200,19 @@ def _lane_for(board_id: str) -> _Lane:
         return _lanes[zlib.crc32(board_id.encode()) % len(_lanes)]
 
 
-async def apply(board_id: Any, request: BatchRequest) -> BatchResult:
-    """Apply one batch on the board's lane; raises the AppError that refused it."""
+def submit(board_id: Any, request: BatchRequest) -> asyncio.Future[BatchResult]:
+    """Queue one batch on the board's lane (from the event loop) and return at once: the
+    future gets its BatchResult, or the AppError that refused it. Batches submitted for a
+    board apply in the order they were submitted."""
     loop = asyncio.get_running_loop()
     job = _Job(str(board_id), request, loop, loop.create_future())
     _lane_for(job.board_id).jobs.put(job)
-    outcome = await job.future
-    assert isinstance(outcome, BatchResult)
-    return outcome
+    return job.future
+
+
+async def apply(board_id: Any, request: BatchRequest) -> BatchResult:
+    """Apply one batch on the board's lane; raises the AppError that refused it."""
+    return await submit(board_id, request)
 
 
 def stop(timeout: float = STOP_TIMEOUT_SECONDS) -> None:

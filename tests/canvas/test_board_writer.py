@@ -15,9 +15,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from canvas import protocol
 from canvas.boards.operations import BatchRequest, apply_batch
 from canvas.boardsocket import writer as board_writer
-from canvas.models import Board, BoardOperation, Item
+from canvas.models import Board, BoardMember, BoardOperation, Item, Role
 from tests import factories
-from tests.canvas.wsclient import create, update
+from tests.canvas.wsclient import create, open_socket, update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -131,3 +131,85 @@ async def test_a_lane_survives_the_database_dropping_its_connection(monkeypatch,
     assert (await board_writer.apply(board.pk, after)).revision == 3
     revision, logged, state = await log_and_items(board)
     assert (revision, logged, state[items[0]]) == (3, [1, 2, 3], (2, 3))
+
+
+@pytest.fixture
+def held_writer(monkeypatch):
+    """The writer with its first run held until ``release()``; ``runs`` records how many
+    batches each run carried."""
+    runs: list[int] = []
+    gate = threading.Event()
+    apply = board_writer.apply_batches
+
+    def held(board_id, requests):
+        runs.append(len(requests))
+        if len(runs) == 1:
+            gate.wait(30)
+        return apply(board_id, requests)
+
+    monkeypatch.setattr(board_writer, "apply_batches", held)
+    return runs, gate.set
+
+
+async def until(check) -> None:
+    """Until ``check()`` holds (a bounded wait on the writer's thread, not a sleep)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "the writer never got there"
+        await asyncio.sleep(0.01)
+
+
+def queued() -> int:
+    """Batches waiting on the lanes (behind the held run)."""
+    return sum(lane.jobs.qsize() for lane in board_writer._lanes)
+
+
+async def test_a_socket_queues_its_next_batches_while_one_is_applied(held_writer):
+    """A socket does not wait for its batch before reading its next message: what it sent
+    meanwhile goes into the writer's next run together. One batch per socket at a time had
+    capped a run at one batch per socket, and so a busy board at sockets ÷ transaction
+    time (bench/README.md, pg2)."""
+    runs, release = held_writer
+    owner, board, items = await seeded_board(1)
+    sock, _ = await open_socket(board, owner)
+    await sock.sync(None)
+    for step in range(3):
+        await sock.send({"type": "ops", "batch_id": f"m{step}", "ops": [update(items[0], x=step)]})
+        await until(lambda n=step: runs and queued() == n)  # m0 held; m1, m2 queue behind
+    release()
+    acks = [await sock.recv() for _ in range(3)]
+    assert acks == [
+        {"type": "ack", "batch_id": f"m{step}", "revision": 2 + step} for step in range(3)
+    ]
+    assert runs[-2:] == [1, 2]  # the held run, then both batches that queued behind it
+    await sock.close()
+
+
+async def test_acks_and_other_sockets_batches_keep_revision_order(held_writer):
+    """Batches of two sockets interleaved on the writer: each socket sees every revision
+    once and in order — its own as an ``ack``, the other's as ``applied``."""
+    runs, release = held_writer
+    owner, board, items = await seeded_board(2)
+    editor = await database_sync_to_async(factories.make_user)("eddie")
+    await database_sync_to_async(BoardMember.objects.create)(
+        board=board, user=editor, role=Role.EDITOR
+    )
+    alice, _ = await open_socket(board, owner)
+    bob, _ = await open_socket(board, editor)
+    await alice.sync(None)
+    await bob.sync(None)
+    await alice.send({"type": "ops", "batch_id": "a1", "ops": [update(items[0], x=1)]})
+    await until(lambda: runs)  # a1 is held
+    await bob.send({"type": "ops", "batch_id": "b1", "ops": [update(items[1], x=1)]})
+    await until(lambda: queued() == 1)
+    await alice.send({"type": "ops", "batch_id": "a2", "ops": [update(items[0], x=2)]})
+    await until(lambda: queued() == 2)
+    release()
+    seen = {}
+    for name, sock in (("alice", alice), ("bob", bob)):
+        got = [await sock.recv() for _ in range(3)]
+        seen[name] = [(m["type"], m["revision"], m.get("batch_id")) for m in got]
+    assert seen["alice"] == [("ack", 2, "a1"), ("applied", 3, None), ("ack", 4, "a2")]
+    assert seen["bob"] == [("applied", 2, None), ("ack", 3, "b1"), ("applied", 4, None)]
+    for sock in (alice, bob):
+        await sock.close()
