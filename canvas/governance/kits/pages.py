@@ -60,7 +60,11 @@ def kit_list(request: HttpRequest, team_id: Any) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("brand-kits", team_id)
         return app_error_response(request, exc)
-    kits = [(kit, services.latest_version(kit)) for kit in services.team_kits(team)]
+    kits = []
+    for kit in services.team_kits(team):
+        version = services.latest_version(kit)
+        locks = ", ".join(LOCK_LABELS[lock] for lock in version.content.get("locks", []))
+        kits.append((kit, version, locks))
     return render(
         request,
         "governance/kit_list.html",

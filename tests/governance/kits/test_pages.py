@@ -120,3 +120,11 @@ def test_the_board_page_bootstraps_the_kit_for_its_badge(kit_team):
     boot = page.context["bootstrap"]["brand_kit"]
     assert (boot["name"], boot["version"], boot["url"]) == ("Spring", 1, f"/brand-kits/{kit.pk}/")
     assert boot["variables"] == ["product", "season"]
+
+
+def test_the_kit_list_names_each_kit_its_version_and_locks(kit_team):
+    kit = services.create_kit(kit_team.team, None, "Spring", SPRING)
+    page = as_(kit_team, "viewer").get(f"/teams/{kit_team.team.pk}/brand-kits/")
+    assert f'href="/brand-kits/{kit.pk}/"'.encode() in page.content
+    assert "Locks the engine, the prompt template" in page.content.decode()
+    assert b"Kit managers and team admins create and change kits" in page.content
