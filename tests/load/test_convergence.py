@@ -1,8 +1,9 @@
 """Convergence is a protocol property (issue 10), on the embedded default.
 
-Twenty editors on one board, each a websocket in a client process of its own
-(tests/load/swarm.py, never in this process or the server's), send their batches open loop
-against ``manage.py serve`` as shipped (SQLite, in-memory channel layer, one process).
+Twenty editors on one board, each sending 5 batches/s for 20 s (issue 10's load), each a
+websocket in a client process of its own (tests/load/swarm.py, never in this process or the
+server's), send their batches open loop against ``manage.py serve`` as shipped (SQLite,
+in-memory channel layer, one process).
 Afterwards every batch must be acknowledged, and every client's model must equal a fresh
 snapshot — same revision, every item and field — within ``BOUND`` seconds of the last ack.
 The clients follow the same rules as the browser (docs/protocol.md "Staying in step":
@@ -26,13 +27,18 @@ from tests.load import client
 from tests.load.runner import Scenario, convergence_problems, run_scenario
 from tests.load.servers import EmbeddedServer, raise_fd_limit
 
-# Issue 10 asks for 20 editors × 5 batches/s × 20 s on one board. Today's write path
-# acknowledges about 5 batches/s on a busy 2-core machine (bench/README.md), so 2,000 batches
-# would take minutes to drain: the load is raised to the issue's as the throughput work of
-# issue 10 lands. Convergence itself does not depend on the load.
-LOAD = {"editors": 20, "rate": 1.0, "seconds": 10.0}
-BOUND = 2.0  # s after the last ack by which every client equals a fresh snapshot
-ACK_WAIT = 120.0  # the acks may be slow while the write path is (not asserted here)
+# Issue 10's load: 20 editors × 5 batches/s × 20 s on one board (2,000 batches), open loop.
+LOAD = {"editors": 20, "rate": 5.0, "seconds": 20.0}
+# Issue 10's requirement, not a timeout: every client equals a fresh snapshot within 2 s of
+# the last ack. It is a convergence deadline, not a latency one: by the last ack every batch
+# is committed and its broadcast sent, so what is left is the clients taking in what is in
+# flight and, for one that missed a broadcast, the protocol's own recovery (silence ping
+# after limits.SILENCE_PING_MS = 1 s, then pong, then the batches). A client left behind by
+# a real lag — a socket that stopped receiving, a gap nobody fills — needs more and fails.
+BOUND = 2.0
+# How long the acks may take to arrive at all (how fast they come is bench/realtime_bench.py's
+# business; it is printed on failure, not asserted): generous for a shared CI machine.
+ACK_WAIT = 120.0
 
 
 def scenario(urls: list[str]) -> Scenario:
