@@ -204,6 +204,11 @@ def call(client: Client, endpoint: str, w: World):
 
             body = json.dumps({"chain": ["test-echo", "local"]})
             return client.put(f"/api/v1/boards/{b}/engine-fallbacks", body, **as_json)
+        case "get_consistency_check":
+            from canvas.models import ConsistencyCheck
+
+            check = ConsistencyCheck.objects.create(board=w.board, assets=[str(a)])
+            return client.get(f"/api/v1/consistency-checks/{check.pk}")
         case "check_consistency":
             body = json.dumps({"assets": [str(a)], "anchors": {"palette": [str(a)]}})
             return client.post(f"/api/v1/boards/{b}/consistency", body, **as_json)
@@ -380,6 +385,8 @@ MATRIX: dict[str, dict[str, int]] = {
     # Consistency checks (canvas/governance/api.py): review, since a check reads pixels on the
     # server and stores scores; viewers see stored scores where results are shown.
     "check_consistency": expect(VIEWERS - {"viewer"}, 200),
+    # A long check's status and results (202 + poll): the same role as asking for it.
+    "get_consistency_check": expect(VIEWERS - {"viewer"}, 200),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -468,6 +475,7 @@ OPERATION = {
     "get_engine_fallbacks": ("get", "/api/v1/boards/{board_id}/engine-fallbacks"),
     "set_engine_fallbacks": ("put", "/api/v1/boards/{board_id}/engine-fallbacks"),
     "check_consistency": ("post", "/api/v1/boards/{board_id}/consistency"),
+    "get_consistency_check": ("get", "/api/v1/consistency-checks/{check_id}"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),

@@ -7,11 +7,17 @@ record of what the image was checked against. ``components`` keeps every measure
 distance, so thresholds can be re-calibrated over a board's batch without re-reading pixels;
 ``flag`` is the drift flag the metric raised when the row was written (null: none).
 
-This module holds data only; rows are written by canvas.governance.services.
+``ConsistencyCheck`` is a check of a long list asked for through the API, run in the
+background and polled (canvas.governance.checks).
+
+This module holds data only; rows are written by canvas.governance.services and checks.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 
 
@@ -50,3 +56,33 @@ class ConsistencyScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.score:.2f} for asset {self.asset_id}"
+
+
+class CheckStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ConsistencyCheck(models.Model):
+    """A consistency check asked for through the API that runs in the background (a long
+    list: canvas.governance.checks); the caller polls it by id until it is done."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    board = models.ForeignKey(
+        "canvas.Board", on_delete=models.CASCADE, related_name="consistency_checks"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assets = models.JSONField(default=list)  # asset ids, as asked
+    anchors = models.JSONField(null=True, blank=True)  # {role: [asset ids]} or null (board's)
+    status = models.CharField(max_length=8, choices=CheckStatus.choices, default=CheckStatus.QUEUED)
+    result = models.JSONField(null=True, blank=True)  # the same reply as a 200 check
+    error = models.JSONField(null=True, blank=True)  # {code, message}
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"consistency check {self.id} ({self.status})"

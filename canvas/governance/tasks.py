@@ -3,6 +3,8 @@
 - "canvas.governance.score_job": score a job's results against the board's anchors once
   they are stored. Idempotent (scores are keyed by asset, metric and reference set). It
   never raises: a scoring failure is logged and the job's results stay as they are.
+- "canvas.governance.run_check": run a long consistency check the API answered 202 for
+  (canvas.governance.checks); its reply or error is stored on the check.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from canvas.governance import checks
 from canvas.models import Item, Job
 from foundation.background import task
 
@@ -34,3 +37,8 @@ def score_job(job_id: Any) -> int:
     except Exception:
         logger.exception("consistency scoring of job %s failed; its results are unaffected", job_id)
         return 0
+
+
+@task(checks.RUN_TASK)
+def run_check(check_id: Any) -> str:
+    return checks.run(check_id)

@@ -7,7 +7,7 @@ imported here so Django finds them as canvas models.
 """
 
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
-from canvas.governance.models import ConsistencyScore
+from canvas.governance.models import ConsistencyCheck, ConsistencyScore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
 from canvas.models.boards import Board, BoardMember, DriftTriage
 from canvas.models.items import AnchorRole, Item, ItemKind
@@ -64,6 +64,7 @@ __all__ = [
     "Comment",
     "CommentRead",
     "CommentTarget",
+    "ConsistencyCheck",
     "ConsistencyScore",
     "Decision",
     "DecisionEvent",
