@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -139,10 +140,25 @@ def test_delete_detaches_boards_and_keeps_versions(kit_team, kit):
 
 # --- Who may do what ---------------------------------------------------------------------
 
+# Every kit operation; tests/test_permission_matrix.py leaves these to the matrix below.
+KIT_OPERATIONS = {
+    ("get", "/api/v1/teams/{team_id}/brand-kits"),
+    ("post", "/api/v1/teams/{team_id}/brand-kits"),
+    ("get", "/api/v1/brand-kits/{kit_id}"),
+    ("patch", "/api/v1/brand-kits/{kit_id}"),
+    ("delete", "/api/v1/brand-kits/{kit_id}"),
+    ("post", "/api/v1/brand-kits/{kit_id}/references"),
+    ("get", "/api/v1/brand-kits/{kit_id}/references/{reference_id}/file"),
+    ("get", "/api/v1/boards/{board_id}/brand-kit"),
+    ("put", "/api/v1/boards/{board_id}/brand-kit"),
+}
+
 MATRIX = {
     # action: expected status for admin, kit_manager, editor, viewer, stranger
     "list": (200, 200, 200, 200, 404),
     "read": (200, 200, 200, 200, 404),
+    "reference_file": (200, 200, 200, 200, 404),
+    "board_kit": (200, 200, 200, 200, 404),
     "create": (201, 201, 403, 403, 404),
     "unlock": (200, 200, 403, 403, 404),
     "upload": (201, 201, 403, 403, 404),
@@ -157,6 +173,14 @@ def act(client, action, kit_team, kit):
         return client.get(f"/api/v1/teams/{team.pk}/brand-kits")
     if action == "read":
         return client.get(f"/api/v1/brand-kits/{kit.pk}")
+    if action == "reference_file":
+        reference, _ = services.add_reference(
+            kit, kit_team.people["admin"], io.BytesIO(factories.png_bytes()), "r.png", "style"
+        )
+        return client.get(f"/api/v1/brand-kits/{kit.pk}/references/{reference.pk}/file")
+    if action == "board_kit":
+        services.set_board_kit(board, kit)
+        return client.get(f"/api/v1/boards/{board.pk}/brand-kit")
     if action == "create":
         return send(client, "post", f"/api/v1/teams/{team.pk}/brand-kits", {"name": "New"})
     if action == "unlock":
