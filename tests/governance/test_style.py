@@ -41,12 +41,14 @@ def test_a_smooth_surface_against_a_textured_anchor():
     assert texture.message.startswith("The surface is smoother than the style anchor's")
 
 
-def test_colourfulness_follows_hasler_and_susstrunk():
-    grey = np.full((64, 64, 3), 128, np.uint8)
-    assert style.colourfulness(grey.astype(np.float32) / 255) == pytest.approx(0.0)
-    red = images.disk_on((220, 30, 30), backdrop=(240, 240, 240))
-    vivid = style.compare(_style(red), [_style(grey)]).component("colourfulness")
-    assert vivid.message.startswith("The image is more colourful than the style anchor")
+def test_a_texture_measures_the_same_on_a_dark_surface_as_on_a_light_one():
+    light = images.texture("dots", size=512)
+    dark = (light.astype(np.float64) * 0.3 + 0.5).astype(np.uint8)  # same dots, 30 % as bright
+    found = _components(dark, light)
+    # In log luminance a modulation by a tenth is a tenth at any brightness.
+    assert found["texture"] < 0.3
+    assert found["strokes"] < 0.3
+    assert _components(np.full_like(dark, 42), dark)["texture"] > 1.0
 
 
 def test_style_is_scored_only_against_a_style_anchor():

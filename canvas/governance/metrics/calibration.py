@@ -42,7 +42,6 @@ FLOOR: dict[tuple[str, str], float] = {
     ("composition", "structure"): 0.08,
     ("style", "texture"): 0.15,
     ("style", "strokes"): 0.15,
-    ("style", "colourfulness"): 0.15,
 }
 DEFAULT_FLOOR = 0.15
 

@@ -1,20 +1,25 @@
-"""Style: the medium's texture and the image's colourfulness against the style anchor.
+"""Style: the medium's texture against the style anchor.
 
-Recipe (docs/governance.md "Style"), on the grey detail copy (up to 256 px) with the
-subject's outlines masked out (Canny edges of a blurred copy, dilated), so what is
-measured is the surface — grain, paper, hatching, halftone, brush marks — not the layout:
+Recipe (docs/governance.md "Style"), on the grey detail copy (up to 256 px) in log
+luminance relative to the image's median, so a texture that modulates brightness by a
+tenth measures the same on a dark backdrop as on a light one, and at any exposure.
+Masked out: the subject's outlines (Canny edges of a blurred copy, dilated) — what is
+measured is the surface (grain, paper, hatching, halftone, brush marks), not the layout —
+and pixels clipped to black or white, where no medium shows:
 
 - **texture**: the energy of three band-pass layers (differences of Gaussians, σ 0.7–1.4,
   1.4–2.8, 2.8–5.6 px), as ``ln(mean |band| + ε)``; ε keeps the sensor noise of a clean
-  render from counting as a texture. Component = Euclidean distance of the three log
-  energies / ``TEXTURE_SCALE``.
+  render from counting as a texture. Component = the largest difference of the three log
+  energies (a medium's texture lives in one band) / ``TEXTURE_SCALE``.
 - **strokes**: the direction of the fine marks — a histogram of gradient orientation (mod
   180°, 8 bins, magnitude-weighted; the same statistic as a HOG cell, here over the whole
   surface) — compared by the Hellinger distance, counted only as far as both images have a
   texture to speak of. Hatching runs diagonally, canvas weave along the axes, paper has no
   direction.
-- **colourfulness**: Hasler and Süsstrunk's (2003) M = σ_rgyb + 0.3·μ_rgyb on sRGB
-  (0–255); component = |ln(M / M_anchor)| / ``COLOURFUL_SCALE``.
+
+Colour statistics are left to the palette and lighting metrics: a colourfulness component
+(Hasler and Süsstrunk) was tried and dropped, because it moves with every palette, light
+and framing change and took their flags (docs/governance.md).
 
 Only scored when the board has a style anchor. Heuristics: thresholds come from the batch
 and the anchors (calibration).
@@ -34,10 +39,11 @@ from canvas.governance.metrics.image import FloatArray, Prepared
 from canvas.governance.metrics.result import Component, MetricScore, closest
 
 BANDS = (0.7, 1.4, 2.8, 5.6)  # Gaussian σ (px at DETAIL_SIZE) bounding the band-pass layers
-EPSILON = 0.004  # added to the mean |band| before the log: below this, no texture
+EPSILON = 0.005  # added to the mean |band| (ln luminance) before the log: below, no texture
+DARK = 0.05  # offset of the log (luma / median): noise in near-black pixels does not explode
+CLIPPED = (0.02, 0.98)  # luma outside this range is crushed or clipped: no medium shows
 TEXTURE_SCALE = math.log(2.0)  # twice (or half) the texture energy in every band ≈ 1
 ORIENTATIONS = 8
-COLOURFUL_SCALE = math.log(1.6)
 STROKE_SCALE = 0.5  # Hellinger distance
 
 
@@ -46,35 +52,35 @@ class StyleFeatures:
     energy: tuple[float, ...]  # ln(mean |band| + ε), fine to coarse
     orientation: FloatArray  # magnitude-weighted orientation histogram, sums to 1
     textured: float  # 0–1: how far above ε the finest band is (confidence in orientation)
-    colourfulness: float  # Hasler–Süsstrunk M
 
 
 def _surface(grey: FloatArray) -> np.ndarray:
-    """Pixels away from the layout's outlines: where the medium's texture shows."""
+    """Pixels away from the layout's outlines and not clipped: where the medium shows."""
     smooth = cv2.GaussianBlur(grey, (0, 0), 2.5)
     edges = cv2.Canny(np.clip(smooth * 255, 0, 255).astype(np.uint8), 20, 50)
     near = cv2.dilate(edges, np.ones((7, 7), np.uint8))
-    surface = np.asarray(near) == 0
-    return surface if surface.sum() > 0.05 * surface.size else np.ones_like(surface)
-
-
-def colourfulness(rgb: FloatArray) -> float:
-    """Hasler and Süsstrunk (2003), on sRGB scaled to 0–255."""
-    r, g, b = (rgb[..., i].astype(np.float64) * 255 for i in range(3))
-    rg, yb = r - g, 0.5 * (r + g) - b
-    return float(math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean()))
+    extreme = ((grey <= CLIPPED[0]) | (grey >= CLIPPED[1])).astype(np.uint8)
+    clipped = cv2.dilate(extreme, np.ones((3, 3), np.uint8))
+    surface = (np.asarray(near) == 0) & (np.asarray(clipped) == 0)
+    if surface.sum() > 0.05 * surface.size:
+        return surface
+    open_ = np.asarray(near) == 0
+    return open_ if open_.sum() > 0.05 * open_.size else np.ones_like(surface)
 
 
 def features(image: Prepared) -> StyleFeatures:
     grey = image.detail if image.detail is not None else image.lightness / 100.0
     grey = np.asarray(grey, dtype=np.float32)
     surface = _surface(grey)
-    layers = [cv2.GaussianBlur(grey, (0, 0), sigma) for sigma in BANDS]
+    # Relative to the image's own median brightness: an exposure change is not a texture.
+    middle = max(float(np.median(grey[surface])), 0.05)
+    shade = np.log(grey / middle + DARK).astype(np.float32)
+    layers = [cv2.GaussianBlur(shade, (0, 0), sigma) for sigma in BANDS]
     energy = tuple(
         float(math.log(float(np.abs(fine - coarse)[surface].mean()) + EPSILON))
         for fine, coarse in itertools.pairwise(layers)
     )
-    marks = grey - layers[1]
+    marks = shade - layers[1]
     gx = cv2.Sobel(marks, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(marks, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = np.hypot(gx, gy)[surface]
@@ -87,7 +93,7 @@ def features(image: Prepared) -> StyleFeatures:
     total = float(histogram.sum())
     orientation = histogram / total if total > 1e-9 else np.full(ORIENTATIONS, 1 / ORIENTATIONS)
     textured = min(1.0, max(0.0, (math.exp(energy[0]) - EPSILON) / (2 * EPSILON)))
-    return StyleFeatures(energy, orientation, textured, colourfulness(image.rgb))
+    return StyleFeatures(energy, orientation, textured)
 
 
 def _hellinger(p: FloatArray, q: FloatArray) -> float:
@@ -105,18 +111,20 @@ def _direction(histogram: FloatArray) -> str:
 
 def _compare_one(image: StyleFeatures, anchor: StyleFeatures) -> list[Component]:
     gap = np.array(image.energy) - np.array(anchor.energy)
-    texture = float(np.linalg.norm(gap)) / math.sqrt(len(gap))
-    stronger = float(gap.mean()) > 0
+    # A medium's texture lives in one band (fine grain, a hatching's pitch): the band that
+    # moved most speaks, rather than an average that dilutes it.
+    widest = int(np.argmax(np.abs(gap)))
+    texture = abs(float(gap[widest]))
+    stronger = float(gap[widest]) > 0
     confidence = min(image.textured, anchor.textured)
     strokes = _hellinger(image.orientation, anchor.orientation) * confidence
-    ratio = max(image.colourfulness, 1e-3) / max(anchor.colourfulness, 1e-3)
     return [
         Component(
             "texture",
             texture / TEXTURE_SCALE,
             f"The surface is {'more textured' if stronger else 'smoother'} than the style "
             f"anchor's (grain, paper, hatching or brush marks "
-            f"{math.exp(abs(float(gap.mean()))):.1f}× {'stronger' if stronger else 'weaker'}).",
+            f"{math.exp(texture):.1f}× {'stronger' if stronger else 'weaker'}).",
             {"energy": [round(e, 3) for e in image.energy].__str__()},
         ),
         Component(
@@ -125,16 +133,6 @@ def _compare_one(image: StyleFeatures, anchor: StyleFeatures) -> list[Component]
             f"The marks run {_direction(image.orientation)}; the style anchor's run "
             f"{_direction(anchor.orientation)}.",
             {"hellinger": round(strokes, 3)},
-        ),
-        Component(
-            "colourfulness",
-            abs(math.log(ratio)) / COLOURFUL_SCALE,
-            f"The image is {'more' if ratio > 1 else 'less'} colourful than the style anchor "
-            f"(colourfulness {image.colourfulness:.0f} vs {anchor.colourfulness:.0f}).",
-            {
-                "colourfulness": round(image.colourfulness, 1),
-                "anchor_colourfulness": round(anchor.colourfulness, 1),
-            },
         ),
     ]
 
