@@ -87,13 +87,15 @@ def write_now(transport: Any, data: bytes) -> None:
     the kernel does not take (a slow reader), every other kind of transport (TLS) and any
     error go through ``write``, which keeps the order and reports a lost connection as usual.
     """
+    # Twisted's private buffer attributes, read with defaults that mean "use write": a
+    # Twisted that renamed them gets the ordinary path, not an error.
     if (
         type(transport) is tcp.Server
         and transport.connected
         and not transport.disconnecting
-        and not transport._writeDisconnected
+        and not getattr(transport, "_writeDisconnected", True)
         and not transport.dataBuffer
-        and not transport._tempDataBuffer
+        and not getattr(transport, "_tempDataBuffer", [b""])
     ):
         try:
             sent = transport.socket.send(data)
