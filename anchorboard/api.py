@@ -21,6 +21,7 @@ from ninja import NinjaAPI
 from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
+from canvas.batches.api import router as batches_router
 from canvas.governance.api import router as governance_router
 from canvas.governance.kits.api import router as kits_router
 from canvas.library.api import router as assets_router
@@ -90,6 +91,7 @@ api.add_router("/auth", api_auth.router)
 api.add_router("", canvas_router)
 api.add_router("", assets_router)
 api.add_router("", jobs_router)
+api.add_router("", batches_router)
 api.add_router("", review_router)
 api.add_router("", sharing_router)
 api.add_router("", fallbacks_router)

@@ -19,6 +19,7 @@ from foundation.config import (
     FLAG,
     NAMES,
     NUMBER,
+    PAIRS,
     TEXT,
     WHOLE,
     WHOLE_PAIRS,
@@ -337,6 +338,22 @@ JOB_TIME_LIMIT_SECONDS = _knob(
     "one attempt's running time before the engine is asked to stop (`timed_out`); also the "
     "default limit of one ComfyUI/A1111 call",
     JOBS,
+)  # fmt: skip
+
+BATCH_MAX_JOBS = _knob(
+    "ANCHORBOARD_BATCH_MAX_JOBS", WHOLE, 2000,
+    "the most jobs one batch may expand into (values × anchor sets × seeds × engines × targets)",
+    JOBS,
+)  # fmt: skip
+ENGINE_PRICES = _knob(
+    "ANCHORBOARD_ENGINE_PRICES", PAIRS, {},
+    "price table for batch estimates: `engine-or-provider=0.039 USD/image` or `…=0.02 USD/mp` "
+    "pairs (a dict in settings); no price = the estimate says unknown",
+    JOBS, shown_default="none",
+)  # fmt: skip
+BATCH_DEFAULT_JOB_SECONDS = _knob(
+    "ANCHORBOARD_BATCH_DEFAULT_JOB_SECONDS", NUMBER, 30.0,
+    "seconds per job a batch estimate assumes for an engine with no finished jobs yet", JOBS,
 )  # fmt: skip
 
 # --- Hosted providers -------------------------------------------------------------------------

@@ -212,6 +212,14 @@ def call(client: Client, endpoint: str, w: World):
         case "check_consistency":
             body = json.dumps({"assets": [str(a)], "anchors": {"palette": [str(a)]}})
             return client.post(f"/api/v1/boards/{b}/consistency", body, **as_json)
+        case "preview_batch":
+            from tests.jobs import engines as _registers_test_echo  # noqa: F401
+
+            batch = {"name": "B", "prompt": "p", "engines": ["test-echo"], "targets": [
+                {"region": JOB_REGION}]}  # fmt: skip
+            return client.post(
+                f"/api/v1/boards/{b}/batches?dry_run=1", json.dumps(batch), **as_json
+            )
     if endpoint in MEMBER_ROWS:
         return call_members(client, endpoint, w)
     return call_jobs(client, endpoint, w)
@@ -387,6 +395,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "check_consistency": expect(VIEWERS - {"viewer"}, 200),
     # A long check's status and results (202 + poll): the same role as asking for it.
     "get_consistency_check": expect(VIEWERS - {"viewer"}, 200),
+    # Batch dry run (canvas/batches/api.py): batches make jobs, so edit.
+    "preview_batch": expect(EDITORS, 200),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -476,6 +486,7 @@ OPERATION = {
     "set_engine_fallbacks": ("put", "/api/v1/boards/{board_id}/engine-fallbacks"),
     "check_consistency": ("post", "/api/v1/boards/{board_id}/consistency"),
     "get_consistency_check": ("get", "/api/v1/consistency-checks/{check_id}"),
+    "preview_batch": ("post", "/api/v1/boards/{board_id}/batches"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),
