@@ -3,9 +3,9 @@
 ``Topology`` owns everything it starts and stops it again: a dedicated PostgreSQL database
 (``anchorboard_topology_<random>`` on the shared server, dropped at the end), a private
 ``redis-server`` on a free port (so a test may restart it without disturbing anyone), an
-S3-compatible server (moto) with a private bucket, Daphne web servers and Celery workers
-started with the deployment's environment (DATABASE_URL, REDIS_URL,
-ANCHORBOARD_DISPATCHER=celery, AWS_*).
+S3-compatible server (moto) with a private bucket, web servers (``anchorboard.daphne_server``,
+as deployed) and Celery workers started with the deployment's environment (DATABASE_URL,
+REDIS_URL, ANCHORBOARD_DISPATCHER=celery, AWS_*).
 
 Waiting is always "until this is true, or fail after a deadline" (``wait_until``); the
 harness never sleeps to let something happen. Nothing here knows a test's assertions.
@@ -33,6 +33,8 @@ PG_ADMIN_URL = os.environ.get(
     "TOPOLOGY_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 BUCKET = "anchorboard-topology"
+# The deployment's web server options besides the address (deploy/Dockerfile).
+WEB_OPTIONS = ["--websocket-max-message-size", "1048576", "--websocket-max-frame-size", "1048576"]
 T = TypeVar("T")
 
 
@@ -262,6 +264,9 @@ class Topology:
         )
 
     def start_web(self) -> Proc:
+        """A web server started the way the deployment starts one (docs/deploy.md, the
+        Dockerfile): ``anchorboard.daphne_server`` with its listen backlog, handshake time
+        and request guard, and the same websocket size caps."""
         port = free_port()
         proc = self._spawn(
             f"web{len(self.webs) + 1}",
@@ -273,6 +278,7 @@ class Topology:
                 "127.0.0.1",
                 "-p",
                 str(port),
+                *WEB_OPTIONS,
                 "tests.topology.asgi:application",
             ],
         )
