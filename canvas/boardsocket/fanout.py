@@ -227,12 +227,13 @@ class Hub:
     async def join(self, group: str, socket: BoardSocket) -> Room:
         """Add ``socket`` to ``group``'s room, subscribing the process first if needed.
         When this returns, every event sent to the group from now on reaches the socket."""
-        if self._keeper is None:
-            self._keeper = asyncio.ensure_future(self._keep_memberships())
         # A socket joining after the broker lost everything finds out here, so it is never
-        # taken for one that missed events (it catches up by itself when it syncs).
+        # taken for one that missed events (it catches up by itself when it syncs). The
+        # first answer only sets the key, before the keeper may ask too.
         if self.memory.key:
             await self._memory_check.get()
+        if self._keeper is None:
+            self._keeper = asyncio.ensure_future(self._keep_memberships())
         while True:
             room = self.rooms.get(group)
             if room is None:
@@ -283,9 +284,13 @@ class Hub:
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             try:
-                await self._memory_check.get()
+                # Asked directly, not through the joins' shared question: awaited through
+                # SharedRead, the keeper did not always end when its loop was closed
+                # (tests/canvas/test_fanout_redis_restart.py hung in teardown).
+                await self._ask_memory()
                 if self._renewal_due or loop.time() - renewed >= RENEW_SECONDS:
                     self._renewal_due = True
+                    await self.memory.keep()
                     for room in list(self.rooms.values()):
                         await room.renew()
                     self._renewal_due = False
@@ -316,8 +321,9 @@ class Hub:
 class BrokerMemory:
     """Whether the channel layer's Redis forgot this process since it last asked: a key of
     the process's own is gone only if Redis lost its data (restarted without persistence,
-    flushed) or a day passed; either way every membership must be renewed. Layers without a
-    server (in memory) never forget."""
+    flushed) or the process stopped renewing it for ``ttl()`` seconds (its renewals failed
+    that long: events were lost then too). It outlives a stopped process by at most that.
+    Layers without a server (in memory) never forget."""
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
@@ -325,15 +331,26 @@ class BrokerMemory:
         if isinstance(layer, RedisChannelLayer):
             self.key = f"{layer.prefix}:fanout:{layer.client_prefix}"
 
+    @staticmethod
+    def ttl() -> int:
+        return max(60, int(3 * RENEW_SECONDS))
+
     async def forgotten(self) -> bool:
+        """Whether the key was gone (it is set again): True on the very first call."""
         if not self.key:
             return False
         lost = False
         for index in range(self.layer.ring_size):  # every shard holds some of the groups
             connection = self.layer.connection(index)
-            if await connection.set(self.key, 1, nx=True, ex=self.layer.group_expiry):
+            if await connection.set(self.key, 1, nx=True, ex=self.ttl()):
                 lost = True
         return lost
+
+    async def keep(self) -> None:
+        """Push the key's expiry back (with every renewal of the rooms)."""
+        if self.key:
+            for index in range(self.layer.ring_size):
+                await self.layer.connection(index).expire(self.key, self.ttl())
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = (

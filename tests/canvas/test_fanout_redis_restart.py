@@ -193,6 +193,25 @@ async def test_a_socket_joining_after_a_restart_is_subscribed_when_join_returns(
         await sender.close_pools()
 
 
+async def test_a_live_process_keeps_its_key_so_it_is_not_taken_for_forgotten(
+    redis_server, hub, monkeypatch
+):
+    """The key expires only if the process stops renewing it: every renewal pushes it back
+    (else every socket of a long-lived process would be closed when it ran out)."""
+    monkeypatch.setattr(fanout, "RENEW_SECONDS", 0.05)
+    monkeypatch.setattr(fanout, "CHECK_SECONDS", 0.05)
+    inbox = Inbox()
+    await hub.join(GROUP, inbox)
+    connection = hub.layer.connection(0)
+    await connection.expire(hub.memory.key, 5)  # as if it had nearly run out
+    for _ in range(200):  # bounded: a renewal runs every 0.05 s here
+        if await connection.ttl(hub.memory.key) > 5:
+            break
+        await asyncio.sleep(0.05)
+    assert await connection.ttl(hub.memory.key) > 5
+    assert inbox.told_to_catch_up == 0
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_an_open_board_socket_is_told_to_reconnect_when_redis_forgot(
     redis_layer, monkeypatch
