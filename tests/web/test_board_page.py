@@ -46,6 +46,7 @@ def test_bootstrap(cast, login, who, role, can_edit):
         "role": role,
         "can_edit": can_edit,
         "user": {"id": user.pk, "name": user.username},
+        "brand_kit": None,  # no kit on this board (tests/governance/kits covers one)
     }
 
 
