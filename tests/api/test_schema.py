@@ -7,6 +7,7 @@ from django.test import Client
 
 from canvas import api_jobs
 from canvas.protocol import jobs
+from tests.governance.kits.test_api import KIT_OPERATIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +25,7 @@ EXPECTED = {
     ("get", "/api/v1/assets"),
     ("get", "/api/v1/assets/{asset_id}"),
     ("get", "/api/v1/assets/{asset_id}/file"),
-    ("get", "/api/v1/teams/{team_id}/brand-kits"),
-    ("post", "/api/v1/teams/{team_id}/brand-kits"),
-    ("get", "/api/v1/brand-kits/{kit_id}"),
-    ("patch", "/api/v1/brand-kits/{kit_id}"),
-    ("delete", "/api/v1/brand-kits/{kit_id}"),
-    ("post", "/api/v1/brand-kits/{kit_id}/references"),
-    ("get", "/api/v1/brand-kits/{kit_id}/references/{reference_id}/file"),
-    ("get", "/api/v1/boards/{board_id}/brand-kit"),
-    ("put", "/api/v1/boards/{board_id}/brand-kit"),
-}
+} | KIT_OPERATIONS  # the kits' one list (tests/governance/kits/test_api.py)
 
 
 def test_schema_lists_every_endpoint():
