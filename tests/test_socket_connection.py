@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from asgiref.sync import ThreadSensitiveContext
 from channels.db import database_sync_to_async
 from django.db import connection, connections
 from django.db.backends.signals import connection_created
@@ -23,6 +24,19 @@ def close_this_threads_connection() -> None:
     connection.close()
 
 
+def shipped_settings() -> dict:
+    """Give this thread's connection the shipped ``CONN_MAX_AGE = 0`` and health checks
+    (set on its own settings dict, which need not be the main thread's); returns the old."""
+    settings = connection.settings_dict
+    old = {key: settings.get(key) for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
+    settings.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True)
+    return old
+
+
+def restore_settings(old: dict) -> None:
+    connection.settings_dict.update(old)
+
+
 def a_query() -> None:
     QUERY_THREADS.add(threading.get_ident())
     with connection.cursor() as cursor:
@@ -32,8 +46,6 @@ def a_query() -> None:
 async def test_the_sockets_database_thread_keeps_its_connection(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("Needs PostgreSQL (set DATABASE_URL): SQLite's test database never closes.")
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)  # the shipped default
-    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)  # as in settings
     # Thread ids of connection openings and of pings: other tests' background threads in
     # this worker process (senders, fan-out, embedded workers) open connections too, so
     # only the thread that ran the socket queries counts.
@@ -54,21 +66,28 @@ async def test_the_sockets_database_thread_keeps_its_connection(monkeypatch):
     def mine(idents: list[int]) -> list[int]:
         return [ident for ident in idents if ident in QUERY_THREADS]
 
-    # Start from the shipped behaviour even if an earlier test on this worker marked the
-    # thread or left its connection open (kept connections never close by themselves).
-    await socket_connection.release()
-    await database_sync_to_async(close_this_threads_connection)()
-    connection_created.connect(count)
-    try:
-        for _ in range(3):
-            await database_sync_to_async(a_query)()
-        assert len(mine(opened)) == 3  # Channels closes it after each call
-        opened.clear()
-        await socket_connection.keep_open()
-        for _ in range(3):
-            await database_sync_to_async(a_query)()
-        assert len(mine(opened)) <= 1  # opened once, then kept
-        assert not mine(pinged)  # and not pinged before each call
-    finally:
-        connection_created.disconnect(count)
+    # Its own database thread and settings: without a ThreadSensitiveContext every event
+    # loop of this worker process shares asgiref's one thread-sensitive thread (whose
+    # connection earlier tests may have configured), and a thread's connection takes the
+    # settings dict current when it was made, not necessarily the main thread's. In the
+    # parallel PostgreSQL run on CI the shared-thread version saw one opening for three calls.
+    async with ThreadSensitiveContext():
+        # Start from the shipped behaviour even if an earlier test left the mark.
         await socket_connection.release()
+        old = await database_sync_to_async(shipped_settings)()
+        await database_sync_to_async(close_this_threads_connection)()
+        connection_created.connect(count)
+        try:
+            for _ in range(3):
+                await database_sync_to_async(a_query)()
+            assert len(mine(opened)) == 3  # Channels closes it after each call
+            opened.clear()
+            await socket_connection.keep_open()
+            for _ in range(3):
+                await database_sync_to_async(a_query)()
+            assert len(mine(opened)) <= 1  # opened once, then kept
+            assert not mine(pinged)  # and not pinged before each call
+        finally:
+            connection_created.disconnect(count)
+            await socket_connection.release()
+            await database_sync_to_async(restore_settings)(old)
