@@ -200,7 +200,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # channels-redis waits for messages with a blocking pop of 5 s (RedisChannelLayer.
 # brpop_timeout); redis-py's default socket timeout is also 5 s, so an idle socket's read
 # raced the pop and the consumer died with TimeoutError (close 1011) every few seconds. The
-# socket timeout must stay well above the blocking pop (tests/canvas/test_redis_idle.py).
+# socket timeout must stay well above the blocking pop (tests/boardsocket/test_redis_idle.py).
 REDIS_SOCKET_TIMEOUT = 20
 
 
@@ -215,7 +215,7 @@ def redis_channel_layer(url: str, prefix: str = "asgi") -> dict[str, Any]:
         # A restarted Redis leaves every pooled connection broken, each found out by the next
         # command on it ("Connection closed by server"): that command is tried once more on
         # a new connection instead of failing (a lost broadcast, a board room left out of
-        # its group: tests/canvas/test_fanout_redis_restart.py).
+        # its group: tests/boardsocket/test_fanout_redis_restart.py).
         "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     }
     return {

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 
 import pytest
+from channels.layers import channel_layers
 
+from anchorboard.settings import redis_channel_layer
 from tests import factories
 
 
@@ -48,6 +51,20 @@ def redis_url() -> str:
             "Redis at " + host_port, "Install and start redis-server (apt install redis-server)."
         )
     return url
+
+
+@pytest.fixture
+def redis_layer(settings, redis_url):
+    """Use channels-redis, configured as in production, in a key space of its own.
+
+    Yields the layer's CONFIG, so a test can build a second layer (another server process)
+    on the same Redis and prefix."""
+    settings.CHANNEL_LAYERS = {
+        "default": redis_channel_layer(redis_url, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    }
+    channel_layers.backends.clear()
+    yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    channel_layers.backends.clear()
 
 
 @pytest.fixture

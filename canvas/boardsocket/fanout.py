@@ -286,7 +286,7 @@ class Hub:
             try:
                 # Asked directly, not through the joins' shared question: awaited through
                 # SharedRead, the keeper did not always end when its loop was closed
-                # (tests/canvas/test_fanout_redis_restart.py hung in teardown).
+                # (tests/boardsocket/test_fanout_redis_restart.py hung in teardown).
                 await self._ask_memory()
                 if self._renewal_due or loop.time() - renewed >= RENEW_SECONDS:
                     self._renewal_due = True

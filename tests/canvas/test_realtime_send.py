@@ -22,7 +22,7 @@ from canvas.jobs.lifecycle import QUEUED, RUNNING
 from canvas.models.jobs import Job
 from canvas.sockets import ProtocolConsumer
 from tests import factories
-from tests.canvas.wsclient import open_socket
+from tests.wsclient import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

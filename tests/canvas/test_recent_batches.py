@@ -20,8 +20,7 @@ from canvas.boards.operations import apply_batch
 from canvas.boardsocket import consumer as consumers
 from canvas.boardsocket import writer as board_writer
 from tests import factories
-from tests.canvas.test_board_writer import parse
-from tests.canvas.wsclient import create, open_socket, update
+from tests.wsclient import create, open_socket, parse_ops, update
 
 BOARD = "5f0c6a52-8d7e-4a57-9d0c-1f6a4e1b2c3d"
 
@@ -70,7 +69,7 @@ def other_process(monkeypatch):
         with monkeypatch.context() as patch:
             patch.setattr(recent_batches, "remember", lambda *args, **kwargs: None)
             patch.setattr(realtime, "send_group_now", lambda *event: held.append(event))
-            return apply_batch(board.pk, user, parse(ops))[0]
+            return apply_batch(board.pk, user, parse_ops(ops))[0]
 
     def release():
         for group, event in held:
@@ -88,7 +87,7 @@ async def test_an_ack_waits_for_another_process_batch_instead_of_reading_the_log
     owner = await database_sync_to_async(factories.make_user)("olive")
     board = await database_sync_to_async(factories.make_board)(owner=owner)
     first = create("frame")
-    await database_sync_to_async(apply_batch)(board.pk, owner, parse([first]))
+    await database_sync_to_async(apply_batch)(board.pk, owner, parse_ops([first]))
     sock, _ = await open_socket(board, owner)
     assert (await sock.sync(None))["revision"] == 1
     log_reads = []

@@ -7,8 +7,8 @@ from channels.db import database_sync_to_async
 
 from canvas.jobs import queue, runner
 from tests import factories
-from tests.canvas.wsclient import open_socket
 from tests.jobs.conftest import REGION
+from tests.wsclient import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,7 @@
 """Job requests over the board websocket: submit, cancel, retry, move, pause, and what
 people do with results (apply, discard, restore, make current, re-run).
 
-Each test goes through the real ASGI stack (tests/canvas/wsclient.py); the queue and the
+Each test goes through the real ASGI stack (tests/wsclient.py); the queue and the
 runner are the real ones, driven by hand because tests use the inline dispatcher.
 """
 
@@ -17,8 +17,8 @@ from canvas.jobs import queue, runner
 from canvas.models import Item
 from canvas.models.jobs import Iteration, IterationStatus, Job, JobState
 from tests import factories
-from tests.canvas.wsclient import open_socket
 from tests.jobs.conftest import REGION, add_image
+from tests.wsclient import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

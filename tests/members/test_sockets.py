@@ -13,8 +13,8 @@ from django.test import Client
 
 from canvas.models import Role, TeamMembership
 from tests import factories
-from tests.canvas.wsclient import create, open_socket
 from tests.members.conftest import send
+from tests.wsclient import create, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

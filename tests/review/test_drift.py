@@ -12,8 +12,8 @@ from canvas.models import Board, DriftTriage
 from canvas.models.review import Decision, DecisionEvent
 from canvas.permissions import Principal
 from canvas.review import decisions, drift
-from tests.canvas.wsclient import open_socket
 from tests.review.conftest import api, make_drift_job, member_client, score_results
+from tests.wsclient import open_socket
 
 pytestmark = pytest.mark.django_db
 

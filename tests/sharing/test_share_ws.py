@@ -20,8 +20,8 @@ from canvas.permissions import Principal
 from canvas.review import comments, decisions
 from canvas.sharing import groups, links
 from canvas.sharing.auth import password_cookie_name
-from tests.canvas.wsclient import open_socket
 from tests.review.conftest import make_candidate, make_link
+from tests.wsclient import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 10  # waiting for a message that must come, never an assertion about time
@@ -297,24 +297,6 @@ async def test_guest_beside_member_sockets_gets_presence_but_no_edits(people):
 
 
 # --- Redis channel layer: the revoke comes from another server process -----------------------
-
-
-@pytest.fixture
-def redis_layer(settings, redis_url):
-    """channels-redis for this test, in a key space of its own."""
-    import uuid
-
-    from channels.layers import channel_layers
-
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-        }
-    }
-    channel_layers.backends.clear()
-    yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    channel_layers.backends.clear()
 
 
 @pytest.mark.redis

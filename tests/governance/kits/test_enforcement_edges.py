@@ -8,8 +8,8 @@ from django.test import Client
 
 from canvas.governance.kits import services
 from canvas.models import Job
-from tests.canvas.wsclient import open_socket
 from tests.jobs.conftest import REGION, add_image
+from tests.wsclient import open_socket
 
 MESSAGE = (
     "This board's brand kit “Spring” locks the engine to test-echo; ask a kit manager to unlock it."

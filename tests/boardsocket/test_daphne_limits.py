@@ -21,8 +21,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from canvas.protocol import limits
-from tests.canvas.wsclient import create as create_op
 from tests.test_smoke_run_command import ROOT, OutputReader, child_env, free_port
+from tests.wsclient import create as create_op
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 START_DEADLINE_S = 120

@@ -4,7 +4,6 @@ own database connection and put whatever queued up for a board into one transact
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import pytest
@@ -12,19 +11,13 @@ from channels.db import database_sync_to_async
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from canvas import protocol
 from canvas.boards.operations import BatchRequest, apply_batch
 from canvas.boardsocket import writer as board_writer
 from canvas.models import Board, BoardMember, BoardOperation, Item, Role
 from tests import factories
-from tests.canvas.wsclient import create, open_socket, update
+from tests.wsclient import create, open_socket, parse_ops, update
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def parse(ops):
-    message = {"type": "ops", "batch_id": "x", "ops": ops}
-    return protocol.parse_client_message(json.dumps(message)).operations()
 
 
 @database_sync_to_async
@@ -32,7 +25,7 @@ def seeded_board(items: int):
     owner = factories.make_user("olive")
     board = factories.make_board(owner=owner)
     frames = [create("frame") for _ in range(items)]
-    apply_batch(board.pk, owner, parse(frames))
+    apply_batch(board.pk, owner, parse_ops(frames))
     return owner, board, [op["item"]["id"] for op in frames]
 
 
@@ -56,7 +49,7 @@ async def test_sockets_sending_at_once_get_gapless_revisions_each_in_its_own_ord
         got = []
         for step in range(10):
             request = BatchRequest(
-                owner, parse([update(items[number], x=step)]), batch_id=f"s{number}-{step}"
+                owner, parse_ops([update(items[number], x=step)]), batch_id=f"s{number}-{step}"
             )
             got.append((await board_writer.apply(board.pk, request)).revision)
         return got
@@ -73,8 +66,8 @@ async def test_sockets_sending_at_once_get_gapless_revisions_each_in_its_own_ord
 
 async def test_a_refused_batch_is_raised_to_its_socket_alone():
     owner, board, items = await seeded_board(1)
-    good = BatchRequest(owner, parse([update(items[0], x=5)]), batch_id="good")
-    bad = BatchRequest(owner, parse([update(items[0], x=1), create("frame", id=items[0])]))
+    good = BatchRequest(owner, parse_ops([update(items[0], x=5)]), batch_id="good")
+    bad = BatchRequest(owner, parse_ops([update(items[0], x=1), create("frame", id=items[0])]))
     results = await asyncio.gather(
         board_writer.apply(board.pk, bad),
         board_writer.apply(board.pk, good),
@@ -97,7 +90,7 @@ async def test_a_lane_keeps_its_database_connection(monkeypatch):
     monkeypatch.setattr(BaseDatabaseWrapper, "connect", counting_connect)
     owner, board, items = await seeded_board(1)
     for step in range(20):
-        request = BatchRequest(owner, parse([update(items[0], x=step)]), batch_id=f"m{step}")
+        request = BatchRequest(owner, parse_ops([update(items[0], x=step)]), batch_id=f"m{step}")
         await board_writer.apply(board.pk, request)
     lanes = [name for name in opened if name.startswith(board_writer.LANE_PREFIX)]
     assert len(lanes) == 1  # the board's lane connected once for all 20 batches
@@ -113,7 +106,7 @@ async def test_a_lane_survives_the_database_dropping_its_connection(monkeypatch,
         pytest.skip("Needs PostgreSQL (set DATABASE_URL): SQLite has no server to drop it.")
     monkeypatch.setattr(board_writer, "CHECK_AFTER_IDLE_SECONDS", check_after_idle)
     owner, board, items = await seeded_board(1)
-    first = BatchRequest(owner, parse([update(items[0], x=1)]), batch_id="before")
+    first = BatchRequest(owner, parse_ops([update(items[0], x=1)]), batch_id="before")
     assert (await board_writer.apply(board.pk, first)).revision == 2
 
     @database_sync_to_async
@@ -127,7 +120,7 @@ async def test_a_lane_survives_the_database_dropping_its_connection(monkeypatch,
             return cursor.fetchone()[0]
 
     assert await drop_the_lanes_connection() == 1
-    after = BatchRequest(owner, parse([update(items[0], x=2)]), batch_id="after")
+    after = BatchRequest(owner, parse_ops([update(items[0], x=2)]), batch_id="after")
     assert (await board_writer.apply(board.pk, after)).revision == 3
     revision, logged, state = await log_and_items(board)
     assert (revision, logged, state[items[0]]) == (3, [1, 2, 3], (2, 3))

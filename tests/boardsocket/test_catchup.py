@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 
 from canvas import protocol, realtime
 from tests import factories
-from tests.canvas.wsclient import (
+from tests.wsclient import (
     apply_batches,
     create,
     delete,

@@ -20,7 +20,7 @@ from canvas.boardsocket import consumer as consumers
 from canvas.models import BoardMember
 from foundation.websocket_frames import FRAME_WRITER_EXTENSION, text_frame
 from tests import factories
-from tests.canvas.wsclient import RECEIVE_TIMEOUT, create, open_socket, update
+from tests.wsclient import RECEIVE_TIMEOUT, create, open_socket, update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VIEWERS = 12

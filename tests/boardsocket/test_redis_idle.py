@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from channels_redis.core import RedisChannelLayer
 
 from tests import factories
-from tests.canvas.wsclient import open_socket
+from tests.wsclient import open_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

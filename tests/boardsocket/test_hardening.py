@@ -18,8 +18,8 @@ from channels.db import database_sync_to_async
 from canvas.models import Board, Item
 from canvas.protocol import limits
 from tests import factories
-from tests.canvas.wsclient import BoardSocket, create, open_socket, session_cookie, update
 from tests.review.conftest import make_link
+from tests.wsclient import BoardSocket, create, open_socket, session_cookie, update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

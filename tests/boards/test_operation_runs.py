@@ -18,14 +18,9 @@ from canvas.boards.operations import BatchRequest, BatchResult, apply_batch, app
 from canvas.models import Board, BoardOperation, Item
 from foundation.errors import AppError
 from tests import factories
-from tests.canvas.wsclient import create, delete, update
+from tests.wsclient import create, delete, parse_ops, update
 
 pytestmark = pytest.mark.django_db
-
-
-def parse(ops: list[dict[str, Any]]) -> list[protocol.Operation]:
-    message = {"type": "ops", "batch_id": "x", "ops": ops}
-    return protocol.parse_client_message(json.dumps(message)).operations()
 
 
 class Script:
@@ -130,13 +125,15 @@ def test_runs_end_exactly_where_one_batch_at_a_time_ends(run_size):
     singles = []
     for user, batch_id, ops in batches:
         try:
-            singles.append(apply_batch(one_by_one.pk, user, parse(ops), batch_id=batch_id))
+            singles.append(apply_batch(one_by_one.pk, user, parse_ops(ops), batch_id=batch_id))
         except AppError as exc:
             singles.append(exc)
     runs: list[BatchResult | AppError] = []
     for start in range(0, len(mapped), run_size):
         chunk = mapped[start : start + run_size]
-        requests = [BatchRequest(user, parse(ops), None, batch_id) for user, batch_id, ops in chunk]
+        requests = [
+            BatchRequest(user, parse_ops(ops), None, batch_id) for user, batch_id, ops in chunk
+        ]
         runs += apply_batches(in_runs.pk, requests)
 
     def key(outcome):
@@ -169,9 +166,11 @@ def test_a_refused_batch_in_a_run_changes_nothing_and_takes_no_revision():
     outcomes = apply_batches(
         board.pk,
         [
-            BatchRequest(owner, parse([a])),
-            BatchRequest(owner, parse([update(item, name="Lost"), update(str(uuid.uuid4()), x=1)])),
-            BatchRequest(owner, parse([update(item, x=5)])),
+            BatchRequest(owner, parse_ops([a])),
+            BatchRequest(
+                owner, parse_ops([update(item, name="Lost"), update(str(uuid.uuid4()), x=1)])
+            ),
+            BatchRequest(owner, parse_ops([update(item, x=5)])),
         ],
     )
     assert isinstance(outcomes[0], BatchResult) and outcomes[0].revision == 1
@@ -191,9 +190,9 @@ def test_a_drag_in_one_run_writes_the_item_once_with_only_what_changed():
     owner = factories.make_user("olive")
     board = factories.make_board(owner=owner)
     a = create("frame", name="Dragged")
-    apply_batch(board.pk, owner, parse([a]))
+    apply_batch(board.pk, owner, parse_ops([a]))
     item = a["item"]["id"]
-    drag = [BatchRequest(owner, parse([update(item, x=n, y=-n)])) for n in range(50)]
+    drag = [BatchRequest(owner, parse_ops([update(item, x=n, y=-n)])) for n in range(50)]
     with CaptureQueriesContext(connection) as queries:
         outcomes = apply_batches(board.pk, drag)
     assert [o.revision for o in outcomes if isinstance(o, BatchResult)] == list(range(2, 52))
@@ -212,7 +211,7 @@ def test_a_batch_resent_within_the_same_run_applies_once():
     a = create("frame")
     outcomes = apply_batches(
         board.pk,
-        [BatchRequest(owner, parse([a]), batch_id="same")] * 2,
+        [BatchRequest(owner, parse_ops([a]), batch_id="same")] * 2,
     )
     assert outcomes[0] == outcomes[1] and isinstance(outcomes[0], BatchResult)
     assert Board.objects.get(pk=board.pk).revision == 1

@@ -18,7 +18,7 @@ from canvas.boards import documents
 from canvas.boards.operations import OperationRejected, apply_batch
 from canvas.models import Board, BoardOperation, Item
 from tests import factories
-from tests.canvas.wsclient import create, delete, item, make_asset, update
+from tests.wsclient import create, delete, item, make_asset, update
 
 
 def parse_ops(*ops, batch_id="b1"):

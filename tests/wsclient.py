@@ -19,6 +19,7 @@ from django.test import Client
 
 from anchorboard.asgi import application
 from assets.models import Asset, Blob
+from canvas import protocol
 from canvas.protocol import ITEM_DEFAULTS
 
 RECEIVE_TIMEOUT = 10  # generous: a wait for a message that must come, never an assertion
@@ -129,6 +130,12 @@ def update(item_id: str, **changes) -> dict[str, Any]:
 
 def delete(item_id: str) -> dict[str, Any]:
     return {"op": "delete", "id": item_id}
+
+
+def parse_ops(ops: list[dict[str, Any]]) -> list[protocol.Operation]:
+    """The operations of an ``ops`` message, parsed as the socket parses them."""
+    message = {"type": "ops", "batch_id": "x", "ops": ops}
+    return protocol.parse_client_message(json.dumps(message)).operations()
 
 
 # --- Reference client ------------------------------------------------------------------------

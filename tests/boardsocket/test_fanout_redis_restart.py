@@ -29,8 +29,8 @@ from canvas import realtime
 from canvas.boardsocket import fanout
 from canvas.boardsocket.consumer import CLOSE_RECONNECT, encode_event
 from tests import factories
-from tests.canvas.wsclient import open_socket
 from tests.topology.harness import free_port, port_open, wait_until
+from tests.wsclient import open_socket
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
 

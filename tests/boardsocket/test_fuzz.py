@@ -31,8 +31,8 @@ from canvas.boards import documents
 from canvas.protocol import limits
 from canvas.protocol.catalog import BOARD_CLIENT_MESSAGES, GUEST_CLIENT_MESSAGES
 from tests import factories
-from tests.canvas.wsclient import BoardSocket, apply_batches, create, open_socket, state_from_items
 from tests.review.conftest import make_link
+from tests.wsclient import BoardSocket, apply_batches, create, open_socket, state_from_items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

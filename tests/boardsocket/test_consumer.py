@@ -15,7 +15,7 @@ from canvas.boardsocket import fanout, role_cache
 from canvas.members import services as members
 from canvas.models import Board, BoardMember, Item, Role, TeamMembership
 from tests import factories
-from tests.canvas.wsclient import (
+from tests.wsclient import (
     BoardSocket,
     create,
     delete,
