@@ -73,7 +73,9 @@ class ReviewFilters(Schema):
 class PromoteIn(Schema):
     percent: float = Field(10, description="Top share of rated candidates, 0–100.")
     from_tier: Literal["generation", "refinement"] | None = None
-    scale: int = Field(2, description="Upscale factor.")
+    scale: int | None = Field(
+        None, description="Upscale factor; default the board's brand kit's, else 2."
+    )
 
 
 class DriftTriageIn(Schema):

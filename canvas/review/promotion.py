@@ -1,5 +1,10 @@
 """Promotion: queue an upscale of the top X% of candidates by rating and move them to
 "upres"; the upscale's results start in "upres" and move to "final" when approved.
+
+The upscale is built from the candidate (its own image, its engine), then passes the board's
+brand kit like every job (canvas.governance.kits.enforcement.apply_kit_to_promotion): the
+kit's locks, defaults and references apply, and the job's spec and its results' provenance
+name the kit version. A promotion that would break a lock is refused whole.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from canvas import protocol
+from canvas.governance.kits.enforcement import SHAPE_DEFAULTS, apply_kit_to_promotion
 from canvas.jobs.queue import DEFAULT_ENGINE, check_with_engine, submit_job
 from canvas.models import Board, Iteration, Job, JobMode, JobPriority
 from canvas.models.review import (
@@ -25,12 +31,18 @@ logger = logging.getLogger(__name__)
 
 
 def promote(
-    board: Board, user: Any, *, percent: float = 10, from_tier: str | None = None, scale: int = 2
+    board: Board,
+    user: Any,
+    *,
+    percent: float = 10,
+    from_tier: str | None = None,
+    scale: int | None = None,
 ) -> list[tuple[Iteration, Job]]:
     """Queue an upscale (bulk priority) of the top ``percent`` of rated candidates.
 
     Ranking: rating, then starred, then newest. At least one is promoted when any candidate
-    in ``from_tier`` is rated. Promoted candidates move to tier "upres".
+    in ``from_tier`` is rated. Promoted candidates move to tier "upres". ``scale`` None is
+    the board's brand kit's factor, else ×2.
     """
     if not 0 < percent <= 100:
         raise InvalidReview("percent must be more than 0 and at most 100.")
@@ -57,7 +69,8 @@ def promote(
     with transaction.atomic():
         for decision in rated[:count]:
             iteration = decision.iteration
-            spec = upscale_spec(iteration, scale)
+            spec = upscale_spec(iteration, scale or int(SHAPE_DEFAULTS["scale"]))
+            spec = apply_kit_to_promotion(board, spec, scale_given=scale is not None)
             check_with_engine(spec)
             job = submit_job(
                 board,
@@ -74,7 +87,11 @@ def promote(
 
 
 def upscale_spec(iteration: Iteration, scale: int) -> dict[str, Any]:
-    """An upscale of the candidate image itself (not of whatever the board shows now)."""
+    """An upscale of the candidate image itself (not of whatever the board shows now).
+
+    ``variables`` are the candidate job's brand-kit template variables, so a kit's template
+    writes the same prompt for the upscale.
+    """
     import random
 
     region = {k: float(iteration.region.get(k, 0)) for k in ("x", "y", "width", "height")}
@@ -95,7 +112,11 @@ def upscale_spec(iteration: Iteration, scale: int) -> dict[str, Any]:
         "anchors": [],
         "region": region,
         "mask": None,
-        "params": {"promoted_from": str(iteration.pk)},
+        "params": {},
+        # The candidate, as a spec field rather than an engine param: params reach the engine
+        # and a kit may lock them.
+        "promoted_from": str(iteration.pk),
+        "variables": dict((iteration.job.spec or {}).get("variables") or {}),
         "layers": [
             {
                 "item_id": str(iteration.applied_item_id or iteration.pk),

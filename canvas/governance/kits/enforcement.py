@@ -18,7 +18,10 @@ A job that would break a lock (another engine, a different locked setting, a pro
 overrides a locked template, a missing required anchor role) raises ``KitLocked`` naming
 the kit and the lock. Locks bind everyone who runs jobs; kit managers lift them by editing
 the kit (a new version), never per job. Retries and re-runs repeat a job's spec as it was
-validated, with the kit version it ran with.
+validated, with the kit version it ran with. An upscale promoted from review
+(canvas.review.promotion) is built from the candidate, not from a submitted spec, and passes
+the kit through ``apply_kit_to_promotion``: the same rules, with the candidate's engine and
+template variables standing in for what a person would have chosen.
 """
 
 from __future__ import annotations
@@ -179,7 +182,12 @@ def apply_kit(board: Board, given: set[str], spec: dict[str, Any]) -> dict[str, 
     version = board_kit(board)
     if version is None:
         return spec
-    kit = content_of(version)
+    return _apply(version, content_of(version), given, spec)
+
+
+def _apply(
+    version: BrandKitVersion, kit: KitContent, given: set[str], spec: dict[str, Any]
+) -> dict[str, Any]:
     variables = dict(spec.get("variables") or {})
     _engine(version, kit, given, spec)
     _settings(version, kit, given, spec)
@@ -194,3 +202,26 @@ def apply_kit(board: Board, given: set[str], spec: dict[str, Any]) -> dict[str, 
         "name": version.name,
     }
     return spec
+
+
+def apply_kit_to_promotion(
+    board: Board, spec: dict[str, Any], *, scale_given: bool
+) -> dict[str, Any]:
+    """Apply the board's kit to the upscale of a promoted candidate (``spec`` from
+    canvas.review.promotion.upscale_spec, ``variables`` the candidate job's).
+
+    The candidate's engine counts as chosen (the upscale stays on the engine that made the
+    image) unless the kit locks an engine: then the kit's is used, as for a job that names
+    none. The factor counts as chosen only when the person promoting gave one, so a kit's
+    factor is the default and a locked factor refuses a different one.
+    """
+    version = board_kit(board)
+    if version is None:
+        return spec
+    kit = content_of(version)
+    given = {"mode", "prompt"}
+    if not (kit.engine and kit.locked("engine")):
+        given.add("engine")
+    if scale_given:
+        given.add("scale")
+    return _apply(version, kit, given, spec)

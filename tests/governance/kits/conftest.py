@@ -44,3 +44,19 @@ SPRING = {
     "settings": {"strength": 0.5},
     "locks": ["engine", "prompt"],
 }
+
+
+def add_petal(kit_team, kit):
+    """A 20 × 20 petal-pink palette reference added to ``kit`` by its kit manager:
+    (reference, new version)."""
+    import io
+
+    from canvas.governance.kits import services
+
+    return services.add_reference(
+        kit,
+        kit_team.people["kit_manager"],
+        io.BytesIO(factories.png_bytes((20, 20), (230, 160, 180))),
+        "petal.png",
+        "palette",
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from canvas.engines import registry
@@ -13,8 +11,7 @@ from canvas.governance.kits import services
 from canvas.governance.kits.enforcement import KitLocked, KitVariableMissing, engine_label
 from canvas.jobs import queue, runner
 from canvas.models import Iteration
-from tests import factories
-from tests.governance.kits.conftest import SPRING
+from tests.governance.kits.conftest import SPRING, add_petal
 from tests.jobs import engines as test_engines
 from tests.jobs.conftest import REGION, add_image
 
@@ -195,13 +192,7 @@ def test_references_reach_the_engine_and_provenance_records_the_version(
     kit_team, kit_board, monkeypatch
 ):
     kit = make_kit(kit_team, kit_board, **{**SPRING, "engine": "test-echo"})
-    ref, _ = services.add_reference(
-        kit,
-        kit_team.people["kit_manager"],
-        io.BytesIO(factories.png_bytes((20, 20), (230, 160, 180))),
-        "petal.png",
-        "palette",
-    )
+    ref, _ = add_petal(kit_team, kit)
     seen = []
     build = runner.build_request
 
