@@ -155,6 +155,29 @@ def test_a_board_that_opted_in_runs_on_the_next_engine_of_its_chain(
 
 
 @pytest.mark.django_db
+def test_a_job_whose_brand_kit_locks_the_engine_waits_instead_of_falling_back(
+    gemini_server, openai_server, submit, board
+):
+    from canvas.governance.kits import services as kits
+
+    kit = kits.create_kit(board.team, None, "Spring", {"engine": PRO, "locks": ["engine"]})
+    kits.set_board_kit(board, kit)
+    BoardEngineFallbacks.objects.create(board=board, chains={PRO: [OPENAI]})
+    job = submit(PRO)
+    assert job.spec["engine_locked"] is True
+    open_circuit(due=False)
+    _, state = run_next()
+    assert state == JobState.QUEUED and openai_server.requests == []
+    # Unlocked, the same board falls back as it opted in to.
+    kits.edit_kit(kit, None, changes={"locks": []})
+    unlocked = submit(PRO)
+    assert "engine_locked" not in unlocked.spec
+    type(job).objects.filter(pk=job.pk).update(state=JobState.CANCELLED)
+    _, state = run_next()
+    assert state == JobState.SUCCEEDED and len(openai_server.requests) == 1
+
+
+@pytest.mark.django_db
 def test_without_opt_in_the_chain_is_not_used(gemini_server, openai_server, submit, settings):
     settings.ANCHORBOARD_ENGINE_FALLBACKS = {PRO: [OPENAI]}
     submit(PRO)

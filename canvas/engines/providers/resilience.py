@@ -403,7 +403,8 @@ def route_engine(job: Any, request: EngineRequest, engine: Engine) -> Engine:
     """The engine that runs ``job`` now: its own, or a fallback while its provider is down.
 
     Raises ``UnsupportedRequest`` if the job's own engine refuses the request, and
-    ``ProviderDeferred`` if every candidate's circuit is open.
+    ``ProviderDeferred`` if every candidate's circuit is open. A job whose brand kit locks
+    its engine (``spec["engine_locked"]``) has no fallback: it waits for its own engine.
     """
     engine.check(request)
     provider = getattr(engine, "provider", "")
@@ -412,7 +413,8 @@ def route_engine(job: Any, request: EngineRequest, engine: Engine) -> Engine:
         return engine
     waits = [wait]
     label = engine.capabilities().label
-    for name in fallbacks_for(job.board_id, job.engine):
+    locked = bool((job.spec or {}).get("engine_locked"))
+    for name in () if locked else fallbacks_for(job.board_id, job.engine):
         try:
             candidate = get_engine(name)
             candidate.check(request)  # before admit: never take a probe we cannot use

@@ -12,7 +12,10 @@ checked and before the engine sees it. On a board with a kit:
 - the kit's reference images join the job's anchors (``kit_reference`` entries, read from
   their blobs by canvas.jobs.inputs);
 - ``spec["brand_kit"]`` records kit id, version and name (the runner copies it into every
-  result's provenance).
+  result's provenance);
+- ``spec["engine_locked"]`` is true when the kit locks the engine: the job then never runs
+  on a provider fallback engine (canvas.engines.providers.resilience.route_engine), it
+  waits for its own.
 
 A job that would break a lock (another engine, a different locked setting, a prompt that
 overrides a locked template, a missing required anchor role) raises ``KitLocked`` naming
@@ -195,6 +198,8 @@ def _apply(
     _negative(version, kit, spec)
     _references(version, kit, spec)
     _required(version, kit, spec)
+    if kit.engine and kit.locked("engine"):
+        spec["engine_locked"] = True
     spec["brand_kit"] = {
         "id": str(version.kit_id),
         "version": version.number,

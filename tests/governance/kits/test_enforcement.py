@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from canvas.boards import iterations
 from canvas.engines import registry
 from canvas.engines.providers import provider_modules
 from canvas.engines.registry import available_engines
 from canvas.governance.kits import services
 from canvas.governance.kits.enforcement import KitLocked, KitVariableMissing, engine_label
 from canvas.jobs import queue, runner
-from canvas.models import Iteration
+from canvas.models import Iteration, Job
 from tests.governance.kits.conftest import SPRING, add_petal
 from tests.jobs import engines as test_engines
 from tests.jobs.conftest import REGION, add_image
@@ -234,4 +235,15 @@ def test_references_reach_the_engine_and_provenance_records_the_version(
     assert seen[1].negative_prompt == "grain"
     result.refresh_from_db()
     assert result.provenance["brand_kit"]["version"] == 2
-    # A retry repeats the job as it ran, with its version.
+    # A retry and a re-run repeat the job as it ran, with its version (not the kit's latest).
+    cancelled = queue.submit_job(kit_board, editor, spec(variables={"product": "a", "season": "b"}))
+    queue.cancel_job(cancelled)
+    services.edit_kit(kit, kit_team.people["admin"], changes={"negative_prompt": "noise"})
+    retried = queue.retry_job(Job.objects.get(pk=cancelled.pk), editor)
+    assert retried.spec["brand_kit"]["version"] == 3
+    assert retried.spec["negative_prompt"] == "grain"
+    rerun = iterations.rerun(result, editor)
+    assert (rerun.spec["brand_kit"]["version"], rerun.spec["negative_prompt"]) == (
+        2,
+        "text, watermark",
+    )
