@@ -47,7 +47,8 @@ def unread_counts(user: Any, boards: list[Board] | None = None) -> dict[str, int
 
 
 def inbox(user: Any) -> list[dict[str, Any]]:
-    """Boards where the user may review, with the candidates nobody has decided on yet."""
+    """Boards where the user may review, with the candidates nobody has decided on yet
+    (each with its ``consistency``) and how many of them the drift check flagged."""
     boards = list(visible_boards(user).filter(archived_at__isnull=True).select_related("team"))
     roles = roles_for(user, boards)
     out = []
@@ -67,6 +68,7 @@ def inbox(user: Any) -> list[dict[str, Any]]:
                     "board": {"id": str(board.pk), "name": board.name},
                     "role": roles[board.pk].value,
                     "waiting": len(waiting),
+                    "drifted": sum(1 for found in consistency.values() if found and found["drift"]),
                     "candidates": [
                         candidate_payload(it, None, consistency.get(it.asset_id)) for it in waiting
                     ],

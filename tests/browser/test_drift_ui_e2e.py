@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 WAIT_MS = 30_000
 
-SEED = """
+SEED_TEMPLATE = """
 import json
 from django.test import Client
 from canvas.governance import readings
@@ -30,7 +30,7 @@ from tests import factories
 from tests.review.conftest import make_drift_job, score_results
 lead = factories.make_user("lead")
 board = factories.make_board(name="Red ball campaign", owner=lead)
-ok, bad = make_drift_job(board, lead, consistent=4, drifted=("lighting", "palette"))
+ok, bad = make_drift_job(board, lead, consistent=CONSISTENT, drifted=("lighting", "palette"))
 results = [*ok, *bad.values()]
 score_results(board, results)
 found = readings.consistency_by_asset(it.asset_id for it in results)
@@ -42,12 +42,21 @@ out = {
     "board": str(board.pk),
     "lead": c.cookies["sessionid"].value,
     "drifted": {metric: str(it.pk) for metric, it in bad.items()},
+    "consistent": [str(it.pk) for it in ok],
     "consistency": {str(it.pk): found[it.asset_id] for it in results},
     "sharing": sharing,
     "quiet": quiet,
 }
 print("SEED" + json.dumps(out))
 """
+
+
+def drift_seed(consistent: int) -> str:
+    """The seed with ``consistent`` results before the two drifted ones."""
+    return SEED_TEMPLATE.replace("CONSISTENT", str(consistent))
+
+
+SEED = drift_seed(4)
 
 
 @pytest.fixture(scope="module")

@@ -185,3 +185,31 @@ async def test_member_sockets_hear_the_consistency_when_scoring_finishes(people)
     assert (lighting["drift"], lighting["flags"][0]["metric"]) == (True, "lighting")
     assert results[str(ok[0].pk)]["consistency"]["drift"] is False
     await sock.close()
+
+
+def test_inbox_counts_and_marks_the_drifted_candidates(people, drift_scored):
+    ok, bad = drift_scored
+    board = people["board"]
+    entry = next(
+        e
+        for e in api(member_client(people["reviewer"]), "GET", "/inbox").json()
+        if e["board"]["id"] == str(board.pk)
+    )
+    assert entry["drifted"] == len(bad)
+    marked = {c["id"]: c["consistency"]["drift"] for c in entry["candidates"]}
+    assert marked == {
+        **{str(it.pk): False for it in ok},
+        **{str(it.pk): True for it in bad.values()},
+    }
+    # The page: a mark in words per drifted candidate, its sentences behind "Why flagged",
+    # and a link to the board's drifted candidates in review.
+    html = member_client(people["reviewer"]).get("/inbox/").content.decode()
+    assert html.count('data-drift="drifted"') == len(bad)
+    assert html.count('data-drift="consistent"') == len(ok)
+    assert "?status=undecided&amp;drifted=true" in html
+    from django.utils.html import escape
+
+    by_id = {c["id"]: c for c in entry["candidates"]}
+    for metric, it in bad.items():
+        assert f'<span class="visually-hidden">Drifted:</span> {metric.capitalize()}' in html
+        assert escape(by_id[str(it.pk)]["consistency"]["flags"][0]["message"]) in html

@@ -15,8 +15,8 @@ import { thumbUrl } from "./thumbs";
 import { type Candidate, type DecisionStatus, STATUS_LABEL } from "./types";
 import { TIER_LABEL, decidedLine, plural } from "./words";
 import { tierOf } from "./filters";
-import { driftBadge } from "../ui/driftBadge";
-import { driftState, metricName } from "./drift";
+import { driftBadge, whyFlagged } from "../ui/driftBadge";
+import { driftState } from "./drift";
 
 export interface CardActions {
   /** The card's picture was pressed (select it and compare). */
@@ -79,34 +79,14 @@ export function buildCard(c: Candidate, index: number, openComments: number, act
     picture,
     h("div", { class: "rv-card-head" }, h("strong", { class: "rv-name", "data-testid": "candidate-name" }, name), driftBadge(c.consistency, { withText: true, focusable: true }), h("span", { class: "rv-tier", "data-tier": tierOf(c) }, TIER_LABEL[tierOf(c)])),
   );
-  if (c.consistency?.drift) card.append(driftFlags(c, name));
+  const why = whyFlagged(c.consistency, name, c.id);
+  if (why) card.append(why);
   if (actions.decide) card.append(...decisionControls(c, name, actions));
   const who = h("p", { class: "rv-who", "data-testid": "decided-by" }, decidedLine(d));
   if (d) who.title = `${new Date(d.decided_at).toLocaleString()}`;
   card.append(who);
   card.addEventListener("click", () => actions.focus(c));
   return card;
-}
-
-/** "Why flagged": a button that shows the drift flags' sentences (most severe first). */
-function driftFlags(c: Candidate, name: string): HTMLElement {
-  const flags = c.consistency?.flags ?? [];
-  const list = h(
-    "ul",
-    { class: "rv-flags", hidden: true, id: `flags-${c.id}`, "data-testid": "drift-flags", "aria-label": `Drift flags of ${name}` },
-    ...flags.map((f) => h("li", { "data-metric": f.metric }, h("strong", {}, `${metricName(f.metric)}: `), f.message)),
-  );
-  const toggle = h(
-    "button",
-    { type: "button", class: "rv-flags-toggle", "aria-expanded": "false", "aria-controls": list.id, "data-testid": "drift-flags-toggle" },
-    flags.length === 1 ? "Why flagged" : `Why flagged (${flags.length})`,
-  );
-  toggle.addEventListener("click", (e) => {
-    e.stopPropagation();
-    list.hidden = !list.hidden;
-    toggle.setAttribute("aria-expanded", String(!list.hidden));
-  });
-  return h("div", { class: "rv-flags-box" }, toggle, list);
 }
 
 /** The verdict buttons and the rating/star row for one candidate (cards and the compare). */

@@ -2,7 +2,10 @@
  * A candidate full screen, for phones: the filmstrip opens it instead of zooming the canvas
  * when the screen is narrow. One result at a time, fitted to the screen; swipe (or the
  * arrows, or ← →) to the next or previous one; large Approve / Changes / Reject and Comment
- * buttons (at least 44 px) and, when the link allows, Download.
+ * buttons (at least 44 px) and, when the link allows, Download. A drifted result shows its
+ * drift mark under the title, naming the metric in words, and "Why flagged" (tap or Enter)
+ * lists the flags' sentences as text; a consistent one shows the quiet check, a result not
+ * scored yet nothing (ui/driftBadge.ts). Marks follow `consistency` messages.
  *
  * It must not change the board: decisions and comments go through the callbacks it is
  * given (the filmstrip's, see ui/filmstrip.ts).
@@ -11,6 +14,7 @@ import { thumbUrl } from "../review/thumbs";
 import type { Candidate, Decision, DecisionStatus } from "../review/types";
 import { decisionLabel } from "./decisionBadges";
 import { h } from "./dom";
+import { driftBadge, whyFlagged } from "./driftBadge";
 import { iconButton } from "./icons";
 import { Dialog } from "./overlay";
 import { attachSwipe } from "./swipe";
@@ -36,6 +40,7 @@ export class CandidateViewer {
   private readonly img = h("img", { class: "ab-viewer-img", alt: "", "data-testid": "viewer-image", draggable: "false" });
   private readonly stage = h("div", { class: "ab-viewer-stage", "data-testid": "viewer-stage" }, this.img);
   private readonly actions = h("div", { class: "ab-viewer-actions" });
+  private readonly drift = h("div", { class: "ab-viewer-drift", "data-testid": "viewer-drift", hidden: true });
   private readonly prev: HTMLButtonElement;
   private readonly next: HTMLButtonElement;
   private list: Candidate[] = [];
@@ -51,6 +56,7 @@ export class CandidateViewer {
     const close = iconButton({ icon: "close", label: "Close", keys: "Esc", testid: "viewer-close", onClick: () => this.close() });
     this.dialog.box.append(
       h("div", { class: "ab-viewer-head" }, this.title, this.badge, close),
+      this.drift,
       h("div", { class: "ab-viewer-body" }, this.prev, this.stage, this.next),
       this.actions,
     );
@@ -85,6 +91,12 @@ export class CandidateViewer {
     if (this.isOpen && this.current?.id === d.iteration) this.show(this.index);
   }
 
+  /** New drift scores arrived for candidates in the list (the filmstrip already put them on
+   * the candidates): redraw the mark if the one shown is among them. */
+  applyConsistency(iterations: string[]): void {
+    if (this.isOpen && this.current && iterations.includes(this.current.id)) this.show(this.index);
+  }
+
   private step(by: number): void {
     if (!this.list.length) return;
     this.show(Math.min(this.list.length - 1, Math.max(0, this.index + by)));
@@ -105,7 +117,19 @@ export class CandidateViewer {
     this.element.dataset.id = c.id;
     this.prev.disabled = i === 0;
     this.next.disabled = i === this.list.length - 1;
+    this.renderDrift(c, `Result ${n}`);
     this.renderActions(c);
+  }
+
+  private renderDrift(c: Candidate, name: string): void {
+    // A redraw of the same candidate (a live message) keeps "Why flagged" as it was.
+    const wasOpen = this.drift.dataset.id === c.id && this.drift.querySelector('[aria-expanded="true"]') !== null;
+    const badge = driftBadge(c.consistency, { withText: true, focusable: true, size: 14 });
+    const why = whyFlagged(c.consistency, name, `viewer-${c.id}`);
+    this.drift.replaceChildren(...[badge, why].filter((el): el is HTMLElement => el !== null));
+    this.drift.dataset.id = c.id;
+    this.drift.hidden = !badge;
+    if (wasOpen) why?.querySelector<HTMLButtonElement>("button")?.click();
   }
 
   private renderActions(c: Candidate): void {

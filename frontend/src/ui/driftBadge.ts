@@ -1,8 +1,11 @@
 /**
  * The drift mark on a result's picture (staging strip, filmstrip and share view, review
- * cards): a warning badge naming the drifted metric on a drifted result, a small neutral
- * check on a consistent one, nothing while it is being scored. The label is the accessible
- * name; the tooltip (`data-tip`) is the flag's sentence. Words come from review/drift.ts.
+ * cards, the phone's candidate viewer): a warning badge naming the drifted metric on a
+ * drifted result, a small neutral check on a consistent one, nothing while it is being
+ * scored. The label is the accessible name; the tooltip (`data-tip`) is the flag's
+ * sentence. `whyFlagged` is the "Why flagged" button that lists every flag's sentence as
+ * text (review cards, the candidate viewer), for touch screens and screen readers where a
+ * tooltip never shows. Words come from review/drift.ts.
  *
  * Builds DOM only.
  */
@@ -33,4 +36,28 @@ export function driftBadge(c: Consistency | null | undefined, opts: { size?: num
   );
   if (opts.withText && drifted && first) badge.append(h("span", { class: "ab-drift-text", "aria-hidden": "true" }, metricName(first.metric)));
   return badge;
+}
+
+/** "Why flagged": a button (tap, click, Enter) that shows the drift flags' sentences, most
+ * severe first, each led by its metric's name; null unless the result drifted. `key` makes
+ * the list's id unique on the page. */
+export function whyFlagged(c: Consistency | null | undefined, name: string, key: string): HTMLElement | null {
+  if (!c?.drift) return null;
+  const flags = c.flags;
+  const list = h(
+    "ul",
+    { class: "ab-flags", hidden: true, id: `flags-${key}`, "data-testid": "drift-flags", "aria-label": `Drift flags of ${name}` },
+    ...flags.map((f) => h("li", { "data-metric": f.metric }, h("strong", {}, `${metricName(f.metric)}: `), f.message)),
+  );
+  const toggle = h(
+    "button",
+    { type: "button", class: "ab-flags-toggle", "aria-expanded": "false", "aria-controls": list.id, "data-testid": "drift-flags-toggle" },
+    flags.length === 1 ? "Why flagged" : `Why flagged (${flags.length})`,
+  );
+  toggle.addEventListener("click", (e) => {
+    e.stopPropagation();
+    list.hidden = !list.hidden;
+    toggle.setAttribute("aria-expanded", String(!list.hidden));
+  });
+  return h("div", { class: "ab-flags-box" }, toggle, list);
 }

@@ -86,7 +86,9 @@ export class Filmstrip {
 
   /** New drift scores (a `consistency` message) for the candidates shown here. */
   applyConsistency(results: ConsistencyResult[]): void {
-    if (applyConsistency(this.candidates, results)) this.render();
+    if (!applyConsistency(this.candidates, results)) return;
+    this.render();
+    this.viewer.applyConsistency(results.map((r) => r.iteration));
   }
 
   focus(c: Candidate): void {
