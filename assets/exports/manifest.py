@@ -1,0 +1,258 @@
+"""Provenance manifests of an export package: one record per file, as JSON, CSV and a
+JSON sidecar per file.
+
+A record says where a delivered file came from and what was decided about it: the asset,
+the file's name, size and SHA-256 in the package, the board, frame and job, the engine and
+model, prompt, negative prompt and seed, the anchors by role with their SHA-256, the brand
+kit version, the drift scores, the review decisions (who, when) and the licence and owner.
+``MANIFEST_SCHEMA`` (JSON Schema, draft 2020-12) is the contract of the JSON forms; the
+CSV has the same fields, with lists flattened into one cell each (documented in
+docs/exports.md).
+
+Must not import Django or ``canvas``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MANIFEST_FORMAT = "anchorboard.export-manifest/1"
+
+
+@dataclass(frozen=True)
+class AnchorRef:
+    """An anchor a result was made with: its role, its name on the board, its file's hash."""
+
+    role: str
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DecisionRef:
+    """A review decision on the file's asset: what, by whom (display name), when (ISO 8601)."""
+
+    decision: str
+    by: str
+    at: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an asset came from; what the caller knows before the file is written."""
+
+    asset: str
+    board: str
+    frame: str | None = None
+    job: str | None = None
+    engine: str | None = None
+    model: str | None = None
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: int | None = None
+    anchors: Sequence[AnchorRef] = ()
+    brand_kit_version: int | None = None
+    drift_scores: Mapping[str, float] = field(default_factory=dict)
+    decisions: Sequence[DecisionRef] = ()
+    licence: str = ""
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """A file in a package and its provenance; size and hash are of the bytes written."""
+
+    file_name: str
+    size: int
+    sha256: str
+    provenance: Provenance
+
+
+FIELDS = (
+    "asset",
+    "file_name",
+    "size",
+    "sha256",
+    "board",
+    "frame",
+    "job",
+    "engine",
+    "model",
+    "prompt",
+    "negative_prompt",
+    "seed",
+    "anchors",
+    "brand_kit_version",
+    "drift_scores",
+    "decisions",
+    "licence",
+    "owner",
+)
+
+_TEXT = {"type": "string"}
+_OPTIONAL_TEXT = {"type": ["string", "null"]}
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": list(FIELDS),
+    "properties": {
+        "asset": _TEXT,
+        "file_name": {"type": "string", "minLength": 1},
+        "size": {"type": "integer", "minimum": 0},
+        "sha256": _SHA256,
+        "board": _TEXT,
+        "frame": _OPTIONAL_TEXT,
+        "job": _OPTIONAL_TEXT,
+        "engine": _OPTIONAL_TEXT,
+        "model": _OPTIONAL_TEXT,
+        "prompt": _TEXT,
+        "negative_prompt": _TEXT,
+        "seed": {"type": ["integer", "null"]},
+        "anchors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["role", "name", "sha256"],
+                "properties": {"role": _TEXT, "name": _TEXT, "sha256": _SHA256},
+            },
+        },
+        "brand_kit_version": {"type": ["integer", "null"]},
+        "drift_scores": {"type": "object", "additionalProperties": {"type": "number"}},
+        "decisions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["decision", "by", "at", "note"],
+                "properties": {"decision": _TEXT, "by": _TEXT, "at": _TEXT, "note": _TEXT},
+            },
+        },
+        "licence": _TEXT,
+        "owner": _TEXT,
+    },
+}
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Anchorboard export manifest",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["format", "package", "files"],
+    "properties": {
+        "format": {"const": MANIFEST_FORMAT},
+        "package": {"type": "object"},
+        "files": {"type": "array", "items": RECORD_SCHEMA},
+    },
+}
+SIDECAR_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Anchorboard export sidecar",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["format", "file"],
+    "properties": {"format": {"const": MANIFEST_FORMAT}, "file": RECORD_SCHEMA},
+}
+
+
+def record_dict(record: ManifestRecord) -> dict[str, Any]:
+    """One record as the JSON object of ``RECORD_SCHEMA`` (fields in ``FIELDS`` order)."""
+    source = record.provenance
+    values: dict[str, Any] = {
+        "asset": source.asset,
+        "file_name": record.file_name,
+        "size": record.size,
+        "sha256": record.sha256,
+        "board": source.board,
+        "frame": source.frame,
+        "job": source.job,
+        "engine": source.engine,
+        "model": source.model,
+        "prompt": source.prompt,
+        "negative_prompt": source.negative_prompt,
+        "seed": source.seed,
+        "anchors": [{"role": a.role, "name": a.name, "sha256": a.sha256} for a in source.anchors],
+        "brand_kit_version": source.brand_kit_version,
+        "drift_scores": {name: float(score) for name, score in source.drift_scores.items()},
+        "decisions": [
+            {"decision": d.decision, "by": d.by, "at": d.at, "note": d.note}
+            for d in source.decisions
+        ],
+        "licence": source.licence,
+        "owner": source.owner,
+    }
+    return {name: values[name] for name in FIELDS}
+
+
+def _encode(document: Mapping[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def manifest_json(
+    records: Iterable[ManifestRecord], package: Mapping[str, Any] | None = None
+) -> bytes:
+    """The package manifest as UTF-8 JSON (``MANIFEST_SCHEMA``). ``package`` describes the
+    package as a whole (board name, created at, who exported it…), free-form."""
+    return _encode(
+        {
+            "format": MANIFEST_FORMAT,
+            "package": dict(package or {}),
+            "files": [record_dict(record) for record in records],
+        }
+    )
+
+
+def sidecar_json(record: ManifestRecord) -> bytes:
+    """One file's record as UTF-8 JSON (``SIDECAR_SCHEMA``), stored next to the file."""
+    return _encode({"format": MANIFEST_FORMAT, "file": record_dict(record)})
+
+
+def sidecar_name(file_name: str) -> str:
+    return f"{file_name}.json"
+
+
+def manifest_csv(records: Iterable[ManifestRecord]) -> bytes:
+    """The manifest as UTF-8 CSV with a header row of ``FIELDS`` (a BOM, for Excel).
+
+    Lists are one cell each: anchors ``role:name:sha256``, decisions
+    ``decision by <who> at <when>``, drift scores ``metric=score``, joined by `` | ``.
+    Cells that a spreadsheet would run as a formula (leading ``= + - @``) get a ``'``.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    for record in records:
+        row = record_dict(record)
+        row["anchors"] = " | ".join(
+            f"{a['role']}:{a['name']}:{a['sha256']}" for a in row["anchors"]
+        )
+        row["decisions"] = " | ".join(
+            f"{d['decision']} by {d['by']} at {d['at']}" + (f" ({d['note']})" if d["note"] else "")
+            for d in row["decisions"]
+        )
+        row["drift_scores"] = " | ".join(f"{k}={v:g}" for k, v in row["drift_scores"].items())
+        writer.writerow([_cell(row[name]) for name in FIELDS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
