@@ -296,6 +296,7 @@ def fanout_rows(target: Target, viewers: list[int], args, workdir: Path) -> list
             viewer_url=target.urls[0],
             ack_wait=args.ack_wait,
             converge_wait=args.converge_wait,
+            viewers_per_process=args.viewers_per_process,
         )
         try:
             out, before = run_row(target, seed, scenario, workdir / f"{target.name}-v{count}")
@@ -307,7 +308,8 @@ def fanout_rows(target: Target, viewers: list[int], args, workdir: Path) -> list
         expected = out.sent * (out.connected - 1)  # every viewer, every edit
         rows.append(
             f"| {target.name} | {count} | {out.connected} ({len(out.connect_failures)} failed) "
-            f"| {ms(percentile(out.connect_s, 95))} | {ms(percentile(out.ack_latency, 95))} "
+            f"| {ms(percentile(out.connect_s, 95))} | {ms(percentile(out.ack_latency, 50))} / "
+            f"{ms(percentile(out.ack_latency, 95))} "
             f"| {len(out.viewer_latency)}/{expected} "
             f"| {ms(percentile(out.viewer_latency, 50))} "
             f"| {ms(percentile(out.viewer_latency, 95))} "
@@ -393,7 +395,7 @@ EDITOR_HEADER = (
     "| --- | --- | ---: | ---: | ---: | ---: | --- |"
 )
 FANOUT_HEADER = (
-    "| target | viewers | connected | connect p95 | sender's ack p95 "
+    "| target | viewers | connected | connect p95 | sender's ack p50 / p95 "
     "| edits received live / expected "
     "| delivery p50 | p95 | max | viewers behind | syncs, pings | closes | errors | server CPU "
     "| server RSS "
@@ -418,6 +420,12 @@ def main() -> None:
     )
     parser.add_argument("--viewers", default="100,250,500,1000,2000")
     parser.add_argument("--fanout-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--viewers-per-process",
+        type=int,
+        default=Scenario.viewers_per_process,
+        help="viewer sockets per client process (fewer: less client loop lag per message)",
+    )
     parser.add_argument("--ack-wait", type=float, default=90.0)
     parser.add_argument("--converge-wait", type=float, default=20.0)
     parser.add_argument("--jobs", type=int, default=20, help="jobs whose messages are counted")

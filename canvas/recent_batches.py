@@ -157,6 +157,14 @@ def between(board_id: Any, after: int, upto: int) -> list[Kept] | None:
     return [entry for entry in found if entry is not None]
 
 
+def latest(board_id: Any) -> int | None:
+    """The highest revision of the board kept here (committed by this process or heard of
+    by it), None when none is."""
+    with _lock:
+        kept = _boards.get(str(board_id))
+        return max(kept) if kept else None
+
+
 def frames_between(
     board_id: Any, after: int, upto: int, encode: Callable[[protocol.Wire], str]
 ) -> list[str] | None:

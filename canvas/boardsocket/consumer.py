@@ -309,9 +309,16 @@ class BoardConsumer(ProtocolConsumer):
         return cast(tuple[int, list[str]], await self._shared("snapshot", snapshot_frames))
 
     async def current_revision(self) -> int:
-        """The board's committed revision, read after this call (shared with the board's
-        other sockets asking at the same time)."""
-        return cast(int, await self._shared("revision", documents.current_revision))
+        """The board's committed revision for a ``pong``: the one its room knows, unless
+        that is older than ``fanout.PONG_FRESH_SECONDS`` (then read once for the room)."""
+        board = self.board
+
+        async def read() -> int:
+            return cast(int, await database_sync_to_async(documents.current_revision)(board))
+
+        if self.room is None:
+            return await read()
+        return await self.room.revision(board.pk, read)
 
     async def _shared(self, name: str, read: Callable[[Any], Any]) -> Any:
         board = self.board
@@ -387,9 +394,26 @@ class BoardConsumer(ProtocolConsumer):
             and await recent_batches.wait_for(board_id, self.revision, target, ARRIVAL_WAIT_S)
         ):
             kept = recent_batches.between(board_id, self.revision, target)
+        if (
+            kept is None
+            and self.room is not None
+            and target - self.revision <= recent_batches.KEEP_PER_BOARD
+        ):
+            board = self.board
+
+            async def read(after: int, upto: int) -> list[tuple[protocol.Wire, str]]:
+                return await database_sync_to_async(documents.logged_batches_between)(
+                    board, after, upto
+                )
+
+            # One log read for every socket of the room missing the same batches.
+            kept = await self.room.fill(board_id, self.revision, target, read)
+            if kept is None:  # the log was trimmed: the client needs a snapshot
+                await self.send_sync_reply(None)
+                return
         if kept is not None:
             for entry in kept:
-                if entry.sender == self.channel_name:  # acknowledged, never sent back
+                if self._sent_by_me(entry):  # acknowledged, never sent back
                     await self._ack_own(entry.batch_id, entry.batch["revision"])
                 else:
                     await self.send_frame(entry.frame(encode_batch))
@@ -408,6 +432,14 @@ class BoardConsumer(ProtocolConsumer):
             else:
                 await self.send_json(protocol.applied(batch))
         self.revision = max(self.revision, target)
+
+    def _sent_by_me(self, entry: recent_batches.Kept) -> bool:
+        """Whether a kept batch is one of this socket's own (kept from the log, it names
+        no sending socket: its actor and an unacknowledged ``batch_id`` of ours say so)."""
+        if entry.sender:
+            return entry.sender == self.channel_name
+        actor = entry.batch.get("actor") or {}
+        return actor.get("id") == self.user.pk and self._own(entry.batch_id)
 
     async def _refuse(self) -> None:
         """Access was removed while connected: say so, stop receiving, close 4403."""
@@ -496,9 +528,11 @@ async def handle_ping(consumer: BoardConsumer, message: protocol.PingMessage) ->
 
     A broadcast this socket never got (a channel layer drops messages for a full queue)
     leaves it behind with nothing to tell it: the batches up to the board's revision are
-    sent from the log first, so after a silence ping the client is level one round trip
-    later. A client still below the pong's revision (it dropped something itself) asks
-    for catch-up with ``sync``.
+    sent first (kept by this process, else read from the log once for the whole room), so
+    after a silence ping the client is level one round trip later. The revision is the one
+    the board's room knows (canvas.boardsocket.fanout, ``PONG_FRESH_SECONDS``): a crowd
+    pinging after a silence costs one read, not one per socket. A client still below the
+    pong's revision (it dropped something itself) asks for catch-up with ``sync``.
     """
     # The board's group membership is the process's and renewed by canvas.boardsocket.fanout.
     await consumer.acknowledged()

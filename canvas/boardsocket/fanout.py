@@ -14,9 +14,13 @@ What a socket does with an event stays the socket's business (``BoardSocket``): 
 own batch, keep its revisions gapless, re-check its role on an access change. A room only
 guarantees order: events reach every socket in the order the process received them.
 
-Reads are shared the same way (``SharedRead``): a socket that needs a snapshot or the
-board's revision (for ``pong``) waits for the next read that starts after it asked, so a
-crowd joining or pinging at once costs one read per read time, not one per socket.
+Reads are shared the same way (``SharedRead``): a socket that needs a snapshot waits for
+the next read that starts after it asked, so a crowd joining at once costs one read per read
+time, not one per socket. A ``ping`` is answered from the revision the room knows
+(``KnownRevision``: every event it delivered, this process's own commits, its last read),
+read again only once that knowledge is older than ``PONG_FRESH_SECONDS``, and the batches
+a crowd of sockets is missing are read from the log once for the room (``Room.fill``):
+1,000 sockets pinging after a silence cost one revision read and at most one log read.
 
 Works the same on the in-memory layer (embedded server) and on Redis (several web
 processes). This module decides nothing about permissions and builds no payloads.
@@ -47,6 +51,11 @@ RENEW_SECONDS = 20.0
 CHECK_SECONDS = 1.0
 # After a failed receive (Redis gone), wait this long before trying again.
 RETRY_SECONDS = 1.0
+# A ``pong`` names the revision the room knew at most this long ago (an event it delivered,
+# a commit of this process, a read), else the revision is read again, once for the room.
+# The client's silence ping comes after at least 1 s without news (docs/protocol.md), so a
+# broadcast lost on its way to this process is found by the next silence ping at the latest.
+PONG_FRESH_SECONDS = 1.0
 
 
 class Delivery:
@@ -97,6 +106,18 @@ class BoardSocket(Protocol):
         every group): have the client reconnect and catch up."""
 
 
+class GuestSocket(Protocol):
+    """A socket that is a channel-layer group member itself, not through a room: a guest's
+    share socket (canvas.sharing.consumer; few per board, each filtered by its link)."""
+
+    channel_name: str
+    groups_joined: list[str]
+
+    async def missed_events(self) -> None:
+        """As ``BoardSocket.missed_events``: its memberships and the events sent meanwhile
+        are gone (a revoked link among them); have the client reconnect."""
+
+
 class SharedRead:
     """One database read shared by everyone who asks while it is in flight — but only by
     those who asked before it started: a caller never gets an answer older than its
@@ -132,9 +153,64 @@ class SharedRead:
             future.exception()  # retrieved: each waiter gets it raised
 
 
+class KnownRevision:
+    """The board's committed revision as this room last knew it, and since when.
+
+    Events the room delivers and reads of the board's revision raise it; a question
+    (``get``) is answered from it while it is at most ``fresh`` seconds old, else by one
+    read shared with everyone who asks meanwhile (a read started within ``fresh`` seconds
+    serves any later question too: its answer is no older than what a fresh value may
+    be). ``forget`` makes the next question read (the broker lost events)."""
+
+    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
+        self.read = read
+        self.value: int | None = None
+        self.at = float("-inf")  # loop time the value was known at
+        self.reads = 0
+        self._running: asyncio.Future[int] | None = None
+        self._started = float("-inf")
+
+    def saw(self, revision: int, at: float | None = None) -> None:
+        """The board had at least ``revision`` at loop time ``at`` (default now)."""
+        when = asyncio.get_running_loop().time() if at is None else at
+        if self.value is None or revision >= self.value:
+            self.value = revision
+        self.at = max(self.at, when)
+
+    def forget(self) -> None:
+        self.at = float("-inf")
+        self._started = float("-inf")
+
+    async def get(self, fresh: float, committed_here: int | None = None) -> int:
+        """The board's revision, known at most ``fresh`` seconds ago; ``committed_here``,
+        the latest revision this process committed or heard of, is taken into account."""
+        now = asyncio.get_running_loop().time()
+        if self.value is not None and now - self.at <= fresh:
+            return max(self.value, committed_here or 0)
+        running = self._running
+        if running is None or now - self._started > fresh:
+            self._started = now
+            running = self._running = asyncio.ensure_future(self._read(now))
+            running.add_done_callback(self._done)
+        revision = await asyncio.shield(running)
+        return max(revision, committed_here or 0)
+
+    async def _read(self, started: float) -> int:
+        self.reads += 1
+        revision = await self.read()
+        self.saw(revision, started)
+        return revision
+
+    def _done(self, future: asyncio.Future[int]) -> None:
+        if self._running is future:
+            self._running = None
+        if not future.cancelled():
+            future.exception()  # retrieved: each waiter gets it raised
+
+
 class Room:
     """The sockets of one board in this process, the channel that subscribes them all to
-    the board's group, and the board's shared snapshot reads."""
+    the board's group, the board's shared snapshot reads and the revision it knows."""
 
     def __init__(self, hub: Hub, group: str) -> None:
         self.hub = hub
@@ -143,8 +219,10 @@ class Room:
         # Insertion-ordered, each with the hub's ``era`` it joined in.
         self.sockets: dict[BoardSocket, int] = {}
         self.reads: dict[str, SharedRead] = {}
+        self.known: KnownRevision | None = None  # set by the first socket that asks
         self.subscribed = asyncio.get_running_loop().create_future()
         self._reader: asyncio.Future[None] | None = None
+        self._filling = asyncio.Lock()  # one log read at a time for the room (``fill``)
 
     async def open(self) -> None:
         """Subscribe: a channel of the room's own joins the board's group."""
@@ -187,12 +265,16 @@ class Room:
                 await self.deliver(one)
 
     async def deliver(self, event: dict[str, Any]) -> None:
-        delivery = Delivery(event, self.hub.encode)
+        encode = self.hub.encode
+        assert encode is not None, "a room is joined by board sockets, which give it"
+        delivery = Delivery(event, encode)
         if event["type"] == realtime.APPLIED_EVENT:
             # Kept once per event for this process's catch-ups (remote batches included),
             # sharing the frame the sockets are sent, not once per socket.
             origin = (event["sender"], event.get("batch_id", ""))
             recent_batches.remember(event["board"], [event["batch"]], delivery, [origin])
+            if self.known is not None:
+                self.known.saw(event["revision"])
         for socket in list(self.sockets):
             try:
                 await socket.board_event(event, delivery)
@@ -200,20 +282,56 @@ class Room:
                 logger.exception("fan-out: %s failed on a socket of %s", event["type"], self.group)
 
     def shared(self, name: str, read: Callable[[], Awaitable[Any]]) -> SharedRead:
-        """The room's shared read called ``name`` (a snapshot, the board's revision)."""
+        """The room's shared read called ``name`` (a snapshot)."""
         found = self.reads.get(name)
         if found is None:
             found = self.reads[name] = SharedRead(read)
         return found
 
+    async def revision(self, board_id: Any, read: Callable[[], Awaitable[int]]) -> int:
+        """The board's committed revision for a ``pong``: what the room knows if it is at
+        most ``PONG_FRESH_SECONDS`` old (with this process's own latest commit), else one
+        read for everyone asking meanwhile."""
+        if self.known is None:
+            self.known = KnownRevision(read)
+        return await self.known.get(PONG_FRESH_SECONDS, recent_batches.latest(board_id))
+
+    async def fill(
+        self,
+        board_id: Any,
+        after: int,
+        upto: int,
+        read: Callable[[int, int], Awaitable[list[tuple[dict[str, Any], str]]]],
+    ) -> list[recent_batches.Kept] | None:
+        """Every batch ``after < revision <= upto``, from this process's recent batches or
+        else from one log read for the whole room: sockets missing the same batches (a
+        crowd that lost a broadcast and pings) wait for the first one's read and take
+        what it kept. None when the log does not hold them all (trimmed: a snapshot)."""
+        async with self._filling:
+            kept = recent_batches.between(board_id, after, upto)
+            if kept is not None:
+                return kept
+            logged = await read(after, upto)
+            if len(logged) != upto - after:
+                return None
+            recent_batches.remember(
+                board_id, [batch for batch, _ in logged], None, [("", bid) for _, bid in logged]
+            )
+            return recent_batches.between(board_id, after, upto)
+
 
 class Hub:
     """This process's (this event loop's) rooms, one per board with sockets here."""
 
-    def __init__(self, layer: Any, encode: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, layer: Any, encode: Callable[[dict[str, Any]], str] | None) -> None:
         self.layer = layer
-        self.encode = encode
+        # How board events become client frames: given by the first board socket (a hub a
+        # guest socket started has none until then; only rooms use it).
+        self.encode: Callable[[dict[str, Any]], str] | None = encode
         self.rooms: dict[str, Room] = {}
+        # Guests' share sockets, members of their groups themselves, with the era they
+        # joined in: renewed and told about a lost broker like a room's sockets.
+        self.guests: dict[GuestSocket, int] = {}
         self.memory = BrokerMemory(layer)
         # Counts the times the broker was found to have forgotten this process's groups:
         # a socket that joined in an earlier era may have missed events.
@@ -224,9 +342,7 @@ class Hub:
         self._renewal_due = False  # a pass over every room must succeed (keeper)
         self._keeper: asyncio.Future[None] | None = None
 
-    async def join(self, group: str, socket: BoardSocket) -> Room:
-        """Add ``socket`` to ``group``'s room, subscribing the process first if needed.
-        When this returns, every event sent to the group from now on reaches the socket."""
+    async def _arrive(self) -> None:
         # A socket joining after the broker lost everything finds out here, so it is never
         # taken for one that missed events (it catches up by itself when it syncs). The
         # first answer only sets the key, before the keeper may ask too.
@@ -234,6 +350,21 @@ class Hub:
             await self._memory_check.get()
         if self._keeper is None:
             self._keeper = asyncio.ensure_future(self._keep_memberships())
+
+    async def attend(self, guest: GuestSocket) -> None:
+        """Keep a guest socket's own group memberships (it has joined them already) as the
+        rooms' are kept: renewed with them, and when the broker forgot every group the
+        socket is told (``missed_events``) exactly like the sockets of a room."""
+        await self._arrive()
+        self.guests[guest] = self.era
+
+    def depart(self, guest: GuestSocket) -> None:
+        self.guests.pop(guest, None)
+
+    async def join(self, group: str, socket: BoardSocket) -> Room:
+        """Add ``socket`` to ``group``'s room, subscribing the process first if needed.
+        When this returns, every event sent to the group from now on reaches the socket."""
+        await self._arrive()
         while True:
             room = self.rooms.get(group)
             if room is None:
@@ -293,6 +424,9 @@ class Hub:
                     await self.memory.keep()
                     for room in list(self.rooms.values()):
                         await room.renew()
+                    for guest in list(self.guests):
+                        for group in list(guest.groups_joined):
+                            await self.layer.group_add(group, guest.channel_name)
                     self._renewal_due = False
                     renewed = loop.time()
             except Exception:
@@ -310,12 +444,23 @@ class Hub:
         self._renewal_due = True
         logger.warning("fan-out: the channel layer lost every group; joining them again")
         for room in list(self.rooms.values()):
+            if room.known is not None:
+                room.known.forget()  # events were lost: the next pong reads
             for socket, joined in list(room.sockets.items()):
                 if joined < self.era:
                     try:
                         await socket.missed_events()
                     except Exception:
                         logger.exception("fan-out: a socket of %s could not resync", room.group)
+        # Guests' sockets lost their memberships too (a revocation sent meanwhile among the
+        # lost events): they reconnect, and their link is checked again, like members.
+        for guest, joined in list(self.guests.items()):
+            if joined < self.era:
+                self.guests.pop(guest, None)
+                try:
+                    await guest.missed_events()
+                except Exception:
+                    logger.exception("fan-out: a guest socket could not resync")
 
 
 class BrokerMemory:
@@ -358,8 +503,9 @@ _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = (
 )
 
 
-def hub(encode: Callable[[dict[str, Any]], str]) -> Hub | None:
-    """The running loop's hub for the default channel layer (None without a layer)."""
+def hub(encode: Callable[[dict[str, Any]], str] | None = None) -> Hub | None:
+    """The running loop's hub for the default channel layer (None without a layer).
+    ``encode`` makes board events client frames; board sockets give it, guests need none."""
     layer = get_channel_layer()
     if layer is None:
         return None
@@ -367,4 +513,6 @@ def hub(encode: Callable[[dict[str, Any]], str]) -> Hub | None:
     found = per_loop.get(id(layer))
     if found is None or found.layer is not layer:
         found = per_loop[id(layer)] = Hub(layer, encode)
+    elif encode is not None and found.encode is None:
+        found.encode = encode
     return found

@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from canvas import protocol
+from canvas.boardsocket import fanout
 from canvas.permissions import Perm, link_allows, require_link
 from canvas.protocol import limits
 from canvas.protocol.catalog import GUEST_CLIENT_MESSAGES, GUEST_SERVER
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_LINK_UNAVAILABLE = limits.CLOSE_LINK_UNAVAILABLE
 CLOSE_PASSWORD = limits.CLOSE_PASSWORD_REQUIRED
+# RFC 6455 "service restart": the client reconnects, as the board socket's does.
+CLOSE_RECONNECT = 1012
 RECHECK_SECONDS = 60.0
 MAX_MESSAGE_BYTES = limits.MAX_GUEST_MESSAGE_BYTES
 
@@ -59,6 +62,7 @@ class GuestShareConsumer(ProtocolConsumer):
     token: str = ""
     groups_joined: list[str]
     watcher: asyncio.Task[None] | None = None
+    hub: fanout.Hub | None = None  # keeps the memberships (canvas.boardsocket.fanout)
 
     async def connect(self) -> None:
         await self.accept()
@@ -82,6 +86,11 @@ class GuestShareConsumer(ProtocolConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        # Kept and renewed by the process's fan-out like the board sockets' rooms; told
+        # when the broker forgot every group (missed_events).
+        self.hub = fanout.hub()
+        if self.hub is not None:
+            await self.hub.attend(self)
         welcome = protocol.welcome(
             board_id=str(self.link.board_id),
             board_name=self.link.board.name,
@@ -102,6 +111,13 @@ class GuestShareConsumer(ProtocolConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
+
+    async def missed_events(self) -> None:
+        """The channel layer forgot this socket's groups and the events sent meanwhile (a
+        revocation among them, perhaps): close, so the client reconnects, the link is
+        checked again and the guest's view re-read (canvas.boardsocket.fanout)."""
+        await self._leave()
+        await self.close(code=CLOSE_RECONNECT)
 
     def ready(self) -> bool:
         return self.link is not None
@@ -187,6 +203,8 @@ class GuestShareConsumer(ProtocolConsumer):
 
     async def _leave(self) -> None:
         self.link = None
+        if self.hub is not None:
+            self.hub.depart(self)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined = []

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from canvas import realtime
 from canvas.boards import documents
 from canvas.boardsocket import consumer as consumers
+from canvas.boardsocket import fanout
 from canvas.models import BoardMember
 from foundation.websocket_frames import FRAME_WRITER_EXTENSION, text_frame
 from tests import factories
@@ -213,4 +214,99 @@ async def test_an_access_change_reads_the_roles_of_the_whole_room_at_once():
     assert sum("canvas_boardmember" in sql for sql in queries) == 1, queries
     assert len(queries) == 5, queries  # the save's two, then the room's three
     for sock in sockets:
+        await sock.close()
+
+
+def commit_unannounced(board, user, ops):
+    """Commit a batch whose broadcast is lost and that this process does not keep either:
+    what a socket sees when another process's broadcast never reaches this one."""
+    from canvas import protocol, recent_batches
+    from canvas.boards import operations
+
+    real_send, real_remember = realtime.send_group_now, recent_batches.remember
+    realtime.send_group_now = lambda group, event: None
+    recent_batches.remember = lambda *args, **kwargs: None
+    try:
+        parsed = [protocol.parse_operation(op) for op in ops]
+        return operations.apply_batch(board.pk, user, parsed)[0]
+    finally:
+        realtime.send_group_now, recent_batches.remember = real_send, real_remember
+
+
+async def counting_queries():
+    """Every query of the sockets runs on the one database thread: a counter there."""
+    connection = await database_sync_to_async(lambda: connections["default"])()
+    counter = CaptureQueriesContext(connection)
+    await database_sync_to_async(counter.__enter__)()
+    return counter
+
+
+async def test_a_crowd_pinging_after_lost_broadcasts_reads_once_for_the_room(crowd):
+    """Every socket of the board lost two broadcasts; all of them ping at once. The pong's
+    revision is read once for the room and the missing batches once from the log, not once
+    per socket, and every socket still gets both batches in order before its pong."""
+    board = crowd["board"]
+    sockets = await open_synced(board, [crowd["owner"], *crowd["viewers"]])
+    seed = create("frame", name="lost")
+    first = await database_sync_to_async(commit_unannounced)(board, crowd["owner"], [seed])
+    second = await database_sync_to_async(commit_unannounced)(
+        board, crowd["owner"], [update(seed["item"]["id"], x=7.0)]
+    )
+    counter = await counting_queries()
+    try:
+        await asyncio.gather(*(sock.send({"type": "ping"}) for sock in sockets))
+        for sock in sockets:
+            replies = [await sock.recv() for _ in range(3)]
+            assert [(r["type"], r["revision"]) for r in replies] == [
+                ("applied", first),
+                ("applied", second),
+                ("pong", second),
+            ]
+            assert replies[1]["ops"][0]["set"]["x"] == 7.0
+    finally:
+        await database_sync_to_async(counter.__exit__)(None, None, None)
+    queries = [q["sql"] for q in counter.captured_queries]
+    revision_reads = [sql for sql in queries if 'FROM "canvas_board" ' in sql]
+    log_reads = [sql for sql in queries if 'FROM "canvas_boardoperation"' in sql]
+    assert len(revision_reads) == 1, queries
+    assert len(log_reads) == 1, queries
+    for sock in sockets:
+        await sock.close()
+
+
+async def test_pings_while_the_room_hears_the_board_are_answered_without_a_read(crowd, monkeypatch):
+    """A room that delivered an event a moment ago knows the board's revision: a crowd's
+    pings then cost no database read at all."""
+    monkeypatch.setattr(fanout, "PONG_FRESH_SECONDS", 3600.0)  # "a moment", on a slow machine
+    board = crowd["board"]
+    owner, *viewers = await open_synced(board, [crowd["owner"], *crowd["viewers"]])
+    assert await owner.ping() == 0  # the room learns the revision once
+    await owner.send({"type": "ops", "batch_id": "c", "ops": [create("frame")]})
+    revision = (await owner.recv())["revision"]
+    for viewer in viewers:
+        assert (await viewer.recv())["revision"] == revision
+    counter = await counting_queries()
+    try:
+        await asyncio.gather(*(viewer.send({"type": "ping"}) for viewer in viewers))
+        for viewer in viewers:
+            assert await viewer.recv() == {"type": "pong", "revision": revision}
+    finally:
+        await database_sync_to_async(counter.__exit__)(None, None, None)
+    assert counter.captured_queries == []
+    for sock in [owner, *viewers]:
+        await sock.close()
+
+
+async def test_a_stale_known_revision_is_read_again(crowd, monkeypatch):
+    """Once what the room knows is older than PONG_FRESH_SECONDS, a ping reads the board's
+    revision again: that is how a broadcast lost on its way to this process is found."""
+    board = crowd["board"]
+    owner, viewer = await open_synced(board, [crowd["owner"], crowd["viewers"][0]])
+    assert await viewer.ping() == 0
+    monkeypatch.setattr(fanout, "PONG_FRESH_SECONDS", 0.0)
+    revision = await database_sync_to_async(commit_unannounced)(board, crowd["owner"], [create()])
+    await viewer.send({"type": "ping"})
+    assert (await viewer.recv())["revision"] == revision  # the lost batch, then the pong
+    assert await viewer.recv() == {"type": "pong", "revision": revision}
+    for sock in [owner, viewer]:
         await sock.close()

@@ -265,3 +265,63 @@ async def test_a_socket_ended_by_a_channel_layer_error_leaves_its_room(monkeypat
     with pytest.raises(ConnectionError):
         await sock.comm.wait(timeout=10)
     assert hub.room(group) is None  # the room emptied and closed
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_guest_socket_is_told_to_reconnect_when_redis_forgot(
+    redis_layer, monkeypatch
+):
+    """A guest's share socket is a member of its groups itself, not through a room; when
+    Redis forgets every group without any connection error (no receive fails), it must be
+    closed with 1012 like a member's socket, or it would silently miss everything sent to
+    its link from then on (a revocation among it)."""
+    from tests.review.conftest import make_link
+    from tests.sharing.test_share_ws import GuestSocket
+
+    monkeypatch.setattr(fanout, "CHECK_SECONDS", 0.05)
+    owner = await database_sync_to_async(factories.make_user)("olive")
+    board = await database_sync_to_async(factories.make_board)(owner=owner)
+    _link, token = await database_sync_to_async(make_link)(board, owner)
+    guest = GuestSocket(token)
+    assert (await guest.open())["type"] == "welcome"
+    layer = get_channel_layer()
+    connection = layer.connection(0)
+    await connection.delete(*await connection.keys(f"{redis_layer['prefix']}*"))
+    assert await guest.closed_with() == CLOSE_RECONNECT
+    hub = fanout.hub()
+    assert hub is not None and not hub.guests  # it left the hub's care as it closed
+    await layer.close_pools()
+
+
+async def test_a_guest_socket_is_renewed_with_the_rooms(redis_server, hub):
+    """The hub renews a guest socket's own memberships in the same pass as its rooms'."""
+
+    class Guest:
+        channel_name = ""
+        groups_joined = [GROUP]
+        told = 0
+
+        async def missed_events(self) -> None:
+            self.told += 1
+
+    guest = Guest()
+    guest.channel_name = await hub.layer.new_channel()
+    await hub.layer.group_add(GROUP, guest.channel_name)
+    await hub.attend(guest)
+    await hub.layer.group_discard(GROUP, guest.channel_name)  # as if it had expired
+    hub._renewal_due = True  # the next pass renews (RENEW_SECONDS is an hour here)
+    sender = make_layer(redis_server)
+    try:
+        for _ in range(200):  # bounded: the keeper passes every CHECK_SECONDS
+            await sender.group_send(GROUP, job_event("renewed"))
+            try:
+                message = await asyncio.wait_for(hub.layer.receive(guest.channel_name), 0.1)
+            except TimeoutError:
+                continue
+            assert message["mark"] == "renewed"
+            break
+        else:
+            pytest.fail("the guest's membership was not renewed")
+    finally:
+        await sender.close_pools()
+    assert guest.told == 0
