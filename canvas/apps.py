@@ -13,6 +13,9 @@ class CanvasConfig(AppConfig):
         # reads the table and does not import them: no import cycle). Both are imported here
         # so the table is complete in every process, whether or not routing was imported.
         from canvas import realtime  # noqa: F401
+
+        # A batch hears its jobs change (counts, live progress, batch.completed).
+        from canvas.batches import runs  # noqa: F401
         from canvas.boardsocket import consumer, job_requests  # noqa: F401
 
         # Remote provider engines register with the engine registry on its first read.

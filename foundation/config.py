@@ -218,6 +218,23 @@ def optional(parser: Parser[T]) -> Parser[T | None]:
     return Parser(parser.parse, parser.expected)
 
 
+def provider_limits(value: object) -> dict[str, tuple[int, int | None]]:
+    """``gemini=4/60,openai=8`` in the environment (parallel calls, then optionally requests
+    per minute), or ``{"gemini": "4/60"}`` / ``{"gemini": [4, 60]}`` in settings."""
+    pairs = value if isinstance(value, dict) else _pairs(value)
+    limits: dict[str, tuple[int, int | None]] = {}
+    for name, raw in pairs.items():
+        parts = [str(p) for p in raw] if isinstance(raw, list | tuple) else str(raw).split("/")
+        if not 1 <= len(parts) <= 2 or not all(p.strip().isdigit() for p in parts):
+            raise BadValue(value)
+        parallel = int(parts[0])
+        per_minute = int(parts[1]) if len(parts) == 2 else None
+        if parallel < 1 or (per_minute is not None and per_minute < 1):
+            raise BadValue(value)
+        limits[str(name)] = (parallel, per_minute)
+    return limits
+
+
 def chains(value: object) -> dict[str, tuple[str, ...]]:
     """``engine=next>next2,…`` in the environment, or ``{engine: [next, …]}`` in settings."""
     if isinstance(value, dict):
@@ -227,4 +244,7 @@ def chains(value: object) -> dict[str, tuple[str, ...]]:
 
 CHAINS: Parser[dict[str, tuple[str, ...]]] = Parser(
     chains, "engine=next>next2 pairs separated by commas"
+)
+LIMIT_PAIRS: Parser[dict[str, tuple[int, int | None]]] = Parser(
+    provider_limits, "provider=parallel or provider=parallel/per-minute pairs separated by commas"
 )

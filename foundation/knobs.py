@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from foundation.config import (
     CHAINS,
     FLAG,
+    LIMIT_PAIRS,
     NAMES,
     NUMBER,
     PAIRS,
@@ -307,6 +308,13 @@ ENGINE_CONCURRENCY = _knob(
     "ANCHORBOARD_ENGINE_CONCURRENCY", WHOLE_PAIRS, {},
     "`local=4,openai=8` (a dict in settings): running jobs per engine across all workers; wins "
     "over the engine's own limit",
+    JOBS, shown_default="none",
+)  # fmt: skip
+PROVIDER_LIMITS = _knob(
+    "ANCHORBOARD_PROVIDER_LIMITS", LIMIT_PAIRS, {},
+    "`gemini=4/60,openai=8` (a dict in settings): per provider, running jobs across all "
+    "workers and, after the slash, job starts per minute; a job waits while its provider is "
+    "at either limit",
     JOBS, shown_default="none",
 )  # fmt: skip
 JOB_HEARTBEAT_SECONDS = _knob(

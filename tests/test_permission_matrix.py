@@ -220,9 +220,40 @@ def call(client: Client, endpoint: str, w: World):
             return client.post(
                 f"/api/v1/boards/{b}/batches?dry_run=1", json.dumps(batch), **as_json
             )
+    if endpoint in BATCH_ROWS:
+        return call_batches(client, endpoint, w)
     if endpoint in MEMBER_ROWS:
         return call_members(client, endpoint, w)
     return call_jobs(client, endpoint, w)
+
+
+BATCH_SPEC = {"name": "B", "prompt": "p", "engines": ["test-echo"], "seeds": 2,
+              "targets": [{"region": JOB_REGION}]}  # fmt: skip
+
+
+def call_batches(client: Client, endpoint: str, w: World):
+    """Batch rows (canvas/batches/api.py): an image under the region and a running batch of
+    the owner's, then the call."""
+    from canvas.batches import runs
+    from canvas.models import Item, ItemKind
+    from tests.jobs import engines  # noqa: F401  (registers test-echo)
+
+    Item.objects.create(board=w.board, kind=ItemKind.IMAGE, asset=w.asset, width=64, height=48, z=1)
+    batch, _ = runs.start_batch(w.board, w.users["owner"], BATCH_SPEC)
+    b, x = w.board.pk, batch.pk
+    match endpoint:
+        case "start_batch":
+            body = json.dumps(BATCH_SPEC)
+            return client.post(f"/api/v1/boards/{b}/batches", body, content_type="application/json")
+        case "list_batches":
+            return client.get(f"/api/v1/boards/{b}/batches")
+        case "get_batch":
+            return client.get(f"/api/v1/batches/{x}")
+        case "batch_results":
+            return client.get(f"/api/v1/batches/{x}/results")
+        case "pause_batch" | "resume_batch" | "cancel_batch":
+            return client.post(f"/api/v1/batches/{x}/{endpoint.split('_')[0]}")
+    raise AssertionError(endpoint)
 
 
 def call_members(client: Client, endpoint: str, w: World):
@@ -397,6 +428,14 @@ MATRIX: dict[str, dict[str, int]] = {
     "get_consistency_check": expect(VIEWERS - {"viewer"}, 200),
     # Batch dry run (canvas/batches/api.py): batches make jobs, so edit.
     "preview_batch": expect(EDITORS, 200),
+    # Batch runs: start and steer are edits (they make and stop jobs); reading is a view.
+    "start_batch": expect(EDITORS, 201),
+    "list_batches": expect(VIEWERS, 200),
+    "get_batch": expect(VIEWERS, 200),
+    "batch_results": expect(VIEWERS, 200),
+    "pause_batch": expect(EDITORS, 200),
+    "resume_batch": expect(EDITORS, 200),
+    "cancel_batch": expect(EDITORS, 200),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -436,6 +475,9 @@ MATRIX: dict[str, dict[str, int]] = {
 }
 JOB_ROWS = set(
     list(MATRIX)[list(MATRIX).index("submit_job") : list(MATRIX).index("rerun_result") + 1]
+)
+BATCH_ROWS = set(
+    list(MATRIX)[list(MATRIX).index("start_batch") : list(MATRIX).index("cancel_batch") + 1]
 )
 MEMBER_ROWS = set(list(MATRIX)[list(MATRIX).index("list_board_members") :])
 TEAM_ROWS = {row for row in MEMBER_ROWS if "team_" in row}
@@ -487,6 +529,13 @@ OPERATION = {
     "check_consistency": ("post", "/api/v1/boards/{board_id}/consistency"),
     "get_consistency_check": ("get", "/api/v1/consistency-checks/{check_id}"),
     "preview_batch": ("post", "/api/v1/boards/{board_id}/batches"),
+    "start_batch": ("post", "/api/v1/boards/{board_id}/batches"),
+    "list_batches": ("get", "/api/v1/boards/{board_id}/batches"),
+    "get_batch": ("get", "/api/v1/batches/{batch_id}"),
+    "batch_results": ("get", "/api/v1/batches/{batch_id}/results"),
+    "pause_batch": ("post", "/api/v1/batches/{batch_id}/pause"),
+    "resume_batch": ("post", "/api/v1/batches/{batch_id}/resume"),
+    "cancel_batch": ("post", "/api/v1/batches/{batch_id}/cancel"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),

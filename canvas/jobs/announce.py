@@ -41,6 +41,8 @@ JOB_EVENT = "board.job"
 RESEND_AFTER_SECONDS = 2.0
 # How many jobs one sweep re-sends at most (the rest wait for the next sweep).
 RESEND_BATCH = 50
+# How many new jobs one confirming UPDATE names (SQLite's bound-parameter limit is 999).
+CONFIRM_CHUNK = 500
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -95,6 +97,22 @@ def job_after_commit(job: Job, *, durable: bool = True, with_results: bool = Fal
             _confirm(job_id, version)
 
     # robust: a failed send or confirmation is the sweeper's to repair, never the caller's.
+    transaction.on_commit(deliver, robust=True)
+
+
+def jobs_after_commit(jobs: list[Job]) -> None:
+    """Announce many new jobs (a batch's) once the transaction commits: every message, then
+    one confirming UPDATE per CONFIRM_CHUNK jobs instead of one per job."""
+    messages = [(job.board_id, job.pk, job_message(job)) for job in jobs]
+
+    def deliver() -> None:
+        sent = [job_id for board_id, job_id, message in messages
+                if send_to_board_now(board_id, message)]  # fmt: skip
+        for start in range(0, len(sent), CONFIRM_CHUNK):
+            Job.objects.filter(
+                pk__in=sent[start : start + CONFIRM_CHUNK], version=1, announce_after__isnull=False
+            ).update(announce_after=None)
+
     transaction.on_commit(deliver, robust=True)
 
 

@@ -31,6 +31,12 @@ def engine_concurrency(engine: str, capability_limit: int | None = None) -> int 
     return read(knobs.ENGINE_CONCURRENCY).get(engine, capability_limit)
 
 
+def provider_limits() -> dict[str, tuple[int, int | None]]:
+    """Per provider: (parallel calls, job starts per minute or None) from
+    ``ANCHORBOARD_PROVIDER_LIMITS``; providers not named have no limit of their own."""
+    return read(knobs.PROVIDER_LIMITS)
+
+
 def lease_seconds() -> float:
     """How long a claim stays valid without a heartbeat; by default three heartbeats.
 

@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from canvas.jobs import announce, config
+from canvas.jobs.signals import job_changed
 from canvas.models.jobs import FINISHED_STATES, Job, JobState
 from canvas.webhooks import dispatch as webhooks
 from foundation.background import run_after_commit
@@ -145,6 +146,8 @@ def transition(
         job = Job.objects.get(pk=job_id)
         announce.job_after_commit(job, durable=durable, with_results=with_results)
         webhooks.job_finished(job)  # job.succeeded/failed: recorded here, sent after commit
+        if job.batch_id is not None and source != target:
+            job_changed.send(sender=Job, job=job)  # the batch's counts (canvas.batches)
     if source != target:
         logger.info("job %s: %s → %s (v%d)", job_id, source, target, job.version)
     return job
@@ -158,6 +161,25 @@ def create(**fields: Any) -> Job:
         job = Job.objects.create(state=QUEUED, announce_after=announce.resend_deadline(), **fields)
         announce.job_after_commit(job)
     return job
+
+
+def create_many(jobs: list[Job]) -> list[Job]:
+    """Store many new queued jobs (version 1) in one INSERT and announce them after commit.
+
+    What ``create`` does for one job, for a batch: ``bulk_create`` skips ``save()`` and its
+    signals, and nothing here relies on them — each job still carries ``announce_after``
+    (the sweeper re-sends a lost announcement), and the after-commit send goes out for
+    every job (canvas.jobs.announce.jobs_after_commit). The caller wakes the workers.
+    """
+    deadline = announce.resend_deadline()
+    for job in jobs:
+        if job.state != QUEUED or job.version != 1:
+            raise IllegalTransition("a new job is always queued, version 1")
+        job.announce_after = deadline
+    with transaction.atomic():
+        created = Job.objects.bulk_create(jobs)
+        announce.jobs_after_commit(created)
+    return created
 
 
 def noted(job: Job, text: str) -> list[dict[str, str]]:

@@ -26,15 +26,14 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from PIL import Image
 
-from assets.models import Asset
-from canvas.compositing import item_bounds
 from canvas.engines import Anchor, EngineRequest, get_engine
 from canvas.governance.kits.enforcement import apply_kit
 from canvas.jobs import config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
+from canvas.jobs.board_reads import BoardReads
 from canvas.jobs.inputs import mask_from_asset
 from canvas.jobs.lifecycle import wake_workers_after_commit
-from canvas.models import Board, Item, ItemKind
+from canvas.models import BatchState, Board
 from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
 from canvas.protocol import ProtocolError, limits, parse_job_spec
 from foundation.errors import AppError, Conflict, NotFound
@@ -64,44 +63,15 @@ class JobStateConflict(Conflict):
 
 
 def layer_snapshot(board: Board, region: dict[str, float]) -> list[dict[str, Any]]:
-    """The visible image layers intersecting ``region``, bottom to top, as they are now.
-
-    The job composites from this snapshot, not from the live board, so later edits do not
-    change what a queued job works on.
-    """
-    rx0, ry0 = region["x"], region["y"]
-    rx1, ry1 = rx0 + region["width"], ry0 + region["height"]
-    layers = []
-    items = Item.objects.filter(
-        board=board, deleted=False, hidden=False, kind=ItemKind.IMAGE, asset__isnull=False
-    ).order_by("z")
-    for item in items:
-        x0, y0, x1, y1 = item_bounds(item.x, item.y, item.width, item.height, item.rotation)
-        if x1 <= rx0 or x0 >= rx1 or y1 <= ry0 or y0 >= ry1 or item.opacity <= 0:
-            continue
-        layers.append(
-            {
-                "item_id": str(item.id),
-                "asset_id": str(item.asset_id),
-                "x": item.x,
-                "y": item.y,
-                "width": item.width,
-                "height": item.height,
-                "rotation": item.rotation,
-                "opacity": item.opacity,
-                "z": item.z,
-            }
-        )
-    return layers
+    """The visible image layers intersecting ``region``, bottom to top, as they are now."""
+    return BoardReads(board).layers(region)
 
 
-def _anchors(board: Board, refs: list[Any]) -> list[dict[str, str]]:
+def _anchors(reads: BoardReads, refs: list[Any]) -> list[dict[str, str]]:
     """Resolve anchor refs (shape already checked) to this board's live image items."""
     anchors = []
     for ref in refs:
-        item = Item.objects.filter(
-            pk=ref.item_id, board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
-        ).first()
+        item = reads.image_item(ref.item_id)
         if item is None:
             raise InvalidJob(
                 "One of the anchors is no longer an image on this board; remove it and try again."
@@ -117,10 +87,10 @@ def _anchors(board: Board, refs: list[Any]) -> list[dict[str, str]]:
     return anchors
 
 
-def _mask_asset(board: Board, asset_id: str | None) -> str | None:
+def _mask_asset(reads: BoardReads, asset_id: str | None) -> str | None:
     if asset_id is None:
         return None
-    if not Asset.objects.filter(pk=asset_id, board=board).exists():
+    if not reads.is_board_asset(asset_id):
         raise InvalidJob("The mask image is not part of this board; draw the mask again.")
     return asset_id
 
@@ -135,15 +105,19 @@ def _priority(raw: Any) -> int:
     raise InvalidJob("priority must be 'interactive', 'bulk' or a whole number.")
 
 
-def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
+def normalise_spec(
+    board: Board, raw: dict[str, Any], reads: BoardReads | None = None
+) -> dict[str, Any]:
     """Validate a submitted spec and resolve everything that must not change later.
 
     Shapes and ranges are checked by the one spec declaration, canvas.protocol.JobSpec
     (the websocket's ``job_submit`` and the API's body both end here); this adds what
     depends on the board, the board's brand kit included
     (canvas.governance.kits.enforcement). A random seed is drawn here, once, so a retry or re-run
-    reproduces the same result.
+    reproduces the same result. ``reads``: the board's items and kit already read for
+    other jobs (a batch); by default they are read for this one (canvas.jobs.board_reads).
     """
+    reads = reads if reads is not None else BoardReads(board)
     try:
         shape = parse_job_spec(raw)
     except ProtocolError as exc:
@@ -154,7 +128,7 @@ def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
     else:
         seed = random.randrange(limits.SEED_LIMIT)
     region = shape.region.model_dump()
-    mask = _mask_asset(board, shape.mask)
+    mask = _mask_asset(reads, shape.mask)
     if shape.mode == JobMode.INPAINT and mask is None:
         raise InvalidJob("Inpainting needs a mask: paint over the part you want changed.")
     output = shape.output_size
@@ -169,15 +143,15 @@ def normalise_spec(board: Board, raw: dict[str, Any]) -> dict[str, Any]:
         "count": shape.count,
         "output_size": [output.width, output.height] if output else None,
         "scale": shape.scale,
-        "anchors": _anchors(board, shape.anchors),
+        "anchors": _anchors(reads, shape.anchors),
         "region": region,
         "mask": mask,
         "params": shape.params,
         "variables": shape.variables,
     }
     # The board's brand kit: template, defaults, references, locks (may refuse the job).
-    spec = apply_kit(board, shape.model_fields_set, spec)
-    spec["layers"] = layer_snapshot(board, region)
+    spec = apply_kit(board, shape.model_fields_set, spec, kit_now=reads.kit())
+    spec["layers"] = reads.layers(region)
     if not spec["layers"]:
         raise InvalidJob(
             "There are no visible images under the selected region; move the selection "
@@ -295,43 +269,122 @@ def _engine_limit(name: str) -> int | None:
     return config.engine_concurrency(name, getattr(caps, "max_concurrency", None))
 
 
+def provider_of(name: str) -> str:
+    """The provider an engine calls: its ``provider`` attribute (the circuit breaker's
+    name), else the engine name's first word (``gemini`` for ``gemini-2.5-flash-image``),
+    as the price table reads it."""
+    try:
+        provider = getattr(get_engine(name), "provider", "")
+    except Exception:
+        provider = ""
+    return str(provider or name.split("-", 1)[0])
+
+
+@dataclass
+class _Caps:
+    """What one claim counts: running jobs per person, engine, provider, batch; job starts
+    per provider in the last minute (only when a provider has a per-minute limit)."""
+
+    per_user: Counter[Any]
+    per_engine: Counter[str]
+    per_provider: Counter[str]
+    per_batch: Counter[Any]
+    started: Counter[str]
+    user_cap: int
+    provider_limits: dict[str, tuple[int, int | None]]
+    engine_limits: dict[str, int | None]
+    providers: dict[str, str]
+
+    @classmethod
+    def now(cls, now: Any) -> _Caps:
+        running = list(
+            Job.objects.filter(state=JobState.RUNNING)
+            .order_by()
+            .values_list("created_by_id", "engine", "batch_id")
+        )
+        caps = cls(
+            per_user=Counter(user for user, _, _ in running),
+            per_engine=Counter(engine for _, engine, _ in running),
+            per_provider=Counter(),
+            per_batch=Counter(batch for _, _, batch in running),
+            started=Counter(),
+            user_cap=config.user_concurrency(),
+            provider_limits=config.provider_limits(),
+            engine_limits={},
+            providers={},
+        )
+        for engine, n in caps.per_engine.items():
+            caps.per_provider[caps.provider(engine)] += n
+        if any(per_minute for _, per_minute in caps.provider_limits.values()):
+            recent = Job.objects.filter(started_at__gte=now - timedelta(minutes=1))
+            for engine in recent.order_by().values_list("engine", flat=True):
+                caps.started[caps.provider(engine)] += 1
+        return caps
+
+    def provider(self, engine: str) -> str:
+        if engine not in self.providers:
+            self.providers[engine] = provider_of(engine)
+        return self.providers[engine]
+
+    def allows(self, row: dict[str, Any]) -> bool:
+        user, engine = row["created_by_id"], row["engine"]
+        if user is not None and self.per_user[user] >= self.user_cap:
+            return False
+        if engine not in self.engine_limits:
+            self.engine_limits[engine] = _engine_limit(engine)
+        limit = self.engine_limits[engine]
+        if limit is not None and self.per_engine[engine] >= limit:
+            return False
+        provider = self.provider(engine)
+        parallel, per_minute = self.provider_limits.get(provider, (None, None))
+        if parallel is not None and self.per_provider[provider] >= parallel:
+            return False
+        return per_minute is None or self.started[provider] < per_minute
+
+
+def _last_started(field: str, keys: list[Any], **scope: Any) -> dict[Any, Any]:
+    """When the latest job of each ``field`` value in ``keys`` started."""
+    return dict(
+        Job.objects.filter(**{f"{field}__in": keys}, **scope)
+        .exclude(started_at__isnull=True)
+        .order_by()
+        .values(field)
+        .annotate(last=Max("started_at"))
+        .values_list(field, "last")
+    )
+
+
+def _fairest(rows: dict[Any, dict[str, Any]], running: Counter[Any], last: dict[Any, Any], epoch):
+    """The key of ``rows`` (lane → its first row) with the fewest running jobs, then the
+    one whose last job started longest ago, then the earliest position: round-robin."""
+    return min(rows, key=lambda k: (running[k], last.get(k) or epoch, rows[k]["position"]))
+
+
 def claim_next(worker_id: str) -> Claim | None:
     """Atomically move the next eligible queued job to running for ``worker_id``.
 
-    Order: not on a paused board, due (``not_before``), highest priority; among the users
-    with work at that priority, the one with the fewest running jobs, then the one whose
-    last job started longest ago; then that user's lowest position. Users at their cap and
-    engines at their limit are skipped.
+    Order: not on a paused board nor in a paused batch, due (``not_before``), highest
+    priority; among the users with work at that priority, the one with the fewest running
+    jobs, then the one whose last job started longest ago; among that user's batches (and
+    their jobs outside batches) the same rule again; then the lowest position. Users at
+    their cap, engines at their limit and providers at their parallel or per-minute limit
+    are skipped.
     """
     now = timezone.now()
     with transaction.atomic():
         _serialise_claims()
-        running = list(
-            Job.objects.filter(state=JobState.RUNNING)
-            .order_by()
-            .values_list("created_by_id", "engine")
-        )
-        per_user = Counter(user for user, _ in running)
-        per_engine = Counter(engine for _, engine in running)
-        user_cap = config.user_concurrency()
+        caps = _Caps.now(now)
         candidates: list[dict[str, Any]] = [
             dict(row)
             for row in Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .filter(Q(batch__isnull=True) | Q(batch__state=BatchState.RUNNING))
             .order_by("-priority", "position", "queued_at")
-            .values("id", "created_by_id", "engine", "priority", "position")[:CLAIM_WINDOW]
+            .values("id", "created_by_id", "engine", "priority", "position", "batch_id")[
+                :CLAIM_WINDOW
+            ]
         ]
-        limits: dict[str, int | None] = {}
-        eligible = []
-        for row in candidates:
-            if row["created_by_id"] is not None and per_user[row["created_by_id"]] >= user_cap:
-                continue
-            if row["engine"] not in limits:
-                limits[row["engine"]] = _engine_limit(row["engine"])
-            limit = limits[row["engine"]]
-            if limit is not None and per_engine[row["engine"]] >= limit:
-                continue
-            eligible.append(row)
+        eligible = [row for row in candidates if caps.allows(row)]
         if not eligible:
             return None
         top = eligible[0]["priority"]
@@ -339,23 +392,24 @@ def claim_next(worker_id: str) -> Claim | None:
         for row in eligible:
             if row["priority"] == top:
                 first_by_user.setdefault(row["created_by_id"], row)
-        last_started = dict(
-            Job.objects.filter(created_by_id__in=[u for u in first_by_user if u is not None])
-            .exclude(started_at__isnull=True)
-            .values("created_by_id")
-            .annotate(last=Max("started_at"))
-            .values_list("created_by_id", "last")
-        )
         epoch = now - timedelta(days=36500)
-
-        def fairness(user_id):
-            return (
-                per_user[user_id],
-                last_started.get(user_id) or epoch,
-                first_by_user[user_id]["position"],
-            )
-
-        chosen = first_by_user[min(first_by_user, key=fairness)]
+        users = [u for u in first_by_user if u is not None]
+        user = _fairest(first_by_user, caps.per_user, _last_started("created_by_id", users), epoch)
+        # The same rule between that person's lanes: each batch, and their jobs outside one.
+        lanes: dict[Any, dict[str, Any]] = {}
+        for row in eligible:
+            if row["priority"] == top and row["created_by_id"] == user:
+                lanes.setdefault(row["batch_id"], row)
+        lane = next(iter(lanes))
+        if len(lanes) > 1:
+            batches = [b for b in lanes if b is not None]
+            last = _last_started("batch_id", batches)
+            if None in lanes:
+                last[None] = _last_started("created_by_id", [user], batch__isnull=True).get(user)
+            running = Counter({b: caps.per_batch[b] for b in batches})
+            running[None] = caps.per_user[user] - sum(running.values())
+            lane = _fairest(lanes, running, last, epoch)
+        chosen = lanes[lane]
         job = lifecycle.transition(chosen["id"], JobState.QUEUED, JobState.RUNNING, owner=worker_id)
         if job is None:  # cannot happen while claims are serialised; be safe anyway
             return None

@@ -9,6 +9,7 @@ imported here so Django finds them as canvas models.
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
 from canvas.governance.models import ConsistencyCheck, ConsistencyScore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
+from canvas.models.batches import BATCH_ENDED_STATES, Batch, BatchState
 from canvas.models.boards import Board, BoardMember, DriftTriage
 from canvas.models.items import AnchorRole, Item, ItemKind
 from canvas.models.jobs import (
@@ -49,9 +50,12 @@ from canvas.models.teams import Team, TeamMembership, TeamRole
 from canvas.models.tokens import ApiToken
 
 __all__ = [
+    "BATCH_ENDED_STATES",
     "AnchorRole",
     "ApiToken",
     "AuditAction",
+    "Batch",
+    "BatchState",
     "Board",
     "BoardEngineFallbacks",
     "BoardMember",

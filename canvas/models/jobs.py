@@ -83,6 +83,11 @@ class Job(models.Model):
         on_delete=models.SET_NULL,
         related_name="refinement_jobs",
     )
+    # The batch that made this job (canvas.models.batches); claims go round-robin between
+    # batches and skip a paused batch's jobs.
+    batch = models.ForeignKey(
+        "canvas.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     # Bumped on every change so clients can drop updates older than what they show.
     version = models.BigIntegerField(default=1)
     # Set by every state change, cleared once the change was handed to the channel layer:
@@ -106,6 +111,9 @@ class Job(models.Model):
                 condition=~models.Q(deferred_for=""),
                 name="job_deferred",
             ),
+            # A batch's counts by state; requests per minute of a provider (recent starts).
+            models.Index(fields=["batch", "state"], name="job_batch_state"),
+            models.Index(fields=["started_at"], name="job_started"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ generated from them (``python manage.py protocol_schema``). Modules:
 
 - ``limits``  – every limit and close code (plain constants);
 - ``types``   – the model base class, errors, and field types (ids, text, numbers, props);
+- ``batches`` – the ``batch_progress`` message;
 - ``board``   – items, operations, sync, presence; ``jobs`` – job requests, job messages and
   the job spec; ``review`` – decisions and comments; ``governance`` – consistency with the
   anchors (drift flags); ``share`` – the guest socket;
@@ -17,6 +18,7 @@ Server → client messages are built only by the builder functions re-exported h
 package must not touch the database or the channel layer.
 """
 
+from canvas.protocol.batches import BATCH_PROGRESS_FIELDS, batch_progress_message
 from canvas.protocol.board import (
     ITEM_DEFAULTS,
     UPDATABLE_PROPS,
@@ -88,6 +90,7 @@ from canvas.protocol.types import MessageTooLarge, ProtocolError, ProtocolModel,
 Operation = Wire  # an operation as canvas.boards.operations applies it (operation_data)
 
 __all__ = [
+    "BATCH_PROGRESS_FIELDS",
     "BOARD_CLIENT_MESSAGES",
     "GUEST_CLIENT_MESSAGES",
     "ITEM_DEFAULTS",
@@ -128,6 +131,7 @@ __all__ = [
     "ack",
     "applied",
     "applied_batch",
+    "batch_progress_message",
     "catchup",
     "comment_message",
     "consistency_message",

@@ -44,3 +44,28 @@ def raw_batch(**fields):
 @pytest.fixture
 def batch():
     return raw_batch
+
+
+@pytest.fixture(autouse=True)
+def trailing_sends(monkeypatch):
+    """Batch progress sends that found the throttle closed, recorded instead of timed: the
+    tests call ``progress.send_now`` themselves when they want the trailing send."""
+    from canvas.batches import progress
+
+    scheduled: list = []
+    monkeypatch.setattr(progress, "_schedule", scheduled.append)
+    return scheduled
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every message the batches send to a board: (board id, message)."""
+    from canvas.batches import progress
+
+    messages: list = []
+    monkeypatch.setattr(
+        progress,
+        "send_to_board_now",
+        lambda board, message: messages.append((board, message)) or True,
+    )
+    return messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.test import Client
@@ -55,12 +56,44 @@ def test_a_bad_spec_is_a_400_sentence(client, board):
     assert shape.status_code == 400 and shape.json()["error"]["code"] == "invalid_batch"
 
 
-def test_without_dry_run_the_answer_says_runs_are_not_built(client, board):
+def test_without_dry_run_the_batch_starts(client, board):
     response = post(client, board, raw_batch(), query="")
-    assert response.status_code == 501
-    assert response.json()["error"]["code"] == "batch_runs_not_available"
-    assert "?dry_run=1" in response.json()["error"]["message"]
-    assert Job.objects.count() == 0
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["dry_run"] is False and body["accepted"] == 4
+    assert Job.objects.filter(batch_id=body["batch"]).count() == 4
+    status = client.get(f"/api/v1/batches/{body['batch']}").json()
+    assert status["state"] == "running" and status["queued"] == 4 and status["jobs"] == 4
+    assert status["counts"] == {
+        "queued": 4, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0
+    }  # fmt: skip
+    listed = client.get(f"/api/v1/boards/{board.pk}/batches").json()
+    assert [b["id"] for b in listed["items"]] == [body["batch"]]
+
+
+def test_pause_resume_cancel_and_results(client, board):
+    batch = post(client, board, raw_batch(), query="").json()["batch"]
+    paused = client.post(f"/api/v1/batches/{batch}/pause")
+    assert paused.status_code == 200 and paused.json()["state"] == "paused"
+    assert client.post(f"/api/v1/batches/{batch}/resume").json()["state"] == "running"
+    cancelled = client.post(f"/api/v1/batches/{batch}/cancel").json()
+    assert cancelled["state"] == "cancelled" and cancelled["counts"]["cancelled"] == 4
+    assert cancelled["finished_at"] is not None
+    again = client.post(f"/api/v1/batches/{batch}/resume")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "batch_state_conflict"
+    page = client.get(f"/api/v1/batches/{batch}/results?var=product:boot&decision=undecided")
+    assert page.status_code == 200 and page.json()["count"] == 0
+    bad = client.get(f"/api/v1/batches/{batch}/results?var=product")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_batch"
+
+
+def test_a_batch_of_a_board_you_cannot_see_is_not_found(client, board):
+    batch = post(client, board, raw_batch(), query="").json()["batch"]
+    stranger = Client()
+    stranger.force_login(factories.make_user("stranger"))
+    response = stranger.get(f"/api/v1/batches/{batch}")
+    assert response.status_code == 404
+    assert response.json() == client.get(f"/api/v1/batches/{uuid.uuid4()}").json()
 
 
 def test_viewers_may_not_preview(board):

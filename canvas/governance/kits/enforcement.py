@@ -29,6 +29,7 @@ template variables standing in for what a person would have chosen.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from canvas.engines.registry import UnknownEngine, get_engine
@@ -145,14 +146,39 @@ def _negative(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
         spec["negative_prompt"] = ", ".join(p for p in (theirs, own) if p)
 
 
-def _references(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
+@dataclass(frozen=True)
+class BoardKit:
+    """A board's kit as every job spec needs it: the version, its content and the blobs of
+    its reference images — read once (``board_kit_now``) and applied to many jobs."""
+
+    version: BrandKitVersion
+    content: KitContent
+    blobs: dict[Any, Any]  # reference id → blob id
+
+
+def board_kit_now(board: Board) -> BoardKit | None:
+    """The board's kit as it is now, or None when the board has none (three small reads)."""
+    version = board_kit(board)
+    if version is None:
+        return None
+    kit = content_of(version)
+    return BoardKit(version, kit, _reference_blobs(version, kit))
+
+
+def _reference_blobs(version: BrandKitVersion, kit: KitContent) -> dict[Any, Any]:
+    """Reference id → blob id of the kit's reference images (one query; none without)."""
     if not kit.references:
-        return
-    blobs = dict(
+        return {}
+    return dict(
         BrandKitReference.objects.filter(
             kit_id=version.kit_id, pk__in=[r.id for r in kit.references]
         ).values_list("pk", "blob_id")
     )
+
+
+def _references(version: BrandKitVersion, kit: KitContent, spec: dict, blobs: dict) -> None:
+    if not kit.references:
+        return
     for ref in kit.references:
         blob = next((b for pk, b in blobs.items() if str(pk) == ref.id), None)
         if blob is None:
@@ -180,23 +206,35 @@ def _required(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
         )
 
 
-def apply_kit(board: Board, given: set[str], spec: dict[str, Any]) -> dict[str, Any]:
-    """Apply the board's kit (if any) to a spec built from the fields the job ``given``."""
-    version = board_kit(board)
-    if version is None:
+_READ = object()  # apply_kit reads the board's kit itself
+
+
+def apply_kit(
+    board: Board, given: set[str], spec: dict[str, Any], *, kit_now: Any = _READ
+) -> dict[str, Any]:
+    """Apply the board's kit (if any) to a spec built from the fields the job ``given``.
+
+    ``kit_now``: the board's kit already read by ``board_kit_now`` (a batch applies one read
+    to all its jobs); by default it is read here."""
+    resolved = board_kit_now(board) if kit_now is _READ else kit_now
+    if resolved is None:
         return spec
-    return _apply(version, content_of(version), given, spec)
+    return _apply(resolved.version, resolved.content, given, spec, resolved.blobs)
 
 
 def _apply(
-    version: BrandKitVersion, kit: KitContent, given: set[str], spec: dict[str, Any]
+    version: BrandKitVersion,
+    kit: KitContent,
+    given: set[str],
+    spec: dict[str, Any],
+    blobs: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
     variables = dict(spec.get("variables") or {})
     _engine(version, kit, given, spec)
     _settings(version, kit, given, spec)
     _prompt(version, kit, spec, variables)
     _negative(version, kit, spec)
-    _references(version, kit, spec)
+    _references(version, kit, spec, blobs if blobs is not None else _reference_blobs(version, kit))
     _required(version, kit, spec)
     if kit.engine and kit.locked("engine"):
         spec["engine_locked"] = True

@@ -45,7 +45,8 @@ export type BoardServerMessages =
   | RequestDoneMessage
   | DecisionMessage
   | CommentMessage
-  | ConsistencyMessage;
+  | ConsistencyMessage
+  | BatchProgressMessage;
 export type RoleName = "owner" | "editor" | "reviewer" | "viewer" | "guest";
 export type DecisionStatus = "" | "approved" | "rejected" | "needs_changes";
 export type Tier = "generation" | "refinement" | "upres" | "final";
@@ -718,6 +719,42 @@ export interface ConsistencyResult {
   asset: string;
   consistency: Consistency;
 }
+export interface BatchProgressMessage {
+  type: "batch_progress";
+  batch: BatchProgressData;
+}
+/**
+ * A batch as one aggregate (the API's ``GET /api/v1/batches/{id}`` has the same keys).
+ */
+export interface BatchProgressData {
+  id: string;
+  board: string;
+  name: string;
+  /**
+   * running, paused, cancelled or completed.
+   */
+  state: string;
+  /**
+   * Jobs queued for the batch (refused ones are not jobs).
+   */
+  jobs: number;
+  counts: BatchCounts;
+  /**
+   * Seconds until every job has ended (0 when it has; null when unknown).
+   */
+  eta_seconds: number | null;
+  finished_at: string | null;
+}
+/**
+ * Jobs of the batch per state.
+ */
+export interface BatchCounts {
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
 /**
  * Ask for the link's snapshot (``since`` is ignored: guests always get a snapshot).
  */
@@ -844,5 +881,5 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const UPDATABLE_PROPS = ["name","x","y","width","height","rotation","opacity","z","hidden","locked","anchor_role","props"] as const;
 export const ITEM_DEFAULTS = {"name":"","x":0,"y":0,"width":0,"height":0,"rotation":0,"opacity":1,"z":0,"hidden":false,"locked":false,"anchor_role":"","props":{}} as const;
 export const JOB_ANCHOR_ROLES = ["composition","palette","lighting","style"] as const;
-export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","catchup","comment","consistency","decision","error","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
+export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","batch_progress","catchup","comment","consistency","decision","error","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
 export const GUEST_SERVER_MESSAGE_TYPES = ["comment","consistency","decision","error","pong","presence","presence_leave","snapshot","welcome"] as const;
