@@ -22,6 +22,7 @@ from canvas.api import router as canvas_router
 from canvas.api_fallbacks import router as fallbacks_router
 from canvas.api_jobs import router as jobs_router
 from canvas.batches.api import router as batches_router
+from canvas.exports.api import router as exports_router
 from canvas.governance.api import router as governance_router
 from canvas.governance.kits.api import router as kits_router
 from canvas.library.api import router as assets_router
@@ -99,3 +100,4 @@ api.add_router("", members_router)
 api.add_router("", governance_router)
 api.add_router("", kits_router)
 api.add_router("", webhooks_router)
+api.add_router("", exports_router)

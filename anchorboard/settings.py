@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "ninja",
     "canvas",
     "canvas.webhooks",
+    "canvas.exports",
     "assets",
 ]
 

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 APPLIED_EVENT = "board.applied"
 PRESENCE_EVENT = "board.presence"
 ACCESS_EVENT = "board.access"
+# For one person only (``user``): the board socket relays ``message`` to that user's sockets.
+PERSONAL_EVENT = "board.personal"
 # Several events for one group in one channel-layer message, in order (``_drain``): every
 # receiver unpacks it (canvas.boardsocket.fanout's rooms; ProtocolConsumer.realtime_bundle).
 BUNDLE_EVENT = "realtime.bundle"

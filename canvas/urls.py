@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("canvas.members.urls")),
     # A team's webhooks and their delivery log (canvas.webhooks, docs/webhooks.md).
     path("", include("canvas.webhooks.urls")),
+    # A board's exports and their download links (canvas.exports, docs/exports.md).
+    path("", include("canvas.exports.urls")),
     path("teams/<uuid:team_id>/brand-kits/", kit_pages.kit_list, name="brand-kits"),
     path("brand-kits/<uuid:kit_id>/", kit_pages.kit_editor, name="brand-kit"),
     path(

@@ -348,6 +348,18 @@ JOB_TIME_LIMIT_SECONDS = _knob(
     JOBS,
 )  # fmt: skip
 
+EXPORT_LINK_SECONDS = _knob(
+    "ANCHORBOARD_EXPORT_LINK_SECONDS", WHOLE, 3600,
+    "how long a download link of an export works after it was handed out (the API's "
+    "download_url); a new link is handed out at every read",
+    JOBS,
+)  # fmt: skip
+EXPORT_KEEP_DAYS = _knob(
+    "ANCHORBOARD_EXPORT_KEEP_DAYS", NUMBER, 7.0,
+    "how long a finished export's file is kept; then it is deleted and the exports page "
+    "offers to export again",
+    JOBS,
+)  # fmt: skip
 BATCH_MAX_JOBS = _knob(
     "ANCHORBOARD_BATCH_MAX_JOBS", WHOLE, 2000,
     "the most jobs one batch may expand into (values × anchor sets × seeds × engines × targets)",

@@ -33,7 +33,16 @@ from assets.derivatives import build_derivatives
 from assets.models import Asset
 from assets.services import ingest_bytes
 from canvas.members import invitations
-from canvas.models import ApiToken, Board, BoardMember, Role, TeamMembership, TeamRole
+from canvas.models import (
+    ApiToken,
+    Board,
+    BoardMember,
+    Item,
+    ItemKind,
+    Role,
+    TeamMembership,
+    TeamRole,
+)
 from canvas.permissions import role_for
 from tests import factories
 
@@ -79,6 +88,7 @@ class World:
     cancelled_job: Any = None
     staged_result: Any = None
     discarded_result: Any = None
+    item: Any = None  # an image item on the board (the export rows select it)
 
 
 JOB_REGION = {"x": 0, "y": 0, "width": 32, "height": 24}
@@ -138,6 +148,7 @@ def world(db, media_root) -> World:
     users["extra"] = extra
     factories.make_user("newcomer")
     w = World(board, asset, stranger_asset, users, team.pk)
+    w.item = Item.objects.create(board=board, kind=ItemKind.IMAGE, asset=asset, width=30, height=20)
     w.board_invitation = invitations.create_board_invitation(board, users["owner"], "viewer")
     w.team_invitation = invitations.create_team_invitation(team, users["team_admin"], "member")
     return w
@@ -222,6 +233,8 @@ def call(client: Client, endpoint: str, w: World):
             )
     if endpoint in BATCH_ROWS:
         return call_batches(client, endpoint, w)
+    if endpoint in EXPORT_ROWS:
+        return call_exports(client, endpoint, w)
     if endpoint in MEMBER_ROWS:
         return call_members(client, endpoint, w)
     return call_jobs(client, endpoint, w)
@@ -253,6 +266,30 @@ def call_batches(client: Client, endpoint: str, w: World):
             return client.get(f"/api/v1/batches/{x}/results")
         case "pause_batch" | "resume_batch" | "cancel_batch":
             return client.post(f"/api/v1/batches/{x}/{endpoint.split('_')[0]}")
+    raise AssertionError(endpoint)
+
+
+def call_exports(client: Client, endpoint: str, w: World):
+    """Exports (canvas/exports/api.py): a test kind writes the file (tests/exports)."""
+    from unittest import mock
+
+    from canvas.exports import kinds
+    from canvas.exports.models import Export
+    from tests.exports.conftest import FAKE, FakeKind
+
+    b = w.board.pk
+    match endpoint:
+        case "create_export":
+            body = json.dumps({"kind": FAKE, "items": [str(w.item.pk)]})
+            with mock.patch.dict(kinds._KINDS, {FAKE: FakeKind(size=10)}):
+                return client.post(
+                    f"/api/v1/boards/{b}/exports", body, content_type="application/json"
+                )
+        case "list_exports":
+            return client.get(f"/api/v1/boards/{b}/exports")
+        case "get_export":
+            export = Export.objects.create(board=w.board, kind=FAKE, selection={"items": []})
+            return client.get(f"/api/v1/exports/{export.pk}")
     raise AssertionError(endpoint)
 
 
@@ -436,6 +473,11 @@ MATRIX: dict[str, dict[str, int]] = {
     "pause_batch": expect(EDITORS, 200),
     "resume_batch": expect(EDITORS, 200),
     "cancel_batch": expect(EDITORS, 200),
+    # Exports (canvas/exports/api.py): view, since an export holds nothing a viewer cannot
+    # already download file by file; a stranger's 404 is the missing export's.
+    "create_export": expect(VIEWERS, 202),
+    "list_exports": expect(VIEWERS, 200),
+    "get_export": expect(VIEWERS, 200),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -480,6 +522,7 @@ BATCH_ROWS = set(
     list(MATRIX)[list(MATRIX).index("start_batch") : list(MATRIX).index("cancel_batch") + 1]
 )
 MEMBER_ROWS = set(list(MATRIX)[list(MATRIX).index("list_board_members") :])
+EXPORT_ROWS = {"create_export", "list_exports", "get_export"}
 TEAM_ROWS = {row for row in MEMBER_ROWS if "team_" in row}
 
 CELLS = [(endpoint, role) for endpoint in MATRIX for role in ROLES]
@@ -536,6 +579,9 @@ OPERATION = {
     "pause_batch": ("post", "/api/v1/batches/{batch_id}/pause"),
     "resume_batch": ("post", "/api/v1/batches/{batch_id}/resume"),
     "cancel_batch": ("post", "/api/v1/batches/{batch_id}/cancel"),
+    "create_export": ("post", "/api/v1/boards/{board_id}/exports"),
+    "list_exports": ("get", "/api/v1/boards/{board_id}/exports"),
+    "get_export": ("get", "/api/v1/exports/{export_id}"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),
@@ -576,6 +622,7 @@ def test_matrix_covers_every_api_endpoint():
     from anchorboard.api import api
 
     schema = api.get_openapi_schema()
+    from tests.exports.test_guests import GUEST_EXPORT_OPERATIONS
     from tests.governance.kits.test_api import KIT_OPERATIONS
     from tests.review.test_matrix import REVIEW_OPERATIONS
     from tests.webhooks.test_api import WEBHOOK_OPERATIONS
@@ -589,6 +636,7 @@ def test_matrix_covers_every_api_endpoint():
         and (method, path) not in REVIEW_OPERATIONS
         and (method, path) not in WEBHOOK_OPERATIONS  # team admins only: tests/webhooks
         and (method, path) not in KIT_OPERATIONS  # team roles: tests/governance/kits
+        and (method, path) not in GUEST_EXPORT_OPERATIONS  # share links: tests/exports
     }
     assert set(OPERATION) == set(MATRIX)
     assert {op for op in OPERATION.values() if op} == api_operations

@@ -174,6 +174,10 @@ class BoardConsumer(ProtocolConsumer):
             if event["sender"] != self.channel_name:
                 await self.send_frame(delivery(), delivery.wire())
             return
+        elif kind == realtime.PERSONAL_EVENT:  # an export's progress: its requester only
+            if event["user"] == self.user.pk:
+                await self.send_frame(delivery(), delivery.wire())
+            return
         elif kind != realtime.ACCESS_EVENT:  # job and review messages: relayed as they are
             await self.send_frame(delivery(), delivery.wire())
             return
@@ -224,6 +228,9 @@ class BoardConsumer(ProtocolConsumer):
             if role != self.role:
                 self.role = role
                 await self._welcome(role, board.revision)
+        elif kind == realtime.PERSONAL_EVENT:
+            if event["user"] == self.user.pk:
+                await self.send_frame(delivery(), delivery.wire())
         elif kind != realtime.PRESENCE_EVENT or event["sender"] != self.channel_name:
             await self.send_frame(delivery(), delivery.wire())
 

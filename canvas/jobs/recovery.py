@@ -53,7 +53,8 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _dead_local_worker(worker_id: str) -> bool:
+def dead_local_worker(worker_id: str) -> bool:
+    """Whether ``worker_id`` (``host:pid:slot``) names a process on this host that is gone."""
     host, _, rest = worker_id.partition(":")
     pid, _, _slot = rest.partition(":")
     if host != host_name() or not pid.isdigit():
@@ -73,7 +74,7 @@ def _abandoned(now) -> list[Job]:
         for job in running
         if job.lease_expires_at is None
         or job.lease_expires_at < now
-        or _dead_local_worker(job.worker_id)
+        or dead_local_worker(job.worker_id)
     ]
 
 

@@ -7,7 +7,10 @@ Repairs that need no message to trigger them, so a worker does them on a clock:
 - **lost announcements**: job changes whose after-commit message never left (the process
   died first, or the channel layer refused it) are sent again, see canvas.jobs.announce;
 - **webhook retries**: deliveries due again are handed to this process's webhook senders
-  (canvas.webhooks.sender; it sweeps at most every few seconds, and never waits on them).
+  (canvas.webhooks.sender; it sweeps at most every few seconds, and never waits on them);
+- **chores** of rooms above the jobs, added with ``add_chore`` (exports: recovery of
+  exports whose worker died, expired files; canvas.exports.recovery). A failing chore is
+  logged and never stops the others.
 
 The embedded pool and ``run_workers`` run ``tick`` from their housekeeping thread
 (canvas.jobs.workers), each Celery worker from its sweeper (canvas.jobs.celery_worker).
@@ -18,12 +21,28 @@ and a re-send is taken by one sweeper at a time. It never claims or runs a job.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from canvas.jobs import announce
 from canvas.jobs.recovery import recover_abandoned_jobs
 from canvas.webhooks import sender as webhook_sender
 
 logger = logging.getLogger(__name__)
+
+_CHORES: dict[str, Callable[[], object]] = {}
+
+
+def add_chore(name: str, chore: Callable[[], object]) -> None:
+    """Run ``chore()`` at every tick of every worker process (registered at app start)."""
+    _CHORES[name] = chore
+
+
+def run_chores() -> None:
+    for name, chore in list(_CHORES.items()):
+        try:
+            chore()
+        except Exception:  # one room's hiccup must not stop the others' upkeep
+            logger.exception("upkeep chore %s failed", name)
 
 
 def tick() -> tuple[list[str], int]:
@@ -37,4 +56,5 @@ def tick() -> tuple[list[str], int]:
     if recovered:
         logger.warning("requeued or ended %d abandoned job(s)", len(recovered))
     webhook_sender.sweep()  # due webhook retries go to this process's senders
+    run_chores()
     return recovered, announce.resend_due()

@@ -10,7 +10,8 @@ generated from them (``python manage.py protocol_schema``). Modules:
 - ``batches`` – the ``batch_progress`` message;
 - ``board``   – items, operations, sync, presence; ``jobs`` – job requests, job messages and
   the job spec; ``review`` – decisions and comments; ``governance`` – consistency with the
-  anchors (drift flags); ``share`` – the guest socket;
+  anchors (drift flags); ``exports`` – an export's progress for its requester;
+  ``share`` – the guest socket;
 - ``catalog`` – which messages each socket speaks; ``codec`` – bounded decoding and
   readable errors; ``schema`` – the JSON Schema export.
 
@@ -59,6 +60,7 @@ from canvas.protocol.catalog import (
     JOB_REQUEST_TYPES,
 )
 from canvas.protocol.codec import decode, encode, parse, parse_client_message, parse_operation
+from canvas.protocol.exports import export_message
 from canvas.protocol.governance import consistency_message
 from canvas.protocol.jobs import (
     IterationApplyMessage,
@@ -140,6 +142,7 @@ __all__ = [
     "encode",
     "encoded_size",
     "error",
+    "export_message",
     "guest_pong",
     "guest_snapshot",
     "guest_welcome",

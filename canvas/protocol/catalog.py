@@ -3,7 +3,7 @@
 Consumers look client messages up by ``type`` here (``BOARD_CLIENT_MESSAGES``,
 ``GUEST_CLIENT_MESSAGES``); the schema export and the tests' check of outgoing messages use
 the server unions. A message type is added by declaring its model in
-board/jobs/review/share/governance/batches
+board/jobs/review/share/governance/batches/exports
 and listing it below (docs/protocol.md "Adding a message type").
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import Field, TypeAdapter
 
-from canvas.protocol import batches, board, governance, jobs, review, share
+from canvas.protocol import batches, board, exports, governance, jobs, review, share
 from canvas.protocol.types import ProtocolModel
 
 BoardClientMessage = Annotated[
@@ -49,7 +49,8 @@ BoardServerMessage = Annotated[
     | review.DecisionMessage
     | review.CommentMessage
     | governance.ConsistencyMessage
-    | batches.BatchProgressMessage,
+    | batches.BatchProgressMessage
+    | exports.ExportMessage,
     Field(discriminator="type"),
 ]
 

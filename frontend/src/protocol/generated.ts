@@ -46,7 +46,8 @@ export type BoardServerMessages =
   | DecisionMessage
   | CommentMessage
   | ConsistencyMessage
-  | BatchProgressMessage;
+  | BatchProgressMessage
+  | ExportMessage;
 export type RoleName = "owner" | "editor" | "reviewer" | "viewer" | "guest";
 export type DecisionStatus = "" | "approved" | "rejected" | "needs_changes";
 export type Tier = "generation" | "refinement" | "upres" | "final";
@@ -756,6 +757,47 @@ export interface BatchCounts {
   cancelled: number;
 }
 /**
+ * One of your exports changed; only its requester's sockets get it.
+ */
+export interface ExportMessage {
+  type: "export";
+  export: ExportData;
+}
+export interface ExportData {
+  id: string;
+  board: string;
+  /**
+   * psd, png, tiff16, zip or pdf.
+   */
+  kind: string;
+  /**
+   * queued, running, ready or failed.
+   */
+  state: string;
+  /**
+   * Grows with every change; keep the newest version seen.
+   */
+  version: number;
+  progress: number;
+  progress_message: string;
+  error: ExportError | null;
+  file_name: string;
+  size: number | null;
+  requested_by: string | null;
+  created_at: string;
+  finished_at: string | null;
+  expires_at: string | null;
+  /**
+   * A signed link for the requester, set when ``ready``; it expires (re-read the export
+   * through the API for a fresh one).
+   */
+  download_url: string | null;
+}
+export interface ExportError {
+  code: string;
+  message: string;
+}
+/**
  * Ask for the link's snapshot (``since`` is ignored: guests always get a snapshot).
  */
 export interface GuestSyncMessage {
@@ -881,5 +923,5 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const UPDATABLE_PROPS = ["name","x","y","width","height","rotation","opacity","z","hidden","locked","anchor_role","props"] as const;
 export const ITEM_DEFAULTS = {"name":"","x":0,"y":0,"width":0,"height":0,"rotation":0,"opacity":1,"z":0,"hidden":false,"locked":false,"anchor_role":"","props":{}} as const;
 export const JOB_ANCHOR_ROLES = ["composition","palette","lighting","style"] as const;
-export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","batch_progress","catchup","comment","consistency","decision","error","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
+export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","batch_progress","catchup","comment","consistency","decision","error","export","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
 export const GUEST_SERVER_MESSAGE_TYPES = ["comment","consistency","decision","error","pong","presence","presence_leave","snapshot","welcome"] as const;

@@ -1,0 +1,95 @@
+"""Checking an export request before anything is queued: kind, selection, options.
+
+``check_request(board, payload)`` turns the API's body into ``(kind, selection, options)``
+or raises ``InvalidExport`` / ``KindNotAvailable`` (400) with a sentence that says what is
+wrong: an unknown kind, no selection or more than one, an empty one, items or a frame that
+are not (or no longer) on the board. The kind then checks what only it knows
+(canvas.exports.kinds). Reads only.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from canvas.exports import kinds
+from canvas.exports.kinds import InvalidExport
+from canvas.models import Board, Item, ItemKind
+
+MAX_ITEMS = 500
+MAX_OPTIONS_BYTES = 4096
+SELECTORS = ("items", "frame", "batch")
+
+
+def _uuid(value: Any, what: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidExport(f"{what} {value!r} is not an id.") from None
+
+
+def check_selection(board: Board, payload: dict[str, Any]) -> dict[str, Any]:
+    given = [name for name in SELECTORS if payload.get(name) is not None]
+    if not given:
+        raise InvalidExport(
+            'Say what to export: "items" (a list of item ids), "frame" (a frame\'s id) '
+            'or "batch" (a batch\'s id).'
+        )
+    if len(given) > 1:
+        raise InvalidExport(f"Give one of items, frame or batch, not {' and '.join(given)}.")
+    name = given[0]
+    value = payload[name]
+    if name == "items":
+        if not isinstance(value, list):
+            raise InvalidExport('"items" must be a list of item ids.')
+        if not value:
+            raise InvalidExport("The selection is empty: choose at least one item to export.")
+        if len(value) > MAX_ITEMS:
+            raise InvalidExport(f"At most {MAX_ITEMS} items can be exported at once.")
+        ids = list(dict.fromkeys(_uuid(v, "Item") for v in value))
+        found = {
+            str(pk)
+            for pk in Item.objects.filter(board=board, deleted=False, pk__in=ids).values_list(
+                "pk", flat=True
+            )
+        }
+        missing = [i for i in ids if i not in found]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise InvalidExport(
+                f"Item {missing[0]}{more} is not on this board (or was deleted); "
+                "select the items again."
+            )
+        return {"items": ids}
+    if name == "frame":
+        frame_id = _uuid(value, "Frame")
+        if not Item.objects.filter(
+            board=board, deleted=False, kind=ItemKind.FRAME, pk=frame_id
+        ).exists():
+            raise InvalidExport(f"Frame {frame_id} is not a frame on this board (or was deleted).")
+        return {"frame": frame_id}
+    raise InvalidExport(
+        "Batches cannot be exported yet: this server previews batches but does not run them. "
+        "Export the results' items instead."
+    )
+
+
+def check_request(board: Board, payload: dict[str, Any]) -> tuple[str, dict[str, Any], dict]:
+    if not isinstance(payload, dict):
+        raise InvalidExport('The request must be a JSON object with "kind" and a selection.')
+    raw_kind = payload.get("kind")
+    if not isinstance(raw_kind, str) or not raw_kind:
+        raise InvalidExport(
+            'Say which kind of export: "kind" is one of psd, png, tiff16, zip, pdf.'
+        )
+    options = payload.get("options")
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise InvalidExport('"options" must be an object.')
+    if len(json.dumps(options)) > MAX_OPTIONS_BYTES:
+        raise InvalidExport(f'"options" may hold at most {MAX_OPTIONS_BYTES} bytes.')
+    kind = kinds.get(raw_kind)
+    selection = check_selection(board, payload)
+    kind.check(board, selection, options)
+    return raw_kind, selection, options

@@ -1,0 +1,20 @@
+"""Routes of the exports page and the download links (included by canvas.urls)."""
+
+from django.urls import path
+
+from canvas.exports import views
+
+urlpatterns = [
+    path("boards/<uuid:board_id>/exports/", views.exports_page, name="board-exports"),
+    path(
+        "boards/<uuid:board_id>/exports/<uuid:export_id>/again/",
+        views.export_again,
+        name="board-export-again",
+    ),
+    path("exports/<uuid:export_id>/download", views.member_download, name="export-download"),
+    path(
+        "s/<str:token>/exports/<uuid:export_id>/download",
+        views.guest_download,
+        name="share-export-download",
+    ),
+]
