@@ -57,6 +57,10 @@ class JobSubmit(JobSpec):
             raise queue.InvalidJob(error_from_validation(exc, "").message) from None
 
 
+# JobErrorOut, JobOut and IterationOut declare again what canvas.protocol.jobs declares for
+# the sockets (UUID and datetime types for the OpenAPI schema); tests/api/test_schema.py
+# keeps each pair in step field by field (docs/architecture.md "API schemas and protocol
+# models").
 class JobErrorOut(Schema):
     code: str
     message: str

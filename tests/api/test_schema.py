@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import types
+import typing
+import uuid
+from datetime import datetime
+
 import pytest
 from django.test import Client
 
 from canvas import api_jobs
-from canvas.protocol import jobs
+from canvas.governance import api as governance_api
+from canvas.protocol import governance, jobs
 from tests.governance.kits.test_api import KIT_OPERATIONS
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +65,46 @@ def test_docs_page_is_served_and_loads_the_schema():
     assert b'src="/static/ninja/swagger-ui-bundle.js"' in response.content
 
 
-@pytest.mark.parametrize(
-    ("api_model", "protocol_model"),
-    [("JobOut", "JobData"), ("IterationOut", "IterationData"), ("JobErrorOut", "JobError")],
-)
-def test_api_job_shapes_name_the_same_fields_as_the_protocol(api_model, protocol_model):
+# The API's job and result schemas and their twins in canvas.protocol (docs/architecture.md
+# "API schemas and protocol models": both are kept, this test keeps them in step).
+TWINS = [
+    (api_jobs.JobOut, jobs.JobData),
+    (api_jobs.IterationOut, jobs.IterationData),
+    (api_jobs.JobErrorOut, jobs.JobError),
+    (governance_api.ImageConsistencyOut, governance.Consistency),
+    (governance_api.FlagOut, governance.DriftFlag),
+]
+# Always set (the row's creation time): the API promises a value; the protocol's payload
+# helper formats every timestamp alike and declares them all nullable.
+API_NEVER_NULL = {("JobOut", "queued_at"), ("IterationOut", "created_at")}
+
+
+def wire_shape(annotation) -> object:
+    """An annotation as JSON carries it: UUIDs and datetimes are strings, an API schema is
+    its protocol twin, a union is the set of its members."""
+    twins = {api: protocol for api, protocol in TWINS}
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return frozenset(wire_shape(arg) for arg in typing.get_args(annotation))
+    if typing.get_origin(annotation) is not None:  # list[...], dict[...]
+        args = tuple(wire_shape(arg) for arg in typing.get_args(annotation))
+        return (typing.get_origin(annotation), args)
+    if annotation in (uuid.UUID, datetime):
+        return str
+    return twins.get(annotation, annotation)
+
+
+@pytest.mark.parametrize(("api_model", "protocol_model"), TWINS, ids=lambda m: m.__name__)
+def test_api_job_shapes_declare_what_the_protocol_declares(api_model, protocol_model):
     """The API declares jobs and results again (UUID and datetime types for its OpenAPI
     schema) but fills them from the same payload functions as the websocket's ``job`` and
-    ``iteration`` messages: a field added to one declaration must be added to the other."""
-    api_fields = set(getattr(api_jobs, api_model).model_fields)
-    assert api_fields == set(getattr(jobs, protocol_model).model_fields)
+    ``iteration`` messages: a field added to, or retyped in, one declaration must be in the
+    other too."""
+    api_fields = api_model.model_fields
+    protocol_fields = protocol_model.model_fields
+    assert set(api_fields) == set(protocol_fields)
+    for name, field in api_fields.items():
+        expected = wire_shape(protocol_fields[name].annotation)
+        if (api_model.__name__, name) in API_NEVER_NULL:
+            expected = frozenset(expected) - {type(None)}
+            expected = next(iter(expected)) if len(expected) == 1 else expected
+        assert wire_shape(field.annotation) == expected, name
