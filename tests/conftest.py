@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 
+import channels.db
+import django.db
 import pytest
 from channels.layers import channel_layers
 
@@ -127,3 +130,31 @@ def _board_writer_stopped():
     from canvas.boardsocket import writer as board_writer
 
     board_writer.stop()
+
+
+@pytest.fixture(autouse=True)
+def _channels_closes_old_connections_again():
+    """Fail the test after which Channels no longer closes old database connections.
+
+    Channels' test communicator swaps ``channels.db.close_old_connections`` for a no-op
+    while it awaits. A test that leaves one awaiting (a socket never disconnected, a task
+    left waiting on a socket), or runs Channels' own communicators concurrently (their
+    patches unwind out of order), leaves the no-op in place for every later test of the
+    worker process; tests/test_socket_connection.py failed on PostgreSQL that way. The
+    real function is put back so the tests after it are not affected too."""
+    yield
+    wsclient = sys.modules.get("tests.wsclient")
+    awaiting = wsclient.forget_awaits() if wsclient else 0
+    if awaiting or channels.db.close_old_connections is not django.db.close_old_connections:
+        left = channels.db.close_old_connections
+        channels.db.close_old_connections = django.db.close_old_connections
+        pytest.fail(
+            f"This test left channels.db.close_old_connections swapped for {left!r} "
+            f"({awaiting} tests.wsclient awaits under way): a "
+            "Channels test communicator was still awaiting when it ended (a socket not "
+            "disconnected, a task left waiting on one), or Channels' own "
+            "WebsocketCommunicators were awaited at once (use tests.wsclient.Communicator, "
+            "which counts the swap). Later tests would run with Channels never closing "
+            "database connections.",
+            pytrace=False,
+        )

@@ -1,5 +1,6 @@
-"""Helpers shared by the board realtime tests: a logged-in websocket client, assets,
-operation builders, and a reference implementation of how a client applies batches.
+"""Helpers shared by the websocket tests: a communicator safe to await on several sockets
+at once, a logged-in board socket, assets, operation builders, and a reference
+implementation of how a client applies batches.
 
 The reference ``apply_batches`` is deliberately independent of canvas.boards: it is what
 frontend code does with ``catchup``/``applied`` messages, written from docs/protocol.md.
@@ -7,14 +8,19 @@ frontend code does with ``catchup``/``applied`` messages, written from docs/prot
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import channels.db
 from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator as AsgirefCommunicator
 from channels.testing import WebsocketCommunicator
+from channels.testing.application import no_op
 from django.test import Client
 
 from anchorboard.asgi import application
@@ -23,6 +29,58 @@ from canvas import protocol
 from canvas.protocol import ITEM_DEFAULTS
 
 RECEIVE_TIMEOUT = 10  # generous: a wait for a message that must come, never an assertion
+
+
+_awaiting: set[object] = set()  # Communicator awaits under way (on the test's event loop)
+_swapped_out: list[Any] = []  # what the no-op replaced while any await is under way
+
+
+@contextlib.contextmanager
+def _old_connections_kept() -> Iterator[None]:
+    """Channels' no-op in place of ``channels.db.close_old_connections`` while any
+    Communicator awaits: the first await to start puts it in, the last to end takes it out,
+    whatever the order they end in."""
+    token = object()
+    if not _awaiting:
+        _swapped_out[:] = [channels.db.close_old_connections]
+        channels.db.close_old_connections = no_op
+    _awaiting.add(token)
+    try:
+        yield
+    finally:
+        if token in _awaiting:  # not forgotten by forget_awaits()
+            _awaiting.discard(token)
+            if not _awaiting:
+                channels.db.close_old_connections = _swapped_out.pop()
+
+
+def forget_awaits() -> int:
+    """Forget the awaits a finished test left under way (tests/conftest.py has already put
+    the real function back); returns how many there were."""
+    left = len(_awaiting)
+    _awaiting.clear()
+    _swapped_out.clear()
+    return left
+
+
+class Communicator(WebsocketCommunicator):
+    """Channels' WebsocketCommunicator, safe to await on several sockets at once.
+
+    Channels' test communicator swaps ``channels.db.close_old_connections`` for a no-op with
+    ``mock.patch`` around each ``send_input`` and ``receive_output``, so the test's database
+    connection survives the consumer's queries. Awaits on several sockets at once
+    (``asyncio.gather``) end in another order than they began; the patches then unwind out
+    of order and the last one puts the no-op back for good: every later test of the worker
+    process ran with Channels never closing database connections. Here the swap is counted
+    instead (tests/conftest.py fails a test that leaves it in place)."""
+
+    async def send_input(self, message: dict[str, Any]) -> None:
+        with _old_connections_kept():
+            return await AsgirefCommunicator.send_input(self, message)
+
+    async def receive_output(self, timeout: float = 1) -> dict[str, Any]:
+        with _old_connections_kept():
+            return await AsgirefCommunicator.receive_output(self, timeout)
 
 
 def make_asset(board, *, width: int = 640, height: int = 480, levels=(256,)) -> Asset:
@@ -63,7 +121,7 @@ class BoardSocket:
         if cookie:
             headers.append((b"cookie", f"sessionid={cookie}".encode()))
         path = path or f"/ws/boards/{board_id}/"
-        self.comm = WebsocketCommunicator(application, path, headers=headers)
+        self.comm = Communicator(application, path, headers=headers)
 
     async def open(self) -> dict[str, Any]:
         """Connect and return the first server message (``welcome``) or the close event."""

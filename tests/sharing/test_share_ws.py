@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from canvas.review import comments, decisions
 from canvas.sharing import groups, links
 from canvas.sharing.auth import password_cookie_name
 from tests.review.conftest import make_candidate, make_link
-from tests.wsclient import open_socket
+from tests.wsclient import Communicator, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 10  # waiting for a message that must come, never an assertion about time
@@ -32,7 +31,7 @@ class GuestSocket:
         headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
         if cookies:
             headers.append((b"cookie", cookies.encode()))
-        self.comm = WebsocketCommunicator(application, f"/ws/share/{token}/", headers=headers)
+        self.comm = Communicator(application, f"/ws/share/{token}/", headers=headers)
 
     async def open(self):
         connected, _ = await self.comm.connect(timeout=TIMEOUT)
