@@ -4,7 +4,7 @@ import { EMPTY_FILTER, filterChoices, filterHistory, lineageByRegion } from "../
 import { type MaskShape, coverage, endStroke, maskToRgba, rasteriseMask, rectFill, stepBrush } from "../src/jobs/mask";
 import { type JobPayload, JobStore } from "../src/jobs/model";
 import { regionFromFrame, regionFromItems, regionFromMarquee } from "../src/jobs/region";
-import { StagingNav } from "../src/jobs/staging";
+import { StagingNav, driftedOutOfView } from "../src/jobs/staging";
 import type { JobRequestMessage } from "../src/protocol";
 import { REGION, iteration, job } from "./jobFixtures";
 
@@ -93,6 +93,21 @@ describe("mask rasterisation", () => {
     expect(stepBrush(40, false)).toBe(32);
     expect(stepBrush(2, false)).toBe(2);
     expect(stepBrush(512, true)).toBe(512);
+  });
+});
+
+describe("drifted results out of the strip's view", () => {
+  const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
+  const drifted = (id: string) => ["b", "g", "h"].includes(id);
+
+  it("counts those after the visible span first, then those before it", () => {
+    expect(driftedOutOfView(ids, 0, 5, drifted)).toEqual(["g", "h"]);
+    expect(driftedOutOfView(ids, 2, 6, drifted)).toEqual(["h", "b"]);
+    expect(driftedOutOfView(ids, 0, 7, drifted)).toEqual([]);
+  });
+
+  it("counts every drifted one when none is in view", () => {
+    expect(driftedOutOfView(ids, -1, -1, drifted)).toEqual(["b", "g", "h"]);
   });
 });
 

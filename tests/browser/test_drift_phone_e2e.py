@@ -1,7 +1,8 @@
 """Drift marks on a phone, in a real browser: the candidate viewer (the filmstrip opens it
 full screen on a narrow screen) and the reviewer inbox show the same mark as the strip and
 the review grid — words naming the metric, not colour alone — and "Why flagged" lists the
-flags' sentences on a tap.
+flags' sentences on a tap. And the staging strip, whose thumbnail row shows about six:
+"+N drifted" reaches the drifted results scrolled out of it.
 
 The seed is the lit-ball board of ``test_drift_ui_e2e`` with eight consistent results, then
 two drifted ones (lighting, palette), scored as their landing scores them. Screenshots go
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_drift_ui_e2e import drift_seed, shot
+from tests.browser.test_drift_ui_e2e import drift_seed, open_as_lead, shot
 from tests.browser.test_mobile_e2e import OVERFLOW_JS, PHONE_WIDTH, phone_context
 from tests.frontend.browser_server import BrowserServer
 
@@ -161,5 +162,62 @@ def test_inbox_shows_drift_marks_and_why_on_a_phone(server, browser):
     found = page.evaluate(OVERFLOW_JS, PHONE_WIDTH)
     assert found["width"] <= PHONE_WIDTH and not found["wide"], found
     shot(page, "phone-inbox-drift")
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1440, 1280])
+def test_strip_reaches_drift_marks_beyond_the_sixth_result(server, browser, width):
+    context, page, errors = open_as_lead(
+        browser, server, f"/boards/{server.seed['board']}/", {"width": width, "height": 800}
+    )
+    strip = page.locator("[data-testid=staging-strip]")
+    strip.wait_for(state="visible", timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelectorAll('.ab-staging-thumb [data-testid=drift-badge]').length === 10",
+        timeout=WAIT_MS,
+    )
+    row = strip.locator("[data-testid=staging-thumbs]")
+    drifted = server.seed["drifted"]
+
+    def in_view(iteration: str) -> bool:
+        thumb = row.locator(f".ab-staging-thumb[data-iteration='{iteration}']").bounding_box()
+        box = row.bounding_box()
+        return (
+            thumb["x"] >= box["x"] - 1
+            and thumb["x"] + thumb["width"] <= box["x"] + box["width"] + 1
+        )
+
+    # The first result is shown; the two drifted ones (9th and 10th) are out of the row's view,
+    # and the count says so in words.
+    assert not in_view(drifted["lighting"]) and not in_view(drifted["palette"])
+    more = strip.locator("[data-testid=staging-more-drift]")
+    more.wait_for(state="visible", timeout=WAIT_MS)
+    assert more.get_attribute("aria-label") == "2 drifted results out of view: show the next"
+    assert more.inner_text().startswith("+2")
+    shot(page, f"strip-more-drift-{width}", strip.locator(".ab-staging-dock"))
+    # Pressing it (from the keyboard) shows the first of them, scrolled into view.
+    more.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "id => document.querySelector('[data-testid=staging-ghost]').dataset.iteration === id",
+        arg=drifted["lighting"],
+        timeout=WAIT_MS,
+    )
+    assert in_view(drifted["lighting"])
+    assert strip.locator("[data-testid=staging-position]").inner_text() == "9 / 10"
+    if in_view(drifted["palette"]):
+        assert not more.is_visible()
+    # Back to the start with the arrows: the row follows the shown result, and the count is back.
+    for _ in range(8):
+        page.locator("[data-testid=staging-prev]").click()
+    assert strip.locator("[data-testid=staging-position]").inner_text() == "1 / 10"
+    assert in_view(server.seed["consistent"][0])
+    more.wait_for(state="visible", timeout=WAIT_MS)
+    assert more.get_attribute("data-count") == "2"
+    # Scrolling the row by hand brings them into view: the count goes.
+    row.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    more.wait_for(state="hidden", timeout=WAIT_MS)
+    shot(page, f"strip-scrolled-{width}", strip.locator(".ab-staging-dock"))
     context.close()
     assert errors == []

@@ -74,9 +74,9 @@ def shot(page, name: str, target=None) -> None:
         (target or page).screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
-def open_as_lead(browser, server, path: str):
+def open_as_lead(browser, server, path: str, viewport=None):
     """(context, page, page errors) of the lead, signed in, on ``path``."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
     context.add_cookies(
         [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
     )

@@ -121,3 +121,19 @@ export class StagingNav {
     for (const id of [...this.picked]) if (!this.items.includes(id)) this.picked.delete(id);
   }
 }
+
+/**
+ * The drifted results the strip's thumbnail row does not show (it scrolls; about six fit):
+ * ``first`` and ``last`` are the indices of the first and last thumbnails in view (-1 when
+ * none is). In the order "+N drifted" visits them: after the visible span, then before it.
+ */
+export function driftedOutOfView(ids: readonly string[], first: number, last: number, drifted: (id: string) => boolean): string[] {
+  const after: string[] = [];
+  const before: string[] = [];
+  ids.forEach((id, i) => {
+    if (!drifted(id)) return;
+    if (first < 0 || i > last) after.push(id);
+    else if (i < first) before.push(id);
+  });
+  return [...after, ...before];
+}

@@ -6,20 +6,22 @@
  * over the region, several picked results go into a variations grid beside it, "Discard"
  * hides one (recoverable from the history panel). Nothing is removed without a click. Each
  * thumbnail carries its drift mark once scored (ui/driftBadge.ts: a warning naming the
- * metric, a neutral check, nothing while pending).
+ * metric, a neutral check, nothing while pending). The thumbnail row scrolls (about six
+ * fit); the shown result is kept in view, and "+N drifted" counts the drifted results
+ * scrolled out of it — pressing it shows the next of them.
  *
  * It sends requests through jobs/client.ts; items appear through the normal `applied` flow.
  */
 import type { Editor } from "../editor";
 import type { IterationPayload, JobStore } from "../jobs/model";
 import type { ResultActions } from "../jobs/resultActions";
-import { StagingNav } from "../jobs/staging";
+import { StagingNav, driftedOutOfView } from "../jobs/staging";
 import { isTyping } from "../tools/pointer";
 import { describeRegion } from "../jobs/region";
 import type { CompareDialog } from "./compare";
 import { h, rafThrottle } from "./dom";
 import { driftBadge } from "./driftBadge";
-import { type IconName, iconButton } from "./icons";
+import { type IconName, icon, iconButton } from "./icons";
 import { jobTitle } from "./jobProgress";
 import { placeOver } from "./regionTool";
 
@@ -29,6 +31,11 @@ export class StagingStrip {
   private readonly ghost: HTMLImageElement;
   private readonly bar: HTMLElement;
   private readonly error: HTMLElement;
+  /** The thumbnail row (kept across redraws, so its scroll position survives) and the
+   * "+N drifted" button (in the head above it, where it takes the title's room, not the
+   * thumbnails'). */
+  private readonly thumbs: HTMLElement;
+  private readonly hiddenDrift: HTMLButtonElement;
 
   constructor(
     private readonly editor: Editor,
@@ -41,6 +48,10 @@ export class StagingStrip {
     this.ghost = h("img", { class: "ab-staging-ghost", alt: "", "data-testid": "staging-ghost" });
     this.bar = h("div", { class: "ab-staging-bar" });
     this.error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "staging-error" });
+    this.thumbs = h("span", { class: "ab-staging-thumbs", "data-testid": "staging-thumbs" });
+    this.thumbs.addEventListener("scroll", rafThrottle(() => this.countHiddenDrift()), { passive: true });
+    this.hiddenDrift = h("button", { type: "button", class: "ab-staging-more-drift", hidden: true, "data-testid": "staging-more-drift" });
+    this.hiddenDrift.addEventListener("click", () => this.showHiddenDrift());
     this.element = h(
       "div",
       { class: "ab-staging", hidden: true, role: "region", "aria-label": "Results to review", "data-testid": "staging-strip" },
@@ -114,6 +125,7 @@ export class StagingStrip {
       b.hidden = (opts.editOnly ?? true) && !edit;
       return b;
     };
+    const scrolled = this.thumbs.scrollLeft;
     const thumbs = this.nav.items.map((id) => {
       const it = this.store.iterations.get(id)!;
       const pick = h("input", { type: "checkbox", checked: this.nav.picked.has(id), "aria-label": `Pick result ${it.index + 1} for “apply several”`, "data-tip": "Pick for “apply several”", "data-testid": "staging-pick" });
@@ -147,6 +159,7 @@ export class StagingStrip {
         { class: "ab-staging-head" },
         h("span", { class: "ab-staging-title", title: job ? jobTitle(job) : "" }, job ? jobTitle(job) : `Result ${shown.index + 1}`),
         h("span", { class: "muted ab-staging-region" }, describeRegion(shown.region)),
+        this.hiddenDrift,
         groupNav,
       ),
       h(
@@ -155,7 +168,7 @@ export class StagingStrip {
         btn("prev", "Previous result", "staging-prev", () => { this.nav.prev(); this.render(); }, { keys: "←", editOnly: false, variant: "ghost" }),
         h("span", { class: "ab-staging-pos", "data-testid": "staging-position" }, `${this.nav.position} / ${count}`),
         btn("next", "Next result", "staging-next", () => { this.nav.next(); this.render(); }, { keys: "→", editOnly: false, variant: "ghost" }),
-        h("span", { class: "ab-staging-thumbs" }, ...thumbs),
+        this.thumbs,
         btn(
           "apply",
           picked > 1 ? "Place the picked results in a grid beside the region" : "Place this result as a layer over the region (undo with Ctrl+Z)",
@@ -168,7 +181,65 @@ export class StagingStrip {
         btn("refine", "Run a new job on this result's region, recorded as a refinement of it", "staging-refine", () => this.onRefine(shown), { text: "Refine" }),
       ),
     );
+    this.thumbs.replaceChildren(...thumbs);
+    // Re-inserting the row reset its scroll: put it back, then bring the shown one into view.
+    this.thumbs.scrollLeft = scrolled;
+    this.keepInView(shown.id);
+    this.countHiddenDrift();
     this.place();
+  }
+
+  /** Scroll the row (only the row, never the page) so the thumbnail of ``id`` is in view. */
+  private keepInView(id: string): void {
+    const thumb = this.thumbOf(id);
+    if (!thumb) return;
+    const row = this.thumbs.getBoundingClientRect();
+    const box = thumb.getBoundingClientRect();
+    if (box.left < row.left) this.thumbs.scrollLeft -= row.left - box.left;
+    else if (box.right > row.right) this.thumbs.scrollLeft += box.right - row.right;
+  }
+
+  private thumbOf(id: string): HTMLElement | null {
+    return this.thumbs.querySelector<HTMLElement>(`.ab-staging-thumb[data-iteration="${CSS.escape(id)}"]`);
+  }
+
+  /** The drifted results out of the row's view, in the order the button visits them. */
+  private outOfView(): string[] {
+    const row = this.thumbs.getBoundingClientRect();
+    const items = this.nav.items;
+    let first = -1;
+    let last = -1;
+    items.forEach((id, i) => {
+      const box = this.thumbOf(id)?.getBoundingClientRect();
+      // In view: at least half of it shows (a sliver at the edge hides its mark).
+      if (!box || Math.min(box.right, row.right) - Math.max(box.left, row.left) < box.width / 2) return;
+      if (first < 0) first = i;
+      last = i;
+    });
+    return driftedOutOfView(items, first, last, (id) => Boolean(this.store.iterations.get(id)?.consistency?.drift));
+  }
+
+  private countHiddenDrift(): void {
+    const hidden = this.outOfView();
+    const b = this.hiddenDrift;
+    b.hidden = !hidden.length;
+    if (!hidden.length) return;
+    const n = hidden.length;
+    const label = `${n} drifted result${n === 1 ? "" : "s"} out of view: show the next`;
+    b.setAttribute("aria-label", label);
+    b.dataset.tip = label;
+    b.dataset.count = String(n);
+    b.replaceChildren(icon("drift", 12), h("span", { "aria-hidden": "true" }, `+${n}`), h("span", { class: "ab-staging-more-word", "aria-hidden": "true" }, " drifted"));
+  }
+
+  private showHiddenDrift(): void {
+    const next = this.outOfView()[0];
+    if (!next) return;
+    this.nav.show(next);
+    this.render();
+    // The button may have gone (nothing left out of view): keep the keyboard in the strip.
+    if (this.hiddenDrift.hidden) this.thumbOf(next)?.querySelector<HTMLElement>("[data-testid=drift-badge]")?.focus();
+    else this.hiddenDrift.focus();
   }
 
   openCompare(it: IterationPayload): void {
