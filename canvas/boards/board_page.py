@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 
 from canvas.engines import available_engines
 from canvas.governance.kits.payloads import board_kit_payload
@@ -47,10 +46,7 @@ def board_bootstrap(request: HttpRequest, board, role) -> dict:
 
 
 def _brand_kit(board) -> dict | None:
-    payload = board_kit_payload(board_kit(board), board.brand_kit_version_id is not None)
-    if payload is not None:
-        payload["url"] = reverse("brand-kit", args=[payload["id"]])
-    return payload
+    return board_kit_payload(board_kit(board), board.brand_kit_version_id is not None)
 
 
 @login_required

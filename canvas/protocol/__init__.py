@@ -61,7 +61,7 @@ from canvas.protocol.catalog import (
 )
 from canvas.protocol.codec import decode, encode, parse, parse_client_message, parse_operation
 from canvas.protocol.exports import export_message
-from canvas.protocol.governance import consistency_message
+from canvas.protocol.governance import brand_kit_message, consistency_message
 from canvas.protocol.jobs import (
     IterationApplyMessage,
     IterationRefMessage,
@@ -134,6 +134,7 @@ __all__ = [
     "applied",
     "applied_batch",
     "batch_progress_message",
+    "brand_kit_message",
     "catchup",
     "comment_message",
     "consistency_message",

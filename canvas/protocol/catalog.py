@@ -49,6 +49,7 @@ BoardServerMessage = Annotated[
     | review.DecisionMessage
     | review.CommentMessage
     | governance.ConsistencyMessage
+    | governance.BrandKitMessage
     | batches.BatchProgressMessage
     | exports.ExportMessage,
     Field(discriminator="type"),

@@ -27,7 +27,7 @@ import { attachTextEditor } from "./ui/textEditor";
 import { buildToolbar } from "./ui/toolbar";
 import { Uploads } from "./ui/uploads";
 import { type JobsHandles, mountJobs } from "./ui/jobsUi";
-import { type BoardKit, mountKitBadge } from "./ui/kitBadge";
+import { type BoardKit, KitFollower } from "./ui/kitBadge";
 import type { EngineInfo } from "./jobs/model";
 import { type ReviewBoot, type ReviewHandles, mountReview } from "./review/boardReview";
 
@@ -99,10 +99,17 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   let presence: PresenceLayer | null = null;
   let jobs: JobsHandles | null = null;
   let review: ReviewHandles | null = null;
+  let brandKit: KitFollower | null = null;
+  let dropped = false;
   const connection = new BoardConnection(absoluteWsUrl(boot.ws_url, window.location), sync, {
     onStatus: (s, detail) => {
       toolbar.setStatus(s, detail);
       if (s === "online" || s === "offline" || s === "denied") jobs?.connectionChanged(s === "online");
+      if (s === "offline") dropped = true;
+      if (s === "online" && dropped) {
+        dropped = false;
+        void brandKit?.reconnected();
+      }
       if (s === "denied") {
         editor.setEditable(false);
         editor.notify("error", detail);
@@ -129,6 +136,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
       review?.jobMessage(msg);
     },
     onReviewMessage: (msg) => review?.receive(msg),
+    onBrandKit: (msg) => brandKit?.receive(msg.brand_kit),
     onJobError: (msg) => jobs?.receiveError(msg),
   });
   let firstSync = true;
@@ -153,7 +161,10 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   const left = h("aside", { class: "ab-side left" }, buildLayersPanel(editor));
   // Share-link guests get no jobs UI: it is for making results, and its API is members-only.
   jobs = boot.share ? null : mountJobs(editor, connection, boot, surface);
-  if (!boot.share) mountKitBadge(boot.brand_kit);
+  if (!boot.share) {
+    brandKit = new KitFollower(boot.brand_kit ?? null, `${boot.api_base}/boards/${boot.board_id}/brand-kit`);
+    brandKit.onChange((kit) => jobs?.generation.setKit(kit));
+  }
   review = mountReview(editor, boot, surface);
   if (jobs) {
     // The history panel filters by review decision: the review UI keeps them current.

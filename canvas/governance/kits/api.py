@@ -115,7 +115,8 @@ class BoardKitIn(Schema):
 
 class BoardKitOut(Schema):
     brand_kit: dict[str, Any] | None = Field(
-        ..., description="{id, name, version, pinned, locks, engine, strength, variables} or null."
+        ...,
+        description="{id, name, version, pinned, locks, engine, strength, variables, url} or null.",
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from canvas.governance.kits.content import KitContent
 from canvas.governance.kits.models import BrandKit, BrandKitVersion
 
@@ -30,7 +32,8 @@ def kit_payload(kit: BrandKit, version: BrandKitVersion) -> dict[str, Any]:
 
 
 def board_kit_payload(version: BrandKitVersion | None, pinned: bool) -> dict[str, Any] | None:
-    """The kit a board uses, as its badge shows it (None: no kit)."""
+    """The kit a board uses, as its badge shows it (None: no kit): canvas.protocol's
+    ``BoardKit`` (the board page's bootstrap, the ``brand_kit`` message and the API)."""
     if version is None:
         return None
     return {
@@ -42,6 +45,7 @@ def board_kit_payload(version: BrandKitVersion | None, pinned: bool) -> dict[str
         "engine": version.content.get("engine", ""),
         "strength": version.content.get("settings", {}).get("strength"),
         "variables": _variables(version),
+        "url": reverse("brand-kit", args=[version.kit_id]),
     }
 
 

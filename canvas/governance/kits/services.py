@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from assets.services import ingest_blob
 from canvas.engines.registry import UnknownEngine, get_engine
+from canvas.governance.kits import live
 from canvas.governance.kits.content import ROLES, KitContent
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
 from canvas.models import Board, Team
@@ -161,6 +162,7 @@ def edit_kit(
         if parsed.model_dump(mode="json") == current.content and new_name == current.name:
             return current
         version = _write_version(locked, user, new_name, parsed)
+        live.announce_after_commit(live.following(locked.pk), board_kit)
     kit.latest_number, kit.name = locked.latest_number, locked.name
     return version
 
@@ -193,7 +195,9 @@ def delete_kit(kit: BrandKit) -> None:
     """Mark the kit deleted and detach it from its boards; versions stay (provenance)."""
     with transaction.atomic():
         BrandKit.objects.filter(pk=kit.pk).update(deleted_at=timezone.now())
-        Board.objects.filter(brand_kit=kit).update(brand_kit=None, brand_kit_version=None)
+        boards = list(Board.objects.filter(brand_kit=kit).values_list("pk", flat=True))
+        Board.objects.filter(pk__in=boards).update(brand_kit=None, brand_kit_version=None)
+        live.announce_after_commit(boards, board_kit)
 
 
 def board_kit(board: Board) -> BrandKitVersion | None:
@@ -221,6 +225,8 @@ def set_board_kit(board: Board, kit: BrandKit | None, pin: int | None = None) ->
             version = get_version(kit, pin)
     elif pin is not None:
         raise InvalidKit("Pin a version of a kit, not of no kit.")
-    Board.objects.filter(pk=board.pk).update(brand_kit=kit, brand_kit_version=version)
+    with transaction.atomic():
+        Board.objects.filter(pk=board.pk).update(brand_kit=kit, brand_kit_version=version)
+        live.announce_after_commit([board.pk], board_kit)
     board.brand_kit, board.brand_kit_version = kit, version
     return board

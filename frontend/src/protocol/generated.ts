@@ -46,6 +46,7 @@ export type BoardServerMessages =
   | DecisionMessage
   | CommentMessage
   | ConsistencyMessage
+  | BrandKitMessage
   | BatchProgressMessage
   | ExportMessage;
 export type RoleName = "owner" | "editor" | "reviewer" | "viewer" | "guest";
@@ -720,6 +721,44 @@ export interface ConsistencyResult {
   asset: string;
   consistency: Consistency;
 }
+/**
+ * The board's brand kit changed while it is open (edited into a new version, another
+ * kit given, a version pinned, the kit removed or deleted): replace the badge and the
+ * generation panel's kit box. ``null``: the board has no kit now. Members only.
+ */
+export interface BrandKitMessage {
+  type: "brand_kit";
+  brand_kit: BoardKit | null;
+}
+/**
+ * The brand kit a board's jobs use now, as its badge and generation panel show it.
+ */
+export interface BoardKit {
+  id: string;
+  name: string;
+  version: number;
+  /**
+   * True when the board is pinned to this version; false: it follows the kit's latest.
+   */
+  pinned: boolean;
+  /**
+   * What a job may not change: engine, prompt, negative_prompt, strength, scale, params.
+   */
+  locks: string[];
+  /**
+   * The kit's engine ("" for none): preselected, or the only one when locked.
+   */
+  engine: string;
+  strength: number | null;
+  /**
+   * The prompt template's variables, e.g. ``product``, ``season``.
+   */
+  variables: string[];
+  /**
+   * The kit's editor page.
+   */
+  url: string;
+}
 export interface BatchProgressMessage {
   type: "batch_progress";
   batch: BatchProgressData;
@@ -923,5 +962,5 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const UPDATABLE_PROPS = ["name","x","y","width","height","rotation","opacity","z","hidden","locked","anchor_role","props"] as const;
 export const ITEM_DEFAULTS = {"name":"","x":0,"y":0,"width":0,"height":0,"rotation":0,"opacity":1,"z":0,"hidden":false,"locked":false,"anchor_role":"","props":{}} as const;
 export const JOB_ANCHOR_ROLES = ["composition","palette","lighting","style"] as const;
-export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","batch_progress","catchup","comment","consistency","decision","error","export","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
+export const BOARD_SERVER_MESSAGE_TYPES = ["ack","applied","batch_progress","brand_kit","catchup","comment","consistency","decision","error","export","iteration","job","job_accepted","job_preview","job_queue","pong","presence","presence_leave","request_done","snapshot","welcome"] as const;
 export const GUEST_SERVER_MESSAGE_TYPES = ["comment","consistency","decision","error","pong","presence","presence_leave","snapshot","welcome"] as const;

@@ -11,6 +11,7 @@
  * testable.
  */
 import {
+  type BrandKitMessage,
   CLOSE_NOT_LOGGED_IN,
   CLOSE_LINK_UNAVAILABLE,
   CLOSE_NO_ACCESS,
@@ -47,6 +48,8 @@ export interface ConnectionHandlers {
   onJobError?: (msg: ErrorMessage) => void;
   /** Review decisions and comments (docs/review.md), for the review UI. */
   onReviewMessage?: (msg: ReviewMessage) => void;
+  /** The board's brand kit changed (docs/governance.md "Brand kits"). */
+  onBrandKit?: (msg: BrandKitMessage) => void;
   /** After snapshot or catch-up has been applied. */
   onSynced?: () => void;
 }
@@ -271,6 +274,9 @@ export class BoardConnection {
       case "decision":
       case "comment":
         this.handlers.onReviewMessage?.(msg);
+        return;
+      case "brand_kit":
+        this.handlers.onBrandKit?.(msg);
         return;
     }
   }

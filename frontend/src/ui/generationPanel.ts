@@ -92,6 +92,11 @@ export class GenerationPanel {
   private readonly excludedAnchors = new Set<string>();
   /** The brand kit's template variables ({product}, {season}) by name. */
   private readonly variables: Map<string, HTMLInputElement>;
+  /** The board's brand kit now (`setKit` when it changes while the board is open). */
+  private kit: BoardKit | null;
+  /** Where the kit's box goes (it comes and goes with the kit). */
+  private readonly kitMark = document.createComment("brand kit");
+  private kitEl: HTMLElement | null = null;
   /** The job this panel last queued: its status line clears when that job ends. */
   private watching: string | null = null;
 
@@ -112,6 +117,8 @@ export class GenerationPanel {
     if (kit?.engine && deps.engines.some((e) => e.name === kit.engine)) engine.value = kit.engine;
     const variables = new Map<string, HTMLInputElement>();
     const kitBox = kit ? this.kitBox(kit, variables) : null;
+    this.kit = kit;
+    this.kitEl = kitBox;
 
     const prompt = h("textarea", { rows: "2", placeholder: "What should change?", "data-testid": "gen-prompt" });
     const negative = h("textarea", { rows: "1", placeholder: "What to avoid (optional)", "data-testid": "gen-negative" });
@@ -180,6 +187,7 @@ export class GenerationPanel {
       h("label", {}, "Mode", mode),
       h("label", {}, "Engine", engine),
       engineNote,
+      this.kitMark,
       kitBox,
       h("label", {}, "Prompt", prompt),
       h("label", {}, "Negative prompt", negative),
@@ -219,6 +227,25 @@ export class GenerationPanel {
       box.append(h("label", {}, name.replace(/_/g, " "), input));
     }
     return box;
+  }
+
+  /** The board's kit changed while it is open: a new box (what was typed in a variable
+   * that is still asked for is kept), and a newly locked engine or strength is selected. */
+  setKit(kit: BoardKit | null): void {
+    const typed = new Map([...this.variables].map(([name, input]) => [name, input.value]));
+    this.variables.clear();
+    this.kitEl?.remove();
+    this.kitEl = kit ? this.kitBox(kit, this.variables) : null;
+    for (const [name, input] of this.variables) input.value = typed.get(name) ?? "";
+    if (this.kitEl) this.kitMark.after(this.kitEl);
+    this.kit = kit;
+    const { engine, strength, strengthOut } = this.f;
+    if (kit?.engine && kit.locks.includes("engine") && this.deps.engines.some((e) => e.name === kit.engine)) engine.value = kit.engine;
+    if (kit?.strength != null && kit.locks.includes("strength")) {
+      strength.value = String(kit.strength);
+      strengthOut.textContent = Number(strength.value).toFixed(2);
+    }
+    this.refreshChoices();
   }
 
   /** Keyboard shortcut G and the skip link's purpose: put the caret in the prompt. */
@@ -408,7 +435,7 @@ export class GenerationPanel {
       const values = Object.fromEntries([...this.variables].map(([name, input]) => [name, input.value.trim()]).filter(([, v]) => v));
       if (Object.keys(values).length) message.variables = values;
       // A locked value is the kit's: say nothing and the server uses it.
-      for (const locked of ["strength", "scale"] as const) if (this.deps.kit?.locks.includes(locked)) delete message[locked];
+      for (const locked of ["strength", "scale"] as const) if (this.kit?.locks.includes(locked)) delete message[locked];
       const reply = await this.deps.client.request(message);
       this.f.status.textContent = reply.type === "job_accepted" ? "Queued. Progress shows over the region." : "";
       this.watching = reply.type === "job_accepted" ? String(reply.job.id) : null;

@@ -3,22 +3,19 @@
  * (canvas/governance/kits/pages.py). The kit's locks are in the badge's accessible name and
  * tooltip; a job that breaks one is refused by the server with a sentence naming it, shown
  * by the generation panel like every refusal. Nothing here enforces anything.
+ *
+ * `KitFollower` keeps the badge (and whoever else listens: the generation panel's kit box)
+ * in step while the board is open: the server sends a `brand_kit` message when the board's
+ * kit changes (a new version, another kit, a pin, none), and after a reconnect the follower
+ * asks for the kit again, since a message may have been missed while offline.
  */
+import type { BoardKit } from "../protocol/generated";
+import { apiJson } from "../review/api";
 import { h } from "./dom";
 
-/** What the board bootstrap says of its kit (canvas.governance.kits.payloads). */
-export interface BoardKit {
-  id: string;
-  name: string;
-  version: number;
-  pinned: boolean;
-  locks: string[];
-  engine: string;
-  /** The kit's strength (a default, or the only value when locked); null: none. */
-  strength: number | null;
-  variables: string[];
-  url: string;
-}
+/** What the board bootstrap and the `brand_kit` message say of its kit
+ * (canvas.governance.kits.payloads, declared in canvas/protocol/governance.py). */
+export type { BoardKit };
 
 export const LOCK_WORDS: Record<string, string> = {
   engine: "engine",
@@ -56,4 +53,52 @@ export function mountKitBadge(kit: BoardKit | null | undefined, doc: Document = 
   if (anchor) anchor.after(badge);
   else doc.querySelector(".topbar")?.append(badge);
   return badge;
+}
+
+/** The kit as it is now: the badge follows it, and so do the listeners (the panel). */
+export class KitFollower {
+  private badge: HTMLAnchorElement | null;
+  private readonly listeners: ((kit: BoardKit | null) => void)[] = [];
+
+  constructor(
+    private kit: BoardKit | null,
+    /** GET here answers `{"brand_kit": BoardKit | null}` (the board's kit endpoint). */
+    private readonly url: string,
+    private readonly doc: Document = document,
+  ) {
+    this.badge = mountKitBadge(kit, doc);
+  }
+
+  get current(): BoardKit | null {
+    return this.kit;
+  }
+
+  onChange(listener: (kit: BoardKit | null) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A `brand_kit` message, or the answer of `reconnected`. */
+  receive(kit: BoardKit | null): void {
+    this.kit = kit;
+    const next = kit ? buildKitBadge(kit) : null;
+    if (this.badge?.isConnected) {
+      if (next) this.badge.replaceWith(next);
+      else this.badge.remove();
+      this.badge = next;
+    } else {
+      this.badge = mountKitBadge(kit, this.doc);
+    }
+    for (const listener of this.listeners) listener(kit);
+  }
+
+  /** The socket is back after a drop: read the kit again (a change may have been missed). */
+  async reconnected(): Promise<void> {
+    try {
+      const answer = await apiJson<{ brand_kit: BoardKit | null }>("GET", this.url);
+      const kit = answer.brand_kit;
+      if (kit?.id !== this.kit?.id || kit?.version !== this.kit?.version || kit?.pinned !== this.kit?.pinned) this.receive(kit);
+    } catch {
+      // Offline again or refused: the next message or reconnect brings it.
+    }
+  }
 }

@@ -118,6 +118,7 @@ def test_a_board_takes_a_kit_pins_a_version_and_drops_it(kit_team, kit):
         "engine": "local",
         "strength": 0.5,
         "variables": ["product", "season"],
+        "url": f"/brand-kits/{kit.pk}/",
     }
     services.edit_kit(kit, None, changes={"negative_prompt": "blur"})
     assert as_(kit_team, "viewer").get(url).json()["brand_kit"]["version"] == 2
