@@ -21,6 +21,8 @@ time, not one per socket. A ``ping`` is answered from the revision the room know
 read again only once that knowledge is older than ``PONG_FRESH_SECONDS``, and the batches
 a crowd of sockets is missing are read from the log once for the room (``Room.fill``):
 1,000 sockets pinging after a silence cost one revision read and at most one log read.
+Handshakes arriving together on a board share one read of all their roles
+(``Hub.read_at_handshake``).
 
 Works the same on the in-memory layer (embedded server) and on Redis (several web
 processes). This module decides nothing about permissions and builds no payloads.
@@ -32,7 +34,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
@@ -151,6 +153,54 @@ class SharedRead:
             self._running = None
         if not future.cancelled():
             future.exception()  # retrieved: each waiter gets it raised
+
+
+class BatchedRead:
+    """One read for many keys, for sockets arriving together: each caller adds its key
+    (a user id) and waits for the next read that starts after it asked, which reads every
+    key asked for meanwhile in one go (a crowd of handshakes on a board: one role read per
+    read time, not one per socket). ``idle()`` says when nothing waits any more."""
+
+    def __init__(self, read: Callable[[set[Any]], Awaitable[Any]]) -> None:
+        self.read = read
+        self.reads = 0
+        self._keys: set[Any] = set()
+        self._next: asyncio.Future[Any] | None = None  # the read the next callers wait for
+        self._running: asyncio.Future[Any] | None = None
+
+    async def get(self, key: Any) -> Any:
+        self._keys.add(key)
+        answer = self._next
+        if answer is None:
+            answer = self._next = asyncio.get_running_loop().create_future()
+            if self._running is None:
+                self._start()
+        return await asyncio.shield(answer)
+
+    def idle(self) -> bool:
+        return self._next is None and self._running is None
+
+    def _start(self) -> None:
+        keys, self._keys = self._keys, set()
+        answer, self._next = self._next, None
+        assert answer is not None
+        self.reads += 1
+        self._running = asyncio.ensure_future(self.read(keys))
+
+        def done(running: asyncio.Future[Any]) -> None:
+            self._running = None
+            if not answer.done():
+                if running.cancelled():
+                    answer.cancel()
+                elif running.exception() is not None:
+                    answer.set_exception(cast(BaseException, running.exception()))
+                    answer.exception()  # retrieved: each waiter gets it raised
+                else:
+                    answer.set_result(running.result())
+            if self._next is not None:  # asked while this read ran: the next one
+                self._start()
+
+        self._running.add_done_callback(done)
 
 
 class KnownRevision:
@@ -332,6 +382,7 @@ class Hub:
         # Guests' share sockets, members of their groups themselves, with the era they
         # joined in: renewed and told about a lost broker like a room's sockets.
         self.guests: dict[GuestSocket, int] = {}
+        self._handshakes: dict[str, BatchedRead] = {}  # per board group, while sockets arrive
         self.memory = BrokerMemory(layer)
         # Counts the times the broker was found to have forgotten this process's groups:
         # a socket that joined in an earlier era may have missed events.
@@ -387,6 +438,20 @@ class Hub:
                 break
         room.sockets[socket] = self.era
         return room
+
+    async def read_at_handshake(
+        self, group: str, key: Any, read: Callable[[set[Any]], Awaitable[Any]]
+    ) -> Any:
+        """``read`` of every key asked for meanwhile on ``group`` (a crowd's handshakes on
+        one board: one read of everyone's role); returns that read's result."""
+        batch = self._handshakes.get(group)
+        if batch is None:
+            batch = self._handshakes[group] = BatchedRead(read)
+        try:
+            return await batch.get(key)
+        finally:
+            if batch.idle() and self._handshakes.get(group) is batch:
+                del self._handshakes[group]
 
     async def leave(self, group: str, socket: BoardSocket) -> None:
         room = self.rooms.get(group)

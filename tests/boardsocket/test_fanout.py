@@ -9,6 +9,7 @@ import asyncio
 import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connections
@@ -21,7 +22,14 @@ from canvas.boardsocket import fanout
 from canvas.models import BoardMember
 from foundation.websocket_frames import FRAME_WRITER_EXTENSION, text_frame
 from tests import factories
-from tests.wsclient import RECEIVE_TIMEOUT, create, open_socket, update
+from tests.wsclient import (
+    RECEIVE_TIMEOUT,
+    BoardSocket,
+    create,
+    open_socket,
+    session_cookie,
+    update,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VIEWERS = 12
@@ -309,4 +317,26 @@ async def test_a_stale_known_revision_is_read_again(crowd, monkeypatch):
     assert (await viewer.recv())["revision"] == revision  # the lost batch, then the pong
     assert await viewer.recv() == {"type": "pong", "revision": revision}
     for sock in [owner, viewer]:
+        await sock.close()
+
+
+async def test_a_crowd_opening_a_board_reads_the_roles_together(crowd):
+    """Handshakes arriving together share one read of everyone's role on the board (three
+    queries per read, on the one database thread), not three queries per socket; each
+    socket is still welcomed with its own role, and a stranger among them is refused."""
+    board = crowd["board"]
+    stranger = await database_sync_to_async(factories.make_user)("stranger")
+    users = [crowd["owner"], *crowd["viewers"], stranger]
+    sockets = [BoardSocket(board.pk, await sync_to_async(session_cookie)(u)) for u in users]
+    counter = await counting_queries()
+    try:
+        welcomes = await asyncio.gather(*(sock.open() for sock in sockets))
+    finally:
+        await database_sync_to_async(counter.__exit__)(None, None, None)
+    assert [w.get("role") for w in welcomes[:-1]] == ["owner"] + ["viewer"] * VIEWERS
+    assert welcomes[-1] == {"type": "websocket.close", "code": consumers.CLOSE_NO_ACCESS}
+    queries = [q["sql"] for q in counter.captured_queries]
+    role_reads = sum('FROM "canvas_boardmember"' in sql for sql in queries)
+    assert 1 <= role_reads < len(users) // 2, queries
+    for sock in sockets[:-1]:
         await sock.close()
