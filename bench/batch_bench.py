@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -270,15 +271,22 @@ def report(out: dict, args, submit_times: list[float], load: str) -> None:
     batch, jobs = out["batch"], out["jobs"]
     ideal = 500 * args.latency / args.parallel
     wall = when(batch["finished_at"]) - when(batch["created_at"])
-    mine = [j for j in jobs if j["id"] != out["interactive"] and j["priority"] == 0]
+    # This batch's jobs: bulk, started (the in-process submit batches were cancelled unrun).
+    mine = [
+        j for j in jobs
+        if j["id"] != out["interactive"] and j["priority"] == 0 and j["started_at"]
+    ]  # fmt: skip
     first_start = min(when(j["started_at"]) for j in mine)
     run_wall = max(when(j["finished_at"]) for j in mine) - first_start
+    runs = [when(j["finished_at"]) - when(j["started_at"]) for j in mine]
     inter = next(j for j in jobs if j["id"] == out["interactive"])
     queued = when(inter["queued_at"])
     freed = min(when(j["finished_at"]) for j in mine if when(j["finished_at"]) >= queued)
     wait = when(inter["started_at"]) - freed
     times = sorted(t for t, _ in out["progress"])
-    most = max((sum(1 for u in times if t <= u < t + 1.0) for t in times), default=0)
+    before_end = times[:-1]  # the last one is the batch's end, sent at once
+    most = max((sum(1 for u in before_end if t <= u < t + 1.0) for t in before_end), default=0)
+    gaps = sorted(b - a for a, b in itertools.pairwise(before_end))
     states = statistics.multimode(j["state"] for j in mine)
     print()
     print(f"load average (1/5/15 min) before / after: {load} on {os.cpu_count()} CPUs")
@@ -288,10 +296,15 @@ def report(out: dict, args, submit_times: list[float], load: str) -> None:
           f"{run_wall:.1f} s; ideal 500 × {args.latency:g} / {args.parallel} = {ideal:.1f} s"
           f" → ×{wall / ideal:.3f} (target ≤ 1.1); states {states}, "
           f"counts {batch['counts']}")  # fmt: skip
+    busy = sum(runs) / (args.parallel * run_wall)
+    print(f"    {len(mine)} jobs ran; started → finished mean {statistics.mean(runs):.3f} s, "
+          f"median {statistics.median(runs):.3f} s, max {max(runs):.2f} s; slots busy "
+          f"{busy:.1%} of the wall time")  # fmt: skip
     print(f"(c) interactive job queued {queued - first_start:.1f} s into the batch; a slot "
           f"freed {freed - queued:.2f} s after; it started {wait:.3f} s after the free "
           "slot (target ≤ 1 s)")  # fmt: skip
-    print(f"(d) batch_progress messages: {len(times)}, at most {most} in any 1 s window")
+    print(f"(d) batch_progress messages: {len(times)}; before the final one at most {most} in "
+          f"any 1 s window, shortest gap {gaps[0] if gaps else float('nan'):.3f} s")  # fmt: skip
 
 
 def main() -> None:

@@ -8,7 +8,9 @@ jobs running now.
 
 The board hears about a batch after each of its jobs changes state, at most
 ``1 / THROTTLE_SECONDS`` = 2 times per second per batch across all processes: a
-conditional update of ``Batch.progress_sent_at`` decides who sends. A change that finds the
+conditional update of ``Batch.progress_sent_at`` decides who sends, and the time is set
+again once the message is out, so sends are that far apart however long reading the counts
+took. A change that finds the
 gate closed schedules one trailing send for when it opens (this process only, one per
 batch); if someone else sent by then, their message was read after this change committed,
 so nothing is lost by dropping it. Pause, resume, cancel and the end of the batch send at
@@ -134,7 +136,12 @@ def send_now(batch_id: Any, *, force: bool = False, trailing: bool = True) -> bo
     batch = Batch.objects.filter(pk=batch_id).first()
     if batch is None:
         return False
-    return send_to_board_now(batch.board_id, progress_message(batch))
+    sent = send_to_board_now(batch.board_id, progress_message(batch))
+    # The window opens again THROTTLE_SECONDS after this send, not after the turn was taken:
+    # reading the counts takes a varying time on a busy database, and two sends must still
+    # be that far apart (a turn taken meanwhile is refused: the taken time is recent too).
+    Batch.objects.filter(pk=batch_id).update(progress_sent_at=timezone.now())
+    return sent
 
 
 def _schedule(batch_id: Any) -> None:

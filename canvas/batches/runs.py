@@ -19,6 +19,7 @@ import contextlib
 import logging
 import time
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -50,6 +51,8 @@ from foundation.errors import AppError, Conflict, NotFound
 logger = logging.getLogger(__name__)
 
 UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
+# The batch whose jobs this thread is cancelling one by one (cancel_batch).
+_cancelling: ContextVar[Any] = ContextVar("cancelling_batch", default=None)
 
 
 class BatchNotFound(NotFound):
@@ -170,9 +173,15 @@ def cancel_batch(batch: Batch) -> Batch:
     with transaction.atomic():
         if not _set_state(batch, (BatchState.RUNNING, BatchState.PAUSED), BatchState.CANCELLED):
             raise _ended(batch, "cancelled")
-    for job in Job.objects.filter(batch=batch, state__in=UNFINISHED).only("pk"):
-        with contextlib.suppress(JobStateConflict):  # it finished meanwhile
-            cancel_job(job)
+    # Each job's own change skips the batch's bookkeeping (a check and a progress message
+    # per job); it is done once below. Jobs ending on workers meanwhile still do their own.
+    quiet = _cancelling.set(batch.pk)
+    try:
+        for job in Job.objects.filter(batch=batch, state__in=UNFINISHED).only("pk"):
+            with contextlib.suppress(JobStateConflict):  # it finished meanwhile
+                cancel_job(job)
+    finally:
+        _cancelling.reset(quiet)
     with transaction.atomic():
         finish_if_done(batch.pk)
         progress.send_after_commit(batch.pk, force=True)
@@ -216,5 +225,7 @@ def finish_if_done(batch_id: Any) -> bool:
 def _on_job_changed(sender: Any, job: Job, **kwargs: Any) -> None:
     """A batch job changed state (inside its transaction): end the batch if that was the
     last one, and tell the board the new counts (throttled) after commit."""
+    if _cancelling.get() == job.batch_id:
+        return  # cancel_batch does it once for all its jobs
     ended = finish_if_done(job.batch_id) if job.is_finished else False
     progress.send_after_commit(job.batch_id, force=ended)

@@ -169,3 +169,15 @@ def test_a_missing_batch_is_not_found():
         runs.get_batch("not-a-uuid")
     with pytest.raises(runs.BatchNotFound):
         runs.get_batch(str(uuid.uuid4()))
+
+
+def test_cancelling_sends_one_progress_message_for_all_its_jobs(
+    board, owner, sent, trailing_sends, django_capture_on_commit_callbacks
+):
+    batch, _ = runs.start_batch(board, owner, raw_batch(seeds=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.cancel_batch(batch)
+    progress_messages = [m for _, m in sent if m["type"] == "batch_progress"]
+    assert len(progress_messages) == 1 and trailing_sends == []
+    assert progress_messages[0]["batch"]["counts"]["cancelled"] == 10
+    assert progress_messages[0]["batch"]["state"] == "cancelled"
