@@ -47,7 +47,8 @@ class Written:
 
 
 class Kind(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def check(self, board: Any, selection: dict[str, Any], options: dict[str, Any]) -> None: ...
 

@@ -70,8 +70,8 @@ def check_selection(board: Board, payload: dict[str, Any]) -> dict[str, Any]:
             raise InvalidExport(f"Frame {frame_id} is not a frame on this board (or was deleted).")
         return {"frame": frame_id}
     raise InvalidExport(
-        "Batches cannot be exported yet: this server previews batches but does not run them. "
-        "Export the results' items instead."
+        "Batches cannot be exported yet on this server. Export the batch's results by "
+        "selecting their items instead."
     )
 
 

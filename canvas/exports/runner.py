@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -154,8 +154,9 @@ def run(export_id: Any, worker_id: str) -> str | None:
     try:
         with ExportProgress(export, worker_id) as progress:
             kind = kinds.get(export.kind)
-            with tempfile.TemporaryFile(prefix="anchorboard-export-") as out:
-                written = kind.write(export, out, progress)
+            # Named: some writers (tifffile) need a file with a path, not a bare descriptor.
+            with tempfile.NamedTemporaryFile(prefix="anchorboard-export-") as out:
+                written = kind.write(export, cast(BinaryIO, out), progress)
                 out.flush()
                 progress.check()
                 size, sha256 = _digest(out)

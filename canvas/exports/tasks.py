@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from canvas.exports import recovery, runner
+from canvas.exports import formats, recovery, runner  # formats: registers the kinds
 from canvas.jobs import upkeep
 from canvas.jobs.recovery import worker_name
 from foundation.background import task
@@ -26,3 +26,4 @@ def run(export_id: str) -> str | None:
 
 
 upkeep.add_chore("exports", recovery.tick)
+__all__ = ["formats", "run"]
