@@ -181,3 +181,20 @@ def test_cancelling_sends_one_progress_message_for_all_its_jobs(
     assert len(progress_messages) == 1 and trailing_sends == []
     assert progress_messages[0]["batch"]["counts"]["cancelled"] == 10
     assert progress_messages[0]["batch"]["state"] == "cancelled"
+
+
+def test_the_eta_follows_the_batchs_own_pace_once_two_jobs_finished(board, owner, settings):
+    from datetime import timedelta
+
+    settings.ANCHORBOARD_BATCH_DEFAULT_JOB_SECONDS = 30.0
+    batch, _ = runs.start_batch(board, owner, raw_batch(seeds=3))  # 6 jobs
+    numbers = progress.counts(batch.pk)
+    eta, basis = progress.eta_seconds(batch, numbers)
+    assert (eta, basis) == (180.0, "default, 1 at a time")  # 30 s × 6 jobs, none running
+    for _ in range(2):
+        claim = queue.claim_next("w")
+        runner.execute(claim.job_id, "w")
+    first, second = Job.objects.filter(batch=batch, state=JobState.SUCCEEDED)
+    Job.objects.filter(pk=first.pk).update(finished_at=second.finished_at - timedelta(seconds=10))
+    eta, basis = progress.eta_seconds(batch, progress.counts(batch.pk))
+    assert (eta, basis) == (40.0, "pace of the last 2 jobs")  # 4 left at one per 10 s
