@@ -4,14 +4,19 @@ own database connection and put whatever queued up for a board into one transact
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
+import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test.utils import CaptureQueriesContext
 
-from canvas.boards.operations import BatchRequest, apply_batch
+from canvas.boards import documents
+from canvas.boards.operations import BatchRequest, apply_batch, apply_batches
 from canvas.boardsocket import writer as board_writer
 from canvas.models import Board, BoardMember, BoardOperation, Item, Role
 from tests import factories
@@ -206,3 +211,89 @@ async def test_acks_and_other_sockets_batches_keep_revision_order(held_writer):
     assert seen["bob"] == [("applied", 2, None), ("ack", 3, "b1"), ("applied", 4, None)]
     for sock in (alice, bob):
         await sock.close()
+
+
+# --- Round trips per run -----------------------------------------------------------------------
+
+
+def statements(queries) -> list[str]:
+    """The data statements of a run as "VERB table" (transaction control left out: BEGIN
+    and COMMIT or savepoints depend on the backend and the test's transaction)."""
+    described = []
+    for query in queries:
+        sql = query["sql"].split(" times: ", 1)[-1]  # executemany: "N times: …"
+        verb = sql.split(None, 1)[0].upper()
+        if verb in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
+            continue
+        table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql, re.IGNORECASE)
+        described.append(f"{verb} {table.group(1) if table else '?'}")
+    return described
+
+
+def run_of_moves(owner, items, tag: str, count: int) -> list[BatchRequest]:
+    return [
+        BatchRequest(owner, parse_ops([update(items[n % len(items)], x=n)]), batch_id=f"{tag}{n}")
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("batches", [1, 20])
+def test_a_run_of_moves_costs_five_statements_however_many_batches(batches, settings):
+    """The writer's run on a warm board: lock + revision bump (one UPDATE … RETURNING), the
+    resend check, the items read, the items written, the log rows inserted. Each further
+    statement is a round trip per run (30 ms each when PostgreSQL is busy, bench/README.md);
+    the log is trimmed only every ``size // 16`` batches, not in every run."""
+    settings.ANCHORBOARD_OPERATION_LOG_SIZE = 1000
+    owner, board, items = async_to_sync(seeded_board)(4)
+    apply_batches(board.pk, run_of_moves(owner, items, "warm", 3))  # revision 1 → 4
+    with CaptureQueriesContext(connection) as run:
+        outcomes = apply_batches(board.pk, run_of_moves(owner, items, "m", batches))
+    assert [o.revision for o in outcomes] == list(range(5, 5 + batches))
+    assert statements(run.captured_queries) == [
+        "UPDATE canvas_board",  # … SET revision = revision + n … RETURNING *: the row lock
+        "SELECT canvas_boardoperation",  # resends: batch_ids already in the log
+        "SELECT canvas_item",
+        "UPDATE canvas_item",  # one prepared statement, executemany
+        "INSERT canvas_boardoperation",
+    ], [q["sql"][:100] for q in run.captured_queries]
+    revision, logged, _ = async_to_sync(log_and_items)(board)
+    assert revision == 4 + batches and logged == list(range(1, 5 + batches))
+
+
+def test_the_log_is_trimmed_every_sixteenth_of_its_size_and_never_below_it(settings):
+    """Size 32: a trim every 2 revisions; the log always reaches back ``size`` batches, so
+    a client exactly that far behind still gets a catch-up, not a snapshot."""
+    settings.ANCHORBOARD_OPERATION_LOG_SIZE = 32
+    owner, board, items = async_to_sync(seeded_board)(1)
+    deletes, kept = 0, []
+    for step in range(60):
+        with CaptureQueriesContext(connection) as run:
+            apply_batches(board.pk, run_of_moves(owner, items, f"t{step}-", 1))
+        deletes += statements(run.captured_queries).count("DELETE canvas_boardoperation")
+        revision, logged, _ = async_to_sync(log_and_items)(board)
+        assert logged == list(range(logged[0], revision + 1))  # contiguous up to now
+        kept.append(len(logged))
+        since = max(0, revision - 32)
+        assert documents.catchup(Board.objects.get(pk=board.pk), since) is not None
+    assert deletes == 30  # revisions 2 … 61: one trim per even revision
+    assert min(kept[31:]) == 32 and max(kept) == 33
+
+
+def test_a_run_where_nothing_applies_writes_nothing():
+    """Refused and resent batches take no revision: the bump the run's first statement made
+    is rolled back with the rest, and the board's activity time stays."""
+    owner, board, items = async_to_sync(seeded_board)(1)
+    first = BatchRequest(owner, parse_ops([update(items[0], x=1)]), batch_id="d")
+    [done] = apply_batches(board.pk, [first])
+    before = Board.objects.get(pk=board.pk)
+    refused = BatchRequest(owner, parse_ops([update(str(uuid.uuid4()), x=1)]), batch_id="r")
+    resent = BatchRequest(owner, parse_ops([update(items[0], x=1)]), batch_id="d")
+    outcomes = apply_batches(board.pk, [refused, resent])
+    assert getattr(outcomes[0], "code", None) == "item_not_found"
+    assert outcomes[1] == done and done.revision == 2
+    after = Board.objects.get(pk=board.pk)
+    assert (after.revision, after.last_activity_at) == (before.revision, before.last_activity_at)
+    assert async_to_sync(log_and_items)(board)[1] == [1, 2]
+    refused_then_applied = apply_batches(board.pk, [refused, *run_of_moves(owner, items, "n", 2)])
+    assert [getattr(o, "revision", None) for o in refused_then_applied] == [None, 3, 4]
+    assert Board.objects.get(pk=board.pk).revision == 4
