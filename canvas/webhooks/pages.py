@@ -65,7 +65,10 @@ def _render(
         "hooks": hooks,
         "current": current,
         "log": log,
-        "event_types": list(events.EVENT_TYPES.items()),
+        "event_types": [
+            (name, meaning, events.NOT_SENT_YET.get(name, ""))
+            for name, meaning in events.EVENT_TYPES.items()
+        ],
         "form": extra.pop("form", None) or {"events": [events.JOB_SUCCEEDED, events.JOB_FAILED]},
         **extra,
     }

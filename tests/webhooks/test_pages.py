@@ -3,6 +3,9 @@ secret shown once), resend; members are refused, outsiders get a 404."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -99,3 +102,45 @@ def test_the_team_page_links_to_webhooks_for_admins_only(team, admin):
     member = factories.make_user("max")
     team.memberships.create(user=member, role="member")
     assert link not in signed_in(member).get(f"/teams/{team.pk}/").content.decode()
+
+
+def test_the_form_offers_every_event_and_labels_those_not_sent_yet(team, admin, monkeypatch):
+    """Every event type is offered, in the documented order; one that nothing emits yet
+    carries its label, the others none."""
+    monkeypatch.setattr(events, "NOT_SENT_YET", {events.EXPORT_READY: "when exports ship"})
+    html = signed_in(admin).get(f"/teams/{team.pk}/webhooks/").content.decode()
+    offered = re.findall(r'name="events" value="([^"]+)"[^>]*>(.*?)</label>', html, re.S)
+    assert [name for name, _ in offered] == list(events.EVENT_TYPES)
+    assert len(offered) == 5
+    labels = {name: re.findall(r'class="not-sent-yet">\(([^)]*)\)', text) for name, text in offered}
+    assert labels == {
+        "job.succeeded": [],
+        "job.failed": [],
+        "batch.completed": [],
+        "review.decided": [],
+        "export.ready": ["when exports ship"],
+    }
+
+
+def test_today_every_event_is_sent_so_none_is_labelled(team, admin):
+    html = signed_in(admin).get(f"/teams/{team.pk}/webhooks/").content.decode()
+    assert html.count('name="events"') == len(events.EVENT_TYPES)
+    assert "not-sent-yet" not in html
+
+
+def test_an_event_is_labelled_not_sent_yet_exactly_while_nothing_emits_it():
+    """The label goes in the change that adds the emitter. An event counts as emitted when
+    code other than its declaration (events.py) and the API's list of names (api.py) names
+    it, as ``events.BATCH_COMPLETED`` or ``"batch.completed"`` (docs/webhooks.md)."""
+    root = Path(__file__).resolve().parents[2]
+    declared = {root / "canvas/webhooks/events.py", root / "canvas/webhooks/api.py"}
+    source = "\n".join(
+        path.read_text()
+        for folder in ("canvas", "assets")
+        for path in sorted((root / folder).rglob("*.py"))
+        if "migrations" not in path.parts and path not in declared
+    )
+    constants = {value: name for name, value in vars(events).items() if isinstance(value, str)}
+    for event_type in events.EVENT_TYPES:
+        named = f"events.{constants[event_type]}" in source or f'"{event_type}"' in source
+        assert named != (event_type in events.NOT_SENT_YET), event_type
