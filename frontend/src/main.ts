@@ -14,6 +14,7 @@ import { PointerInput, isTyping } from "./tools/pointer";
 import { resolveShortcut, runCommand } from "./tools/shortcuts";
 import { TouchInput } from "./tools/touch";
 import { buildAnchorsPanel } from "./ui/anchorsPanel";
+import { ExportToasts } from "./ui/exportsToast";
 import { h } from "./ui/dom";
 import { buildHelp } from "./ui/help";
 import { buildLayersPanel } from "./ui/layersPanel";
@@ -81,6 +82,8 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   installTooltips();
   installAnnouncer();
   const toasts = new Toasts();
+  // The user's own exports: progress while they run, a Download link when ready (ui/exportsToast).
+  const exportToasts = new ExportToasts(toasts);
   // One info notice at a time ("Undo Move"); errors stack (at most three) until dismissed.
   let info: ToastHandle | null = null;
   editor.on("notice", () => {
@@ -137,6 +140,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     },
     onReviewMessage: (msg) => review?.receive(msg),
     onBrandKit: (msg) => brandKit?.receive(msg.brand_kit),
+    onExport: (msg) => exportToasts.receive(msg.export),
     onJobError: (msg) => jobs?.receiveError(msg),
   });
   let firstSync = true;

@@ -18,6 +18,8 @@ export type {
   BrandKitMessage,
   CatchupMessage,
   ErrorMessage,
+  ExportData,
+  ExportMessage,
   IterationApplyMessage,
   IterationMessage,
   IterationRefMessage,

@@ -17,6 +17,7 @@ import {
   CLOSE_NO_ACCESS,
   type ClientMessage,
   type ErrorMessage,
+  type ExportMessage,
   type ItemData,
   type JobMessage,
   MAX_OPS_PER_BATCH,
@@ -50,6 +51,8 @@ export interface ConnectionHandlers {
   onReviewMessage?: (msg: ReviewMessage) => void;
   /** The board's brand kit changed (docs/governance.md "Brand kits"). */
   onBrandKit?: (msg: BrandKitMessage) => void;
+  /** One of the user's own exports changed (only the requester's sockets get these). */
+  onExport?: (msg: ExportMessage) => void;
   /** After snapshot or catch-up has been applied. */
   onSynced?: () => void;
 }
@@ -277,6 +280,9 @@ export class BoardConnection {
         return;
       case "brand_kit":
         this.handlers.onBrandKit?.(msg);
+        return;
+      case "export":
+        this.handlers.onExport?.(msg);
         return;
     }
   }
