@@ -90,6 +90,7 @@ class JobOut(Schema):
     retried_from: uuid.UUID | None
     parent_iteration: uuid.UUID | None
     version: int = Field(..., description="Grows with every change; drop older updates.")
+    batch: uuid.UUID | None = Field(None, description="The batch that made the job, if any.")
 
 
 class JobMove(Schema):
@@ -103,6 +104,7 @@ class JobFilters(Schema):
     q: CleanText = Field("", max_length=200, description="Part of the prompt (any case).")
     since: datetime | None = Field(None, description="Queued at or after this time.")
     until: datetime | None = Field(None, description="Queued before this time.")
+    batch: uuid.UUID | None = Field(None, description="Only the jobs of this batch.")
 
 
 class IterationOut(Schema):
@@ -201,6 +203,8 @@ def list_jobs(
         jobs = jobs.filter(queued_at__gte=filters.since)
     if filters.until:
         jobs = jobs.filter(queued_at__lt=filters.until)
+    if filters.batch:
+        jobs = jobs.filter(batch_id=filters.batch)
     jobs = jobs.order_by("-queued_at", "-id")
     return paginate(request, jobs, paging, lambda rows: [job_payload(j) for j in rows])
 

@@ -52,6 +52,7 @@ def job_payload(job: Job) -> dict[str, Any]:
         "retried_from": str(job.retried_from_id) if job.retried_from_id else None,
         "parent_iteration": str(job.parent_iteration_id) if job.parent_iteration_id else None,
         "version": job.version,
+        "batch": str(job.batch_id) if job.batch_id else None,
     }
 
 

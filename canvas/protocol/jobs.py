@@ -269,6 +269,8 @@ class JobData(ProtocolModel):
     parent_iteration: str | None
     version: int
     """Grows with every change; drop older updates."""
+    batch: str | None = None
+    """The batch that made the job (docs/batches.md); null for a job submitted on its own."""
 
 
 class IterationData(ProtocolModel):

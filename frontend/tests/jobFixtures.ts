@@ -26,6 +26,7 @@ export function job(extra: Partial<JobPayload> = {}): JobPayload {
     retried_from: null,
     parent_iteration: null,
     version: 1,
+    batch: null,
     ...extra,
   };
 }

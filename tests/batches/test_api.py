@@ -69,6 +69,10 @@ def test_without_dry_run_the_batch_starts(client, board):
     }  # fmt: skip
     listed = client.get(f"/api/v1/boards/{board.pk}/batches").json()
     assert [b["id"] for b in listed["items"]] == [body["batch"]]
+    jobs = client.get(f"/api/v1/boards/{board.pk}/jobs?batch={body['batch']}").json()
+    assert jobs["count"] == 4 and {j["batch"] for j in jobs["items"]} == {body["batch"]}
+    other = client.get(f"/api/v1/boards/{board.pk}/jobs?batch={uuid.uuid4()}").json()
+    assert other["count"] == 0
 
 
 def test_pause_resume_cancel_and_results(client, board):

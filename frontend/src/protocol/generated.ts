@@ -525,6 +525,10 @@ export interface JobData {
    * Grows with every change; drop older updates.
    */
   version: number;
+  /**
+   * The batch that made the job (docs/batches.md); null for a job submitted on its own.
+   */
+  batch: string | null;
 }
 export interface JobError {
   code: string;
