@@ -44,6 +44,7 @@ urlpatterns = [
         "brand-kits/<uuid:kit_id>/references/", kit_pages.kit_reference, name="brand-kit-reference"
     ),
     path("brand-kits/<uuid:kit_id>/boards/", kit_pages.kit_board, name="brand-kit-board"),
+    path("brand-kits/<uuid:kit_id>/delete/", kit_pages.kit_delete, name="brand-kit-delete"),
     # Review and share links (canvas.sharing.views, docs/review.md).
     path("inbox/", review_pages.inbox_page, name="inbox"),
     path("s/<str:token>/", share.share_page, name="share-page"),

@@ -4,8 +4,11 @@
 Every team member sees the kits; kit managers and team admins change them (the form is
 read-only for others, and the POST routes check again). Saving the editor is one call to
 ``services.edit_kit``: a new version when anything changed. Uploads go through
-``services.add_reference`` (the assets pipeline and its limits); giving a board the kit
-through ``services.set_board_kit`` (board owners, team admins, kit managers).
+``services.add_reference`` (the assets pipeline and its limits); giving a board the kit,
+pinning it to a version or following the latest again through ``services.set_board_kit``
+(board owners, team admins, kit managers). Deleting a kit asks first on a page of its own
+that names the boards it is taken from (``services.delete_kit`` detaches them: their next
+jobs run without its locks; past results keep their version).
 """
 
 from __future__ import annotations
@@ -128,14 +131,24 @@ def changes_from_form(request: HttpRequest, current: dict[str, Any]) -> dict[str
     }
 
 
-def _boards(request: HttpRequest, kit: BrandKit) -> tuple[list[Board], list[Board]]:
-    """(boards using the kit, team boards the caller may give it), both ones they can see."""
+def _boards(request: HttpRequest, kit: BrandKit) -> tuple[list[dict[str, Any]], list[Board]]:
+    """(boards using the kit — each ``{board, pinned: version number or None, can_choose}`` —,
+    team boards the caller may give it), both ones they can see."""
     boards = list(
         visible_boards(request.user)
         .filter(team=kit.team, archived_at__isnull=True)
+        .select_related("brand_kit_version")
         .order_by("name")
     )
-    using = [b for b in boards if b.brand_kit_id == kit.pk]
+    using = [
+        {
+            "board": b,
+            "pinned": b.brand_kit_version.number if b.brand_kit_version else None,
+            "can_choose": may_choose_board_kit(request.user, b),
+        }
+        for b in boards
+        if b.brand_kit_id == kit.pk
+    ]
     offer = [
         b for b in boards if b.brand_kit_id != kit.pk and may_choose_board_kit(request.user, b)
     ]
@@ -198,6 +211,8 @@ def kit_editor(request: HttpRequest, kit_id: Any) -> HttpResponse:
             "locks": list(LOCK_LABELS.items()),
             "engines": [(name, caps.label) for name, caps in available_engines().items()],
             "can_change": can_change and version.number == kit.latest_number,
+            "can_delete": can_change,
+            "version_numbers": list(range(kit.latest_number, 0, -1)),
             "using": using,
             "offer": offer,
             "api_references": f"{API_BASE}/brand-kits/{kit.pk}/references",
@@ -224,10 +239,21 @@ def kit_reference(request: HttpRequest, kit_id: Any) -> HttpResponse:
     return redirect("brand-kit", kit_id)
 
 
+def _pin(request: HttpRequest) -> int | None:
+    """The version chosen in a board's pin form: a number, or None for "follow the latest"."""
+    text = request.POST.get("version", "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise services.InvalidKit("Choose a version of the kit, or “Latest”.")
+    return int(text)
+
+
 @login_required
 @require_POST
 def kit_board(request: HttpRequest, kit_id: Any) -> HttpResponse:
-    """Give a board this kit (``use``) or take it away (``remove``)."""
+    """Give a board this kit (``use``), pin it to a version or follow the latest again
+    (``pin`` with ``version``, empty for the latest), or take it away (``remove``)."""
     try:
         kit, _ = get_kit_for(request.user, kit_id, TeamPerm.VIEW)
         board_id = uuid.UUID(request.POST.get("board", ""))
@@ -236,19 +262,53 @@ def kit_board(request: HttpRequest, kit_id: Any) -> HttpResponse:
             raise Forbidden(
                 "Only the board's owners, team admins and kit managers choose a board's brand kit."
             )
-        use = request.POST.get("action") == "use"
-        services.set_board_kit(board, kit if use else None)
-        messages.success(
-            request,
-            f"“{board.name}” now follows “{kit.name}”."
-            if use
-            else f"“{board.name}” has no brand kit now.",
-        )
+        action = request.POST.get("action")
+        if action == "pin":
+            pin = _pin(request)
+            services.set_board_kit(board, kit, pin)
+            said = (
+                f"“{board.name}” is pinned to version {pin} of “{kit.name}”: its jobs use that "
+                "version until you let it follow the latest again."
+                if pin is not None
+                else f"“{board.name}” follows the latest version of “{kit.name}” again."
+            )
+        elif action == "use":
+            services.set_board_kit(board, kit)
+            said = f"“{board.name}” now follows “{kit.name}”."
+        else:
+            services.set_board_kit(board, None)
+            said = f"“{board.name}” has no brand kit now."
+        messages.success(request, said)
     except (AppError, ValueError) as exc:
         if isinstance(exc, AppError) and exc.status in (401, 403, 404):
             return app_error_response(request, exc)
         messages.error(request, getattr(exc, "message", "That board cannot be changed."))
     return redirect("brand-kit", kit_id)
+
+
+@login_required
+def kit_delete(request: HttpRequest, kit_id: Any) -> HttpResponse:
+    """GET: what deleting the kit does, and a button to confirm; POST: delete it."""
+    try:
+        kit, _ = get_kit_for(request.user, kit_id, TeamPerm.KITS)
+    except AppError as exc:
+        return app_error_response(request, exc)
+    boards = list(Board.objects.filter(brand_kit=kit).order_by("name"))
+    if request.method == "POST":
+        services.delete_kit(kit)
+        detached = (
+            f" {len(boards)} board{'s' if len(boards) != 1 else ''} no longer "
+            f"{'have' if len(boards) != 1 else 'has'} a brand kit."
+            if boards
+            else ""
+        )
+        messages.success(request, f"Deleted the brand kit “{kit.name}”.{detached}")
+        return redirect("brand-kits", kit.team_id)
+    return render(
+        request,
+        "governance/kit_confirm_delete.html",
+        {"kit": kit, "boards": boards, "cancel_url": editor_url(kit.pk)},
+    )
 
 
 def editor_url(kit_id: Any) -> str:
