@@ -75,6 +75,7 @@ HOSTED = "Hosted providers (Gemini, OpenAI), circuit breaker, fallbacks"
 COMFYUI = "ComfyUI"
 A1111 = "AUTOMATIC1111 / Forge"
 WEBHOOKS = "Webhooks"
+EXPORTS = "Exports: Content Credentials (C2PA)"
 DEVELOPMENT = "Development and tests"
 
 # --- Deployment and security ------------------------------------------------------------------
@@ -548,6 +549,20 @@ WEBHOOK_ALLOW_PRIVATE_URLS = _knob(
 WEBHOOK_SENDERS = _knob(
     "ANCHORBOARD_WEBHOOK_SENDERS", WHOLE, 4,
     "threads per worker process that send webhook deliveries (never a job's)", WEBHOOKS,
+)  # fmt: skip
+
+# --- Exports: Content Credentials (C2PA); the algorithm follows the key ---------------------
+C2PA_CERT_PATH = _knob(
+    "ANCHORBOARD_C2PA_CERT_PATH", TEXT, "", "PEM: the signing certificate, then intermediates "
+    "(no root); empty = exported JPEG/PNG files are not signed", EXPORTS,
+)  # fmt: skip
+C2PA_KEY_PATH = _knob(
+    "ANCHORBOARD_C2PA_KEY_PATH", TEXT, "", "PEM (PKCS#8) private key of that certificate "
+    "(EC P-256/384/521, Ed25519 or RSA); readable by the server only, never committed", EXPORTS,
+)  # fmt: skip
+C2PA_TIMESTAMP_URL = _knob(
+    "ANCHORBOARD_C2PA_TIMESTAMP_URL", TEXT, "", "RFC 3161 timestamp authority (signatures "
+    "stay valid past the certificate's expiry); empty = none", EXPORTS,
 )  # fmt: skip
 
 # --- Development and tests --------------------------------------------------------------------
