@@ -96,3 +96,70 @@ def test_single_image_kinds_refuse_what_they_cannot_make(board, owner, images, f
         f"/api/v1/boards/{board.pk}/exports", json.dumps(body), content_type="application/json"
     )
     assert response.status_code == 400 and words in response.json()["error"]["message"]
+
+
+def test_zip_packs_the_files_as_stored_with_sidecars_and_a_provenance_manifest(
+    board, owner, images, django_capture_on_commit_callbacks
+):
+    import csv
+    import hashlib
+    import zipfile
+
+    from canvas.jobs import queue, runner
+    from canvas.models import Item
+    from canvas.permissions import Principal
+    from canvas.review.decisions import set_decision
+    from tests.jobs import engines  # noqa: F401  (registers test-echo)
+
+    anchor = images[1]
+    Item.objects.filter(pk=anchor.pk).update(anchor_role="palette", name="Brand palette")
+    region = {"x": 0, "y": 0, "width": 32, "height": 24}
+    job = queue.submit_job(
+        board, owner,
+        {"mode": "img2img", "engine": "test-echo", "region": region, "seed": 11,
+         "prompt": "misty cliffs", "anchors": [{"item_id": str(anchor.pk), "role": "palette"}]},
+    )  # fmt: skip
+    claim = queue.claim_next("zip-test")
+    runner.execute(claim.job_id, "zip-test")
+    result = job.iterations.get()
+    set_decision(result, Principal(user=owner), status="approved")
+    result_item = Item.objects.create(
+        board=board, kind="image", asset=result.asset, name="Hero", width=32, height=24, z=5
+    )
+    body = {"kind": "zip", "items": [str(images[0].pk), str(result_item.pk)]}
+    export, data = export_and_download(
+        client_for(owner), board, body, django_capture_on_commit_callbacks
+    )
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    manifest = json.loads(archive.read("manifest.json"))
+    files = {f["asset"]: f for f in manifest["files"]}
+    made = files[str(result.asset_id)]
+    assert made["job"] == str(job.pk) and made["engine"] == "test-echo" and made["seed"] == 11
+    assert made["prompt"] == "misty cliffs"
+    assert made["anchors"] == [
+        {"role": "palette", "name": "Brand palette", "sha256": anchor.asset.blob_id}
+    ]
+    assert [d["decision"] for d in made["decisions"]] == ["approved"]
+    for entry in manifest["files"]:
+        content = archive.read(entry["file_name"])
+        assert (
+            hashlib.sha256(content).hexdigest() == entry["sha256"] and len(content) == entry["size"]
+        )
+        assert (
+            json.loads(archive.read(entry["file_name"] + ".json"))["file"]["sha256"]
+            == entry["sha256"]
+        )
+    uploaded = files[str(images[0].asset_id)]
+    assert uploaded["job"] is None and uploaded["file_name"].startswith("Campaign_")
+    rows = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
+    assert {r["asset"] for r in rows} == set(files)
+    assert export["file_name"].endswith(".zip")
+
+
+def test_zip_refuses_a_bad_template(board, owner, images):
+    body = {"kind": "zip", "items": [str(images[0].pk)], "options": {"template": "{nope}"}}
+    response = client_for(owner).post(
+        f"/api/v1/boards/{board.pk}/exports", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400 and "nope" in response.json()["error"]["message"]

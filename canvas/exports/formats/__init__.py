@@ -7,7 +7,8 @@ export (the API did) or touches the export row (the runner does).
 """
 
 from canvas.exports import kinds
-from canvas.exports.formats import images
+from canvas.exports.formats import images, package
 
 kinds.register(images.PNG)
 kinds.register(images.TIFF16)
+kinds.register(package.ZIP)
