@@ -271,6 +271,11 @@ class Room:
         self.reads: dict[str, SharedRead] = {}
         self.known: KnownRevision | None = None  # set by the first socket that asks
         self.subscribed = asyncio.get_running_loop().create_future()
+        # Joining sockets re-assert the membership through one shared command: a crowd
+        # joining at once (their handshakes' reads end together) sent one ``group_add``
+        # each at the same moment, more than the layer's connection pool holds, and the
+        # sockets over its limit were closed with 1011 (MaxConnectionsError).
+        self.reassert = SharedRead(self.renew)
         self._reader: asyncio.Future[None] | None = None
         self._filling = asyncio.Lock()  # one log read at a time for the room (``fill``)
 
@@ -432,8 +437,9 @@ class Hub:
                 # lost every group, the reconnecting sockets restore it at once instead of
                 # waiting for the hub to notice (events sent meanwhile would reach nobody).
                 # If that fails the socket does not join (it closes and its client comes
-                # back), exactly as when a new room cannot subscribe.
-                await room.renew()
+                # back), exactly as when a new room cannot subscribe. One command started
+                # after the socket asked, shared with the sockets joining meanwhile.
+                await room.reassert.get()
             if self.rooms.get(group) is room:  # not emptied and closed meanwhile
                 break
         room.sockets[socket] = self.era

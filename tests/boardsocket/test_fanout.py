@@ -340,3 +340,29 @@ async def test_a_crowd_opening_a_board_reads_the_roles_together(crowd):
     assert 1 <= role_reads < len(users) // 2, queries
     for sock in sockets[:-1]:
         await sock.close()
+
+
+async def test_a_crowd_joining_an_open_room_re_asserts_its_membership_together(crowd):
+    """Each socket joining a room re-asserts the room's membership, but sockets joining
+    together share one command: a crowd whose handshakes end at once sent one group_add
+    each, overflowed the Redis layer's connection pool and was closed with 1011."""
+    board = crowd["board"]
+    first = await open_synced(board, [crowd["owner"]])
+    layer = get_channel_layer()
+    real_group_add, added = layer.group_add, []
+
+    async def group_add(group, channel):
+        added.append(group)
+        await real_group_add(group, channel)
+
+    layer.group_add = group_add
+    try:
+        cookies = [await sync_to_async(session_cookie)(user) for user in crowd["viewers"]]
+        sockets = [BoardSocket(board.pk, cookie) for cookie in cookies]
+        welcomes = await asyncio.gather(*(sock.open() for sock in sockets))
+    finally:
+        del layer.group_add
+    assert all(welcome["type"] == "welcome" for welcome in welcomes)
+    assert 1 <= len(added) < len(sockets) // 2, added
+    for sock in [*first, *sockets]:
+        await sock.close()
