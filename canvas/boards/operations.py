@@ -24,6 +24,7 @@ from django.utils import timezone
 from canvas import protocol, realtime, recent_batches
 from canvas.boards import documents, result_items
 from canvas.boards.batch_state import BatchState, OperationRejected
+from canvas.governance import rescore
 from canvas.models import Board, BoardOperation
 from foundation.errors import AppError
 
@@ -205,6 +206,16 @@ def _log_row(
     )
 
 
+def _edits_anchor(state: BatchState, op: dict[str, Any]) -> bool:
+    """Whether an applied operation changes the board's anchor images (not their place)."""
+    if op["op"] == "create":
+        return bool(op["item"].get("anchor_role")) and op["item"].get("asset") is not None
+    if op["op"] == "update":
+        return "anchor_role" in op["set"]
+    item = state.items.get(op["id"])
+    return item is not None and bool(item.anchor_role) and item.asset_id is not None
+
+
 def _write(
     board: Board,
     state: BatchState,
@@ -217,6 +228,9 @@ def _write(
     state.save()
     # A result whose layer these batches removed or brought back changes status with it.
     result_items.follow_items(board.pk, state.created_or_deleted())
+    # Results scored against an anchor these batches added, removed or re-roled are stale.
+    if any(_edits_anchor(state, op) for _, row in logged for op in row.ops):
+        rescore.anchors_edited(board.pk)
     board.revision = revision
     BoardOperation.objects.bulk_create([row for _, row in logged])
     keep = documents.operation_log_size()

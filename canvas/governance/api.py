@@ -46,15 +46,22 @@ class FlagOut(Schema):
     message: str
 
 
-class ImageConsistencyOut(Schema):
-    """An image's consistency as results and candidates carry it (null: not scored yet)."""
-
+class ConsistencyFields(Schema):
     drift: bool
     scores: dict[str, float]
     flags: list[FlagOut]
 
 
-class ResultOut(ImageConsistencyOut):
+class ImageConsistencyOut(ConsistencyFields):
+    """An image's consistency as results and candidates carry it (null: not scored yet)."""
+
+    stale: bool = False
+    """The board's anchors changed after this check; a re-score is pending."""
+
+
+class ResultOut(ConsistencyFields):
+    """One image of a check (always against the references of that moment)."""
+
     asset: str
 
 

@@ -10,6 +10,9 @@ distance, so thresholds can be re-calibrated over a board's batch without re-rea
 ``ConsistencyCheck`` is a check of a long list asked for through the API, run in the
 background and polled (canvas.governance.checks).
 
+``Rescore`` is a board whose anchors changed since its results were scored: the re-score
+that follows (canvas.governance.rescore) coalesces many edits into few passes.
+
 This module holds data only; rows are written by canvas.governance.services and checks.
 """
 
@@ -86,3 +89,24 @@ class ConsistencyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"consistency check {self.id} ({self.status})"
+
+
+class Rescore(models.Model):
+    """A board's results must be re-scored because its anchors changed.
+
+    Each anchor edit bumps ``requested`` (and ``requested_at``); a pass re-scores against
+    the references of that moment and sets ``done`` to the request it covered. A reading
+    written before ``requested_at`` while ``done < requested`` is stale. ``running_until``
+    is the lease of the one pass that may run for the board (a crashed pass's lease ends).
+    """
+
+    board = models.OneToOneField(
+        "canvas.Board", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    requested = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    running_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"re-score of board {self.board_id}: {self.done}/{self.requested}"

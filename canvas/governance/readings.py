@@ -1,8 +1,10 @@
 """What people see of consistency scores: a result's latest check, read from stored rows.
 
 ``consistency_of`` / ``consistency_by_asset`` turn ``ConsistencyScore`` rows into the
-protocol's ``Consistency`` payload (``{drift, scores, flags}``, canvas/protocol/governance.py)
-or ``None`` while an image has not been scored. An image's *latest* check is the reference
+protocol's ``Consistency`` payload (``{drift, scores, flags, stale}``,
+canvas/protocol/governance.py) or ``None`` while an image has not been scored. ``stale``:
+the board's anchors changed after the check and its re-score is pending
+(canvas.governance.rescore). An image's *latest* check is the reference
 set (fingerprint) its most recently written row belongs to: editing the anchors does not
 hide what an image was last checked against. One query for any number of images.
 
@@ -16,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from canvas.governance.models import ConsistencyScore
+from django.db.models import F
+
+from canvas.governance.models import ConsistencyScore, Rescore
 
 Consistency = dict[str, Any]
 FLAG_FIELDS = ("metric", "component", "value", "threshold", "message")
@@ -31,13 +35,33 @@ def _flag_order(flag: dict[str, Any]) -> tuple[float, float]:
     return (float("inf"), -(float(flag.get("value") or 0) - threshold) / abs(threshold))
 
 
-def _payload(rows: list[ConsistencyScore]) -> Consistency:
+def _payload(rows: list[ConsistencyScore], stale: bool) -> Consistency:
     flags = sorted((row.flag for row in rows if row.flag), key=_flag_order)
     return {
         "drift": bool(flags),
         "scores": {row.metric: round(row.score, 4) for row in rows},
         "flags": [{key: flag[key] for key in FLAG_FIELDS} for flag in flags],
+        "stale": stale,
     }
+
+
+def pending_rescores(board_ids: Iterable[Any]) -> dict[Any, Any]:
+    """Boards whose anchors changed and whose re-score has not finished: when it was asked."""
+    return dict(
+        Rescore.objects.filter(board_id__in=set(board_ids), requested__gt=F("done")).values_list(
+            "board_id", "requested_at"
+        )
+    )
+
+
+def latest_fingerprints(asset_ids: Iterable[Any]) -> dict[Any, str]:
+    """The reference set each image was last checked against (images never checked: absent)."""
+    latest: dict[Any, str] = {}
+    rows = ConsistencyScore.objects.filter(asset_id__in=list(asset_ids))
+    ordered = rows.order_by("updated_at", "pk").values_list("asset_id", "fingerprint")
+    for asset_id, fingerprint in ordered:
+        latest[asset_id] = fingerprint
+    return latest
 
 
 def consistency_by_asset(asset_ids: Iterable[Any]) -> dict[Any, Consistency | None]:
@@ -51,8 +75,11 @@ def consistency_by_asset(asset_ids: Iterable[Any]) -> dict[Any, Consistency | No
     for row in ConsistencyScore.objects.filter(asset_id__in=ids).order_by("updated_at", "pk"):
         latest[row.asset_id] = (row.updated_at, row.fingerprint)
         rows.setdefault((row.asset_id, row.fingerprint), []).append(row)
-    for asset_id, (_, fingerprint) in latest.items():
-        found[asset_id] = _payload(rows[(asset_id, fingerprint)])
+    pending = pending_rescores(row.board_id for group in rows.values() for row in group[:1])
+    for asset_id, (updated_at, fingerprint) in latest.items():
+        group = rows[(asset_id, fingerprint)]
+        asked = pending.get(group[0].board_id)
+        found[asset_id] = _payload(group, stale=asked is not None and updated_at < asked)
     return found
 
 

@@ -7,6 +7,10 @@ rows are stored. Arguments: ``board`` (the Board), ``asset_ids`` (the images che
 the board's drift triage acts on). Sent by canvas.governance.services.check after its rows
 are written (inside the caller's transaction, if any: receivers defer what they send with
 ``transaction.on_commit``).
+
+``readings_changed``: these images' readings changed without a new check — they became
+stale because the board's anchors changed, or current again (canvas.governance.rescore).
+Arguments: ``board``, ``asset_ids``.
 """
 
 from __future__ import annotations
@@ -14,3 +18,4 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 results_scored = Signal()
+readings_changed = Signal()

@@ -5,6 +5,9 @@
   never raises: a scoring failure is logged and the job's results stay as they are.
 - "canvas.governance.run_check": run a long consistency check the API answered 202 for
   (canvas.governance.checks); its reply or error is stored on the check.
+- "canvas.governance.rescore_board": re-score a board's results after its anchors changed
+  (canvas.governance.rescore: one pass at a time per board, edits coalesced). It never
+  raises: a failure is logged and the readings stay marked stale.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from canvas.governance import checks
+from canvas.governance import checks, rescore
 from canvas.models import Item, Job
 from foundation.background import task
 
@@ -42,3 +45,12 @@ def score_job(job_id: Any) -> int:
 @task(checks.RUN_TASK)
 def run_check(check_id: Any) -> str:
     return checks.run(check_id)
+
+
+@task(rescore.TASK)
+def rescore_board(board_id: Any) -> int:
+    try:
+        return rescore.run(board_id)
+    except Exception:
+        logger.exception("re-scoring board %s after an anchor edit failed", board_id)
+        return 0

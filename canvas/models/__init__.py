@@ -7,7 +7,7 @@ imported here so Django finds them as canvas models.
 """
 
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
-from canvas.governance.models import ConsistencyCheck, ConsistencyScore
+from canvas.governance.models import ConsistencyCheck, ConsistencyScore, Rescore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
 from canvas.models.batches import BATCH_ENDED_STATES, Batch, BatchState
 from canvas.models.boards import Board, BoardMember, DriftTriage
@@ -87,6 +87,7 @@ __all__ = [
     "LinkPermission",
     "ProviderCall",
     "ProviderHealth",
+    "Rescore",
     "Role",
     "ShareAuditEvent",
     "ShareLink",

@@ -176,7 +176,23 @@ def promote(request: HttpRequest, board_id: uuid.UUID, payload: PromoteIn) -> St
 def put_drift_triage(request: HttpRequest, board_id: uuid.UUID, payload: DriftTriageIn) -> Json:
     board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
     board = drift.set_triage(board, payload.drift_triage)
-    return {"board": str(board.pk), "drift_triage": board.drift_triage}
+    # Results already on the board are not triaged by the setting; say how many would be.
+    return {
+        "board": str(board.pk),
+        "drift_triage": board.drift_triage,
+        "untriaged": drift.untriaged(board),
+    }
+
+
+@router.post(
+    "/boards/{board_id}/drift-triage/apply",
+    response={200: Json, **ERRORS},
+    summary="Apply the board's drift triage to the flagged results already on it",
+)
+def apply_drift_triage(request: HttpRequest, board_id: uuid.UUID) -> Json:
+    board, _ = get_board_for(api_user(request), board_id, Perm.MANAGE)
+    made = drift.triage_existing(board)
+    return {"board": str(board.pk), "drift_triage": board.drift_triage, "decided": len(made)}
 
 
 @router.get(

@@ -5,11 +5,12 @@ import { describeEvent } from "../src/review/words";
 import type { Candidate } from "../src/review/types";
 import type { Consistency } from "../src/protocol/generated";
 
-const ok = (worst: number): Consistency => ({ drift: false, scores: { palette: 0.97, lighting: worst, composition: 0.95 }, flags: [] });
+const ok = (worst: number): Consistency => ({ drift: false, scores: { palette: 0.97, lighting: worst, composition: 0.95 }, flags: [], stale: false });
 const drifted = (metric: string, worst: number, message: string): Consistency => ({
   drift: true,
   scores: { palette: 0.9, lighting: worst, composition: 0.9 },
   flags: [{ metric, component: "direction", value: 2, threshold: 1, message }],
+  stale: false,
 });
 
 function candidate(id: string, consistency: Consistency | null): Candidate {
@@ -25,6 +26,13 @@ describe("drift words", () => {
     expect(driftLabel(ok(0.9))).toBe("Consistent with the anchors");
     expect(driftLabel(null)).toBe("");
     expect([driftState(null), driftState(ok(0.9)), driftState(c)]).toEqual(["pending", "consistent", "drifted"]);
+  });
+
+  it("says when the anchors changed and the scores are being re-checked", () => {
+    const c = { ...drifted("lighting", 0.2, "Lighting comes from the right."), stale: true };
+    expect(driftLabel(c)).toBe("Drifted: lighting (anchors changed: re-checking)");
+    expect(driftTip(c)).toBe("Lighting comes from the right. (Checked against the old anchors; re-checking.)");
+    expect(driftLabel({ ...ok(0.9), stale: true })).toBe("Consistent with the anchors (anchors changed: re-checking)");
   });
 
   it("reads an automatic decision's reason in the history", () => {

@@ -157,6 +157,7 @@ def test_triage_setting_through_the_api(people):
     assert api(owner, "PUT", path, {"drift_triage": "route"}).json() == {
         "board": str(board.pk),
         "drift_triage": "route",
+        "untriaged": 0,
     }
     assert Board.objects.get(pk=board.pk).drift_triage == "route"
     assert api(owner, "PUT", path, {"drift_triage": "sometimes"}).status_code == 422
@@ -213,3 +214,39 @@ def test_inbox_counts_and_marks_the_drifted_candidates(people, drift_scored):
     for metric, it in bad.items():
         assert f'<span class="visually-hidden">Drifted:</span> {metric.capitalize()}' in html
         assert escape(by_id[str(it.pk)]["consistency"]["flags"][0]["message"]) in html
+
+
+@pytest.mark.parametrize(("mode", "status"), [("route", "needs_changes"), ("reject", "rejected")])
+def test_turning_triage_on_offers_the_results_already_flagged_and_applies_on_request(
+    people, drift_scored, mode, status
+):
+    """Results scored before the setting was on are not triaged by it; the answer counts
+    them, and applying (an owner's confirmation) decides on them like landing triage."""
+    ok, bad = drift_scored
+    board = people["board"]
+    owner = member_client(people["owner"])
+    path = f"/boards/{board.pk}/drift-triage"
+    # A person already decided on the palette one: triage leaves it alone, and says so.
+    decisions.set_decision(bad["palette"], Principal(user=people["reviewer"]), status="approved")
+    answer = api(owner, "PUT", path, {"drift_triage": mode}).json()
+    assert answer["untriaged"] == 1
+    assert not Decision.objects.filter(iteration=bad["lighting"]).exists()
+    # Editors may not apply it; with triage off there is nothing to apply.
+    assert api(member_client(people["editor"]), "POST", f"{path}/apply").status_code == 403
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        applied = api(owner, "POST", f"{path}/apply")
+    assert applied.status_code == 200
+    assert applied.json()["decided"] == 1
+    decision = Decision.objects.get(iteration=bad["lighting"])
+    assert decision.status == status
+    event = DecisionEvent.objects.filter(iteration=bad["lighting"]).latest("at")
+    assert event.automatic is True
+    assert Decision.objects.get(iteration=bad["palette"]).status == "approved"
+    assert not Decision.objects.filter(iteration__in=ok).exclude(status="").exists()
+    # Applying again, or counting again, finds nothing left.
+    assert api(owner, "POST", f"{path}/apply").json()["decided"] == 0
+    assert api(owner, "PUT", path, {"drift_triage": mode}).json()["untriaged"] == 0
+    api(owner, "PUT", path, {"drift_triage": "off"})
+    refused = api(owner, "POST", f"{path}/apply")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "drift_triage_off"

@@ -57,6 +57,8 @@ def member_endpoints(w):
         ("resolve", "reviewer", "POST", f"/boards/{b}/comments/{c}/resolve", None),
         ("reopen", "reviewer", "POST", f"/boards/{b}/comments/{c}/reopen", None),
         ("drift triage", "owner", "PUT", f"/boards/{b}/drift-triage", {"drift_triage": "route"}),
+        # (after the line above has turned triage on: with it off, owners get a 400)
+        ("triage existing", "owner", "POST", f"/boards/{b}/drift-triage/apply", None),
         ("list links", "owner", "GET", f"/boards/{b}/share-links", None),
         ("create link", "owner", "POST", f"/boards/{b}/share-links", {}),
         ("change link", "owner", "PATCH", f"/boards/{b}/share-links/{link}", {"label": "x"}),
@@ -243,6 +245,7 @@ REVIEW_OPERATIONS: dict[tuple[str, str], str] = {
     ("post", "/api/v1/boards/{board_id}/comments/{comment_id}/resolve"): "member_endpoints",
     ("post", "/api/v1/boards/{board_id}/comments/{comment_id}/reopen"): "member_endpoints",
     ("put", "/api/v1/boards/{board_id}/drift-triage"): "member_endpoints",
+    ("post", "/api/v1/boards/{board_id}/drift-triage/apply"): "member_endpoints",
     ("get", "/api/v1/boards/{board_id}/share-links"): "member_endpoints",
     ("post", "/api/v1/boards/{board_id}/share-links"): "member_endpoints",
     ("patch", "/api/v1/boards/{board_id}/share-links/{link_id}"): "member_endpoints",

@@ -594,6 +594,12 @@ export interface Consistency {
    * Most severe first; empty when ``drift`` is false. The first is the one to show.
    */
   flags: DriftFlag[];
+  /**
+   * The board's anchors changed after this check and a re-score is pending: the scores
+   * and flags are still those against the old anchors (a ``consistency`` message replaces
+   * them when the re-score is done).
+   */
+  stale: boolean;
 }
 /**
  * One metric's drift flag: the component furthest beyond its threshold.

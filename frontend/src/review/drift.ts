@@ -30,8 +30,14 @@ export function driftState(c: Consistency | null | undefined): DriftState {
   return c.drift ? "drifted" : "consistent";
 }
 
-/** The badge's accessible label: "Drifted: lighting", "Drifted: lighting and palette". */
+/** The badge's accessible label: "Drifted: lighting", "Drifted: lighting and palette";
+ * a stale reading (the anchors changed, a re-score is pending) says so. */
 export function driftLabel(c: Consistency | null | undefined): string {
+  const label = baseLabel(c);
+  return label && c?.stale ? `${label} (anchors changed: re-checking)` : label;
+}
+
+function baseLabel(c: Consistency | null | undefined): string {
   switch (driftState(c)) {
     case "pending":
       return "";
@@ -48,8 +54,8 @@ export function driftLabel(c: Consistency | null | undefined): string {
 /** The tooltip: the first (most severe) flag's sentence, or the consistent line. */
 export function driftTip(c: Consistency | null | undefined): string {
   if (!c) return "";
-  if (!c.drift) return "Consistent with the anchors (palette, lighting, composition)";
-  return c.flags[0]?.message ?? "Drifted from the anchors";
+  const tip = !c.drift ? "Consistent with the anchors (palette, lighting, composition)" : c.flags[0]?.message ?? "Drifted from the anchors";
+  return c.stale ? `${tip} (Checked against the old anchors; re-checking.)` : tip;
 }
 
 /** The worst of a result's scores (0–1, lower is worse); unscored results sort last. */

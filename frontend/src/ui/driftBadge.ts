@@ -3,7 +3,8 @@
  * cards, the phone's candidate viewer): a warning badge naming the drifted metric on a
  * drifted result, a small neutral check on a consistent one, nothing while it is being
  * scored. The label is the accessible name; the tooltip (`data-tip`) is the flag's
- * sentence. `whyFlagged` is the "Why flagged" button that lists every flag's sentence as
+ * sentence. A stale reading (the anchors changed; re-checking) is drawn dashed and faded,
+ * and its label and tooltip say so. `whyFlagged` is the "Why flagged" button that lists every flag's sentence as
  * text (review cards, the candidate viewer), for touch screens and screen readers where a
  * tooltip never shows. Words come from review/drift.ts.
  *
@@ -23,13 +24,14 @@ export function driftBadge(c: Consistency | null | undefined, opts: { size?: num
   const badge = h(
     "span",
     {
-      class: `ab-drift ${state}`,
+      class: `ab-drift ${state}${c.stale ? " stale" : ""}`,
       role: "img",
       tabindex: opts.focusable ? "0" : undefined,
       "aria-label": driftLabel(c),
       "data-tip": driftTip(c),
       "data-testid": "drift-badge",
       "data-drift": state,
+      "data-stale": c.stale ? "true" : undefined,
       "data-metric": first?.metric ?? "",
     },
     icon(drifted ? "drift" : "consistent", opts.size ?? 12),
