@@ -297,3 +297,44 @@ def test_a_run_where_nothing_applies_writes_nothing():
     refused_then_applied = apply_batches(board.pk, [refused, *run_of_moves(owner, items, "n", 2)])
     assert [getattr(o, "revision", None) for o in refused_then_applied] == [None, 3, 4]
     assert Board.objects.get(pk=board.pk).revision == 4
+
+
+async def test_a_batch_resent_after_a_server_restart_is_applied_exactly_once(monkeypatch):
+    """A rolling deploy (docs/deploy.md): a web process stops after committing a batch
+    but before its ``ack`` reached the browser, which reconnects to a fresh process and
+    resends every unacknowledged batch with its ``batch_id``. The new process has nothing
+    in memory (no writer lanes, no recent batches): the operation log alone answers the
+    resend with the original revision, and it does not undo an edit made since."""
+    from canvas import recent_batches
+
+    owner, board, items = await seeded_board(1)
+    editor = await database_sync_to_async(factories.make_user)("eddie")
+    await database_sync_to_async(BoardMember.objects.create)(
+        board=board, user=editor, role=Role.EDITOR
+    )
+    sock, _ = await open_socket(board, owner)
+    await sock.sync(None)
+    moved = {"type": "ops", "batch_id": "before-restart", "ops": [update(items[0], x=1)]}
+    await sock.send(moved)
+    assert await sock.recv() == {"type": "ack", "batch_id": "before-restart", "revision": 2}
+    await sock.close()  # the ack is lost with the process; the browser still holds the batch
+
+    # The process ends (its lanes apply what is queued and close) and another one starts.
+    board_writer.stop()
+    monkeypatch.setattr(recent_batches, "_boards", type(recent_batches._boards)())
+    other, _ = await open_socket(board, editor)
+    await other.sync(None)
+    await other.send({"type": "ops", "batch_id": "since", "ops": [update(items[0], x=7)]})
+    assert (await other.recv())["revision"] == 3
+
+    sock, _ = await open_socket(board, owner)
+    reply = await sock.sync(1)  # the browser's last known revision
+    assert [b["revision"] for b in reply["batches"]] == [2, 3]
+    await sock.send(moved)  # resent unchanged, as the client's pending batch
+    assert await sock.recv() == {"type": "ack", "batch_id": "before-restart", "revision": 2}
+    await sock.send({"type": "ops", "batch_id": "after", "ops": [update(items[0], y=5)]})
+    assert await sock.recv() == {"type": "ack", "batch_id": "after", "revision": 4}
+    revision, logged, state = await log_and_items(board)
+    assert (revision, logged, state[items[0]]) == (4, [1, 2, 3, 4], (7, 4))
+    for s in (sock, other):
+        await s.close()
