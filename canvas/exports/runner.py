@@ -75,12 +75,13 @@ class ExportProgress:
 
     def _beat(self) -> None:
         try:
-            while not self._stop.wait(job_config.heartbeat_seconds()):
-                if not lifecycle.renew_lease(self.export_id, self.worker_id):
-                    self._lost.set()
-                    return
-        except Exception:  # a database hiccup: the next beat or progress call tries again
-            logger.warning("export %s: heartbeat failed", self.export_id, exc_info=True)
+            while not self._stop.wait(max(0.1, job_config.heartbeat_seconds())):
+                try:
+                    if not lifecycle.renew_lease(self.export_id, self.worker_id):
+                        self._lost.set()
+                        return
+                except Exception:  # a database hiccup: the next beat tries again
+                    logger.warning("export %s: heartbeat failed", self.export_id, exc_info=True)
         finally:
             close_old_connections()
 

@@ -163,3 +163,41 @@ def test_zip_refuses_a_bad_template(board, owner, images):
         f"/api/v1/boards/{board.pk}/exports", json.dumps(body), content_type="application/json"
     )
     assert response.status_code == 400 and "nope" in response.json()["error"]["message"]
+
+
+def test_psd_of_a_frame_has_a_layer_per_image_in_paint_order_and_hidden_anchors(
+    board, owner, images, frame, django_capture_on_commit_callbacks
+):
+    from psd_tools import PSDImage
+
+    from canvas.models import Item
+
+    Item.objects.filter(pk=images[0].pk).update(name="Backdrop", opacity=0.5)
+    Item.objects.filter(pk=images[1].pk).update(name="Palette", anchor_role="palette")
+    body = {"kind": "psd", "frame": str(frame.pk)}
+    export, data = export_and_download(
+        client_for(owner), board, body, django_capture_on_commit_callbacks
+    )
+    psd = PSDImage.open(io.BytesIO(data))
+    assert psd.size == (200, 100)
+    top_level = list(psd)
+    pixel_layers = [layer for layer in top_level if layer.kind == "pixel"]
+    groups = [layer for layer in top_level if layer.is_group()]
+    assert [layer.name for layer in pixel_layers] == ["Backdrop"]
+    assert pixel_layers[0].offset == (0, 0) and pixel_layers[0].opacity == 128
+    (anchors,) = groups
+    assert not anchors.visible and [layer.name for layer in anchors] == ["Palette"]
+    assert next(iter(anchors)).offset == (100, 0)
+    flat = psd.composite().convert("RGBA")
+    # The board's composite, stored as the merged image (matted over white and back: ±2).
+    red = flat.getpixel((10, 10))[:3]
+    assert all(abs(a - b) <= 2 for a, b in zip(red, (200, 40, 40), strict=True))
+    assert export["file_name"].endswith("_200x100.psd")
+
+
+def test_psd_needs_a_frame(board, owner, images):
+    body = {"kind": "psd", "items": [str(images[0].pk)]}
+    response = client_for(owner).post(
+        f"/api/v1/boards/{board.pk}/exports", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400 and "select a frame" in response.json()["error"]["message"]

@@ -7,8 +7,9 @@ export (the API did) or touches the export row (the runner does).
 """
 
 from canvas.exports import kinds
-from canvas.exports.formats import images, package
+from canvas.exports.formats import images, package, psd
 
 kinds.register(images.PNG)
 kinds.register(images.TIFF16)
 kinds.register(package.ZIP)
+kinds.register(psd.PSD)
