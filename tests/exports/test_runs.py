@@ -129,7 +129,10 @@ def test_a_lost_hand_over_is_handed_over_again(
     queued, fake_kind, django_capture_on_commit_callbacks
 ):
     assert recovery.hand_over_lost() == []  # just queued: its task may still be on its way
-    Export.objects.filter(pk=queued.pk).update(dispatched_at=timezone.now() - timedelta(minutes=5))
+    from canvas.jobs import config as job_config
+
+    long_ago = timezone.now() - timedelta(seconds=job_config.lease_seconds() + 1)
+    Export.objects.filter(pk=queued.pk).update(dispatched_at=long_ago)
     assert recovery.hand_over_lost() == [str(queued.pk)]  # inline dispatcher: ran at once
     assert Export.objects.get(pk=queued.pk).state == ExportState.READY
     assert recovery.hand_over_lost() == []
