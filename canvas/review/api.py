@@ -68,6 +68,17 @@ class ReviewFilters(Schema):
     rating_gte: int | None = Field(None, ge=1, le=5)
     starred: bool | None = None
     tier: Literal["generation", "refinement", "upres", "final"] | None = None
+    drift: Literal["drifted", "consistent", "unscored"] | None = Field(
+        None,
+        description="By the candidate's latest consistency check: flagged (drifted), "
+        "checked and not flagged (consistent), or not scored yet (unscored).",
+    )
+    sort: Literal["job", "drift"] = Field(
+        "job",
+        description='"job": groups newest first, candidates by number; "drift": least '
+        "consistent first (drifted, then lowest score, unscored last) within each group, "
+        "groups by their least consistent candidate.",
+    )
 
 
 class PromoteIn(Schema):

@@ -62,13 +62,18 @@ def review_list(
     rating_gte: int | None = None,
     starred: bool | None = None,
     tier: str | None = None,
+    drift: str | None = None,
+    sort: str = "job",
 ) -> dict[str, Any]:
     """Candidates (staged and applied) grouped by job — one job's variations together —
     newest job first, each group titled in words (canvas.boards.naming).
 
     ``tiers`` counts every candidate (filters do not change it) by the tier it is shown
     with, so the counts add up to ``total``. ``status="undecided"`` selects candidates with
-    no verdict yet.
+    no verdict yet. ``drift``: ``drifted`` (flagged by their latest check), ``consistent``
+    (checked, not flagged) or ``unscored``. ``sort="drift"``: least consistent first —
+    drifted ones, then by their lowest score, unscored last — within each group, and the
+    groups by their least consistent candidate.
     """
     iterations = list(
         Iteration.objects.filter(board=board, status__in=CANDIDATE_STATUSES)
@@ -89,11 +94,15 @@ def review_list(
             groups[it.job_id] = job_group(it, by_id, items)
         group = groups[it.job_id]
         group["total"] += 1
-        if _matches(entry, decision, status, rating_gte, starred, tier):
+        if _matches(entry, decision, status, rating_gte, starred, tier) and _drift_matches(
+            entry, drift
+        ):
             group["candidates"].append(entry)
     shown = [g for g in groups.values() if g["candidates"]]
     for group in shown:
-        group["candidates"].sort(key=lambda c: c["number"])
+        group["candidates"].sort(key=drift_rank if sort == "drift" else lambda c: c["number"])
+    if sort == "drift":
+        shown.sort(key=lambda g: drift_rank(g["candidates"][0]))  # stable: newest job first
     return {"board": str(board.pk), "groups": shown, "tiers": tiers, "total": len(iterations)}
 
 
@@ -126,6 +135,30 @@ def job_group(first: Iteration, by_id: dict[Any, Iteration], items: list[Any]) -
         "total": 0,
         "candidates": [],
     }
+
+
+DRIFT_FILTERS = ("drifted", "consistent", "unscored")
+
+
+def _drift_matches(entry: dict[str, Any], drift: str | None) -> bool:
+    consistency = entry["consistency"]
+    if drift == "drifted":
+        return bool(consistency and consistency["drift"])
+    if drift == "consistent":
+        return bool(consistency and not consistency["drift"])
+    if drift == "unscored":
+        return consistency is None
+    return True
+
+
+def drift_rank(entry: dict[str, Any]) -> tuple[int, float, int]:
+    """Least consistent first: drifted, then the lowest of its scores; unscored last (the
+    review grid's "by consistency score", frontend/src/review/drift.ts ``byConsistency``)."""
+    consistency = entry["consistency"]
+    if consistency is None:
+        return (2, 0.0, entry["number"])
+    worst = min(consistency["scores"].values(), default=1.0)
+    return (0 if consistency["drift"] else 1, worst, entry["number"])
 
 
 def _matches(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NO_FILTER, applyDecision, filterFromQuery, filterGroups, filterQuery, matches, promoteCount, tierOf } from "../src/review/filters";
+import { NO_FILTER, applyDecision, driftQuery, filterFromQuery, filterGroups, filterQuery, matches, promoteCount, tierOf } from "../src/review/filters";
 import type { Candidate, ReviewGroup } from "../src/review/types";
 
 const asset = { id: "a", sha256: "", width: 4, height: 3, levels: [], original_url: "/o", level_url: "/l/{level}" };
@@ -68,5 +68,14 @@ describe("filters from the URL", () => {
     const f = filterFromQuery("?rating_gte=4&starred=true&tier=final");
     expect(f).toEqual({ status: "", ratingGte: 4, starred: true, tier: "final", drifted: false });
     expect(filterQuery(f)).toBe("?rating_gte=4&starred=true&tier=final"); // round trip
+  });
+});
+
+describe("driftQuery", () => {
+  it("asks the API for the drifted filter and the consistency order", () => {
+    expect(driftQuery({ drifted: false }, "job")).toBe("");
+    expect(driftQuery({ drifted: true }, "job")).toBe("?drift=drifted");
+    expect(driftQuery({ drifted: false }, "consistency")).toBe("?sort=drift");
+    expect(driftQuery({ drifted: true }, "consistency")).toBe("?drift=drifted&sort=drift");
   });
 });

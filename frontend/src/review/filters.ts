@@ -2,7 +2,7 @@
  * Review filters: the same rules as the server's `review_list` filters (status incl.
  * "undecided", rating ≥, starred, tier), applied in the browser so a live decision can move
  * a candidate in or out of view without reloading, plus the query string for the API; and
- * "drifted" (flagged by the drift check), which only the browser applies.
+ * "drifted" (flagged by the drift check), which the API's `drift` query also applies.
  *
  * Pure functions; no DOM, no fetching.
  */
@@ -13,7 +13,7 @@ export interface ReviewFilter {
   ratingGte: number | null;
   starred: boolean | null;
   tier: "" | Tier;
-  /** Only results the drift check flagged (browser-side: the server's list has no filter). */
+  /** Only results the drift check flagged (the API's `?drift=drifted`, and live here). */
   drifted: boolean;
 }
 
@@ -59,6 +59,17 @@ export function filterQuery(f: ReviewFilter): string {
   if (f.starred !== null) q.set("starred", String(f.starred));
   if (f.tier) q.set("tier", f.tier);
   if (f.drifted) q.set("drifted", "true");
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/** The review list's drift query for the API (`?drift=drifted&sort=drift`, docs/api.md):
+ * the grid asks the server for what its Drifted filter and consistency order show, and
+ * keeps applying `matches` and `byConsistency` as live messages arrive. */
+export function driftQuery(f: Pick<ReviewFilter, "drifted">, sort: "job" | "consistency"): string {
+  const q = new URLSearchParams();
+  if (f.drifted) q.set("drift", "drifted");
+  if (sort === "consistency") q.set("sort", "drift");
   const s = q.toString();
   return s ? `?${s}` : "";
 }

@@ -15,7 +15,7 @@ import "./review.css";
 import { CompareDialog } from "../ui/compare";
 import { h } from "../ui/dom";
 import { ApiError, apiJson } from "./api";
-import { type ReviewFilter, applyDecision, filterFromQuery, filterGroups, promoteCount, tierOf } from "./filters";
+import { type ReviewFilter, applyDecision, driftQuery, filterFromQuery, filterGroups, promoteCount, tierOf } from "./filters";
 import { listenToBoard } from "./liveSocket";
 import { applyConsistency, byConsistency } from "./drift";
 import { thumbUrl } from "./thumbs";
@@ -86,8 +86,11 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   };
 
   const setFilter = (patch: Partial<ReviewFilter>) => {
+    const asked = driftQuery(filter, sort);
     filter = { ...filter, ...patch };
-    render();
+    // The drift filter is the server's too (?drift=drifted): ask again when it changes.
+    if (driftQuery(filter, sort) !== asked) void load();
+    else render();
   };
   const filters = h(
     "div",
@@ -101,7 +104,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     select("Drift", "filter-drift", [["", "any"], ["drifted", "Drifted"]], filter.drifted ? "drifted" : "", (v) => setFilter({ drifted: v === "drifted" })),
     select("Sort", "sort", [["job", "by job"], ["consistency", "by consistency score"]], sort, (v) => {
       sort = v === "consistency" ? "consistency" : "job";
-      render();
+      void load(); // ?sort=drift: the server's order, kept live by byConsistency
     }),
   );
   // Owners choose what happens to results the drift check flags as they land.
@@ -353,7 +356,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
 
   async function load(): Promise<void> {
     try {
-      const [list, all] = await Promise.all([apiJson<ReviewList>("GET", `${api}/review`), apiJson<ReviewComment[]>("GET", `${api}/comments`)]);
+      const [list, all] = await Promise.all([apiJson<ReviewList>("GET", `${api}/review${driftQuery(filter, sort)}`), apiJson<ReviewComment[]>("GET", `${api}/comments`)]);
       for (const c of all) comments.upsert(c);
       groups = list.groups;
       tierCounts = list.tiers;
