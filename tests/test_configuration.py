@@ -32,6 +32,8 @@ NOT_KNOBS = {
     "DJANGO_SUPERUSER_USERNAME": "Django's createsuperuser reads it",
     "DJANGO_SUPERUSER_PASSWORD": "Django's createsuperuser reads it",
     "DJANGO_SUPERUSER_EMAIL": "Django's createsuperuser reads it",
+    "ANCHORBOARD_SERVER": "the CLI's server (a client's setting, read by Typer, not the server's)",
+    "ANCHORBOARD_TOKEN": "the CLI's API token (a client's setting, read by Typer)",
 }
 DECLARED = {k.name for k in knobs.every()} | {a for k in knobs.every() for a in k.aliases}
 

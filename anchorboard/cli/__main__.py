@@ -1,0 +1,5 @@
+"""``python -m anchorboard.cli``."""
+
+from anchorboard.cli.main import run
+
+run()
