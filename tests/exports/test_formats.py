@@ -201,3 +201,29 @@ def test_psd_needs_a_frame(board, owner, images):
         f"/api/v1/boards/{board.pk}/exports", json.dumps(body), content_type="application/json"
     )
     assert response.status_code == 400 and "select a frame" in response.json()["error"]["message"]
+
+
+def test_pdf_contact_sheet_lists_the_images_with_their_names(
+    board, owner, images, django_capture_on_commit_callbacks
+):
+    from pypdf import PdfReader
+
+    from canvas.exports import kinds
+    from canvas.exports.formats.sheet import SHEET
+    from canvas.models import Item
+
+    kinds._KINDS["pdf"] = SHEET  # the real writer (the fake kind of other tests is "pdf" too)
+    Item.objects.filter(pk=images[0].pk).update(name="Cliffs at dawn")
+    body = {
+        "kind": "pdf",
+        "items": [str(i.pk) for i in images],
+        "options": {"columns": 2, "rows": 1},
+    }
+    export, data = export_and_download(
+        client_for(owner), board, body, django_capture_on_commit_callbacks
+    )
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Cliffs at dawn" in text and "Campaign" in text
+    assert export["file_name"].endswith("contact-sheet.pdf")

@@ -15,12 +15,10 @@ from django.utils import timezone
 
 from assets import storage
 from assets.exports.package import DEFAULT_TEMPLATE, PackageEntry, check_template, write_package
-from canvas import compositing
 from canvas.exports.formats import sources
 from canvas.exports.formats.provenance import provenance_by_asset
 from canvas.exports.kinds import InvalidExport, ProgressFn, Written
 from canvas.exports.models import Export
-from canvas.models import Item, ItemKind
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "GIF": "gif"}
 
@@ -36,28 +34,6 @@ def _template(options: dict[str, Any]) -> str:
     return template
 
 
-def _items(board: Any, selection: dict[str, Any]) -> tuple[list[Item], Any]:
-    if "frame" in selection:
-        frame = sources.frame_of(board, selection["frame"])
-        region = sources.region_of(frame)
-        rows = (
-            Item.objects.filter(
-                board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
-            )
-            .select_related("asset__blob")
-            .order_by("z", "created_at")
-        )
-        inside = [
-            row
-            for row in rows
-            if compositing.overlaps(
-                compositing.item_bounds(row.x, row.y, row.width, row.height, row.rotation), region
-            )
-        ]
-        return inside, frame
-    return sources.image_items(board, selection.get("items") or []), None
-
-
 class ZipKind:
     name = "zip"
 
@@ -65,15 +41,11 @@ class ZipKind:
         _template(options)
         if not isinstance(options.get("sidecars", True), bool):
             raise InvalidExport("sidecars must be true or false.")
-        items, _ = _items(board, selection)
-        if not items:
-            raise InvalidExport("Nothing to package: the selection holds no images.")
+        sources.selected_images(board, selection, "Nothing to package")
 
     def write(self, export: Export, out: BinaryIO, progress: ProgressFn) -> Written:
         board = export.board
-        items, frame = _items(board, export.selection)
-        if not items:
-            raise InvalidExport("The images were deleted since the export was asked for.")
+        items, frame = sources.selected_images(board, export.selection, "Nothing to package")
         progress(0.02, "Gathering provenance")
         records = provenance_by_asset(board, items, frame)
         total = len(items)

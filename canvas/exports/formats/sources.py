@@ -78,3 +78,33 @@ def open_original(item: Item) -> Original:
 
 def stem(*parts: Any) -> str:
     return safe_stem("_".join(str(p) for p in parts if p not in (None, "")))
+
+
+def selected_images(
+    board: Any, selection: dict[str, Any], nothing: str
+) -> tuple[list[Item], Item | None]:
+    """The image items of ``items``, or every image item overlapping a ``frame`` (paint
+    order), with the frame; ``nothing`` starts the refusal when there are none."""
+    if "frame" in selection:
+        frame = frame_of(board, selection["frame"])
+        region = region_of(frame)
+        rows = (
+            Item.objects.filter(
+                board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
+            )
+            .select_related("asset__blob")
+            .order_by("z", "created_at")
+        )
+        inside = [
+            row
+            for row in rows
+            if compositing.overlaps(
+                compositing.item_bounds(row.x, row.y, row.width, row.height, row.rotation), region
+            )
+        ]
+        found, chosen = inside, frame
+    else:
+        found, chosen = image_items(board, selection.get("items") or []), None
+    if not found:
+        raise InvalidExport(f"{nothing}: the selection holds no images (or they were deleted).")
+    return found, chosen
