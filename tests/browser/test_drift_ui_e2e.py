@@ -201,3 +201,36 @@ def test_share_view_shows_flags_only_when_the_link_shares_decisions(server, brow
             )
             shot(page, "share-view-drift", page.locator("[data-testid=filmstrip]"))
         context.close()
+
+
+def test_turning_triage_on_offers_the_results_already_flagged(server, browser):
+    """Last in this module: it decides on the board's two drifted results."""
+    context, page, errors = open_as_lead(browser, server, f"/boards/{server.seed['board']}/review/")
+    page.wait_for_selector("[data-testid=review-live][data-state=online]", timeout=WAIT_MS)
+    page.locator("[data-testid=drift-triage]").select_option("route")
+    offer = page.locator("[data-testid=triage-offer]")
+    offer.wait_for(state="visible", timeout=WAIT_MS)
+    assert offer.locator("[data-testid=triage-offer-text]").inner_text() == (
+        "2 flagged results are already on the board, from before this setting. "
+        "Apply it to them too?"
+    )
+    apply = offer.locator("[data-testid=triage-offer-apply]")
+    assert apply.inner_text() == "Yes, mark them Needs changes"
+    # Nothing was decided before the confirmation.
+    assert page.locator("[data-testid=candidate][data-status=needs_changes]").count() == 0
+    shot(page, "review-triage-offer")
+    apply.click()
+    offer.wait_for(state="hidden", timeout=WAIT_MS)
+    status = page.locator("[data-testid=review-status]")
+    assert status.inner_text() == "2 results marked Needs changes by the drift check."
+    # The decisions arrive live on the cards: exactly the two drifted ones.
+    routed = "[data-testid=candidate][data-status=needs_changes]"
+    page.wait_for_function(
+        "sel => document.querySelectorAll(sel).length === 2", arg=routed, timeout=WAIT_MS
+    )
+    marked = page.eval_on_selector_all(
+        "[data-testid=candidate][data-status=needs_changes]", "els => els.map(e => e.dataset.id)"
+    )
+    assert sorted(marked) == sorted(server.seed["drifted"].values())
+    context.close()
+    assert errors == []

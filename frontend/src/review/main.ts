@@ -17,6 +17,7 @@ import { h } from "../ui/dom";
 import { ApiError, apiJson } from "./api";
 import { type ReviewFilter, applyDecision, driftQuery, filterFromQuery, filterGroups, promoteCount, tierOf } from "./filters";
 import { listenToBoard } from "./liveSocket";
+import { TriageOffer } from "./triageOffer";
 import { applyConsistency, byConsistency } from "./drift";
 import { thumbUrl } from "./thumbs";
 import { type DecisionChange, TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
@@ -107,7 +108,9 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       void load(); // ?sort=drift: the server's order, kept live by byConsistency
     }),
   );
-  // Owners choose what happens to results the drift check flags as they land.
+  // Owners choose what happens to results the drift check flags as they land (and, offered
+  // when the setting goes on, to those already flagged: triageOffer.ts).
+  const triageOffer = new TriageOffer(api, say);
   const triageSetting = boot.can_manage
     ? select(
         "Flagged results",
@@ -115,8 +118,11 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
         [["off", "leave for review"], ["route", "mark Needs changes"], ["reject", "reject"]],
         boot.drift_triage ?? "off",
         (v) => {
-          void apiJson<{ drift_triage: string }>("PUT", `${api}/drift-triage`, { drift_triage: v })
-            .then((r) => say(r.drift_triage === "off" ? "Flagged results are left for review." : r.drift_triage === "route" ? "Results flagged from now on are marked Needs changes." : "Results flagged from now on are rejected."))
+          void apiJson<{ drift_triage: string; untriaged?: number }>("PUT", `${api}/drift-triage`, { drift_triage: v })
+            .then((r) => {
+              say(r.drift_triage === "off" ? "Flagged results are left for review." : r.drift_triage === "route" ? "Results flagged from now on are marked Needs changes." : "Results flagged from now on are rejected.");
+              triageOffer.show(r.drift_triage, r.untriaged ?? 0);
+            })
             .catch((e) => say(e instanceof ApiError ? e.message : String(e), "error"));
         },
       )
@@ -381,6 +387,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     tiers,
     h("div", { class: "rv-bar" }, filters, h("span", { class: "ab-spacer" }), percent, promoteBtn, promoteResult),
     status,
+    triageOffer.element,
     grid,
     compare.element,
     help,
