@@ -13,12 +13,10 @@ ranges were already checked by canvas.protocol (the ops message's models).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from canvas import protocol, realtime, recent_batches
@@ -94,7 +92,7 @@ def apply_batches(board_id: Any, requests: list[BatchRequest]) -> list[BatchResu
         # statement that takes it already moves the revision past every batch that may
         # apply, so a run where they all do writes the board row once.
         expected = sum(1 for r in requests if _size_ok(r.ops))
-        board = _lock_and_bump(board_id, expected)
+        board, bumped = _lock_and_bump(board_id, expected)
         start = board.revision
         committed = _already_committed(board, requests)
         state = BatchState(board, [r.ops for r in requests if _size_ok(r.ops)])
@@ -132,25 +130,25 @@ def apply_batches(board_id: Any, requests: list[BatchRequest]) -> list[BatchResu
             # Nothing applied (refused, resent, archived): undo the bump, write nothing.
             transaction.set_rollback(True)
             return outcomes
-        if revision != start + expected:
+        if bumped and revision != start + expected:
             # Some were refused or resent: the bump went too far (rare; one more write).
             Board.objects.filter(pk=board.pk).update(revision=revision)
-        _write(board, state, start, revision, logged)
+        _write(board, state, start, revision, logged, write_board=not bumped)
     return outcomes
 
 
-def _lock_and_bump(board_id: Any, expected: int) -> Board:
+def _lock_and_bump(board_id: Any, expected: int) -> tuple[Board, bool]:
     """Lock the board's row, add ``expected`` to its revision and note the activity, in one
     statement (``UPDATE … RETURNING``); the Board returned has the revision from *before*.
 
     This replaced ``SELECT … FOR UPDATE`` first and ``UPDATE`` last: one round trip less
-    per run. Raises Board.DoesNotExist for an unknown board."""
-    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
-        board = Board.objects.select_for_update().get(pk=board_id)  # no RETURNING before 3.35
-        Board.objects.filter(pk=board_id).update(
-            revision=F("revision") + expected, last_activity_at=timezone.now()
-        )
-        return board
+    per run on PostgreSQL. SQLite keeps the read first and the write last (False: not
+    bumped yet): its IMMEDIATE transaction already holds the lock, a round trip costs
+    nothing there, and in a shared-cache database (the tests') a table written early stays
+    locked against every other connection's reads until commit ("database table is
+    locked"). Raises Board.DoesNotExist for an unknown board."""
+    if connection.vendor != "postgresql":
+        return Board.objects.select_for_update().get(pk=board_id), False
     meta = Board._meta
     now = meta.get_field("last_activity_at").get_db_prep_save(timezone.now(), connection)
     key = meta.pk.get_db_prep_save(board_id, connection)
@@ -166,7 +164,7 @@ def _lock_and_bump(board_id: Any, expected: int) -> Board:
         raise Board.DoesNotExist(f"Board {board_id} does not exist.")
     board = found[0]
     board.revision -= expected
-    return board
+    return board, True
 
 
 def _size_ok(ops: list[protocol.Operation]) -> bool:
@@ -222,9 +220,11 @@ def _write(
     start: int,
     revision: int,
     logged: list[tuple[BatchRequest, BoardOperation]],
+    *,
+    write_board: bool,
 ) -> None:
-    """Save the run (the board row already has its revision): items once, one log row per
-    batch, the log trimmed now and then, broadcasts after commit."""
+    """Save the run: items once, the board's revision (unless already bumped), one log row
+    per batch, the log trimmed now and then, broadcasts after commit."""
     state.save()
     # A result whose layer these batches removed or brought back changes status with it.
     result_items.follow_items(board.pk, state.created_or_deleted())
@@ -232,6 +232,9 @@ def _write(
     if any(_edits_anchor(state, op) for _, row in logged for op in row.ops):
         rescore.anchors_edited(board.pk)
     board.revision = revision
+    if write_board:
+        board.last_activity_at = timezone.now()
+        board.save(update_fields=["revision", "last_activity_at"])
     BoardOperation.objects.bulk_create([row for _, row in logged])
     keep = documents.operation_log_size()
     if _trim_due(start, revision, keep):
