@@ -4,8 +4,8 @@ upscale factor runs through the real queue against the fake servers, and the req
 server receives carries the kit's values (ComfyUI: the /prompt graph's CLIPTextEncode and
 KSampler inputs, ImageScaleBy's ``scale_by``; A1111: the /sdapi/v1/img2img body's
 ``prompt``, ``negative_prompt``, ``denoising_strength``, ``steps``, ``cfg_scale``, and
-/sdapi/v1/extra-single-image's ``upscaling_resize``: docs in /work/shared/reference/
-provider-apis.md §3 and the fakes in tests/providers/fakes/). A job that breaks a lock never
+/sdapi/v1/extra-single-image's ``upscaling_resize``: the wire formats in docs/providers.md
+and the fakes in tests/providers/fakes/). A job that breaks a lock never
 reaches the server."""
 
 from __future__ import annotations
