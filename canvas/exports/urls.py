@@ -6,6 +6,7 @@ from canvas.exports import views
 
 urlpatterns = [
     path("boards/<uuid:board_id>/exports/", views.exports_page, name="board-exports"),
+    path("boards/<uuid:board_id>/exports/new/", views.export_frame, name="board-export-new"),
     path(
         "boards/<uuid:board_id>/exports/<uuid:export_id>/again/",
         views.export_again,

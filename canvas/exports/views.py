@@ -12,7 +12,8 @@ sentence (a 404 that reveals nothing, a 403 saying what the link lacks, a 410 sa
 link or the export expired).
 
 - ``/boards/<id>/exports/``: the exports page (state, size, who, when, a download link;
-  expired ones say so and offer "Export again", a POST to ``…/exports/<id>/again/``).
+  expired ones say so and offer "Export again", a POST to ``…/exports/<id>/again/``; a
+  "New export" form exports one of the board's frames, a POST to ``…/exports/new/``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from assets import storage
 from canvas.exports import links, services
 from canvas.exports.guests import guest_may_download
 from canvas.exports.links import ExportExpired, ExportNotFound
-from canvas.exports.models import Export, ExportState
+from canvas.exports.models import Export, ExportKind, ExportState
+from canvas.models import Item, ItemKind
 from canvas.permissions import DOWNLOAD, Perm, can, get_board_for, require_link, role_for
 from canvas.sharing import auth as sharing_auth
 from canvas.sharing.views import guest_headers
@@ -135,11 +137,37 @@ def exports_page(request: HttpRequest, board_id: Any) -> HttpResponse:
     except AppError as exc:
         return app_error_response(request, exc)
     exports = list(services.board_exports(board)[:SHOWN])
+    frames = Item.objects.filter(board=board, deleted=False, kind=ItemKind.FRAME).order_by("name")
     return render(
         request,
         "exports/exports.html",
-        {"board": board, "role": role, "rows": _rows(exports, request.user)},
+        {
+            "board": board,
+            "role": role,
+            "rows": _rows(exports, request.user),
+            "frames": list(frames.values("pk", "name")),
+            "kinds": ExportKind.choices,
+        },
     )
+
+
+@login_required
+@require_POST
+def export_frame(request: HttpRequest, board_id: Any) -> HttpResponse:
+    """The page's "New export" form: one frame in one kind, checked like the API's request
+    (its sentence shown on the page when refused)."""
+    try:
+        board, _ = get_board_for(request.user, board_id, Perm.VIEW)
+    except AppError as exc:
+        return app_error_response(request, exc)
+    payload = {"kind": request.POST.get("kind", ""), "frame": request.POST.get("frame") or None}
+    try:
+        services.request_export(board, request.user, payload)
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return redirect("board-exports", board_id=board_id)
+    messages.success(request, "Exporting; the new export is at the top of the list.")
+    return redirect("board-exports", board_id=board_id)
 
 
 @login_required
