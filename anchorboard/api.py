@@ -28,7 +28,10 @@ from canvas.governance.kits.api import router as kits_router
 from canvas.library.api import router as assets_router
 from canvas.members import api_auth
 from canvas.members.api import router as members_router
+from canvas.ops.api import router as ops_router
+from canvas.pilot.api import router as pilot_router
 from canvas.review.api import router as review_router
+from canvas.review.matrix_api import router as matrix_router
 from canvas.sharing.api import router as sharing_router
 from canvas.webhooks.api import router as webhooks_router
 from foundation.api_errors import (
@@ -94,6 +97,7 @@ api.add_router("", assets_router)
 api.add_router("", jobs_router)
 api.add_router("", batches_router)
 api.add_router("", review_router)
+api.add_router("", matrix_router)
 api.add_router("", sharing_router)
 api.add_router("", fallbacks_router)
 api.add_router("", members_router)
@@ -101,3 +105,5 @@ api.add_router("", governance_router)
 api.add_router("", kits_router)
 api.add_router("", webhooks_router)
 api.add_router("", exports_router)
+api.add_router("", ops_router)
+api.add_router("", pilot_router)

@@ -127,6 +127,8 @@ INSTALLED_APPS = [
     "canvas",
     "canvas.webhooks",
     "canvas.exports",
+    "canvas.ops",
+    "canvas.pilot",
     "assets",
 ]
 
@@ -385,8 +387,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     if env(knobs.BEHIND_TLS_PROXY):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # /healthz and /readyz are probed over plain HTTP by load balancers.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # /healthz and /readyz are probed over plain HTTP by load balancers; Prometheus scrapes
+    # /metrics inside the private network (a redirect would not keep its token from the wire:
+    # the header was sent with the first request already).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 LOGGING = {
     "version": 1,

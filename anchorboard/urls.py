@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from anchorboard import health
+from anchorboard import health, prometheus
 from anchorboard.api import api
 
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # For an operator's Prometheus, behind a token or a network rule (docs/deploy.md).
+    path("metrics", prometheus.metrics, name="metrics"),
     path("files/", include("canvas.library.urls")),
     path("", include("canvas.urls")),
 ]

@@ -190,23 +190,30 @@ def _decode_first_frame(blob: Blob, levels: list[int]) -> Image.Image:
         return image
 
 
+def render_one(blob: Blob, level: int | None = None) -> Image.Image:
+    """One level of ``blob`` as previews are made (sRGB, upright), rendered from the
+    original; ``None`` means full size. Nothing is stored."""
+    full = max(blob.width, blob.height)
+    size = full if level is None else min(level, full)
+    image = _decode_first_frame(blob, [] if level is None else [size])
+    rendered = render_levels(
+        image,
+        [size],
+        orientation=blob.exif_orientation,
+        icc_profile=bytes(blob.icc_profile) if blob.icc_profile else None,
+        bit_depth=blob.bit_depth,
+        stored_size=(blob.stored_width, blob.stored_height),
+    )
+    return rendered[size]
+
+
 def full_size_webp(blob: Blob) -> bytes:
     """The whole image as previews are made (sRGB, upright, pixels only), at full size.
 
     Rendered on request for share-link guests who may look at an image closely but not
     download the original (canvas.sharing.views); not stored.
     """
-    full = max(blob.width, blob.height)
-    image = _decode_first_frame(blob, [])
-    rendered = render_levels(
-        image,
-        [full],
-        orientation=blob.exif_orientation,
-        icc_profile=bytes(blob.icc_profile) if blob.icc_profile else None,
-        bit_depth=blob.bit_depth,
-        stored_size=(blob.stored_width, blob.stored_height),
-    )
-    return encode_webp(rendered[full])
+    return encode_webp(render_one(blob))
 
 
 def build_derivatives(sha256: str) -> list[int]:

@@ -382,3 +382,36 @@ def inspect_image(fp: IO[bytes]) -> ImageFacts:
         )
     fp.seek(0)
     return facts
+
+
+def describe_own_png(image: Image.Image, data: bytes) -> ImageFacts:
+    """The facts of ``data``, a PNG this process just encoded from ``image``, without
+    decoding it again: generated results are made here, not uploaded by a stranger, so
+    the hostile-file checks of ``inspect_image`` have nothing to find. The size limits
+    still hold (the same refusals as an upload of those bytes would get)."""
+    limit_bytes = config.read(knobs.MAX_UPLOAD_BYTES)
+    if len(data) > limit_bytes:
+        raise FileTooLarge(
+            f"This image is {_human_bytes(len(data))} as a PNG; the limit is "
+            f"{_human_bytes(limit_bytes)}."
+        )
+    if image.width * image.height > config.read(knobs.MAX_IMAGE_PIXELS):
+        raise _too_many_pixels(FORMAT_LABELS["PNG"], image.size)
+    icc = image.info.get("icc_profile") or None  # Pillow's PNG writer embeds it
+    return ImageFacts(
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        format="PNG",
+        mime_type=MIME_TYPES["PNG"],
+        width=image.width,
+        height=image.height,
+        stored_width=image.width,
+        stored_height=image.height,
+        exif_orientation=1,
+        mode=image.mode,
+        bit_depth=_bit_depth(image, "PNG", data[:SNIFF_BYTES]),
+        has_alpha=image.mode in _ALPHA_MODES or "transparency" in image.info,
+        frame_count=1,
+        icc_profile=bytes(icc) if icc and len(icc) <= MAX_ICC_BYTES else None,
+        icc_description=icc_description(icc) if icc and len(icc) <= MAX_ICC_BYTES else "",
+    )

@@ -46,6 +46,12 @@ class Blob(models.Model):
     derivative_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # The upkeep's look for previews still pending (assets.services.requeue_stale_derivatives).
+        indexes = [
+            models.Index(fields=["derivative_state", "created_at"], name="blob_pending_previews")
+        ]
+
     def __str__(self) -> str:
         return f"{self.sha256[:12]} {self.format} {self.width}×{self.height}"
 

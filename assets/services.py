@@ -20,13 +20,17 @@ import io
 import logging
 import tempfile
 import unicodedata
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import IO, Any
 
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 
 from assets import storage
 from assets.errors import FileTooLarge, UploadRejected
+from assets.generated import EncodedImage
 from assets.inspection import ImageFacts, inspect_image
 from assets.models import Asset, AssetSource, Blob, DerivativeState
 from assets.signals import asset_added
@@ -118,18 +122,28 @@ def _validated(
         raise
 
 
-def _record_blob(facts: ImageFacts, blob: Blob | None, key: str) -> Blob:
-    """The Blob row for stored bytes (inside the caller's transaction); previews scheduled."""
+def _record_blob(facts: ImageFacts, blob: Blob | None, key: str, previews: bool = True) -> Blob:
+    """The Blob row for stored bytes (inside the caller's transaction); previews scheduled
+    after commit unless ``previews`` is False (the caller then calls ``schedule_previews``)."""
     if blob is None:
         blob, created = Blob.objects.get_or_create(
             sha256=facts.sha256, defaults={**facts.blob_fields(), "storage_key": key}
         )
-        if created:
+        if created and previews:
             run_after_commit(DERIVATIVES_TASK, blob.sha256)
-    elif blob.derivative_state == DerivativeState.FAILED:
+    elif blob.derivative_state == DerivativeState.FAILED and previews:
         # A re-upload is a natural moment to retry previews that failed before.
         run_after_commit(DERIVATIVES_TASK, blob.sha256)
     return blob
+
+
+def schedule_previews(blobs: list[Blob]) -> None:
+    """Build the previews of these blobs once the surrounding transaction commits, unless
+    they are ready: what ``ingest_encoded(..., previews=False)`` left to its caller, who
+    schedules them after what must not wait for them (a job's final state)."""
+    due = {blob.sha256 for blob in blobs if blob.derivative_state != DerivativeState.READY}
+    for sha256 in sorted(due):
+        run_after_commit(DERIVATIVES_TASK, sha256)
 
 
 def ingest_blob(fileobj: IO[bytes] | File, filename: str | None) -> tuple[Blob, str]:
@@ -162,10 +176,91 @@ def ingest_upload(
     """Validate ``fileobj`` and add it to ``board``'s library; raise UploadRejected if unfit."""
     fp, facts = _validated(fileobj, filename, f" on board {board.pk}")
     blob, wrote = _store_blob(facts, fp)
+    return _add_asset(board, user, facts, blob, wrote, filename, source)
+
+
+def ingest_encoded(
+    board: Any,
+    user,
+    encoded: EncodedImage,
+    filename: str | None,
+    *,
+    source: str = AssetSource.GENERATED,
+    written: bool = False,
+    previews: bool = True,
+) -> Asset:
+    """``ingest_upload`` for an image this server encoded (assets.generated): its facts are
+    known, so nothing is decoded again. ``written``: the bytes are already stored
+    (``store_encoded``, or ``generated.write_file`` on another thread); ``previews`` False:
+    the caller schedules them (``schedule_previews``) after what must not wait for them."""
+    if written:
+        blob, wrote = Blob.objects.filter(pk=encoded.facts.sha256).first(), False
+    else:
+        blob, wrote = _store_blob(encoded.facts, io.BytesIO(encoded.data))
+    return _add_asset(board, user, encoded.facts, blob, wrote, filename, source, previews)
+
+
+def ingest_encoded_files(
+    board: Any,
+    user,
+    files: Sequence[tuple[EncodedImage, str | None]],
+    *,
+    source: str = AssetSource.GENERATED,
+) -> list[Asset]:
+    """The rows of several images this server encoded and already stored
+    (``generated.write_file``): one Asset per ``(encoded, filename)``, in order, on the
+    blobs they name (one read for all of them; a missing Blob row is made). Inside the
+    caller's transaction; previews are the caller's (``schedule_previews``).
+
+    What ``ingest_encoded(..., written=True, previews=False)`` does for one image, for a
+    job's source and results at once: the files are stored, so a failure here leaves only
+    files that a later upload of the same bytes would reuse, as a crash would."""
+    if not files:
+        return []
+    shas = {encoded.facts.sha256 for encoded, _ in files}
+    blobs = Blob.objects.in_bulk(list(shas))
+    assets = []
+    with transaction.atomic(savepoint=False):
+        for encoded, filename in files:
+            facts = encoded.facts
+            blob = blobs.get(facts.sha256)
+            if blob is None:
+                blob = _record_blob(facts, None, encoded.key, previews=False)
+                blobs[facts.sha256] = blob
+            asset = Asset.objects.create(
+                board=board,
+                blob=blob,
+                filename=sanitize_filename(filename, facts.format),
+                source=source,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            asset_added.send(sender=Asset, asset=asset)
+            assets.append(asset)
+    return assets
+
+
+def store_encoded(encoded: EncodedImage) -> None:
+    """Make sure the bytes of an image this server encoded are stored (before any
+    transaction that records them: a slow write must not hold the database's write lock);
+    then ``ingest_encoded(..., written=True)``."""
+    _store_blob(encoded.facts, io.BytesIO(encoded.data))
+
+
+def _add_asset(
+    board: Any,
+    user,
+    facts: ImageFacts,
+    blob: Blob | None,
+    wrote: bool,
+    filename: str | None,
+    source: str,
+    previews: bool = True,
+) -> Asset:
+    """The Blob (if new) and Asset rows for stored bytes, announced by ``asset_added``."""
     key = storage.original_key(facts.sha256)
     try:
         with transaction.atomic():
-            blob = _record_blob(facts, blob, key)
+            blob = _record_blob(facts, blob, key, previews)
             asset = Asset.objects.create(
                 board=board,
                 blob=blob,
@@ -216,6 +311,30 @@ def requeue_pending_derivatives() -> int:
     if pending:
         logger.info("requeued previews for %d pending blobs", len(pending))
     return len(pending)
+
+
+STALE_DERIVATIVES_SECONDS = 120.0  # a preview still pending this long lost its task
+STALE_DERIVATIVES_BATCH = 50
+
+
+def requeue_stale_derivatives(
+    older_than: float = STALE_DERIVATIVES_SECONDS, limit: int = STALE_DERIVATIVES_BATCH
+) -> int:
+    """Schedule previews again for blobs still pending ``older_than`` seconds after they
+    were stored: their task was lost with the process that was to run it (killed after
+    the job that stored them succeeded). The task is idempotent, so one that was merely
+    slow costs a repeated check, never a second set of files. Returns the count."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stale = list(
+        Blob.objects.filter(derivative_state=DerivativeState.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("sha256", flat=True)[:limit]
+    )
+    for sha256 in stale:
+        dispatch_now(DERIVATIVES_TASK, sha256)
+    if stale:
+        logger.warning("previews of %d blob(s) were still pending; scheduled again", len(stale))
+    return len(stale)
 
 
 def open_original(asset: Asset) -> File:

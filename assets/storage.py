@@ -4,6 +4,10 @@ Keys depend only on the content hash, so the same bytes always land at the same 
 
 - ``originals/ab/cd/<sha256>``          the uploaded file, byte for byte
 - ``derivatives/<sha256>/<level>.webp`` WebP previews, ``level`` = long edge in pixels
+- ``atlases/ab/<digest>.webp``          atlas sheets (assets.atlas), ``digest`` names the
+                                        thumbnails in the sheet and where they sit
+- ``clips/<sha256>/clean.mp4``          a clip without metadata, for share-link guests
+                                        (assets.clips.clean_copy)
 
 Works with FileSystemStorage (the embedded default) and S3 through django-storages. A
 file existing at a key proves nothing: the ``Blob`` row is the commit point, and a key
@@ -55,6 +59,14 @@ def original_key(sha256: str) -> str:
 
 def derivative_key(sha256: str, level: int) -> str:
     return f"derivatives/{sha256}/{int(level)}.webp"
+
+
+def atlas_key(digest: str) -> str:
+    return f"atlases/{digest[:2]}/{digest}.webp"
+
+
+def clean_clip_key(sha256: str) -> str:
+    return f"clips/{sha256}/clean.mp4"
 
 
 def _local_path(storage: Storage, key: str) -> Path | None:
@@ -132,42 +144,79 @@ def open_file(key: str) -> File:
 
 
 class _S3Stream:
-    """A read-only, forward-only view of an S3 object body, for streaming responses."""
+    """A read-only, forward-only view of an S3 object body, for streaming responses.
 
-    def __init__(self, body, size: int | None) -> None:
+    ``tell`` counts from ``offset``, where a ranged GET started, so a reader can see that
+    the stream already stands at the window it wants (canvas.library.ranges)."""
+
+    def __init__(self, body, size: int | None, offset: int = 0) -> None:
         self._body = body
         self.size = size
+        self._position = offset
 
     def read(self, amount: int = -1) -> bytes:
-        return self._body.read(None if amount is None or amount < 0 else amount)
+        chunk = self._body.read(None if amount is None or amount < 0 else amount)
+        self._position += len(chunk)
+        return chunk
+
+    def tell(self) -> int:
+        return self._position
+
+    def seekable(self) -> bool:
+        return False
 
     def close(self) -> None:
         self._body.close()
 
 
-def open_stream(key: str) -> tuple[IO[bytes], int | None]:
-    """Open stored bytes for sending to a client, chunk by chunk; returns (file, size).
+def _object_size(response: dict, fallback: int | None) -> int | None:
+    """The whole object's size from a (ranged) GET: ``Content-Range: bytes a-b/size``."""
+    content_range = response.get("ContentRange") or ""
+    total = content_range.rpartition("/")[2]
+    return int(total) if total.isdigit() else fallback
+
+
+def open_stream(
+    key: str, byte_range: tuple[int, int] | None = None
+) -> tuple[IO[bytes], int | None]:
+    """Open stored bytes for sending to a client, chunk by chunk; returns (file, size of the
+    whole file when known).
 
     django-storages' S3 file object downloads the whole object before the first read
     (into memory unless AWS_S3_MAX_MEMORY_SIZE is set), so S3 objects are read straight
-    from the GET response body instead. Raises FileNotFoundError for a missing key.
+    from the GET response body instead. With ``byte_range`` (inclusive, already checked
+    against the size) the file stands at its start: on S3 a ranged GET (``Range:
+    bytes=a-b``) so only those bytes leave the bucket, locally a seek. Raises
+    FileNotFoundError for a missing key.
     """
     storage = get_storage()
     bucket = getattr(storage, "bucket", None)
     normalise = getattr(storage, "_normalize_name", None)
     if bucket is None or normalise is None:
         handle = storage.open(key, "rb")
+        if byte_range is not None:
+            handle.seek(byte_range[0])
         return handle, None
     from botocore.exceptions import ClientError
 
+    extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else {}
     try:
-        response = bucket.Object(normalise(key)).get()
+        response = bucket.Object(normalise(key)).get(**extra)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             raise FileNotFoundError(key) from exc
         raise
     size = response.get("ContentLength")
-    return _S3Stream(response["Body"], size), size  # type: ignore[return-value]
+    if byte_range is not None:
+        size = _object_size(response, None)
+    offset = byte_range[0] if byte_range else 0
+    return _S3Stream(response["Body"], size, offset), size  # type: ignore[return-value]
+
+
+def delete(key: str) -> None:
+    """Remove a key if present; a storage error is raised (the caller keeps its record and
+    tries again later). Deleting a missing key is not an error, locally or on S3."""
+    get_storage().delete(key)
 
 
 def delete_quietly(key: str) -> None:

@@ -4,8 +4,9 @@ Starts the real server (``manage.py serve``: Daphne, the board socket, the embed
 pool) in a child process that first registers ``bench-fake``, an engine behind provider
 ``fakeprov`` that answers after ``--latency`` seconds (default 2; it waits, as a remote
 provider would, and returns its input), with ``ANCHORBOARD_PROVIDER_LIMITS=fakeprov=C``
-(``--parallel``, default 8), ``ANCHORBOARD_JOB_USER_CONCURRENCY=C`` and C + 2 embedded
-workers. Then, from outside, as a client:
+(``--parallel``, default 8) and C + 2 embedded workers; the per-person cap stays at its
+default (2: it counts interactive jobs only, docs/jobs.md), so one person's batch uses the
+provider's C slots. Then, from outside, as a client:
 
 (a) expand + submit: ``POST /api/v1/boards/{id}/batches`` with one prompt template,
     5 × 4 variable values and 25 seeds = 500 jobs; the request's wall time (``--submits``
@@ -67,7 +68,10 @@ def spec() -> dict:
 
 def server_env(data_dir: Path, dispatcher: str, parallel: int, latency: float) -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_ENV"):
+    for name in (
+        "DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_ENV",
+        "ANCHORBOARD_JOB_USER_CONCURRENCY", "ANCHORBOARD_JOB_BULK_USER_CONCURRENCY",
+    ):  # fmt: skip
         env.pop(name, None)
     env.update(
         {
@@ -77,7 +81,6 @@ def server_env(data_dir: Path, dispatcher: str, parallel: int, latency: float) -
             "DJANGO_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             "ANCHORBOARD_PROVIDER_LIMITS": f"{PROVIDER}={parallel}",
-            "ANCHORBOARD_JOB_USER_CONCURRENCY": str(parallel),
             "ANCHORBOARD_EMBEDDED_WORKERS": str(parallel + 2),
             "BENCH_LATENCY": str(latency),
         }

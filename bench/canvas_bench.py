@@ -23,7 +23,8 @@ Playwright and measures, inside the page:
   main-thread busy time per second (CDP Performance ``TaskDuration``/``ScriptDuration``).
 
 Usage: .venv/bin/python bench/canvas_bench.py [--items 2000] [--seconds 5] [--chromium PATH]
-       [--ws-limit-mib 1] [--keep | --reuse DATA_DIR]
+       [--ws-limit-mib 1] [--keep | --data DIR | --reuse DIR] [--seed-only]
+(seeding, the data folder and the server: bench/seeding.py)
 
 Websocket message cap: Daphne (and ``manage.py serve``) refuse to send any websocket
 message above 1 MiB. The snapshot of this 2,000-image board is ~1.33 MB, so the server
@@ -39,18 +40,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import seeding  # bench/ is on sys.path when this file runs as a script
 
 COLUMNS = 50
 ITEM_SIZE = (64, 48)  # board units
@@ -66,130 +59,13 @@ LAUNCH_ARGS = [
 ]
 VIEWPORT = {"width": 1440, "height": 900}
 OPENING_TIMEOUT_MS = 180_000
-
-
-def server_env(data_dir: Path, dispatcher: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_ENV"):
-        env.pop(name, None)
-    env.update(
-        {
-            "ANCHORBOARD_DATA_DIR": str(data_dir),
-            "DJANGO_SETTINGS_MODULE": "anchorboard.settings",
-            "ANCHORBOARD_DISPATCHER": dispatcher,
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# --- seeding (runs in a child interpreter with Django set up) ------------------------------
+# Centred on the origin, where the page's opening camera looks.
+GRID = seeding.Grid(COLUMNS, ITEM_SIZE, PITCH, centred=True, label="tile")
 
 
 def generated_png(index: int) -> bytes:
     """A distinct image per item: a gradient tinted by the index plus a sharp bar."""
-    import numpy as np
-    from PIL import Image
-
-    w, h = IMAGE_SIZE
-    x = np.linspace(0, 1, w, dtype=np.float32)[None, :]
-    y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
-    hue = (index * 0.618034) % 1.0
-    r = 255 * (0.5 + 0.5 * np.cos(6.283 * (hue + x * 0.3))) + 0 * y
-    g = 255 * y + 0 * x
-    b = 255 * (1 - x) * (0.5 + 0.5 * np.sin(6.283 * hue)) + 0 * y
-    pixels = np.stack([r, g, b], -1)
-    bar = slice(20 + index % 200, 36 + index % 200)
-    pixels[:, bar] = (255, 255, 255)
-    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def seed_child(count: int) -> None:
-    """Create the user, board, assets and items; print one JSON line for the parent."""
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    import uuid
-
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.test import Client
-
-    from assets.services import ingest_bytes
-    from canvas import protocol
-    from canvas.boards.operations import apply_batch
-    from tests import factories
-
-    call_command("migrate", verbosity=0)
-    user = get_user_model().objects.create_user("bench", "bench@example.test", "bench")
-    board = factories.make_board(name="Canvas bench", owner=user)
-    started = time.perf_counter()
-    ops = []
-    rows = -(-count // COLUMNS)
-    for i in range(count):
-        asset = ingest_bytes(board, user, generated_png(i), f"tile-{i}.png")
-        col, row = i % COLUMNS, i // COLUMNS
-        item = {
-            "id": str(uuid.uuid4()),
-            "kind": "image",
-            "asset": str(asset.pk),
-            "name": f"tile {i}",
-            # Centred on the origin, where the page's opening camera looks.
-            "x": (col - COLUMNS / 2) * PITCH[0],
-            "y": (row - rows / 2) * PITCH[1],
-            "width": ITEM_SIZE[0],
-            "height": ITEM_SIZE[1],
-            "rotation": 0,
-            "opacity": 1,
-            "z": i,
-            "hidden": False,
-            "locked": False,
-            "anchor_role": "",
-            "props": {},
-        }
-        ops.append(protocol.parse_operation({"op": "create", "item": item}))
-    ingest_seconds = time.perf_counter() - started
-    for start in range(0, len(ops), protocol.MAX_OPS_PER_BATCH):
-        apply_batch(board.pk, user, ops[start : start + protocol.MAX_OPS_PER_BATCH])
-    client = Client()
-    client.force_login(user)
-    print(
-        "SEED"
-        + json.dumps(
-            {
-                "board": str(board.pk),
-                "session": client.cookies["sessionid"].value,
-                "ingest_seconds": ingest_seconds,
-                "seed_seconds": time.perf_counter() - started,
-            }
-        )
-    )
-
-
-def serve_child(port: int, limit_mib: int) -> None:
-    """``manage.py serve`` with only the websocket message cap changed (see the docstring)."""
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from canvas.management.commands import serve
-
-    serve.WEBSOCKET_MAX_MESSAGE_BYTES = limit_mib * 1024 * 1024
-    serve.WEBSOCKET_MAX_FRAME_BYTES = limit_mib * 1024 * 1024
-    call_command("serve", no_demo=True, port=port)
+    return seeding.picture(index, IMAGE_SIZE, encoding="PNG")
 
 
 # --- the measurement (runs in the parent) ---------------------------------------------------
@@ -430,20 +306,6 @@ def measure(chromium: str, base_url: str, seed: dict, seconds: float) -> dict:
     return results
 
 
-def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server exited during start-up")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.3)
-    raise SystemExit(f"the server did not answer /healthz within {timeout:.0f} s")
-
-
 def print_table(results: dict, seed: dict, items: int) -> None:
     fit, at100 = results["open_fit"], results["open_100"]
     print()
@@ -494,82 +356,37 @@ def print_table(results: dict, seed: dict, items: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=2000)
+    seeding.add_data_arguments(parser)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument(
         "--chromium", default=os.environ.get("ANCHORBOARD_CHROMIUM", "/usr/bin/chromium")
     )
-    parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument(
         "--ws-limit-mib",
         type=int,
         default=1,
         help="websocket message cap for the server (shipped: 1 MiB)",
     )
-    parser.add_argument("--serve-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--reuse", type=Path, help="a data folder kept by --keep: skip seeding")
     parser.add_argument("--json", action="store_true", help="also print the raw results")
-    parser.add_argument("--seed-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_child is not None:
-        seed_child(args.seed_child)
+        seeding.seed_board(args.seed_child, GRID, generated_png, "Canvas bench")
         return
-    if args.serve_child is not None:
-        serve_child(args.serve_child, args.ws_limit_mib)
-        return
-    if not os.path.exists(args.chromium):
+    if not args.seed_only and not os.path.exists(args.chromium):
         raise SystemExit(f"Chromium not found at {args.chromium}; pass --chromium PATH.")
-
-    data_dir = args.reuse or Path(tempfile.mkdtemp(prefix="anchorboard-canvas-bench-"))
-    keep = args.keep or args.reuse is not None
-    proc = None
-    try:
-        if args.reuse:
-            seed = json.loads((data_dir / "bench-seed.json").read_text())
-            args.items = seed["items"]
-        else:
-            print(f"seeding {args.items} images into {data_dir} …", flush=True)
-            out = subprocess.run(
-                [sys.executable, __file__, "--seed-child", str(args.items)],
-                cwd=ROOT,
-                env=server_env(data_dir, "inline"),  # previews built at commit, before serving
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            seed = json.loads(next(x for x in out.splitlines() if x.startswith("SEED"))[4:])
-            seed["items"] = args.items
-            (data_dir / "bench-seed.json").write_text(json.dumps(seed))
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        command = [__file__, "--serve-child", str(port), "--ws-limit-mib", str(args.ws_limit_mib)]
-        proc = subprocess.Popen(
-            [sys.executable, *command],
-            cwd=ROOT,
-            env=server_env(data_dir, "embedded"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_healthy(base_url, proc)
-        load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        results = measure(args.chromium, base_url, seed, args.seconds)
+    with seeding.data_folder(args, "canvas-bench") as data_dir:
+        seed = seeding.seeded(__file__, "canvas", data_dir, args)
+        if args.seed_only:
+            return
+        with seeding.serving(data_dir, args.ws_limit_mib) as base_url:
+            load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+            results = measure(args.chromium, base_url, seed, args.seconds)
         results["load_before"] = load_before
         results["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
         results["ws_limit_mib"] = args.ws_limit_mib
-        print_table(results, seed, args.items)
+        print_table(results, seed, seed["items"])
         if args.json:
             print(json.dumps(results, indent=2))
-    finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if keep:
-            print(f"data kept in {data_dir} (run again with --reuse {data_dir})")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

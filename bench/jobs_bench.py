@@ -36,7 +36,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,34 +44,21 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import seeding  # bench/ is the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "bench-identity"
 BIG_REGION = {"x": 0, "y": 0, "width": 2048, "height": 2048}
 TINY_REGION = {"x": 5000, "y": 5000, "width": 64, "height": 64}
 TILE = 1024
+STACKED = 20  # opaque results applied one over another over STACK_REGION
+STACK_REGION = {"x": 8000, "y": 0, "width": 1024, "height": 1024}
 OVERLAY = {"size": (800, 600), "x": 600, "y": 700, "rotation": 20.0, "opacity": 0.5}
 
 
-def server_env(data_dir: Path, dispatcher: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "DJANGO_ENV"):
-        env.pop(name, None)
-    env.update(
-        {
-            "ANCHORBOARD_DATA_DIR": str(data_dir),
-            "DJANGO_SETTINGS_MODULE": "anchorboard.settings",
-            "ANCHORBOARD_DISPATCHER": dispatcher,
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The server's environment and a free port: bench/seeding.py, shared by the benches.
+server_env = seeding.server_env
+free_port = seeding.free_port
 
 
 # --- the pictures ---------------------------------------------------------------------------
@@ -145,6 +131,11 @@ def seed_child() -> None:
     pictures = [*big_scene()]
     tiny = {**TINY_REGION, "rotation": 0.0, "opacity": 1.0, "z": 3}
     pictures.append((photo_png((64, 64), 42), tiny))
+    for index in range(STACKED):  # opaque (RGB) results, as applied over their region
+        place = {**STACK_REGION, "rotation": 0.0, "opacity": 1.0, "z": 10 + index}
+        pictures.append(
+            (photo_png((STACK_REGION["width"], STACK_REGION["height"]), 50 + index), place)
+        )
     ops = []
     for index, (data, placement) in enumerate(pictures):
         asset = ingest_bytes(board, user, data, f"layer-{index}.png")
@@ -198,7 +189,127 @@ def serve_child(port: int) -> None:
         def run(self, request, progress):
             return [EngineResult(image=request.source, seed=request.seed, engine=self.name)]
 
-    call_command("serve", no_demo=True, port=port)
+    time_phases(Path(os.environ["ANCHORBOARD_DATA_DIR"]) / "phases.jsonl")
+    profile_dir = os.environ.get("JOBS_BENCH_PROFILE")
+    if not profile_dir:
+        call_command("serve", no_demo=True, port=port)
+        return
+    with profile_threads(Path(profile_dir)):
+        call_command("serve", no_demo=True, port=port)
+
+
+@contextlib.contextmanager
+def profile_threads(out: Path):
+    """Every thread of the server under cProfile counting its own CPU time
+    (``time.thread_time``, so time spent waiting for the GIL, the disk or another process
+    is not counted); at exit, after the thread pools are joined, one pstats file per
+    thread group (the thread's name without its number: the job workers, the task pool,
+    the encoders, the server loop "main")."""
+    import cProfile
+    import re
+    import threading
+
+    out.mkdir(parents=True, exist_ok=True)
+    profiles: dict[str, list] = {}
+    lock = threading.Lock()
+    original_run = threading.Thread.run
+
+    def keep(group: str, profile) -> None:
+        with lock:
+            profiles.setdefault(group, []).append(profile)
+
+    def run(self):
+        profile = cProfile.Profile(time.thread_time)
+        profile.enable()
+        try:
+            original_run(self)
+        finally:
+            profile.disable()
+            keep(re.sub(r"[-_]?\d+(_\d+)?$", "", self.name), profile)
+
+    def dump() -> None:  # at exit: the executors' threads have been joined by then
+        import pstats
+
+        with lock:
+            for group, collected in profiles.items():
+                stats = pstats.Stats(collected[0])
+                for extra in collected[1:]:
+                    stats.add(extra)
+                stats.dump_stats(out / f"{group}.pstats")
+
+    import atexit
+
+    atexit.register(dump)
+    threading.Thread.run = run
+    main = cProfile.Profile(time.thread_time)
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        keep("main", main)
+
+
+# Where a job's time goes on the server: (module[:class], attribute, phase). Names missing from a
+# tree (older or newer code) are skipped, so the same bench runs on both sides of a change.
+PHASES = (
+    ("canvas.jobs.workers", "claim_next", "claim (serialised, includes its announcement)"),
+    ("canvas.jobs.runner", "composite_region", "composite the region (decode + draw)"),
+    ("canvas.jobs.runner", "store_results", "store results (encode, write, rows)"),
+    ("canvas.jobs.results", "store_files", "store result files (encode, write)"),
+    ("canvas.jobs.results", "record", "record result rows"),
+    ("canvas.jobs.results:SourceFile", "encoded", "wait for the source file (encoder thread)"),
+    ("canvas.jobs.runner", "_finish", "final transition (its own transaction)"),
+    ("canvas.jobs.lifecycle", "transition", "every state/progress write"),
+)
+
+
+def time_phases(path: Path) -> None:
+    """Wrap the PHASES so each call appends (phase, start, end, thread) to ``path``."""
+    import functools
+    import importlib
+    import threading
+
+    lock = threading.Lock()
+    out = path.open("a", buffering=1)
+
+    def wrap(function, phase):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            started = time.time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                line = json.dumps([phase, started, time.time(), threading.get_ident()])
+                with lock:
+                    out.write(line + "\n")
+
+        return timed
+
+    for module_name, attribute, phase in PHASES:
+        module_name, _, class_name = module_name.partition(":")
+        try:
+            owner = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if class_name:
+            owner = getattr(owner, class_name, None)
+        if owner is not None and hasattr(owner, attribute):
+            setattr(owner, attribute, wrap(getattr(owner, attribute), phase))
+
+
+def phase_breakdown(path: Path, windows: list[tuple[float, float]]) -> dict[str, tuple]:
+    """Per (a) job: (calls, seconds) of each phase that started inside a job's window."""
+    totals: dict[str, list[float]] = {}
+    if not path.exists() or not windows:
+        return {}
+    for line in path.read_text().splitlines():
+        phase, started, ended, _ = json.loads(line)
+        if any(a <= started <= b for a, b in windows):
+            entry = totals.setdefault(phase, [0, 0.0])
+            entry[0] += 1
+            entry[1] += ended - started
+    return {phase: (n / len(windows), sec / len(windows)) for phase, (n, sec) in totals.items()}
 
 
 # --- parent: raw Pillow reference -----------------------------------------------------------
@@ -217,7 +328,13 @@ def pillow_alone(runs: int) -> dict[str, float]:
     from canvas.compositing import CompositeItem, Region, composite
 
     scene = big_scene()
-    times: dict[str, list[float]] = {"raw": [], "decode": [], "encode": [], "composite": []}
+    times: dict[str, list[float]] = {
+        "raw": [],
+        "decode": [],
+        "encode": [],
+        "encode_rgba": [],
+        "composite": [],
+    }
     for _ in range(runs):
         started = time.perf_counter()
         canvas = Image.new("RGBA", (BIG_REGION["width"], BIG_REGION["height"]))
@@ -240,9 +357,16 @@ def pillow_alone(runs: int) -> dict[str, float]:
                 canvas.alpha_composite(crop, (p["x"], p["y"]))
         encode_started = time.perf_counter()
         buffer = io.BytesIO()
-        canvas.save(buffer, "PNG")  # default settings, as the job runner stores results
+        # As the job runner stores a result: zlib level 1, no alpha channel when opaque.
+        if canvas.getchannel("A").getextrema() == (255, 255):
+            canvas = canvas.convert("RGB")
+        canvas.save(buffer, "PNG", compress_level=1)
         times["encode"].append(time.perf_counter() - encode_started)
         times["raw"].append(time.perf_counter() - started)
+        buffer = io.BytesIO()
+        rgba_started = time.perf_counter()
+        canvas.convert("RGBA").save(buffer, "PNG", compress_level=1)
+        times["encode_rgba"].append(time.perf_counter() - rgba_started)
 
         items = [
             CompositeItem(
@@ -325,7 +449,16 @@ def seconds_between(a: str | None, b: str | None) -> float:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
 
 
-async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, all threads) process ``pid`` has used so far: what a part
+    costs the server, whatever else the machine runs at the same time (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def client_side(
+    base_url: str, seed: dict, runs: int, jobs: int, parts: str = "abcd", server_pid: int = 0
+) -> dict:
     import httpx
     import websockets
 
@@ -333,7 +466,11 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
     headers = {"Cookie": f"sessionid={seed['session']}"}
     api = f"{base_url}/api/v1"
     auth = {"Authorization": f"Bearer {seed['token']}"}
-    results: dict = {"overhead": [], "throughput": {}}
+    results: dict = {"overhead": [], "throughput": {}, "windows": [], "stacked": []}
+
+    def cpu() -> float:
+        return cpu_seconds(server_pid) if server_pid else float("nan")
+
     async with (
         websockets.connect(ws_url, additional_headers=headers, origin=base_url) as ws,
         httpx.AsyncClient(headers=auth, timeout=120) as http,
@@ -343,8 +480,10 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
         reader = asyncio.create_task(socket_reader.run(ws))
         try:
             # (a) one big job at a time; the first run warms imports and caches.
-            for run in range(runs + 1):
+            for run in range(runs + 1 if "a" in parts else 0):
+                cpu_started = cpu()
                 started = time.perf_counter()
+                started_wall = time.time()
                 reply = await http.post(
                     f"{api}/boards/{seed['board']}/jobs", json=job_body(BIG_REGION, run)
                 )
@@ -355,9 +494,12 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
                 await socket_reader.wait(
                     lambda j=job_id: j in socket_reader.succeeded and j in socket_reader.iteration
                 )
+                cpu_used = cpu() - cpu_started
                 row = (await http.get(f"{api}/jobs/{job_id}")).json()
                 if run == 0:
                     continue
+                done = socket_reader.succeeded[job_id] - started
+                results["windows"].append((started_wall, started_wall + done))
                 results["overhead"].append(
                     {
                         "submit_s": accepted - started,
@@ -365,15 +507,32 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
                         "succeeded_s": socket_reader.succeeded[job_id] - started,
                         "queue_wait_s": seconds_between(row["queued_at"], row["started_at"]),
                         "run_s": seconds_between(row["started_at"], row["finished_at"]),
+                        "server_cpu_s": cpu_used,
                     }
                 )
                 # Let the previews of the stored source/result finish before the next run.
                 await asyncio.sleep(1.0)
 
+            # (d) a region under STACKED opaque results: only the top one can show.
+            for run in range(runs + 1 if "d" in parts else 0):
+                reply = await http.post(
+                    f"{api}/boards/{seed['board']}/jobs", json=job_body(STACK_REGION, run)
+                )
+                if reply.status_code != 201:
+                    raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
+                job_id = reply.json()["id"]
+                await socket_reader.wait(lambda j=job_id: j in socket_reader.succeeded)
+                row = (await http.get(f"{api}/jobs/{job_id}")).json()
+                if run:
+                    run_s = seconds_between(row["started_at"], row["finished_at"])
+                    results["stacked"].append(run_s)
+                await asyncio.sleep(1.0)
+
             # (b) many tiny jobs, submitted back to back.
             ids: list[str] = []
+            cpu_started = cpu()
             started = time.perf_counter()
-            for index in range(jobs):
+            for index in range(jobs if "b" in parts else 0):
                 reply = await http.post(
                     f"{api}/boards/{seed['board']}/jobs", json=job_body(TINY_REGION, index)
                 )
@@ -382,33 +541,39 @@ async def client_side(base_url: str, seed: dict, runs: int, jobs: int) -> dict:
                 ids.append(reply.json()["id"])
             submitted = time.perf_counter()
             await socket_reader.wait(lambda: all(j in socket_reader.succeeded for j in ids))
-            finished = max(socket_reader.succeeded[j] for j in ids)
-            results["throughput"] = {
-                "jobs": jobs,
-                "submit_s": submitted - started,
-                "total_s": finished - started,
-                "jobs_per_s": jobs / (finished - started),
-            }
+            if ids:
+                finished = max(socket_reader.succeeded[j] for j in ids)
+                results["throughput"] = {
+                    "jobs": jobs,
+                    "submit_s": submitted - started,
+                    "total_s": finished - started,
+                    "jobs_per_s": jobs / (finished - started),
+                    "server_cpu_s": cpu() - cpu_started,
+                }
 
             # (c) the worker pool alone: queue the same number with the board paused, then
             # resume and time until the last one succeeded.
             board_api = f"{api}/boards/{seed['board']}"
-            (await http.post(f"{board_api}/queue/pause")).raise_for_status()
-            ids = []
-            for index in range(jobs):
-                reply = await http.post(f"{board_api}/jobs", json=job_body(TINY_REGION, index))
-                if reply.status_code != 201:
-                    raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
-                ids.append(reply.json()["id"])
-            resumed = time.perf_counter()
-            (await http.post(f"{board_api}/queue/resume")).raise_for_status()
-            await socket_reader.wait(lambda: all(j in socket_reader.succeeded for j in ids))
-            drained = max(socket_reader.succeeded[j] for j in ids)
-            results["drain"] = {
-                "jobs": jobs,
-                "total_s": drained - resumed,
-                "jobs_per_s": jobs / (drained - resumed),
-            }
+            if "c" in parts:
+                (await http.post(f"{board_api}/queue/pause")).raise_for_status()
+                ids = []
+                for index in range(jobs):
+                    reply = await http.post(f"{board_api}/jobs", json=job_body(TINY_REGION, index))
+                    if reply.status_code != 201:
+                        raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
+                    ids.append(reply.json()["id"])
+                await asyncio.sleep(2.0)  # the submits' own after-commit work is done
+                cpu_started = cpu()
+                resumed = time.perf_counter()
+                (await http.post(f"{board_api}/queue/resume")).raise_for_status()
+                await socket_reader.wait(lambda: all(j in socket_reader.succeeded for j in ids))
+                drained = max(socket_reader.succeeded[j] for j in ids)
+                results["drain"] = {
+                    "jobs": jobs,
+                    "total_s": drained - resumed,
+                    "jobs_per_s": jobs / (drained - resumed),
+                    "server_cpu_s": cpu() - cpu_started,
+                }
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -431,8 +596,7 @@ def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 120) ->
     raise SystemExit(f"the server did not answer /healthz within {timeout:.0f} s")
 
 
-def report(results: dict, alone: dict[str, float]) -> None:
-    raw_s = alone["raw"]
+def report(results: dict, alone: dict[str, float] | None) -> None:
     rows = results["overhead"]
 
     def med(key: str) -> float:
@@ -440,31 +604,65 @@ def report(results: dict, alone: dict[str, float]) -> None:
 
     print()
     print(f"load average (1/5/15 min) before/after: {results['load']} on {os.cpu_count()} CPUs")
-    print(f"(a) 2048×2048 region, engine {ENGINE} (returns its input), median of {len(rows)}")
-    print(f"  API submit (201)                               {med('submit_s') * 1000:8.0f} ms")
-    print(f"  submit → 'iteration' on the board websocket    {med('iteration_s') * 1000:8.0f} ms")
-    print(f"  submit → 'job' succeeded on the board websocket{med('succeeded_s') * 1000:8.0f} ms")
-    print(f"    of which queued (job row)                    {med('queue_wait_s') * 1000:8.0f} ms")
-    print(f"    of which running (job row)                   {med('run_s') * 1000:8.0f} ms")
-    print(f"  raw Pillow alone (decode, crop, composite, PNG){raw_s * 1000:8.0f} ms")
-    print(f"    of which decoding the 5 originals            {alone['decode'] * 1000:8.0f} ms")
-    print(f"    of which encoding the 2048×2048 PNG          {alone['encode'] * 1000:8.0f} ms")
-    print(f"  canvas.compositing.composite alone             {alone['composite'] * 1000:8.0f} ms")
-    overhead = med("succeeded_s") - raw_s
-    print(
-        f"  platform overhead over raw Pillow              {overhead * 1000:8.0f} ms "
-        f"(×{med('succeeded_s') / raw_s:.1f})"
-    )
-    t = results["throughput"]
-    print()
-    print(f"(b) {t['jobs']} jobs of a 64×64 region, embedded pool, server defaults")
-    print(f"  submitting all                                 {t['submit_s']:8.1f} s")
-    print(f"  first submit → last 'succeeded'                {t['total_s']:8.1f} s")
-    print(f"  throughput                                     {t['jobs_per_s']:8.1f} jobs/s")
-    d = results["drain"]
-    print(f"(c) {d['jobs']} such jobs queued while the board's queue was paused, then resumed")
-    print(f"  resume → last 'succeeded'                      {d['total_s']:8.1f} s")
-    print(f"  worker pool throughput                         {d['jobs_per_s']:8.1f} jobs/s")
+    if rows and alone:
+        raw_s = alone["raw"]
+        print(f"(a) 2048×2048 region, engine {ENGINE} (returns its input), median of {len(rows)}")
+        print(f"  API submit (201)                               {med('submit_s') * 1000:8.0f} ms")
+        print(
+            f"  submit → 'iteration' on the board websocket    {med('iteration_s') * 1000:8.0f} ms"
+        )
+        print(
+            f"  submit → 'job' succeeded on the board websocket{med('succeeded_s') * 1000:8.0f} ms"
+        )
+        print(
+            f"    of which queued (job row)                    {med('queue_wait_s') * 1000:8.0f} ms"
+        )
+        print(f"    of which running (job row)                   {med('run_s') * 1000:8.0f} ms")
+        print(
+            f"  server CPU, submit → 'succeeded' (all threads) {med('server_cpu_s') * 1000:8.0f} ms"
+        )
+        print(f"  raw Pillow alone (decode, crop, composite, PNG){raw_s * 1000:8.0f} ms")
+        print(f"    of which decoding the 5 originals            {alone['decode'] * 1000:8.0f} ms")
+        print(f"    of which encoding the 2048×2048 PNG          {alone['encode'] * 1000:8.0f} ms")
+        print(
+            f"  canvas.compositing.composite alone             {alone['composite'] * 1000:8.0f} ms"
+        )
+        print(
+            f"    encoding it with an alpha channel instead    {alone['encode_rgba'] * 1e3:8.0f} ms"
+        )
+        overhead = med("succeeded_s") - raw_s
+        print(
+            f"  platform overhead over raw Pillow              {overhead * 1000:8.0f} ms "
+            f"(×{med('succeeded_s') / raw_s:.2f})"
+        )
+    phases = results.get("phases") or {}
+    if phases:
+        print("  server phases per (a) job (calls, ms; nested phases count in their parent too)")
+        for phase, (calls, seconds) in sorted(phases.items(), key=lambda x: -x[1][1]):
+            print(f"    {phase:<52} {calls:4.1f} {seconds * 1000:8.0f}")
+    stacked = results.get("stacked") or []
+    if stacked:
+        print()
+        print(
+            f"(d) {STACK_REGION['width']}² region under {STACKED} stacked opaque results: run "
+            f"(job row) median {statistics.median(stacked) * 1000:.0f} ms of {len(stacked)}"
+        )
+    t = results.get("throughput")
+    if t:
+        print()
+        print(f"(b) {t['jobs']} jobs of a 64×64 region, embedded pool, server defaults")
+        print(f"  submitting all                                 {t['submit_s']:8.1f} s")
+        print(f"  first submit → last 'succeeded'                {t['total_s']:8.1f} s")
+        print(f"  throughput                                     {t['jobs_per_s']:8.1f} jobs/s")
+        cpu_ms = t["server_cpu_s"] * 1000 / t["jobs"]
+        print(f"  server CPU per job (submit included)           {cpu_ms:8.1f} ms")
+    d = results.get("drain")
+    if d:
+        print(f"(c) {d['jobs']} such jobs queued while the board's queue was paused, then resumed")
+        print(f"  resume → last 'succeeded'                      {d['total_s']:8.1f} s")
+        print(f"  worker pool throughput                         {d['jobs_per_s']:8.1f} jobs/s")
+        cpu_ms = d["server_cpu_s"] * 1000 / d["jobs"]
+        print(f"  server CPU per job (all threads)               {cpu_ms:8.1f} ms")
     print()
     print("job row changed in a worker thread → message read on the board websocket (all jobs)")
     for state, delays in results["event_delay"].items():
@@ -481,6 +679,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="big-region jobs (after a warm-up)")
     parser.add_argument("--jobs", type=int, default=200, help="tiny jobs for throughput")
+    parser.add_argument(
+        "--decoded-cache-mb",
+        help="the server's ANCHORBOARD_DECODED_CACHE_MB (0: every job decodes its originals)",
+    )
+    parser.add_argument(
+        "--parts", default="abcd", help="which parts to run (letters of a, b, c, d; default all)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="run the server's threads under cProfile counting CPU time; pstats files to DIR",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--json", action="store_true", help="also print the raw results")
     parser.add_argument("--seed-child", action="store_true", help=argparse.SUPPRESS)
@@ -510,19 +720,34 @@ def main() -> None:
         proc = subprocess.Popen(
             [sys.executable, __file__, "--serve-child", str(port)],
             cwd=ROOT,
-            env=server_env(data_dir, "embedded"),
+            env={
+                **server_env(data_dir, "embedded"),
+                **(
+                    {"ANCHORBOARD_DECODED_CACHE_MB": args.decoded_cache_mb}
+                    if args.decoded_cache_mb is not None
+                    else {}
+                ),
+                **(
+                    {"JOBS_BENCH_PROFILE": str(Path(args.profile).resolve())}
+                    if args.profile
+                    else {}
+                ),
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         wait_healthy(base_url, proc)
         load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        results = asyncio.run(client_side(base_url, seed, args.runs, args.jobs))
+        results = asyncio.run(
+            client_side(base_url, seed, args.runs, args.jobs, args.parts, proc.pid)
+        )
         results["load"] = f"{load_before} / " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+        results["phases"] = phase_breakdown(data_dir / "phases.jsonl", results["windows"])
         # Measured after the server is stopped, so it does not compete for the CPU.
         proc.terminate()
         proc.wait(timeout=60)
         os.environ.update(server_env(data_dir, "inline"))
-        report(results, pillow_alone(args.runs))
+        report(results, pillow_alone(args.runs) if "a" in args.parts else None)
         if args.json:
             print(json.dumps(results, indent=2))
     finally:

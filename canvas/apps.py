@@ -14,8 +14,14 @@ class CanvasConfig(AppConfig):
         # so the table is complete in every process, whether or not routing was imported.
         from canvas import realtime  # noqa: F401
 
+        # Registers the atlas rebuild task (a board's sheets of tiny thumbnails).
+        from canvas.atlas import tasks as atlas_tasks  # noqa: F401
+
         # A batch hears its jobs change (counts, live progress, batch.completed).
         from canvas.batches import runs  # noqa: F401
+
+        # A video job's clip lands on its board as a video item.
+        from canvas.boards import video_items  # noqa: F401
         from canvas.boardsocket import consumer, job_requests  # noqa: F401
 
         # Remote provider engines register with the engine registry on its first read.

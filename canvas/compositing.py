@@ -29,15 +29,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from assets import decoded
 from assets.imageops import masks
 from canvas.engines.base import Anchor
-from canvas.models import Item, ItemKind
+from canvas.models import Item, ItemKind, live_images
 from foundation import config, knobs
 from foundation.errors import AppError
 
@@ -68,6 +70,9 @@ class CompositeItem:
     opacity: float = 1.0
     z: float = 0.0
     hidden: bool = False
+    # True when the original has no transparent pixel (its file has no alpha channel):
+    # then, drawn at full opacity and unrotated, it hides everything under it.
+    opaque: bool = False
 
 
 class RegionTooLarge(AppError):
@@ -112,15 +117,131 @@ def overlaps(bounds: tuple[float, float, float, float], region: Region) -> bool:
     )
 
 
+# --- Culling: layers that cannot show are never decoded nor drawn -------------------------
+
+MAX_COVERS = 32  # opaque layers remembered as covers: bounds the cost on crowded regions
+
+
+class Footprint(Protocol):
+    """Where a layer lands and whether it hides what is under it: what culling needs,
+    known from the snapshot and the blob's facts before any original is decoded."""
+
+    @property
+    def x(self) -> float: ...
+    @property
+    def y(self) -> float: ...
+    @property
+    def width(self) -> float: ...
+    @property
+    def height(self) -> float: ...
+    @property
+    def rotation(self) -> float: ...
+    @property
+    def opacity(self) -> float: ...
+    @property
+    def opaque(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A ``Footprint`` for layers that are not ``CompositeItem``s yet (snapshot entries,
+    item rows); ``key`` says which one it is."""
+
+    key: Any
+    x: float
+    y: float
+    width: float
+    height: float
+    rotation: float = 0.0
+    opacity: float = 1.0
+    opaque: bool = False
+
+
+F = TypeVar("F", bound=Footprint)
+
+
+def _pixel_window(
+    layer: Footprint, region: Region, scale: float, size: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    """Output pixels (left, top, right, bottom; right/bottom exclusive) the layer may
+    touch: exactly the window ``_draw`` paints. None when it touches none."""
+    if layer.width <= 0 or layer.height <= 0:
+        return None
+    corners = [
+        ((cx - region.x) * scale, (cy - region.y) * scale)
+        for cx, cy in item_corners(layer.x, layer.y, layer.width, layer.height, layer.rotation)
+    ]
+    left = max(0, math.floor(min(c[0] for c in corners)))
+    top = max(0, math.floor(min(c[1] for c in corners)))
+    right = min(size[0], math.ceil(max(c[0] for c in corners)))
+    bottom = min(size[1], math.ceil(max(c[1] for c in corners)))
+    if right <= left or bottom <= top:
+        return None
+    return (left, top, right, bottom)
+
+
+def _solid_window(
+    layer: Footprint, region: Region, scale: float, size: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    """Output pixels an opaque, unrotated layer at full opacity paints over completely:
+    those whose centre lies at least half a pixel inside its box (``_coverage`` gives
+    them 1), so nothing under them shows. None for any other layer."""
+    if not layer.opaque or layer.opacity < 1.0 or layer.rotation % 360 != 0:
+        return None
+    left = max(0, math.ceil((layer.x - region.x) * scale))
+    top = max(0, math.ceil((layer.y - region.y) * scale))
+    right = min(size[0], math.floor((layer.x + layer.width - region.x) * scale))
+    bottom = min(size[1], math.floor((layer.y + layer.height - region.y) * scale))
+    if right <= left or bottom <= top:
+        return None
+    return (left, top, right, bottom)
+
+
+def uncovered(layers: Sequence[F], region: Region, scale: float = 1.0) -> list[F]:
+    """``layers`` (visible ones, in paint order, bottom first) without those that cannot
+    change a pixel of ``region``: outside it, or wholly under one opaque layer above.
+
+    Twenty results stacked over a region cost one decode, not twenty. Conservative: a
+    layer is dropped only when a single opaque, unrotated layer at full opacity above it
+    covers every output pixel it could touch, so the output is bit-identical.
+    """
+    size = region.output_size(scale)
+    covers: list[tuple[int, int, int, int]] = []
+    kept: list[F] = []
+    for layer in reversed(layers):
+        window = _pixel_window(layer, region, scale, size)
+        if window is None:
+            continue
+        left, top, right, bottom = window
+        if any(
+            c_left <= left and c_top <= top and right <= c_right and bottom <= c_bottom
+            for c_left, c_top, c_right, c_bottom in covers
+        ):
+            continue
+        kept.append(layer)
+        solid = _solid_window(layer, region, scale, size)
+        if solid is not None and len(covers) < MAX_COVERS:
+            covers.append(solid)
+    kept.reverse()
+    return kept
+
+
+def _z(item: CompositeItem) -> float:
+    return item.z
+
+
+# --- Drawing --------------------------------------------------------------------------------
+
 BAND_ROWS = 1024  # output rows rendered at a time: bounds memory for very large regions
 
 
 def composite(items: Iterable[CompositeItem], region: Region, scale: float = 1.0) -> Image.Image:
     """The region as an RGBA image of ``region.output_size(scale)`` pixels."""
     out_w, out_h = region.output_size(scale)
-    ordered = sorted(
-        (item for item in items if not item.hidden and item.opacity > 0),
-        key=lambda item: item.z,
+    ordered = uncovered(
+        sorted((item for item in items if not item.hidden and item.opacity > 0), key=_z),
+        region,
+        scale,
     )
     # Straight RGBA, converted once per item (a no-op for the common RGBA originals).
     rgba = [item.image if item.image.mode == "RGBA" else to_rgba(item.image) for item in ordered]
@@ -158,6 +279,8 @@ def _draw(
     right = min(out_w, math.ceil(max(c[0] for c in corners)))
     bottom = min(row + rows, math.ceil(max(c[1] for c in corners)))
     if right <= left or bottom <= top:
+        return
+    if _draw_aligned(band, row, item, source, region, scale, (left, top, right, bottom)):
         return
     window = (right - left, bottom - top)
     # Inverse mapping, window pixel (u, v) → source pixel:
@@ -211,6 +334,47 @@ def _draw(
     target += layer * opacity
 
 
+def _draw_aligned(
+    band: np.ndarray,
+    row: int,
+    item: CompositeItem,
+    source: Image.Image,
+    region: Region,
+    scale: float,
+    box: tuple[int, int, int, int],
+) -> bool:
+    """The common case without resampling: an unrotated item shown at its original size on
+    whole output pixels (tiles, results applied over their region). Bilinear sampling at
+    pixel centres and the coverage of such an item are exactly 1:1 and 1, so its pixels are
+    copied (and replace what is under them when opaque at full opacity). Returns False,
+    drawing nothing, for any other item; ``_draw`` then resamples."""
+    if item.rotation % 360 != 0:
+        return False
+    origin_x = (item.x - region.x) * scale
+    origin_y = (item.y - region.y) * scale
+    if (
+        source.width != item.width * scale
+        or source.height != item.height * scale
+        or origin_x != math.floor(origin_x)
+        or origin_y != math.floor(origin_y)
+    ):
+        return False
+    left, top, right, bottom = box
+    x0, y0 = left - int(origin_x), top - int(origin_y)
+    pixels = np.asarray(source.crop((x0, y0, x0 + right - left, y0 + bottom - top)))
+    target = band[top - row : bottom - row, left:right]
+    opacity = float(min(1.0, item.opacity))
+    if opacity >= 1.0 and int(pixels[..., 3].min()) == 255:
+        np.multiply(pixels, np.float32(1.0 / 255.0), out=target, casting="unsafe")
+        return True
+    # The same arithmetic as the resampling path, so both give the same pixels.
+    premultiplied = Image.fromarray(pixels, "RGBA").convert("RGBa")
+    layer = np.asarray(premultiplied, dtype=np.float32) * (1.0 / 255.0)
+    target *= 1.0 - layer[..., 3:4] * opacity
+    target += layer * opacity
+    return True
+
+
 def _coverage(
     item: CompositeItem,
     window: tuple[int, int],
@@ -257,8 +421,10 @@ def _sample_premultiplied(
 
 def _to_image(band: np.ndarray) -> Image.Image:
     """Premultiplied float band → straight RGBA, through 8-bit premultiplied like a canvas."""
-    premultiplied = np.clip(np.rint(band * 255.0), 0, 255).astype(np.uint8)
-    return Image.fromarray(premultiplied, "RGBa").convert("RGBA")
+    band *= np.float32(255.0)  # in place: the band is not used again
+    np.rint(band, out=band)
+    np.clip(band, 0, 255, out=band)
+    return Image.fromarray(band.astype(np.uint8), "RGBa").convert("RGBA")
 
 
 def paste_back(
@@ -274,43 +440,78 @@ def paste_back(
 # --- Adapter from the database --------------------------------------------------------------
 
 
-def load_items(board, region: Region, *, include_hidden: bool = False) -> list[CompositeItem]:
-    """Live image items of ``board`` that overlap ``region``, with their originals loaded.
+def board_images(board, region: Region | None = None) -> list[Item]:
+    """``board``'s live image items with their files, in paint order (z, then age), hidden
+    ones included; with ``region``, only those whose rotated bounds overlap it. One query.
 
-    Only image items are drawn: frames, text notes and masks are editing aids, not pixels of
-    the artwork. The caller has already checked that the user may read the board.
+    The one read of "what the board draws" (compositing, a job's layer snapshot, the
+    exports' frames and layers): only image items are drawn — frames, text notes and masks
+    are editing aids, not pixels of the artwork.
     """
-    rows = (
-        Item.objects.filter(board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False)
-        .select_related("asset__blob")
-        .order_by("z", "created_at")
+    rows = live_images(board).select_related("asset__blob").order_by("z", "created_at")
+    if region is None:
+        return list(rows)
+    return [
+        row
+        for row in rows
+        if overlaps(item_bounds(row.x, row.y, row.width, row.height, row.rotation), region)
+    ]
+
+
+def load_items(
+    board, region: Region, *, include_hidden: bool = False, only: Collection[str] | None = None
+) -> list[CompositeItem]:
+    """Live image items of ``board`` that overlap ``region``, with their originals loaded
+    (only those: originals that cannot show are never opened); with ``only`` (item ids as
+    strings), just those items — an export of a selection draws nothing else. The caller
+    has already checked that the user may read the board."""
+    rows = [
+        row
+        for row in board_images(board, region)
+        if (include_hidden or not row.hidden) and (only is None or str(row.pk) in only)
+    ]
+    shown = uncovered(
+        [_placement(row) for row in rows if not row.hidden and row.opacity > 0], region
     )
+    drawn = {placement.key.pk for placement in shown}
     items = []
     for row in rows:
-        if row.hidden and not include_hidden:
-            continue
-        bounds = item_bounds(row.x, row.y, row.width, row.height, row.rotation)
-        if not overlaps(bounds, region):
-            continue  # skip opening originals that cannot show
-        assert row.asset is not None  # filtered above
+        if row.pk not in drawn and not row.hidden:
+            continue  # under an opaque layer, or showing nothing: never decoded
+        assert row.asset is not None  # filtered by live_images
         items.append(
             CompositeItem(
                 image=open_original(row.asset.blob),
-                x=row.x,
-                y=row.y,
-                width=row.width,
-                height=row.height,
-                rotation=row.rotation,
-                opacity=row.opacity,
-                z=row.z,
                 hidden=row.hidden,
+                opaque=is_opaque(row.asset.blob),
+                **row.placement(),
             )
         )
     return items
 
 
+def _placement(row: Item) -> Placement:
+    """The row's footprint for culling (``uncovered``), keyed by the row."""
+    assert row.asset is not None
+    place = row.placement()
+    place.pop("z")
+    return Placement(key=row, opaque=is_opaque(row.asset.blob), **place)
+
+
 def open_original(blob) -> Image.Image:
-    """A blob's original as display-oriented RGBA (EXIF rotation applied, as browsers do)."""
+    """A blob's original as display-oriented RGBA (EXIF rotation applied, as browsers do);
+    decoded once per process while it stays in the decoded-originals cache (assets.decoded):
+    a blob's bytes never change. The caller gets its own copy."""
+    return decoded.get_or_decode(blob.sha256, lambda: _decode_original(blob))
+
+
+def is_opaque(blob) -> bool:
+    """Whether the blob's file can hold no transparent pixel (no alpha channel, no
+    transparent colour): known from its facts, without decoding it."""
+    return not blob.has_alpha
+
+
+def _decode_original(blob) -> Image.Image:
     from django.core.files.storage import default_storage
 
     limit = config.read(knobs.MAX_IMAGE_PIXELS)

@@ -466,5 +466,24 @@ def link_asset_ids(link: Any) -> set[uuid.UUID]:
     return ids
 
 
+def clip_mp4_id(video: Any) -> uuid.UUID | None:
+    """The browser MP4's asset id in a video item's ``props.video`` or a result's
+    ``provenance.video`` (docs/video.md), or None for a still."""
+    mp4 = (video or {}).get("mp4") if isinstance(video, dict) else None
+    try:
+        return uuid.UUID(str(mp4["asset"])) if isinstance(mp4, dict) and mp4.get("asset") else None
+    except ValueError:
+        return None
+
+
+def link_clip_ids(link: Any) -> set[uuid.UUID]:
+    """The clips (browser MP4 assets) a link's guest may play: those of the video items and
+    the video results the link shows, never a provider's original."""
+    ids = {clip_mp4_id((item.props or {}).get("video")) for item in link_items(link)}
+    ids |= {clip_mp4_id((it.provenance or {}).get("video")) for it in link_iterations(link)}
+    ids.discard(None)
+    return ids  # type: ignore[return-value]
+
+
 def link_shows_iteration(link: Any, iteration_id: Any) -> bool:
     return any(str(it.pk) == str(iteration_id) for it in link_iterations(link))

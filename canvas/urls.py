@@ -8,6 +8,8 @@ from django.urls import include, path
 
 from canvas.boards import board_list, board_page
 from canvas.governance.kits import pages as kit_pages
+from canvas.ops import pages as ops_pages
+from canvas.pilot import pages as pilot_pages
 from canvas.review import pages as review_pages
 from canvas.sharing import views as share
 from canvas.views import providers
@@ -32,12 +34,23 @@ urlpatterns = [
     path("boards/<uuid:board_id>/restore/", board_list.board_restore, name="board-restore"),
     path("boards/<uuid:board_id>/delete/", board_list.board_delete, name="board-delete"),
     path("providers/", providers.providers_page, name="providers"),
+    # The operations dashboard (canvas.ops.pages, docs/dashboard.md "The page").
+    path("dashboard/", ops_pages.dashboard_page, name="dashboard"),
+    # Pilot runs, their reports (page, PDF, raw JSON) and comparisons (docs/pilot.md).
+    path("pilots/", pilot_pages.pilots_page, name="pilots"),
+    path("pilots/compare/", pilot_pages.compare_page, name="pilot-compare"),
+    path("pilots/<uuid:run_id>/", pilot_pages.pilot_page, name="pilot"),
+    path("pilots/<uuid:run_id>/cancel/", pilot_pages.pilot_cancel, name="pilot-cancel"),
+    path("pilots/<uuid:run_id>/report.pdf", pilot_pages.pilot_pdf, name="pilot-pdf"),
+    path("pilots/<uuid:run_id>/report.json", pilot_pages.pilot_json, name="pilot-json"),
     # Teams, board members, invitation links and sign-up (canvas.members, docs/members.md).
     path("", include("canvas.members.urls")),
     # A team's webhooks and their delivery log (canvas.webhooks, docs/webhooks.md).
     path("", include("canvas.webhooks.urls")),
     # A board's exports and their download links (canvas.exports, docs/exports.md).
     path("", include("canvas.exports.urls")),
+    # A board's batches page and its pause/resume/cancel forms (docs/batches.md).
+    path("", include("canvas.batches.urls")),
     path("teams/<uuid:team_id>/brand-kits/", kit_pages.kit_list, name="brand-kits"),
     path("brand-kits/<uuid:kit_id>/", kit_pages.kit_editor, name="brand-kit"),
     path(
@@ -50,6 +63,10 @@ urlpatterns = [
     path("s/<str:token>/", share.share_page, name="share-page"),
     path("s/<str:token>/unlock/", share.share_unlock, name="share-unlock"),
     path("s/<str:token>/guest/", share.share_identify, name="share-identify"),
+    path("s/<str:token>/atlas.json", share.share_atlas, name="share-atlas"),
+    path(
+        "s/<str:token>/atlas/<str:digest>.webp", share.share_atlas_sheet, name="share-atlas-sheet"
+    ),
     path(
         "s/<str:token>/files/<uuid:asset_id>/original",
         share.share_original,
@@ -59,6 +76,11 @@ urlpatterns = [
         "s/<str:token>/files/<uuid:asset_id>/view.webp",
         share.share_view,
         name="share-view",
+    ),
+    path(
+        "s/<str:token>/files/<uuid:asset_id>/clip.mp4",
+        share.share_clip,
+        name="share-clip",
     ),
     path(
         "s/<str:token>/files/<uuid:asset_id>/<int:level>.webp",

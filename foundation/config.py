@@ -2,7 +2,7 @@
 
 A *knob* is a value an operator may set (``ANCHORBOARD_JOB_MAX_ATTEMPTS``,
 ``DATABASE_URL`` …). Each is declared once, with its type, default and meaning, in
-``foundation/knobs.py``; docs/configuration.md is generated from those declarations. Code
+``foundation/knobs/``; docs/configuration.md is generated from those declarations. Code
 never reads ``os.environ`` or ``getattr(settings, …)`` for a knob: it calls
 
 - ``read(knob)`` at run time: the Django setting of that name if there is one (so a

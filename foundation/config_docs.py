@@ -1,4 +1,4 @@
-"""docs/configuration.md's tables, generated from ``foundation/knobs.py``.
+"""docs/configuration.md's tables, generated from ``foundation/knobs/``.
 
 ``python -m foundation.config_docs`` rewrites the part of docs/configuration.md between the
 ``<!-- knobs -->`` markers; tests/test_configuration.py fails when that part is stale, so

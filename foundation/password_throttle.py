@@ -77,7 +77,7 @@ class Policy:
     @classmethod
     def from_settings(cls, prefix: str = "PASSWORD", defaults: Policy | None = None) -> Policy:
         """The policy from the ``ANCHORBOARD_<prefix>_*`` knobs that are declared
-        (foundation/knobs.py), the rest from ``defaults``."""
+        (foundation/knobs/), the rest from ``defaults``."""
         base = defaults or cls()
 
         def read(name: str, default: float) -> Any:

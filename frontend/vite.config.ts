@@ -1,4 +1,4 @@
-// Build config: entries src/main.ts and src/review/main.ts, output in frontend/dist with a manifest that the
+// Build config: entries src/main.ts, src/review/main.ts, src/batches/page.ts and src/dashboard/main.ts, output in frontend/dist with a manifest that the
 // Django `vite` template tag reads. Base is /static/ because frontend/dist is a
 // STATICFILES_DIRS entry; nothing here knows about any particular web server.
 import { defineConfig } from "vitest/config";
@@ -11,8 +11,9 @@ export default defineConfig({
     manifest: true,
     sourcemap: false,
     rollupOptions: {
-      // Two pages: the board canvas and the review grid (src/review/main.ts).
-      input: ["src/main.ts", "src/review/main.ts"],
+      // Four pages: the board canvas, the review grid (src/review/main.ts), the batches
+      // page (src/batches/page.ts) and the dashboard (src/dashboard/main.ts, uPlot).
+      input: ["src/main.ts", "src/review/main.ts", "src/batches/page.ts", "src/dashboard/main.ts"],
     },
   },
   test: {

@@ -123,6 +123,17 @@ def browser(chromium_path):
 
 
 @pytest.fixture(autouse=True)
+def _decoded_originals_forgotten():
+    """Start each test with an empty decoded-originals cache (assets.decoded): tests reuse
+    the same tiny images (same hash) and some break a stored file on purpose."""
+    from assets import decoded
+
+    decoded.clear()
+    yield
+    decoded.clear()
+
+
+@pytest.fixture(autouse=True)
 def _board_writer_stopped():
     """End the board writer's lanes after each test: each holds a database connection of
     its own, which must not outlive the test's database (flushed or dropped) or settings."""
@@ -158,3 +169,58 @@ def _channels_closes_old_connections_again():
             "database connections.",
             pytrace=False,
         )
+
+
+# --- S3 on loopback ---------------------------------------------------------------------------
+
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """A moto S3 server on a free loopback port, for the module that uses it."""
+    from moto.server import ThreadedMotoServer  # ~1 s to import: only where S3 is tested
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bucket(moto_endpoint, settings, monkeypatch):
+    """A fresh private bucket used as the default storage; returns a boto3 Bucket. Ask for
+    it after ``media_root`` (or fixtures using it), which points storage at a folder."""
+    import boto3  # with moto: only where S3 is tested
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    name = f"anchorboard-{uuid.uuid4().hex[:12]}"
+    s3 = boto3.resource("s3", endpoint_url=moto_endpoint, region_name="us-east-1", **CREDENTIALS)
+    s3.create_bucket(Bucket=name)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": name,
+                "endpoint_url": moto_endpoint,
+                "region_name": "us-east-1",
+                "access_key": "testing",
+                "secret_key": "testing",
+                "addressing_style": "path",
+                "default_acl": None,
+                "file_overwrite": True,
+            },
+        },
+    }
+    return s3.Bucket(name)

@@ -223,6 +223,10 @@ def call(client: Client, endpoint: str, w: World):
         case "check_consistency":
             body = json.dumps({"assets": [str(a)], "anchors": {"palette": [str(a)]}})
             return client.post(f"/api/v1/boards/{b}/consistency", body, **as_json)
+        case "board_dashboard":
+            return client.get(f"/api/v1/dashboard?board={b}")
+        case "dashboard_of_the_team":
+            return client.get(f"/api/v1/dashboard?team={w.team_id}&granularity=day")
         case "preview_batch":
             from tests.jobs import engines as _registers_test_echo  # noqa: F401
 
@@ -254,6 +258,7 @@ def call_batches(client: Client, endpoint: str, w: World):
     Item.objects.create(board=w.board, kind=ItemKind.IMAGE, asset=w.asset, width=64, height=48, z=1)
     batch, _ = runs.start_batch(w.board, w.users["owner"], BATCH_SPEC)
     b, x = w.board.pk, batch.pk
+    as_json = {"content_type": "application/json"}
     match endpoint:
         case "start_batch":
             body = json.dumps(BATCH_SPEC)
@@ -266,6 +271,18 @@ def call_batches(client: Client, endpoint: str, w: World):
             return client.get(f"/api/v1/batches/{x}/results")
         case "pause_batch" | "resume_batch" | "cancel_batch":
             return client.post(f"/api/v1/batches/{x}/{endpoint.split('_')[0]}")
+        case "batch_matrix":
+            return client.get(f"/api/v1/batches/{x}/matrix")
+        case "approve_best":
+            body = json.dumps({"per_cell": 1})
+            return client.post(f"/api/v1/batches/{x}/approve-best", body, **as_json)
+        case "undo_approval":
+            from canvas.review import batch_picks
+
+            approval, _ = batch_picks.approve_best(batch, w.users["owner"], 1)
+            return client.post(f"/api/v1/batches/{x}/approvals/{approval.pk}/undo")
+        case "rerun_failed" | "rerun_drifted":
+            return client.post(f"/api/v1/batches/{x}/{endpoint.replace('_', '-')}")
     raise AssertionError(endpoint)
 
 
@@ -290,6 +307,11 @@ def call_exports(client: Client, endpoint: str, w: World):
         case "get_export":
             export = Export.objects.create(board=w.board, kind=FAKE, selection={"items": []})
             return client.get(f"/api/v1/exports/{export.pk}")
+        case "cancel_export":  # someone else's export: only those who manage the board
+            export = Export.objects.create(
+                board=w.board, kind=FAKE, selection={"items": []}, requested_by=w.users["extra"]
+            )
+            return client.post(f"/api/v1/exports/{export.pk}/cancel")
     raise AssertionError(endpoint)
 
 
@@ -472,12 +494,24 @@ MATRIX: dict[str, dict[str, int]] = {
     "batch_results": expect(VIEWERS, 200),
     "pause_batch": expect(EDITORS, 200),
     "resume_batch": expect(EDITORS, 200),
+    # The batch matrix (canvas/review/matrix_api.py): view to read, review to approve the
+    # best N and undo it (review decisions), edit to re-run (re-runs make jobs).
+    "batch_matrix": expect(VIEWERS, 200),
+    "approve_best": expect(VIEWERS - {"viewer"}, 201),
+    "undo_approval": expect(VIEWERS - {"viewer"}, 200),
+    "rerun_failed": expect(EDITORS, 201),
+    "rerun_drifted": expect(EDITORS, 201),
     "cancel_batch": expect(EDITORS, 200),
     # Exports (canvas/exports/api.py): view, since an export holds nothing a viewer cannot
     # already download file by file; a stranger's 404 is the missing export's.
     "create_export": expect(VIEWERS, 202),
     "list_exports": expect(VIEWERS, 200),
     "get_export": expect(VIEWERS, 200),
+    "cancel_export": expect(MANAGERS, 200),
+    # The operations dashboard (canvas/ops/api.py): a board's numbers to anyone with a role
+    # on it; the team's to its members only (guests on one board are told it does not exist).
+    "board_dashboard": expect(VIEWERS, 200),
+    "dashboard_of_the_team": expect(TEAM_MEMBERS, 200, too_low=404),
     # Jobs and results (canvas/api_jobs.py): view to read, edit for everything else.
     "submit_job": expect(EDITORS, 201),
     "list_jobs": expect(VIEWERS, 200),
@@ -522,7 +556,7 @@ BATCH_ROWS = set(
     list(MATRIX)[list(MATRIX).index("start_batch") : list(MATRIX).index("cancel_batch") + 1]
 )
 MEMBER_ROWS = set(list(MATRIX)[list(MATRIX).index("list_board_members") :])
-EXPORT_ROWS = {"create_export", "list_exports", "get_export"}
+EXPORT_ROWS = {"create_export", "list_exports", "get_export", "cancel_export"}
 TEAM_ROWS = {row for row in MEMBER_ROWS if "team_" in row}
 
 CELLS = [(endpoint, role) for endpoint in MATRIX for role in ROLES]
@@ -579,9 +613,17 @@ OPERATION = {
     "pause_batch": ("post", "/api/v1/batches/{batch_id}/pause"),
     "resume_batch": ("post", "/api/v1/batches/{batch_id}/resume"),
     "cancel_batch": ("post", "/api/v1/batches/{batch_id}/cancel"),
+    "batch_matrix": ("get", "/api/v1/batches/{batch_id}/matrix"),
+    "approve_best": ("post", "/api/v1/batches/{batch_id}/approve-best"),
+    "undo_approval": ("post", "/api/v1/batches/{batch_id}/approvals/{approval_id}/undo"),
+    "rerun_failed": ("post", "/api/v1/batches/{batch_id}/rerun-failed"),
+    "rerun_drifted": ("post", "/api/v1/batches/{batch_id}/rerun-drifted"),
     "create_export": ("post", "/api/v1/boards/{board_id}/exports"),
     "list_exports": ("get", "/api/v1/boards/{board_id}/exports"),
     "get_export": ("get", "/api/v1/exports/{export_id}"),
+    "cancel_export": ("post", "/api/v1/exports/{export_id}/cancel"),
+    "board_dashboard": ("get", "/api/v1/dashboard"),
+    "dashboard_of_the_team": ("get", "/api/v1/dashboard"),
     "submit_job": ("post", "/api/v1/boards/{board_id}/jobs"),
     "list_jobs": ("get", "/api/v1/boards/{board_id}/jobs"),
     "get_job": ("get", "/api/v1/jobs/{job_id}"),
@@ -624,6 +666,7 @@ def test_matrix_covers_every_api_endpoint():
     schema = api.get_openapi_schema()
     from tests.exports.test_guests import GUEST_EXPORT_OPERATIONS
     from tests.governance.kits.test_api import KIT_OPERATIONS
+    from tests.pilot.test_api import PILOT_OPERATIONS
     from tests.review.test_matrix import REVIEW_OPERATIONS
     from tests.webhooks.test_api import WEBHOOK_OPERATIONS
 
@@ -637,6 +680,7 @@ def test_matrix_covers_every_api_endpoint():
         and (method, path) not in WEBHOOK_OPERATIONS  # team admins only: tests/webhooks
         and (method, path) not in KIT_OPERATIONS  # team roles: tests/governance/kits
         and (method, path) not in GUEST_EXPORT_OPERATIONS  # share links: tests/exports
+        and (method, path) not in PILOT_OPERATIONS  # roles and bodies: tests/pilot/test_api
     }
     assert set(OPERATION) == set(MATRIX)
     assert {op for op in OPERATION.values() if op} == api_operations

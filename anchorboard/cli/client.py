@@ -7,6 +7,8 @@ and the start of its body, so the command line always has a sentence to print.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,8 +33,9 @@ class Client:
     def __init__(
         self, server: str, token: str, *, transport: httpx.BaseTransport | None = None
     ) -> None:
+        self.server = server.rstrip("/")
         self._http = httpx.Client(
-            base_url=server.rstrip("/") + API,
+            base_url=self.server + API,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=TIMEOUT_S,
             transport=transport,
@@ -67,6 +70,46 @@ class Client:
 
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
         return self.request("POST", path, json=body, params=params or None)
+
+    def download(
+        self,
+        path: str,
+        dest: Path,
+        *,
+        api: bool = True,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> tuple[int, str]:
+        """Stream a file to ``dest`` chunk by chunk (never whole in memory); returns its
+        size and content type. ``path`` is under /api/v1/ (``api``) or the server's root
+        (an export's signed ``download_url``); ``progress(bytes so far, total or None)``.
+        A partial file is removed when the transfer fails."""
+        url = path if api else self.server + path
+        part = dest.with_name(dest.name + ".part")
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise error_from(response)
+                total = int(response.headers.get("Content-Length") or 0) or None
+                done = 0
+                with part.open("wb") as out:
+                    for chunk in response.iter_bytes(1 << 20):
+                        out.write(chunk)
+                        done += len(chunk)
+                        if progress is not None:
+                            progress(done, total)
+                kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+        except httpx.HTTPError as exc:
+            part.unlink(missing_ok=True)
+            raise ApiError(None, "connection_failed", f"{url}: {exc}") from exc
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        if total is not None and done != total:
+            part.unlink(missing_ok=True)
+            raise ApiError(None, "incomplete_download", f"{url}: {done} of {total} bytes")
+        part.replace(dest)
+        return done, kind
 
     def pages(self, path: str, **params: Any) -> list[Any]:
         """Every item of a paged list (``{"items", "next"}``), page after page."""

@@ -1,4 +1,5 @@
-"""The commands: ``login``, ``boards``, ``upload``, ``batch run|status|pause|resume|cancel``.
+"""The commands: ``login``, ``boards``, ``upload``, ``export``,
+``batch run|status|results|pause|resume|cancel``, ``pilot run|show|cancel``.
 
 Exit codes: 0 done; 1 the server refused or a followed batch did not fully succeed (failed
 or cancelled jobs); 2 a usage error or a spec file that cannot be read. Errors go to stderr
@@ -8,23 +9,36 @@ as one sentence, the API's own message included (docs/api.md "Errors").
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
 
-from anchorboard.cli import config
+from anchorboard.cli import config, exports, results
 from anchorboard.cli.client import ApiError, Client
 from anchorboard.cli.specs import SpecError, load_spec
 
 app = typer.Typer(help="Drive an Anchorboard server from scripts.", no_args_is_help=True)
 batch_app = typer.Typer(help="Run and follow batches (docs/batches.md).", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
+pilot_app = typer.Typer(help="Pilot a provider: three tests (docs/pilot.md).", no_args_is_help=True)
+app.add_typer(pilot_app, name="pilot")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -44,7 +58,8 @@ make_client: Callable[[str, str], Client] = Client
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"Error: {message}", markup=False)
+    # One line however narrow the terminal: scripts grep stderr for the API's code.
+    err.print(f"Error: {message}", markup=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -127,6 +142,102 @@ def upload(
         err.print(f"not uploaded: {problem}", markup=False)
     if body.get("errors"):
         raise typer.Exit(1)
+
+
+def download_bar() -> Progress:
+    """Bytes written, total, speed: one bar per file, on stderr."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+    )
+
+
+@app.command("export")
+def export(
+    board: Annotated[str, typer.Option("--board", help="Board id.")],
+    kind: Annotated[str, typer.Option("--kind", help="psd, png, tiff16, zip or pdf.")],
+    frame: Annotated[str | None, typer.Option("--frame", help="A frame's item id.")] = None,
+    items: Annotated[
+        list[str] | None, typer.Option("--item", help="An image item's id (repeatable).")
+    ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option("--batch", help="A batch id: its approved results (--option results=all)."),
+    ] = None,
+    job: Annotated[
+        str | None,
+        typer.Option("--job", help="A job id: its region's history as a layered PSD (--kind psd)."),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", help="name=value, e.g. scale=0.5 or template={seed}."),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="A folder (the export's file name) or a file.")
+    ] = Path("."),
+    download: Annotated[
+        bool, typer.Option("--download/--no-download", help="Save the file when ready.")
+    ] = True,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 1.0,
+    server: Server = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Export a frame, items, a batch or a job's region history (POST /boards/{id}/exports),
+    follow it, download."""
+    try:
+        options = exports.parse_options(option or [])
+    except exports.OptionError as exc:
+        raise fail(str(exc), code=2) from exc
+    body = exports.export_request(
+        kind, frame=frame, items=items or [], batch=batch, job=job, options=options
+    )
+    with connected(server, token) as client:
+        export_id = client.post(f"/boards/{board}/exports", body)["export"]
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}% {task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task(f"export {kind}", total=1.0, detail="")
+
+            def show(state: dict[str, Any]) -> None:
+                bar.update(
+                    task,
+                    completed=1.0 if state["state"] == "ready" else state["progress"],
+                    description=f"export {kind} [{state['state']}]",
+                    detail=state.get("progress_message") or "",
+                )
+
+            state = exports.wait_for_export(client, export_id, interval, show)
+        saved = None
+        if state["state"] == "ready" and download and state.get("download_url"):
+            target = output / state["file_name"] if output.is_dir() else output
+            with download_bar() as bar:
+                task = bar.add_task(state["file_name"], total=state.get("size"))
+                client.download(
+                    state["download_url"],
+                    target,
+                    api=False,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            saved = target
+    if as_json:
+        print_json({**state, "saved_to": str(saved) if saved else None})
+    elif state["state"] == "ready":
+        where = f", saved to {saved}" if saved else ""
+        out.print(
+            f"Export {state['id']} ready: {state['file_name']} ({state['size']} bytes){where}",
+            markup=False,
+        )
+    if state["state"] != "ready":
+        error = state.get("error") or {}
+        raise fail(f"export {state['id']} failed: {error.get('code')}: {error.get('message')}")
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -257,6 +368,86 @@ def batch_status(
         print_state(state)
 
 
+class ResultsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def print_results_table(rows: list[dict[str, Any]]) -> None:
+    table = Table(show_edge=False, pad_edge=False, highlight=False)
+    _, names, metrics = results.columns(rows)
+    for title in ("result", "job", "seed", *names, "decision", "drift", *metrics):
+        table.add_column(title, overflow="fold")
+    for row in rows:
+        line = results.flat(row, names, metrics)
+        table.add_row(
+            line["result"][:8],
+            line["job"][:8],
+            str(line["seed"]),
+            *(str(line[f"var:{n}"]) for n in names),
+            str(line["decision"]),
+            "drifted" if line["drift"] else "-",
+            *(str(line[f"score:{m}"]) for m in metrics),
+        )
+    out.print(table)
+    out.print(f"{len(rows)} results", markup=False)
+
+
+@batch_app.command("results")
+def batch_results(
+    batch_id: Annotated[str, typer.Argument(help="Batch id.")],
+    var: Annotated[
+        list[str] | None,
+        typer.Option("--var", help="name:value (repeatable; values of one name are OR)."),
+    ] = None,
+    decision: Annotated[
+        str | None,
+        typer.Option(help="approved, rejected, needs_changes or undecided."),
+    ] = None,
+    drift: Annotated[
+        bool | None, typer.Option("--drift/--no-drift", help="Only drifted / not drifted.")
+    ] = None,
+    fmt: Annotated[ResultsFormat, typer.Option("--format", help="Output.")] = ResultsFormat.table,
+    download: Annotated[
+        Path | None,
+        typer.Option("--download", help="Save each result's original file in this folder."),
+    ] = None,
+    server: Server = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """A batch's results with their values, decision and drift (GET /batches/{id}/results)."""
+    filters = {
+        "var": var or None,
+        "decision": decision,
+        "drift": None if drift is None else str(drift).lower(),
+    }
+    with connected(server, token) as client:
+        rows = client.pages(f"/batches/{batch_id}/results", **filters)
+        if download is not None:
+            save_results(client, rows, download)
+    if as_json or fmt is ResultsFormat.json:
+        print_json(rows)
+    elif fmt is ResultsFormat.csv:
+        sys.stdout.write(results.to_csv(rows))  # plain text: no console wrapping
+    else:
+        print_results_table(rows)
+
+
+def save_results(client: Client, rows: list[dict[str, Any]], folder: Path) -> None:
+    """Each result's original in ``folder``, named by position, values, seed and id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("downloading"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+        task = bar.add_task("files", total=len(rows))
+        for position, row in enumerate(rows, start=1):
+            stem = folder / results.file_stem(row, position)
+            _, content_type = client.download(f"/assets/{row['asset']}/file", stem)
+            stem.replace(stem.with_name(f"{stem.name}.{results.extension(content_type)}"))
+            bar.advance(task)
+    err.print(f"saved {len(rows)} files in {folder}", markup=False)
+
+
 def _steer(action: str, batch_id: str, server: str | None, token: str | None) -> None:
     with connected(server, token) as client:
         print_state(client.post(f"/batches/{batch_id}/{action}"))
@@ -278,6 +469,97 @@ def batch_resume(batch_id: str, server: Server = None, token: Token = None) -> N
 def batch_cancel(batch_id: str, server: Server = None, token: Token = None) -> None:
     """Cancel the queued jobs and ask the running ones to stop."""
     _steer("cancel", batch_id, server, token)
+
+
+PILOT_ENDED = ("succeeded", "failed", "cancelled")
+
+
+def follow_pilot(client: Client, run_id: str, interval: float) -> dict[str, Any]:
+    """Poll GET /pilots/{id} with a progress bar until the run has ended."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("pilot", total=1.0)
+        while True:
+            state = client.get(f"/pilots/{run_id}")
+            text = f"{state['engine']}: {state['progress_message'] or state['state']}"
+            bar.update(task, completed=state["progress"], description=text)
+            if state["state"] in PILOT_ENDED:
+                return state
+            time.sleep(interval)
+
+
+def print_pilot(state: dict[str, Any]) -> None:
+    """The run's verdict and each test's, with the reason and the numbers that decided."""
+    verdict = state.get("verdict") or "not yet"
+    out.print(
+        f"{state['id']}  {state['engine']} on {state['board_name']}  {state['state']}: {verdict}",
+        markup=False,
+    )
+    if state.get("reason"):
+        out.print(f"  {state['reason']}", markup=False)
+    for name, test in (state.get("report") or {}).get("tests", {}).items():
+        out.print(
+            f"  {name}: {test.get('verdict') or test.get('status')} — {test.get('reason')}",
+            markup=False,
+        )
+
+
+@pilot_app.command("run")
+def pilot_run(
+    board: Annotated[str, typer.Option("--board", help="Board id (with anchors).")],
+    engine: Annotated[str, typer.Option("--engine", help="The engine under test.")],
+    jobs: Annotated[int, typer.Option("--jobs", help="Latency test: N jobs.")] = 20,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="At most C at once.")] = 4,
+    burst: Annotated[bool, typer.Option("--burst", help="Submit all N at once (peak).")] = False,
+    prompt: Annotated[str | None, typer.Option("--prompt", help="The jobs' prompt.")] = None,
+    follow_: Annotated[bool, typer.Option("--follow", help="Show progress until it ends.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 2.0,
+    server: Server = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Start a pilot run (and --follow it). Exit 1 when a followed run is not production."""
+    body: dict[str, Any] = {
+        "board": board,
+        "engine": engine,
+        "jobs": jobs,
+        "concurrency": concurrency,
+        "burst": burst,
+    }
+    if prompt is not None:
+        body["prompt"] = prompt
+    with connected(server, token) as client:
+        state = client.post("/pilots", body)
+        if follow_:
+            state = follow_pilot(client, state["id"], interval)
+    if as_json:
+        print_json(state)
+    elif follow_:
+        print_pilot(state)
+    else:
+        out.print(f"{state['id']}  {state['state']}", markup=False)
+    if follow_ and state.get("verdict") != "production":
+        raise typer.Exit(1)
+
+
+@pilot_app.command("show")
+def pilot_show(
+    run_id: str, server: Server = None, token: Token = None, as_json: AsJson = False
+) -> None:
+    """A run's state, verdicts and reasons (--json: the whole report)."""
+    with connected(server, token) as client:
+        state = client.get(f"/pilots/{run_id}")
+    if as_json:
+        print_json(state)
+    else:
+        print_pilot(state)
+
+
+@pilot_app.command("cancel")
+def pilot_cancel(run_id: str, server: Server = None, token: Token = None) -> None:
+    """Cancel a run: its jobs and exports stop; the tests that ended keep their report."""
+    with connected(server, token) as client:
+        print_pilot(client.post(f"/pilots/{run_id}/cancel"))
 
 
 def run() -> None:

@@ -59,7 +59,7 @@ class ContactSheetError(ValueError):
     """The sheet cannot be laid out as asked (the message says why)."""
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
     folder = Path(reportlab.__file__).parent / "fonts"
@@ -87,7 +87,7 @@ def write_contact_sheet(
     """
     if not 1 <= columns <= 8 or not 1 <= rows <= 8:
         raise ContactSheetError("A sheet has 1 to 8 columns and 1 to 8 rows.")
-    _register_fonts()
+    register_fonts()
     width, height = landscape(A4 if paper == "a4" else letter)
     per_page = columns * rows
     pages = max(1, -(-len(candidates) // per_page))

@@ -9,8 +9,10 @@ manifest back with c2pa-python's reader and says whether it is intact and truste
 
 The signing identity is plain data (certificate chain and key in PEM).
 ``configured_identity`` reads the production one from the files named by
-``ANCHORBOARD_C2PA_CERT_PATH``/``ANCHORBOARD_C2PA_KEY_PATH`` (foundation/knobs.py);
-development and tests make a throwaway one. Where a provider already signs its output,
+``ANCHORBOARD_C2PA_CERT_PATH``/``ANCHORBOARD_C2PA_KEY_PATH`` (foundation/knobs/);
+``signing_identity`` falls back, outside production, to a throwaway one made in memory
+(``dev_identity``). ``sign_and_check`` signs and reads the result back, so an export never
+hands out a file whose credentials do not hold. Where a provider already signs its output,
 signing again on export is optional (docs/exports.md).
 
 Must not import Django models or ``canvas``.
@@ -27,12 +29,14 @@ import c2pa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from assets.exports.dev_identity import dev_identity
 from foundation import config, knobs
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 MimeType = Literal["image/jpeg", "image/png"]
 MIME_TYPES = ("image/jpeg", "image/png")
 ROLE_KEY = "com.anchorboard.role"
+SHA256_KEY = "com.anchorboard.sha256"
 
 
 class CredentialsError(ValueError):
@@ -53,12 +57,15 @@ class SigningIdentity:
 
 @dataclass(frozen=True)
 class CredentialIngredient:
-    """An anchor the picture was made from: its name, role and bytes (``open``)."""
+    """An anchor the picture was made from: its name, role, bytes (``open``) and their
+    SHA-256 (recorded as the ingredient's ``com.anchorboard.sha256`` metadata, the same
+    hash the package manifest gives the anchor)."""
 
     title: str
     role: str
     mime_type: str
     open: Callable[[], IO[bytes]]
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class VerifiedCredentials:
     ai_generated: bool
     engine: str | None
     model: str | None
-    ingredients: tuple[tuple[str, str | None], ...]  # (title, role)
+    ingredients: tuple[tuple[str, str | None, str | None], ...]  # (title, role, sha256)
     signer: str | None
     issuer: str | None
     title: str | None
@@ -147,7 +154,10 @@ def sign_image(
                         {
                             "title": ingredient.title,
                             "relationship": "inputTo",
-                            "metadata": {ROLE_KEY: ingredient.role},
+                            "metadata": {
+                                ROLE_KEY: ingredient.role,
+                                **({SHA256_KEY: ingredient.sha256} if ingredient.sha256 else {}),
+                            },
                         },
                         ingredient.mime_type,
                         data,
@@ -195,7 +205,11 @@ def verify_image(
         engine=agent.get("name"),
         model=agent.get("version"),
         ingredients=tuple(
-            (item.get("title", ""), (item.get("metadata") or {}).get(ROLE_KEY))
+            (
+                item.get("title", ""),
+                (item.get("metadata") or {}).get(ROLE_KEY),
+                (item.get("metadata") or {}).get(SHA256_KEY),
+            )
             for item in manifest.get("ingredients", [])
         ),
         signer=signature.get("common_name"),
@@ -211,6 +225,39 @@ def _created_action(manifest: dict[str, Any]) -> dict[str, Any] | None:
                 if action.get("action") == "c2pa.created":
                     return action
     return None
+
+
+def sign_and_check(
+    source: BinaryIO,
+    out: BinaryIO,
+    mime_type: MimeType,
+    generation: Generation,
+    identity: SigningIdentity,
+) -> VerifiedCredentials:
+    """``sign_image``, then read ``out`` back with c2pa's reader: the manifest must be
+    there, intact (``Valid`` or ``Trusted``) and say what was signed; ``CredentialsError``
+    otherwise. ``out`` is left at its end."""
+    sign_image(source, out, mime_type, generation, identity)
+    out.seek(0)
+    found = verify_image(out, mime_type)
+    out.seek(0, 2)
+    if found is None or found.state == "Invalid" or found.title != generation.title:
+        problem = "none" if found is None else f"{found.state} {', '.join(found.failures)}"
+        raise CredentialsError(f"The signed file's Content Credentials do not hold ({problem}).")
+    return found
+
+
+def signing_identity() -> SigningIdentity | None:
+    """Who signs exports here: the configured certificate; else, outside production
+    (``DJANGO_ENV`` not ``production``), this process's throwaway development identity;
+    else ``None`` (exports are not signed)."""
+    configured = configured_identity()
+    if configured is not None:
+        return configured
+    if config.read(knobs.DJANGO_ENV) == "production":
+        return None
+    made = dev_identity()
+    return SigningIdentity(made.certificate_chain, made.private_key, "es256")
 
 
 def configured_identity() -> SigningIdentity | None:

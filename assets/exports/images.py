@@ -5,14 +5,14 @@ PNG and TIFF for retouching.
   with LittleCMS (Pillow's ``ImageCms``, relative colorimetric with black-point
   compensation) when the source carries another ICC profile, and always embed the sRGB
   profile. JPEG has no alpha: transparent pixels are flattened over ``background``.
-- **Retouching formats** (``write_deep_image``: 16-bit PNG and TIFF) keep the
-  source's pixels and profile without conversion (Pillow's colour management works on
-  8-bit modes only, and converting through 8 bits would throw away what 16 bits are for);
-  an untagged source is declared sRGB. Photoshop, Affinity and DaVinci convert on open.
-  Pillow cannot write 16-bit RGB PNGs, so the PNG writer writes the PNG chunks itself
-  (IHDR, iCCP, IDAT with the "Up" filter, IEND; PNG spec, ISO/IEC 15948). TIFFs are
-  written by tifffile with Deflate (LZW would need imagecodecs, which is not installed)
-  and the profile in tag 34675.
+- **Retouching formats** (``write_deep_image``: 16-bit PNG and TIFF) are converted to
+  sRGB too, at 16 bits per channel (``deep_colour``: LittleCMS's 16-bit transform, which
+  Pillow's ``ImageCms`` does not offer), and embed the sRGB profile: one colour space for
+  every file an export hands out, and the retoucher keeps the 16 bits. Pillow cannot write
+  16-bit RGB PNGs, so the PNG writer writes the PNG chunks itself (IHDR, iCCP, IDAT with
+  the "Up" filter, IEND; PNG spec, ISO/IEC 15948). TIFFs are written by tifffile with
+  Deflate (default) or LZW (through imagecodecs), the horizontal predictor, and the
+  profile in tag 34675.
 - **Sizes**: by ``scale`` or by ``long_edge`` (exclusive); Lanczos on premultiplied
   colour so transparent edges do not darken.
 
@@ -31,10 +31,13 @@ import numpy as np
 import tifffile
 from PIL import Image, ImageCms
 
+from assets.exports.deep_colour import DeepColourError, to_srgb_16
 from assets.exports.pixels import PixelSource, rgba_array, srgb_profile, to_depth
 
 ImageFormat = Literal["png", "webp", "jpeg"]
 DeepFormat = Literal["png16", "tiff16"]
+TiffCompression = Literal["deflate", "lzw"]
+TIFF_COMPRESSIONS: dict[str, str] = {"deflate": "adobe_deflate", "lzw": "lzw"}
 _FORMATS = {
     "png": ("PNG", "png", "image/png"),
     "webp": ("WEBP", "webp", "image/webp"),
@@ -182,20 +185,30 @@ def write_deep_image(
     scale: float | None = None,
     long_edge: int | None = None,
     icc_profile: bytes | None = None,
+    compression: TiffCompression = "deflate",
 ) -> WrittenImage:
-    """Write ``pixels`` as a 16-bit ``"png16"`` or ``"tiff16"`` file for retouching.
+    """Write ``pixels`` as a 16-bit ``"png16"`` or ``"tiff16"`` file in sRGB for retouching.
 
     RGB, or RGBA when any pixel is translucent (straight alpha). ``icc_profile`` is the
-    pixels' profile, embedded as is (default sRGB): no conversion. PNG carries it in an
-    iCCP chunk; TIFF (Deflate with the horizontal predictor) in tag 34675 and needs a
-    seekable ``out``.
+    pixels' profile (default: sRGB); another one is converted to sRGB at 16 bits
+    (``deep_colour.to_srgb_16``), and the sRGB profile is embedded: PNG in an iCCP chunk,
+    TIFF in tag 34675. TIFF is compressed with ``compression`` (``"deflate"`` or
+    ``"lzw"``, both with the horizontal predictor) and needs a seekable ``out``.
     """
     if fmt not in ("png16", "tiff16"):
         raise ImageExportError(f"16-bit images are png16 or tiff16, not {fmt!r}.")
+    if compression not in TIFF_COMPRESSIONS:
+        raise ImageExportError(f"TIFF compression is deflate or lzw, not {compression!r}.")
     array = deep_pixels(pixels, scale=scale, long_edge=long_edge)
+    if not is_srgb(icc_profile):
+        assert icc_profile is not None
+        try:
+            array = to_srgb_16(array, icc_profile).pixels
+        except DeepColourError as exc:
+            raise ImageExportError(str(exc)) from None
     if bool((array[..., 3] == 65535).all()):
         array = array[..., :3]
-    profile = icc_profile or srgb_profile()
+    profile = srgb_profile()
     height, width = array.shape[:2]
     if fmt == "png16":
         _png16(out, array, profile)
@@ -206,7 +219,7 @@ def write_deep_image(
         photometric="rgb",
         planarconfig="contig",
         extrasamples=("unassalpha",) if array.shape[2] == 4 else None,
-        compression="adobe_deflate",
+        compression=TIFF_COMPRESSIONS[compression],
         predictor=True,
         iccprofile=profile,
         metadata=None,

@@ -2,7 +2,9 @@
 JSON sidecar per file.
 
 A record says where a delivered file came from and what was decided about it: the asset,
-the file's name, size and SHA-256 in the package, the board, frame and job, the engine and
+the file's name, size and SHA-256 in the package, whether it carries signed Content
+Credentials, the board, frame, batch (its name) and the batch's variable values that made
+it, the job, the engine and
 model, prompt, negative prompt and seed, the anchors by role with their SHA-256, the brand
 kit version, the drift scores, the review decisions (who, when) and the licence and owner.
 ``MANIFEST_SCHEMA`` (JSON Schema, draft 2020-12) is the contract of the JSON forms; the
@@ -15,6 +17,7 @@ Must not import Django or ``canvas``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,12 +47,32 @@ class DecisionRef:
 
 
 @dataclass(frozen=True)
+class ClipFacts:
+    """What a clip adds to its provenance (docs/video.md): the still it was made from, its
+    timing and its temporal-drift summary (the per-second curve stays on the board).
+    Engine, model, prompt and seed are the record's own fields."""
+
+    source_asset: str | None = None  # the still the clip started from
+    source_sha256: str | None = None
+    duration: float | None = None  # seconds
+    fps: float | None = None
+    frame_count: int | None = None
+    format: str = ""  # the file's format in the package (mp4, prores_4444, …)
+    drift_worst_second: int | None = None
+    drift_worst_score: float | None = None  # 1.0 = at tolerance
+    drift_onset_second: int | None = None
+    drift_flagged: bool | None = None  # None: not scored
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Where an asset came from; what the caller knows before the file is written."""
 
     asset: str
     board: str
     frame: str | None = None
+    batch: str | None = None  # the name of the batch whose job made it
+    variables: Mapping[str, str] = field(default_factory=dict)  # the batch's values for it
     job: str | None = None
     engine: str | None = None
     model: str | None = None
@@ -62,6 +85,10 @@ class Provenance:
     decisions: Sequence[DecisionRef] = ()
     licence: str = ""
     owner: str = ""
+    # The file itself carries signed Content Credentials (C2PA, assets/exports/credentials.py).
+    content_credentials: bool = False
+    # A video clip's facts (``ClipFacts``); None for a still.
+    clip: ClipFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +106,11 @@ FIELDS = (
     "file_name",
     "size",
     "sha256",
+    "content_credentials",
     "board",
     "frame",
+    "batch",
+    "variables",
     "job",
     "engine",
     "model",
@@ -93,11 +123,42 @@ FIELDS = (
     "decisions",
     "licence",
     "owner",
+    "clip",
 )
 
 _TEXT = {"type": "string"}
 _OPTIONAL_TEXT = {"type": ["string", "null"]}
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_OPTIONAL_NUMBER = {"type": ["number", "null"]}
+_OPTIONAL_INT = {"type": ["integer", "null"]}
+CLIP_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "required": [
+        "source_asset",
+        "source_sha256",
+        "duration",
+        "fps",
+        "frame_count",
+        "format",
+        "drift_worst_second",
+        "drift_worst_score",
+        "drift_onset_second",
+        "drift_flagged",
+    ],
+    "properties": {
+        "source_asset": _OPTIONAL_TEXT,
+        "source_sha256": {"anyOf": [_SHA256, {"type": "null"}]},
+        "duration": _OPTIONAL_NUMBER,
+        "fps": _OPTIONAL_NUMBER,
+        "frame_count": _OPTIONAL_INT,
+        "format": _TEXT,
+        "drift_worst_second": _OPTIONAL_INT,
+        "drift_worst_score": _OPTIONAL_NUMBER,
+        "drift_onset_second": _OPTIONAL_INT,
+        "drift_flagged": {"type": ["boolean", "null"]},
+    },
+}
 RECORD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -107,8 +168,11 @@ RECORD_SCHEMA: dict[str, Any] = {
         "file_name": {"type": "string", "minLength": 1},
         "size": {"type": "integer", "minimum": 0},
         "sha256": _SHA256,
+        "content_credentials": {"type": "boolean"},
         "board": _TEXT,
         "frame": _OPTIONAL_TEXT,
+        "batch": _OPTIONAL_TEXT,
+        "variables": {"type": "object", "additionalProperties": _TEXT},
         "job": _OPTIONAL_TEXT,
         "engine": _OPTIONAL_TEXT,
         "model": _OPTIONAL_TEXT,
@@ -137,6 +201,7 @@ RECORD_SCHEMA: dict[str, Any] = {
         },
         "licence": _TEXT,
         "owner": _TEXT,
+        "clip": CLIP_SCHEMA,
     },
 }
 MANIFEST_SCHEMA: dict[str, Any] = {
@@ -169,8 +234,11 @@ def record_dict(record: ManifestRecord) -> dict[str, Any]:
         "file_name": record.file_name,
         "size": record.size,
         "sha256": record.sha256,
+        "content_credentials": source.content_credentials,
         "board": source.board,
         "frame": source.frame,
+        "batch": source.batch,
+        "variables": {str(name): str(value) for name, value in source.variables.items()},
         "job": source.job,
         "engine": source.engine,
         "model": source.model,
@@ -186,6 +254,7 @@ def record_dict(record: ManifestRecord) -> dict[str, Any]:
         ],
         "licence": source.licence,
         "owner": source.owner,
+        "clip": dataclasses.asdict(source.clip) if source.clip is not None else None,
     }
     return {name: values[name] for name in FIELDS}
 
@@ -221,7 +290,8 @@ def manifest_csv(records: Iterable[ManifestRecord]) -> bytes:
     """The manifest as UTF-8 CSV with a header row of ``FIELDS`` (a BOM, for Excel).
 
     Lists are one cell each: anchors ``role:name:sha256``, decisions
-    ``decision by <who> at <when>``, drift scores ``metric=score``, joined by `` | ``.
+    ``decision by <who> at <when>``, drift scores ``metric=score``, variables
+    ``name=value``, joined by `` | ``.
     Cells that a spreadsheet would run as a formula (leading ``= + - @``) get a ``'``.
     """
     buffer = io.StringIO()
@@ -237,8 +307,20 @@ def manifest_csv(records: Iterable[ManifestRecord]) -> bytes:
             for d in row["decisions"]
         )
         row["drift_scores"] = " | ".join(f"{k}={v:g}" for k, v in row["drift_scores"].items())
+        row["variables"] = " | ".join(f"{k}={v}" for k, v in row["variables"].items())
+        row["content_credentials"] = "true" if row["content_credentials"] else "false"
+        row["clip"] = _clip_cell(row["clip"])
         writer.writerow([_cell(row[name]) for name in FIELDS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _clip_cell(clip: Mapping[str, Any] | None) -> str:
+    """``name=value`` pairs of a clip's facts (unknown ones left out), `` | `` between."""
+    if clip is None:
+        return ""
+    shown = {k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in clip.items()}
+    return " | ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                      for k, v in shown.items() if v not in (None, ""))  # fmt: skip
 
 
 def _cell(value: Any) -> str:

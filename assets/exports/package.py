@@ -56,10 +56,12 @@ class PackageError(ValueError):
 class PackageEntry:
     """One file to deliver: where its bytes come from, what it is, how to name it.
 
-    ``open`` returns a readable binary file-like (closed by the writer after use).
-    ``naming`` fills the template (``campaign``, ``variant``, ``seed``, ``w``, ``h``, …);
-    ``extension`` without the dot. ``expected_sha256``, when known (a stored blob's hash),
-    is checked against the bytes read.
+    ``open`` returns a readable binary file-like (closed by the writer after use);
+    ``open_named``, when given, is called instead with the file's name in the package (a
+    file signed on its way in records that name). ``naming`` fills the template
+    (``campaign``, ``variant``, ``seed``, ``w``, ``h``, …); ``extension`` without the dot.
+    ``expected_sha256``, when known (a stored blob's hash), is checked against the bytes
+    read.
     """
 
     open: Callable[[], IO[bytes]]
@@ -67,6 +69,7 @@ class PackageEntry:
     extension: str
     naming: Mapping[str, Any] = field(default_factory=dict)
     expected_sha256: str | None = None
+    open_named: Callable[[str], IO[bytes]] | None = None
 
 
 def check_template(template: str) -> None:
@@ -177,7 +180,8 @@ def _write_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: PackageEntry
 ) -> ManifestRecord:
     digest, size = hashlib.sha256(), 0
-    with entry.open() as source, archive.open(info, "w", force_zip64=True) as member:
+    opened = entry.open_named(info.filename) if entry.open_named else entry.open()
+    with opened as source, archive.open(info, "w", force_zip64=True) as member:
         while chunk := source.read(CHUNK):
             digest.update(chunk)
             member.write(chunk)

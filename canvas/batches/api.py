@@ -19,11 +19,10 @@ from ninja import Body, Field, Query, Router, Schema, Status
 from canvas.batches import progress, results, runs
 from canvas.batches.preview import dry_run as preview_batch
 from canvas.members.api_auth import api_user
-from canvas.models import Batch
-from canvas.permissions import Perm, get_board_for, require
+from canvas.models import BATCH_ENDED_STATES, Batch
+from canvas.permissions import Perm, get_board_for
 from foundation.api_errors import ErrorOut
 from foundation.api_pagination import Page, PageParams, paginate
-from foundation.errors import NotFound
 
 router = Router(tags=["batches"])
 
@@ -32,6 +31,10 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 class BatchQuery(Schema):
     dry_run: bool = False
+
+
+class BatchListQuery(Schema):
+    active: bool = Field(False, description="true: only running and paused batches.")
 
 
 class _Summary(Schema):
@@ -106,12 +109,7 @@ class BatchResultOut(Schema):
 
 
 def _batch_for(request: HttpRequest, batch_id: str, perm: Perm) -> Batch:
-    batch = runs.get_batch(batch_id)
-    try:
-        require(api_user(request), batch.board, perm)
-    except NotFound:  # no role: the same 404 as a batch that does not exist
-        raise runs.BatchNotFound() from None
-    return batch
+    return runs.get_batch_for(api_user(request), batch_id, perm)
 
 
 @router.post(
@@ -145,10 +143,18 @@ def create_batch(
     response={200: Page[BatchOut], **ERRORS},
     summary="A board's batches",
 )
-def list_batches(request: HttpRequest, board_id: str, paging: Query[PageParams]) -> dict[str, Any]:
-    """Newest first, each with its counts."""
+def list_batches(
+    request: HttpRequest,
+    board_id: str,
+    paging: Query[PageParams],
+    filters: Query[BatchListQuery],
+) -> dict[str, Any]:
+    """Newest first, each with its counts; ``?active=1``: only the running and paused ones
+    (what the board's progress element shows)."""
     board, _ = get_board_for(api_user(request), board_id, Perm.VIEW)
     rows = Batch.objects.filter(board=board).order_by("-created_at", "-pk")
+    if filters.active:
+        rows = rows.exclude(state__in=BATCH_ENDED_STATES)
     return paginate(request, rows, paging, lambda page: [progress.batch_payload(b) for b in page])
 
 

@@ -1,11 +1,11 @@
 """What a batch will cost and take, per engine, and the brand-kit rules it will be held to.
 
-Cost comes from the operator's price table (ANCHORBOARD_ENGINE_PRICES: per image or per
-megapixel, with a currency, keyed by engine name or by provider — the engine name's first
-word, ``gemini`` for ``gemini-2.5-flash-image``). An engine without a price is ``unknown``,
-never 0: a free-looking estimate would be worse than none. Time comes from this server's
-own history: the median running time of the engine's last LATENCY_SAMPLE succeeded jobs,
-or ANCHORBOARD_BATCH_DEFAULT_JOB_SECONDS when it has none (the estimate says which).
+Cost comes from the operator's price table (canvas.engines.prices: per image or per
+megapixel, with a currency, keyed by engine name or by provider). An engine without a
+price is ``unknown``, never 0: a free-looking estimate would be worse than none. Time
+comes from this server's own history: the median running time of the engine's last
+LATENCY_SAMPLE succeeded jobs, or ANCHORBOARD_BATCH_DEFAULT_JOB_SECONDS when it has none
+(the estimate says which).
 
 Estimates are read-only and cheap: one query per engine and one for the kit.
 """
@@ -13,13 +13,12 @@ Estimates are read-only and cheap: one query per engine and one for the kit.
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from canvas.batches.expansion import ExpandedJob, Expansion
+from canvas.engines.prices import Price, price_for, provider_of
 from canvas.governance.kits.services import board_kit, content_of
 from canvas.jobs import config
 from canvas.models import Board, Job, JobState
@@ -27,30 +26,6 @@ from foundation import knobs
 from foundation.config import read
 
 LATENCY_SAMPLE = 20  # finished jobs per engine the median is taken over
-PRICE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{3})\s*/\s*(image|mp)\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Price:
-    amount: float
-    currency: str
-    unit: str  # "image" or "mp" (per megapixel of output)
-
-
-def provider_of(engine: str) -> str:
-    return engine.split("-", 1)[0]
-
-
-def price_for(engine: str) -> Price | None:
-    """The engine's price from the table (its own entry first, then its provider's)."""
-    table = read(knobs.ENGINE_PRICES)
-    text = table.get(engine, table.get(provider_of(engine)))
-    if text is None:
-        return None
-    match = PRICE.match(str(text))
-    if match is None:
-        return None  # a malformed entry is no price, not a crash of every dry run
-    return Price(float(match[1]), match[2].upper(), match[3].lower())
 
 
 def seconds_per_job(engine: str) -> tuple[float, str]:

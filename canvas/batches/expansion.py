@@ -150,6 +150,8 @@ def raw_job_spec(spec: BatchSpec, cell: Cell, region: dict[str, float]) -> dict[
         value = getattr(cell.engine, name)
         if value is not None:
             raw[name] = value
+    if cell.engine.output_size is not None:
+        raw["output_size"] = cell.engine.output_size.model_dump()
     return raw
 
 

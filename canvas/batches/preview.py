@@ -1,6 +1,6 @@
 """The dry run: what a batch would do on a board, without creating a single job.
 
-One domain function for the API (and, later, the CLI and the batch dialog): parse the spec,
+One domain function for the API (used by the CLI and the canvas's Batch… dialog): parse the spec,
 expand it through the one job spec validator, estimate per engine, name the brand kit — and
 shape it all as the reply. Nothing is written.
 """

@@ -44,6 +44,7 @@ from canvas.models import (
     JobPriority,
     JobState,
 )
+from canvas.permissions import Perm, require
 from canvas.webhooks import dispatch as webhooks
 from canvas.webhooks import events
 from foundation.errors import AppError, Conflict, NotFound
@@ -77,6 +78,38 @@ def get_batch(batch_id: Any) -> Batch:
         raise BatchNotFound() from None
 
 
+def get_batch_for(user: Any, batch_id: Any, perm: Perm) -> Batch:
+    """The batch, if ``user`` has ``perm`` on its board; a batch on a board they have no
+    role on is the same 404 as a batch that does not exist."""
+    batch = get_batch(batch_id)
+    try:
+        require(user, batch.board, perm)
+    except NotFound:
+        raise BatchNotFound() from None
+    return batch
+
+
+def batch_job(
+    batch: Batch, author: Any, spec: dict[str, Any], position: float, attempts: int, **extra: Any
+) -> Job:
+    """A new queued job of ``batch`` (bulk priority, version 1) for
+    ``lifecycle.create_many``: the batch's first jobs and its re-runs alike."""
+    return Job(
+        board_id=batch.board_id,
+        created_by=author,
+        batch=batch,
+        mode=spec["mode"],
+        engine=spec["engine"],
+        priority=JobPriority.BULK,
+        position=position,
+        spec=spec,
+        max_attempts=attempts,
+        state=JobState.QUEUED,
+        version=1,
+        **extra,
+    )
+
+
 def start_batch(board: Board, user: Any, raw: Any) -> tuple[Batch, dict[str, Any]]:
     """Expand ``raw`` on ``board`` and queue every accepted job at bulk priority, with the
     batch row, in one transaction. Returns the batch and the expansion summary (the dry
@@ -105,20 +138,8 @@ def start_batch(board: Board, user: Any, raw: Any) -> tuple[Batch, dict[str, Any
         )
         lifecycle.create_many(
             [
-                Job(
-                    board=board,
-                    created_by=author,
-                    batch=batch,
-                    mode=job.spec["mode"],
-                    engine=job.spec["engine"],
-                    priority=JobPriority.BULK,
-                    # Expansion order within the batch; after everything queued before it.
-                    position=base + n * 1e-6,
-                    spec=job.spec,
-                    max_attempts=attempts,
-                    state=JobState.QUEUED,
-                    version=1,
-                )
+                # Expansion order within the batch; after everything queued before it.
+                batch_job(batch, author, job.spec, base + n * 1e-6, attempts)
                 for n, job in enumerate(accepted)
                 if job.spec is not None
             ]
@@ -205,6 +226,12 @@ def finish_if_done(batch_id: Any) -> bool:
     if Job.objects.filter(batch_id=batch_id, state__in=UNFINISHED).exists():
         return False
     now = timezone.now()
+    # A batch ends again after a retry or a refine of a drifted result (canvas.review.
+    # reruns) reopened it (reopen_for_retry): that end is a new event, keyed by how many of
+    # its jobs were added so by then.
+    added = Q(retried_from__isnull=False) | Q(parent_iteration__isnull=False)
+    retries = Job.objects.filter(added, batch_id=batch_id).count()
+    key = f"{batch_id}:{retries}" if retries else str(batch_id)
     ended = Batch.objects.filter(pk=batch_id, finished_at__isnull=True)
     ended.filter(~Q(state__in=BATCH_ENDED_STATES)).update(state=BatchState.COMPLETED)
     if not ended.update(finished_at=now):
@@ -214,18 +241,39 @@ def finish_if_done(batch_id: Any) -> bool:
         events.BATCH_COMPLETED,
         None,
         lambda: {"batch": progress.batch_payload(batch)},
-        key=str(batch.pk),
+        key=key,
         board=batch.board_id,
     )
     logger.info("batch %s ended (%s)", batch_id, batch.state)
     return True
 
 
+def reopen_for_retry(batch_id: Any) -> bool:
+    """A retried job joined the batch (canvas.jobs.queue.retry_job): a batch that had
+    ended (``completed`` or ``cancelled``) runs again, so the job is claimed and the batch
+    ends — and says so — once more when it has. A paused batch stays paused. Inside the
+    transaction that queued the job; returns whether the batch reopened."""
+    list(Batch.objects.select_for_update().filter(pk=batch_id).values_list("pk"))
+    ended = Q(state__in=BATCH_ENDED_STATES) | Q(finished_at__isnull=False)
+    reopened = bool(
+        Batch.objects.filter(ended, pk=batch_id).update(state=BatchState.RUNNING, finished_at=None)
+    )
+    if reopened:
+        logger.info("batch %s reopened for a retried job", batch_id)
+    return reopened
+
+
 @receiver(job_changed, dispatch_uid="canvas.batches.runs.job_changed")
-def _on_job_changed(sender: Any, job: Job, **kwargs: Any) -> None:
-    """A batch job changed state (inside its transaction): end the batch if that was the
-    last one, and tell the board the new counts (throttled) after commit."""
+def _on_job_changed(sender: Any, job: Job, created: bool = False, **kwargs: Any) -> None:
+    """A batch job changed state or a retry joined the batch (inside its transaction): end
+    the batch if that was the last job, reopen it for a retry, and tell the board the new
+    counts (throttled) after commit."""
     if _cancelling.get() == job.batch_id:
         return  # cancel_batch does it once for all its jobs
-    ended = finish_if_done(job.batch_id) if job.is_finished else False
-    progress.send_after_commit(job.batch_id, force=ended)
+    if job.is_finished:
+        force = finish_if_done(job.batch_id)
+    elif created:
+        force = reopen_for_retry(job.batch_id)
+    else:
+        force = False
+    progress.send_after_commit(job.batch_id, force=force)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from canvas.engines.registry import available_engines
 from canvas.protocol import limits
 from canvas.protocol.errors import error_from_validation
-from canvas.protocol.jobs import JobAnchorRef, RegionRect
+from canvas.protocol.jobs import JobAnchorRef, OutputSize, RegionRect
 from canvas.protocol.types import Id
 from foundation import knobs
 from foundation.config import read
@@ -52,6 +52,9 @@ class EngineChoice(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     strength: float | None = Field(None, ge=0, le=1)
     scale: int | None = Field(None, ge=1, le=limits.MAX_SCALE)
+    output_size: OutputSize | None = None
+    """The picture's size in pixels (an engine with fixed sizes takes one of its own);
+    none: the region's size, as for a single job."""
 
 
 class Target(_Model):

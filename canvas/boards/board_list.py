@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 
 def user_teams(user):
-    return Team.objects.filter(memberships__user=user).distinct().order_by("name")
+    return (
+        Team.objects.filter(memberships__user=user).distinct().order_by("name", "created_at", "pk")
+    )
 
 
 def _board_list_context(request: HttpRequest, new_board_form: NewBoardForm | None = None):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
+from canvas.batches.spec import max_jobs
 from canvas.engines import available_engines
 from canvas.governance.kits.payloads import board_kit_payload
 from canvas.governance.kits.services import board_kit
@@ -42,6 +44,10 @@ def board_bootstrap(request: HttpRequest, board, role) -> dict:
         ],
         # The board's brand kit for its badge and the generation panel (docs/governance.md).
         "brand_kit": _brand_kit(board),
+        # The Batch… dialog says "over the limit" before the server does (docs/batches.md).
+        "batch_max_jobs": max_jobs(),
+        # The board's atlas sheets: the zoomed-out board in a handful of requests.
+        "atlas_url": reverse("board-atlas", args=[board.pk]),
     }
 
 

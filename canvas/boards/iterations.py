@@ -152,6 +152,49 @@ def apply_many(iterations: Sequence[Iteration], user) -> list[Iteration]:
     return [Iteration.objects.get(pk=it.pk) for it in iterations]
 
 
+def place_clip(iteration: Iteration, user) -> Iteration:
+    """Put a video result on the board at once, as a video item beside its region (the
+    still it started from stays visible), sized to the clip's aspect ratio at the region's
+    height. Called when the clip lands (canvas.boards.video_items); one board revision."""
+    video = (iteration.provenance or {}).get("video") or {}
+    region = iteration.region
+    height = float(region.get("height") or video.get("height") or 1)
+    width = height * float(video.get("width") or 16) / float(video.get("height") or 9)
+    item_id = uuid.uuid4()
+    names = result_layer_names([iteration])
+    op = protocol.parse_operation(
+        {
+            "op": "create",
+            "item": {
+                "id": str(item_id),
+                "kind": ItemKind.VIDEO,
+                "asset": str(iteration.asset_id),  # the poster
+                "name": names[iteration.pk],
+                "x": region.get("x", 0) + region.get("width", 0) + GRID_GAP,
+                "y": region.get("y", 0),
+                "width": width,
+                "height": height,
+                "z": _top_z(iteration.board_id),
+                "props": {
+                    "iteration": str(iteration.id),
+                    "job": str(iteration.job_id),
+                    "video": video_props(video),
+                },
+            },
+        }
+    )
+    with transaction.atomic():
+        apply_batch(iteration.board_id, user, [op])
+        _mark_applied(iteration, item_id)
+    return iteration
+
+
+def video_props(video: dict[str, Any]) -> dict[str, Any]:
+    """What a video item carries for the canvas (docs/video.md "The video item")."""
+    keys = ("duration", "fps", "frame_count", "width", "height", "mp4", "original", "drift")
+    return {key: video.get(key) for key in keys}
+
+
 def discard(iteration: Iteration, user) -> Iteration:
     """Hide a result from the staging list (and the canvas, if applied). Recoverable."""
     with transaction.atomic():

@@ -53,11 +53,20 @@ def rename_board(board: Board, name: str) -> Board:
     return board
 
 
+TOUCH_AGAIN_SECONDS = 1.0
+
+
 def touch(board: Board) -> None:
-    """Record activity on a board (shown on the board list)."""
+    """Record activity on a board (shown on the board list, to the minute). The same board
+    object touched again within ``TOUCH_AGAIN_SECONDS`` is not written again: a job's source
+    and results land on one board one after another, in one transaction."""
     now = timezone.now()
+    touched = getattr(board, "_touched_at", None)
+    if touched is not None and 0 <= (now - touched).total_seconds() < TOUCH_AGAIN_SECONDS:
+        return
     Board.objects.filter(pk=board.pk).update(last_activity_at=now)
     board.last_activity_at = now
+    board._touched_at = now  # type: ignore[attr-defined]
 
 
 def archive_board(board: Board) -> Board:
@@ -130,7 +139,9 @@ class TeamRequired(AppError):
 def team_for_new_board(user, team_id: uuid.UUID | None) -> Team:
     """The team a new board goes into: the one named, the caller's only team, or — for
     someone in no team at all — a new personal team, as the board list page does."""
-    teams = Team.objects.filter(memberships__user=user).distinct().order_by("name")
+    teams = (
+        Team.objects.filter(memberships__user=user).distinct().order_by("name", "created_at", "pk")
+    )
     if team_id is not None:
         team = teams.filter(pk=team_id).first()
         if team is None:

@@ -20,9 +20,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from canvas import protocol, realtime, recent_batches
+from canvas.atlas import requests as atlas_requests
 from canvas.boards import documents, result_items
 from canvas.boards.batch_state import BatchState, OperationRejected
-from canvas.governance import rescore
+from canvas.governance import rescore_requests
 from canvas.models import Board, BoardOperation
 from foundation.errors import AppError
 
@@ -230,7 +231,10 @@ def _write(
     result_items.follow_items(board.pk, state.created_or_deleted())
     # Results scored against an anchor these batches added, removed or re-roled are stale.
     if any(_edits_anchor(state, op) for _, row in logged for op in row.ops):
-        rescore.anchors_edited(board.pk)
+        rescore_requests.anchors_edited(board.pk)
+    # The atlas follows the images the board draws (not their places: moves cost nothing).
+    if any(atlas_requests.changes_atlas(op) for _, row in logged for op in row.ops):
+        atlas_requests.board_changed(board.pk)
     board.revision = revision
     if write_board:
         board.last_activity_at = timezone.now()

@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from canvas.jobs.announce import broadcast_iteration_after_commit
-from canvas.models import Item, ItemKind, Iteration, IterationStatus
+from canvas.models import Item, Iteration, IterationStatus
+from canvas.models.items import KINDS_WITH_ASSET
 
 
 def _may_be_a_result(item: Item) -> bool:
     return (
-        item.kind == ItemKind.IMAGE and isinstance(item.props, dict) and "iteration" in item.props
+        item.kind in KINDS_WITH_ASSET and isinstance(item.props, dict) and "iteration" in item.props
     )
 
 

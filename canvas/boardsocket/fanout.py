@@ -34,6 +34,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any, Protocol, cast
 
 from channels.layers import get_channel_layer
@@ -587,3 +588,13 @@ def hub(encode: Callable[[dict[str, Any]], str] | None = None) -> Hub | None:
     elif encode is not None and found.encode is None:
         found.encode = encode
     return found
+
+
+def socket_counts() -> dict[str, int]:
+    """This process's open board sockets (in rooms) and guests' share sockets (/metrics)."""
+    for _ in range(3):  # read from another thread: a hub that changed meanwhile, read again
+        with suppress(RuntimeError):
+            hubs = [h for per_loop in list(_hubs.values()) for h in list(per_loop.values())]
+            board = sum(len(room.sockets) for h in hubs for room in list(h.rooms.values()))
+            return {"board": board, "guest": sum(len(h.guests) for h in hubs)}
+    return {"board": 0, "guest": 0}

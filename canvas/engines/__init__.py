@@ -4,6 +4,7 @@ Importing this package registers the built-in engines.
 """
 
 from canvas.engines import local as local  # registers "local"
+from canvas.engines import local_loop as local_loop  # registers "local-loop"
 from canvas.engines.base import (
     Anchor,
     Engine,
@@ -16,6 +17,9 @@ from canvas.engines.base import (
     ProgressReporter,
     TransientEngineError,
     UnsupportedRequest,
+    VideoCapabilities,
+    VideoClip,
+    VideoOptions,
 )
 from canvas.engines.registry import available_engines, get_engine, register_engine
 
@@ -31,6 +35,9 @@ __all__ = [
     "ProgressReporter",
     "TransientEngineError",
     "UnsupportedRequest",
+    "VideoCapabilities",
+    "VideoClip",
+    "VideoOptions",
     "available_engines",
     "get_engine",
     "register_engine",

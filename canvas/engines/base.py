@@ -13,14 +13,25 @@ through the ``ProgressReporter`` it is given. See docs/engines.md.
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
+import os
+import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
-from canvas.protocol.limits import SEED_LIMIT
+from canvas.protocol.limits import (
+    MAX_VIDEO_FPS,
+    MAX_VIDEO_SECONDS,
+    SEED_LIMIT,
+    VIDEO_RATIOS,
+    VIDEO_RESOLUTIONS,
+)
 from foundation.errors import AppError
 
 
@@ -29,6 +40,7 @@ class Mode(enum.StrEnum):
     INPAINT = "inpaint"
     UPSCALE = "upscale"
     VARIATIONS = "variations"
+    VIDEO = "video"  # image-to-video: results carry a clip (``EngineResult.video``)
 
 
 # Same values as canvas.models.AnchorRole; repeated here so the contract stays importable
@@ -102,6 +114,76 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class VideoOptions:
+    """What a video job asks for beyond the first frame (``EngineRequest.source``).
+
+    ``last_frame``: an optional RGBA still the clip should end on. ``camera_fixed``: no
+    camera move (a locked-off plate). ``fps``: None = the engine's own rate.
+    """
+
+    duration: int = 5  # whole seconds
+    aspect_ratio: str = "16:9"
+    resolution: str = "720p"
+    camera_fixed: bool = False
+    fps: int | None = None
+    last_frame: Image.Image | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= int(self.duration) <= MAX_VIDEO_SECONDS:
+            raise InvalidRequest(f"A clip lasts 1 to {MAX_VIDEO_SECONDS} seconds.")
+        if self.aspect_ratio not in VIDEO_RATIOS:
+            raise InvalidRequest(f"Use one of the aspect ratios {', '.join(VIDEO_RATIOS)}.")
+        if self.resolution not in VIDEO_RESOLUTIONS:
+            raise InvalidRequest(f"Use one of the resolutions {', '.join(VIDEO_RESOLUTIONS)}.")
+        if self.fps is not None and not 1 <= int(self.fps) <= MAX_VIDEO_FPS:
+            raise InvalidRequest(f"The frame rate must be 1 to {MAX_VIDEO_FPS} per second.")
+        if self.last_frame is not None and self.last_frame.mode != "RGBA":
+            raise InvalidRequest("The last frame must be an RGBA image.")
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+@dataclass(frozen=True, eq=False)
+class VideoClip:
+    """One generated clip, as the engine has it: the file the provider delivered (or the
+    local engine encoded), untouched, in a temporary file on disk — a clip can be hundreds
+    of megabytes, so it is never held in memory. The job runner keeps it as the original,
+    makes the browser's H.264 MP4 and the poster from it, and measures the clip
+    (canvas.jobs.video_results); an engine never stores anything itself.
+
+    The clip owns its file: it is removed when the clip is dropped (garbage-collected), so
+    a failed or cancelled job leaves nothing behind. Make the file with ``new_path``."""
+
+    path: Path
+    mime: str = "video/mp4"
+    filename: str = "clip.mp4"
+
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _remove_quietly, str(self.path))
+
+    @staticmethod
+    def new_path(suffix: str = ".mp4") -> Path:
+        """An empty temporary file for a clip (the suffix names the container)."""
+        fd, name = tempfile.mkstemp(prefix="anchorboard-clip-", suffix=suffix)
+        os.close(fd)
+        return Path(name)
+
+    @classmethod
+    def of_bytes(cls, data: bytes, **kwargs: Any) -> VideoClip:
+        """A clip from bytes already in memory (a provider that answers inline)."""
+        path = cls.new_path()
+        path.write_bytes(data)
+        return cls(path, **kwargs)
+
+    def read_bytes(self) -> bytes:
+        """The whole file (tests and small clips only)."""
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
 class EngineRequest:
     """One job, independent of the engine. Validated on construction (``InvalidRequest``).
 
@@ -122,6 +204,7 @@ class EngineRequest:
     output_size: tuple[int, int] | None = None
     scale: int = 2
     params: Mapping[str, Any] = field(default_factory=dict)
+    video: VideoOptions | None = None  # set exactly when ``mode`` is video
 
     def __post_init__(self) -> None:
         try:
@@ -160,6 +243,8 @@ class EngineRequest:
             raise InvalidRequest("The upscale factor must be at least 1.")
         if len(self.prompt) > MAX_PROMPT or len(self.negative_prompt) > MAX_PROMPT:
             raise InvalidRequest(f"Prompts can be at most {MAX_PROMPT} characters long.")
+        if (self.mode == Mode.VIDEO) != (self.video is not None):
+            raise InvalidRequest("Video options go with a video job, and only with one.")
 
     def anchors_with(self, role: str) -> list[Anchor]:
         return [a for a in self.anchors if a.role == role]
@@ -175,12 +260,39 @@ class EngineRequest:
 
 @dataclass(frozen=True)
 class EngineResult:
+    """One result. For a video job ``video`` is the clip and ``image`` the still it
+    started from (the poster is taken from the clip itself when it lands)."""
+
     image: Image.Image
     seed: int | None
     engine: str
     model: str = ""
     timings: Mapping[str, float] = field(default_factory=dict)  # milliseconds per phase
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    video: VideoClip | None = None
+
+
+@dataclass(frozen=True)
+class VideoCapabilities:
+    """What a video engine can make: whole-second durations, aspect ratios, resolutions,
+    whether it takes a last frame and a fixed camera, its frame rate."""
+
+    durations: tuple[int, ...]
+    aspect_ratios: tuple[str, ...]
+    resolutions: tuple[str, ...]
+    last_frame: bool = False
+    camera_fixed: bool = True
+    fps: int = 24
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "durations": list(self.durations),
+            "aspect_ratios": list(self.aspect_ratios),
+            "resolutions": list(self.resolutions),
+            "last_frame": self.last_frame,
+            "camera_fixed": self.camera_fixed,
+            "fps": self.fps,
+        }
 
 
 @dataclass(frozen=True)
@@ -199,9 +311,11 @@ class EngineCapabilities:
     max_output_pixels: int = 16_000_000
     upscale_factors: tuple[int, ...] = ()
     sizes: tuple[tuple[int, int], ...] = ()  # fixed output sizes, empty = any size
+    video: VideoCapabilities | None = None  # set by engines whose modes include video
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "video": self.video.as_dict() if self.video is not None else None,
             "label": self.label,
             "generative": self.generative,
             "modes": sorted(m.value for m in self.modes),
@@ -324,6 +438,9 @@ class Engine(abc.ABC):
         if request.mode == Mode.UPSCALE and request.scale not in caps.upscale_factors:
             factors = " or ".join(f"×{f}" for f in caps.upscale_factors)
             raise UnsupportedRequest(f"{caps.label} can upscale by {factors} only.")
+        if request.video is not None:
+            check_video(caps, request.video)
+            return  # a clip's size comes from its resolution, not the region
         size = output_size_of(request)
         if size is not None:
             if size[0] * size[1] > caps.max_output_pixels:
@@ -334,6 +451,28 @@ class Engine(abc.ABC):
             if caps.sizes and size not in caps.sizes:
                 allowed = ", ".join(_wh(s) for s in caps.sizes)
                 raise UnsupportedRequest(f"{caps.label} can only produce {allowed}.")
+
+
+def check_video(caps: EngineCapabilities, video: VideoOptions) -> None:
+    """Refuse a clip the engine cannot make, naming what it can."""
+    offer = caps.video
+    if offer is None:
+        raise UnsupportedRequest(f"{caps.label} does not make video; pick a video engine.")
+    if video.duration not in offer.durations:
+        can = ", ".join(str(d) for d in offer.durations)
+        raise UnsupportedRequest(f"{caps.label} makes clips of {can} seconds.")
+    if video.aspect_ratio not in offer.aspect_ratios:
+        raise UnsupportedRequest(
+            f"{caps.label} makes {', '.join(offer.aspect_ratios)} clips, not {video.aspect_ratio}."
+        )
+    if video.resolution not in offer.resolutions:
+        raise UnsupportedRequest(
+            f"{caps.label} makes {', '.join(offer.resolutions)} clips, not {video.resolution}."
+        )
+    if video.last_frame is not None and not offer.last_frame:
+        raise UnsupportedRequest(f"{caps.label} cannot end on a given last frame; remove it.")
+    if video.camera_fixed and not offer.camera_fixed:
+        raise UnsupportedRequest(f"{caps.label} cannot hold the camera still.")
 
 
 def output_size_of(request: EngineRequest) -> tuple[int, int] | None:

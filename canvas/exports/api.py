@@ -3,9 +3,11 @@
 ``POST /boards/{id}/exports`` checks the caller's role (view: an export holds nothing a
 viewer cannot already download file by file), calls canvas.exports.services and answers
 202 ``{"export": id}``; ``GET /exports/{id}`` answers the state, progress and, when ready,
-a ``download_url`` signed for the caller (canvas.exports.links). An export on a board the
-caller cannot see is the same 404 as a missing id. Share-link guests list the board's
-ready exports through ``GET /share/{token}/exports`` when the link allows downloads.
+a ``download_url`` signed for the caller (canvas.exports.links); ``POST
+/exports/{id}/cancel`` stops a queued or running one (its requester, or the board's owner).
+An export on a board the caller cannot see is the same 404 as a missing id. Share-link
+guests list the board's ready exports through ``GET /share/{token}/exports`` when the link
+allows downloads.
 """
 
 from __future__ import annotations
@@ -22,14 +24,29 @@ from canvas.exports.links import ExportNotFound
 from canvas.exports.models import Export
 from canvas.exports.payloads import export_payload
 from canvas.members.api_auth import api_user
-from canvas.permissions import DOWNLOAD, Perm, get_board_for, require, require_link, role_for
+from canvas.permissions import (
+    DOWNLOAD,
+    Perm,
+    get_board_for,
+    require,
+    require_link,
+    role_for,
+)
 from canvas.sharing import auth as sharing_auth
 from foundation.api_errors import ErrorOut
 from foundation.api_pagination import Page, PageParams, paginate
 
 router = Router(tags=["exports"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 410: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    410: ErrorOut,
+    429: ErrorOut,
+}
 
 
 class ExportAccepted(Schema):
@@ -98,6 +115,18 @@ def get_export(request: HttpRequest, export_id: str) -> dict[str, Any]:
     for a fresh one). An expired export has no link (export it again)."""
     export, user = _visible_export(request, export_id)
     return _for_member(export, user)
+
+
+@router.post(
+    "/exports/{export_id}/cancel", response={200: ExportOut, **ERRORS}, summary="Cancel an export"
+)
+def cancel_export(request: HttpRequest, export_id: str) -> dict[str, Any]:
+    """Stop a queued or running export: it ends ``failed`` with ``export_cancelled``; a
+    running one's worker stops at its next progress step and deletes its partial files.
+    409 ``export_finished`` when it already ended; 403 for someone else's export (only the
+    requester or the board's owner may cancel it)."""
+    export, user = _visible_export(request, export_id)
+    return _for_member(services.cancel_export(export, user), user)
 
 
 @router.get(

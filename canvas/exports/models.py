@@ -22,6 +22,7 @@ class ExportKind(models.TextChoices):
     TIFF16 = "tiff16", "16-bit TIFF"
     ZIP = "zip", "ZIP package with manifest"
     PDF = "pdf", "Contact sheet PDF"
+    VIDEO = "video", "Video clips (ProRes, MP4, PNG sequence)"
 
 
 class ExportState(models.TextChoices):

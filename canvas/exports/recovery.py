@@ -27,7 +27,6 @@ from assets import storage
 from canvas.exports import lifecycle
 from canvas.exports.models import Export, ExportState
 from canvas.jobs import config as job_config
-from canvas.jobs.recovery import dead_local_worker, host_name
 from foundation.background import dispatch_now, run_after_commit
 
 logger = logging.getLogger(__name__)
@@ -36,26 +35,11 @@ RUN_TASK = "canvas.exports.run"
 PURGE_BATCH = 100
 
 
-def _abandoned(now) -> list[Export]:
-    running = Export.objects.filter(state=ExportState.RUNNING).filter(
-        Q(lease_expires_at__lt=now)
-        | Q(lease_expires_at__isnull=True)
-        | Q(worker_id__startswith=host_name() + ":")
-    )
-    return [
-        export
-        for export in running
-        if export.lease_expires_at is None
-        or export.lease_expires_at < now
-        or dead_local_worker(export.worker_id)
-    ]
-
-
 def recover_abandoned_exports() -> list[str]:
     """Requeue (and hand over again) or fail every abandoned running export."""
     now = timezone.now()
     recovered: list[str] = []
-    for export in _abandoned(now):
+    for export in lifecycle.EXPORTS.abandoned(now):
         if export.attempts < export.max_attempts:
             updated = lifecycle.transition(
                 export.pk,

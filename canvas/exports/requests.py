@@ -2,8 +2,8 @@
 
 ``check_request(board, payload)`` turns the API's body into ``(kind, selection, options)``
 or raises ``InvalidExport`` / ``KindNotAvailable`` (400) with a sentence that says what is
-wrong: an unknown kind, no selection or more than one, an empty one, items or a frame that
-are not (or no longer) on the board. The kind then checks what only it knows
+wrong: an unknown kind, no selection or more than one, an empty one, items, a frame, a
+batch or a job that are not (or no longer) on the board. The kind then checks what only it knows
 (canvas.exports.kinds). Reads only.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 
 from canvas.exports import kinds
 from canvas.exports.kinds import InvalidExport
-from canvas.models import Board, Item, ItemKind
+from canvas.models import Batch, Board, Item, ItemKind, Job
 
 MAX_ITEMS = 500
 MAX_OPTIONS_BYTES = 4096
-SELECTORS = ("items", "frame", "batch")
+SELECTORS = ("items", "frame", "batch", "job")
 
 
 def _uuid(value: Any, what: str) -> str:
@@ -33,11 +33,11 @@ def check_selection(board: Board, payload: dict[str, Any]) -> dict[str, Any]:
     given = [name for name in SELECTORS if payload.get(name) is not None]
     if not given:
         raise InvalidExport(
-            'Say what to export: "items" (a list of item ids), "frame" (a frame\'s id) '
-            'or "batch" (a batch\'s id).'
+            'Say what to export: "items" (a list of item ids), "frame" (a frame\'s id), '
+            '"batch" (a batch\'s id) or "job" (a job\'s id: its region\'s history).'
         )
     if len(given) > 1:
-        raise InvalidExport(f"Give one of items, frame or batch, not {' and '.join(given)}.")
+        raise InvalidExport(f"Give one of items, frame, batch or job, not {' and '.join(given)}.")
     name = given[0]
     value = payload[name]
     if name == "items":
@@ -69,10 +69,15 @@ def check_selection(board: Board, payload: dict[str, Any]) -> dict[str, Any]:
         ).exists():
             raise InvalidExport(f"Frame {frame_id} is not a frame on this board (or was deleted).")
         return {"frame": frame_id}
-    raise InvalidExport(
-        "Batches cannot be exported yet on this server. Export the batch's results by "
-        "selecting their items instead."
-    )
+    if name == "job":
+        job_id = _uuid(value, "Job")
+        if not Job.objects.filter(board=board, pk=job_id).exists():
+            raise InvalidExport(f"Job {job_id} is not a job of this board.")
+        return {"job": job_id}
+    batch_id = _uuid(value, "Batch")
+    if not Batch.objects.filter(board=board, pk=batch_id).exists():
+        raise InvalidExport(f"Batch {batch_id} is not a batch of this board.")
+    return {"batch": batch_id}
 
 
 def check_request(board: Board, payload: dict[str, Any]) -> tuple[str, dict[str, Any], dict]:
@@ -81,7 +86,7 @@ def check_request(board: Board, payload: dict[str, Any]) -> tuple[str, dict[str,
     raw_kind = payload.get("kind")
     if not isinstance(raw_kind, str) or not raw_kind:
         raise InvalidExport(
-            'Say which kind of export: "kind" is one of psd, png, tiff16, zip, pdf.'
+            'Say which kind of export: "kind" is one of psd, png, tiff16, zip, pdf, video.'
         )
     options = payload.get("options")
     options = {} if options is None else options

@@ -15,8 +15,14 @@ from a heartbeat thread while the writer works):
 
 An ``AppError`` fails the export with its code and message; anything else with
 ``internal_error`` and a plain sentence (the traceback goes to the log). If the export is
-no longer this worker's (recovered elsewhere after a lost lease) the run stops quietly and
-deletes what it stored.
+no longer this worker's (recovered elsewhere after a lost lease, or cancelled: the cancel
+fails the row in this worker's name) the run stops at its next progress step and deletes
+what it wrote (the temporary file, anything stored).
+
+**Time limit.** A run may take ``ANCHORBOARD_EXPORT_TIME_LIMIT_SECONDS`` from its claim.
+Past it, the next progress call raises ``ExportTimedOut`` (the export fails with
+``export_timed_out``); a writer stuck between progress calls is failed by the heartbeat
+thread, so the row says so on time and the writer stops when it next reports.
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ import time
 from datetime import timedelta
 from typing import Any, BinaryIO, cast
 
-from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -39,14 +44,33 @@ from canvas.exports.models import Export, ExportState
 from canvas.jobs import config as job_config
 from foundation import config, knobs
 from foundation.errors import AppError
+from foundation.leased_work import Heartbeat
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 
 
+# The run's clock (monotonic); tests replace it to move time forward without sleeping.
+clock = time.monotonic
+
+
 class LeaseLost(Exception):
-    """This worker no longer owns the export: stop quietly."""
+    """This worker no longer owns the export (lease lost, or cancelled): stop quietly."""
+
+
+class ExportTimedOut(AppError):
+    status = 400
+    code = "export_timed_out"
+
+
+def _timed_out_error(limit: int) -> ExportTimedOut:
+    minutes = f"{limit // 60} minutes" if limit >= 120 else f"{limit} seconds"
+    return ExportTimedOut(
+        f"The export took longer than {minutes}, this server's limit, and was stopped. "
+        "Export fewer or smaller files, or ask your administrator to raise "
+        "ANCHORBOARD_EXPORT_TIME_LIMIT_SECONDS."
+    )
 
 
 class ExportProgress:
@@ -56,42 +80,49 @@ class ExportProgress:
         self.export_id = export.pk
         self.worker_id = worker_id
         self.interval = job_config.progress_interval_seconds()
+        self.limit = config.read(knobs.EXPORT_TIME_LIMIT_SECONDS)
+        self.started = clock()
         self._last = 0.0
         self._lost = threading.Event()
-        self._stop = threading.Event()
-        self._heart: threading.Thread | None = None
+        self._heart = Heartbeat(
+            self.beat,
+            job_config.heartbeat_seconds,
+            f"anchorboard-export-heartbeat-{self.export_id}",
+            logger,
+        )
 
     def __enter__(self) -> ExportProgress:
-        self._heart = threading.Thread(
-            target=self._beat, name=f"anchorboard-export-heartbeat-{self.export_id}", daemon=True
-        )
         self._heart.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        if self._heart is not None:
-            self._heart.join()
+        self._heart.stop()
 
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(max(0.1, job_config.heartbeat_seconds())):
-                try:
-                    if not lifecycle.renew_lease(self.export_id, self.worker_id):
-                        self._lost.set()
-                        return
-                except Exception:  # a database hiccup: the next beat tries again
-                    logger.warning("export %s: heartbeat failed", self.export_id, exc_info=True)
-        finally:
-            close_old_connections()
+    def over_time(self) -> bool:
+        return clock() - self.started > self.limit
+
+    def beat(self) -> bool:
+        """One heartbeat: renew the lease, or fail a run that is over its time limit (the
+        writer stops at its next progress call). False once the run is no longer ours."""
+        if self.over_time():
+            error = _timed_out_error(self.limit)
+            _fail_running(self.export_id, self.worker_id, error.code, error.message)
+            self._lost.set()
+            return False
+        if not lifecycle.renew_lease(self.export_id, self.worker_id):
+            self._lost.set()
+            return False
+        return True
 
     def check(self) -> None:
         if self._lost.is_set():
             raise LeaseLost()
+        if self.over_time():
+            raise _timed_out_error(self.limit)
 
     def __call__(self, fraction: float, message: str = "") -> None:
         self.check()
-        now = time.monotonic()
+        now = clock()
         if now - self._last < self.interval:
             return
         self._last = now
@@ -132,9 +163,9 @@ def keep_until() -> Any:
     return timezone.now() + timedelta(days=config.read(knobs.EXPORT_KEEP_DAYS))
 
 
-def _fail(export: Export, worker_id: str, code: str, message: str) -> str:
-    lifecycle.transition(
-        export.pk,
+def _fail_running(export_id: Any, worker_id: str, code: str, message: str) -> Export | None:
+    return lifecycle.transition(
+        export_id,
         ExportState.RUNNING,
         ExportState.FAILED,
         owner=worker_id,
@@ -142,6 +173,10 @@ def _fail(export: Export, worker_id: str, code: str, message: str) -> str:
         error_message=message,
         progress_message="Failed",
     )
+
+
+def _fail(export: Export, worker_id: str, code: str, message: str) -> str:
+    _fail_running(export.pk, worker_id, code, message)
     return ExportState.FAILED
 
 
@@ -183,7 +218,11 @@ def run(export_id: Any, worker_id: str) -> str | None:
                 raise LeaseLost()
             return ExportState.READY
     except LeaseLost:
-        logger.warning("export %s: %s lost its lease; stopping", export_id, worker_id)
+        logger.warning(
+            "export %s: %s no longer owns it (cancelled, timed out or lease lost); stopping",
+            export_id,
+            worker_id,
+        )
         if key:
             storage.delete_quietly(key)
         return None

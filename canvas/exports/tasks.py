@@ -15,8 +15,8 @@ import uuid
 
 from canvas.exports import formats, recovery, runner  # formats: registers the kinds
 from canvas.jobs import upkeep
-from canvas.jobs.recovery import worker_name
 from foundation.background import task
+from foundation.leased_work import worker_name
 
 
 @task(recovery.RUN_TASK)

@@ -12,6 +12,11 @@ urlpatterns = [
         views.export_again,
         name="board-export-again",
     ),
+    path(
+        "boards/<uuid:board_id>/exports/<uuid:export_id>/cancel/",
+        views.cancel,
+        name="board-export-cancel",
+    ),
     path("exports/<uuid:export_id>/download", views.member_download, name="export-download"),
     path(
         "s/<str:token>/exports/<uuid:export_id>/download",

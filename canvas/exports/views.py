@@ -11,9 +11,11 @@ straight from the GET body), never reading it whole into memory. Errors are JSON
 sentence (a 404 that reveals nothing, a 403 saying what the link lacks, a 410 saying the
 link or the export expired).
 
-- ``/boards/<id>/exports/``: the exports page (state, size, who, when, a download link;
-  expired ones say so and offer "Export again", a POST to ``…/exports/<id>/again/``; a
-  "New export" form exports one of the board's frames, a POST to ``…/exports/new/``).
+- ``/boards/<id>/exports/``: the exports page, 100 a page newest first (``?page=N``):
+  state, size, who, when, a download link; expired ones say so and offer "Export again",
+  a POST to ``…/exports/<id>/again/``; queued and running ones offer "Cancel" (their
+  requester, the board's owner), a POST to ``…/exports/<id>/cancel/``; a "New export"
+  form exports one of the board's frames, a POST to ``…/exports/new/``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -35,6 +38,7 @@ from canvas.exports import links, services
 from canvas.exports.guests import guest_may_download
 from canvas.exports.links import ExportExpired, ExportNotFound
 from canvas.exports.models import Export, ExportKind, ExportState
+from canvas.exports.services import may_cancel
 from canvas.models import Item, ItemKind
 from canvas.permissions import DOWNLOAD, Perm, can, get_board_for, require_link, role_for
 from canvas.sharing import auth as sharing_auth
@@ -44,7 +48,7 @@ from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 
-SHOWN = 100  # newest first; the API pages through all of them
+SHOWN = 100  # a page of the exports page, newest first
 
 
 def _json_error(exc: AppError) -> JsonResponse:
@@ -125,6 +129,7 @@ def _rows(exports: list[Export], user: Any) -> list[dict[str, Any]]:
                 "download_url": links.member_url(export.pk, user.pk)
                 if export.downloadable()
                 else None,
+                "cancellable": export.state in services.ACTIVE and may_cancel(user, export),
             }
         )
     return rows
@@ -136,7 +141,7 @@ def exports_page(request: HttpRequest, board_id: Any) -> HttpResponse:
         board, role = get_board_for(request.user, board_id, Perm.VIEW)
     except AppError as exc:
         return app_error_response(request, exc)
-    exports = list(services.board_exports(board)[:SHOWN])
+    page = Paginator(services.board_exports(board), SHOWN).get_page(request.GET.get("page"))
     frames = Item.objects.filter(board=board, deleted=False, kind=ItemKind.FRAME).order_by("name")
     return render(
         request,
@@ -144,7 +149,8 @@ def exports_page(request: HttpRequest, board_id: Any) -> HttpResponse:
         {
             "board": board,
             "role": role,
-            "rows": _rows(exports, request.user),
+            "rows": _rows(list(page.object_list), request.user),
+            "page": page,
             "frames": list(frames.values("pk", "name")),
             "kinds": ExportKind.choices,
         },
@@ -170,19 +176,40 @@ def export_frame(request: HttpRequest, board_id: Any) -> HttpResponse:
     return redirect("board-exports", board_id=board_id)
 
 
-@login_required
-@require_POST
-def export_again(request: HttpRequest, board_id: Any, export_id: Any) -> HttpResponse:
+def _row_action(
+    request: HttpRequest, board_id: Any, export_id: Any, act: Any, done: str
+) -> HttpResponse:
+    """A row's button (Cancel, Export again): ``act(export, user)``; a refusal's sentence
+    is shown on the page, a missing export is the page's 404."""
     try:
         board, _ = get_board_for(request.user, board_id, Perm.VIEW)
         export = services.get_export(export_id)
         if export.board_id != board.pk or role_for(request.user, board) is None:
             raise ExportNotFound()
-        services.export_again(export, request.user)
+        act(export, request.user)
     except AppError as exc:
         if exc.status == 404:
             return app_error_response(request, exc)
         messages.error(request, exc.message)
         return redirect("board-exports", board_id=board_id)
-    messages.success(request, "Exporting again; the new export is at the top of the list.")
+    messages.success(request, done)
     return redirect("board-exports", board_id=board_id)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, board_id: Any, export_id: Any) -> HttpResponse:
+    """The page's "Cancel" on a queued or running export (its requester, the board's owner)."""
+    return _row_action(request, board_id, export_id, services.cancel_export, "Export cancelled.")
+
+
+@login_required
+@require_POST
+def export_again(request: HttpRequest, board_id: Any, export_id: Any) -> HttpResponse:
+    return _row_action(
+        request,
+        board_id,
+        export_id,
+        services.export_again,
+        "Exporting again; the new export is at the top of the list.",
+    )

@@ -1,4 +1,4 @@
-"""The job runner's one call into governance: results landed, score them off the path.
+"""The job results' one call into governance: results landed, score them off the path.
 
 Kept apart so canvas.jobs imports nothing of the metrics (SciPy, colour-science): the
 scoring runs in the background dispatcher after the results commit.

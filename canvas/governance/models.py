@@ -55,6 +55,8 @@ class ConsistencyScore(models.Model):
         ]
         indexes = [
             models.Index(fields=["board", "fingerprint", "-created_at"], name="score_board_refs"),
+            # The results scored in an hour (the operations roll-ups, canvas.ops).
+            models.Index(fields=["created_at"], name="score_created"),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ on the board; guests only through a link that shares decisions).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db.models import F
@@ -54,14 +55,20 @@ def pending_rescores(board_ids: Iterable[Any]) -> dict[Any, Any]:
     )
 
 
+def latest_checks(asset_ids: Iterable[Any]) -> dict[Any, tuple[str, datetime]]:
+    """The reference set each image was last checked against, and when (images never
+    checked: absent)."""
+    latest: dict[Any, tuple[str, datetime]] = {}
+    rows = ConsistencyScore.objects.filter(asset_id__in=list(asset_ids))
+    ordered = rows.order_by("updated_at", "pk").values_list("asset_id", "fingerprint", "updated_at")
+    for asset_id, fingerprint, updated_at in ordered:
+        latest[asset_id] = (fingerprint, updated_at)
+    return latest
+
+
 def latest_fingerprints(asset_ids: Iterable[Any]) -> dict[Any, str]:
     """The reference set each image was last checked against (images never checked: absent)."""
-    latest: dict[Any, str] = {}
-    rows = ConsistencyScore.objects.filter(asset_id__in=list(asset_ids))
-    ordered = rows.order_by("updated_at", "pk").values_list("asset_id", "fingerprint")
-    for asset_id, fingerprint in ordered:
-        latest[asset_id] = fingerprint
-    return latest
+    return {asset_id: fp for asset_id, (fp, _) in latest_checks(asset_ids).items()}
 
 
 def consistency_by_asset(asset_ids: Iterable[Any]) -> dict[Any, Consistency | None]:

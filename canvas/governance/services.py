@@ -33,7 +33,7 @@ from canvas.governance.metrics.image import prepare
 from canvas.governance.metrics.result import Component, MetricScore
 from canvas.governance.models import ConsistencyScore
 from canvas.jobs import adapters
-from canvas.models import Board, Item, ItemKind, Iteration
+from canvas.models import Board, Iteration, live_images
 from foundation.errors import AppError, NotFound
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def board_anchors(board: Board) -> dict[str, list[Asset]]:
     """The board's live anchor images by role, oldest first (at most 8 per role)."""
     found: dict[str, list[Asset]] = {}
     items = (
-        Item.objects.filter(board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False)
+        live_images(board)
         .exclude(anchor_role="")
         .select_related("asset__blob")
         .order_by("created_at")
@@ -123,12 +123,17 @@ def resolve_anchors(
 
 
 def fingerprint(anchors: Mapping[str, Sequence[Any]], kit: KitReferences | None = None) -> str:
-    """Names a reference set: the anchors' bytes (SHA-256) by role, the brand kit version
-    (when the board's kit is part of it) and the metrics' version."""
+    """Names a reference set: the anchors' bytes (SHA-256) by role — a brand kit's reference
+    images among them —, the kit's colours with their tolerances and the metrics' version.
+    What the kit says besides (template, engine, locks) is not part of it: a kit edit that
+    leaves its colours and images alone keeps the board's scores."""
     content = {role: sorted(a.blob_id for a in assets) for role, assets in sorted(anchors.items())}
     named: dict[str, Any] = {"v": METRICS_VERSION, "anchors": content}
-    if kit is not None and kit.version is not None:
-        named["kit"] = str(kit.version.pk)
+    if kit is not None and kit.colours:
+        named["kit_colours"] = [
+            [colour.name, [round(v, 3) for v in colour.lab], colour.tolerance]
+            for colour in kit.colours
+        ]
     text = json.dumps(named, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

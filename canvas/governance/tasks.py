@@ -5,9 +5,11 @@
   never raises: a scoring failure is logged and the job's results stay as they are.
 - "canvas.governance.run_check": run a long consistency check the API answered 202 for
   (canvas.governance.checks); its reply or error is stored on the check.
-- "canvas.governance.rescore_board": re-score a board's results after its anchors changed
-  (canvas.governance.rescore: one pass at a time per board, edits coalesced). It never
-  raises: a failure is logged and the readings stay marked stale.
+- "canvas.governance.rescore_board": re-score a board's results after its anchors or its
+  brand kit's references changed (canvas.governance.rescore: one pass at a time per board,
+  edits coalesced, one page of results per pass; ``announced`` is given by a pass that
+  dispatches the next page). It never raises: a failure is logged and the readings stay
+  marked stale.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ def run_check(check_id: Any) -> str:
 
 
 @task(rescore.TASK)
-def rescore_board(board_id: Any) -> int:
+def rescore_board(board_id: Any, announced: int = 0) -> int:
     try:
-        return rescore.run(board_id)
+        return rescore.run(board_id, announced)
     except Exception:
-        logger.exception("re-scoring board %s after an anchor edit failed", board_id)
+        logger.exception("re-scoring board %s after its references changed failed", board_id)
         return 0

@@ -23,6 +23,7 @@ This module never changes a job's state; canvas.jobs.lifecycle does, and calls i
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +69,16 @@ def iteration_message(iteration: Iteration) -> dict[str, Any]:
     return protocol.iteration_message(iteration_payload(iteration))
 
 
+_local = threading.local()
+
+
+def _refused_results() -> dict[Any, bool]:
+    """Jobs whose new result this thread could not send, until their state is announced."""
+    if not hasattr(_local, "refused"):
+        _local.refused = {}
+    return _local.refused
+
+
 def resend_deadline() -> Any:
     """The ``announce_after`` a change gets when it commits."""
     return timezone.now() + timedelta(seconds=RESEND_AFTER_SECONDS)
@@ -91,7 +102,11 @@ def job_after_commit(job: Job, *, durable: bool = True, with_results: bool = Fal
     board_id, job_id, version = job.board_id, job.pk, job.version
 
     def deliver() -> None:
-        sent = results_now(job_id) if with_results else True
+        # A result of the same transaction whose message was refused just before (its
+        # callback ran first, on this thread) is sent again with this state, as recovery's
+        # results are: confirming this version alone would clear the mark it left.
+        again = _refused_results().pop(job_id, False)
+        sent = results_now(job_id) if with_results or again else True
         sent = send_to_board_now(board_id, message) and sent
         if durable and sent:
             _confirm(job_id, version)
@@ -124,12 +139,16 @@ def results_now(job_id: Any) -> bool:
     return ok
 
 
-def result_after_commit(iteration_id: Any, job_id: Any) -> None:
-    """Announce a new result of a running job; if it cannot be sent, mark the job so the
-    sweeper re-sends the job with its results."""
+def new_result_after_commit(iteration: Iteration, job_id: Any) -> None:
+    """Announce a result of a running job just created (the row as written: a new result
+    has no consistency scores yet, its asset is new) once it commits; if it cannot be
+    sent, mark the job so the sweeper re-sends the job with its results."""
+    message = protocol.iteration_message(iteration_payload(iteration, consistency=None))
+    board_id = iteration.board_id
 
     def deliver() -> None:
-        if not _send_iteration_now(iteration_id):
+        if not send_to_board_now(board_id, message):
+            _refused_results()[job_id] = True
             Job.objects.filter(pk=job_id).update(announce_after=timezone.now())
 
     transaction.on_commit(deliver, robust=True)

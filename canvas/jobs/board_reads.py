@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from assets.models import Asset
-from canvas.compositing import item_bounds
+from canvas.compositing import Region, board_images, item_bounds, overlaps
 from canvas.governance.kits.enforcement import BoardKit, board_kit_now
-from canvas.models import Board, Item, ItemKind
+from canvas.models import Board, Item
 
 _UNREAD = object()
 
@@ -32,13 +32,10 @@ class BoardReads:
         self._kit: Any = _UNREAD
 
     def image_items(self) -> list[Item]:
-        """The board's live image items with an asset, bottom to top (one query)."""
+        """The board's live image items with an asset, bottom to top (one query:
+        canvas.compositing.board_images, the one read of what a board draws)."""
         if self._items is None:
-            self._items = list(
-                Item.objects.filter(
-                    board=self.board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
-                ).order_by("z")
-            )
+            self._items = board_images(self.board)
             self._by_id = {str(item.pk): item for item in self._items}
         return self._items
 
@@ -70,26 +67,12 @@ class BoardReads:
 
 
 def _snapshot(items: list[Item], region: dict[str, float]) -> list[dict[str, Any]]:
-    rx0, ry0 = region["x"], region["y"]
-    rx1, ry1 = rx0 + region["width"], ry0 + region["height"]
-    layers = []
-    for item in items:
-        if item.hidden or item.opacity <= 0:
-            continue
-        x0, y0, x1, y1 = item_bounds(item.x, item.y, item.width, item.height, item.rotation)
-        if x1 <= rx0 or x0 >= rx1 or y1 <= ry0 or y0 >= ry1:
-            continue
-        layers.append(
-            {
-                "item_id": str(item.id),
-                "asset_id": str(item.asset_id),
-                "x": item.x,
-                "y": item.y,
-                "width": item.width,
-                "height": item.height,
-                "rotation": item.rotation,
-                "opacity": item.opacity,
-                "z": item.z,
-            }
-        )
-    return layers
+    """The visible ones of ``items`` (paint order) that overlap ``region``, as layers."""
+    box = Region(region["x"], region["y"], region["width"], region["height"])
+    return [
+        {"item_id": str(item.id), "asset_id": str(item.asset_id), **item.placement()}
+        for item in items
+        if not item.hidden
+        and item.opacity > 0
+        and overlaps(item_bounds(item.x, item.y, item.width, item.height, item.rotation), box)
+    ]

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from assets.services import requeue_pending_derivatives
 from canvas.jobs import config, upkeep
+from canvas.models import BatchState
 from canvas.models.jobs import Job, JobState
 from foundation.background import celery_app, dispatch_now
 
@@ -42,12 +43,15 @@ _lock = threading.Lock()
 
 
 def claimable_now(limit: int) -> int:
-    """How many queued jobs are due on running boards (at most ``limit``; caps ignored)."""
+    """How many queued jobs are due on running boards, outside paused batches (at most
+    ``limit``; caps ignored): a paused batch of 500 must not make every idle slot send a
+    message per sweep that claims nothing."""
     if limit <= 0:
         return 0
     return (
         Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
+        .filter(Q(batch__isnull=True) | Q(batch__state=BatchState.RUNNING))
         .order_by()[:limit]
         .count()
     )

@@ -1,6 +1,6 @@
 """Job queue settings: what the queue asks, answered from the declared knobs.
 
-The knobs themselves (names, defaults, meaning) are declared in foundation/knobs.py and read
+The knobs themselves (names, defaults, meaning) are declared in foundation/knobs/ and read
 through foundation.config, so a Django setting wins over the environment variable of the
 same name; this module only adds the rules between them (bounds, the lease that follows the
 heartbeat). docs/configuration.md lists them; docs/jobs.md says what they do.
@@ -18,8 +18,15 @@ def max_attempts() -> int:
 
 
 def user_concurrency() -> int:
-    """How many jobs of one person may run at the same time."""
+    """How many interactive jobs of one person may run at the same time."""
     return max(1, read(knobs.JOB_USER_CONCURRENCY))
+
+
+def bulk_user_concurrency() -> int | None:
+    """How many bulk jobs (a batch's) of one person may run at the same time; None: no cap
+    of its own (the provider and engine limits hold bulk work, shared fairly)."""
+    cap = read(knobs.JOB_BULK_USER_CONCURRENCY)
+    return None if cap is None else max(1, cap)
 
 
 def engine_concurrency(engine: str, capability_limit: int | None = None) -> int | None:
@@ -35,6 +42,15 @@ def provider_limits() -> dict[str, tuple[int, int | None]]:
     """Per provider: (parallel calls, job starts per minute or None) from
     ``ANCHORBOARD_PROVIDER_LIMITS``; providers not named have no limit of their own."""
     return read(knobs.PROVIDER_LIMITS)
+
+
+def provider_claim_limit(parallel: int) -> int:
+    """How many jobs of a provider allowing ``parallel`` calls may be claimed and not yet
+    past their call: C calling and a quarter of C more (at least one) prepared and waiting
+    for the next free slot (canvas.jobs.slots), so a slot that frees is taken at once
+    instead of after the next job's claim and composite. Few enough that a provider's
+    waiting jobs never hold many workers another provider's jobs could use."""
+    return parallel + max(1, parallel // 4)
 
 
 def lease_seconds() -> float:

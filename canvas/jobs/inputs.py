@@ -7,12 +7,13 @@ Read from the job's frozen spec and the assets it names; the job queue also uses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
 
 from assets.models import Asset, Blob
-from canvas.engines import Anchor, EngineRequest
+from canvas.engines import Anchor, EngineRequest, VideoOptions
 from canvas.jobs import adapters
 from canvas.models.jobs import Job
 
@@ -23,8 +24,35 @@ def _open_asset_image(asset_id: Any) -> Image.Image:
 
 
 def composite_region(job: Job) -> Image.Image:
-    """The region as it looked at submit time, RGBA, at full resolution."""
+    """The region as it looked at submit time, RGBA, at full resolution; for a video job
+    with a ``first_frame`` image, that whole image instead (the clip starts on it)."""
+    first = (job.spec.get("video") or {}).get("first_frame")
+    if first:
+        return _open_asset_image(first["asset_id"]).convert("RGBA")
     return adapters.composite(job.spec["layers"], job.spec["region"])
+
+
+def _frame_image(frame: dict[str, Any]) -> Image.Image:
+    return _open_asset_image(frame["asset_id"]).convert("RGBA")
+
+
+def video_options(
+    video: dict[str, Any] | None,
+    open_frame: Callable[[dict[str, Any]], Image.Image] = _frame_image,
+) -> VideoOptions | None:
+    """A job spec's ``video`` as the engine contract's options (None for image jobs);
+    ``open_frame`` reads the last frame's pixels (a stand-in when only checking)."""
+    if not video:
+        return None
+    last = video.get("last_frame")
+    return VideoOptions(
+        duration=int(video["duration"]),
+        aspect_ratio=video["aspect_ratio"],
+        resolution=video["resolution"],
+        camera_fixed=bool(video.get("camera_fixed")),
+        fps=video.get("fps"),
+        last_frame=open_frame(last) if last else None,
+    )
 
 
 def load_mask(job: Job, size: tuple[int, int]) -> Image.Image | None:
@@ -76,4 +104,5 @@ def build_request(job: Job, source: Image.Image, mask: Image.Image | None, ancho
         output_size=tuple(spec["output_size"]) if spec.get("output_size") else None,
         scale=spec.get("scale", 2),
         params=spec.get("params") or {},
+        video=video_options(spec.get("video")),
     )

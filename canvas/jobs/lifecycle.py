@@ -6,7 +6,11 @@ conditional UPDATE (guarded by the state the caller expects and, where a worker 
 job, by that worker's id), the ``version`` bump, and the announcement to the board after
 commit (canvas.jobs.announce). Queue, runner, progress reporter and recovery call it; none
 of them writes ``state`` or ``version`` itself, so a new kind of change is one line in the
-table, not a seventh copy of "update, bump, broadcast".
+table, not a seventh copy of "update, bump, broadcast". The machinery itself (conditional
+UPDATE, version, lease, claim/requeue/finish effects) is foundation.leased_work's, shared
+with canvas.exports.lifecycle; this module holds the jobs' table, their own effects (a
+claim ends a deferral and stamps the first claim; durable changes carry a re-send
+deadline) and their announcement.
 
 A guard that no longer holds (the job was cancelled, recovered or finished by someone
 else meanwhile) is a lost race, not an error: ``transition`` returns None and the caller
@@ -18,42 +22,24 @@ running, a worker ending a job without naming itself) is a programming error and
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from canvas.jobs import announce, config
 from canvas.jobs.signals import job_changed
-from canvas.models.jobs import FINISHED_STATES, Job, JobState
+from canvas.models.jobs import FINISHED_STATES, Job, JobState, SlotState
 from canvas.webhooks import dispatch as webhooks
 from foundation.background import run_after_commit
+from foundation.leased_work import IllegalTransition, Lifecycle, Rule
 
 logger = logging.getLogger(__name__)
 
 QUEUED, RUNNING = JobState.QUEUED, JobState.RUNNING
 SUCCEEDED, FAILED, CANCELLED = JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED
-
-
-class IllegalTransition(RuntimeError):
-    """A caller asked for a state change the lifecycle does not allow (a bug, not a race)."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One allowed (from, to) pair.
-
-    ``owner``: "claims" – the change hands the job to the worker named (claim);
-    "required" – only the worker that owns the job may make it (every way out of running:
-    the runner itself, or recovery naming the dead owner); "optional" – a worker's own
-    progress names it, a person's cancel request does not; "none" – nobody owns a queued job.
-    """
-
-    owner: str
-    uses: str
 
 
 TRANSITIONS: dict[tuple[str, str], Rule] = {
@@ -66,39 +52,45 @@ TRANSITIONS: dict[tuple[str, str], Rule] = {
     (RUNNING, CANCELLED): Rule("required", "the engine stopped for a cancel request"),
     (RUNNING, QUEUED): Rule("required", "transient error (backoff), deferred, worker died"),
 }
-# Finished jobs never change state again; a retry is a NEW job (queue.retry_job).
-assert not any(source in FINISHED_STATES for source, _ in TRANSITIONS)
-
-# Fields only this module writes.
-_RESERVED = frozenset({"state", "version", "announce_after"})
 
 
-def rule_for(source: str, target: str) -> Rule:
-    """The rule for ``source`` → ``target``; raises IllegalTransition when there is none."""
-    try:
-        return TRANSITIONS[(source, target)]
-    except KeyError:
-        raise IllegalTransition(f"a job cannot go from {source} to {target}") from None
+def _own_effects(source: str, target: str, now: Any) -> dict[str, Any]:
+    """A deferral ends when the job starts; the first claim is stamped once, in the same
+    guarded UPDATE (``COALESCE``: a later attempt's claim keeps the first one); a new
+    attempt starts before its provider call (canvas.jobs.slots)."""
+    if (source, target) != (QUEUED, RUNNING):
+        return {}
+    return {
+        "not_before": None,
+        "deferred_for": "",
+        "slot_state": SlotState.BEFORE,
+        "first_claimed_at": Coalesce(F("first_claimed_at"), Value(now)),
+    }
 
 
-def _effects(source: str, target: str, owner: str, now) -> dict[str, Any]:
-    """What every change of this kind sets, besides the caller's own fields."""
-    if (source, target) == (QUEUED, RUNNING):
-        return {
-            "worker_id": owner,
-            "started_at": now,
-            "lease_expires_at": lease_from_now(),
-            "attempts": F("attempts") + 1,
-            "progress": 0,
-            "progress_message": "Starting",
-            "not_before": None,
-            "deferred_for": "",
-        }
-    if (source, target) == (RUNNING, QUEUED):
-        return {"worker_id": "", "lease_expires_at": None, "progress": 0}
-    if target in FINISHED_STATES:
-        return {"finished_at": now, "lease_expires_at": None}
-    return {}
+def _changed(job: Job, source: str, target: str, durable: bool, with_results: bool) -> None:
+    """Announce the job to its board after commit; record its webhooks (job.succeeded /
+    failed, sent after commit) and tell its batch (canvas.batches) of a new state."""
+    announce.job_after_commit(job, durable=durable, with_results=with_results)
+    webhooks.job_finished(job)
+    if job.batch_id is not None and source != target:
+        job_changed.send(sender=Job, job=job)
+
+
+# The shared machinery (foundation.leased_work): the conditional UPDATE, the version bump,
+# the claim/requeue/finish effects and the lease. Finished jobs never change state again
+# (checked there); a retry is a NEW job (queue.retry_job).
+JOBS: Lifecycle[Job] = Lifecycle(
+    noun="job",
+    model=Job,
+    transitions=TRANSITIONS,
+    finished=frozenset(FINISHED_STATES),
+    lease_seconds=config.lease_seconds,
+    reserved=frozenset({"state", "version", "announce_after"}),
+    own_effects=_own_effects,
+    logger=logger,
+)
+rule_for = JOBS.rule_for
 
 
 def transition(
@@ -122,45 +114,29 @@ def transition(
     are re-sent by a sweeper if that announcement is lost (progress passes False: the next
     message supersedes it); ``with_results`` sends the job's stored results first.
     """
-    rule = rule_for(source, target)
-    if rule.owner in ("required", "claims") and not owner:
-        raise IllegalTransition(f"{source} → {target} must name the worker ({rule.uses})")
-    if rule.owner == "none" and owner:
-        raise IllegalTransition(f"{source} → {target} has no owner ({rule.uses})")
-    reserved = _RESERVED & fields.keys()
-    if reserved:
-        raise IllegalTransition(f"only the lifecycle writes {', '.join(sorted(reserved))}")
-    now = timezone.now()
-    guard: dict[str, Any] = {"pk": job_id, "state": source, **(where or {})}
-    if owner and rule.owner != "claims":
-        guard["worker_id"] = owner
-    changes = {**_effects(source, target, owner, now), **fields}
-    changes.update(state=target, version=F("version") + 1)
-    if durable:
-        changes["announce_after"] = announce.resend_deadline()
-    with transaction.atomic():
-        if not Job.objects.filter(**guard).update(**changes):
-            return None
-        # Read inside the transaction: our UPDATE holds the row, so this is exactly the
-        # version we wrote, and the message announces that version and nothing later.
-        job = Job.objects.get(pk=job_id)
-        announce.job_after_commit(job, durable=durable, with_results=with_results)
-        webhooks.job_finished(job)  # job.succeeded/failed: recorded here, sent after commit
-        if job.batch_id is not None and source != target:
-            job_changed.send(sender=Job, job=job)  # the batch's counts (canvas.batches)
-    if source != target:
-        logger.info("job %s: %s → %s (v%d)", job_id, source, target, job.version)
-    return job
+    deadline = {"announce_after": announce.resend_deadline()} if durable else {}
+    return JOBS.transition(
+        job_id,
+        source,
+        target,
+        owner=owner,
+        where=where,
+        effects=deadline,
+        on_change=lambda job: _changed(job, source, target, durable, with_results),
+        **fields,
+    )
 
 
 def create(**fields: Any) -> Job:
-    """Store a new queued job (version 1) and announce it after commit."""
-    if _RESERVED & fields.keys():
-        raise IllegalTransition("a new job is always queued, version 1")
-    with transaction.atomic():
-        job = Job.objects.create(state=QUEUED, announce_after=announce.resend_deadline(), **fields)
+    """Store a new queued job (version 1) and announce it after commit. A job joining a
+    batch one by one (a retry) is told to the batch like a change (``job_changed``)."""
+
+    def created(job: Job) -> None:
         announce.job_after_commit(job)
-    return job
+        if job.batch_id is not None:
+            job_changed.send(sender=Job, job=job, created=True)
+
+    return JOBS.create(fields, created, initial={"announce_after": announce.resend_deadline()})
 
 
 def create_many(jobs: list[Job]) -> list[Job]:
@@ -191,21 +167,8 @@ def noted(job: Job, text: str) -> list[dict[str, str]]:
 # --- Leases ---------------------------------------------------------------------------------
 
 
-def lease_from_now() -> Any:
-    """When a lease taken or renewed now expires."""
-    return timezone.now() + timedelta(seconds=config.lease_seconds())
-
-
-def renew_lease(job_id: Any, owner: str) -> bool:
-    """Extend ``owner``'s lease on its running job; False if the job is no longer its own.
-
-    Not a change clients see (no version bump, no message): only recovery reads leases.
-    """
-    return bool(
-        Job.objects.filter(pk=job_id, state=RUNNING, worker_id=owner).update(
-            lease_expires_at=lease_from_now()
-        )
-    )
+lease_from_now = JOBS.lease_from_now
+renew_lease = JOBS.renew_lease  # no version bump, no message: only recovery reads leases
 
 
 def wake_workers_after_commit() -> None:

@@ -15,17 +15,16 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import threading
 import time
 from typing import Any
 
-from django.db import close_old_connections
 from PIL import Image
 
 from canvas import protocol
 from canvas.jobs import config, lifecycle
 from canvas.jobs.announce import send_to_board_now
 from canvas.models.jobs import Job, JobState
+from foundation.leased_work import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -65,52 +64,60 @@ class JobProgress:
     """
 
     def __init__(
-        self, job_id: Any, worker_id: str, *, base: float = 0.05, span: float = 0.85
+        self,
+        job_id: Any,
+        worker_id: str,
+        *,
+        base: float = 0.05,
+        span: float = 0.85,
+        board_id: Any = None,
+        cancel_requested: bool | None = None,
     ) -> None:
+        """``board_id`` and ``cancel_requested``: what the caller just read of the job's
+        row (the runner reads it before it starts), so neither is asked again; the
+        cancel flag counts as this interval's look at the database."""
         self.job_id = job_id
         self.worker_id = worker_id
         self.base = base
         self.span = span
         self.interval = config.progress_interval_seconds()
-        self._last_write = 0.0
+        # The claim wrote the first progress ("Preparing the region"): the next write
+        # waits its interval like any other.
+        self._last_write = time.monotonic()
         self._last_preview = 0.0
-        self._stop = threading.Event()
-        self._heartbeat: threading.Thread | None = None
-        self._board_id = Job.objects.filter(pk=job_id).values_list("board_id", flat=True).first()
+        self._last_cancel_check = -float("inf")
+        self._cancel_seen = False
+        if cancel_requested is not None:
+            self._last_cancel_check = self._last_write
+            self._cancel_seen = cancel_requested
+        self._heartbeat = Heartbeat(
+            self._renew, config.heartbeat_seconds, f"lease-{job_id}", logger
+        )
+        if board_id is None:
+            board_id = Job.objects.filter(pk=job_id).values_list("board_id", flat=True).first()
+        self._board_id = board_id
         self._deadline = time.monotonic() + config.time_limit_seconds()
         self.timed_out = False
 
+    @classmethod
+    def for_job(cls, job: Job, worker_id: str) -> JobProgress:
+        """The reporter of ``job``, a row its worker just read (running, its own)."""
+        return cls(job.pk, worker_id, board_id=job.board_id, cancel_requested=job.cancel_requested)
+
     # context management: the heartbeat keeps the lease while the engine is busy
     def __enter__(self) -> JobProgress:
-        self._heartbeat = threading.Thread(
-            target=self._beat, name=f"lease-{self.job_id}", daemon=True
-        )
         self._heartbeat.start()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._stop.set()
-        if self._heartbeat is not None:
-            self._heartbeat.join()
+        self._heartbeat.stop()
         if exc is not None and not isinstance(exc, LeaseLost):
             logger.info("job %s stopped with %s: %s", self.job_id, type(exc).__name__, exc)
 
-    def _beat(self) -> None:
-        every = max(0.1, config.heartbeat_seconds())
-        try:
-            while not self._stop.wait(every):
-                try:
-                    self.renew_lease()
-                except LeaseLost:
-                    return
-                except Exception:
-                    logger.exception("lease renewal for job %s failed", self.job_id)
-        finally:
-            close_old_connections()
-
-    def renew_lease(self) -> None:
-        if not lifecycle.renew_lease(self.job_id, self.worker_id):
-            raise LeaseLost(str(self.job_id))
+    def _renew(self) -> bool:
+        """One heartbeat: False once the job is no longer this worker's (the next progress
+        write finds out and raises LeaseLost)."""
+        return lifecycle.renew_lease(self.job_id, self.worker_id)
 
     def set(self, fraction: float, message: str = "", *, force: bool = False) -> None:
         """Record overall progress (0–1), at most once per interval unless ``force``."""
@@ -156,10 +163,22 @@ class JobProgress:
 
     def cancelled(self) -> bool:
         """True when someone cancelled, the job is no longer ours, or it ran out of time
-        (then ``timed_out`` is set and the runner records a failure, not a cancel)."""
-        if time.monotonic() > self._deadline:
+        (then ``timed_out`` is set and the runner records a failure, not a cancel).
+
+        The database is asked at most once per progress interval; in between, the last
+        answer stands (an engine may ask before every step: a cancel is seen within one
+        interval, and ten steps a job are not ten round trips)."""
+        now = time.monotonic()
+        if now > self._deadline:
             self.timed_out = True
             return True
+        if self._cancel_seen or now - self._last_cancel_check < self.interval:
+            return self._cancel_seen
+        self._last_cancel_check = now
+        self._cancel_seen = self._ask_cancelled()
+        return self._cancel_seen
+
+    def _ask_cancelled(self) -> bool:
         row = (
             Job.objects.filter(pk=self.job_id)
             .values_list("cancel_requested", "state", "worker_id")

@@ -21,20 +21,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from PIL import Image
 
 from canvas.engines import Anchor, EngineRequest, get_engine
 from canvas.governance.kits.enforcement import apply_kit
-from canvas.jobs import config, lifecycle
+from canvas.jobs import claim_caps, config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
 from canvas.jobs.board_reads import BoardReads
-from canvas.jobs.inputs import mask_from_asset
+from canvas.jobs.inputs import mask_from_asset, video_options
 from canvas.jobs.lifecycle import wake_workers_after_commit
 from canvas.models import BatchState, Board
-from canvas.models.jobs import FINISHED_STATES, Iteration, Job, JobMode, JobPriority, JobState
+from canvas.models.jobs import (
+    FINISHED_STATES,
+    Iteration,
+    Job,
+    JobMode,
+    JobPriority,
+    JobState,
+)
 from canvas.protocol import ProtocolError, limits, parse_job_spec
 from foundation.errors import AppError, Conflict, NotFound
 
@@ -85,6 +92,28 @@ def _anchors(reads: BoardReads, refs: list[Any]) -> list[dict[str, str]]:
             }
         )
     return anchors
+
+
+def _frame(reads: BoardReads, item_id: str | None, which: str) -> dict[str, str] | None:
+    """A video job's first or last frame: an image item of this board, by id."""
+    if item_id is None:
+        return None
+    item = reads.image_item(item_id)
+    if item is None:
+        raise InvalidJob(
+            f"The {which} frame is no longer an image on this board; pick another image."
+        )
+    return {"item_id": str(item.id), "asset_id": str(item.asset_id)}
+
+
+def _video(reads: BoardReads, shape: Any) -> dict[str, Any] | None:
+    """The video options of a video job, its frames resolved to this board's images."""
+    if shape.video is None:
+        return None
+    video = shape.video.model_dump()
+    video["first_frame"] = _frame(reads, video["first_frame"], "first")
+    video["last_frame"] = _frame(reads, video["last_frame"], "last")
+    return video
 
 
 def _mask_asset(reads: BoardReads, asset_id: str | None) -> str | None:
@@ -149,6 +178,8 @@ def normalise_spec(
         "params": shape.params,
         "variables": shape.variables,
     }
+    if shape.mode == JobMode.VIDEO:
+        spec["video"] = _video(reads, shape)
     # The board's brand kit: template, defaults, references, locks (may refuse the job).
     spec = apply_kit(board, shape.model_fields_set, spec, kit_now=reads.kit())
     spec["layers"] = reads.layers(region)
@@ -174,13 +205,16 @@ def check_with_engine(spec: dict[str, Any]) -> None:
             f"The region is {width}×{height} ({width * height / 1e6:.1f} MP); {caps.label} "
             f"accepts up to {caps.max_input_pixels / 1e6:.0f} MP. Select a smaller area."
         )
-    source = Image.new("RGBA", (width, height))
+    # Not initialised (``None``): a 2048² stand-in filled with zeros cost ~10 ms of the
+    # submit, and nothing reads its pixels.
+    source = Image.new("RGBA", (width, height), None)
     # The real mask, not a stand-in: engines judge its coverage (empty, too large).
     mask = mask_from_asset(spec["mask"], (width, height)) if spec["mask"] else None
     anchors = [
         Anchor(role=a["role"], image=Image.new("RGBA", (1, 1)), name=a["name"])
         for a in spec["anchors"]
     ]
+    stand_in = Image.new("RGBA", (1, 1))
     request = EngineRequest(
         mode=spec["mode"],
         source=source,
@@ -194,6 +228,7 @@ def check_with_engine(spec: dict[str, Any]) -> None:
         output_size=tuple(spec["output_size"]) if spec["output_size"] else None,
         scale=spec["scale"],
         params=spec["params"],
+        video=video_options(spec.get("video"), lambda frame: stand_in),
     )
     engine.check(request)
 
@@ -207,8 +242,14 @@ def submit_job(
     parent_iteration: Iteration | None = None,
     retried_from: Job | None = None,
     validated_spec: dict[str, Any] | None = None,
+    batch_id: Any = None,
 ) -> Job:
-    """Validate ``raw_spec``, store a queued job and wake a worker after commit."""
+    """Validate ``raw_spec``, store a queued job and wake a worker after commit.
+
+    ``batch_id``: the batch the job belongs to (a retry of one of its jobs); the batch hears
+    of it through ``canvas.jobs.signals.job_changed`` (its counts, and it reopens if it had
+    ended).
+    """
     if board.is_archived:
         raise InvalidJob("This board is archived; restore it before running jobs.")
     spec = validated_spec if validated_spec is not None else normalise_spec(board, raw_spec)
@@ -234,6 +275,7 @@ def submit_job(
             max_attempts=config.max_attempts(),
             parent_iteration=parent_iteration,
             retried_from=retried_from,
+            batch_id=batch_id,
         )
         wake_workers_after_commit()
     logger.info("job %s queued on board %s by %s", job.pk, board.pk, job.created_by_id)
@@ -249,131 +291,21 @@ class Claim:
     attempt: int
 
 
-def _serialise_claims() -> None:
-    """Make concurrent claims take turns, so the caps are counted on settled data.
-
-    SQLite: the IMMEDIATE transaction already holds the database write lock. PostgreSQL:
-    a transaction-scoped advisory lock (one fixed key) serialises claimers without blocking
-    anything else that touches job rows.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x4A0B])
-
-
-def _engine_limit(name: str) -> int | None:
-    try:
-        caps = get_engine(name).capabilities()
-    except Exception:  # an unknown engine fails when run, with a clear message
-        caps = None
-    return config.engine_concurrency(name, getattr(caps, "max_concurrency", None))
-
-
-def provider_of(name: str) -> str:
-    """The provider an engine calls: its ``provider`` attribute (the circuit breaker's
-    name), else the engine name's first word (``gemini`` for ``gemini-2.5-flash-image``),
-    as the price table reads it."""
-    try:
-        provider = getattr(get_engine(name), "provider", "")
-    except Exception:
-        provider = ""
-    return str(provider or name.split("-", 1)[0])
-
-
-@dataclass
-class _Caps:
-    """What one claim counts: running jobs per person, engine, provider, batch; job starts
-    per provider in the last minute (only when a provider has a per-minute limit)."""
-
-    per_user: Counter[Any]
-    per_engine: Counter[str]
-    per_provider: Counter[str]
-    per_batch: Counter[Any]
-    started: Counter[str]
-    user_cap: int
-    provider_limits: dict[str, tuple[int, int | None]]
-    engine_limits: dict[str, int | None]
-    providers: dict[str, str]
-
-    @classmethod
-    def now(cls, now: Any) -> _Caps:
-        running = list(
-            Job.objects.filter(state=JobState.RUNNING)
-            .order_by()
-            .values_list("created_by_id", "engine", "batch_id")
-        )
-        caps = cls(
-            per_user=Counter(user for user, _, _ in running),
-            per_engine=Counter(engine for _, engine, _ in running),
-            per_provider=Counter(),
-            per_batch=Counter(batch for _, _, batch in running),
-            started=Counter(),
-            user_cap=config.user_concurrency(),
-            provider_limits=config.provider_limits(),
-            engine_limits={},
-            providers={},
-        )
-        for engine, n in caps.per_engine.items():
-            caps.per_provider[caps.provider(engine)] += n
-        if any(per_minute for _, per_minute in caps.provider_limits.values()):
-            recent = Job.objects.filter(started_at__gte=now - timedelta(minutes=1))
-            for engine in recent.order_by().values_list("engine", flat=True):
-                caps.started[caps.provider(engine)] += 1
-        return caps
-
-    def provider(self, engine: str) -> str:
-        if engine not in self.providers:
-            self.providers[engine] = provider_of(engine)
-        return self.providers[engine]
-
-    def allows(self, row: dict[str, Any]) -> bool:
-        user, engine = row["created_by_id"], row["engine"]
-        if user is not None and self.per_user[user] >= self.user_cap:
-            return False
-        if engine not in self.engine_limits:
-            self.engine_limits[engine] = _engine_limit(engine)
-        limit = self.engine_limits[engine]
-        if limit is not None and self.per_engine[engine] >= limit:
-            return False
-        provider = self.provider(engine)
-        parallel, per_minute = self.provider_limits.get(provider, (None, None))
-        if parallel is not None and self.per_provider[provider] >= parallel:
-            return False
-        return per_minute is None or self.started[provider] < per_minute
-
-
-def _last_started(field: str, keys: list[Any], **scope: Any) -> dict[Any, Any]:
-    """When the latest job of each ``field`` value in ``keys`` started."""
-    return dict(
-        Job.objects.filter(**{f"{field}__in": keys}, **scope)
-        .exclude(started_at__isnull=True)
-        .order_by()
-        .values(field)
-        .annotate(last=Max("started_at"))
-        .values_list(field, "last")
-    )
-
-
-def _fairest(rows: dict[Any, dict[str, Any]], running: Counter[Any], last: dict[Any, Any], epoch):
-    """The key of ``rows`` (lane → its first row) with the fewest running jobs, then the
-    one whose last job started longest ago, then the earliest position: round-robin."""
-    return min(rows, key=lambda k: (running[k], last.get(k) or epoch, rows[k]["position"]))
-
-
 def claim_next(worker_id: str) -> Claim | None:
     """Atomically move the next eligible queued job to running for ``worker_id``.
 
     Order: not on a paused board nor in a paused batch, due (``not_before``), highest
     priority; among the users with work at that priority, the one with the fewest running
-    jobs, then the one whose last job started longest ago; among that user's batches (and
-    their jobs outside batches) the same rule again; then the lowest position. Users at
-    their cap, engines at their limit and providers at their parallel or per-minute limit
-    are skipped.
+    jobs of that kind (interactive or bulk), then the one whose last job started longest
+    ago; among that user's batches (and their jobs outside batches) the same rule again;
+    then the lowest position. Users at their cap for that kind (``claim_caps.Caps``), engines at
+    their limit and providers with enough jobs claimed for their parallel or per-minute
+    limit are skipped (the calls themselves wait for a slot: canvas.jobs.slots).
     """
     now = timezone.now()
     with transaction.atomic():
-        _serialise_claims()
-        caps = _Caps.now(now)
+        claim_caps.serialise_claims()
+        caps = claim_caps.Caps.now(now)
         candidates: list[dict[str, Any]] = [
             dict(row)
             for row in Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
@@ -388,13 +320,19 @@ def claim_next(worker_id: str) -> Claim | None:
         if not eligible:
             return None
         top = eligible[0]["priority"]
+        bulk = claim_caps.is_bulk(top)
         first_by_user: dict[Any, dict[str, Any]] = {}
         for row in eligible:
             if row["priority"] == top:
                 first_by_user.setdefault(row["created_by_id"], row)
         epoch = now - timedelta(days=36500)
         users = [u for u in first_by_user if u is not None]
-        user = _fairest(first_by_user, caps.per_user, _last_started("created_by_id", users), epoch)
+        # Fair share counts the work of the kind being handed out: a person whose batch
+        # holds six slots still gets the next interactive slot before a colleague's
+        # second interactive job, and two people's batches converge to equal shares.
+        running_by_user = Counter({u: caps.running_of(u, bulk) for u in first_by_user})
+        last_by_user = claim_caps.last_started("created_by_id", users)
+        user = claim_caps.fairest(first_by_user, running_by_user, last_by_user, epoch)
         # The same rule between that person's lanes: each batch, and their jobs outside one.
         lanes: dict[Any, dict[str, Any]] = {}
         for row in eligible:
@@ -403,14 +341,23 @@ def claim_next(worker_id: str) -> Claim | None:
         lane = next(iter(lanes))
         if len(lanes) > 1:
             batches = [b for b in lanes if b is not None]
-            last = _last_started("batch_id", batches)
+            last = claim_caps.last_started("batch_id", batches)
             if None in lanes:
-                last[None] = _last_started("created_by_id", [user], batch__isnull=True).get(user)
+                alone = claim_caps.last_started("created_by_id", [user], batch__isnull=True)
+                last[None] = alone.get(user)
             running = Counter({b: caps.per_batch[b] for b in batches})
-            running[None] = caps.per_user[user] - sum(running.values())
-            lane = _fairest(lanes, running, last, epoch)
+            running[None] = max(0, caps.running_of(user, bulk) - sum(running.values()))
+            lane = claim_caps.fairest(lanes, running, last, epoch)
         chosen = lanes[lane]
-        job = lifecycle.transition(chosen["id"], JobState.QUEUED, JobState.RUNNING, owner=worker_id)
+        # The runner's first step is said here, in the claim's own write (one write less).
+        job = lifecycle.transition(
+            chosen["id"],
+            JobState.QUEUED,
+            JobState.RUNNING,
+            owner=worker_id,
+            progress=0.01,
+            progress_message="Preparing the region",
+        )
         if job is None:  # cannot happen while claims are serialised; be safe anyway
             return None
     return Claim(job_id=job.pk, attempt=job.attempts)
@@ -456,21 +403,35 @@ def cancel_job(job: Job) -> Job:
 
 
 def retry_job(job: Job, user) -> Job:
-    """A failed or cancelled job runs again as a new job with the same spec and seed."""
+    """A failed or cancelled job runs again as a new job with the same spec and seed.
+
+    A job of a batch stays in its batch: the new job takes the old one's place in the
+    batch's counts (canvas.batches.progress), so a cell is retried once — retrying the old
+    job again is a conflict; retry the new one if it fails too.
+    """
     if job.state not in (JobState.FAILED, JobState.CANCELLED):
         raise JobStateConflict(
             "Only failed or cancelled jobs can be retried; this one is "
             f"{job.get_state_display().lower()}."
         )
-    return submit_job(
-        job.board,
-        user,
-        job.spec,
-        priority=job.priority,
-        parent_iteration=job.parent_iteration,
-        retried_from=job,
-        validated_spec=job.spec,
-    )
+    with transaction.atomic():
+        if job.batch_id is not None:
+            # One retry per batch job: lock the job so two retries at once take turns.
+            list(Job.objects.select_for_update().filter(pk=job.pk).values_list("pk"))
+            if Job.objects.filter(retried_from=job, batch_id=job.batch_id).exists():
+                raise JobStateConflict(
+                    "This job of the batch was already retried; retry the newer job instead."
+                )
+        return submit_job(
+            job.board,
+            user,
+            job.spec,
+            priority=job.priority,
+            parent_iteration=job.parent_iteration,
+            retried_from=job,
+            validated_spec=job.spec,
+            batch_id=job.batch_id,
+        )
 
 
 def move_job(job: Job, where: str) -> Job:
@@ -478,7 +439,7 @@ def move_job(job: Job, where: str) -> Job:
     if where not in ("front", "back"):
         raise InvalidJob("Move a job to the 'front' or the 'back' of the queue.")
     with transaction.atomic():
-        _serialise_claims()
+        claim_caps.serialise_claims()
         current = Job.objects.filter(pk=job.pk).values_list("state", "priority").get()
         if current[0] != JobState.QUEUED:
             raise JobStateConflict("Only jobs still waiting in the queue can be moved.")

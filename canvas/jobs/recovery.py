@@ -17,65 +17,18 @@ never runs one.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from canvas.jobs import lifecycle
+from canvas.jobs.claim_caps import serialise_claims
 from canvas.jobs.lifecycle import wake_workers_after_commit
-from canvas.jobs.queue import _serialise_claims
-from canvas.models.jobs import Job, JobState
+from canvas.models.jobs import JobState
 
 logger = logging.getLogger(__name__)
 
-
-def host_name() -> str:
-    return socket.gethostname()
-
-
-def worker_name(slot: int | str) -> str:
-    """``host:pid:slot`` – lets recovery tell a dead local process from a live one."""
-    return f"{host_name()}:{os.getpid()}:{slot}"
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def dead_local_worker(worker_id: str) -> bool:
-    """Whether ``worker_id`` (``host:pid:slot``) names a process on this host that is gone."""
-    host, _, rest = worker_id.partition(":")
-    pid, _, _slot = rest.partition(":")
-    if host != host_name() or not pid.isdigit():
-        return False
-    return not _pid_alive(int(pid))
-
-
-def _abandoned(now) -> list[Job]:
-    """Running jobs whose lease expired, or whose worker process on this host is gone."""
-    running = Job.objects.filter(state=JobState.RUNNING).filter(
-        Q(lease_expires_at__lt=now)
-        | Q(lease_expires_at__isnull=True)
-        | Q(worker_id__startswith=host_name() + ":")
-    )
-    return [
-        job
-        for job in running
-        if job.lease_expires_at is None
-        or job.lease_expires_at < now
-        or dead_local_worker(job.worker_id)
-    ]
+_abandoned = lifecycle.JOBS.abandoned  # running jobs whose lease expired or worker died
 
 
 def recover_abandoned_jobs() -> list[str]:
@@ -89,7 +42,7 @@ def recover_abandoned_jobs() -> list[str]:
         return []
     recovered: list[str] = []
     with transaction.atomic():
-        _serialise_claims()  # no claim can hand out a job while we look at leases
+        serialise_claims()  # no claim can hand out a job while we look at leases
         for job in _abandoned(now):
             note = {"at": now.isoformat()}
             changes: dict = {}

@@ -2,8 +2,9 @@
 
 ``execute(job_id, worker_id)`` is called by a worker that won ``claim_next``. It rebuilds
 the region from the layer snapshot taken at submit time (not the live board), runs the
-engine through a ``JobProgress``, pastes inpaint results back through the mask, stores
-every result once as a staged ``Iteration`` and records how the job ended:
+engine through a ``JobProgress``, has canvas.jobs.results paste inpaint results back
+through the mask and store every result once as a staged ``Iteration`` (its files before,
+its rows in the same transaction as ``succeeded``), and records how the job ended:
 
 - success                    → succeeded
 - ``JobCancelled``           → cancelled
@@ -26,97 +27,23 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
-from PIL import Image
 
+from assets.services import schedule_previews
 from canvas.engines import JobCancelled, PermanentEngineError, TransientEngineError, get_engine
 from canvas.engines.providers import resilience
-from canvas.governance.hooks import results_landed
-from canvas.jobs import adapters, announce, config, deferrals, lifecycle
+from canvas.jobs import announce, config, deferrals, lifecycle, results, slots
 from canvas.jobs.inputs import build_request, composite_region, load_anchors, load_mask
 from canvas.jobs.lifecycle import wake_workers_after_commit
 from canvas.jobs.progress import JobProgress, LeaseLost
+from canvas.jobs.video_results import store_video_results
 from canvas.models.jobs import Iteration, Job, JobMode, JobState
 from foundation.errors import AppError
 
 logger = logging.getLogger(__name__)
 
-PASTE_FEATHER = 4  # pixels of soft edge where an inpainted result meets the original
 MAX_BACKOFF_SECONDS = 600.0
-
-
-# --- Results --------------------------------------------------------------------------------
-
-
-def _provenance(job: Job, result: Any, source_asset_id: Any) -> dict[str, Any]:
-    spec = job.spec
-    return {
-        "job": str(job.id),
-        "mode": job.mode,
-        "engine": getattr(result, "engine", job.engine) or job.engine,
-        "model": getattr(result, "model", ""),
-        "prompt": spec.get("prompt", ""),
-        "negative_prompt": spec.get("negative_prompt", ""),
-        "params": {
-            "strength": spec.get("strength"),
-            "count": spec.get("count"),
-            "scale": spec.get("scale"),
-            "output_size": spec.get("output_size"),
-            **(spec.get("params") or {}),
-        },
-        "seed": getattr(result, "seed", None),
-        "region": spec.get("region"),
-        "mask": spec.get("mask"),
-        "anchors": [
-            {"item_id": a["item_id"], "asset_id": a["asset_id"], "role": a["role"]}
-            if not a.get("kit_reference")
-            else {"kit_reference": a["kit_reference"], "blob": a["blob"], "role": a["role"]}
-            for a in spec.get("anchors", [])
-        ],
-        "variables": spec.get("variables") or {},
-        # Which brand kit version shaped this job (id, version, name), or None.
-        "brand_kit": spec.get("brand_kit"),
-        "source_assets": sorted({layer["asset_id"] for layer in spec.get("layers", [])}),
-        "source_asset": str(source_asset_id) if source_asset_id else None,
-        "timings": dict(getattr(result, "timings", {}) or {}),
-    }
-
-
-def store_results(job: Job, source: Image.Image, mask: Image.Image | None, results) -> int:
-    """Store each result as a staged Iteration, once per (job, index). Returns new ones."""
-    existing = set(Iteration.objects.filter(job=job).values_list("index", flat=True))
-    if len(existing) >= len(results):
-        return 0
-    source_asset = adapters.store_image(job, source, f"job-{job.id}-source.png")
-    created = 0
-    for index, result in enumerate(results):
-        if index in existing:
-            continue
-        image = result.image
-        if job.mode == JobMode.INPAINT and mask is not None:
-            image = adapters.paste_back(source, image, mask, PASTE_FEATHER)
-        asset = adapters.store_image(job, image, f"job-{job.id}-{index + 1}.png")
-        try:
-            with transaction.atomic():
-                stored = Iteration.objects.create(
-                    board_id=job.board_id,
-                    job=job,
-                    index=index,
-                    asset=asset,
-                    source_asset=source_asset,
-                    parent_id=job.parent_iteration_id,
-                    region=job.spec.get("region", {}),
-                    seed=getattr(result, "seed", None),
-                    provenance=_provenance(job, result, source_asset.pk),
-                )
-                announce.result_after_commit(stored.pk, job.pk)
-            created += 1
-        except IntegrityError:  # another run of this job stored it first
-            continue
-    if created:
-        results_landed(job.pk)  # consistency scores, in the background, after commit
-    return created
 
 
 # --- Endings --------------------------------------------------------------------------------
@@ -151,7 +78,8 @@ def _transient(job: Job, worker_id: str, exc: Any) -> None:
                 wake_workers_after_commit()
         logger.warning("job %s: transient failure, retry in %.1fs: %s", job.pk, delay, exc)
     else:
-        message = f"{exc.message} (gave up after {job.attempts} attempts)"
+        # The engine's message was written before this decision: it may promise a retry.
+        message = resilience.gave_up(exc.message, job.attempts)
         _finish(
             job.pk,
             worker_id,
@@ -166,10 +94,14 @@ def _transient(job: Job, worker_id: str, exc: Any) -> None:
 def _results_need_resending(job: Job) -> bool:
     """Send the results again with the final state? Yes after an interrupted attempt, or
     when a result's own message could not be sent (it left its job marked for re-sending;
-    the claim's mark was cleared right after the claim committed)."""
-    return job.attempts > 1 or (
-        Job.objects.filter(pk=job.pk, announce_after__isnull=False).exists()
-    )
+    the claim's mark was cleared right after the claim committed). A first attempt of an
+    image job cannot have announced a result yet: its rows commit with its final state
+    (``results.record`` in the finishing transaction), so nothing is read for it."""
+    if job.attempts > 1:
+        return True
+    if job.mode != JobMode.VIDEO:
+        return False
+    return Job.objects.filter(pk=job.pk, announce_after__isnull=False).exists()
 
 
 def _finish_from_earlier_attempt(job: Job, worker_id: str) -> bool:
@@ -195,18 +127,21 @@ def _finish_from_earlier_attempt(job: Job, worker_id: str) -> bool:
 
 def execute(job_id: Any, worker_id: str) -> str | None:
     """Run a job claimed by ``worker_id``. Returns its final state, None if not ours."""
-    job = Job.objects.filter(pk=job_id).first()
+    # The board and the author come with the row: the results' assets name both.
+    job = Job.objects.select_related("board", "created_by").filter(pk=job_id).first()
     if job is None or job.state != JobState.RUNNING or job.worker_id != worker_id:
         return None  # finished, cancelled or recovered elsewhere: never run it twice
     if job.attempts > 1 and _finish_from_earlier_attempt(job, worker_id):
         return JobState.SUCCEEDED
     started = time.monotonic()
-    progress = JobProgress(job.pk, worker_id)
+    progress = JobProgress.for_job(job, worker_id)
     try:
         with progress:
-            progress.set(0.01, "Preparing the region", force=True)
+            # The claim already said "Preparing the region" (canvas.jobs.queue.claim_next).
             engine = get_engine(job.engine)
             source = composite_region(job)
+            # Stored while the engine runs (a video job stores its own, with the clip).
+            source_file = results.SourceFile(source) if job.mode != JobMode.VIDEO else None
             mask = load_mask(job, source.size)
             request = build_request(job, source, mask, load_anchors(job))
             # Checks the request; while a provider's circuit is open, picks the board's
@@ -214,19 +149,30 @@ def execute(job_id: Any, worker_id: str) -> str | None:
             engine = resilience.route_engine(job, request, engine)
             if progress.cancelled():
                 raise JobCancelled()
-            results = engine.run(request, progress)
-            if not results:
+            # Only the call holds one of its provider's slots (canvas.jobs.slots).
+            with slots.provider_call(job.pk, worker_id, engine.name, progress):
+                outputs = engine.run(request, progress)
+            if not outputs:
                 raise PermanentEngineError("The engine returned no images.", code="no_results")
-            progress.set(0.92, "Saving results", force=True)
-            store_results(job, source, mask, results)
-        ok = _finish(
-            job.pk,
-            worker_id,
-            JobState.SUCCEEDED,
-            with_results=_results_need_resending(job),
-            progress=1.0,
-            progress_message="Done",
-        )
+            progress.set(0.92, "Saving results")  # throttled like any progress
+            files = None
+            if job.mode == JobMode.VIDEO:
+                store_video_results(job, source, outputs, results.provenance)
+            else:
+                files = results.store_files(job, source, mask, outputs, source_file=source_file)
+        resend = _results_need_resending(job)
+        previews: list[Any] = []
+        with transaction.atomic():  # the results and the state that announces them, at once
+            results.record(job, files, previews)
+            ok = _finish(
+                job.pk,
+                worker_id,
+                JobState.SUCCEEDED,
+                with_results=resend,
+                progress=1.0,
+                progress_message="Done",
+            )
+            schedule_previews(previews)  # after commit, after the announcements above
         logger.info("job %s succeeded in %.1fs", job.pk, time.monotonic() - started)
         return JobState.SUCCEEDED if ok else None
     except LeaseLost:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import uuid
 
-from canvas.jobs.recovery import worker_name
 from canvas.jobs.workers import run_one, wake_local_pool
 from foundation import config, knobs
 from foundation.background import dispatch_now, task
+from foundation.leased_work import worker_name
 
 
 @task("canvas.jobs.wake")

@@ -21,11 +21,11 @@ from django.db import close_old_connections
 
 from canvas.jobs import config, upkeep
 from canvas.jobs.queue import claim_next
-from canvas.jobs.recovery import worker_name
 from canvas.jobs.runner import execute
 from canvas.models.jobs import Job, JobState
 from foundation import knobs
 from foundation.config import read
+from foundation.leased_work import worker_name
 
 logger = logging.getLogger(__name__)
 

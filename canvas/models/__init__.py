@@ -9,9 +9,10 @@ imported here so Django finds them as canvas models.
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
 from canvas.governance.models import ConsistencyCheck, ConsistencyScore, Rescore
 from canvas.members.models import Invitation, InvitationStatus, SignupPolicy
-from canvas.models.batches import BATCH_ENDED_STATES, Batch, BatchState
+from canvas.models.atlas import AtlasSheet, AtlasSheetUse, BoardAtlas
+from canvas.models.batches import BATCH_ENDED_STATES, Batch, BatchApproval, BatchState
 from canvas.models.boards import Board, BoardMember, DriftTriage
-from canvas.models.items import AnchorRole, Item, ItemKind
+from canvas.models.items import AnchorRole, Item, ItemKind, live_images
 from canvas.models.jobs import (
     Iteration,
     IterationStatus,
@@ -53,10 +54,14 @@ __all__ = [
     "BATCH_ENDED_STATES",
     "AnchorRole",
     "ApiToken",
+    "AtlasSheet",
+    "AtlasSheetUse",
     "AuditAction",
     "Batch",
+    "BatchApproval",
     "BatchState",
     "Board",
+    "BoardAtlas",
     "BoardEngineFallbacks",
     "BoardMember",
     "BoardOperation",
@@ -98,4 +103,5 @@ __all__ = [
     "TeamMembership",
     "TeamRole",
     "Tier",
+    "live_images",
 ]

@@ -54,3 +54,31 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.name!r} ({self.state})"
+
+
+class BatchApproval(models.Model):
+    """One "approve the best N per cell" of a batch's matrix (canvas.batches.picks): what
+    it approved, so its undo reverts exactly those decisions and nothing a person changed
+    since. ``picks``: ``[{"iteration": id, "decided_at": iso}]`` — the decision's time as
+    this action wrote it; a decision with another time was changed by someone after."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="approvals")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    per_cell = models.PositiveIntegerField()
+    rows = models.CharField(max_length=64, blank=True)  # the matrix's axes when it ran
+    cols = models.CharField(max_length=64, blank=True)
+    picks = models.JSONField(default=list)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"best {self.per_cell} per cell of batch {self.batch_id}"

@@ -1,4 +1,6 @@
-"""Items placed on a board: image layers (optionally anchors), frames, text notes, masks.
+"""Items placed on a board: image layers (optionally anchors), frames, text notes, masks,
+and video clips (a result of a video job: ``asset`` is its poster still, ``props.video``
+names the clip's files and facts; docs/video.md).
 
 The board document the browser edits is the set of a board's live items; the realtime
 protocol (canvas.protocol) changes them one operation at a time.
@@ -7,6 +9,7 @@ protocol (canvas.protocol) changes them one operation at a time.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +20,11 @@ class ItemKind(models.TextChoices):
     FRAME = "frame", "Frame"
     TEXT = "text", "Text note"
     MASK = "mask", "Mask"
+    VIDEO = "video", "Video clip"
+
+
+# Kinds whose ``asset`` is an image drawn on the canvas (a video item's is its poster).
+KINDS_WITH_ASSET = (ItemKind.IMAGE, ItemKind.VIDEO)
 
 
 class AnchorRole(models.TextChoices):
@@ -61,3 +69,24 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name or self.id}"
+
+    def placement(self) -> dict[str, float]:
+        """Where and how the item is drawn: box, rotation, opacity and paint order — the
+        part of an item the board document (canvas.boards.documents), a job's layer snapshot
+        (canvas.jobs.board_reads) and the compositor (canvas.compositing) all use, in this
+        order."""
+        return {
+            "x": self.x,
+            "y": self.y,
+            "width": self.width,
+            "height": self.height,
+            "rotation": self.rotation,
+            "opacity": self.opacity,
+            "z": self.z,
+        }
+
+
+def live_images(board: Any) -> models.QuerySet[Item]:
+    """A board's live image items that have a file: what the board draws (compositing, a
+    job's layers, exports) and where anchors are picked from. Unordered; callers order."""
+    return Item.objects.filter(board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False)

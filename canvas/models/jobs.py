@@ -23,6 +23,7 @@ class JobMode(models.TextChoices):
     INPAINT = "inpaint", "Inpaint"
     UPSCALE = "upscale", "Upscale"
     VARIATIONS = "variations", "Variations"
+    VIDEO = "video", "Video (image to video)"
 
 
 class JobState(models.TextChoices):
@@ -34,6 +35,15 @@ class JobState(models.TextChoices):
 
 
 FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class SlotState(models.TextChoices):
+    """Where a running job stands with its provider's slot (canvas.jobs.slots)."""
+
+    BEFORE = "", "Before its provider call"
+    WAITING = "waiting", "Waiting for a provider slot"
+    CALLING = "calling", "Holding a provider slot"
+    CALLED = "called", "Past its provider call"
 
 
 class JobPriority(models.IntegerChoices):
@@ -65,7 +75,10 @@ class Job(models.Model):
     # Things that happened to the job a designer may want to know (retries, restarts).
     notes = models.JSONField(default=list, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
+    # When a worker first claimed the job (set once: a retry after a transient error keeps
+    # it), so queue wait to the first claim excludes retry backoff (canvas.ops roll-ups).
+    first_claimed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # the last attempt's start
     finished_at = models.DateTimeField(null=True, blank=True)
     worker_id = models.CharField(max_length=128, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -88,6 +101,15 @@ class Job(models.Model):
     batch = models.ForeignKey(
         "canvas.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
+    # The provider slot of this attempt (canvas.jobs.slots): a provider's limit counts its
+    # running jobs in ``calling``, never beyond it; reset by every claim. ``slot_provider``
+    # and ``slot_taken_at`` stay after the call (a provider's calls in the last minute).
+    slot_state = models.CharField(
+        max_length=8, choices=SlotState.choices, blank=True, default=SlotState.BEFORE
+    )
+    slot_provider = models.CharField(max_length=40, blank=True, default="")
+    slot_wanted_at = models.DateTimeField(null=True, blank=True)
+    slot_taken_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every change so clients can drop updates older than what they show.
     version = models.BigIntegerField(default=1)
     # Set by every state change, cleared once the change was handed to the channel layer:
@@ -114,6 +136,10 @@ class Job(models.Model):
             # A batch's counts by state; requests per minute of a provider (recent starts).
             models.Index(fields=["batch", "state"], name="job_batch_state"),
             models.Index(fields=["started_at"], name="job_started"),
+            # A provider's calls in the last minute (its per-minute limit, canvas.jobs.slots).
+            models.Index(fields=["slot_taken_at"], name="job_slot_taken"),
+            # The jobs that ended in an hour (the operations roll-ups, canvas.ops).
+            models.Index(fields=["finished_at"], name="job_finished"),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,12 @@ class CallOutcome(models.TextChoices):
 
 
 class ProviderCall(models.Model):
-    """One HTTP call to a provider: what, for which job, how it ended, how long, cost."""
+    """One HTTP call to a provider: what, for which job, how it ended, how long, cost.
+
+    Written once, when the call ends (``created_at`` is its end; ``started_at`` its start),
+    by canvas.engines.providers.resilience.recorded_call. The operations dashboard
+    (canvas.ops) rolls these rows up per hour; see docs/dashboard.md.
+    """
 
     provider = models.CharField(max_length=40, db_index=True)
     model = models.CharField(max_length=120, blank=True)
@@ -34,6 +39,15 @@ class ProviderCall(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     # An estimate (USD) from usage or a per-image price; None when not known.
     cost_usd = models.DecimalField(max_digits=10, decimal_places=5, null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Ran on a fallback engine while the job's own provider was down (not the job's engine).
+    fallback = models.BooleanField(default=False)
+    # What a successful call delivered, and what that costs by the operator's price table
+    # (canvas.engines.prices; None: the engine has no price there), in ``currency``.
+    images = models.PositiveIntegerField(default=0)
+    megapixels = models.FloatField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

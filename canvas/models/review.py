@@ -87,6 +87,8 @@ class DecisionEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # The decisions made in an hour (the operations roll-ups, canvas.ops).
+        indexes = [models.Index(fields=["at"], name="decision_event_at")]
 
     def __str__(self) -> str:
         return f"decision change on {self.iteration_id} at {self.at}"
@@ -116,6 +118,11 @@ class Comment(models.Model):
     iteration = models.ForeignKey(
         "canvas.Iteration", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # A point comment on a video item may be pinned to a moment of its clip (seconds).
+    item = models.ForeignKey(
+        "canvas.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    time = models.FloatField(null=True, blank=True)
     body = models.TextField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

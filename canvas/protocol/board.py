@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, create_model, model_validator
 
-from canvas.models.items import AnchorRole, ItemKind
+from canvas.models.items import KINDS_WITH_ASSET, AnchorRole, ItemKind
 from canvas.models.roles import Role
 from canvas.protocol import limits
 from canvas.protocol.types import (
@@ -135,10 +135,12 @@ class NewItem(ItemFields):
 
     @model_validator(mode="after")
     def _asset_matches_kind(self) -> NewItem:
-        if self.kind == ItemKind.IMAGE and self.asset is None:
-            raise invalid("an image item needs an asset")
-        if self.kind != ItemKind.IMAGE and self.asset is not None:
-            raise invalid("only image items have an asset")
+        if self.kind in KINDS_WITH_ASSET and self.asset is None:
+            raise invalid(
+                f"{'a video' if self.kind == ItemKind.VIDEO else 'an image'} item needs an asset"
+            )
+        if self.kind not in KINDS_WITH_ASSET and self.asset is not None:
+            raise invalid("only image and video items have an asset")
         return self
 
 

@@ -38,9 +38,9 @@ class Consistency(ProtocolModel):
     flags: list[DriftFlag]
     """Most severe first; empty when ``drift`` is false. The first is the one to show."""
     stale: bool = False
-    """The board's anchors changed after this check and a re-score is pending: the scores
-    and flags are still those against the old anchors (a ``consistency`` message replaces
-    them when the re-score is done)."""
+    """The board's anchors or brand kit changed after this check and a re-score is pending:
+    the scores and flags are still those against the old references (a ``consistency``
+    message replaces them when the re-score is done)."""
 
 
 class ConsistencyResult(ProtocolModel):

@@ -26,6 +26,7 @@ from canvas.protocol.governance import Consistency
 from canvas.protocol.types import (
     Coordinate,
     EngineName,
+    Flag,
     Fraction,
     Id,
     Name,
@@ -65,6 +66,10 @@ SeedMode = Annotated[str, OneOf(("fixed", "random"))]
 MoveTo = Annotated[str, OneOf(("front", "back"))]
 Layout = Annotated[str, OneOf(("single", "grid"))]
 VariableName = Annotated[str, Text(limits.MAX_VARIABLE_NAME, 1, "a variable name")]
+VideoSeconds = Annotated[int, Whole(1, limits.MAX_VIDEO_SECONDS)]
+VideoFps = Annotated[int, Whole(1, limits.MAX_VIDEO_FPS)]
+VideoRatio = Annotated[str, OneOf(limits.VIDEO_RATIOS)]
+VideoResolution = Annotated[str, OneOf(limits.VIDEO_RESOLUTIONS)]
 
 
 def _check_params(value: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +100,24 @@ class OutputSize(ProtocolModel):
     height: OutputEdge
 
 
+class VideoSpec(ProtocolModel):
+    """What a video job (mode ``video``) makes from its first frame: the region, or the
+    whole of ``first_frame`` (an image item of the board); docs/video.md."""
+
+    duration: VideoSeconds = limits.DEFAULT_VIDEO_SECONDS
+    """Whole seconds; each engine lists the durations it makes."""
+    aspect_ratio: VideoRatio = "16:9"
+    resolution: VideoResolution = "720p"
+    camera_fixed: Flag = False
+    """true: a locked-off camera (no pan, zoom or dolly)."""
+    fps: VideoFps | None = None
+    """null: the engine's own frame rate."""
+    first_frame: Id | None = None
+    """An image item whose whole picture starts the clip (null: the region)."""
+    last_frame: Id | None = None
+    """An image item the clip should end on (engines that offer it)."""
+
+
 # Fields where null or "" means "not given" (older clients and forms send either).
 _BLANK_MEANS_DEFAULT = (
     "engine",
@@ -105,6 +128,7 @@ _BLANK_MEANS_DEFAULT = (
     "mask",
     "parent_iteration",
     "seed_mode",
+    "video",
 )
 
 
@@ -135,6 +159,16 @@ class JobShape(ProtocolModel):
     )
     """Values for the board's brand kit prompt template, e.g. {"product": "sneaker"};
     ``style`` names one of the kit's style presets."""
+    video: VideoSpec | None = None
+    """Mode ``video`` only (its defaults when left out)."""
+
+    @model_validator(mode="after")
+    def _video_only_with_video_mode(self) -> JobShape:
+        if self.mode == JobMode.VIDEO and self.video is None:
+            self.video = VideoSpec()
+        elif self.mode != JobMode.VIDEO and self.video is not None:
+            raise invalid("video: only a video job (mode video) takes video options")
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -70,6 +70,12 @@ MAX_REGION_EDGE = 16_384
 # Seeds are 0 … SEED_LIMIT − 1 (what every engine accepts).
 SEED_LIMIT = 2**32
 DEFAULT_ENGINE = "local"
+# Video jobs (mode "video"): what any video engine may be asked for; each engine narrows it.
+VIDEO_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")
+VIDEO_RESOLUTIONS = ("480p", "720p", "1080p")
+MAX_VIDEO_SECONDS = 20
+MAX_VIDEO_FPS = 60
+DEFAULT_VIDEO_SECONDS = 5
 
 # --- Close codes -------------------------------------------------------------------------------
 

@@ -43,7 +43,8 @@ class Decision(ProtocolModel):
 
 
 class CommentAnchor(ProtocolModel):
-    """Where a comment is pinned: a point, an area, an asset or a candidate."""
+    """Where a comment is pinned: a point, an area, an asset or a candidate; a point on a
+    video item may also name the item and a moment of its clip (``item``, ``time``)."""
 
     x: float = absent()
     y: float = absent()
@@ -51,6 +52,8 @@ class CommentAnchor(ProtocolModel):
     height: float = absent()
     asset: str = absent()
     iteration: str = absent()
+    item: str = absent("A point on a video item: the item (with ``time``).")
+    time: float = absent("Seconds into the video item's clip, 0 … its duration.")
 
 
 class ReviewComment(ProtocolModel):

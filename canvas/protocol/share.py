@@ -54,6 +54,15 @@ class GuestWelcomeMessage(WelcomeMessage):
     share: ShareInfo
 
 
+class GuestClip(ProtocolModel):
+    """A video result's clip for the guest's review grid: the share link's copy without
+    metadata (HTTP Range), docs/video.md "Share links"."""
+
+    url: str
+    mime: str
+    duration: float | None
+
+
 class GuestCandidate(ProtocolModel):
     id: str
     number: int
@@ -70,6 +79,8 @@ class GuestCandidate(ProtocolModel):
     consistency: Consistency | None = absent(
         "Only when the link shares the team's decisions; null until scored."
     )
+    clip: GuestClip | None = None
+    """A video result's clip (null for a still)."""
 
 
 class GuestPongMessage(ProtocolModel):

@@ -106,6 +106,10 @@ class CommentIn(Schema):
     height: float | None = None
     asset: uuid.UUID | None = None
     iteration: uuid.UUID | None = None
+    item: uuid.UUID | None = Field(None, description="A point's video item (with time).")
+    time: float | None = Field(
+        None, description="Seconds into the video item's clip (a point on a video item)."
+    )
     parent: uuid.UUID | None = Field(None, description="Reply in this comment's thread.")
 
 

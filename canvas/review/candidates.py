@@ -11,7 +11,7 @@ from typing import Any
 from assets.presenters import canvas_asset
 from canvas.boards import naming
 from canvas.governance import readings
-from canvas.models import Board, Iteration, JobMode
+from canvas.models import Batch, Board, Iteration, JobMode
 from canvas.models.review import (
     Decision,
     Tier,
@@ -39,6 +39,8 @@ def candidate_payload(
     return {
         "id": str(iteration.pk),
         "job": str(iteration.job_id),
+        # The batch that made it (None: a job of its own); the board's filmstrip groups by it.
+        "batch": str(iteration.job.batch_id) if iteration.job.batch_id else None,
         "mode": iteration.job.mode,
         "parent": str(iteration.parent_id) if iteration.parent_id else None,
         "number": iteration.index + 1,
@@ -52,6 +54,21 @@ def candidate_payload(
         "tier": decision.tier if decision else default_tier(iteration),
         "decision": decision_payload(decision) if decision else None,
         "consistency": consistency,
+        "clip": clip_payload(iteration),
+    }
+
+
+def clip_payload(iteration: Iteration) -> dict[str, Any] | None:
+    """A video result's playable MP4 for members (docs/video.md "The video item"), or None
+    for a still: the review grid plays it instead of showing its poster."""
+    video = (iteration.provenance or {}).get("video") or {}
+    mp4 = video.get("mp4") or {}
+    if not mp4.get("asset") or not mp4.get("sha256"):
+        return None
+    return {
+        "url": f"/files/{mp4['asset']}/{mp4['sha256']}/original",
+        "mime": mp4.get("mime") or "video/mp4",
+        "duration": video.get("duration"),
     }
 
 
@@ -66,7 +83,8 @@ def review_list(
     sort: str = "job",
 ) -> dict[str, Any]:
     """Candidates (staged and applied) grouped by job — one job's variations together —
-    newest job first, each group titled in words (canvas.boards.naming).
+    newest job first, each group titled in words (canvas.boards.naming); ``batches`` names
+    the batches that made any of them.
 
     ``tiers`` counts every candidate (filters do not change it) by the tier it is shown
     with, so the counts add up to ``total``. ``status="undecided"`` selects candidates with
@@ -103,7 +121,24 @@ def review_list(
         group["candidates"].sort(key=drift_rank if sort == "drift" else lambda c: c["number"])
     if sort == "drift":
         shown.sort(key=lambda g: drift_rank(g["candidates"][0]))  # stable: newest job first
-    return {"board": str(board.pk), "groups": shown, "tiers": tiers, "total": len(iterations)}
+    return {
+        "board": str(board.pk),
+        "groups": shown,
+        "tiers": tiers,
+        "total": len(iterations),
+        "batches": batch_names(iterations),
+    }
+
+
+def batch_names(iterations: list[Iteration]) -> dict[str, str]:
+    """Batch id → name for the batches that made these results (one query; none when no
+    result came from a batch): the filmstrip titles a batch's group with it."""
+    ids = {it.job.batch_id for it in iterations if it.job.batch_id}
+    if not ids:
+        return {}
+    return {
+        str(pk): name for pk, name in Batch.objects.filter(pk__in=ids).values_list("pk", "name")
+    }
 
 
 def job_group(first: Iteration, by_id: dict[Any, Iteration], items: list[Any]) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """Comments: pinned to a point, an area, an asset or a candidate; mentions, replies, resolving.
 
+A point comment on a video item may carry a moment of its clip (``item`` and ``time`` in
+seconds, from the scrub position): only on a live video item of the board, within
+[0, the clip's duration] (``_set_time``).
+
 Members and guests comment through the same functions (a guest's name instead of a user);
 each write is broadcast after commit. Which comments a share link shows is decided here
 (``comment_visible_to_link``), from what the link shows (canvas.permissions).
@@ -20,7 +24,7 @@ from django.utils import timezone
 from assets.models import Asset
 from canvas import protocol
 from canvas.members.services import board_members
-from canvas.models import Board, Iteration
+from canvas.models import Board, Item, ItemKind, Iteration
 from canvas.models.review import (
     Comment,
     CommentTarget,
@@ -78,7 +82,17 @@ def add_comment(board: Board, principal: Principal, data: dict[str, Any]) -> Com
         if parent.parent is not None:  # threads are one level deep: join the root's thread
             parent = parent.parent
         comment.parent = parent
-        for field in ("target", "x", "y", "width", "height", "asset_id", "iteration_id"):
+        for field in (
+            "target",
+            "x",
+            "y",
+            "width",
+            "height",
+            "asset_id",
+            "iteration_id",
+            "item_id",
+            "time",
+        ):
             setattr(comment, field, getattr(parent, field))
     else:
         _set_anchor(board, comment, data)
@@ -130,6 +144,7 @@ def _set_anchor(board: Board, comment: Comment, data: dict[str, Any]) -> None:
         raise InvalidReview(
             "A point needs numbers x and y; an area also needs a positive width and height."
         ) from None
+    _set_time(board, comment, data)
     if target == CommentTarget.ASSET:
         comment.asset = Asset.objects.filter(pk=_uuid(data.get("asset")), board=board).first()
         if comment.asset is None:
@@ -140,6 +155,34 @@ def _set_anchor(board: Board, comment: Comment, data: dict[str, Any]) -> None:
         ).first()
         if comment.iteration is None:
             raise InvalidReview("That candidate is not on this board.")
+
+
+def _set_time(board: Board, comment: Comment, data: dict[str, Any]) -> None:
+    """A moment of a video item's clip, when the comment asks for one (docs/review.md)."""
+    time, item_id = data.get("time"), data.get("item")
+    if time is None and not item_id:
+        return
+    if time is None:
+        raise InvalidReview("A comment on a video item needs the time (seconds) it is about.")
+    if comment.target != CommentTarget.POINT:
+        raise InvalidReview("A time can only be pinned with a point on a video item.")
+    item = Item.objects.filter(pk=_uuid(item_id), board=board, deleted=False).first()
+    if item is None or item.kind != ItemKind.VIDEO:
+        raise InvalidReview(
+            "A time can only be pinned on a video clip: that item is not a video on this board."
+        )
+    video = (item.props or {}).get("video") or {}
+    duration = float(video.get("duration") or 0.0)
+    try:
+        seconds = float(time)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 <= seconds <= duration):
+        raise InvalidReview(
+            f"The time must be between 0 and {duration:g} seconds (the clip's length); "
+            f"got {time!r}."
+        )
+    comment.item, comment.time = item, seconds
 
 
 def _uuid(value: Any) -> uuid.UUID:

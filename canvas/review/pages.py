@@ -35,6 +35,7 @@ def review_page(request: HttpRequest, board_id) -> HttpResponse:
         "api_base": API_BASE,
         "role": role.value,
         "can_review": role_allows(role, Perm.REVIEW),
+        "can_edit": role_allows(role, Perm.EDIT),  # the batch matrix's re-runs make jobs
         "can_manage": role_allows(role, Perm.MANAGE),
         "drift_triage": board.drift_triage,
         "user": {"id": request.user.pk, "name": display_name(request.user)},

@@ -89,6 +89,13 @@ def comment_payload(comment: Comment) -> dict[str, Any]:
 
 def anchor_of(comment: Comment) -> dict[str, Any]:
     if comment.target == CommentTarget.POINT:
+        if comment.time is not None and comment.item_id:
+            return {
+                "x": comment.x,
+                "y": comment.y,
+                "item": str(comment.item_id),
+                "time": comment.time,
+            }
         return {"x": comment.x, "y": comment.y}
     if comment.target == CommentTarget.AREA:
         return {"x": comment.x, "y": comment.y, "width": comment.width, "height": comment.height}

@@ -70,7 +70,9 @@ def promote(
         for decision in rated[:count]:
             iteration = decision.iteration
             spec = upscale_spec(iteration, scale or int(SHAPE_DEFAULTS["scale"]))
-            spec = apply_kit_to_promotion(board, spec, scale_given=scale is not None)
+            spec = apply_kit_to_promotion(
+                board, spec, scale_given=scale is not None, source=iteration
+            )
             check_with_engine(spec)
             job = submit_job(
                 board,
@@ -117,14 +119,21 @@ def upscale_spec(iteration: Iteration, scale: int) -> dict[str, Any]:
         # and a kit may lock them.
         "promoted_from": str(iteration.pk),
         "variables": dict((iteration.job.spec or {}).get("variables") or {}),
-        "layers": [
-            {
-                "item_id": str(iteration.applied_item_id or iteration.pk),
-                "asset_id": str(iteration.asset_id),
-                **region,
-                "rotation": 0.0,
-                "opacity": 1.0,
-                "z": 0.0,
-            }
-        ],
+        "layers": result_layers(iteration, region),
     }
+
+
+def result_layers(iteration: Iteration, region: dict[str, float]) -> list[dict[str, Any]]:
+    """A job's layer snapshot that is the result image alone, over ``region``: a job built
+    on a result (an upscale, a batch's refine of a drifted result) works on that image, not
+    on whatever the board shows there now."""
+    return [
+        {
+            "item_id": str(iteration.applied_item_id or iteration.pk),
+            "asset_id": str(iteration.asset_id),
+            **region,
+            "rotation": 0.0,
+            "opacity": 1.0,
+            "z": 0.0,
+        }
+    ]

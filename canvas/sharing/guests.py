@@ -15,14 +15,14 @@ from canvas import protocol
 from canvas.boards import naming
 from canvas.boards.documents import item_payload
 from canvas.governance import readings
-from canvas.models import Board, Iteration
+from canvas.models import Board, ItemKind, Iteration
 from canvas.models.review import Decision, DecisionEvent
 from canvas.models.sharing import (
     LinkPermission,
     ShareLink,
     ShareVisibility,
 )
-from canvas.permissions import link_asset_ids, link_items, link_iterations
+from canvas.permissions import clip_mp4_id, link_asset_ids, link_items, link_iterations
 from canvas.review.payloads import decision_payload, guest_event_payload
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,41 @@ def guest_asset(token: str, asset: Asset, *, download: bool = True) -> dict[str,
     )
 
 
+def guest_clip_url(token: str, asset_id: Any) -> str:
+    return f"/s/{token}/files/{asset_id}/clip.mp4"
+
+
+def guest_video(link: ShareLink, token: str, video: dict[str, Any]) -> dict[str, Any]:
+    """A video item's ``props.video`` as a guest gets it: the clip at its guest URL (no
+    metadata, HTTP Range), no provider's original, and the drift curve only when the link
+    shares the team's decisions (the same rule as drift flags on candidates; otherwise the
+    ``drift`` key is left out, so the player does not claim the clip was never measured)."""
+    out = {key: video.get(key) for key in ("duration", "fps", "frame_count", "width", "height")}
+    mp4_id = clip_mp4_id(video)
+    out["mp4"] = (
+        {"asset": str(mp4_id), "url": guest_clip_url(token, mp4_id), "mime": "video/mp4"}
+        if mp4_id
+        else None
+    )
+    out["original"] = None
+    if link.show_decisions:  # else no key at all: the player says nothing about drift
+        out["drift"] = video.get("drift")
+    return out
+
+
+def guest_clip(token: str, iteration: Iteration) -> dict[str, Any] | None:
+    """A video result's clip for the guest's review grid (as ``candidate.clip`` for members)."""
+    video = (iteration.provenance or {}).get("video") or {}
+    mp4_id = clip_mp4_id(video)
+    if mp4_id is None:
+        return None
+    return {
+        "url": guest_clip_url(token, mp4_id),
+        "mime": "video/mp4",
+        "duration": video.get("duration"),
+    }
+
+
 def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
     """The layers a link shows, locked, with guest file URLs and display names.
 
@@ -62,6 +97,10 @@ def guest_items(link: ShareLink, token: str) -> list[dict[str, Any]]:
         data["asset"] = guest_asset(token, item.asset, download=download) if item.asset_id else None
         data["locked"] = True
         data["name"] = namer.name(item)
+        if item.kind == ItemKind.VIDEO:
+            props = dict(data.get("props") or {})
+            props["video"] = guest_video(link, token, props.get("video") or {})
+            data["props"] = props
         out.append(data)
     return out
 
@@ -85,6 +124,7 @@ def guest_candidate(
         "status": iteration.status,
         "created_at": iteration.created_at,
         "decision": None,
+        "clip": guest_clip(token, iteration),
     }
     if link.visibility == ShareVisibility.ALL_CANDIDATES and iteration.source_asset is not None:
         data["source_asset"] = guest_asset(token, iteration.source_asset, download=download)

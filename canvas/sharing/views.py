@@ -6,7 +6,9 @@ responses carry ``Referrer-Policy: no-referrer`` (the token is in the URL),
 ``X-Robots-Tag: noindex`` and private caching. Files are served only if the link shows
 the asset; originals also need the link's download permission and, unless the link shows
 metadata, are rebuilt from their pixels (assets.clean_copy: ICC profile kept, every other
-kind of metadata dropped) and named neutrally.
+kind of metadata dropped) and named neutrally. Clips (the browser MP4 of a video item or
+result the link shows) are sent as a copy without metadata (assets.clips.clean_copy) and
+answer HTTP Range requests, so a guest's player can seek.
 
 This module parses, checks and renders; it must not write rows itself (the services do).
 """
@@ -26,11 +28,23 @@ from django.views.decorators.csrf import csrf_protect
 
 from assets import storage
 from assets.clean_copy import CleanCopy, clean_copy
+from assets.clips import VIDEO_FORMATS
+from assets.clips import clean_copy as clean_clip
 from assets.derivatives import full_size_webp
 from assets.errors import DerivativeNotReady, FileNotAvailable
 from assets.models import Asset
+from canvas.atlas import index as atlas_index
 from canvas.boards.board_page import API_BASE
-from canvas.permissions import DOWNLOAD, Perm, link_allows, link_asset_ids, require_link
+from canvas.library import ranges
+from canvas.library.views import atlas_json
+from canvas.permissions import (
+    DOWNLOAD,
+    Perm,
+    link_allows,
+    link_asset_ids,
+    link_clip_ids,
+    require_link,
+)
 from canvas.sharing import auth as sharing_auth
 from foundation.errors import AppError, Forbidden
 
@@ -88,6 +102,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "role": "guest",
         "can_edit": False,
         "user": {"id": None, "name": principal.guest_name or "Guest"},
+        "atlas_url": f"/s/{token}/atlas.json",
         "share": {
             "api": f"{API_BASE}/share/{token}",
             "label": link.label,
@@ -277,6 +292,108 @@ def share_level(
         else neutral_name(asset, "webp")
     )
     response = FileResponse(handle, content_type="image/webp", filename=name)
+    if size is not None:
+        response["Content-Length"] = str(size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@guest_headers
+def share_clip(request: HttpRequest, token: str, asset_id: uuid.UUID) -> HttpResponseBase:
+    """A clip the link shows, to play (view is enough): the browser MP4 re-muxed without
+    metadata, whatever the link's metadata setting (as the full-size view of an image is
+    re-rendered pixels), with HTTP Range (206, or 416 past the end)."""
+    try:
+        if request.method not in ("GET", "HEAD"):
+            raise AppError(
+                "Files can only be fetched (GET).", code="method_not_allowed", status=405
+            )
+        link = sharing_auth.authorize(request, token).link
+        # Same 404 for another board's clip, a clip the link does not show and no clip.
+        if asset_id not in link_clip_ids(link):
+            raise FileNotAvailable()
+        asset = (
+            Asset.objects.select_related("blob")
+            .filter(pk=asset_id, board_id=link.board_id, blob__format__in=VIDEO_FORMATS)
+            .first()
+        )
+        if asset is None:
+            raise FileNotAvailable()
+        stored = clean_clip(asset.blob)
+    except AppError as exc:
+        return _file_error(exc)
+    except OSError:
+        logger.error("stored clip of asset %s is missing or unreadable", asset_id)
+        return _file_error(FileNotAvailable())
+    window = None
+    if request.method == "GET":
+        window = ranges.parse_range(request.headers.get("Range", ""), stored.size)
+        if window is False:
+            return _clip_headers(ranges.unsatisfiable(stored.size))
+    ranged = window if isinstance(window, tuple) else None
+    try:  # a range is read as a range (on S3 a ranged GET), not skipped to
+        handle, _size = storage.open_stream(stored.key, byte_range=ranged)
+    except OSError:
+        return _file_error(FileNotAvailable())
+    if ranged is not None:
+        return _clip_headers(ranges.ranged_response(handle, ranged, stored.size, "video/mp4"))
+    response = FileResponse(handle, content_type="video/mp4")
+    response["Content-Length"] = str(stored.size)
+    return _clip_headers(response)
+
+
+def _clip_headers(response: HttpResponseBase) -> HttpResponseBase:
+    response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _guest_atlas_assets(request: HttpRequest, token: str) -> tuple[Any, set[str]]:
+    if request.method not in ("GET", "HEAD"):
+        raise AppError("Files can only be fetched (GET).", code="method_not_allowed", status=405)
+    link = sharing_auth.authorize(request, token).link
+    return link, {str(asset_id) for asset_id in link_asset_ids(link)}
+
+
+@guest_headers
+def share_atlas(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The board's atlas index, only the sheets whose every image the link shows."""
+    try:
+        link, allowed = _guest_atlas_assets(request, token)
+    except AppError as exc:
+        return _file_error(exc)
+    payload = atlas_index.index_payload(
+        link.board_id, lambda digest: f"/s/{token}/atlas/{digest}.webp", allowed
+    )
+    response = atlas_json(request, payload)
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@guest_headers
+def share_atlas_sheet(request: HttpRequest, token: str, digest: str) -> HttpResponseBase:
+    """One atlas sheet, if every image in it is one the link shows (previews carry no
+    metadata: sheets are re-rendered pixels)."""
+    try:
+        link, allowed = _guest_atlas_assets(request, token)
+        if len(digest) != 64 or not atlas_index.sheet_belongs(link.board_id, digest, allowed):
+            raise FileNotAvailable()
+    except AppError as exc:
+        return _file_error(exc)
+    etag = f'"{digest}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        # Guests revalidate everything (a link can be revoked); the sheet itself never changes.
+        not_modified = HttpResponse(status=304)
+        not_modified["ETag"] = etag
+        return not_modified
+    try:
+        handle, size = storage.open_stream(storage.atlas_key(digest))
+    except OSError:
+        return _file_error(FileNotAvailable())
+    response = FileResponse(handle, content_type="image/webp")
+    response["ETag"] = etag
     if size is not None:
         response["Content-Length"] = str(size)
     response["X-Content-Type-Options"] = "nosniff"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from canvas.models import Decision, Iteration, Job
+from canvas.models import Batch, Decision, Iteration, Job
 
 JOB_SUCCEEDED = "job.succeeded"
 JOB_FAILED = "job.failed"
@@ -55,8 +55,8 @@ def body(event: Any) -> bytes:
 
 
 def job_data(job: Job) -> dict[str, Any]:
-    """``job.succeeded`` / ``job.failed``: the job, its board and its results with their
-    provenance (anchors, prompt, engine, model, seed)."""
+    """``job.succeeded`` / ``job.failed``: the job, its board, its batch (id and name, or
+    None) and its results with their provenance (anchors, prompt, engine, model, seed)."""
     results = [
         {
             "id": str(it.pk),
@@ -68,6 +68,11 @@ def job_data(job: Job) -> dict[str, Any]:
         for it in Iteration.objects.filter(job_id=job.pk).order_by("index")
     ]
     error = {"code": job.error_code, "message": job.error_message} if job.error_code else None
+    # The batch that made the job, so a pipeline can sort results by batch without a lookup.
+    batch = None
+    if job.batch_id is not None:
+        name = Batch.objects.filter(pk=job.batch_id).values_list("name", flat=True).first()
+        batch = {"id": str(job.batch_id), "name": name}
     return {
         "job": {
             "id": str(job.pk),
@@ -81,6 +86,7 @@ def job_data(job: Job) -> dict[str, Any]:
             "started_at": _iso(job.started_at),
             "finished_at": _iso(job.finished_at),
             "error": error,
+            "batch": batch,
             "results": results,
         }
     }

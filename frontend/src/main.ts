@@ -15,6 +15,9 @@ import { resolveShortcut, runCommand } from "./tools/shortcuts";
 import { TouchInput } from "./tools/touch";
 import { buildAnchorsPanel } from "./ui/anchorsPanel";
 import { ExportToasts } from "./ui/exportsToast";
+import { ExportDialog, startExport } from "./exports/exportDialog";
+import { historyPsdRequest } from "./exports/request";
+import { apiJson } from "./review/api";
 import { h } from "./ui/dom";
 import { buildHelp } from "./ui/help";
 import { buildLayersPanel } from "./ui/layersPanel";
@@ -31,6 +34,8 @@ import { type JobsHandles, mountJobs } from "./ui/jobsUi";
 import { type BoardKit, KitFollower } from "./ui/kitBadge";
 import type { EngineInfo } from "./jobs/model";
 import { type ReviewBoot, type ReviewHandles, mountReview } from "./review/boardReview";
+import { mountBatches } from "./batches/mount";
+import { type BatchDock, mountBatchDock } from "./batches/dock";
 
 interface Bootstrap {
   board_id: string;
@@ -47,6 +52,10 @@ interface Bootstrap {
   share?: ReviewBoot["share"];
   /** The board's brand kit: the top bar's badge, the generation panel (docs/governance.md). */
   brand_kit?: BoardKit | null;
+  /** The most jobs one batch may make (the Batch… dialog, docs/batches.md). */
+  batch_max_jobs?: number;
+  /** The board's atlas index (render/atlas.ts, docs/assets.md "Atlas sheets"). */
+  atlas_url?: string;
 }
 
 function readBootstrap(): Bootstrap {
@@ -78,12 +87,19 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
 
   const sync = new SyncState();
   const renderer = new KonvaRenderer(stageHost);
+  // The zoomed-out board from a few atlas sheets instead of one request per image.
+  if (boot.atlas_url) renderer.useAtlas(boot.atlas_url);
   const editor = new Editor(sync, renderer, boot.can_edit);
   installTooltips();
   installAnnouncer();
   const toasts = new Toasts();
   // The user's own exports: progress while they run, a Download link when ready (ui/exportsToast).
-  const exportToasts = new ExportToasts(toasts);
+  const cancelExport = async (id: string) => {
+    await apiJson("POST", `${boot.api_base}/exports/${id}/cancel`);
+  };
+  const exportToasts = new ExportToasts(toasts, boot.share ? undefined : cancelExport);
+  // The Export… dialog (exports/exportDialog.ts): members only, any role.
+  const exportDialog = boot.share ? null : new ExportDialog(editor, boot.api_base, boot.board_id);
   // One info notice at a time ("Undo Move"); errors stack (at most three) until dismissed.
   let info: ToastHandle | null = null;
   editor.on("notice", () => {
@@ -103,6 +119,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   let jobs: JobsHandles | null = null;
   let review: ReviewHandles | null = null;
   let brandKit: KitFollower | null = null;
+  let batchDock: BatchDock | null = null;
   let dropped = false;
   const connection = new BoardConnection(absoluteWsUrl(boot.ws_url, window.location), sync, {
     onStatus: (s, detail) => {
@@ -112,6 +129,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
       if (s === "online" && dropped) {
         dropped = false;
         void brandKit?.reconnected();
+        void batchDock?.load();
       }
       if (s === "denied") {
         editor.setEditable(false);
@@ -120,6 +138,7 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     },
     onWelcome: (msg) => {
       if (msg.can_edit !== editor.canEdit) editor.setEditable(msg.can_edit);
+      batchDock?.setEditable(msg.can_edit);
     },
     onSynced: () => {
       presence?.resend();
@@ -141,6 +160,10 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     onReviewMessage: (msg) => review?.receive(msg),
     onBrandKit: (msg) => brandKit?.receive(msg.brand_kit),
     onExport: (msg) => exportToasts.receive(msg.export),
+    onBatchProgress: (msg) => {
+      batchDock?.receive(msg.batch);
+      jobs?.store.nameBatch(msg.batch.id, msg.batch.name);
+    },
     onJobError: (msg) => jobs?.receiveError(msg),
   });
   let firstSync = true;
@@ -169,19 +192,26 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     brandKit = new KitFollower(boot.brand_kit ?? null, `${boot.api_base}/boards/${boot.board_id}/brand-kit`);
     brandKit.onChange((kit) => jobs?.generation.setKit(kit));
   }
-  review = mountReview(editor, boot, surface);
+  review = mountReview(editor, boot, surface, renderer.videoClips);
+  // Batch progress (docs/batches.md): members only, like the jobs UI.
+  if (!boot.share) batchDock = mountBatchDock(surface, boot, (message) => editor.notify("error", message));
   if (jobs) {
     // The history panel filters by review decision: the review UI keeps them current.
     const { badges } = review;
     const history = jobs.history;
     history.setDecisions((id) => badges.get(id));
     badges.onChange(() => history.decisionsChanged());
+    // "Export history as PSD" asks the way the Export… dialog does (docs/exports.md).
+    history.setHistoryExport((job) => startExport(editor, boot.api_base, boot.board_id, historyPsdRequest(job)));
   }
   // Anchors are the team's generation inputs: not part of what a client is shown.
   const anchors = boot.share ? [] : [buildAnchorsPanel(editor)];
-  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
+  // Batch… beside Generate, on B, and over the selection (batches/mount.ts).
+  const batches = jobs ? mountBatches(editor, jobs, boot, toasts, () => (brandKit ? brandKit.current : (boot.brand_kit ?? null))) : null;
+  const right = h("aside", { class: "ab-side right" }, buildPropertiesPanel(editor), ...(batches ? [batches.selectionBox] : []), ...anchors, ...(jobs?.panels ?? []), ...review.panels);
   if (jobs) toolbar.addTool(jobs.regionButton);
   toolbar.addActions(review.bar);
+  if (exportDialog) toolbar.addActions(h("div", { class: "ab-export-bar", role: "group", "aria-label": "Export" }, exportDialog.button));
   const body = h("div", { class: "ab-body" }, left, surface, right);
   const layout = mountPanelLayout(body, left, right);
   toolbar.addPanelToggles(...(layout.toggles as [HTMLElement, HTMLElement]));
@@ -213,7 +243,8 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   window.addEventListener("keydown", (e) => {
     if (isTyping(e)) return;
     const command = resolveShortcut(e);
-    if (command && runCommand(editor, command, help.toggle)) e.preventDefault();
+    const openExport = exportDialog ? () => exportDialog.open() : undefined;
+    if (command && runCommand(editor, command, help.toggle, openExport)) e.preventDefault();
   });
 
   // Edits not yet acknowledged live only in this tab: warn before closing it.
@@ -230,8 +261,11 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     renderer,
     presence,
     jobs,
+    batches,
     review,
+    batchDock,
     layout,
+    exportDialog,
     stats: () => ({
       ...renderer.stats(),
       documentItems: editor.doc.size,

@@ -15,6 +15,7 @@ export type {
   AnchorRole,
   AppliedMessage,
   AssetData,
+  BatchProgressMessage,
   BrandKitMessage,
   CatchupMessage,
   ErrorMessage,

@@ -32,7 +32,23 @@ export class FakeRenderer implements Renderer {
     return false;
   }
   stats(): RendererStats {
-    return { items: this.items.size, visible: 0, nodes: 0, cacheEntries: 0, cacheBytes: 0, loading: 0, draws: 0 };
+    return {
+      items: this.items.size,
+      visible: 0,
+      nodes: 0,
+      drawnNodes: 0,
+      cacheEntries: 0,
+      cacheBytes: 0,
+      loading: 0,
+      draws: 0,
+      slack: 0,
+      images: 0,
+      imagesDrawn: 0,
+      imagesSettled: 0,
+      fromAtlas: 0,
+      fetches: 0,
+      atlasSheets: 0,
+    };
   }
   destroy() {}
 }

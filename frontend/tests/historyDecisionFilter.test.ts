@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_FILTER, filterHistory } from "../src/jobs/history";
+import { EMPTY_FILTER, filterHistory, groupByBatch } from "../src/jobs/history";
 import type { IterationPayload, JobPayload } from "../src/jobs/model";
 import { NO_FILTER, decisionMatches, matches } from "../src/review/filters";
 import type { Candidate, Decision } from "../src/review/types";
@@ -95,5 +95,19 @@ describe("history panel decision filter", () => {
         }
       }
     }
+  });
+});
+
+describe("History groups a batch's results", () => {
+  it("puts each batch's results under one row where its first is, and keeps single jobs as they are", () => {
+    const iter = (id: string, job: string) => ({ id, job }) as unknown as IterationPayload;
+    const jobs = new Map<string, { batch: string | null }>([
+      ["own", { batch: null }],
+      ["b1", { batch: "B" }],
+      ["b2", { batch: "B" }],
+      ["c1", { batch: "C" }],
+    ]);
+    const rows = groupByBatch([iter("1", "b1"), iter("2", "own"), iter("3", "b2"), iter("4", "c1"), iter("5", "b1")], (it) => jobs.get(it.job)?.batch);
+    expect(rows.map((r) => (r.kind === "single" ? r.iteration.id : `${r.batch}:${r.items.map((x) => x.id).join(",")}`))).toEqual(["B:1,3,5", "2", "C:4"]);
   });
 });

@@ -28,11 +28,11 @@ describe("drift words", () => {
     expect([driftState(null), driftState(ok(0.9)), driftState(c)]).toEqual(["pending", "consistent", "drifted"]);
   });
 
-  it("says when the anchors changed and the scores are being re-checked", () => {
+  it("says when the anchors or the kit changed and the scores are being re-checked", () => {
     const c = { ...drifted("lighting", 0.2, "Lighting comes from the right."), stale: true };
-    expect(driftLabel(c)).toBe("Drifted: lighting (anchors changed: re-checking)");
-    expect(driftTip(c)).toBe("Lighting comes from the right. (Checked against the old anchors; re-checking.)");
-    expect(driftLabel({ ...ok(0.9), stale: true })).toBe("Consistent with the anchors (anchors changed: re-checking)");
+    expect(driftLabel(c)).toBe("Drifted: lighting (anchors or brand kit changed: re-checking)");
+    expect(driftTip(c)).toBe("Lighting comes from the right. (Checked against the old anchors or brand kit; re-checking.)");
+    expect(driftLabel({ ...ok(0.9), stale: true })).toBe("Consistent with the anchors (anchors or brand kit changed: re-checking)");
   });
 
   it("reads an automatic decision's reason in the history", () => {

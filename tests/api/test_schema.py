@@ -11,8 +11,9 @@ import pytest
 from django.test import Client
 
 from canvas import api_jobs
+from canvas.exports import api as exports_api
 from canvas.governance import api as governance_api
-from canvas.protocol import governance, jobs
+from canvas.protocol import exports, governance, jobs
 from tests.governance.kits.test_api import KIT_OPERATIONS
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_docs_page_is_served_and_loads_the_schema():
     assert b'src="/static/ninja/swagger-ui-bundle.js"' in response.content
 
 
-# The API's job and result schemas and their twins in canvas.protocol (docs/architecture.md
+# The API's job, result and export schemas and their twins in canvas.protocol (docs/architecture.md
 # "API schemas and protocol models": both are kept, this test keeps them in step).
 TWINS = [
     (api_jobs.JobOut, jobs.JobData),
@@ -73,6 +74,8 @@ TWINS = [
     (api_jobs.JobErrorOut, jobs.JobError),
     (governance_api.ImageConsistencyOut, governance.Consistency),
     (governance_api.FlagOut, governance.DriftFlag),
+    (exports_api.ExportOut, exports.ExportData),
+    (exports_api.ExportErrorOut, exports.ExportError),
 ]
 # Always set (the row's creation time): the API promises a value; the protocol's payload
 # helper formats every timestamp alike and declares them all nullable.

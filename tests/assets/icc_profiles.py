@@ -1,6 +1,6 @@
-"""A Display P3 ICC profile built in the test (matrix/TRC, ICC v2), and the reference
-P3 → sRGB conversion in plain NumPy, so the export tests need no profile files and check
-LittleCMS against independent arithmetic."""
+"""Display P3 and Adobe RGB (1998) ICC profiles built in the test (matrix/TRC, ICC v2), and
+the reference conversions to sRGB in plain NumPy, so the export tests need no profile files
+and check LittleCMS against independent arithmetic."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import struct
 import numpy as np
 
 P3_PRIMARIES = np.array([[0.680, 0.320], [0.265, 0.690], [0.150, 0.060]])
+ADOBE_PRIMARIES = np.array([[0.640, 0.330], [0.210, 0.710], [0.150, 0.060]])
+ADOBE_GAMMA = 563 / 256  # 2.19921875, as Adobe's profile stores it (u8Fixed8)
 SRGB_PRIMARIES = np.array([[0.640, 0.330], [0.300, 0.600], [0.150, 0.060]])
 D65 = np.array([0.3127, 0.3290])
 D50_XYZ = np.array([0.9642, 1.0, 0.8249])
@@ -43,6 +45,13 @@ def p3_to_srgb(rgb: np.ndarray) -> np.ndarray:
     return srgb_encode(linear @ matrix.T)
 
 
+def adobe_rgb_to_srgb(rgb: np.ndarray) -> np.ndarray:
+    """Adobe RGB (1998) pixels as float 0–1 → float sRGB 0–1 (D65 both), clipped."""
+    linear = np.clip(rgb.astype(np.float64), 0.0, 1.0) ** ADOBE_GAMMA
+    matrix = np.linalg.solve(rgb_to_xyz(SRGB_PRIMARIES), rgb_to_xyz(ADOBE_PRIMARIES))
+    return srgb_encode(linear @ matrix.T)
+
+
 def _s15(value: float) -> bytes:
     return struct.pack(">i", round(value * 65536))
 
@@ -59,14 +68,25 @@ def _text_description(text: str) -> bytes:
 
 def display_p3_profile() -> bytes:
     """An ICC v2 display profile for Display P3 (D50 PCS, Bradford-adapted colorants)."""
-    cone = BRADFORD @ D50_XYZ / (BRADFORD @ _xyz(D65))
-    adapt = np.linalg.inv(BRADFORD) @ np.diag(cone) @ BRADFORD
-    colorants = adapt @ rgb_to_xyz(P3_PRIMARIES)
     curve = srgb_decode(np.linspace(0.0, 1.0, 1024))
     trc = b"curv\x00\x00\x00\x00" + struct.pack(">I", 1024)
     trc += np.rint(curve * 65535).astype(">u2").tobytes()
+    return matrix_profile("Display P3 (test)", P3_PRIMARIES, trc)
+
+
+def adobe_rgb_profile() -> bytes:
+    """An ICC v2 display profile for Adobe RGB (1998): its primaries, a pure 2.2 gamma."""
+    trc = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, round(ADOBE_GAMMA * 256))
+    return matrix_profile("Adobe RGB 1998 (test)", ADOBE_PRIMARIES, trc)
+
+
+def matrix_profile(description: str, primaries: np.ndarray, trc: bytes) -> bytes:
+    """An ICC v2 matrix/TRC display profile of a D65 RGB space (D50 PCS, Bradford)."""
+    cone = BRADFORD @ D50_XYZ / (BRADFORD @ _xyz(D65))
+    adapt = np.linalg.inv(BRADFORD) @ np.diag(cone) @ BRADFORD
+    colorants = adapt @ rgb_to_xyz(primaries)
     tags = [
-        (b"desc", _text_description("Display P3 (test)")),
+        (b"desc", _text_description(description)),
         (b"cprt", b"text\x00\x00\x00\x00No copyright, test data\x00"),
         (b"wtpt", _xyz_tag(D50_XYZ)),
         (b"rXYZ", _xyz_tag(colorants[:, 0])),

@@ -5,14 +5,11 @@ Trusted against the test CA, and show a changed byte as Invalid."""
 
 from __future__ import annotations
 
-import datetime
 import io
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
 from assets.exports.credentials import (
@@ -22,79 +19,20 @@ from assets.exports.credentials import (
     SigningIdentity,
     algorithm_for_key,
     configured_identity,
+    sign_and_check,
     sign_image,
+    signing_identity,
     verify_image,
 )
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Anchorboard tests"),
-        ]
-    )
-
-
-def _usage(*, sign_certs: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=sign_certs,
-        crl_sign=sign_certs,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _certificate(subject: str, key, issuer: x509.Certificate | None, issuer_key, *, ca: bool):
-    """A certificate for ``key`` issued by ``issuer`` (self-signed when None), valid now."""
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer.subject if issuer else _name(subject))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(_usage(sign_certs=ca), critical=True)
-    )
-    if ca:
-        builder = builder.add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
-        )
-    else:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False
-        ).add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
+from assets.exports.dev_identity import SIGNER_NAME, dev_identity, make_dev_identity
 
 
 @pytest.fixture(scope="module")
 def test_ca():
-    """(identity, CA certificate PEM): a self-signed test CA and a signing certificate it
-    issued, made in memory for this module. c2pa refuses to sign with a self-signed
-    end-entity certificate ("the certificate is invalid"), so the self-signed one is the
-    root."""
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate("Anchorboard test CA", ca_key, None, ca_key, ca=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _certificate("Anchorboard exports (test)", key, ca, ca_key, ca=False)
-    pem = serialization.Encoding.PEM
-    identity = SigningIdentity(
-        certificate_chain=leaf.public_bytes(pem) + ca.public_bytes(pem),
-        private_key=key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )
-    return identity, ca.public_bytes(pem)
+    """(identity, CA certificate PEM): a throwaway test CA and a signing certificate it
+    issued (assets/exports/dev_identity.py), made in memory for this module."""
+    made = make_dev_identity("Anchorboard exports (test)")
+    return SigningIdentity(made.certificate_chain, made.private_key), made.ca_pem
 
 
 def encoded(fmt: str) -> io.BytesIO:
@@ -109,7 +47,9 @@ GENERATION = Generation(
     engine="gemini",
     model="gemini-2.5-flash-image",
     ingredients=[
-        CredentialIngredient("Sketch", "composition", "image/png", lambda: encoded("PNG")),
+        CredentialIngredient(
+            "Sketch", "composition", "image/png", lambda: encoded("PNG"), "ab" * 32
+        ),
         CredentialIngredient("Brand palette", "palette", "image/jpeg", lambda: encoded("JPEG")),
     ],
 )
@@ -127,7 +67,10 @@ def test_signed_export_verifies_with_generation_facts(test_ca, mime_type, fmt):
     assert credentials.state == "Trusted" and credentials.failures == ()
     assert credentials.ai_generated
     assert (credentials.engine, credentials.model) == ("gemini", "gemini-2.5-flash-image")
-    assert credentials.ingredients == (("Sketch", "composition"), ("Brand palette", "palette"))
+    assert credentials.ingredients == (
+        ("Sketch", "composition", "ab" * 32),
+        ("Brand palette", "palette", None),
+    )
     assert credentials.signer == "Anchorboard exports (test)"
     assert credentials.title == "spring_A_42_1024x768.jpg"
     # The manifest rides alongside the picture: the pixels decode as before.
@@ -190,3 +133,24 @@ def test_the_algorithm_follows_the_key():
     assert algorithm_for_key(key_pem(ed25519.Ed25519PrivateKey.generate())) == "ed25519"
     with pytest.raises(CredentialsError, match="not an unencrypted PEM key"):
         algorithm_for_key(b"not a key")
+
+
+def test_signing_identity_is_the_configured_one_else_development_only(tmp_path, settings):
+    """Development signs with this process's throwaway identity (checked back by
+    ``sign_and_check``); production without a certificate does not sign at all."""
+    settings.DJANGO_ENV = "development"
+    identity = signing_identity()
+    assert identity is not None
+    assert identity.certificate_chain == dev_identity().certificate_chain
+    out = io.BytesIO()
+    found = sign_and_check(encoded("PNG"), out, "image/png", GENERATION, identity)
+    assert found.signer == SIGNER_NAME and found.ai_generated
+    settings.DJANGO_ENV = "production"
+    assert signing_identity() is None
+    made = make_dev_identity("Configured signer")
+    (tmp_path / "chain.pem").write_bytes(made.certificate_chain)
+    (tmp_path / "key.pem").write_bytes(made.private_key)
+    settings.ANCHORBOARD_C2PA_CERT_PATH = str(tmp_path / "chain.pem")
+    settings.ANCHORBOARD_C2PA_KEY_PATH = str(tmp_path / "key.pem")
+    configured = signing_identity()
+    assert configured is not None and configured.certificate_chain == made.certificate_chain

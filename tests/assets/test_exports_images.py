@@ -1,5 +1,6 @@
 """Image exports read back by independent readers: Pillow (ICC, sRGB, sizes), OpenCV for
-16-bit PNG samples, tifffile for 16-bit TIFF (dtype, compression, ICC tag 34675)."""
+16-bit PNG samples, tifffile for 16-bit TIFF (dtype, compression, ICC tag 34675); wide-gamut
+sources checked against plain matrix arithmetic (tests/assets/icc_profiles.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms
 
+from assets.exports import deep_colour
 from assets.exports.images import (
     ImageExportError,
     target_size,
@@ -20,7 +22,17 @@ from assets.exports.images import (
 )
 from assets.exports.pixels import srgb_profile
 from tests.assets.colour_checks import delta_e_2000
-from tests.assets.icc_profiles import display_p3_profile, p3_to_srgb
+from tests.assets.icc_profiles import (
+    P3_PRIMARIES,
+    SRGB_PRIMARIES,
+    adobe_rgb_profile,
+    adobe_rgb_to_srgb,
+    display_p3_profile,
+    p3_to_srgb,
+    rgb_to_xyz,
+    srgb_decode,
+    srgb_encode,
+)
 
 
 def swatches() -> Image.Image:
@@ -100,19 +112,100 @@ def test_png16_keeps_sixteen_bits_alpha_and_profile():
     assert (written.width, written.height) == back.size == (48, 32)
 
 
-def test_tiff16_is_deflate_with_icc_tag_and_resizes():
-    p3 = display_p3_profile()
+@pytest.mark.parametrize(
+    ("compression", "tag"),
+    [("deflate", tifffile.COMPRESSION.ADOBE_DEFLATE), ("lzw", tifffile.COMPRESSION.LZW)],
+)
+def test_tiff16_compression_icc_tag_and_resize(compression, tag):
     out = io.BytesIO()
-    written = write_deep_image(out, deep_ramp(), "tiff16", long_edge=24, icc_profile=p3)
+    written = write_deep_image(out, deep_ramp(), "tiff16", long_edge=24, compression=compression)
     with tifffile.TiffFile(io.BytesIO(out.getvalue())) as tiff:
         page = tiff.pages[0]
         assert page.dtype == np.uint16
         assert page.shape == (16, 24, 4) == (written.height, written.width, 4)
-        assert page.compression == tifffile.COMPRESSION.ADOBE_DEFLATE
-        assert page.tags[34675].value == p3  # kept, not converted (see images.py)
+        assert page.compression == tag
+        assert page.predictor == tifffile.PREDICTOR.HORIZONTAL
+        assert page.tags[34675].value == srgb_profile()
         pixels = page.asarray()
     # A smooth ramp resized stays a ramp with 16-bit steps (not 257 multiples).
     assert len(np.unique(pixels[..., 0] % 257)) > 4
+
+
+def test_tiff16_lzw_and_deflate_hold_the_same_samples():
+    files = {}
+    for compression in ("deflate", "lzw"):
+        out = io.BytesIO()
+        write_deep_image(out, deep_ramp(), "tiff16", compression=compression)
+        files[compression] = tifffile.imread(io.BytesIO(out.getvalue()))
+    assert np.array_equal(files["lzw"], deep_ramp())
+    assert np.array_equal(files["deflate"], files["lzw"])
+    with pytest.raises(ImageExportError, match="deflate or lzw"):
+        write_deep_image(io.BytesIO(), deep_ramp(), "tiff16", compression="jpeg")  # type: ignore[arg-type]
+
+
+def wide_gamut_source() -> np.ndarray:
+    """16-bit RGB: the swatches (saturated, neutral, random), the last row a fine grey ramp."""
+    colours = np.asarray(swatches()).astype(np.uint16) * 257
+    colours[-1, :, :] = np.arange(colours.shape[1])[:, None] * 300 + 20000  # 128 steps
+    return colours
+
+
+def _read_deep(data: bytes, fmt: str) -> np.ndarray:
+    if fmt == "tiff16":
+        return tifffile.imread(io.BytesIO(data))
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return decoded[..., ::-1]  # OpenCV reads BGR
+
+
+def _embedded_profile(data: bytes, fmt: str) -> bytes:
+    if fmt == "tiff16":
+        with tifffile.TiffFile(io.BytesIO(data)) as tiff:
+            return tiff.pages[0].tags[34675].value
+    return Image.open(io.BytesIO(data)).info["icc_profile"]
+
+
+@pytest.mark.parametrize("fmt", ["png16", "tiff16"])
+@pytest.mark.parametrize(
+    ("profile", "reference"),
+    [("display-p3", "p3_to_srgb_16"), ("adobe-rgb", "adobe_rgb_to_srgb")],
+)
+def test_deep_exports_convert_wide_gamut_sources_to_srgb_at_16_bits(fmt, profile, reference):
+    source = wide_gamut_source()
+    out = io.BytesIO()
+    profiles = {"display-p3": display_p3_profile, "adobe-rgb": adobe_rgb_profile}
+    write_deep_image(out, source, fmt, icc_profile=profiles[profile]())
+    data = out.getvalue()
+    assert _embedded_profile(data, fmt) == srgb_profile()
+    back = _read_deep(data, fmt)
+    assert back.dtype == np.uint16 and back.shape == source.shape
+    convert = {"p3_to_srgb_16": p3_to_srgb_16, "adobe_rgb_to_srgb": adobe_rgb_to_srgb}
+    expected = convert[reference](source.astype(np.float64) / 65535)
+    got = back.astype(np.float64) / 65535
+    assert delta_e_2000(got, expected).max() <= 2.0
+    assert delta_e_2000(got, expected).mean() <= 0.5
+    # It was converted (the same numbers are other colours in sRGB) and kept 16 bits: the
+    # ramp row's 128 steps of 300 stay 128 distinct values, not 8-bit values widened.
+    assert np.abs(back.astype(int) - source.astype(int)).max() > 5000
+    ramp = back[-1, :, 0]
+    assert len(np.unique(ramp)) == ramp.size == 128 and len(np.unique(ramp % 257)) > 50
+    assert deep_colour.lcms_available()
+
+
+def p3_to_srgb_16(values: np.ndarray) -> np.ndarray:
+    """Display P3 → sRGB on float values (the 8-bit reference's arithmetic, any depth)."""
+    matrix = np.linalg.solve(rgb_to_xyz(SRGB_PRIMARIES), rgb_to_xyz(P3_PRIMARIES))
+    return srgb_encode(srgb_decode(values) @ matrix.T)
+
+
+def test_deep_conversion_without_lcms_falls_back_to_8_bits(monkeypatch):
+    """Where LittleCMS cannot be loaded, Pillow's 8-bit conversion widened is the best
+    available: the colours are still right, the low byte is not kept."""
+    monkeypatch.setattr(deep_colour, "_lcms", lambda: None)
+    converted = deep_colour.to_srgb_16(wide_gamut_source(), display_p3_profile())
+    assert not converted.exact
+    assert np.all(converted.pixels % 257 == 0)
+    expected = p3_to_srgb_16(wide_gamut_source().astype(np.float64) / 65535)
+    assert delta_e_2000(converted.pixels.astype(np.float64) / 65535, expected).max() <= 2.0
 
 
 def test_tiff16_opaque_eight_bit_source_is_widened_and_rgb():

@@ -43,6 +43,8 @@ def provenance(asset: str, seed: int) -> Provenance:
         asset=asset,
         board="Spring campaign",
         frame="Hero shot",
+        batch="Sneakers × backgrounds",
+        variables={"product": "sneaker", "background": "sand"},
         job="job-7f3a",
         engine="gemini",
         model="gemini-2.5-flash-image",
@@ -126,6 +128,8 @@ def test_package_reads_back_with_valid_manifest_sidecars_and_matching_hashes():
         assert first["decisions"][0]["by"] == "Dana Reviewer"
         assert first["drift_scores"] == {"palette": 4.2, "lighting": 0.91}
         assert (first["seed"], first["brand_kit_version"], first["engine"]) == (42, 3, "gemini")
+        assert first["batch"] == "Sneakers × backgrounds"
+        assert first["variables"] == {"product": "sneaker", "background": "sand"}
 
         rows = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
     assert [row["file_name"] for row in rows] == [r.file_name for r in records]
@@ -133,6 +137,7 @@ def test_package_reads_back_with_valid_manifest_sidecars_and_matching_hashes():
     assert rows[0]["anchors"] == f"composition:Sketch:{'a' * 64} | palette:Brand palette:{'b' * 64}"
     assert rows[0]["decisions"] == "approved by Dana Reviewer at 2026-12-01T10:00:00+00:00"
     assert rows[0]["drift_scores"] == "palette=4.2 | lighting=0.91"
+    assert rows[0]["variables"] == "product=sneaker | background=sand"
     assert rows[0]["sha256"] == records[0].sha256
 
 

@@ -1,15 +1,12 @@
-"""The same pipeline on S3 (django-storages) against a local moto server."""
+"""The same pipeline on S3 (django-storages) against a local moto server (the ``bucket``
+fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import socket
-import uuid
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from assets.errors import UploadRejected
 from assets.models import Asset, Blob
@@ -19,53 +16,6 @@ from tests import factories
 from tests.assets import samples
 
 pytestmark = pytest.mark.django_db
-
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """A moto S3 server on a free loopback port, for this module."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def bucket(moto_endpoint, settings, monkeypatch):
-    """A fresh private bucket used as the default storage; returns a boto3 Bucket."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    name = f"anchorboard-{uuid.uuid4().hex[:12]}"
-    s3 = boto3.resource("s3", endpoint_url=moto_endpoint, region_name="us-east-1", **CREDENTIALS)
-    s3.create_bucket(Bucket=name)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": name,
-                "endpoint_url": moto_endpoint,
-                "region_name": "us-east-1",
-                "access_key": "testing",
-                "secret_key": "testing",
-                "addressing_style": "path",
-                "default_acl": None,
-                "file_overwrite": True,
-            },
-        },
-    }
-    return s3.Bucket(name)
 
 
 def keys(bucket) -> list[str]:
@@ -157,3 +107,46 @@ def test_missing_object_is_404_not_500(
     response = client.get(canvas_asset(asset)["original_url"])
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_range_is_a_ranged_read_from_s3(
+    bucket, client, people, jpeg, django_capture_on_commit_callbacks
+):
+    """A 206 asks S3 for the window only (GetObject with Range), not the whole object."""
+    from assets.storage import get_storage
+
+    asset = upload_to(
+        people["board"], people["owner"], jpeg, "shot.jpg", django_capture_on_commit_callbacks
+    )
+    asked: list[str | None] = []
+    sent: list[int] = []
+    events = get_storage().connection.meta.client.meta.events
+
+    def before(request, **kwargs):
+        asked.append(request.headers.get("Range"))
+
+    def after(http_response, parsed, **kwargs):
+        sent.append(int(parsed["ContentLength"]))
+
+    events.register("before-send.s3.GetObject", before)
+    events.register("after-call.s3.GetObject", after)
+    try:
+        client.force_login(people["viewer"])
+        url = canvas_asset(asset)["original_url"]
+        middle = client.get(url, HTTP_RANGE="bytes=100000-100099")
+        assert middle.status_code == 206
+        assert middle["Content-Range"] == f"bytes 100000-100099/{len(jpeg)}"
+        assert b"".join(middle.streaming_content) == jpeg[100000:100100]
+        tail = client.get(url, HTTP_RANGE="bytes=-10")
+        assert tail.status_code == 206
+        assert b"".join(tail.streaming_content) == jpeg[-10:]
+    finally:
+        events.unregister("before-send.s3.GetObject", before)
+        events.unregister("after-call.s3.GetObject", after)
+    last = len(jpeg) - 1
+    assert [a.decode() if isinstance(a, bytes) else a for a in asked] == [
+        "bytes=100000-100099",
+        f"bytes={last - 9}-{last}",
+    ]
+    assert sent == [100, 10]  # only the asked bytes left the bucket
+    assert len(jpeg) > 100100

@@ -128,3 +128,21 @@ def test_another_boards_anchor_is_refused(board, owner):
         raw_batch(anchor_sets=[[{"role": "style", "item_id": str(foreign.pk)}]])
     )
     assert expand(board, spec).refusals()[0]["jobs"] == 4
+
+
+def test_each_engine_keeps_its_own_strength_and_output_size(board):
+    spec = parse_batch_spec(
+        raw_batch(
+            seeds=1,
+            engines=[
+                {"name": "test-echo", "strength": 0.3, "output_size": {"width": 64, "height": 32}},
+                {"name": "test-gate", "strength": 0.8},
+            ],
+        )
+    )
+    jobs = expand(board, spec).jobs
+    echo = [job.spec for job in jobs if job.engine == "test-echo"]
+    gate = [job.spec for job in jobs if job.engine == "test-gate"]
+    assert {s["strength"] for s in echo} == {0.3} and {s["strength"] for s in gate} == {0.8}
+    assert all(s["output_size"] == [64, 32] for s in echo)
+    assert all(s["output_size"] is None for s in gate)

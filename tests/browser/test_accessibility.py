@@ -5,8 +5,9 @@ axe-core comes from the npm registry as a dev dependency of the frontend
 with Playwright's ``add_script_tag(path=…)``; nothing is fetched from a CDN. Each page is
 checked once it has finished drawing (the board and share pages once the socket is online
 and the layers list is filled, the review page once its candidates are there), at the
-1440 × 900 size the issue measured. A failure lists every rule that failed, its impact and
-the first elements it names, so a new rule breaking is obvious from the test output.
+1440 × 900 size the issue measured (the operations dashboard at 390 × 844 as well). A
+failure lists every rule that failed, its impact and the first elements it names, so a new
+rule breaking is obvious from the test output.
 
 Needs Chromium (``chromium_path`` fails in CI and skips on laptops without it).
 """
@@ -86,6 +87,9 @@ png = io.BytesIO()
 Image.new("RGB", (96, 64), (232, 160, 180)).save(png, "PNG")
 kits.add_reference(kit, lead, io.BytesIO(png.getvalue()), "petal-swatch.png", "palette")
 kits.set_board_kit(board, kit)
+# The operations dashboard's numbers: the demo's jobs, rolled up as the chore would.
+from canvas.ops import rollups
+rollups.rebuild(timezone.now() - timedelta(hours=48), timezone.now() + timedelta(hours=1))
 c = Client()
 c.force_login(lead)
 out = {"board": str(board.pk), "token": token, "lead": c.cookies["sessionid"].value,
@@ -98,7 +102,12 @@ BOARD_READY = (
     " && document.querySelectorAll('.ab-layer').length >= 3"
 )
 
-# name → (path, signed in?, what to wait for before checking)
+DASHBOARD_READY = (
+    "document.querySelector('#dashboard[data-loaded]')"
+    " && document.querySelectorAll('[data-chart] canvas').length >= 6"
+)
+
+# name → (path, signed in?, what to wait for before checking[, viewport other than 1440 × 900])
 PAGES = {
     "login": ("/login/", False, "document.querySelector('form')"),
     "board list": ("/", True, "document.querySelector('.board-grid, .empty-state')"),
@@ -111,6 +120,7 @@ PAGES = {
     "share": ("/s/{token}/", False, BOARD_READY),
     "providers": ("/providers/", True, "document.querySelector('main')"),
     "members": ("/boards/{board}/members/", True, "document.querySelector('main')"),
+    "batches": ("/boards/{board}/batches/", True, "document.querySelector('main')"),
     # Beyond the issue's list: the other pages a person reaches from these.
     "share guest name": ("/s/{token}/guest/", False, "document.querySelector('form')"),
     "inbox": ("/inbox/", True, "document.querySelector('main')"),
@@ -123,6 +133,10 @@ PAGES = {
         "document.querySelector('[data-testid=kit-form]')",
     ),
     "password change": ("/password/", True, "document.querySelector('form')"),
+    # The operations dashboard (issue 17), once its numbers and charts are drawn; on a phone
+    # too, where its charts are redrawn to the width.
+    "dashboard": ("/dashboard/", True, DASHBOARD_READY),
+    "dashboard at 390 px": ("/dashboard/", True, DASHBOARD_READY, (390, 844)),
 }
 
 
@@ -167,8 +181,9 @@ def run_axe(page, axe_script: Path) -> list[dict]:
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_has_no_serious_axe_violations(server, browser, axe_script, name):
-    path, signed_in, ready = PAGES[name]
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    path, signed_in, ready, *size = PAGES[name]
+    width, height = size[0] if size else (1440, 900)
+    context = browser.new_context(viewport={"width": width, "height": height})
     if signed_in:
         context.add_cookies(
             [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]

@@ -172,14 +172,17 @@ ORIGINALS_DRAWN = """() => {
     (e) => e.shownUrl === e.item.asset.original_url && e.image.image());
 }"""
 
-# The content layer's own canvas (items only), read where the region sits on screen.
+# The content layer's own canvas (items only), read where the region sits on screen (the
+# canvas is larger than the view by the pan slack: canvasPoint maps a view point onto it).
 READ_REGION = """([x, y, w, h]) => {
   const ab = window.__anchorboard;
   ab.renderer.flush();
   const layer = ab.renderer.contentLayer;
   if (layer.getCanvas().getPixelRatio() !== 1) throw new Error('pixel ratio is not 1');
+  const at = ab.renderer.canvasPoint({x, y});
+  if (!Number.isInteger(at.x) || !Number.isInteger(at.y)) throw new Error('not on a pixel');
   const ctx = layer.getCanvas()._canvas.getContext('2d');
-  const data = ctx.getImageData(x, y, w, h).data;
+  const data = ctx.getImageData(at.x, at.y, w, h).data;
   let s = '';
   for (let i = 0; i < data.length; i += 0x8000)
     s += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));

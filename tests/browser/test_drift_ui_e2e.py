@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.frontend.browser_server import BrowserServer
+from tests.frontend.browser_server import BrowserServer, open_signed_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -76,15 +76,7 @@ def shot(page, name: str, target=None) -> None:
 
 def open_as_lead(browser, server, path: str, viewport=None):
     """(context, page, page errors) of the lead, signed in, on ``path``."""
-    context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}{path}")
-    return context, page, errors
+    return open_signed_in(browser, server, "lead", path, viewport)
 
 
 def shown_ids(page) -> list[str]:

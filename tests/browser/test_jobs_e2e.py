@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.frontend import browser_server
 from tests.frontend.browser_server import BrowserServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -49,16 +50,13 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def open_board(browser, server, who: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
-    page.wait_for_function(
-        "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
-        " && window.__anchorboard.stats().documentItems >= 5",
+def open_board(browser, server, who: str, viewport: dict | None = None):
+    _, page, errors = browser_server.open_board(
+        browser,
+        server,
+        who,
+        items=5,
+        viewport=viewport or {"width": 1400, "height": 900},
         timeout=WAIT_MS,
     )
     return page, errors

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_jobs_e2e import JOB_WAIT_MS, SEED, WAIT_MS
-from tests.frontend.browser_server import BrowserServer
+from tests.frontend.browser_server import BrowserServer, open_board
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -30,6 +30,18 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
+
+
+def open_editor(browser, server):
+    """(context, page, page errors) of the editor on the board, its layers listed."""
+    return open_board(
+        browser,
+        server,
+        "editor",
+        until="document.querySelectorAll('[role=treeitem]').length >= 5",
+        viewport={"width": 1400, "height": 900},
+        timeout=WAIT_MS,
+    )
 
 
 def focused(page, what: str = "testid"):
@@ -47,19 +59,7 @@ def tab_to(page, testid: str, key: str = "Tab") -> None:
 
 
 def test_select_region_generate_apply_undo_without_a_mouse(server, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": server.seed["editor"], "url": server.base_url}]
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
-    page.wait_for_function(
-        "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
-        " && document.querySelectorAll('[role=treeitem]').length >= 5",
-        timeout=WAIT_MS,
-    )
+    context, page, errors = open_editor(browser, server)
     ab = "window.__anchorboard"
     sketch = page.evaluate(f"{ab}.doc.ordered().find(i => i.anchor_role === 'composition')")
     items_before = page.evaluate(f"{ab}.doc.size")
@@ -158,17 +158,7 @@ def test_select_region_generate_apply_undo_without_a_mouse(server, browser):
 def test_layers_tree_keys(server, browser):
     """Shift extends, Space toggles, Tab reaches the row's own named buttons, Delete
     deletes and keeps focus in the tree, Ctrl+Z brings the layer back."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": server.seed["editor"], "url": server.base_url}]
-    )
-    page = context.new_page()
-    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
-    page.wait_for_function(
-        "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
-        " && document.querySelectorAll('[role=treeitem]').length >= 5",
-        timeout=WAIT_MS,
-    )
+    context, page, _ = open_editor(browser, server)
     ab = "window.__anchorboard"
     rows = page.evaluate("[...document.querySelectorAll('[role=treeitem]')].map(r => r.dataset.id)")
     selection = f"[...{ab}.editor.selection].sort()"

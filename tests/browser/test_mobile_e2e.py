@@ -125,6 +125,49 @@ def test_no_page_is_wider_than_a_360_px_phone(server, browser):
     assert failures == []
 
 
+def test_the_board_bar_on_a_phone_keeps_its_links_in_the_menu(server, browser):
+    """On a 360 px phone the canvas page's own links (Members, Exports, …) are in the
+    person's menu, not in the bar, where the sticky menu covered them mid-word; on a
+    desktop they are in the bar and not duplicated in the menu."""
+    board = server.seed["board"]
+    visible = """(sel) => [...document.querySelectorAll(sel)]
+      .filter((el) => el.getClientRects().length).map((el) => el.textContent.trim())"""
+    context = phone_context(browser, server, "lead")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{board}/")
+    wait_online(page, 3)
+    assert page.evaluate(visible, ".topbar > .topbar-board") == []
+    page.get_by_test_id("account-menu").locator("summary").click()
+    in_menu = page.evaluate(visible, ".topbar .menu-list > .topbar-phone")
+    assert in_menu == ["Members", "Exports", "This board's batches", "All boards"], in_menu
+    # The open list is on top of the canvas page (the sticky menu is its own stacking
+    # context; without the menu layer the toolbar and the canvas covered it).
+    covered = page.evaluate(
+        """() => [...document.querySelectorAll('.topbar .menu-list > a, .topbar .menu-list button')]
+          .filter((el) => el.getClientRects().length)
+          .filter((el) => { const r = el.getBoundingClientRect();
+            const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return !(top && (top === el || el.contains(top))); })
+          .map((el) => el.textContent.trim())"""
+    )
+    assert covered == [], covered
+    page.get_by_role("link", name="Members").click()
+    page.wait_for_url(f"**/boards/{board}/members/")
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{server.base_url}/boards/{board}/")
+    wait_online(page, 3)
+    assert page.evaluate(visible, ".topbar > .topbar-board") == in_menu
+    page.get_by_test_id("account-menu").locator("summary").click()
+    assert page.evaluate(visible, ".topbar .menu-list > .topbar-phone") == []
+    context.close()
+
+
 def test_tablet_board_keeps_the_canvas_and_opens_panels_as_drawers(
     server, browser, playwright_devices
 ):

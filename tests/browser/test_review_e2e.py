@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.frontend.browser_server import BrowserServer
+from tests.frontend.browser_server import BrowserServer, open_signed_in, wait_board
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -59,21 +59,12 @@ def server(tmp_path_factory):
 
 
 def member_page(browser, server, who: str, path: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}{path}")
+    _, page, errors = open_signed_in(browser, server, who, path, {"width": 1400, "height": 900})
     return page, errors
 
 
 def wait_online(page, items: int = 0) -> None:
-    page.wait_for_function(
-        "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
-        f" && window.__anchorboard.stats().documentItems >= {items}",
-        timeout=WAIT_MS,
-    )
+    wait_board(page, items, timeout=WAIT_MS)
 
 
 def board_to_page(page, x: float, y: float) -> tuple[float, float]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.frontend import browser_server
 from tests.frontend.browser_server import BrowserServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -67,16 +68,14 @@ def server(tmp_path_factory):
 
 
 def open_board(browser, server, who: str, size=(1440, 900), board: str = "board"):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-    context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/boards/{server.seed[board]}/")
-    page.wait_for_function(
-        "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
-        " && window.__anchorboard.stats().documentItems >= 1"
-        " && window.__anchorboard.jobs.store.iterations.size >= 2",
+    _, page, errors = browser_server.open_board(
+        browser,
+        server,
+        who,
+        board=board,
+        items=1,
+        until="window.__anchorboard.jobs.store.iterations.size >= 2",
+        viewport={"width": size[0], "height": size[1]},
         timeout=WAIT_MS,
     )
     return page, errors

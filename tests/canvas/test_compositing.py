@@ -357,3 +357,33 @@ def test_a_missing_or_corrupt_original_is_a_clear_422(media_root):
     default_storage.delete(blob.storage_key)
     with pytest.raises(ImageUnreadable):
         composite_board_region(board, Region(0, 0, 4, 4))
+
+
+@pytest.mark.django_db
+def test_board_images_is_what_the_board_draws_in_paint_order(media_root):
+    """The one read of a board's drawn images (compositing, a job's layers, exports)."""
+    from canvas.compositing import board_images
+    from canvas.jobs.board_reads import BoardReads
+
+    board = factories.make_board()
+    asset = Asset.objects.create(board=board, blob=store_png(solid((4, 4), RED)), filename="r")
+
+    def image(**fields):
+        return Item.objects.create(board=board, kind=ItemKind.IMAGE, asset=asset, **fields)
+
+    top = image(x=0, y=0, width=4, height=4, z=5)
+    low = image(x=2, y=2, width=4, height=4, z=1)
+    hidden = image(x=0, y=0, width=4, height=4, z=3, hidden=True)
+    far = image(x=100, y=100, width=4, height=4, z=2)
+    image(x=0, y=0, width=4, height=4, z=4, deleted=True)
+    Item.objects.create(board=board, kind=ItemKind.IMAGE, x=0, y=0, width=4, height=4)  # no file
+    Item.objects.create(board=board, kind=ItemKind.FRAME, x=0, y=0, width=9, height=9)
+    assert board_images(board) == [low, far, hidden, top]
+    assert board_images(board, Region(0, 0, 8, 8)) == [low, hidden, top]
+    # A job's layer snapshot: the visible ones in the region, each with its placement.
+    layers = BoardReads(board).layers({"x": 0, "y": 0, "width": 8, "height": 8})
+    assert [layer["item_id"] for layer in layers] == [str(low.pk), str(top.pk)]
+    assert layers[1] == {"item_id": str(top.pk), "asset_id": str(asset.pk), **top.placement()}
+    assert top.placement() == {
+        "x": 0, "y": 0, "width": 4, "height": 4, "rotation": 0, "opacity": 1, "z": 5,
+    }  # fmt: skip

@@ -7,41 +7,14 @@ API tests' (``ApiToken.issue``); the started batch is checked through the API.
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from canvas.models import ApiToken
 
-ROOT = Path(__file__).resolve().parents[2]
-
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def cli(tmp_path):
-    """``cli(*args)`` runs ``python -m anchorboard.cli`` with a private config directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHORBOARD_")}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"), COLUMNS="200")
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "anchorboard.cli", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    run.config_dir = tmp_path / "config" / "anchorboard"  # type: ignore[attr-defined]
-    return run
 
 
 def test_login_boards_batch_run_and_status(live_server, cli, owner, board, tmp_path):

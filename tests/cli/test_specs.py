@@ -117,3 +117,25 @@ def test_follow_polls_until_the_batch_ends_and_exits_by_its_outcome(
     )
     assert result.exit_code == code, result.output
     assert "completed:" in result.stdout
+
+
+def test_export_job_asks_for_the_region_history_as_a_psd(monkeypatch):
+    """``export --job`` posts ``{"kind": "psd", "job": id}`` (issue 16)."""
+    posted: list[dict] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posted.append({"path": request.url.path, **json.loads(request.content)})
+            return httpx.Response(202, json={"export": "e1"})
+        ready = {"id": "e1", "state": "ready", "progress": 1.0, "file_name": "job-j1.psd"}
+        return httpx.Response(200, json={**ready, "size": 9, "download_url": None})
+
+    transport = httpx.MockTransport(handle)
+    monkeypatch.setattr(main, "make_client", lambda s, t: main.Client(s, t, transport=transport))
+    args = ["export", "--board", "b1", "--kind", "psd", "--job", "j1", "--no-download"]
+    result = runner.invoke(main.app, args, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert posted == [
+        {"path": "/api/v1/boards/b1/exports", "kind": "psd", "job": "j1", "options": {}}
+    ]
+    assert "job-j1.psd" in result.stdout

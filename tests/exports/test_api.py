@@ -58,7 +58,7 @@ def test_a_kind_whose_writer_has_not_landed_is_a_400_not_a_stand_in(
         ({"items": "abc"}, "must be a list"),
         ({"items": ["nope"]}, "is not an id"),
         ({"frame": "x", "items": []}, "not items and frame"),
-        ({"batch": str(uuid.uuid4())}, "Batches cannot be exported yet"),
+        ({"batch": str(uuid.uuid4())}, "is not a batch of this board"),
         ({"items": [], "options": []}, '"options" must be an object'),
     ],
 )

@@ -40,3 +40,16 @@ def test_a_stranger_cannot_export_the_board(board, frame, django_user_model):
     )
     assert answer.status_code == 404
     assert not Export.objects.exists()
+
+
+def test_the_page_shows_100_exports_a_page_and_pages_to_older_ones(board, owner):
+    Export.objects.bulk_create(
+        Export(board=board, requested_by=owner, kind="png", file_name=f"n{n:03d}.png")
+        for n in range(101)
+    )
+    client = client_for(owner)
+    first = client.get(f"/boards/{board.pk}/exports/").content.decode()
+    assert first.count("data-export=") == 100
+    assert "Exports (101)" in first and 'rel="next"' in first and "Page 1 of 2" in first
+    second = client.get(f"/boards/{board.pk}/exports/?page=2").content.decode()
+    assert second.count("data-export=") == 1 and 'rel="prev"' in second

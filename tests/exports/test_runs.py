@@ -104,7 +104,7 @@ def test_out_of_attempts_it_fails_instead_of_staying_running(queued, settings):
 
 
 def test_a_live_lease_is_left_alone_but_a_dead_local_process_is_recovered_at_once(queued):
-    from canvas.jobs.recovery import host_name, worker_name
+    from foundation.leased_work import host_name, worker_name
 
     runner.claim(queued.pk, worker_name("live"))  # this process: alive
     assert recovery.recover_abandoned_exports() == []

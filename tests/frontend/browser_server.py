@@ -126,3 +126,53 @@ class BrowserServer:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def open_signed_in(
+    browser, server: BrowserServer, session: str, path: str, viewport=None, **context_options
+):
+    """(context, page, page errors) of the seeded person whose session cookie is
+    ``server.seed[session]``, on ``path``: what most browser tests start from.
+    ``context_options`` go to ``browser.new_context`` (``accept_downloads``, ``is_mobile``…)."""
+    context = browser.new_context(
+        viewport=viewport or {"width": 1440, "height": 900}, **context_options
+    )
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed[session], "url": server.base_url}]
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.base_url}{path}")
+    return context, page, errors
+
+
+BOARD_ONLINE = "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
+
+
+def wait_board(page, items: int = 0, until: str = "", timeout: float = 30_000) -> None:
+    """Until the board page's socket is online, its document holds at least ``items``
+    items and the JavaScript condition ``until`` (if any) holds."""
+    condition = f"{BOARD_ONLINE} && window.__anchorboard.stats().documentItems >= {items}"
+    page.wait_for_function(f"{condition} && ({until})" if until else condition, timeout=timeout)
+
+
+def open_board(
+    browser,
+    server: BrowserServer,
+    session: str,
+    *,
+    board: str = "board",
+    items: int = 0,
+    until: str = "",
+    viewport=None,
+    timeout: float = 30_000,
+    **context_options,
+):
+    """``open_signed_in`` on the page of the board ``server.seed[board]``, once
+    ``wait_board`` says it is ready; returns (context, page, page errors)."""
+    context, page, errors = open_signed_in(
+        browser, server, session, f"/boards/{server.seed[board]}/", viewport, **context_options
+    )
+    wait_board(page, items, until, timeout)
+    return context, page, errors

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.frontend import browser_server
 from tests.frontend.browser_server import BrowserServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -28,15 +29,8 @@ def server(tmp_path_factory):
 
 
 def open_board(browser, server, who: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies([{"name": "sessionid", "value": server.seed[who], "url": server.base_url}])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/boards/{server.seed['board']}/")
-    page.wait_for_function(
-        "window.__anchorboard && window.__anchorboard.stats().status === 'online'",
-        timeout=WAIT_MS,
+    _, page, errors = browser_server.open_board(
+        browser, server, who, viewport={"width": 1280, "height": 800}, timeout=WAIT_MS
     )
     return page, errors
 

@@ -180,3 +180,38 @@ def test_a_crashed_pass_frees_the_board_and_keeps_readings_stale(scored, monkeyp
     assert rescore_board(str(board.pk)) == 0
     assert Rescore.objects.get(board=board).running_until is None
     assert all(r["stale"] for r in reading(results).values())
+
+
+def test_results_beyond_one_page_are_re_scored_by_further_passes_and_stay_stale_till_then(
+    scored, sent, monkeypatch
+):
+    board, owner, results, _bad = scored
+    monkeypatch.setattr(rescore, "RESCORE_LIMIT", 2)
+    monkeypatch.setattr(rescore, "CHUNK", 1)
+    dispatched: list[tuple] = []
+    monkeypatch.setattr(rescore, "dispatch_now", lambda *args: dispatched.append(args))
+    edit(board, owner, update(str(anchor(board, "palette").pk), anchor_role=""), run_tasks=False)
+    newest_first = results[::-1]
+
+    # One page per pass: the two most recent results, then the task is dispatched again.
+    assert rescore.run(board.pk) == 1
+    assert [r["stale"] for r in map(reading(newest_first).get, (it.pk for it in newest_first))] == [
+        False, False, True, True, True, True,
+    ]  # fmt: skip
+    assert dispatched == [(rescore.TASK, str(board.pk), 1)]
+    row = Rescore.objects.get(board=board)
+    assert (row.done, row.requested, row.running_until) == (0, 1, None)
+    # Its stale readings were announced once, in messages of at most a page.
+    assert [len(m["results"]) for m in sent[:3]] == [2, 2, 2]
+    assert all(r["consistency"]["stale"] for m in sent[:3] for r in m["results"])
+
+    # The continuations take the older pages without announcing them stale again.
+    sent.clear()
+    while dispatched:
+        _task, board_id, announced = dispatched.pop()
+        assert rescore.run(board_id, announced) == 1
+    assert not any(r["consistency"]["stale"] for m in sent for r in m["results"])
+    assert not any(r["stale"] for r in reading(results).values())
+    assert all(set(r["scores"]) == {"lighting", "composition"} for r in reading(results).values())
+    row = Rescore.objects.get(board=board)
+    assert (row.done, row.requested, row.running_until) == (1, 1, None)

@@ -14,9 +14,11 @@ from tests.jobs import engines
 REGION = {"x": 0, "y": 0, "width": 32, "height": 24}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(media_root, settings):
-    """Every job test gets empty storage and fresh test-engine gates."""
+@pytest.fixture
+def job_settings(media_root, settings):
+    """Empty storage, the queue settings these tests assume, and fresh test-engine gates:
+    every job test's (autouse below), and the board tests' that run jobs
+    (tests/boards/conftest.py)."""
     settings.ANCHORBOARD_JOB_MAX_ATTEMPTS = 3
     settings.ANCHORBOARD_JOB_USER_CONCURRENCY = 2
     settings.ANCHORBOARD_ENGINE_CONCURRENCY = {}
@@ -27,6 +29,11 @@ def _isolated(media_root, settings):
     engines.CALLS.clear()
     yield
     engines.GATE.set()  # never leave a worker thread blocked
+
+
+@pytest.fixture(autouse=True)
+def _isolated(job_settings):
+    """Every job test runs with ``job_settings``."""
 
 
 @pytest.fixture

@@ -8,12 +8,18 @@
 - ``test-provider`` like echo, behind the circuit breaker of provider "test-provider".
 - ``test-slow``    when ANCHORBOARD_TEST_ENGINE_MARKER is set: writes that file and works
                    until cancelled or killed (for the restart test); otherwise like echo.
+- ``test-counted`` behind provider "test-counted": records in the file named by
+                   ANCHORBOARD_TEST_CALLS_FILE how many of its calls run at once, across
+                   processes (tests/jobs/test_slots.py).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import threading
+import time
 from pathlib import Path
 
 from PIL import Image, ImageChops
@@ -129,3 +135,50 @@ class ProviderEngine(_Base):
 
     def work(self, request, progress):
         return _results(self.name, request)
+
+
+def _count_call(change: int, **seen: bool) -> dict:
+    """Add ``change`` to the calls running now, under a file lock any process shares."""
+    path = Path(os.environ["ANCHORBOARD_TEST_CALLS_FILE"])
+    with path.open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        text = handle.read()
+        calls = json.loads(text) if text else {"now": 0, "max": 0, "calls": 0, "pids": []}
+        calls["now"] += change
+        calls["max"] = max(calls["max"], calls["now"])
+        calls["calls"] += max(0, change)
+        if change > 0 and os.getpid() not in calls["pids"]:
+            calls["pids"].append(os.getpid())
+        for key, value in seen.items():
+            calls[key] = calls.get(key, False) or value
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(calls))
+        return calls
+
+
+@register_engine("test-counted")
+class CountedEngine(_Base):
+    """A provider that counts its concurrent calls. Its first ``ANCHORBOARD_TEST_CALLS_LIMIT``
+    calls stay until that many run at once and another job is seen waiting for a slot (a
+    claimed, prepared job the limit holds back), at most 60 s; later calls return at once."""
+
+    provider = "test-counted"
+
+    def work(self, request, progress):
+        from canvas.models.jobs import Job, SlotState
+
+        limit = int(os.environ.get("ANCHORBOARD_TEST_CALLS_LIMIT", "0"))
+        calls = _count_call(+1)
+        try:
+            deadline = time.monotonic() + 60
+            while calls["calls"] <= limit and time.monotonic() < deadline:
+                full = _count_call(0)["now"] >= limit
+                if full and Job.objects.filter(slot_state=SlotState.WAITING).exists():
+                    _count_call(0, waiter_seen=True)
+                    break
+                time.sleep(0.05)
+            return _results(self.name, request)
+        finally:
+            _count_call(-1)

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from canvas.jobs import announce, inputs, lifecycle, queue, recovery, runner
+from canvas.jobs import results as job_results
 from canvas.models import Iteration, Job, JobState
 from tests.jobs import engines
 
@@ -156,7 +157,7 @@ def _store_results_without_finishing(job_id):
             return False
 
     results = get_engine(job.engine).run(request, Quiet())
-    runner.store_results(job, source, None, results)
+    job_results.store_results(job, source, None, results)
 
 
 def test_a_result_whose_message_was_refused_is_sent_again_with_the_final_state(
@@ -199,3 +200,54 @@ def test_recovery_announces_results_with_the_state_it_sets(
     messages = inbox()
     assert [m["type"] for m in messages] == ["iteration", "job"]
     assert messages[-1]["job"]["state"] == "failed"
+
+
+def test_a_refused_result_is_sent_again_with_the_final_state_after_a_confirmed_claim(
+    submit, inbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    """As a worker runs: the claim's announcement is sent and confirmed before the job
+    runs, so only the refusal itself can bring the result back with the final state (the
+    final state's confirmation must not clear the mark the refusal left)."""
+    job = submit(engine="test-echo")
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = queue.claim_next("w1")
+    assert Job.objects.get(pk=job.pk).announce_after is None
+    refused = {"iteration": 1}
+    real_send = announce.send_to_board_now
+
+    def flaky(board_id, message):
+        if message["type"] == "iteration" and refused["iteration"]:
+            refused["iteration"] -= 1
+            return False
+        return real_send(board_id, message)
+
+    monkeypatch.setattr(announce, "send_to_board_now", flaky)
+    inbox()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runner.execute(claim.job_id, "w1") == JobState.SUCCEEDED
+    messages = inbox()
+    [result] = Iteration.objects.filter(job=job)
+    assert [m["iteration"]["id"] for m in messages if m["type"] == "iteration"] == [str(result.pk)]
+    assert [m["type"] for m in messages][-1] == "job"
+    assert Job.objects.get(pk=job.pk).announce_after is None
+
+
+def test_a_new_result_is_announced_as_the_api_reads_it(
+    submit, inbox, django_capture_on_commit_callbacks
+):
+    """The result message is built from the row as written, before commit: it must say
+    what a read of the stored row says."""
+    from canvas.jobs.payloads import iteration_payload
+
+    job = submit(engine="test-echo", count=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = queue.claim_next("w1")
+    inbox()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runner.execute(claim.job_id, "w1") == JobState.SUCCEEDED
+    import json
+
+    sent = [m["iteration"] for m in inbox() if m["type"] == "iteration"]
+    stored = [iteration_payload(it) for it in Iteration.objects.filter(job=job).order_by("index")]
+    assert len(sent) == 2
+    assert json.loads(json.dumps(sent, default=str)) == json.loads(json.dumps(stored, default=str))

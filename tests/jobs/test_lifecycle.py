@@ -51,6 +51,22 @@ def test_every_pair_outside_the_table_raises_and_writes_nothing(submit, source, 
     assert (fresh.state, fresh.version) == (source, job.version)
 
 
+@pytest.mark.parametrize("source,target", sorted(ALLOWED))
+def test_every_allowed_change_lands_and_bumps_the_version_once(submit, source, target):
+    job = submit()
+    _in_state(job, source)
+    rule = lifecycle.TRANSITIONS[(source, target)]
+    owner = "" if rule.owner == "none" else "w1"
+    changed = transition(job.pk, source, target, owner=owner)
+    assert changed is not None and changed.state == target
+    fresh = Job.objects.get(pk=job.pk)
+    assert (fresh.state, fresh.version, changed.version) == (
+        target,
+        job.version + 1,
+        job.version + 1,
+    )
+
+
 def test_ending_a_run_must_name_the_owner_and_queued_jobs_have_none(submit):
     job = submit()
     with pytest.raises(IllegalTransition, match="must name the worker"):
@@ -78,6 +94,28 @@ def test_a_claim_hands_the_job_to_its_worker(submit):
     assert claimed.state == JobState.RUNNING and claimed.worker_id == "host:1:0"
     assert claimed.attempts == 1 and claimed.lease_expires_at is not None
     assert claimed.version == job.version + 1
+
+
+def test_the_first_claim_is_stamped_once_and_a_retry_keeps_it(submit):
+    """Queue wait to the first claim (canvas.ops) needs the first claim's time: the claim
+    stamps it, a requeue (transient error, backoff) and the next claim leave it alone."""
+    from datetime import timedelta
+
+    from canvas.jobs.queue import claim_next
+
+    job = submit()
+    assert job.first_claimed_at is None
+    assert claim_next("w1") is not None
+    first = Job.objects.get(pk=job.pk)
+    assert first.first_claimed_at == first.started_at is not None
+    # Pretend that claim was an hour ago, so a reset would show.
+    earlier = first.first_claimed_at - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(first_claimed_at=earlier)
+    assert transition(job.pk, JobState.RUNNING, JobState.QUEUED, owner="w1") is not None
+    again = claim_next("w2")
+    assert again is not None and again.attempt == 2
+    second = Job.objects.get(pk=job.pk)
+    assert second.first_claimed_at == earlier and second.started_at > earlier
 
 
 def test_a_lost_race_returns_none_and_changes_nothing(submit):

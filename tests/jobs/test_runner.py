@@ -17,6 +17,7 @@ from PIL import Image
 from canvas.jobs import queue, recovery, runner
 from canvas.models import Iteration, IterationStatus, Job, JobState
 from canvas.realtime import board_group
+from foundation.leased_work import worker_name
 from tests.jobs import engines
 from tests.jobs.conftest import REGION
 
@@ -107,7 +108,7 @@ def test_transient_errors_retry_with_backoff_then_fail(submit):
     job.refresh_from_db()
     assert job.state == JobState.FAILED
     assert job.error_code == "engine_unavailable"
-    assert job.error_message == "The test provider is busy. (gave up after 3 attempts)"
+    assert job.error_message == "The test provider is busy. Gave up after 3 attempts."
     assert engines.CALLS["test-flaky"] == 3
     assert queue.claim_next("w1") is None
 
@@ -214,7 +215,7 @@ def test_expired_lease_is_requeued_then_failed_when_out_of_attempts(submit):
 @pytest.mark.django_db
 def test_live_leases_are_left_alone_but_dead_local_workers_are_recovered(submit):
     live, dead = submit(), submit()
-    queue.claim_next(recovery.worker_name(0))  # this process: alive
+    queue.claim_next(worker_name(0))  # this process: alive
     queue.claim_next(f"{socket.gethostname()}:999999999:0")  # no such process
     assert recovery.recover_abandoned_jobs() == [str(dead.pk)]
     live.refresh_from_db()

@@ -4,6 +4,7 @@ Other providers' tests may add their fixtures here or in their own module import
 """
 
 from tests.providers.fixtures import (  # noqa: F401 - re-exported as fixtures
+    ark_server,
     board,
     gemini_server,
     image_item,
@@ -11,4 +12,6 @@ from tests.providers.fixtures import (  # noqa: F401 - re-exported as fixtures
     owner,
     providers_fast,
     submit,
+    veo_server,
+    video_polls_fast,
 )

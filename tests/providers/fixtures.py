@@ -15,8 +15,10 @@ from canvas.engines import Anchor, EngineRequest
 from canvas.engines.providers import load_provider_engines
 from canvas.models import Item, ItemKind
 from tests import factories
+from tests.providers.fakes import ark as fake_ark
 from tests.providers.fakes import gemini as fake_gemini
 from tests.providers.fakes import openai as fake_openai
+from tests.providers.fakes import veo as fake_veo
 
 REGION = {"x": 0, "y": 0, "width": 64, "height": 48}
 REGION_COLOR = (200, 40, 40, 255)
@@ -146,3 +148,56 @@ def submit(board, owner, image_item):
         return submit_job(board, owner, spec)
 
     return _submit
+
+
+@pytest.fixture
+def video_polls_fast(providers_fast):
+    """Polls a few milliseconds apart: a fake task ends after two or three polls."""
+    providers_fast.ANCHORBOARD_VIDEO_POLL_SECONDS = 0.01
+    providers_fast.ANCHORBOARD_VIDEO_POLL_MAX_SECONDS = 0.02
+    return providers_fast
+
+
+@pytest.fixture
+def ark_server(video_polls_fast, monkeypatch):
+    """A fake ModelArk (Seedance) on a free port; the real client configured to use it."""
+    server = fake_ark.FakeArk()
+    monkeypatch.setenv("ANCHORBOARD_SEEDANCE_API_KEY", fake_ark.KEY)
+    video_polls_fast.ANCHORBOARD_SEEDANCE_BASE_URL = server.url
+    video_polls_fast.ANCHORBOARD_SEEDANCE_MODELS = [fake_ark.MODELS[0]]
+    with registered_providers():
+        yield server
+    server.close()
+
+
+@pytest.fixture
+def veo_server(video_polls_fast, monkeypatch):
+    """A fake Veo (Gemini API operations) on a free port; the real client uses it."""
+    server = fake_veo.FakeVeo()
+    monkeypatch.setenv("ANCHORBOARD_GEMINI_API_KEY", fake_veo.KEY)
+    video_polls_fast.ANCHORBOARD_GEMINI_BASE_URL = server.url
+    video_polls_fast.ANCHORBOARD_GEMINI_MODELS = []
+    video_polls_fast.ANCHORBOARD_VEO_MODELS = [fake_veo.MODELS[0]]
+    with registered_providers():
+        yield server
+    server.close()
+
+
+def video_request(*, anchors=(), last_frame=False, **options) -> EngineRequest:
+    """A video job's request: the red region as first frame, 5 s 16:9 720p by default."""
+    from canvas.engines import VideoOptions
+
+    prompt = options.pop("prompt", "slow drift of mist")
+    seed = options.pop("seed", 11)
+    video = VideoOptions(
+        **{"duration": 4, **options},
+        last_frame=solid((20, 20, 200, 255)) if last_frame else None,
+    )
+    return EngineRequest(
+        mode="video",
+        source=solid(REGION_COLOR),
+        anchors=tuple(Anchor(role, solid(color, (16, 16)), name) for role, color, name in anchors),
+        prompt=prompt,
+        seed=seed,
+        video=video,
+    )

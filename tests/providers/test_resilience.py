@@ -207,7 +207,10 @@ def test_transient_failures_retry_up_to_the_limit_then_fail(gemini_server, submi
         run_next()
     job.refresh_from_db()
     assert job.state == JobState.FAILED and job.attempts == 3
-    assert "gave up after 3 attempts" in job.error_message
+    # Each attempt's message promised a retry; the final one says there was none.
+    assert "will be retried" in job.notes[0]["text"]
+    assert "retried" not in job.error_message.lower()
+    assert job.error_message.endswith("(HTTP 503) (UNAVAILABLE). Gave up after 3 attempts.")
     calls = list(ProviderCall.objects.order_by("id"))
     assert [(c.job_id, c.attempt, c.outcome) for c in calls] == [
         (job.pk, 1, "transient"),

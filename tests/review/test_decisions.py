@@ -127,6 +127,27 @@ def test_review_list_groups_by_job_and_filters(people):
     assert ids("tier=refinement") == {str(child.pk)}
 
 
+def test_review_list_says_which_batch_made_each_candidate_and_names_it(people):
+    """The board's filmstrip groups a batch's candidates under its name
+    (frontend/src/review/filmstripRows.ts): each candidate says its batch, the list names them."""
+    from canvas.models import Batch
+
+    board, owner = people["board"], people["owner"]
+    batch = Batch.objects.create(board=board, created_by=owner, name="Spring hero", seed=1)
+    made = make_candidate(board, owner)
+    made.job.batch = batch
+    made.job.save(update_fields=["batch"])
+    own = make_candidate(board, owner)
+    client = member_client(people["viewer"])
+    listing = api(client, "GET", f"/boards/{board.pk}/review").json()
+    of = {c["id"]: c["batch"] for g in listing["groups"] for c in g["candidates"]}
+    assert of == {str(made.pk): str(batch.pk), str(own.pk): None}
+    assert listing["batches"] == {str(batch.pk): "Spring hero"}
+    made.job.batch = None
+    made.job.save(update_fields=["batch"])
+    assert api(client, "GET", f"/boards/{board.pk}/review").json()["batches"] == {}
+
+
 def test_variations_of_one_job_are_one_group_titled_by_their_frame(people):
     from canvas.models import Item, ItemKind
 

@@ -30,6 +30,7 @@ class BoardClient:
     revision: int | None = None
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     iterations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> last batch_progress
     running_progress: dict[str, set[float]] = field(default_factory=dict)
     applied_revisions: list[int] = field(default_factory=list)
     connects: int = 0
@@ -76,6 +77,10 @@ class BoardClient:
         if listing.status_code == 200:
             for iteration in listing.json()["items"]:
                 self.iterations[iteration["id"]] = iteration
+        batches = await self.api("GET", f"/boards/{self.board}/batches?page_size=50")
+        if batches.status_code == 200:
+            for batch in batches.json()["items"]:
+                self.batches[batch["id"]] = batch
         self._changed.set()
 
     async def file_bytes(self, path: str) -> bytes:
@@ -140,6 +145,8 @@ class BoardClient:
             self._job(message["job"])
         elif kind == "iteration":
             self.iterations[message["iteration"]["id"]] = message["iteration"]
+        elif kind == "batch_progress":
+            self.batches[message["batch"]["id"]] = message["batch"]
         self._changed.set()
 
     async def send_ops(self, ops: list[dict[str, Any]]) -> str:

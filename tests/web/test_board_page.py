@@ -47,6 +47,8 @@ def test_bootstrap(cast, login, who, role, can_edit):
         "can_edit": can_edit,
         "user": {"id": user.pk, "name": user.username},
         "brand_kit": None,  # no kit on this board (tests/governance/kits covers one)
+        "batch_max_jobs": 2000,  # the Batch… dialog's "over the limit" (docs/batches.md)
+        "atlas_url": f"/files/boards/{cast.board.pk}/atlas.json",  # docs/assets.md
     }
 
 

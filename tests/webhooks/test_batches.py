@@ -70,3 +70,55 @@ def test_a_cancelled_batch_sends_batch_completed_with_its_state(
     (got,) = [r for r in receiver.received if r.event["type"] == "batch.completed"]
     data = got.event["data"]["batch"]
     assert data["state"] == "cancelled" and data["counts"]["cancelled"] == 4
+
+
+@pytest.mark.django_db
+def test_job_events_name_their_batch(
+    board, admin, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch, _ = runs.start_batch(board, admin, SPEC)
+        run_all()
+        alone = queue.submit_job(
+            board, admin, {"mode": "img2img", "engine": "test-echo", "region": REGION}
+        )
+        run_all()
+    jobs = [r.event["data"]["job"] for r in receiver.received if r.event["type"] == "job.succeeded"]
+    assert len(jobs) == 5 and all(r.verified for r in receiver.received)
+    in_batch = [j for j in jobs if j["id"] != str(alone.pk)]
+    assert len(in_batch) == 4
+    assert {(j["batch"]["id"], j["batch"]["name"]) for j in in_batch} == {
+        (str(batch.pk), "Launch set")
+    }
+    (own,) = [j for j in jobs if j["id"] == str(alone.pk)]
+    assert own["batch"] is None
+
+
+@pytest.mark.django_db
+def test_a_retry_that_reopens_a_batch_sends_batch_completed_again(
+    board, admin, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch, _ = runs.start_batch(board, admin, SPEC)
+        first = batch.jobs.order_by("position").first()
+        queue.cancel_job(first)
+        run_all()
+    (ended,) = [r for r in receiver.received if r.event["type"] == "batch.completed"]
+    assert ended.event["data"]["batch"]["counts"]["cancelled"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = queue.retry_job(first.__class__.objects.get(pk=first.pk), admin)
+        run_all()
+    again = [r for r in receiver.received if r.event["type"] == "batch.completed"][1:]
+    (got,) = again
+    assert got.event["id"] != ended.event["id"] and got.verified and not got.duplicate
+    data = got.event["data"]["batch"]
+    assert data["state"] == "completed"
+    assert data["counts"] == {
+        "queued": 0, "running": 0, "succeeded": 4, "failed": 0, "cancelled": 0
+    }  # fmt: skip
+    (retried,) = [
+        r.event["data"]["job"]
+        for r in receiver.received
+        if r.event["type"] == "job.succeeded" and r.event["data"]["job"]["id"] == str(retry.pk)
+    ]
+    assert retried["batch"] == {"id": str(batch.pk), "name": "Launch set"}

@@ -21,7 +21,7 @@ from canvas.engines.registry import register_engine
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_MODULES = ("gemini", "openai_images", "comfyui", "a1111")
+PROVIDER_MODULES = ("gemini", "openai_images", "seedance", "veo", "comfyui", "a1111")
 
 
 def provider_modules() -> list[ModuleType]:

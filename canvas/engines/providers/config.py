@@ -1,6 +1,6 @@
 """Provider configuration: endpoints, models, keys, timeouts, limits, breaker, fallbacks.
 
-Every value is a knob declared in foundation/knobs.py and read through foundation.config
+Every value is a knob declared in foundation/knobs/ and read through foundation.config
 (a Django setting wins over the environment variable of the same name; blank counts as
 unset; keys and passwords come ONLY from the environment, so they never end up in a
 settings file or a repository). This module adds what the providers need on top: the
@@ -101,6 +101,29 @@ def gemini_models() -> list[GeminiModel]:
 
 def gemini_base_url() -> str:
     return read(knobs.GEMINI_BASE_URL)
+
+
+def seedance_base_url() -> str:
+    return read(knobs.SEEDANCE_BASE_URL)
+
+
+def seedance_models() -> tuple[str, ...]:
+    return read(knobs.SEEDANCE_MODELS)
+
+
+def veo_models() -> tuple[str, ...]:
+    return read(knobs.VEO_MODELS)
+
+
+def video_poll_seconds() -> tuple[float, float]:
+    """(first wait, longest wait) between two polls of a video provider's task."""
+    first = max(0.0, read(knobs.VIDEO_POLL_SECONDS))
+    return first, max(first, read(knobs.VIDEO_POLL_MAX_SECONDS))
+
+
+def video_max_clip_bytes() -> int:
+    """The largest clip a video provider may deliver (enforced while it streams in)."""
+    return max(1, read(knobs.VIDEO_MAX_CLIP_MB)) * 1024 * 1024
 
 
 def openai_base_url() -> str:

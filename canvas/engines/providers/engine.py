@@ -28,7 +28,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from canvas.engines.base import (
     Anchor,
@@ -166,7 +166,8 @@ class ProviderEngine(Engine):
             }
             images = outcome.images[:n]
             seeds = outcome.seeds or [seed_at(first, index + i) for i in range(len(images))]
-            for image, seed in zip(images, seeds, strict=False):
+            clips = outcome.clips or [None] * len(images)  # a video call's clip per image
+            for image, seed, clip in zip(images, seeds, clips, strict=False):
                 image = imaging.finish(image, request, size)
                 if self.previews_results:
                     progress.preview(preview_of(image))
@@ -178,6 +179,7 @@ class ProviderEngine(Engine):
                         model=self.model,
                         timings=dict(timings),
                         metadata=dict(outcome.metadata),
+                        video=clip,
                     )
                 )
         if progress.cancelled():
@@ -187,7 +189,13 @@ class ProviderEngine(Engine):
         progress.step(done, done, "Done")
         return [
             EngineResult(
-                r.image, r.seed, r.engine, r.model, {**r.timings, "total": total_ms}, r.metadata
+                r.image,
+                r.seed,
+                r.engine,
+                r.model,
+                {**r.timings, "total": total_ms},
+                r.metadata,
+                r.video,
             )
             for r in results
         ]
@@ -245,3 +253,42 @@ class ServerEngine(ProviderEngine):
         return ProviderCapabilities(
             label=f"{self.label} (not configured)", generative=True, modes=frozenset()
         )
+
+
+class ServerSettings(Protocol):
+    @property
+    def models(self) -> tuple[str, ...]: ...
+
+
+Settings = TypeVar("Settings", bound=ServerSettings)
+
+
+@dataclass(frozen=True)
+class ServerProvider(Generic[Settings]):
+    """What a GPU server's package answers canvas.engines.providers and the settings page
+    (``is_configured``, ``configured_engines``, ``check_now``, ``models``), from its settings
+    reader (None while its URL is unset; read at each call, so a changed setting applies),
+    its engine and its ping. One definition for ComfyUI and A1111."""
+
+    engine_name: str
+    settings: Callable[[], Settings | None]
+    engine: Callable[[Settings], ServerEngine]
+    ping: Callable[[Settings], dict[str, Any]]
+
+    def is_configured(self) -> bool:
+        return self.settings() is not None
+
+    def configured_engines(self) -> dict[str, ServerEngine]:
+        """``{engine_name: engine}`` when the server's URL is set, else ``{}``."""
+        settings = self.settings()
+        return {self.engine_name: self.engine(settings)} if settings is not None else {}
+
+    def check_now(self) -> dict[str, Any]:
+        settings = self.settings()
+        assert settings is not None  # checks.check_provider asks is_configured() first
+        return self.ping(settings)
+
+    def models(self, engines: list[dict[str, Any]]) -> list[str]:
+        """The configured checkpoints (none: whatever the server has loaded)."""
+        settings = self.settings()
+        return list(settings.models) if settings is not None else []

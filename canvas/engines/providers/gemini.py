@@ -13,8 +13,9 @@ What is sent, in this order (the model sees images numbered from 1):
    mask (white = change). These models take no mask parameter, so the text also names
    the masked area; the job runner pastes the result back through the real mask.
 
-This module maps requests and answers; breaker, retries and call records are shared
-(``resilience``), and it never touches the database itself.
+This module holds Gemini's wire format: the body above, its error bodies and its answers.
+The HTTP leg, the key header and "Check now" are shared with OpenAI (``hosted``); breaker,
+retries and call records with every provider (``resilience``). No database access here.
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ from PIL import Image
 from canvas.engines.base import EngineRequest, Mode, output_size_of
 from canvas.engines.providers import config, http, imaging, resilience
 from canvas.engines.providers.engine import (
-    ROLE_PRIORITY,
     Call,
     ProviderCapabilities,
     ProviderEngine,
     engine_class,
     ordered_anchors,
-    refuse_without_instruction,
 )
+from canvas.engines.providers.hosted import HostedEngine, HostedService
 
 PROVIDER = "gemini"
 LABEL = "Google Gemini"
@@ -73,25 +73,19 @@ MAX_INLINE_BYTES = 7 * 1024 * 1024  # per inline image; larger ones are refused 
 
 
 NOT_CONFIGURED = "Gemini has no API key on this server."
-
-
-def is_configured() -> bool:
-    return bool(config.api_key(PROVIDER))
-
-
-def check_now() -> dict[str, Any]:
-    """``GET /v1beta/models``: the key works and the service answers; nothing generated."""
-    return http.check_key(
-        f"{config.gemini_base_url().rstrip('/')}/v1beta/models?pageSize=1",
-        where=LABEL,
-        timeout=config.connect_timeout(PROVIDER),
-        headers={"x-goog-api-key": config.api_key(PROVIDER)},
-    )
+SERVICE = HostedService(
+    PROVIDER,
+    LABEL,
+    base_url=lambda: config.gemini_base_url(),
+    models_path="/v1beta/models?pageSize=1",  # "Check now"
+    key_header=lambda key: {"x-goog-api-key": key},
+)
+is_configured = SERVICE.is_configured
+check_now = SERVICE.check_now
 
 
 def configuration() -> list[tuple[str, str]]:
-    models = [m.model for m in config.gemini_models()]
-    return config.hosted_configuration(PROVIDER, config.gemini_base_url(), models)
+    return SERVICE.configuration([m.model for m in config.gemini_models()])
 
 
 def configured_engines() -> list[type[ProviderEngine]]:
@@ -135,28 +129,21 @@ def _strength_words(strength: float) -> str:
     return "You may change image 1 substantially."
 
 
-class GeminiEngine(ProviderEngine):
+class GeminiEngine(HostedEngine):
     provider = PROVIDER
+    service = SERVICE
     spec: ClassVar[config.GeminiModel]
 
-    def capabilities(self) -> ProviderCapabilities:
-        return ProviderCapabilities(
-            label=self.spec.label,
-            generative=True,
-            modes=frozenset({Mode.IMG2IMG, Mode.INPAINT, Mode.VARIATIONS}),
-            max_references=self.spec.max_images - 1,  # image 1 is the region
-            anchor_roles=frozenset(ROLE_PRIORITY),
-            supports_mask=True,
-            needs_source=True,
-            max_count=4,
-            max_input_pixels=16_000_000,
-            max_output_pixels=16_777_216,
-            max_concurrency=config.provider_concurrency(PROVIDER),
-        )
+    def speaker(self) -> str:
+        return short_label(self.spec.label)
 
-    def check(self, request: EngineRequest) -> None:
-        super().check(request)
-        refuse_without_instruction(request, short_label(self.spec.label))
+    def capabilities(self) -> ProviderCapabilities:
+        return self.hosted_capabilities(
+            label=self.spec.label,
+            max_references=self.spec.max_images - 1,  # image 1 is the region
+            max_count=4,
+            max_output_pixels=16_777_216,
+        )
 
     # --- request --------------------------------------------------------------------------
 
@@ -229,22 +216,10 @@ class GeminiEngine(ProviderEngine):
         return http.run_sync(self._post(body), call.cancelled)
 
     async def _post(self, body: dict[str, Any]) -> resilience.CallResult:
-        name = short_label(self.spec.label)
-        headers = {"x-goog-api-key": config.api_key(PROVIDER)}
-        async with http.make_client(PROVIDER, config.gemini_base_url(), headers) as client:
-            try:
-                response = await client.post(
-                    f"/v1beta/models/{self.spec.model}:generateContent", json=body
-                )
-            except httpx.HTTPError as exc:
-                waited = config.read_timeout(PROVIDER)
-                raise resilience.network_failure(exc, name, waited=waited) from None
-        if response.status_code != 200:
-            raise self.http_error(response)
-        return self.parse(response)
+        return await self.send(f"/v1beta/models/{self.spec.model}:generateContent", json=body)
 
     def http_error(self, response: httpx.Response) -> Exception:
-        name = short_label(self.spec.label)
+        name = self.speaker()
         error = (http.json_body(response) or {}).get("error") or {}
         status_text = str(error.get("status", "")) if isinstance(error, dict) else ""
         message = str(error.get("message", ""))[:300] if isinstance(error, dict) else ""
@@ -278,7 +253,7 @@ class GeminiEngine(ProviderEngine):
         )
 
     def parse(self, response: httpx.Response) -> resilience.CallResult:
-        name = short_label(self.spec.label)
+        name = self.speaker()
         body = http.json_body(response)
         if body is None:
             raise resilience.malformed(name, "not JSON")
@@ -318,19 +293,15 @@ class GeminiEngine(ProviderEngine):
                 http_status=200,
             )
         blob = images[-1].get("inlineData") or images[-1].get("inline_data")  # the final one
-        try:
-            image = imaging.b64_image((blob or {}).get("data"))
-        except imaging.UnreadableImage:
-            raise resilience.malformed(name, "the image data is damaged") from None
         return resilience.CallResult(
-            images=[image],
+            images=[self.decoded((blob or {}).get("data"))],
             http_status=200,
             cost_usd=self.spec.cost_per_image_usd,
             metadata={"provider_model": str(body.get("modelVersion") or self.spec.model)},
         )
 
     def blocked(self, reason: str) -> Exception:
-        name = short_label(self.spec.label)
+        name = self.speaker()
         if reason in SAFETY_REASONS:
             return resilience.permanent(
                 f"{name} blocked this request for safety reasons ({reason}); nothing was "

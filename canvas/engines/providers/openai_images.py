@@ -9,8 +9,10 @@ what to change (it applies to the first image), the ``prompt`` naming what each 
 for, and ``model``, ``size``, ``quality``, ``n``, ``output_format``. Results come back as
 ``data[].b64_json``; ``n`` images per call.
 
-This module maps requests and answers; breaker, retries and call records are shared
-(``resilience``), and it never touches the database itself.
+Only OpenAI's wire format lives here (the multipart form, its error codes, ``data[]`` and
+``usage``); the HTTP leg, the key header and "Check now" are the hosted APIs' (``hosted``),
+breaker, retries and call records every provider's (``resilience``). It never touches the
+database.
 """
 
 from __future__ import annotations
@@ -24,14 +26,13 @@ from PIL import Image
 from canvas.engines.base import EngineRequest, Mode, output_size_of
 from canvas.engines.providers import config, http, imaging, resilience
 from canvas.engines.providers.engine import (
-    ROLE_PRIORITY,
     Call,
     ProviderCapabilities,
     ProviderEngine,
     engine_class,
     ordered_anchors,
-    refuse_without_instruction,
 )
+from canvas.engines.providers.hosted import HostedEngine, HostedService
 
 PROVIDER = "openai"
 LABEL = "OpenAI"
@@ -48,24 +49,19 @@ ROLE_WORDS = {
 
 
 NOT_CONFIGURED = "OpenAI has no API key on this server."
-
-
-def is_configured() -> bool:
-    return bool(config.api_key(PROVIDER))
-
-
-def check_now() -> dict[str, Any]:
-    """``GET /v1/models``: the key works and the service answers; nothing generated."""
-    return http.check_key(
-        f"{config.openai_base_url().rstrip('/')}/v1/models",
-        where=LABEL,
-        timeout=config.connect_timeout(PROVIDER),
-        headers={"Authorization": f"Bearer {config.api_key(PROVIDER)}"},
-    )
+SERVICE = HostedService(
+    PROVIDER,
+    LABEL,
+    base_url=lambda: config.openai_base_url(),
+    models_path="/v1/models",  # "Check now"
+    key_header=lambda key: {"Authorization": f"Bearer {key}"},
+)
+is_configured = SERVICE.is_configured
+check_now = SERVICE.check_now
 
 
 def configuration() -> list[tuple[str, str]]:
-    return config.hosted_configuration(PROVIDER, config.openai_base_url(), config.openai_models())
+    return SERVICE.configuration(config.openai_models())
 
 
 def configured_engines() -> list[type[ProviderEngine]]:
@@ -91,28 +87,18 @@ def mask_png(mask: Image.Image, size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
-class OpenAIImageEngine(ProviderEngine):
+class OpenAIImageEngine(HostedEngine):
     provider = PROVIDER
+    service = SERVICE
     images_per_call: ClassVar[int] = 10
 
     def capabilities(self) -> ProviderCapabilities:
-        return ProviderCapabilities(
+        return self.hosted_capabilities(
             label=self.label,
-            generative=True,
-            modes=frozenset({Mode.IMG2IMG, Mode.INPAINT, Mode.VARIATIONS}),
             max_references=MAX_IMAGES - 1,
-            anchor_roles=frozenset(ROLE_PRIORITY),
-            supports_mask=True,
-            needs_source=True,
             max_count=10,
-            max_input_pixels=16_000_000,
             max_output_pixels=16_000_000,
-            max_concurrency=config.provider_concurrency(PROVIDER),
         )
-
-    def check(self, request: EngineRequest) -> None:
-        super().check(request)
-        refuse_without_instruction(request, self.label)
 
     # --- request --------------------------------------------------------------------------
 
@@ -181,16 +167,7 @@ class OpenAIImageEngine(ProviderEngine):
         return http.run_sync(self._post(data, files), call.cancelled)
 
     async def _post(self, data: dict[str, str], files: list[Any]) -> resilience.CallResult:
-        headers = {"Authorization": f"Bearer {config.api_key(PROVIDER)}"}
-        async with http.make_client(PROVIDER, config.openai_base_url(), headers) as client:
-            try:
-                response = await client.post("/v1/images/edits", data=data, files=files)
-            except httpx.HTTPError as exc:
-                waited = config.read_timeout(PROVIDER)
-                raise resilience.network_failure(exc, self.label, waited=waited) from None
-        if response.status_code != 200:
-            raise self.http_error(response)
-        return self.parse(response)
+        return await self.send("/v1/images/edits", data=data, files=files)
 
     def http_error(self, response: httpx.Response) -> Exception:
         error = (http.json_body(response) or {}).get("error") or {}
@@ -234,15 +211,10 @@ class OpenAIImageEngine(ProviderEngine):
         body = http.json_body(response)
         if body is None or not isinstance(body.get("data"), list):
             raise resilience.malformed(self.label, "not the expected JSON")
-        images: list[Image.Image] = []
-        for entry in body["data"]:
-            try:
-                image = imaging.b64_image(
-                    entry.get("b64_json") if isinstance(entry, dict) else None
-                )
-            except imaging.UnreadableImage:
-                raise resilience.malformed(self.label, "the image data is damaged") from None
-            images.append(image)
+        images = [
+            self.decoded(entry.get("b64_json") if isinstance(entry, dict) else None)
+            for entry in body["data"]
+        ]
         if not images:
             raise resilience.malformed(self.label, "no image in the answer")
         return resilience.CallResult(

@@ -9,7 +9,9 @@
   (an atomic conditional UPDATE decides who); success closes it, failure re-opens it.
   While it is open, ``route_engine`` defers jobs (no attempt spent) or, when the board
   opted in, runs them on the next engine of a fallback chain.
-- **Record**: every call becomes a ``ProviderCall`` row (latency, outcome, cost).
+- **Record**: every call becomes a ``ProviderCall`` row (start, latency, outcome, images,
+  cost by the operator's price table, whether it ran on a fallback engine); a record that
+  cannot be written is logged, never fails the call.
 
 Provider clients call ``recorded_call``; the job runner calls ``route_engine``. Nothing
 else changes breaker state. This module never builds provider requests.
@@ -18,6 +20,7 @@ else changes breaker state. This module never builds provider requests.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ from canvas.engines.base import (
     PermanentEngineError,
     TransientEngineError,
 )
+from canvas.engines.prices import price_for
 from canvas.engines.providers import config
 from canvas.engines.registry import available_engines, get_engine
 from canvas.models.jobs import Job
@@ -63,6 +67,31 @@ def transient(
     error = TransientEngineError(message, code=code, retry_after=retry_after)
     error.http_status = http_status  # type: ignore[attr-defined]
     return error
+
+
+# The promise a transient message makes ("The job will be retried", maybe "automatically",
+# maybe with advice for when it keeps happening), in every wording the providers use.
+_RETRY = r"[Tt]he job will be retried(?: automatically)?"
+_PROMISE_WITH_ADVICE = re.compile(
+    rf"[.;,]?\s*{_RETRY}; if it keeps (?:happening|failing), ([^.]*)\."
+)
+_PROMISE_SENTENCE = re.compile(
+    r"(?<=[.!?)])\s+The job will be retried(?: automatically)?\."
+)  # "… (HTTP 503). The job will be retried."
+_PROMISE_CLAUSE = re.compile(rf"\s*[;,]\s*{_RETRY}\.")  # "A1111 is busy; the job will be …"
+
+
+def gave_up(message: str, attempts: int) -> str:
+    """The final message of a job whose last attempt failed transiently: the provider's
+    message without its promise of a retry (it was written before the queue decided there
+    would be none) and how many attempts were made. Advice meant for "if it keeps
+    happening" stays, as advice: it kept happening."""
+    text = _PROMISE_WITH_ADVICE.sub(
+        lambda m: f". {m.group(1)[:1].upper()}{m.group(1)[1:]}.", message
+    )
+    text = _PROMISE_SENTENCE.sub("", _PROMISE_CLAUSE.sub(".", text))
+    noun = "attempt" if attempts == 1 else "attempts"
+    return f"{text.rstrip()} Gave up after {attempts} {noun}."
 
 
 def permanent(message: str, *, code: str, http_status: int | None = None) -> PermanentEngineError:
@@ -192,15 +221,48 @@ class CallResult:
     metadata: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     seeds: list[int | None] | None = None
+    clips: list[Any] = field(default_factory=list)
+    seconds: float = 0.0
 
 
-def _job_attempt(job_id: Any) -> tuple[Any, int]:
+def _job_attempt(job_id: Any) -> tuple[Any, int, str]:
+    """The job's id (None if gone), its attempt number and its own engine: one read."""
     if job_id is None:
-        return None, 1
-    attempts = Job.objects.filter(pk=job_id).values_list("attempts", flat=True).first()
-    if attempts is None:
-        return None, 1
-    return job_id, max(1, attempts)
+        return None, 1, ""
+    row = Job.objects.filter(pk=job_id).values_list("attempts", "engine").first()
+    if row is None:
+        return None, 1, ""
+    return job_id, max(1, row[0]), row[1]
+
+
+def _delivered(result: CallResult | None) -> tuple[int, float, float]:
+    """How many images a call delivered, their megapixels and the seconds of its clips
+    (the price table's units)."""
+    if result is None:
+        return 0, 0.0, 0.0
+    megapixels = sum(i.width * i.height for i in result.images) / 1e6
+    return len(result.images), megapixels, result.seconds
+
+
+def _record(engine: Any, fields: dict[str, Any], result: CallResult | None) -> None:
+    """Store one ProviderCall, priced by the operator's table. A failed record is logged and
+    forgotten: the call's own outcome matters more than its bookkeeping."""
+    try:
+        images, megapixels, seconds = _delivered(result)
+        price = price_for(engine.name)
+        with transaction.atomic():  # a savepoint: a failed insert leaves the caller's work
+            ProviderCall.objects.create(
+                provider=engine.provider,
+                model=engine.model,
+                engine=engine.name,
+                images=images,
+                megapixels=megapixels,
+                cost=price.cost(images, megapixels, seconds) if price and images else None,
+                currency=price.currency if price and images else "",
+                **fields,
+            )
+    except Exception:
+        logger.exception("provider call of %s not recorded", getattr(engine, "name", engine))
 
 
 def recorded_call(
@@ -214,9 +276,10 @@ def recorded_call(
     Transient/PermanentEngineError. The job comes from ``progress.job_id`` when the job
     runner is the caller.
     """
-    job_id, attempt = _job_attempt(getattr(progress, "job_id", None))
-    started = time.monotonic()
+    job_id, attempt, own_engine = _job_attempt(getattr(progress, "job_id", None))
+    started, started_at = time.monotonic(), timezone.now()
     outcome, status, code, cost, message = CallOutcome.SUCCESS, None, "", None, ""
+    result: CallResult | None = None
     try:
         result = call()
         status, cost = result.http_status, result.cost_usd
@@ -237,17 +300,20 @@ def recorded_call(
         raise
     finally:
         latency = int((time.monotonic() - started) * 1000)
-        ProviderCall.objects.create(
-            provider=engine.provider,
-            model=engine.model,
-            engine=engine.name,
-            job_id=job_id,
-            attempt=attempt,
-            outcome=outcome,
-            http_status=status,
-            error_code=code[:80],
-            latency_ms=latency,
-            cost_usd=Decimal(f"{cost:.5f}") if cost is not None else None,
+        _record(
+            engine,
+            {
+                "job_id": job_id,
+                "attempt": attempt,
+                "outcome": outcome,
+                "http_status": status,
+                "error_code": code[:80],
+                "latency_ms": latency,
+                "cost_usd": Decimal(f"{cost:.5f}") if cost is not None else None,
+                "started_at": started_at,
+                "fallback": bool(own_engine) and own_engine != engine.name,
+            },
+            result if outcome == CallOutcome.SUCCESS else None,
         )
         if outcome == CallOutcome.TRANSIENT:
             record_failure(engine.provider, message)

@@ -7,10 +7,11 @@ export (the API did) or touches the export row (the runner does).
 """
 
 from canvas.exports import kinds
-from canvas.exports.formats import images, package, psd, sheet
+from canvas.exports.formats import images, package, psd, sheet, video
 
 kinds.register(images.PNG)
 kinds.register(images.TIFF16)
 kinds.register(package.ZIP)
 kinds.register(psd.PSD)
 kinds.register(sheet.SHEET)
+kinds.register(video.VIDEO)

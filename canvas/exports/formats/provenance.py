@@ -1,6 +1,7 @@
 """Where each exported image came from, for the package manifest: the job that made it
-(engine, model, prompt, negative prompt, seed), its anchors by role with their files'
-SHA-256, the brand kit version, the latest drift scores and the review decision.
+(engine, model, prompt, negative prompt, seed), the batch that job belongs to (its name)
+and the batch's variable values for it, its anchors by role with their files' SHA-256,
+the brand kit version, the latest drift scores and the review decision.
 
 Read in a few queries for the whole selection (results by asset, anchors' blobs, scores,
 decisions); an upload that no job made gets a record with the asset and the board only.
@@ -8,7 +9,8 @@ decisions); an upload that no job made gets a record with the asset and the boar
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from assets.exports.manifest import AnchorRef, DecisionRef, Provenance
 from assets.models import Asset
@@ -17,6 +19,9 @@ from canvas.members.services import display_name
 from canvas.models import Item, Iteration
 from canvas.models.review import Decision
 
+if TYPE_CHECKING:
+    from canvas.exports.formats.sources import Picture
+
 
 def _kit_version(value: Any) -> int | None:
     if isinstance(value, dict) and isinstance(value.get("version"), int):
@@ -24,10 +29,21 @@ def _kit_version(value: Any) -> int | None:
     return None
 
 
-def provenance_by_asset(board: Any, items: list[Item], frame: Any = None) -> dict[Any, Provenance]:
-    asset_ids = [item.asset_id for item in items if item.asset_id]
+def _result_asset(item: Any) -> Any:
+    return getattr(item, "result_asset_id", None) or item.asset_id
+
+
+def provenance_by_asset(
+    board: Any, items: Sequence[Picture], frame: Any = None
+) -> dict[Any, Provenance]:
+    # A clip's provenance is its poster's result (canvas.exports.formats.clips).
+    asset_ids = [_result_asset(item) for item in items if item.asset_id]
     results: dict[Any, Iteration] = {}
-    for it in Iteration.objects.filter(asset_id__in=asset_ids).order_by("created_at", "index"):
+    for it in (
+        Iteration.objects.filter(asset_id__in=asset_ids)
+        .select_related("job__batch")
+        .order_by("created_at", "index")
+    ):
         results[it.asset_id] = it  # the latest result that is this file
     anchor_assets = {
         str(a["asset_id"])
@@ -58,8 +74,8 @@ def provenance_by_asset(board: Any, items: list[Item], frame: Any = None) -> dic
     }
     out: dict[Any, Provenance] = {}
     for item in items:
-        found = results.get(item.asset_id)
-        consistency = scores.get(item.asset_id)
+        found = results.get(_result_asset(item))
+        consistency = scores.get(_result_asset(item))
         drift = dict((consistency or {}).get("scores") or {})
         base: dict[str, Any] = {
             "asset": str(item.asset_id),
@@ -95,6 +111,10 @@ def provenance_by_asset(board: Any, items: list[Item], frame: Any = None) -> dic
             )
         out[item.asset_id] = Provenance(
             **base,
+            batch=it.job.batch.name if it.job.batch is not None else None,
+            variables={str(k): str(v) for k, v in (it.job.spec.get("variables") or {}).items()}
+            if it.job.batch is not None
+            else {},
             job=str(it.job_id),
             engine=p.get("engine") or None,
             model=p.get("model") or None,

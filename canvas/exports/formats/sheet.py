@@ -1,8 +1,10 @@
 """Contact sheet PDF for clients (assets.exports.contact_sheet.write_contact_sheet): a grid
-of the selected images (image items, or every image in a frame) with their names, the
+of the selected images (image items, every image in a frame, or a batch's approved — or
+all — results) with their names, the
 review decision and comment count of the result each one is, and engine and seed.
 
-Options: ``columns`` and ``rows`` per page (1–8), ``paper`` ``a4`` or ``letter``.
+Options: ``columns`` and ``rows`` per page (1–8), ``paper`` ``a4`` or ``letter``; for a
+batch, ``results`` (``approved``, the default, or ``all``).
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ class SheetKind:
 
     def check(self, board: Any, selection: dict[str, Any], options: dict[str, Any]) -> None:
         _layout(options)
-        sources.selected_images(board, selection, "Nothing to put on a contact sheet")
+        sources.selected_images(board, selection, "Nothing to put on a contact sheet", options)
 
     def write(self, export: Export, out: BinaryIO, progress: ProgressFn) -> Written:
         board = export.board
         items, frame = sources.selected_images(
-            board, export.selection, "Nothing to put on a contact sheet"
+            board, export.selection, "Nothing to put on a contact sheet", export.options
         )
         results = {
             it.asset_id: it

@@ -1,5 +1,11 @@
-"""What the kinds read from a board: the selected image items, their originals with the
-ICC profile they carry, a frame's region and composite, and neutral file names.
+"""What the kinds read from a board: the selected image items (or a batch's results),
+their originals with the ICC profile they carry, a frame's region and composite, and
+neutral file names.
+
+A kind works on ``Picture``s: something with a name and a stored file (``asset``). An
+image item is one; so is a batch's result (``BatchResult``), which may never have been
+placed on the board. ``options["results"]`` says which of a batch's results:
+``approved`` (the default) or ``all``.
 
 Reads only. Originals are opened from storage one at a time (a seekable file; on S3
 django-storages downloads it to a temporary file past ``AWS_S3_MAX_MEMORY_SIZE``).
@@ -7,16 +13,18 @@ django-storages downloads it to a temporary file past ``AWS_S3_MAX_MEMORY_SIZE``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from PIL import Image, ImageOps
 
 from assets import storage
 from assets.exports.package import safe_stem
+from assets.models import Asset
 from canvas import compositing
+from canvas.batches.results import batch_results
 from canvas.exports.kinds import InvalidExport
-from canvas.models import Item, ItemKind
+from canvas.models import Batch, Item, ItemKind, live_images
 from foundation import config, knobs
 
 
@@ -26,11 +34,60 @@ class Original:
     icc_profile: bytes | None
 
 
+class Picture(Protocol):
+    """What the image kinds export: a name and a stored file."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def asset(self) -> Asset | None: ...
+
+    @property
+    def asset_id(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch's result as a picture: its file and the variable values that made it."""
+
+    name: str
+    asset: Asset
+    asset_id: Any
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+BATCH_RESULTS = ("approved", "all")
+
+
+def batch_pictures(board: Any, batch_id: str, options: dict[str, Any]) -> list[BatchResult]:
+    """The batch's approved results (``options["results"] == "all"``: every result), in
+    expansion order, named by their variable values; a refusal sentence when none."""
+    which = options.get("results", "approved")
+    if which not in BATCH_RESULTS:
+        raise InvalidExport('results must be "approved" (the default) or "all".')
+    batch = Batch.objects.filter(board=board, pk=batch_id).first()
+    if batch is None:
+        raise InvalidExport("The batch was deleted since the export was asked for.")
+    rows = batch_results(batch, decision="approved" if which == "approved" else None)
+    found = []
+    for number, row in enumerate(rows.select_related("asset__blob"), start=1):
+        variables = {str(k): str(v) for k, v in (row.job.spec.get("variables") or {}).items()}
+        name = " ".join(variables.values()) or f"{batch.name} {number}"
+        found.append(BatchResult(name, row.asset, row.asset_id, variables))
+    if not found:
+        if which == "approved":
+            raise InvalidExport(
+                f"Batch “{batch.name}” has no approved results yet: approve some in the "
+                'review, or export all its results (option "results": "all").'
+            )
+        raise InvalidExport(f"Batch “{batch.name}” has no results yet.")
+    return found
+
+
 def image_items(board: Any, ids: list[str]) -> list[Item]:
     """The selection's live image items (with a file), in the order given."""
-    rows = Item.objects.filter(
-        board=board, deleted=False, pk__in=ids, kind=ItemKind.IMAGE, asset__isnull=False
-    ).select_related("asset__blob")
+    rows = live_images(board).filter(pk__in=ids).select_related("asset__blob")
     by_id = {str(row.pk): row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -49,14 +106,19 @@ def region_of(frame: Item) -> compositing.Region:
 
 
 def check_frame_size(frame: Item) -> None:
+    check_region_size(region_of(frame), "frame")
+
+
+def check_region_size(region: compositing.Region, what: str) -> None:
+    """Refuse a ``what`` (frame, selection, region) that renders past MAX_IMAGE_PIXELS."""
     limit = config.read(knobs.MAX_IMAGE_PIXELS)
-    width, height = region_of(frame).output_size(1.0)
-    if width <= 0 or height <= 0:
-        raise InvalidExport("The frame has no area to export.")
+    width, height = region.output_size(1.0)
+    if region.width <= 0 or region.height <= 0:
+        raise InvalidExport(f"The {what} has no area to export.")
     if width * height > limit:
         raise InvalidExport(
-            f"The frame would render at {width}×{height} pixels; this server renders up to "
-            f"{limit / 1e6:.0f} MP. Export a smaller frame."
+            f"The {what} would render at {width}×{height} pixels; this server renders up to "
+            f"{limit / 1e6:.0f} MP. Export a smaller {what}."
         )
 
 
@@ -64,7 +126,7 @@ def frame_composite(board: Any, frame: Item) -> Image.Image:
     return compositing.composite_board_region(board, region_of(frame))
 
 
-def open_original(item: Item) -> Original:
+def open_original(item: Picture) -> Original:
     """The item's original as stored (its mode and depth kept, EXIF rotation applied) and
     the ICC profile it carries, for colour-managed writers."""
     assert item.asset is not None
@@ -81,30 +143,24 @@ def stem(*parts: Any) -> str:
 
 
 def selected_images(
-    board: Any, selection: dict[str, Any], nothing: str
-) -> tuple[list[Item], Item | None]:
-    """The image items of ``items``, or every image item overlapping a ``frame`` (paint
-    order), with the frame; ``nothing`` starts the refusal when there are none."""
+    board: Any, selection: dict[str, Any], nothing: str, options: dict[str, Any] | None = None
+) -> tuple[list[Picture], Item | None]:
+    """The image items of ``items``, every image item overlapping a ``frame`` (paint
+    order) with the frame, or a ``batch``'s results (``batch_pictures``); ``nothing``
+    starts the refusal when there are none."""
+    found: list[Picture]
+    if "job" in selection:
+        raise InvalidExport(
+            f"{nothing}: a job's region history exports only as a layered PSD (kind psd)."
+        )
+    if "batch" in selection:
+        return list(batch_pictures(board, selection["batch"], options or {})), None
     if "frame" in selection:
         frame = frame_of(board, selection["frame"])
-        region = region_of(frame)
-        rows = (
-            Item.objects.filter(
-                board=board, deleted=False, kind=ItemKind.IMAGE, asset__isnull=False
-            )
-            .select_related("asset__blob")
-            .order_by("z", "created_at")
-        )
-        inside = [
-            row
-            for row in rows
-            if compositing.overlaps(
-                compositing.item_bounds(row.x, row.y, row.width, row.height, row.rotation), region
-            )
-        ]
-        found, chosen = inside, frame
+        inside = compositing.board_images(board, region_of(frame))
+        found, chosen = list[Picture](inside), frame
     else:
-        found, chosen = image_items(board, selection.get("items") or []), None
+        found, chosen = list[Picture](image_items(board, selection.get("items") or [])), None
     if not found:
         raise InvalidExport(f"{nothing}: the selection holds no images (or they were deleted).")
     return found, chosen

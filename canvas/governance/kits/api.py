@@ -24,7 +24,15 @@ from ninja.files import UploadedFile
 
 from assets import storage
 from canvas.governance.kits import services
-from canvas.governance.kits.content import Colour, Lock, Reference, Role, Settings, StylePreset
+from canvas.governance.kits.content import (
+    Colour,
+    Lock,
+    Reference,
+    Role,
+    Settings,
+    StylePreset,
+    VideoDrift,
+)
 from canvas.governance.kits.models import BrandKitReference
 from canvas.governance.kits.payloads import board_kit_payload, kit_payload
 from canvas.library.api import NoFiles, file_response, open_file_or_404
@@ -61,6 +69,11 @@ class KitFields(Schema):
     required_roles: list[Role] | None = None
     locks: list[Lock] | None = Field(
         None, description="engine, prompt, negative_prompt, strength, scale, params"
+    )
+    video_drift: VideoDrift | None = Field(
+        None,
+        description="Clips' temporal-drift tolerance on the kit's boards: palette and anchor "
+        "(ΔE00), flicker (L*), structure (1 − SSIM), warp (L*); left-out measures default.",
     )
 
 

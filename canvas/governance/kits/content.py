@@ -15,6 +15,12 @@ Locks (``locks``) name settings a job on a kit board may not change:
 - ``params``: jobs may not set engine extras other than ``settings.params``.
 
 Unlocked, each is a default: a job that does not say otherwise gets it.
+
+``video_drift`` is the kit's temporal-drift tolerance for clips (docs/video.md
+"Temporal-drift score"): a clip made on a board with this kit is flagged against it instead
+of the global default. It is versioned like every other setting and only people who may
+manage kits change it; no job or board can loosen it (it is not a job setting, so it needs
+no lock).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from assets.video.tolerance import DriftTolerance
 from canvas.models.items import AnchorRole
 
 ROLES = tuple(role.value for role in AnchorRole)
@@ -88,6 +95,28 @@ class Settings(Model):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+_DRIFT = DriftTolerance()
+
+
+class VideoDrift(Model):
+    """How far a clip may drift, per measure, before a second is flagged (the units of
+    assets.video.drift; defaults are its global ones)."""
+
+    palette: float = Field(_DRIFT.palette, ge=0.5, le=50)
+    """ΔE00 of a second's colours against the first frame."""
+    anchor: float = Field(_DRIFT.anchor, ge=0.5, le=50)
+    """ΔE00 of a second's colours against the board's palette anchor."""
+    flicker: float = Field(_DRIFT.flicker, ge=0.1, le=20)
+    """L* (detrended standard deviation of the frames' lightness)."""
+    structure: float = Field(_DRIFT.structure, ge=0.01, le=1)
+    """1 − SSIM between consecutive frames."""
+    warp: float = Field(_DRIFT.warp, ge=0.5, le=50)
+    """L* residual after optical-flow warping."""
+
+    def tolerance(self) -> DriftTolerance:
+        return DriftTolerance(**self.model_dump())
+
+
 def template_variables(template: str) -> list[str]:
     """The ``{names}`` a template uses, in order, once each."""
     names: list[str] = []
@@ -108,6 +137,8 @@ class KitContent(Model):
     settings: Settings = Field(default_factory=lambda: Settings.model_validate({}))
     required_roles: list[Role] = Field(default_factory=list, max_length=len(ROLES))
     locks: list[Lock] = Field(default_factory=list, max_length=len(LOCKABLE))
+    video_drift: VideoDrift = Field(default_factory=lambda: VideoDrift.model_validate({}))
+    """The clips' temporal-drift tolerance on this kit's boards."""
 
     @field_validator("prompt_template")
     @classmethod

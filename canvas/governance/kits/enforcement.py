@@ -11,7 +11,8 @@ checked and before the engine sees it. On a board with a kit:
 - the kit's engine and settings (strength, scale, engine params) fill what the job left out;
 - the kit's reference images join the job's anchors (``kit_reference`` entries, read from
   their blobs by canvas.jobs.inputs);
-- ``spec["brand_kit"]`` records kit id, version and name (the runner copies it into every
+- ``spec["brand_kit"]`` records kit id, version and name, and for a video job the kit's
+  drift tolerance (``video_drift``) its clips are flagged against (the runner copies it into every
   result's provenance);
 - ``spec["engine_locked"]`` is true when the kit locks the engine: the job then never runs
   on a provider fallback engine (canvas.engines.providers.resilience.route_engine), it
@@ -23,8 +24,10 @@ the kit and the lock. Locks bind everyone who runs jobs; kit managers lift them 
 the kit (a new version), never per job. Retries and re-runs repeat a job's spec as it was
 validated, with the kit version it ran with. An upscale promoted from review
 (canvas.review.promotion) is built from the candidate, not from a submitted spec, and passes
-the kit through ``apply_kit_to_promotion``: the same rules, with the candidate's engine and
-template variables standing in for what a person would have chosen.
+the kit through ``apply_kit_to_promotion``: the same rules, with the candidate's engine,
+template variables and own words (``own_prompt``, recorded when a template wraps a job's
+words) standing in for what a person would have chosen; when they cannot fill the
+template, the candidate's prompt as it was is the upscale's.
 """
 
 from __future__ import annotations
@@ -134,6 +137,9 @@ def _prompt(version: BrandKitVersion, kit: KitContent, spec: dict, variables: di
     if style and "style" not in names and variables.get("style"):
         prompt = f"{prompt}, {style}"
     spec["prompt"] = prompt
+    # The job's own words, which the template wrapped: what ``{prompt}`` repeats for a job
+    # built from this one's result (an upscale promoted from review).
+    spec["own_prompt"] = words
 
 
 def _negative(version: BrandKitVersion, kit: KitContent, spec: dict) -> None:
@@ -228,11 +234,14 @@ def _apply(
     given: set[str],
     spec: dict[str, Any],
     blobs: dict[Any, Any] | None = None,
+    *,
+    template: bool = True,
 ) -> dict[str, Any]:
     variables = dict(spec.get("variables") or {})
     _engine(version, kit, given, spec)
     _settings(version, kit, given, spec)
-    _prompt(version, kit, spec, variables)
+    if template:
+        _prompt(version, kit, spec, variables)
     _negative(version, kit, spec)
     _references(version, kit, spec, blobs if blobs is not None else _reference_blobs(version, kit))
     _required(version, kit, spec)
@@ -244,19 +253,69 @@ def _apply(
         "version_id": str(version.pk),
         "name": version.name,
     }
+    if spec.get("mode") == "video":
+        # The clip is flagged against this version's tolerance (canvas.jobs.video_results),
+        # recorded with the version so the result says which tolerance judged it.
+        spec["brand_kit"]["video_drift"] = kit.video_drift.model_dump()
     return spec
 
 
+def own_words(source_spec: dict[str, Any]) -> str | None:
+    """The words a person wrote for a job, before a kit's template wrapped them: what
+    ``{prompt}`` takes for a job built from its result. None when they cannot be told apart
+    from the template's text (a templated job recorded before ``own_prompt`` was)."""
+    if "own_prompt" in source_spec:
+        return str(source_spec["own_prompt"] or "")
+    if source_spec.get("brand_kit"):
+        return None
+    return str(source_spec.get("prompt") or "")
+
+
+def _promotion_prompt(
+    version: BrandKitVersion, kit: KitContent, spec: dict[str, Any], source: Any
+) -> bool:
+    """The upscale's prompt. With everything the template needs — the candidate job's
+    variables, its own words for ``{prompt}`` — the template writes it (True: apply the
+    template). Otherwise the candidate's own prompt, as its image was made, is the upscale's
+    (False: the template is not applied): an upscale re-describes the image it enlarges.
+    Refused only when neither supplies it, naming what is missing."""
+    if not kit.prompt_template:
+        return True
+    source_spec = dict(source.job.spec or {})
+    names = template_variables(kit.prompt_template)
+    variables = spec.get("variables") or {}
+    missing = [n for n in kit.variables() if not str(variables.get(n, "")).strip()]
+    words = own_words(source_spec)
+    if "prompt" in names and words is None:
+        missing.append("prompt")
+    if not missing:
+        spec["prompt"] = words if "prompt" in names else ""
+        return True
+    original = str(source_spec.get("prompt") or (source.provenance or {}).get("prompt") or "")
+    if original.strip():
+        spec["prompt"] = original.strip()
+        spec["prompt_from"] = str(source.pk)  # provenance: the candidate's prompt, as it was
+        return False
+    raise KitVariableMissing(
+        f"The upscale of “{source.asset.filename}” needs {_names(missing)} for the brand kit "
+        f"“{version.name}”'s prompt template, and the job that made it had neither that nor "
+        f"a prompt to reuse; generate it again with {_names(missing)} filled in, or ask a kit "
+        "manager to change the template."
+    )
+
+
 def apply_kit_to_promotion(
-    board: Board, spec: dict[str, Any], *, scale_given: bool
+    board: Board, spec: dict[str, Any], *, scale_given: bool, source: Any
 ) -> dict[str, Any]:
     """Apply the board's kit to the upscale of a promoted candidate (``spec`` from
-    canvas.review.promotion.upscale_spec, ``variables`` the candidate job's).
+    canvas.review.promotion.upscale_spec, ``variables`` the candidate job's; ``source``
+    the candidate, an Iteration).
 
     The candidate's engine counts as chosen (the upscale stays on the engine that made the
     image) unless the kit locks an engine: then the kit's is used, as for a job that names
     none. The factor counts as chosen only when the person promoting gave one, so a kit's
-    factor is the default and a locked factor refuses a different one.
+    factor is the default and a locked factor refuses a different one. The prompt: see
+    ``_promotion_prompt`` (docs/governance.md "Brand kits").
     """
     version = board_kit(board)
     if version is None:
@@ -267,4 +326,5 @@ def apply_kit_to_promotion(
         given.add("engine")
     if scale_given:
         given.add("scale")
-    return _apply(version, kit, given, spec)
+    template = _promotion_prompt(version, kit, spec, source)
+    return _apply(version, kit, given, spec, template=template)

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from canvas.engines import available_engines
 from canvas.governance.kits import services
-from canvas.governance.kits.content import LOCK_LABELS, ROLES
+from canvas.governance.kits.content import LOCK_LABELS, ROLES, VideoDrift
 from canvas.governance.kits.models import BrandKit
 from canvas.models import Board
 from canvas.permissions import (
@@ -96,6 +96,27 @@ def _number(text: str, kind: type) -> Any:
         raise services.InvalidKit(f"“{text}” is not a number.") from None
 
 
+# The video drift tolerance's inputs: (measure, label, unit, step).
+DRIFT_FIELDS = (
+    ("palette", "Palette", "ΔE00 against the first frame", "0.5"),
+    ("anchor", "Palette anchor", "ΔE00 against the board's palette anchor", "0.5"),
+    ("flicker", "Flicker", "L*", "0.1"),
+    ("structure", "Structure", "1 − SSIM", "0.01"),
+    ("warp", "Warp", "L* after optical flow", "0.5"),
+)
+DRIFT_MEASURES = tuple(name for name, *_ in DRIFT_FIELDS)
+
+
+def _drift_fields(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The editor's drift inputs with the version's values (a version saved before the
+    tolerance existed shows the defaults it is judged by)."""
+    values = VideoDrift.model_validate(content.get("video_drift") or {}).model_dump()
+    return [
+        {"name": name, "label": label, "unit": unit, "step": step, "value": values[name]}
+        for name, label, unit, step in DRIFT_FIELDS
+    ]
+
+
 def changes_from_form(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
     """The editor form as KitContent fields (validated by services.edit_kit)."""
     post = request.POST
@@ -128,6 +149,12 @@ def changes_from_form(request: HttpRequest, current: dict[str, Any]) -> dict[str
         },
         "required_roles": post.getlist("required_roles"),
         "locks": post.getlist("locks"),
+        # Left blank, a measure takes the global default.
+        "video_drift": {
+            name: value
+            for name in DRIFT_MEASURES
+            if (value := _number(post.get(f"drift_{name}", ""), float)) is not None
+        },
     }
 
 
@@ -209,6 +236,7 @@ def kit_editor(request: HttpRequest, kit_id: Any) -> HttpResponse:
             "style_rows": [*content.get("style_presets", []), *({} for _ in spare)],
             "roles": [(r, ROLE_LABELS[r]) for r in ROLES],
             "locks": list(LOCK_LABELS.items()),
+            "drift_fields": _drift_fields(content),
             "engines": [(name, caps.label) for name, caps in available_engines().items()],
             "can_change": can_change and version.number == kit.latest_number,
             "can_delete": can_change,

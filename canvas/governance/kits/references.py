@@ -1,10 +1,12 @@
 """What drift scoring reads of a board's brand kit: reference images and palette colours.
 
 The kit's reference images join the board's anchors of their role (palette, lighting,
-composition; style references are for engines only until a style metric exists), and its
+composition, style), and its
 named colours become ``ReferenceColour``s with the kit's own ΔE2000 tolerance. Both are
-part of the reference set's fingerprint through the kit version's id, so editing the kit
-starts a new series of scores and the old rows stay as the record.
+part of the reference set's fingerprint (the images' bytes, the colours and tolerances),
+so a kit edit that changes them starts a new series of scores — and a re-score of the
+boards using it — while the old rows stay as the record; an edit of the template or locks
+changes neither.
 """
 
 from __future__ import annotations

@@ -5,12 +5,14 @@ Callers (API, pages) check the caller's rights first (canvas.permissions: ``Team
 to change a kit, ``may_choose_board_kit`` to attach one); these functions only check that
 what is asked is valid. Versions are written, never updated: ``edit_kit`` stores version
 n + 1 (numbered under a row lock on the kit), and a job records the version it used.
+A change of what a board's kit gives drift scoring (colours, reference images) asks for a
+re-score of the board's results (canvas.governance.rescore), like an anchor edit.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from django.db import transaction
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 
 from assets.services import ingest_blob
 from canvas.engines.registry import UnknownEngine, get_engine
+from canvas.governance import rescore_requests
 from canvas.governance.kits import live
 from canvas.governance.kits.content import ROLES, KitContent
 from canvas.governance.kits.models import BrandKit, BrandKitReference, BrandKitVersion
@@ -99,6 +102,34 @@ def get_kit(kit_id: Any) -> BrandKit:
         raise KitNotFound() from None
 
 
+def scoring_part(version: BrandKitVersion | None) -> Any:
+    """What drift scoring reads of a kit version (its named colours and its reference images
+    by role, canvas.governance.kits.references); None when it gives scoring nothing. Two
+    versions with equal parts score the same: editing a prompt template re-scores nothing."""
+    if version is None:
+        return None
+    content = content_of(version)
+    colours = [c.model_dump(mode="json") for c in content.palette]
+    references = [[r.id, r.role] for r in content.references]
+    return [colours, references] if colours or references else None
+
+
+def _request_rescores(before: Mapping[Any, Any], boards: Iterable[Any]) -> None:
+    """Ask for a re-score of the boards (``before``: each one's ``scoring_part`` before the
+    change) whose kit now scores differently (canvas.governance.rescore)."""
+    changed = [
+        board.pk
+        for board in Board.objects.filter(pk__in=list(boards))
+        if scoring_part(board_kit(board)) != before.get(board.pk)
+    ]
+    rescore_requests.references_changed(changed)
+
+
+def _scoring_parts(boards: Iterable[Any]) -> dict[Any, Any]:
+    found = Board.objects.filter(pk__in=list(boards))
+    return {board.pk: scoring_part(board_kit(board)) for board in found}
+
+
 def latest_version(kit: BrandKit) -> BrandKitVersion:
     return BrandKitVersion.objects.get(kit=kit, number=kit.latest_number)
 
@@ -161,8 +192,11 @@ def edit_kit(
         new_name = _clean_name(name) if name is not None else locked.name
         if parsed.model_dump(mode="json") == current.content and new_name == current.name:
             return current
+        following = live.following(locked.pk)
+        before = dict.fromkeys(following, scoring_part(current))
         version = _write_version(locked, user, new_name, parsed)
-        live.announce_after_commit(live.following(locked.pk), board_kit)
+        live.announce_after_commit(following, board_kit)
+        _request_rescores(before, following)
     kit.latest_number, kit.name = locked.latest_number, locked.name
     return version
 
@@ -194,10 +228,12 @@ def add_reference(
 def delete_kit(kit: BrandKit) -> None:
     """Mark the kit deleted and detach it from its boards; versions stay (provenance)."""
     with transaction.atomic():
-        BrandKit.objects.filter(pk=kit.pk).update(deleted_at=timezone.now())
         boards = list(Board.objects.filter(brand_kit=kit).values_list("pk", flat=True))
+        before = _scoring_parts(boards)
+        BrandKit.objects.filter(pk=kit.pk).update(deleted_at=timezone.now())
         Board.objects.filter(pk__in=boards).update(brand_kit=None, brand_kit_version=None)
         live.announce_after_commit(boards, board_kit)
+        _request_rescores(before, boards)
 
 
 def board_kit(board: Board) -> BrandKitVersion | None:
@@ -226,7 +262,9 @@ def set_board_kit(board: Board, kit: BrandKit | None, pin: int | None = None) ->
     elif pin is not None:
         raise InvalidKit("Pin a version of a kit, not of no kit.")
     with transaction.atomic():
+        before = _scoring_parts([board.pk])
         Board.objects.filter(pk=board.pk).update(brand_kit=kit, brand_kit_version=version)
         live.announce_after_commit([board.pk], board_kit)
+        _request_rescores(before, [board.pk])
     board.brand_kit, board.brand_kit_version = kit, version
     return board

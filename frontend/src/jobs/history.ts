@@ -145,3 +145,34 @@ export function filterChoices(
   }
   return { engines: [...engines].sort(), authors: [...authors].sort() };
 }
+
+/** A row of a list of results: one result of a job of its own, or one batch's results
+ * together (the History list; the candidates filmstrip, ui/filmstrip.ts). */
+export type BatchGroupRow<T> = { kind: "single"; iteration: T } | { kind: "batch"; batch: string; items: T[] };
+export type HistoryRow = BatchGroupRow<IterationPayload>;
+
+/**
+ * A list of results with each batch's results under one row (a batch can make hundreds),
+ * placed where its first result in `rows` is; results outside a batch (`batchOf` says
+ * none) stay one row each, in their order. History asks the board's jobs which batch a
+ * result's job belongs to; the filmstrip reads it from the candidate.
+ */
+export function groupByBatch<T>(rows: readonly T[], batchOf: (row: T) => string | null | undefined): BatchGroupRow<T>[] {
+  const out: BatchGroupRow<T>[] = [];
+  const groups = new Map<string, T[]>();
+  for (const it of rows) {
+    const batch = batchOf(it);
+    if (!batch) {
+      out.push({ kind: "single", iteration: it });
+      continue;
+    }
+    const items = groups.get(batch);
+    if (items) items.push(it);
+    else {
+      const fresh = [it];
+      groups.set(batch, fresh);
+      out.push({ kind: "batch", batch, items: fresh });
+    }
+  }
+  return out;
+}

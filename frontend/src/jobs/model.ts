@@ -72,6 +72,9 @@ export class JobStore {
   /** Latest low-resolution preview per running job (data: URL). */
   readonly previews = new Map<string, { version: number; image: string }>();
   paused = false;
+  /** Batch id → name (from `batch_progress` and the batch API), for the batch markers,
+   * queue lines and strip summaries (jobs/batchJobs.ts); a job carries only the id. */
+  readonly batchNames = new Map<string, string>();
   private listeners = new Set<() => void>();
   private gapListeners = new Set<(jobId: string, why: GapReason) => void>();
   /** Counts broadcasts; `heard` remembers when each result was last broadcast. */
@@ -87,6 +90,13 @@ export class JobStore {
   onGap(fn: (jobId: string, why: GapReason) => void): () => void {
     this.gapListeners.add(fn);
     return () => this.gapListeners.delete(fn);
+  }
+
+  /** A batch's name became known (or changed). */
+  nameBatch(id: string, name: string): void {
+    if (this.batchNames.get(id) === name) return;
+    this.batchNames.set(id, name);
+    this.changed();
   }
 
   /** Take before fetching through the API, give to `load`: results broadcast after this

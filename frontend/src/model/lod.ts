@@ -3,7 +3,8 @@
  * the size an image currently has on screen. Pure; the renderer calls it and the bitmap
  * cache keys on the URL it returns.
  */
-import type { AssetData } from "../protocol";
+import type { AssetData, ItemData } from "../protocol";
+import type { Camera, Size } from "./geometry";
 
 export interface LodChoice {
   /** The level's long-edge size, or null for the original file. */
@@ -36,4 +37,14 @@ export function levelUrl(asset: AssetData, level: number): string {
 /** On-screen long edge of an item of board size w×h at the given zoom. */
 export function onScreenLongEdge(width: number, height: number, zoom: number): number {
   return Math.max(Math.abs(width), Math.abs(height)) * zoom;
+}
+
+/**
+ * Load order of an item's image: the distance of its middle from the middle of the view,
+ * in screen px (lower loads first), so what is on screen loads before the margin.
+ */
+export function loadPriority(item: Pick<ItemData, "x" | "y" | "width" | "height">, camera: Camera, view: Size): number {
+  const x = (item.x + item.width / 2) * camera.zoom + camera.panX - view.width / 2;
+  const y = (item.y + item.height / 2) * camera.zoom + camera.panY - view.height / 2;
+  return Math.hypot(x, y);
 }

@@ -21,8 +21,8 @@ export type BoardClientMessages =
   | IterationApplyMessage
   | IterationRefMessage;
 export type AnchorRole = "composition" | "palette" | "lighting" | "style" | "";
-export type ItemKind = "image" | "frame" | "text" | "mask";
-export type JobMode = "img2img" | "inpaint" | "upscale" | "variations";
+export type ItemKind = "image" | "frame" | "text" | "mask" | "video";
+export type JobMode = "img2img" | "inpaint" | "upscale" | "variations" | "video";
 export type JobAnchorRole = "composition" | "palette" | "lighting" | "style";
 /**
  * What the server sends on a board socket.
@@ -228,6 +228,10 @@ export interface JobSubmitMessage {
   variables?: {
     [k: string]: string;
   };
+  /**
+   * Mode ``video`` only (its defaults when left out).
+   */
+  video?: VideoSpec | null;
   type: "job_submit";
   request_id: string;
 }
@@ -247,6 +251,34 @@ export interface OutputSize {
 export interface JobAnchorRef {
   role: JobAnchorRole;
   item_id: string;
+}
+/**
+ * What a video job (mode ``video``) makes from its first frame: the region, or the
+ * whole of ``first_frame`` (an image item of the board); docs/video.md.
+ */
+export interface VideoSpec {
+  /**
+   * Whole seconds; each engine lists the durations it makes.
+   */
+  duration?: number;
+  aspect_ratio?: "16:9" | "4:3" | "1:1" | "3:4" | "9:16" | "21:9";
+  resolution?: "480p" | "720p" | "1080p";
+  /**
+   * true: a locked-off camera (no pan, zoom or dolly).
+   */
+  camera_fixed?: boolean;
+  /**
+   * null: the engine's own frame rate.
+   */
+  fps?: number | null;
+  /**
+   * An image item whose whole picture starts the clip (null: the region).
+   */
+  first_frame?: string | null;
+  /**
+   * An image item the clip should end on (engines that offer it).
+   */
+  last_frame?: string | null;
 }
 /**
  * ``job_cancel`` / ``job_retry``.
@@ -595,9 +627,9 @@ export interface Consistency {
    */
   flags: DriftFlag[];
   /**
-   * The board's anchors changed after this check and a re-score is pending: the scores
-   * and flags are still those against the old anchors (a ``consistency`` message replaces
-   * them when the re-score is done).
+   * The board's anchors or brand kit changed after this check and a re-score is pending:
+   * the scores and flags are still those against the old references (a ``consistency``
+   * message replaces them when the re-score is done).
    */
   stale: boolean;
 }
@@ -707,7 +739,8 @@ export interface ReviewComment {
   created_at: string;
 }
 /**
- * Where a comment is pinned: a point, an area, an asset or a candidate.
+ * Where a comment is pinned: a point, an area, an asset or a candidate; a point on a
+ * video item may also name the item and a moment of its clip (``item``, ``time``).
  */
 export interface CommentAnchor {
   x?: number;
@@ -716,6 +749,14 @@ export interface CommentAnchor {
   height?: number;
   asset?: string;
   iteration?: string;
+  /**
+   * A point on a video item: the item (with ``time``).
+   */
+  item?: string;
+  /**
+   * Seconds into the video item's clip, 0 … its duration.
+   */
+  time?: number;
 }
 /**
  * Results were scored (or re-scored) after they landed: replace their ``consistency``.
@@ -923,6 +964,19 @@ export interface GuestCandidate {
    * Only when the link shares the team's decisions; null until scored.
    */
   consistency?: Consistency | null;
+  /**
+   * A video result's clip (null for a still).
+   */
+  clip: GuestClip | null;
+}
+/**
+ * A video result's clip for the guest's review grid: the share link's copy without
+ * metadata (HTTP Range), docs/video.md "Share links".
+ */
+export interface GuestClip {
+  url: string;
+  mime: string;
+  duration: number | null;
 }
 /**
  * A guest's keep-alive answer: guests get whole snapshots, never revisions to follow.
@@ -963,6 +1017,9 @@ export const MAX_SCALE = 8;
 export const MAX_REGION_EDGE = 16384;
 export const SEED_LIMIT = 4294967296;
 export const DEFAULT_ENGINE = "local";
+export const MAX_VIDEO_SECONDS = 20;
+export const MAX_VIDEO_FPS = 60;
+export const DEFAULT_VIDEO_SECONDS = 5;
 export const CLOSE_NOT_LOGGED_IN = 4401;
 export const CLOSE_PASSWORD_REQUIRED = 4401;
 export const CLOSE_NO_ACCESS = 4403;

@@ -11,6 +11,7 @@
  * testable.
  */
 import {
+  type BatchProgressMessage,
   type BrandKitMessage,
   CLOSE_NOT_LOGGED_IN,
   CLOSE_LINK_UNAVAILABLE,
@@ -53,6 +54,8 @@ export interface ConnectionHandlers {
   onBrandKit?: (msg: BrandKitMessage) => void;
   /** One of the user's own exports changed (only the requester's sockets get these). */
   onExport?: (msg: ExportMessage) => void;
+  /** A batch of this board moved (docs/batches.md): counts, state, time left. */
+  onBatchProgress?: (msg: BatchProgressMessage) => void;
   /** After snapshot or catch-up has been applied. */
   onSynced?: () => void;
 }
@@ -283,6 +286,9 @@ export class BoardConnection {
         return;
       case "export":
         this.handlers.onExport?.(msg);
+        return;
+      case "batch_progress":
+        this.handlers.onBatchProgress?.(msg);
         return;
     }
   }

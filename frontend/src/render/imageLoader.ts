@@ -1,6 +1,9 @@
 /**
  * Fetches and decodes image levels into ImageBitmaps, a few at a time, into a bounded LRU
  * cache. Bitmaps that a visible node draws are pinned so eviction never closes them.
+ * Queued requests start in priority order (lower first: the renderer passes atlas sheets
+ * first, then images by their distance from the middle of the view), so what is on screen
+ * loads before the margin.
  *
  * It knows URLs and bitmaps only, not items or Konva.
  */
@@ -16,8 +19,11 @@ const RETRY_AFTER_MS = 10_000;
 export class ImageLoader {
   readonly cache: LruCache<ImageBitmap>;
   private readonly inFlight = new Map<string, ((bmp: ImageBitmap | null) => void)[]>();
-  private readonly queue: string[] = [];
+  /** Queued (not started) URLs → priority, lower first. */
+  private readonly queue = new Map<string, number>();
   private active = 0;
+  /** Network fetches started since the page opened (for measuring). */
+  fetches = 0;
   /** url → time of failure; retried after RETRY_AFTER_MS (levels may still be generating). */
   private readonly failed = new Map<string, number>();
 
@@ -36,15 +42,18 @@ export class ImageLoader {
   }
 
   get loading(): number {
-    return this.active + this.queue.length;
+    return this.active + this.queue.size;
   }
 
   get(url: string): ImageBitmap | undefined {
     return this.cache.get(url);
   }
 
-  /** Ask for `url`; `done` gets the bitmap (or null if it failed) once decoded. */
-  request(url: string, done: (bmp: ImageBitmap | null) => void): void {
+  /**
+   * Ask for `url`; `done` gets the bitmap (or null if it failed) once decoded. `priority`:
+   * lower starts sooner; asking again for a queued URL can only raise its priority.
+   */
+  request(url: string, done: (bmp: ImageBitmap | null) => void, priority = 0): void {
     const cached = this.cache.get(url);
     if (cached) {
       done(cached);
@@ -58,10 +67,12 @@ export class ImageLoader {
     const waiting = this.inFlight.get(url);
     if (waiting) {
       waiting.push(done);
+      const queued = this.queue.get(url);
+      if (queued !== undefined && priority < queued) this.queue.set(url, priority);
       return;
     }
     this.inFlight.set(url, [done]);
-    this.queue.push(url);
+    this.queue.set(url, priority);
     this.pump();
   }
 
@@ -70,7 +81,7 @@ export class ImageLoader {
    * level. Drawing thousands of 20-px images from 256-px sources is dominated by
    * filtering; tiny sources make a zoomed-out board cheap to draw (a client-side mip).
    */
-  requestThumb(url: string, edge: number, done: (bmp: ImageBitmap | null) => void): void {
+  requestThumb(url: string, edge: number, done: (bmp: ImageBitmap | null) => void, priority = 0): void {
     const key = thumbKey(url, edge);
     const cached = this.cache.get(key);
     if (cached) {
@@ -92,15 +103,14 @@ export class ImageLoader {
         },
         () => done(source),
       );
-    });
+    }, priority);
   }
 
   /** Drop queued (not yet started) requests nobody needs any more. */
   prune(stillWanted: (url: string) => boolean): void {
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const url = this.queue[i] as string;
+    for (const url of [...this.queue.keys()]) {
       if (!stillWanted(url)) {
-        this.queue.splice(i, 1);
+        this.queue.delete(url);
         this.inFlight.delete(url);
       }
     }
@@ -112,8 +122,9 @@ export class ImageLoader {
   }
 
   private pump(): void {
-    while (this.active < MAX_CONCURRENT && this.queue.length) {
-      const url = this.queue.shift() as string;
+    while (this.active < MAX_CONCURRENT && this.queue.size) {
+      const url = this.next();
+      this.queue.delete(url);
       this.active += 1;
       void this.load(url).finally(() => {
         this.active -= 1;
@@ -122,8 +133,22 @@ export class ImageLoader {
     }
   }
 
+  /** The queued URL with the lowest priority (first asked among equals). */
+  private next(): string {
+    let best = "";
+    let bestPriority = Infinity;
+    for (const [url, priority] of this.queue) {
+      if (priority < bestPriority) {
+        best = url;
+        bestPriority = priority;
+      }
+    }
+    return best;
+  }
+
   private async load(url: string): Promise<void> {
     let bmp: ImageBitmap | null = null;
+    this.fetches += 1;
     try {
       const res = await fetch(url, { credentials: "same-origin" });
       if (!res.ok) throw new Error(String(res.status));

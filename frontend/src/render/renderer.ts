@@ -13,13 +13,31 @@ export interface RendererStats {
   visible: number;
   /** Scene nodes currently alive. */
   nodes: number;
+  /** Of those, the nodes drawn (on screen or selected); the rest are kept hidden, ready for a pan. */
+  drawnNodes: number;
   /** Decoded bitmaps held in the LRU cache and their bytes. */
   cacheEntries: number;
   cacheBytes: number;
   /** Image fetches/decodes in flight. */
   loading: number;
-  /** Frames drawn since start (for measuring). */
+  /** Content layer draws since start (for measuring; a pan within the slack draws none). */
   draws: number;
+  /** CSS px the canvas extends past the view on each side (0: every pan redraws). */
+  slack: number;
+  /** Shown image items with nodes (the culled set), and how many of them draw pixels. */
+  images: number;
+  imagesDrawn: number;
+  /**
+   * … draw at the resolution the zoom needs (not a stand-in of a lower one); 0 while the
+   * renderer still has a level choice to make (zoom debounce, a frame not drawn yet).
+   */
+  imagesSettled: number;
+  /** … draw their cell of an atlas sheet. */
+  fromAtlas: number;
+  /** Image and sheet fetches started since the page opened. */
+  fetches: number;
+  /** Sheets in the board's atlas index (0: none loaded). */
+  atlasSheets: number;
 }
 
 export interface TransformResult {
@@ -32,7 +50,7 @@ export interface TransformResult {
 }
 
 export interface Renderer {
-  /** Camera and stage size; the stage is always the viewport size. */
+  /** Camera and view size; the stage may be larger (a pan slack), the view is what shows. */
   setViewport(camera: Camera, size: Size): void;
   upsertItem(item: ItemData): void;
   removeItem(id: string): void;

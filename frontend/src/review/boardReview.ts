@@ -11,7 +11,7 @@ import "./review.css";
 import type { Editor } from "../editor";
 import { GuestLink, LINK_DEAD_CODES, type ShareInfo } from "../share/guest";
 import { ShareDialog } from "../share/shareDialog";
-import { type CommentBackend, CommentsPanel } from "../ui/commentsPanel";
+import { type ClipHooks, type CommentBackend, CommentsPanel } from "../ui/commentsPanel";
 import { DecisionBadges } from "../ui/decisionBadges";
 import { h } from "../ui/dom";
 import { Filmstrip } from "../ui/filmstrip";
@@ -45,7 +45,7 @@ export interface ReviewHandles {
 
 const REVIEWER_ROLES = new Set(["owner", "editor", "reviewer"]);
 
-export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLElement): ReviewHandles {
+export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLElement, clips: ClipHooks | null = null): ReviewHandles {
   const board = `${boot.api_base}/boards/${boot.board_id}`;
   const guest = boot.share ? new GuestLink(boot.share) : null;
   const may = (perm: string) => (guest ? guest.share.permissions.includes(perm) : perm === "view" || REVIEWER_ROLES.has(boot.role));
@@ -67,6 +67,7 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
       : undefined,
     onComment: may("comment") ? (c) => comments.openComposer({ target: "iteration", iteration: c.id }) : undefined,
     download: Boolean(guest && may("download")),
+    reviewUrl: guest ? undefined : (batch) => `/boards/${boot.board_id}/review/?batch=${encodeURIComponent(batch)}`,
   });
 
   const backend: CommentBackend = guest
@@ -80,18 +81,21 @@ export function mountReview(editor: Editor, boot: ReviewBoot, surface: HTMLEleme
         members: boot.members ?? [],
         selfId: boot.user.id,
       };
-  const comments = new CommentsPanel(editor, surface, backend, may("comment"));
+  const comments = new CommentsPanel(editor, surface, backend, may("comment"), clips);
 
   let candidates: Candidate[] = [];
-  const setCandidates = (list: Candidate[]) => {
+  const setCandidates = (list: Candidate[], batchNames?: Record<string, string>) => {
     candidates = list;
-    filmstrip.setCandidates(list);
+    filmstrip.setCandidates(list, batchNames);
     for (const c of list) if (c.decision) badges.set(c.decision);
   };
   const loadCandidates = async () => {
     try {
       if (guest) setCandidates(await guest.candidates());
-      else setCandidates((await apiJson<ReviewList>("GET", `${board}/review`)).groups.flatMap((g) => g.candidates));
+      else {
+        const review = await apiJson<ReviewList>("GET", `${board}/review`);
+        setCandidates(review.groups.flatMap((g) => g.candidates), review.batches);
+      }
     } catch (e) {
       notifyError(e);
     }

@@ -41,6 +41,22 @@ export function candidateName(c: Candidate, index: number): string {
   return `Result ${c.number ?? index + 1}`;
 }
 
+/** A clip's player: its poster, muted, looping, with the browser's controls. */
+export function clipPlayer(c: Candidate, name: string): HTMLVideoElement {
+  const video = h("video", {
+    src: c.clip?.url,
+    poster: thumbUrl(c.asset, 384),
+    controls: true,
+    loop: true,
+    playsinline: true,
+    preload: "metadata",
+    "aria-label": `${name}, video clip`,
+    "data-testid": "candidate-clip",
+  });
+  video.muted = true; // the attribute alone does not mute a script-made element
+  return video;
+}
+
 /** Short text of a decision for the picture's corner: "Approved · 4★ · Starred". */
 export function badgeText(d: Candidate["decision"]): string {
   if (!d) return "";
@@ -55,14 +71,23 @@ export function buildCard(c: Candidate, index: number, openComments: number, act
   const d = c.decision;
   const name = candidateName(c, index);
   const status = d?.status || "undecided";
-  const picture = h(
-    "button",
-    { type: "button", class: "rv-thumb", "data-testid": "candidate-open", "aria-label": `Compare ${name} with its source (Enter)`, "data-tip": "Compare before / after (Enter)" },
-    h("img", { src: thumbUrl(c.asset, 384), alt: "", loading: "lazy" }),
+  const badges = [
     h("span", { class: "rv-badge", "data-testid": "badge", "data-status": d?.status ?? "" }, badgeText(d)),
     openComments ? h("span", { class: "rv-comments", "data-testid": "comment-count", title: "Open comments on this candidate" }, plural(openComments, "comment")) : null,
-  );
-  picture.addEventListener("click", () => actions.open(c));
+  ];
+  let picture: HTMLElement;
+  if (c.clip) {
+    // A clip plays in place (its own controls; a <video> cannot sit inside a button).
+    picture = h("div", { class: "rv-thumb rv-clip" }, clipPlayer(c, name), ...badges);
+  } else {
+    picture = h(
+      "button",
+      { type: "button", class: "rv-thumb", "data-testid": "candidate-open", "aria-label": `Compare ${name} with its source (Enter)`, "data-tip": "Compare before / after (Enter)" },
+      h("img", { src: thumbUrl(c.asset, 384), alt: "", loading: "lazy" }),
+      ...badges,
+    );
+    picture.addEventListener("click", () => actions.open(c));
+  }
   const card = h(
     "article",
     {

@@ -31,10 +31,10 @@ export function driftState(c: Consistency | null | undefined): DriftState {
 }
 
 /** The badge's accessible label: "Drifted: lighting", "Drifted: lighting and palette";
- * a stale reading (the anchors changed, a re-score is pending) says so. */
+ * a stale reading (the anchors or the brand kit's colours or references changed, a re-score is pending) says so. */
 export function driftLabel(c: Consistency | null | undefined): string {
   const label = baseLabel(c);
-  return label && c?.stale ? `${label} (anchors changed: re-checking)` : label;
+  return label && c?.stale ? `${label} (anchors or brand kit changed: re-checking)` : label;
 }
 
 function baseLabel(c: Consistency | null | undefined): string {
@@ -55,7 +55,7 @@ function baseLabel(c: Consistency | null | undefined): string {
 export function driftTip(c: Consistency | null | undefined): string {
   if (!c) return "";
   const tip = !c.drift ? "Consistent with the anchors (palette, lighting, composition)" : c.flags[0]?.message ?? "Drifted from the anchors";
-  return c.stale ? `${tip} (Checked against the old anchors; re-checking.)` : tip;
+  return c.stale ? `${tip} (Checked against the old anchors or brand kit; re-checking.)` : tip;
 }
 
 /** The worst of a result's scores (0–1, lower is worse); unscored results sort last. */

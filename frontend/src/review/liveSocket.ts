@@ -1,16 +1,20 @@
 /**
  * A listen-only board socket for pages that show review state but not the canvas (the
  * review page): it connects, reconnects with backoff, and hands `decision`, `comment`,
- * `consistency` and `iteration` (a new result: maybe a new candidate) messages to a callback. The canvas page gets the same messages through BoardConnection.
+ * `consistency`, `iteration` (a new result: maybe a new candidate) and `batch_progress` (the
+ * matrix's live counts) messages to a callback. The canvas page gets the same messages through BoardConnection.
  *
  * It must not send edits or presence.
  */
 import { absoluteWsUrl, backoffDelay } from "../realtime/connection";
 import type { ConsistencyMessage, ReviewMessage } from "./types";
+import type { BatchProgressMessage } from "../protocol/generated";
 
 export type LiveStatus = "online" | "offline" | "denied";
 
-export type LiveMessage = ReviewMessage | ConsistencyMessage | { type: "iteration"; iteration: { id: string } };
+export type LiveMessage = ReviewMessage | ConsistencyMessage | BatchProgressMessage | { type: "iteration"; iteration: { id: string } };
+
+const LIVE_TYPES = new Set(["decision", "comment", "iteration", "consistency", "batch_progress"]);
 
 export function listenToBoard(wsPath: string, onMessage: (msg: LiveMessage) => void, onStatus: (s: LiveStatus) => void): () => void {
   let attempt = 0;
@@ -29,7 +33,7 @@ export function listenToBoard(wsPath: string, onMessage: (msg: LiveMessage) => v
       } catch {
         return;
       }
-      if (msg && (msg.type === "decision" || msg.type === "comment" || msg.type === "iteration" || msg.type === "consistency")) onMessage(msg as LiveMessage);
+      if (msg && LIVE_TYPES.has(msg.type ?? "")) onMessage(msg as LiveMessage);
     };
     socket.onclose = (ev) => {
       if (stopped) return;

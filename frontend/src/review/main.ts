@@ -4,7 +4,8 @@
  * up, filters, triage by mouse (buttons on each card, card.ts) or keyboard (triage.ts), a
  * before/after compare with the decision history in words (words.ts), "promote top X% to
  * upres", live decisions and drift scores from the board socket, a "Drifted" filter and a
- * "by consistency score" order (drift.ts), and, for owners, the board's drift triage.
+ * "by consistency score" order (drift.ts), for owners the board's drift triage, and, on a
+ * board with batches, the batch matrix (matrix.ts: rows × columns of a batch's values).
  *
  * Wiring and rendering only: rules live in triage.ts, filters.ts and words.ts; the server
  * decides.
@@ -23,6 +24,7 @@ import { thumbUrl } from "./thumbs";
 import { type DecisionChange, TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
 import { CommentStore } from "./threads";
 import { badgeText, buildCard, candidateName, decisionControls } from "./card";
+import { BatchMatrix } from "./matrix";
 import { installTooltips } from "../ui/overlay";
 import { type Candidate, type Decision, type ReviewComment, type ReviewGroup, type ReviewList, TIERS } from "./types";
 import { type HistoryEvent, TIER_LABEL, describeEvent, groupCount, groupDetail, plural, tierSummary, whoName } from "./words";
@@ -34,6 +36,7 @@ interface ReviewBootstrap {
   api_base: string;
   role: string;
   can_review: boolean;
+  can_edit?: boolean;
   can_manage?: boolean;
   drift_triage?: string;
   user: { id: number | string; name: string };
@@ -373,6 +376,53 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     }
   }
 
+  // The batch matrix: a second view of the same candidates, offered once the board has
+  // batches (?batch=<id>, or ?view=matrix, opens it). Its thumbnails open the candidate view above.
+  const params = new URLSearchParams(window.location.search);
+  const matrix = new BatchMatrix({
+    apiBase: boot.api_base,
+    boardId: boot.board_id,
+    canReview: boot.can_review,
+    canEdit: Boolean(boot.can_edit),
+    say,
+    open: (id) => {
+      const c = groups.flatMap((g) => g.candidates).find((x) => x.id === id);
+      if (c) openCompare(c);
+      else void load().then(() => {
+        const found = groups.flatMap((g) => g.candidates).find((x) => x.id === id);
+        if (found) openCompare(found);
+      });
+    },
+  });
+  matrix.element.hidden = true;
+  const bar = h("div", { class: "rv-bar" }, filters, h("span", { class: "ab-spacer" }), percent, promoteBtn, promoteResult);
+  const viewSelect = select("View", "review-view", [["grid", "by job"], ["matrix", "batch matrix"]], "grid", (v) => void showView(v === "matrix" ? "matrix" : "grid"));
+  viewSelect.hidden = true;
+  async function showView(view: "grid" | "matrix"): Promise<void> {
+    const onMatrix = view === "matrix";
+    for (const el of [grid, tiers, bar]) el.hidden = onMatrix;
+    matrix.element.hidden = !onMatrix;
+    (viewSelect.querySelector("select") as HTMLSelectElement).value = view;
+    const url = new URL(window.location.href);
+    if (onMatrix) {
+      url.searchParams.set("view", "matrix");
+      url.searchParams.set("batch", matrix.currentBatch);
+      await matrix.load();
+    } else {
+      url.searchParams.delete("view");
+      url.searchParams.delete("batch");
+    }
+    window.history.replaceState(null, "", url);
+  }
+  void matrix
+    .loadBatches(params.get("batch") ?? "")
+    .then((any) => {
+      viewSelect.hidden = !any;
+      // The board's batch dock and the batches page link "Review results" as ?batch=<id>.
+      if (any && (params.get("view") === "matrix" || params.has("batch"))) void showView("matrix");
+    })
+    .catch((e) => say(e instanceof ApiError ? e.message : String(e), "error"));
+
   root.replaceChildren(
     h(
       "header",
@@ -381,14 +431,16 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       h("a", { class: "ab-btn", href: `/boards/${boot.board_id}/` }, "Open the canvas"),
       live,
       h("span", { class: "ab-spacer" }),
+      viewSelect,
       triageSetting,
       helpBtn,
     ),
     tiers,
-    h("div", { class: "rv-bar" }, filters, h("span", { class: "ab-spacer" }), percent, promoteBtn, promoteResult),
+    bar,
     status,
     triageOffer.element,
     grid,
+    matrix.element,
     compare.element,
     help,
   );
@@ -396,6 +448,11 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   listenToBoard(
     boot.ws_url,
     (msg) => {
+      if (msg.type === "batch_progress") {
+        matrix.onProgress(msg.batch); // the matrix's cells, live while its batch runs
+        return;
+      }
+      if (msg.type !== "comment") matrix.reloadSoon(); // its counts, marks and best order
       if (msg.type === "decision") {
         if (applyDecision(groups, msg.decision)) render();
         else reloadSoon(); // a candidate we have not seen yet

@@ -26,6 +26,8 @@ export const TIERS: Tier[] = ["generation", "refinement", "upres", "final"];
 export interface Candidate {
   id: string;
   job?: string;
+  /** The batch that made it (null: a job of its own; absent for share-link guests). */
+  batch?: string | null;
   mode?: string;
   parent?: string | null;
   /** The result's number in its job: "Result 2". */
@@ -40,6 +42,8 @@ export interface Candidate {
   /** Its drift check against the anchors; null until scored. Guests see it only through a
    * link that shares the team's decisions (absent otherwise). */
   consistency?: Consistency | null;
+  /** A video result's playable MP4 (members' URL); null for a still. */
+  clip?: { url: string; mime: string; duration: number | null } | null;
 }
 
 /** One job's results (canvas/review/candidates.py `job_group`). */
@@ -63,6 +67,8 @@ export interface ReviewList {
   groups: ReviewGroup[];
   tiers: Record<Tier, number>;
   total?: number;
+  /** Batch id → name, for the batches that made any candidate. */
+  batches?: Record<string, string>;
 }
 
 /** Decisions and comments relayed live (their shapes are generated from the server). */

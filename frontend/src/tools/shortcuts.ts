@@ -36,6 +36,7 @@ export type Command =
   | "redo"
   | "select-all"
   | "deselect"
+  | "export"
   | "help";
 
 export interface KeyLike {
@@ -80,6 +81,7 @@ export const SHORTCUT_HELP: readonly [string, string][] = [
   ["Arrows · Alt/Ctrl + arrows on a focused region", "Move · resize the region (Shift = ×10)"],
   ["G", "Go to the generation panel's prompt"],
   ["S", "Go to the staged results (Apply)"],
+  ["B", "Batch…: the generation panel's settings as a batch (values × seeds × engines × targets)"],
   ["[ / ] while painting a mask", "Smaller / larger brush"],
   ["← / → with staged results", "Previous / next result (when nothing is selected)"],
   ["⌘/Ctrl + wheel, pinch", "Zoom to cursor"],
@@ -94,6 +96,7 @@ export const SHORTCUT_HELP: readonly [string, string][] = [
   ["⌘/Ctrl + Z", "Undo"],
   ["⌘/Ctrl + Shift + Z", "Redo"],
   ["⌘/Ctrl + A", "Select all"],
+  ["⌘/Ctrl + Shift + E", "Export… the selection, a frame or a batch"],
   ["Esc", "Deselect"],
   ["?", "Show this list"],
 ];
@@ -107,6 +110,7 @@ export function resolveShortcut(e: KeyLike): Command | null {
     if (key === "0") return "zoom-100";
     if (key === "d") return "duplicate";
     if (key === "a") return "select-all";
+    if (key === "e" && e.shiftKey) return "export";
     if (key === "=" || key === "+") return "zoom-in";
     if (key === "-") return "zoom-out";
     return null;
@@ -150,8 +154,12 @@ export function resolveShortcut(e: KeyLike): Command | null {
   }
 }
 
-/** Run a command; returns false when it does not apply (so the key is not swallowed). */
-export function runCommand(editor: Editor, command: Command, toggleHelp: () => void): boolean {
+/**
+ * Run a command; returns false when it does not apply (so the key is not swallowed).
+ * `openExport` is the Export dialog (exports/exportDialog.ts); without it (a share link's
+ * guests) the shortcut does nothing.
+ */
+export function runCommand(editor: Editor, command: Command, toggleHelp: () => void, openExport?: () => void): boolean {
   if (EDIT_COMMANDS.has(command) && !editor.canEdit) return false;
   const sel = editor.selection;
   const nudge = (dx: number, dy: number) => editor.run(moveBy(editor.doc, sel, dx, dy, "Nudge"));
@@ -230,6 +238,10 @@ export function runCommand(editor: Editor, command: Command, toggleHelp: () => v
       return true;
     case "help":
       toggleHelp();
+      return true;
+    case "export":
+      if (!openExport) return false;
+      openExport();
       return true;
   }
 }

@@ -4,19 +4,44 @@
  * area), and the Comment tool (C): click for a point, drag for an area. A comment can also
  * be pinned to the selected result layer or image, or to a candidate from the filmstrip.
  *
+ * A comment on a selected video clip ("On selection") is pinned to the clip's moment (its
+ * scrub position): the thread says "at 0:03.2", clicking that selects the clip and seeks it
+ * there, and the clip's scrub bar shows a marker per comment (`ClipHooks`, render/videoClips).
+ *
  * The panel talks to a `CommentBackend` (the member API or a share link's guest API), so the
  * same code serves the team and clients. It must not change the board.
  */
 import type { Editor } from "../editor";
+import { clipMomentText } from "../render/driftCurve";
+import type { ClipMarker } from "../render/videoClips";
 import { boardToScreen } from "../model/geometry";
 import { completeMention, mentionAt, suggestMembers, type Member } from "../review/mentions";
 import { type PinAnchor, areaOnScreen, pinFromGesture } from "../review/pins";
 import { CommentStore, type Thread } from "../review/threads";
 import { ago } from "../review/thumbs";
 import type { CommentAnchor, ReviewComment } from "../review/types";
-import { h, rafThrottle } from "./dom";
+import { h, rafThrottle, replaceChildrenIfChanged, setStyles } from "./dom";
 
-export type NewCommentTarget = PinAnchor | { target: "iteration"; iteration: string } | { target: "asset"; asset: string };
+/** A placer that keeps `pin` at the screen point `at()` gives. */
+function pinAt(pin: HTMLElement, at: () => { x: number; y: number }): () => void {
+  return () => {
+    const p = at();
+    setStyles(pin, { left: `${p.x}px`, top: `${p.y}px` });
+  };
+}
+
+export type NewCommentTarget =
+  | PinAnchor
+  | { target: "point"; x: number; y: number; item: string; time: number }
+  | { target: "iteration"; iteration: string }
+  | { target: "asset"; asset: string };
+
+/** What the panel needs of the board's clip player (render/videoClips.ts). */
+export interface ClipHooks {
+  currentTime(id: string): number | null;
+  seekTo(id: string, seconds: number): void;
+  setMarkers(markers: ReadonlyMap<string, ClipMarker[]>): void;
+}
 
 export interface CommentBackend {
   list(): Promise<ReviewComment[]>;
@@ -33,6 +58,7 @@ export interface CommentBackend {
 
 function describe(t: NewCommentTarget | CommentAnchor & { target?: string }): string {
   const a = t as Record<string, unknown>;
+  if (typeof a.time === "number") return `at ${clipMomentText(a.time)} on a clip`;
   if (a.target === "iteration" || a.iteration) return "on a candidate";
   if (a.target === "asset" || a.asset) return "on an image";
   if (typeof a.width === "number") return `on an area ${Math.round(a.width as number)}×${Math.round(a.height as number)}`;
@@ -60,13 +86,17 @@ export class CommentsPanel {
   private showResolved = true;
   private unread = 0;
   private gesture: { start: { x: number; y: number }; pointer: number } | null = null;
-  private readonly placePins = rafThrottle(() => this.drawPins());
+  /** Moves the pins on screen (set by drawPins). */
+  private placers: (() => void)[] = [];
+  private readonly placePins = rafThrottle(() => this.movePins());
+  private readonly redrawPins = rafThrottle(() => this.drawPins());
 
   constructor(
     private readonly editor: Editor,
     private readonly surface: HTMLElement,
     private readonly backend: CommentBackend,
     canComment: boolean,
+    private readonly clips: ClipHooks | null = null,
   ) {
     this.toolButton = h("button", { type: "button", class: "ab-btn", "data-testid": "comment-tool", title: "Comment (C): click for a point, drag for an area", disabled: !canComment }, "Comment (C)");
     this.toolButton.addEventListener("click", () => this.setTool(this.catcher.hidden));
@@ -122,7 +152,7 @@ export class CommentsPanel {
     this.overlay.append(this.draft);
     this.wireCatcher();
     editor.on("camera", this.placePins);
-    editor.on("document", this.placePins);
+    editor.on("document", this.redrawPins);
   }
 
   async load(): Promise<void> {
@@ -179,7 +209,14 @@ export class CommentsPanel {
       return;
     }
     const iteration = item.props?.iteration;
-    if (typeof iteration === "string") this.openComposer({ target: "iteration", iteration });
+    const now = item.kind === "video" ? this.clips?.currentTime(item.id) : null;
+    if (typeof now === "number") {
+      // A clip: the moment its scrub bar shows, pinned under the clip where that moment is.
+      const duration = Number((item.props?.video as { duration?: number } | undefined)?.duration ?? 0);
+      const time = Math.round(Math.min(Math.max(0, now), duration || now) * 100) / 100;
+      const x = item.x + item.width * (duration > 0 ? time / duration : 0);
+      this.openComposer({ target: "point", x, y: item.y + item.height, item: item.id, time });
+    } else if (typeof iteration === "string") this.openComposer({ target: "iteration", iteration });
     else if (item.asset) this.openComposer({ target: "asset", asset: item.asset.id });
     else this.openComposer({ target: "area", x: item.x, y: item.y, width: Math.max(1, item.width), height: Math.max(1, item.height) });
   }
@@ -294,41 +331,52 @@ export class CommentsPanel {
     });
   }
 
+  /**
+   * Rebuild the pins (threads, the draft pin) when what they show changes; a camera move only
+   * calls `movePins`, which moves them. With no pins it writes nothing.
+   */
   private drawPins(): void {
     const out: HTMLElement[] = [this.draft];
-    const cam = this.editor.camera;
+    const placers: (() => void)[] = [];
     const threads = this.store.threads({ includeResolved: this.showResolved });
     threads.forEach((t, i) => {
       const a = t.root.anchor;
-      let p: { x: number; y: number } | null = null;
+      let at: (() => { x: number; y: number }) | null = null;
       if (typeof a.x === "number" && typeof a.y === "number") {
-        const area = areaOnScreen(a, cam);
-        if (area) {
+        const point = { x: a.x, y: a.y };
+        if (areaOnScreen(a, this.editor.camera)) {
           const box = h("div", { class: "ab-pin-area" });
-          Object.assign(box.style, { left: `${area.x}px`, top: `${area.y}px`, width: `${area.width}px`, height: `${area.height}px` });
+          placers.push(() => {
+            const area = areaOnScreen(a, this.editor.camera);
+            if (area) setStyles(box, { left: `${area.x}px`, top: `${area.y}px`, width: `${area.width}px`, height: `${area.height}px` });
+          });
           out.push(box);
         }
-        p = boardToScreen(cam, { x: a.x, y: a.y });
+        at = () => boardToScreen(this.editor.camera, point);
       } else {
         const id = a.iteration ?? a.asset;
         const item = [...this.editor.doc.ordered()].find((it) => (a.iteration ? it.props?.iteration === id : it.asset?.id === id));
-        if (item) p = boardToScreen(cam, { x: item.x + item.width, y: item.y });
+        if (item) at = () => boardToScreen(this.editor.camera, { x: item.x + item.width, y: item.y });
       }
-      if (!p) return;
+      if (!at) return;
       const pin = h("button", { type: "button", class: `ab-pin${t.root.resolved ? " resolved" : ""}`, "data-testid": "comment-pin", "data-id": t.root.id, title: t.root.body.slice(0, 80) }, String(threads.length - i));
-      pin.style.left = `${p.x}px`;
-      pin.style.top = `${p.y}px`;
       pin.addEventListener("click", () => this.threadsEl.querySelector<HTMLElement>(`[data-id="${t.root.id}"]`)?.scrollIntoView({ block: "nearest" }));
+      placers.push(pinAt(pin, at));
       out.push(pin);
     });
     if (this.target && !this.replyTo && "x" in this.target) {
-      const p = boardToScreen(cam, { x: this.target.x, y: this.target.y });
+      const point = { x: this.target.x, y: this.target.y };
       const pin = h("span", { class: "ab-pin", "data-testid": "comment-pin-draft" }, "+");
-      pin.style.left = `${p.x}px`;
-      pin.style.top = `${p.y}px`;
+      placers.push(pinAt(pin, () => boardToScreen(this.editor.camera, point)));
       out.push(pin);
     }
-    this.overlay.replaceChildren(...out);
+    this.placers = placers;
+    this.movePins();
+    replaceChildrenIfChanged(this.overlay, out);
+  }
+
+  private movePins(): void {
+    for (const place of this.placers) place();
   }
 
   private renderComment(c: ReviewComment, cls: string): HTMLElement {
@@ -343,6 +391,12 @@ export class CommentsPanel {
   private renderThread(t: Thread, n: number): HTMLElement {
     const el = h("div", { class: `ab-thread${t.root.resolved ? " resolved" : ""}`, "data-testid": "comment-thread", "data-id": t.root.id, "data-resolved": String(t.root.resolved) });
     el.append(h("div", { class: "ab-c-meta" }, `#${n} ${describe({ target: t.root.target, ...t.root.anchor })}${t.root.resolved ? " · resolved" : ""}`));
+    const { item, time } = t.root.anchor;
+    if (item && typeof time === "number") {
+      const seek = h("button", { type: "button", class: "ab-btn small ab-c-time", "data-testid": "comment-time", title: "Show the clip at this moment" }, `at ${clipMomentText(time)}`);
+      seek.addEventListener("click", () => this.showMoment(item, time));
+      el.append(seek);
+    }
     el.append(this.renderComment(t.root, "ab-root"));
     for (const r of t.replies) el.append(this.renderComment(r, "ab-reply"));
     const actions = h("div", { style: "display:flex;gap:4px" });
@@ -367,8 +421,27 @@ export class CommentsPanel {
     return el;
   }
 
+  /** Select the clip and show it at `time` (a comment's moment). */
+  showMoment(item: string, time: number): void {
+    if (!this.editor.doc.get(item)) {
+      this.editor.notify("info", "That clip is no longer on the board.");
+      return;
+    }
+    this.editor.select([item]);
+    this.clips?.seekTo(item, time);
+  }
+
   render(): void {
     const threads = this.store.threads({ includeResolved: this.showResolved });
+    if (this.clips) {
+      const markers = new Map<string, ClipMarker[]>();
+      for (const t of threads) {
+        const { item, time } = t.root.anchor;
+        if (!item || typeof time !== "number") continue;
+        markers.set(item, [...(markers.get(item) ?? []), { id: t.root.id, time }]);
+      }
+      this.clips.setMarkers(markers);
+    }
     this.threadsEl.replaceChildren(...threads.map((t, i) => this.renderThread(t, threads.length - i)));
     if (!threads.length) this.threadsEl.append(h("p", { class: "muted" }, "No comments yet."));
     this.drawPins();

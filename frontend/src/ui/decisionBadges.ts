@@ -9,7 +9,7 @@
 import type { Editor } from "../editor";
 import { boardToScreen } from "../model/geometry";
 import { type Decision, STATUS_LABEL } from "../review/types";
-import { h, rafThrottle } from "./dom";
+import { h, rafThrottle, replaceChildrenIfChanged, setAttr, setStyles, setText } from "./dom";
 
 export function decisionLabel(d: Decision): string {
   const parts: string[] = [];
@@ -22,6 +22,8 @@ export function decisionLabel(d: Decision): string {
 export class DecisionBadges {
   readonly element = h("div", { class: "ab-review-overlay", "aria-hidden": "true", "data-testid": "decision-badges" });
   private readonly decisions = new Map<string, Decision>();
+  /** Badges on screen by iteration, reused from frame to frame. */
+  private shown = new Map<string, HTMLElement>();
   private readonly schedule = rafThrottle(() => this.place());
 
   constructor(private readonly editor: Editor) {
@@ -47,7 +49,10 @@ export class DecisionBadges {
   }
 
   place(): void {
+    // Nothing decided on this board: nothing to draw, and no pass over every item per frame.
+    if (!this.decisions.size && !this.element.firstChild) return;
     const out: HTMLElement[] = [];
+    const kept = new Map<string, HTMLElement>();
     const { width, height } = this.editor.viewport;
     for (const item of this.editor.doc.ordered()) {
       const iteration = item.props?.iteration;
@@ -57,11 +62,15 @@ export class DecisionBadges {
       if (!d || !text) continue;
       const p = boardToScreen(this.editor.camera, { x: item.x, y: item.y });
       if (p.x < -200 || p.y < -40 || p.x > width || p.y > height) continue;
-      const el = h("span", { class: "ab-decision-badge", "data-status": d.status, "data-iteration": iteration, "data-testid": "decision-badge" }, text);
-      el.style.left = `${p.x}px`;
-      el.style.top = `${p.y}px`;
+      // The same element while its badge stays on screen: a pan only moves it.
+      const el = this.shown.get(iteration) ?? h("span", { class: "ab-decision-badge", "data-iteration": iteration, "data-testid": "decision-badge" });
+      setAttr(el, "data-status", d.status);
+      setText(el, text);
+      setStyles(el, { left: `${p.x}px`, top: `${p.y}px` });
+      kept.set(iteration, el);
       out.push(el);
     }
-    this.element.replaceChildren(...out);
+    this.shown = kept;
+    replaceChildrenIfChanged(this.element, out);
   }
 }

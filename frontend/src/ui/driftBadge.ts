@@ -3,7 +3,7 @@
  * cards, the phone's candidate viewer): a warning badge naming the drifted metric on a
  * drifted result, a small neutral check on a consistent one, nothing while it is being
  * scored. The label is the accessible name; the tooltip (`data-tip`) is the flag's
- * sentence. A stale reading (the anchors changed; re-checking) is drawn dashed and faded,
+ * sentence. A stale reading (the anchors or brand kit changed; re-checking) is drawn dashed and faded,
  * and its label and tooltip say so. `whyFlagged` is the "Why flagged" button that lists every flag's sentence as
  * text (review cards, the candidate viewer), for touch screens and screen readers where a
  * tooltip never shows. Words come from review/drift.ts.

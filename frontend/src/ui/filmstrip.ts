@@ -7,10 +7,15 @@
  * when the link allows, a download of the original. On a phone a tap opens the candidate
  * full screen instead (ui/candidateViewer.ts), with swipes between them.
  *
+ * A batch's candidates are one group (review/filmstripRows.ts): a button with the batch's
+ * name and count that unfolds them after it (their cells are built only while unfolded)
+ * and, for members, a link to the batch's matrix in review.
+ *
  * It must not change the board; decisions go through the callback it is given.
  */
 import type { Editor } from "../editor";
-import { type ReviewFilter, NO_FILTER, matches } from "../review/filters";
+import { type ReviewFilter, NO_FILTER } from "../review/filters";
+import { type FilmRow, batchCountText, batchTitle, batchToggleTip, drawnCandidates, filmRows } from "../review/filmstripRows";
 import type { ConsistencyResult } from "../protocol/generated";
 import { applyConsistency, driftTip } from "../review/drift";
 import { thumbUrl } from "../review/thumbs";
@@ -19,6 +24,7 @@ import { CandidateViewer } from "./candidateViewer";
 import { decisionLabel } from "./decisionBadges";
 import { driftBadge } from "./driftBadge";
 import { h } from "./dom";
+import { icon } from "./icons";
 import { PHONE_QUERY } from "./layout";
 
 export interface FilmstripOptions {
@@ -27,6 +33,8 @@ export interface FilmstripOptions {
   onComment?: (c: Candidate) => void;
   /** Offer the original for download (a share link with the download permission). */
   download?: boolean;
+  /** Where a batch's results are reviewed (its matrix); members only. */
+  reviewUrl?: (batch: string) => string;
 }
 
 export class Filmstrip {
@@ -38,6 +46,10 @@ export class Filmstrip {
   private candidates: Candidate[] = [];
   private filter: ReviewFilter = { ...NO_FILTER };
   private current: string | null = null;
+  /** Batch id → name, from the review list. */
+  private batchNames: ReadonlyMap<string, string> = new Map();
+  /** Batches whose candidates the person unfolded (kept across re-renders and reloads of the list). */
+  private readonly openBatches = new Set<string>();
 
   constructor(
     private readonly editor: Editor,
@@ -70,8 +82,10 @@ export class Filmstrip {
     this.toggle.setAttribute("aria-pressed", String(open));
   }
 
-  setCandidates(list: Candidate[]): void {
+  /** The candidates, newest job first, and the names of the batches that made any of them. */
+  setCandidates(list: Candidate[], batchNames: Readonly<Record<string, string>> = {}): void {
     this.candidates = list;
+    this.batchNames = new Map(Object.entries(batchNames));
     this.toggle.textContent = `Candidates (${list.length})`;
     this.render();
   }
@@ -101,43 +115,93 @@ export class Filmstrip {
   }
 
   private render(): void {
-    const shown = this.candidates.filter((c) => matches(c, this.filter));
-    this.list.replaceChildren(
-      ...shown.map((c, i) => {
-        const label = c.decision ? decisionLabel(c.decision) : "";
-        const drift = driftTip(c.consistency);
-        const thumb = h(
-          "button",
-          { type: "button", class: "ab-film-item", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Result ${c.number ?? i + 1}: click to show it on the canvas${c.consistency?.drift ? `. ${drift}` : ""}` },
-          h("img", { src: thumbUrl(c.asset, 128), alt: `Result ${c.number ?? i + 1}` }),
-          label ? h("span", { class: "ab-decision-badge", "data-status": c.decision?.status ?? "" }, label) : null,
-          driftBadge(c.consistency),
-        );
-        thumb.addEventListener("click", () => {
-          if (window.matchMedia(PHONE_QUERY).matches) this.viewer.open(shown, i);
-          else this.focus(c);
-        });
-        const cell = h("div", { class: "ab-film-cell", style: "display:flex;flex-direction:column;gap:2px" }, thumb);
-        if (this.opts.onDecide) {
-          const row = h("div", { class: "ab-film-verdicts", style: "display:flex;gap:2px" });
-          for (const [status, text] of [["approved", "Approve"], ["needs_changes", "Changes"], ["rejected", "Reject"]] as [DecisionStatus, string][]) {
-            const b = h("button", { type: "button", class: "ab-btn small", "data-testid": `guest-${status}`, "data-id": c.id, "aria-pressed": String(c.decision?.status === status) }, text);
-            b.addEventListener("click", () => this.opts.onDecide?.(c, status));
-            row.append(b);
-          }
-          cell.append(row);
-        }
-        if (this.opts.download) {
-          cell.append(h("a", { class: "ab-btn small", href: c.asset.original_url, download: "", "data-testid": "guest-download", "data-id": c.id }, "Download"));
-        }
-        if (this.opts.onComment) {
-          const b = h("button", { type: "button", class: "ab-btn small", "data-testid": "comment-on-candidate", "data-id": c.id }, "Comment");
-          b.addEventListener("click", () => this.opts.onComment?.(c));
-          cell.append(b);
-        }
-        return cell;
-      }),
-    );
-    if (!shown.length) this.list.append(h("span", { class: "muted" }, this.candidates.length ? "None match." : "No candidates yet."));
+    // Rebuilt whole: keep the keyboard on the same control (a group's button after it unfolds).
+    const active = document.activeElement as HTMLElement | null;
+    const refocus = active && this.list.contains(active) ? focusKey(active) : null;
+    const rows = filmRows(this.candidates, this.filter, this.openBatches, this.batchNames);
+    const drawn = drawnCandidates(rows);
+    this.list.replaceChildren(...rows.map((row) => (row.kind === "single" ? this.cell(row.candidate, drawn) : this.group(row, drawn))));
+    if (!rows.length) this.list.append(h("span", { class: "muted" }, this.candidates.length ? "None match." : "No candidates yet."));
+    if (refocus) this.list.querySelector<HTMLElement>(refocus)?.focus();
   }
+
+  /** A batch's candidates: one button (name, count) that unfolds them after it. */
+  private group(row: Extract<FilmRow, { kind: "batch" }>, drawn: Candidate[]): HTMLElement {
+    const { batch, name, items, open } = row;
+    const id = `ab-film-batch-${batch}`;
+    const cover = items[0];
+    const toggle = h(
+      "button",
+      { type: "button", class: "ab-film-batch-toggle", "aria-expanded": String(open), "aria-controls": open ? id : undefined, "data-testid": "filmstrip-batch-toggle", "data-batch": batch, "data-tip": batchToggleTip(name, items.length, open) },
+      h("span", { class: "ab-film-batch-cover", "aria-hidden": "true" }, cover ? h("img", { src: thumbUrl(cover.asset, 128), alt: "" }) : null),
+      h(
+        "span",
+        { class: "ab-film-batch-text" },
+        h("span", { class: "visually-hidden" }, "Batch "),
+        h("span", { class: "ab-film-batch-name" }, batchTitle(name)),
+        h("span", { class: "visually-hidden" }, ": "),
+        h("span", { class: "ab-film-batch-count" }, batchCountText(items.length, row.drifted)),
+      ),
+      icon(open ? "prev" : "next", 14),
+    );
+    toggle.addEventListener("click", () => {
+      if (this.openBatches.has(batch)) this.openBatches.delete(batch);
+      else this.openBatches.add(batch);
+      this.render();
+    });
+    const review = this.opts.reviewUrl
+      ? h("a", { class: "ab-btn small ab-film-batch-review", href: this.opts.reviewUrl(batch), "data-testid": "filmstrip-batch-review" }, "Review results", h("span", { class: "visually-hidden" }, ` of ${batchTitle(name)}`))
+      : null;
+    return h(
+      "div",
+      { class: `ab-film-batch${open ? " open" : ""}`, "data-testid": "filmstrip-batch", "data-batch": batch, "data-count": String(items.length) },
+      h("div", { class: "ab-film-batch-head" }, toggle, review),
+      open ? h("div", { class: "ab-film-batch-items", id, role: "group", "aria-label": `Results of ${batchTitle(name)}` }, ...items.map((c) => this.cell(c, drawn))) : null,
+    );
+  }
+
+  /** One candidate: its thumbnail (shows it on the canvas; on a phone, full screen) and buttons. */
+  private cell(c: Candidate, drawn: Candidate[]): HTMLElement {
+    const i = drawn.indexOf(c);
+    const label = c.decision ? decisionLabel(c.decision) : "";
+    const drift = driftTip(c.consistency);
+    const thumb = h(
+      "button",
+      { type: "button", class: "ab-film-item", "data-testid": "filmstrip-item", "data-id": c.id, "data-status": c.decision?.status || "undecided", "aria-current": c.id === this.current ? "true" : undefined, title: `Result ${c.number ?? i + 1}: click to show it on the canvas${c.consistency?.drift ? `. ${drift}` : ""}` },
+      h("img", { src: thumbUrl(c.asset, 128), alt: `Result ${c.number ?? i + 1}` }),
+      label ? h("span", { class: "ab-decision-badge", "data-status": c.decision?.status ?? "" }, label) : null,
+      driftBadge(c.consistency),
+    );
+    thumb.addEventListener("click", () => {
+      if (window.matchMedia(PHONE_QUERY).matches) this.viewer.open(drawn, i);
+      else this.focus(c);
+    });
+    const cell = h("div", { class: "ab-film-cell", style: "display:flex;flex-direction:column;gap:2px" }, thumb);
+    if (this.opts.onDecide) {
+      const row = h("div", { class: "ab-film-verdicts", style: "display:flex;gap:2px" });
+      for (const [status, text] of [["approved", "Approve"], ["needs_changes", "Changes"], ["rejected", "Reject"]] as [DecisionStatus, string][]) {
+        const b = h("button", { type: "button", class: "ab-btn small", "data-testid": `guest-${status}`, "data-id": c.id, "aria-pressed": String(c.decision?.status === status) }, text);
+        b.addEventListener("click", () => this.opts.onDecide?.(c, status));
+        row.append(b);
+      }
+      cell.append(row);
+    }
+    if (this.opts.download) {
+      cell.append(h("a", { class: "ab-btn small", href: c.asset.original_url, download: "", "data-testid": "guest-download", "data-id": c.id }, "Download"));
+    }
+    if (this.opts.onComment) {
+      const b = h("button", { type: "button", class: "ab-btn small", "data-testid": "comment-on-candidate", "data-id": c.id }, "Comment");
+      b.addEventListener("click", () => this.opts.onComment?.(c));
+      cell.append(b);
+    }
+    return cell;
+  }
+}
+
+/** A selector for the same control after a rebuild (its test id and what it is of). */
+function focusKey(el: HTMLElement): string | null {
+  const testid = el.dataset.testid;
+  if (!testid) return null;
+  const of = el.dataset.batch ? `[data-batch="${CSS.escape(el.dataset.batch)}"]` : el.dataset.id ? `[data-id="${CSS.escape(el.dataset.id)}"]` : "";
+  return `[data-testid="${testid}"]${of}`;
 }

@@ -268,6 +268,20 @@ export class GenerationPanel {
     }, 6000);
   }
 
+  /** The panel's settings as they are now: what the Batch… dialog starts from (batches/). */
+  settings(): { prompt: string; negative: string; mode: string; engine: string; strength: number | null; anchors: JobAnchorRef[]; region: Rect | null } {
+    const locked = this.kit?.locks.includes("strength") || this.choice.mode === "upscale";
+    return {
+      prompt: this.f.prompt.value,
+      negative: this.f.negative.value,
+      mode: this.f.mode.value,
+      engine: this.f.engine.value,
+      strength: locked ? null : Number(this.f.strength.value),
+      anchors: this.selectedAnchors(),
+      region: this.region,
+    };
+  }
+
   get engine(): EngineInfo | undefined {
     return this.deps.engines.find((e) => e.name === this.f.engine.value);
   }

@@ -1,14 +1,15 @@
 /**
  * The history panel: every result on the board, newest first, with search by prompt and
  * filters (engine, status, date, author, review decision / rating / star); a lineage tree per region (original → results
- * → refinements); and per result: compare before/after, make current, re-run with the
- * same parameters, restore (if discarded), apply or discard, refine.
+ * → refinements, with "Export history as PSD" per region); and per result: compare
+ * before/after, make current, re-run with the same parameters, restore (if discarded),
+ * apply or discard, refine.
  *
  * Filtering and tree building are jobs/history.ts; requests go through jobs/client.ts.
  */
 import type { Editor } from "../editor";
 import type { JobClient, JobRequestDraft } from "../jobs/client";
-import { type DecisionLookup, EMPTY_FILTER, type HistoryFilter, type LineageNode, filterChoices, filterHistory, lineageByRegion } from "../jobs/history";
+import { type DecisionLookup, EMPTY_FILTER, type HistoryFilter, type LineageNode, filterChoices, filterHistory, groupByBatch, lineageByRegion } from "../jobs/history";
 import type { IterationPayload, JobStore } from "../jobs/model";
 import type { ResultActions } from "../jobs/resultActions";
 import { describeRegion } from "../jobs/region";
@@ -37,7 +38,10 @@ export class HistoryPanel {
   private readonly author: HTMLSelectElement;
   private readonly error: HTMLElement;
   private view: "list" | "lineage" = "list";
+  /** Batches whose results the person unfolded in the list (kept across re-renders). */
+  private readonly openBatches = new Set<string>();
   private decisionOf: DecisionLookup = () => undefined;
+  private exportHistory: ((jobId: string) => Promise<void>) | null = null;
   private readonly scheduleRender = rafThrottle(() => this.render());
 
   constructor(
@@ -48,6 +52,8 @@ export class HistoryPanel {
     private readonly compare: CompareDialog,
     private readonly assetUrl: (assetId: string) => string,
     private readonly onRefine: (iteration: IterationPayload) => void,
+    /** Where a batch's results are reviewed (its matrix). */
+    private readonly reviewUrl: (batch: string) => string,
   ) {
     const search = h("input", { type: "search", placeholder: "Search prompts", "data-testid": "history-search" });
     search.addEventListener("input", () => this.update({ text: search.value }));
@@ -123,6 +129,13 @@ export class HistoryPanel {
     this.scheduleRender();
   }
 
+  /** How to ask for a region's history as a layered PSD (main.ts: the Export dialog's
+   * `startExport`, members only); without one the lineage shows no export action. */
+  setHistoryExport(start: (jobId: string) => Promise<void>): void {
+    this.exportHistory = start;
+    this.scheduleRender();
+  }
+
   decisionsChanged(): void {
     this.scheduleRender();
   }
@@ -171,9 +184,9 @@ export class HistoryPanel {
     this.list.hidden = this.view !== "list";
     this.tree.hidden = this.view !== "lineage";
     if (this.view === "list") {
-      const rows = filterHistory(iterations, this.store.jobs, this.filter, this.decisionOf);
+      const rows = groupByBatch(filterHistory(iterations, this.store.jobs, this.filter, this.decisionOf), (it) => this.store.jobs.get(it.job)?.batch);
       this.list.replaceChildren(
-        ...(rows.length ? rows.map((it) => h("li", {}, this.entry(it))) : [h("li", { class: "muted" }, "No results match.")]),
+        ...(rows.length ? rows.map((row) => (row.kind === "single" ? h("li", {}, this.entry(row.iteration)) : this.batchRow(row.batch, row.items))) : [h("li", { class: "muted" }, "No results match.")]),
       );
     } else {
       const shown = new Set(filterHistory(iterations, this.store.jobs, this.filter, this.decisionOf).map((i) => i.id));
@@ -187,12 +200,47 @@ export class HistoryPanel {
               { class: "ab-lineage-original" },
               region.sourceAsset ? h("img", { src: this.assetUrl(region.sourceAsset), alt: "Original" }) : null,
               h("span", {}, `Original · ${describeRegion(region.region)}`),
+              this.exportButton(region.roots[0]?.iteration.job, describeRegion(region.region)),
             ),
             h("div", { role: "tree", "aria-label": `Lineage of ${describeRegion(region.region)}` }, this.branch(region.roots, shown)),
           ),
         ),
       );
     }
+  }
+
+  /** A batch's results as one collapsible row: its name, how many, a link to its matrix;
+   * the entries are built only while it is open (a batch can make hundreds). */
+  private batchRow(batch: string, items: IterationPayload[]): HTMLElement {
+    const name = this.store.batchNames.get(batch);
+    const open = this.openBatches.has(batch);
+    const review = h("a", { href: this.reviewUrl(batch), class: "ab-history-batch-review", "data-testid": "history-batch-review" }, "Review results");
+    const details = h(
+      "details",
+      { class: "ab-history-batch", "data-batch": batch, "data-count": String(items.length), "data-testid": "history-batch", open },
+      h("summary", {}, h("strong", {}, name ? `“${name}”` : "A batch"), ` — ${items.length} ${items.length === 1 ? "result" : "results"} `, review),
+      open ? h("ul", { class: "ab-history-batch-list" }, ...items.map((it) => h("li", {}, this.entry(it)))) : null,
+    );
+    details.addEventListener("toggle", () => {
+      if (details.open === this.openBatches.has(batch)) return;
+      if (details.open) this.openBatches.add(batch);
+      else this.openBatches.delete(batch);
+      this.render();
+    });
+    return h("li", {}, details);
+  }
+
+  /** "Export history as PSD" for a region: its first job's region and every result made
+   * for it (docs/exports.md); the export toast follows it, a refusal shows here. */
+  private exportButton(jobId: string | undefined, where: string): HTMLElement | null {
+    const start = this.exportHistory;
+    if (!start || !jobId) return null;
+    const b = iconButton({ icon: "export", label: `Export the history of ${where} as a layered PSD`, text: "Export history as PSD", variant: "secondary", testid: "history-export-psd", onClick: () => this.act(start(jobId)) });
+    b.classList.add("small");
+    // Its visible words first (the name a voice user says), then which region: several
+    // regions' buttons must not share one name.
+    b.setAttribute("aria-label", `Export history as PSD: ${where}`);
+    return b;
   }
 
   /** One level of the lineage tree: each result as a compact node, its refinements below. */

@@ -2,10 +2,13 @@
  * Jobs in flight: a card over each queued/running job's region (progress bar, step
  * message, the live low-resolution preview, cancel) and the queue list in the side panel
  * (move to front/back, cancel, retry failed ones, pause/resume the board's queue).
+ * A batch's jobs get neither cards nor rows of their own: one quiet marker per region and
+ * batch, one queue line per batch (jobs/batchJobs.ts; the batch dock steers them).
  *
  * It reads jobs/model.ts and sends requests through jobs/client.ts; it never edits items.
  */
 import type { Editor } from "../editor";
+import { type BatchMarker, batchMarkers, batchQueueLines, markerText, ownJobs, queueLineText } from "../jobs/batchJobs";
 import type { JobClient, JobRequestDraft } from "../jobs/client";
 import type { JobPayload, JobStore } from "../jobs/model";
 import { h, rafThrottle } from "./dom";
@@ -96,12 +99,21 @@ export class JobProgress {
   }
 
   render(): void {
-    const active = this.store.activeJobs();
+    const all = this.store.activeJobs();
+    const active = ownJobs(all);
+    const lines = batchQueueLines(all);
     this.pause.textContent = this.store.paused ? "Resume queue" : "Pause queue";
     this.pause.hidden = !this.editor.canEdit;
     this.pause.dataset.paused = String(this.store.paused);
     this.list.replaceChildren(
-      ...(active.length ? [] : [h("li", { class: "muted" }, this.store.paused ? "Queue paused." : "Nothing queued.")]),
+      ...(all.length ? [] : [h("li", { class: "muted" }, this.store.paused ? "Queue paused." : "Nothing queued.")]),
+      ...lines.map((line) =>
+        h(
+          "li",
+          { class: "ab-queue-row batch", "data-batch": line.batch, "data-testid": "job-queue-batch" },
+          h("span", { class: "ab-queue-title" }, queueLineText(this.store.batchNames.get(line.batch), line)),
+        ),
+      ),
       ...active.map((job) => {
         const row = h(
           "li",
@@ -121,7 +133,8 @@ export class JobProgress {
       }),
     );
     this.failed.replaceChildren(
-      ...this.store.failedJobs().slice(0, 5).map((job) =>
+      // A batch's failed jobs are re-run from its review (matrix: "re-run failed").
+      ...ownJobs(this.store.failedJobs()).slice(0, 5).map((job) =>
         h(
           "li",
           { class: `ab-queue-row ${job.state}`, "data-job": job.id, "data-state": job.state },
@@ -131,10 +144,10 @@ export class JobProgress {
         ),
       ),
     );
-    this.renderCards(active);
+    this.renderCards(active, batchMarkers(this.store.jobs.values()));
   }
 
-  private renderCards(active: JobPayload[]): void {
+  private renderCards(active: JobPayload[], markers: BatchMarker[]): void {
     const cards = active.map((job) => {
       const preview = this.store.previews.get(job.id);
       const bar = h("div", { class: "ab-job-bar" }, h("div", { class: "ab-job-fill", style: `width:${Math.round(job.progress * 100)}%` }));
@@ -150,7 +163,24 @@ export class JobProgress {
       (card as HTMLElement & { region?: JobPayload["spec"]["region"] }).region = job.spec.region;
       return card;
     });
-    this.overlay.replaceChildren(...cards);
+    // A batch: one quiet chip on the region's outline, no bar, preview or Cancel (the dock has them).
+    const chips = markers.map((m) => {
+      const text = markerText(this.store.batchNames.get(m.batch), m);
+      const chip = h(
+        "div",
+        { class: "ab-job-batch", "data-batch": m.batch, "data-testid": "job-batch-marker", title: `Batch ${text} finished` },
+        // The name gives way (ellipsis), the count never does.
+        h(
+          "span",
+          { class: "ab-job-batch-chip" },
+          h("span", { class: "ab-job-batch-name" }, this.store.batchNames.get(m.batch) || "Batch"),
+          h("span", { class: "ab-job-batch-count" }, text.slice(text.lastIndexOf(" — "))),
+        ),
+      );
+      (chip as HTMLElement & { region?: JobPayload["spec"]["region"] }).region = m.region;
+      return chip;
+    });
+    this.overlay.replaceChildren(...chips, ...cards);
     this.placeCards();
   }
 

@@ -9,6 +9,7 @@
 import "../jobs/jobs.css";
 import type { Editor } from "../editor";
 import type { Rect } from "../model/geometry";
+import { BatchApi } from "../batches/api";
 import { JobClient, JobResync, type RequestSink, httpJobApi } from "../jobs/client";
 import { type EngineInfo, type IterationPayload, type JobPayload, JobStore } from "../jobs/model";
 import { type Spoken, jobAnnouncement } from "../jobs/announce";
@@ -108,8 +109,21 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
       if (before || job.state === "queued" || job.state === "running") announce(said.text, said.urgent);
     }
   });
-  const staging = new StagingStrip(editor, store, results, compare, assetUrl, refine);
-  const history = new HistoryPanel(editor, store, client, results, compare, assetUrl, refine);
+  // A batch's jobs carry only its id: its name (for the markers, queue lines and strip
+  // summaries) comes from `batch_progress` (main.ts) or, for a batch not heard of, one read.
+  const batchApi = new BatchApi(boot.api_base, boot.board_id);
+  const askedNames = new Set<string>();
+  store.subscribe(() => {
+    for (const job of store.jobs.values()) {
+      const id = job.batch;
+      if (!id || askedNames.has(id) || store.batchNames.has(id)) continue;
+      askedNames.add(id);
+      batchApi.one(id).then((b) => store.nameBatch(id, b.name), () => {});
+    }
+  });
+  const reviewUrl = (batch: string) => `/boards/${boot.board_id}/review/?batch=${encodeURIComponent(batch)}`;
+  const staging = new StagingStrip(editor, store, results, compare, assetUrl, refine, reviewUrl);
+  const history = new HistoryPanel(editor, store, client, results, compare, assetUrl, refine, reviewUrl);
 
   const historyButton = iconButton({ icon: "history", label: "Every result of this board: search, filters, lineage", text: "History", variant: "secondary", testid: "history-open", onClick: () => history.toggle() });
   const regionButton = iconButton({ icon: "region", label: "Region for a job", keys: "R", variant: "tool", testid: "tool-region", onClick: () => regionTool.setActive(!regionTool.active) });
@@ -136,7 +150,8 @@ export function mountJobs(editor: Editor, connection: RequestSink, boot: JobsBoo
   new ResizeObserver(() => progress.render()).observe(staging.element.querySelector(".ab-staging-dock") ?? staging.element);
 
   window.addEventListener("keydown", (e) => {
-    if (isTyping(e) || e.metaKey || e.ctrlKey || e.altKey) return;
+    // A modal dialog (Batch…, Share) keeps its keys: R, G, S and Esc belong to the board.
+    if (isTyping(e) || e.metaKey || e.ctrlKey || e.altKey || (e.target instanceof Element && e.target.closest("[aria-modal=true]"))) return;
     if (e.key === "Escape") {
       if (compare.isOpen) compare.close();
       else if (regionTool.active) regionTool.setActive(false);

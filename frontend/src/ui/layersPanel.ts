@@ -15,14 +15,27 @@ import type { ItemData } from "../protocol";
 import { h, rafThrottle } from "./dom";
 import { type IconName, icon, iconButton } from "./icons";
 import { activeAfterDelete, activeRow, listKey } from "./listKeys";
+import { revealDelta, rowWindow, rowsToRender } from "./virtualRows";
 
-const KIND_ICON: Record<string, IconName> = { image: "image", frame: "frame", text: "text", mask: "mask" };
-const KIND_NAME: Record<string, string> = { image: "Image", frame: "Frame", text: "Text note", mask: "Mask" };
+/** Rows kept in the DOM beyond each edge of the panel's view. */
+const OVERSCAN_ROWS = 8;
+
+/** The nearest ancestor that scrolls vertically (the side panel), or null. */
+function scrollingAncestor(el: HTMLElement): HTMLElement | null {
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const overflow = getComputedStyle(p).overflowY;
+    if (overflow === "auto" || overflow === "scroll") return p;
+  }
+  return null;
+}
+
+const KIND_ICON: Record<string, IconName> = { image: "image", video: "image", frame: "frame", text: "text", mask: "mask" };
+const KIND_NAME: Record<string, string> = { image: "Image", video: "Video clip", frame: "Frame", text: "Text note", mask: "Mask" };
 
 export function itemLabel(item: ItemData): string {
   if (item.name) return item.name;
   if (item.kind === "text") return String(item.props.text ?? "Note").slice(0, 40) || "Note";
-  return item.kind === "image" ? "Image" : item.kind[0]?.toUpperCase() + item.kind.slice(1);
+  return KIND_NAME[item.kind] ?? item.kind[0]?.toUpperCase() + item.kind.slice(1);
 }
 
 /** What a screen reader says for a row: name, kind, anchor role, hidden/locked. */
@@ -55,52 +68,113 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
   let active: string | null = null;
   let anchor: string | null = null;
 
-  // Rows by id, so a selection change (every pointer move of a marquee) only flips
-  // attributes instead of rebuilding thousands of rows.
+  // Only a window of rows lives in the DOM (ui/virtualRows.ts): the rows on show, a few either
+  // side, and the active row wherever it is, so the Tab stop and the focus always have a row.
+  // Rows are absolutely placed at index × row height in a list as tall as every row, so the
+  // scrollbar and aria-posinset/aria-setsize still describe the whole list.
+  // `rows` holds the rows in the DOM by id: a selection change (every pointer move of a
+  // marquee) only flips their attributes.
   const rows = new Map<string, HTMLElement>();
+  let items: ItemData[] = [];
   let ids: string[] = [];
-  const render = () => {
-    const items = [...editor.doc.ordered()].reverse();
-    const hadFocus = list.contains(document.activeElement);
-    rows.clear();
-    ids = items.map((i) => i.id);
-    list.replaceChildren(
-      ...items.map((item, index) => {
-        const row = h(
-          "li",
-          {
-            class: "ab-layer",
-            role: "treeitem",
-            "data-id": item.id,
-            "aria-label": rowDescription(item),
-            "aria-level": "1",
-            "aria-posinset": String(index + 1),
-            "aria-setsize": String(items.length),
-            "aria-selected": String(editor.selection.has(item.id)),
-            tabindex: "-1",
-            draggable: editor.canEdit ? "true" : undefined,
-          },
-          h("span", { class: "ab-kind", "data-tip": KIND_NAME[item.kind] ?? item.kind }, icon(KIND_ICON[item.kind] ?? "square", 14)),
-          // The full name on hover: long names are cut with an ellipsis in the row.
-          h("span", { class: "ab-name" + (item.hidden ? " muted" : ""), title: itemLabel(item) }, itemLabel(item)),
-          item.anchor_role
-            ? h("span", { class: `ab-anchor-dot ${item.anchor_role}`, role: "img", "aria-label": `Anchor: ${item.anchor_role}`, "data-tip": `Anchor: ${item.anchor_role}` }, icon("anchor", 14))
-            : null,
-          // Viewers cannot change anything: no hide/lock controls at all.
-          editor.canEdit
-            ? h(
-                "span",
-                { class: `ab-row-actions${item.hidden || item.locked ? " on" : ""}` },
-                toggle(item, "hidden", item.hidden ? "eye-off" : "eye", `${item.hidden ? "Show" : "Hide"} ${itemLabel(item)}`, item.hidden ? "Show" : "Hide"),
-                toggle(item, "locked", item.locked ? "lock" : "unlock", `${item.locked ? "Unlock" : "Lock"} ${itemLabel(item)}`, item.locked ? "Unlock" : "Lock"),
-              )
-            : null,
-        );
-        rows.set(item.id, row);
-        return row;
-      }),
+  let indexOf = new Map<string, number>();
+  let scroller: HTMLElement | null = null;
+
+  const buildRow = (item: ItemData, index: number) => {
+    const row = h(
+      "li",
+      {
+        class: "ab-layer",
+        role: "treeitem",
+        "data-id": item.id,
+        "aria-label": rowDescription(item),
+        "aria-level": "1",
+        "aria-posinset": String(index + 1),
+        "aria-setsize": String(items.length),
+        "aria-selected": String(editor.selection.has(item.id)),
+        tabindex: "-1",
+        draggable: editor.canEdit ? "true" : undefined,
+        style: `--i: ${index}`,
+      },
+      h("span", { class: "ab-kind", "data-tip": KIND_NAME[item.kind] ?? item.kind }, icon(KIND_ICON[item.kind] ?? "square", 14)),
+      // The full name on hover: long names are cut with an ellipsis in the row.
+      h("span", { class: "ab-name" + (item.hidden ? " muted" : ""), title: itemLabel(item) }, itemLabel(item)),
+      item.anchor_role
+        ? h("span", { class: `ab-anchor-dot ${item.anchor_role}`, role: "img", "aria-label": `Anchor: ${item.anchor_role}`, "data-tip": `Anchor: ${item.anchor_role}` }, icon("anchor", 14))
+        : null,
+      // Viewers cannot change anything: no hide/lock controls at all.
+      editor.canEdit
+        ? h(
+            "span",
+            { class: `ab-row-actions${item.hidden || item.locked ? " on" : ""}` },
+            toggle(item, "hidden", item.hidden ? "eye-off" : "eye", `${item.hidden ? "Show" : "Hide"} ${itemLabel(item)}`, item.hidden ? "Show" : "Hide"),
+            toggle(item, "locked", item.locked ? "lock" : "unlock", `${item.locked ? "Unlock" : "Lock"} ${itemLabel(item)}`, item.locked ? "Unlock" : "Lock"),
+          )
+        : null,
     );
-    setActive(activeRow(ids, active, editor.selection), hadFocus);
+    if (item.id === active) rovingOn(row);
+    return row;
+  };
+
+  /** The row height the stylesheet gives rows (--row-h: larger for fingers). */
+  const rowHeight = () => parseFloat(getComputedStyle(list).getPropertyValue("--row-h")) || 28;
+
+  /** Where the visible part of the list's scroller falls on the list, in list px. */
+  const view = () => {
+    scroller ??= scrollingAncestor(list);
+    if (!scroller || !list.isConnected) return { viewTop: 0, viewHeight: 0 };
+    const lr = list.getBoundingClientRect();
+    const sr = scroller.getBoundingClientRect();
+    const top = Math.max(sr.top, 0);
+    const bottom = Math.min(sr.bottom, window.innerHeight);
+    return { viewTop: top - lr.top, viewHeight: Math.max(0, bottom - top) };
+  };
+
+  /** Put the window's rows (and the active row) in the DOM, in index order; drop the rest. */
+  const drawRows = () => {
+    const range = rowWindow({ count: ids.length, rowHeight: rowHeight(), overscan: OVERSCAN_ROWS, ...view() });
+    const wanted = rowsToRender(range, active !== null && indexOf.has(active) ? [indexOf.get(active) as number] : [], ids.length);
+    const keep = new Set(wanted.map((i) => ids[i] as string));
+    for (const [id, row] of rows) {
+      if (keep.has(id)) continue;
+      row.remove();
+      rows.delete(id);
+    }
+    // The rows in the DOM are in index order; walk both lists once.
+    let cursor: ChildNode | null = list.firstChild;
+    for (const i of wanted) {
+      const item = items[i] as ItemData;
+      const existing = rows.get(item.id);
+      if (existing) {
+        cursor = existing.nextSibling;
+        continue;
+      }
+      const row = buildRow(item, i);
+      rows.set(item.id, row);
+      list.insertBefore(row, cursor);
+    }
+  };
+  const drawRowsSoon = rafThrottle(drawRows);
+
+  const render = () => {
+    items = [...editor.doc.ordered()].reverse();
+    const hadFocus = list.contains(document.activeElement);
+    ids = items.map((i) => i.id);
+    indexOf = new Map(ids.map((id, i) => [id, i]));
+    rows.clear();
+    list.replaceChildren();
+    list.style.setProperty("--n", String(items.length));
+    active = activeRow(ids, active, editor.selection);
+    drawRows();
+    setActive(active, hadFocus);
+  };
+
+  /** Scroll the list's scroller so row `index` is on show (nearest edge), then draw the window. */
+  const reveal = (index: number) => {
+    const v = view();
+    const delta = revealDelta(index, rowHeight(), v.viewTop, v.viewHeight);
+    if (delta && scroller && v.viewHeight > 0) scroller.scrollTop += delta;
+    drawRows();
   };
 
   /** Give `id` the panel's Tab stop (its row and its own buttons); focus it if asked. */
@@ -108,11 +182,17 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
     const previous = active !== null ? rows.get(active) : undefined;
     if (previous && active !== id) rovingOff(previous);
     active = id;
-    const row = id !== null ? rows.get(id) : undefined;
+    if (id === null || !indexOf.has(id)) return;
+    if (!rows.has(id)) drawRows();
+    if (focus) reveal(indexOf.get(id) as number);
+    const row = rows.get(id);
     if (!row) return;
+    rovingOn(row);
+    if (focus) row.focus({ preventScroll: true });
+  };
+  const rovingOn = (row: HTMLElement) => {
     row.tabIndex = 0;
     for (const b of row.querySelectorAll<HTMLElement>("button")) b.tabIndex = 0;
-    if (focus) row.focus();
   };
   const rovingOff = (row: HTMLElement) => {
     row.tabIndex = -1;
@@ -128,9 +208,20 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
     if (!list.contains(document.activeElement) && active !== null && !editor.selection.has(active)) {
       setActive(activeRow(ids, null, editor.selection), false);
     }
-    const first = editor.selection.size === 1 ? rows.get([...editor.selection][0] as string) : undefined;
-    first?.scrollIntoView({ block: "nearest" });
+    const only = editor.selection.size === 1 ? indexOf.get([...editor.selection][0] as string) : undefined;
+    if (only !== undefined) reveal(only);
   };
+
+  // Scrolling the panel (or the page) moves the window; so does a resize (a drawer opening).
+  document.addEventListener(
+    "scroll",
+    (e) => {
+      if (e.target instanceof Node && e.target.contains(list)) drawRowsSoon();
+    },
+    { capture: true, passive: true },
+  );
+  new ResizeObserver(drawRowsSoon).observe(list);
+  window.addEventListener("resize", drawRowsSoon);
 
   list.addEventListener("keydown", (e) => {
     // Keys typed on a row's own buttons (Enter/Space press them) stay theirs.
@@ -230,6 +321,8 @@ export function buildLayersPanel(editor: Editor): HTMLElement {
     render();
     shownSelection = new Set(editor.selection);
   });
+  // The list's size depends on the panel being laid out: draw the window once it is.
+  requestAnimationFrame(drawRows);
   editor.on("document", throttled);
   editor.on("selection", rafThrottle(markSelection));
   editor.on("editable", throttled);

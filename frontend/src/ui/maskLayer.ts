@@ -11,7 +11,7 @@ import type { Editor } from "../editor";
 import { type Point, type Rect, boardToScreen } from "../model/geometry";
 import { type MaskShape, clampBrush, endStroke, rectFill, stepBrush } from "../jobs/mask";
 import { isTyping } from "../tools/pointer";
-import { h } from "./dom";
+import { h, setHidden, setStyles } from "./dom";
 
 export class MaskLayer {
   readonly element: HTMLCanvasElement;
@@ -139,13 +139,14 @@ export class MaskLayer {
   draw(): void {
     const region = this.region;
     const show = region !== null && (this.painting || this.hasMask);
-    this.element.hidden = !show;
+    // Runs on every camera move: with no mask on show it writes nothing.
+    setHidden(this.element, !show);
     if (!region || !show) return;
     const cam = this.editor.camera;
     const tl = boardToScreen(cam, region);
     const w = Math.max(1, Math.round(region.width * cam.zoom));
     const hgt = Math.max(1, Math.round(region.height * cam.zoom));
-    Object.assign(this.element.style, { left: `${tl.x}px`, top: `${tl.y}px`, width: `${w}px`, height: `${hgt}px` });
+    setStyles(this.element, { left: `${tl.x}px`, top: `${tl.y}px`, width: `${w}px`, height: `${hgt}px` });
     if (this.element.width !== w) this.element.width = w;
     if (this.element.height !== hgt) this.element.height = hgt;
     const ctx = this.element.getContext("2d");

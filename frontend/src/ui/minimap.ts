@@ -1,7 +1,8 @@
 /**
  * Minimap: a small overview of every item's bounds with the current viewport drawn on
  * top; click or drag on it to move the camera there. Drawn with plain canvas 2D from the
- * spatial index, at most once per frame.
+ * spatial index, at most once per frame; the items are redrawn only when the document or
+ * the overview's scale changes, so a pan costs one bitmap copy and a rectangle.
  */
 import type { Editor } from "../editor";
 import { type Rect, unionRects, visibleBoardRect } from "../model/geometry";
@@ -15,8 +16,15 @@ export function buildMinimap(editor: Editor): HTMLElement {
   const ctx = canvas.getContext("2d");
   let transform = { scale: 1, ox: 0, oy: 0 };
 
+  // The items layer is drawn once per document change or change of scale, into a canvas of
+  // its own; a pan inside the board's bounds only redraws the viewport frame over it.
+  const items = h("canvas", { width: W, height: H });
+  const itemsCtx = items.getContext("2d");
+  let itemsKey = "";
+  let docVersion = 0;
+
   const draw = () => {
-    if (!ctx) return;
+    if (!ctx || !itemsCtx) return;
     const view = visibleBoardRect(editor.camera, editor.viewport);
     const content = editor.scene.contentBounds();
     const world = unionRects(content ? [content, view] : [view]) as Rect;
@@ -26,13 +34,19 @@ export function buildMinimap(editor: Editor): HTMLElement {
       ox: (W - world.width * scale) / 2 - world.x * scale,
       oy: (H - world.height * scale) / 2 - world.y * scale,
     };
-    ctx.clearRect(0, 0, W, H);
-    ctx.fillStyle = "#9aa3b5";
-    for (const id of editor.doc.ids()) {
-      const b = editor.scene.index.boundsOf(id);
-      if (!b) continue;
-      ctx.fillRect(b.x * scale + transform.ox, b.y * scale + transform.oy, Math.max(1, b.width * scale), Math.max(1, b.height * scale));
+    const key = `${docVersion} ${scale} ${transform.ox} ${transform.oy}`;
+    if (key !== itemsKey) {
+      itemsKey = key;
+      itemsCtx.clearRect(0, 0, W, H);
+      itemsCtx.fillStyle = "#9aa3b5";
+      for (const id of editor.doc.ids()) {
+        const b = editor.scene.index.boundsOf(id);
+        if (!b) continue;
+        itemsCtx.fillRect(b.x * scale + transform.ox, b.y * scale + transform.oy, Math.max(1, b.width * scale), Math.max(1, b.height * scale));
+      }
     }
+    ctx.clearRect(0, 0, W, H);
+    ctx.drawImage(items, 0, 0);
     ctx.strokeStyle = "#4f6bff";
     ctx.lineWidth = 1.5;
     ctx.strokeRect(view.x * scale + transform.ox, view.y * scale + transform.oy, view.width * scale, view.height * scale);
@@ -54,6 +68,9 @@ export function buildMinimap(editor: Editor): HTMLElement {
   });
   const throttled = rafThrottle(draw);
   editor.on("camera", throttled);
-  editor.on("document", throttled);
+  editor.on("document", () => {
+    docVersion += 1;
+    throttled();
+  });
   return canvas;
 }

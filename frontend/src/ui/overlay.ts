@@ -24,13 +24,16 @@ export function layer<T extends HTMLElement>(el: T, which: OverlayLayer): T {
 }
 
 /** What floats over the canvas in the panel and strip layers (minimap, history drawer,
- * staging strip, filmstrip, review bar): canvas overlays keep their controls clear of it. */
+ * staging strip, filmstrip, review bar, batch progress dock): canvas overlays keep their
+ * controls clear of it. */
 export const CANVAS_CHROME = ".z-panel, .z-strip, .ab-staging-dock, .ab-filmstrip, .ab-minimap, .ab-history";
 
 /**
  * Lift `el` (a control bar drawn over the board, e.g. a progress card's Cancel) out from
  * under the canvas chrome and back inside `container`, so it stays visible and clickable
- * wherever its region is. Returns how many pixels it was lifted.
+ * wherever its region is. Chrome docked at the top (wholly in the upper half: the batch
+ * progress dock) pushes it down below instead. Returns how many pixels it was moved
+ * (lifted: positive; pushed down: negative).
  */
 export function keepClear(el: HTMLElement, container: HTMLElement): number {
   el.style.transform = "";
@@ -38,16 +41,24 @@ export function keepClear(el: HTMLElement, container: HTMLElement): number {
   if (!r.width || !r.height) return 0;
   const box = container.getBoundingClientRect();
   let lift = Math.max(0, r.bottom - (box.bottom - 6));
+  let drop = 0;
   for (const other of container.querySelectorAll<HTMLElement>(CANVAS_CHROME)) {
     if (other.contains(el) || other.closest("[hidden]")) continue;
     const o = other.getBoundingClientRect();
     if (!o.width || !o.height) continue;
     const overlaps = r.left < o.right && r.right > o.left && r.bottom > o.top && r.top < o.bottom;
-    if (overlaps) lift = Math.max(lift, r.bottom - o.top + 6);
+    if (!overlaps) continue;
+    if (o.bottom <= box.top + box.height / 2) drop = Math.max(drop, o.bottom - r.top + 6);
+    else lift = Math.max(lift, r.bottom - o.top + 6);
   }
   lift = Math.min(lift, Math.max(0, r.top - box.top - 4));
-  if (lift > 0) el.style.transform = `translateY(${-Math.round(lift)}px)`;
-  return lift;
+  if (lift > 0) {
+    el.style.transform = `translateY(${-Math.round(lift)}px)`;
+    return lift;
+  }
+  drop = Math.min(drop, Math.max(0, box.bottom - 6 - r.bottom));
+  if (drop > 0) el.style.transform = `translateY(${Math.round(drop)}px)`;
+  return -drop;
 }
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';

@@ -7,7 +7,7 @@ import type { Editor } from "../editor";
 import { boardToScreen, type Point } from "../model/geometry";
 import { MAX_PRESENCE_SELECTION, type PresenceInMessage, presenceMessage } from "../protocol";
 import type { BoardConnection } from "../realtime/connection";
-import { h } from "./dom";
+import { h, setHidden, setStyles } from "./dom";
 
 const SEND_EVERY_MS = 60;
 
@@ -87,10 +87,10 @@ export class PresenceLayer {
 
   private placeOne(entry: { msg: PresenceInMessage; el: HTMLElement }): void {
     const c = entry.msg.cursor;
-    entry.el.hidden = !c;
+    setHidden(entry.el, !c);
     if (!c) return;
     const s = boardToScreen(this.editor.camera, c);
-    entry.el.style.transform = `translate(${s.x}px, ${s.y}px)`;
+    setStyles(entry.el, { transform: `translate(${s.x}px, ${s.y}px)` });
   }
 
   private send(force = false): void {

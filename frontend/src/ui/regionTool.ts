@@ -16,16 +16,18 @@ import { type Point, type Rect, boardToScreen } from "../model/geometry";
 import { describeRegion, regionFromItems, regionFromMarquee, regionInView, regionKey } from "../jobs/region";
 import { isControl, isTyping } from "../tools/pointer";
 import { announce } from "./announcer";
-import { h } from "./dom";
+import { h, setAttr, setHidden, setStyles } from "./dom";
 
 /** Position `el` over a board rectangle in screen pixels. */
 export function placeOver(el: HTMLElement, editor: Editor, rect: Rect): void {
   const cam = editor.camera;
   const tl = boardToScreen(cam, rect);
-  el.style.left = `${tl.x}px`;
-  el.style.top = `${tl.y}px`;
-  el.style.width = `${Math.max(1, rect.width * cam.zoom)}px`;
-  el.style.height = `${Math.max(1, rect.height * cam.zoom)}px`;
+  setStyles(el, {
+    left: `${tl.x}px`,
+    top: `${tl.y}px`,
+    width: `${Math.max(1, rect.width * cam.zoom)}px`,
+    height: `${Math.max(1, rect.height * cam.zoom)}px`,
+  });
 }
 
 export class RegionTool {
@@ -160,10 +162,11 @@ export class RegionTool {
   }
 
   private drawOutline(): void {
-    this.outline.hidden = !this.region;
+    // Runs on every camera move: only what changed is written (no region: nothing at all).
+    setHidden(this.outline, !this.region);
     if (this.region) {
       placeOver(this.outline, this.editor, this.region);
-      this.outline.setAttribute("aria-label", `Job region, ${describeRegion(this.region)}`);
+      setAttr(this.outline, "aria-label", `Job region, ${describeRegion(this.region)}`);
     }
   }
 }

@@ -10,11 +10,16 @@
  * fit); the shown result is kept in view, and "+N drifted" counts the drifted results
  * scrolled out of it — pressing it shows the next of them.
  *
+ * A batch's results are not shown one by one (a batch can make hundreds): the strip shows
+ * one line per batch ("“Spring hero”: 480 results, 12 drifted · Review results") linking to
+ * the batch's matrix in review, dismissible (remembered in this browser); nothing is applied.
+ *
  * It sends requests through jobs/client.ts; items appear through the normal `applied` flow.
  */
 import type { Editor } from "../editor";
 import type { IterationPayload, JobStore } from "../jobs/model";
 import type { ResultActions } from "../jobs/resultActions";
+import { type BatchResultsSummary, splitStaged, summaryText } from "../jobs/batchJobs";
 import { StagingNav, driftedOutOfView } from "../jobs/staging";
 import { isTyping } from "../tools/pointer";
 import { describeRegion } from "../jobs/region";
@@ -36,6 +41,9 @@ export class StagingStrip {
    * thumbnails'). */
   private readonly thumbs: HTMLElement;
   private readonly hiddenDrift: HTMLButtonElement;
+  /** One line per batch with staged results (at most MAX_BATCH_LINES), above the bar. */
+  private readonly batchLines: HTMLElement;
+  private readonly dismissed: Set<string> = readDismissed();
 
   constructor(
     private readonly editor: Editor,
@@ -44,7 +52,10 @@ export class StagingStrip {
     private readonly compare: CompareDialog,
     private readonly assetUrl: (assetId: string) => string,
     private readonly onRefine: (iteration: IterationPayload) => void,
+    /** Where a batch's results are reviewed (its matrix). */
+    private readonly reviewUrl: (batchId: string) => string,
   ) {
+    this.batchLines = h("div", { class: "ab-staging-batches", hidden: true, "data-testid": "staging-batches" });
     this.ghost = h("img", { class: "ab-staging-ghost", alt: "", "data-testid": "staging-ghost" });
     this.bar = h("div", { class: "ab-staging-bar" });
     this.error = h("p", { class: "ab-gen-error", role: "alert", hidden: true, "data-testid": "staging-error" });
@@ -56,7 +67,7 @@ export class StagingStrip {
       "div",
       { class: "ab-staging", hidden: true, role: "region", "aria-label": "Results to review", "data-testid": "staging-strip" },
       this.ghost,
-      h("div", { class: "ab-staging-dock" }, this.bar, this.error),
+      h("div", { class: "ab-staging-dock" }, this.batchLines, this.bar, this.error),
     );
     const render = rafThrottle(() => this.render());
     store.subscribe(render);
@@ -111,9 +122,14 @@ export class StagingStrip {
   }
 
   private draw(): void {
-    this.nav.setItems(this.store.staged().map((i) => i.id), (id) => this.store.iterations.get(id)?.job ?? "");
+    const { own, batches } = splitStaged(this.store.staged(), (jobId) => this.store.jobs.get(jobId)?.batch ?? null);
+    this.nav.setItems(own.map((i) => i.id), (id) => this.store.iterations.get(id)?.job ?? "");
     const shown = this.shown;
-    this.element.hidden = !shown;
+    const summaries = batches.filter((b) => !this.dismissed.has(b.batch));
+    this.drawBatchLines(summaries);
+    this.element.hidden = !shown && !summaries.length;
+    this.ghost.hidden = !shown;
+    this.bar.hidden = !shown;
     if (!shown) return;
     this.ghost.src = this.assetUrl(shown.asset);
     this.ghost.dataset.iteration = shown.id;
@@ -189,6 +205,36 @@ export class StagingStrip {
     this.place();
   }
 
+  /** The batches' results: one line each, newest batch first, the rest counted. */
+  private drawBatchLines(summaries: BatchResultsSummary[]): void {
+    this.batchLines.hidden = !summaries.length;
+    const lines = summaries.slice(0, MAX_BATCH_LINES).map((s) => {
+      const name = this.store.batchNames.get(s.batch);
+      const hide = iconButton({
+        icon: "close",
+        label: `Hide the summary of ${name ? `“${name}”` : "this batch"} (its results stay in review)`,
+        variant: "ghost",
+        testid: "staging-batch-hide",
+        onClick: () => {
+          this.dismissed.add(s.batch);
+          writeDismissed(this.dismissed);
+          this.render();
+        },
+      });
+      hide.classList.add("small");
+      return h(
+        "div",
+        { class: "ab-staging-batch", "data-batch": s.batch, "data-testid": "staging-batch" },
+        h("span", { class: "ab-staging-batch-text" }, summaryText(name, s)),
+        h("a", { class: "ab-staging-batch-review", href: this.reviewUrl(s.batch), "data-testid": "staging-batch-review" }, "Review results"),
+        hide,
+      );
+    });
+    const more = summaries.length - lines.length;
+    if (more > 0) lines.push(h("div", { class: "ab-staging-batch muted" }, `and ${more} more batch${more === 1 ? "" : "es"} with results`));
+    this.batchLines.replaceChildren(...lines);
+  }
+
   /** Scroll the row (only the row, never the page) so the thumbnail of ``id`` is in view. */
   private keepInView(id: string): void {
     const thumb = this.thumbOf(id);
@@ -250,5 +296,28 @@ export class StagingStrip {
   private place(): void {
     const shown = this.shown;
     if (shown) placeOver(this.ghost, this.editor, shown.region);
+  }
+}
+
+/** Batch summaries shown at once; older batches are counted ("and 2 more batches"). */
+const MAX_BATCH_LINES = 3;
+const DISMISSED_KEY = "anchorboard:staging-batches-hidden";
+
+/** Batches whose strip summary this browser hid (batch ids are unique across boards). */
+function readDismissed(): Set<string> {
+  try {
+    const raw = JSON.parse(window.localStorage.getItem(DISMISSED_KEY) ?? "[]") as unknown;
+    return new Set(Array.isArray(raw) ? raw.filter((x): x is string => typeof x === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function writeDismissed(ids: Set<string>): void {
+  try {
+    // The newest 200 are plenty; the list must not grow without bound.
+    window.localStorage.setItem(DISMISSED_KEY, JSON.stringify([...ids].slice(-200)));
+  } catch {
+    /* storage full or off: the summary comes back on the next load */
   }
 }

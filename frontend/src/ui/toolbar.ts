@@ -6,7 +6,7 @@
  */
 import type { Editor, ToolName } from "../editor";
 import type { ConnectionStatus } from "../realtime/connection";
-import { h } from "./dom";
+import { h, setText } from "./dom";
 import { type IconName, iconButton, setIconButton } from "./icons";
 
 const TOOLS: { tool: ToolName; icon: IconName; label: string; key: string; editOnly: boolean }[] = [
@@ -102,9 +102,8 @@ export function buildToolbar(
   editor.on("tool", refresh);
   editor.on("editable", refresh);
   editor.on("history", refresh);
-  editor.on("camera", () => {
-    zoom.textContent = `${Math.round(editor.camera.zoom * 100)}%`;
-  });
+  // Every pan frame emits "camera": write the readout only when the zoom it shows changes.
+  editor.on("camera", () => setText(zoom, `${Math.round(editor.camera.zoom * 100)}%`));
   refresh();
 
   const LABELS: Record<ConnectionStatus, string> = {

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from canvas.governance.kits import services
-from canvas.governance.kits.enforcement import KitLocked
+from canvas.governance.kits.enforcement import KitLocked, KitVariableMissing
 from canvas.jobs import queue, runner
 from canvas.models import Iteration, Job, JobMode
 from canvas.permissions import Principal
@@ -107,3 +107,79 @@ def test_a_board_without_a_kit_promotes_as_before(kit_team):
     [(_candidate, job)] = promotion.promote(kit_team.board, kit_team.people["admin"])
     assert (job.engine, job.spec["scale"], job.spec["negative_prompt"]) == ("local", 2, "")
     assert "brand_kit" not in job.spec
+
+
+def spec_of(candidate, **fields):
+    """Give the candidate's job these spec fields (what it recorded when it ran)."""
+    job = candidate.job
+    job.spec = {**job.spec, **fields}
+    job.save(update_fields=["spec"])
+    return candidate
+
+
+def test_a_candidate_without_the_kits_variables_is_upscaled_with_its_own_prompt(kit_team):
+    kit_board(kit_team, **LOCKED)  # "{product} in {season} light", locked
+    candidate = spec_of(rated(kit_team, variables={"product": "a shoe"}), prompt="a shoe at dusk")
+    [(_candidate, job)] = promotion.promote(kit_team.board, kit_team.people["admin"])
+    # {season} is unknown: the prompt the image was made with, not a refusal.
+    assert job.spec["prompt"] == "a shoe at dusk"
+    assert job.spec["prompt_from"] == str(candidate.pk)
+    assert job.spec["brand_kit"]["name"] == "Spring"  # the kit's other locks still apply
+    assert job.spec["negative_prompt"] == "text, watermark"
+
+
+def test_a_candidate_with_neither_variables_nor_a_prompt_is_refused_naming_the_variable(
+    kit_team,
+):
+    kit_board(kit_team, **LOCKED)
+    candidate = spec_of(rated(kit_team, variables={"product": "a shoe"}), prompt="")
+    candidate.provenance = {**candidate.provenance, "prompt": ""}
+    candidate.save(update_fields=["provenance"])
+    with pytest.raises(KitVariableMissing) as refused:
+        promotion.promote(kit_team.board, kit_team.people["admin"])
+    assert "needs {season} for the brand kit “Spring”'s prompt template" in refused.value.message
+    assert candidate.asset.filename in refused.value.message
+    assert not Job.objects.filter(mode=JobMode.UPSCALE).exists()
+
+
+def test_prompt_in_the_template_is_the_candidates_own_words(kit_team):
+    from tests.jobs.conftest import REGION, add_image
+
+    board, admin = kit_team.board, kit_team.people["admin"]
+    kit_board(kit_team, prompt_template="{prompt}, studio light", locks=["prompt"])
+    add_image(board, admin)
+    made = queue.submit_job(
+        board,
+        admin,
+        {"mode": "img2img", "engine": "test-echo", "region": REGION, "prompt": "a red shoe"},
+    )
+    assert (made.spec["prompt"], made.spec["own_prompt"]) == (
+        "a red shoe, studio light",
+        "a red shoe",
+    )
+    runner.execute(queue.claim_next("w1").job_id, "w1")
+    candidate = Iteration.objects.get(job=made)
+    decisions.set_decision(candidate, Principal(user=admin), rating=5)
+    [(_candidate, job)] = promotion.promote(board, admin)
+    # Not "studio light" alone (the upscale's own, empty, words), nor the template twice.
+    assert job.spec["prompt"] == "a red shoe, studio light"
+    assert "prompt_from" not in job.spec
+
+
+def test_prompt_of_a_candidate_made_without_the_kit_fills_the_template(kit_team):
+    kit_board(kit_team, prompt_template="{prompt}, studio light", locks=["prompt"])
+    spec_of(rated(kit_team, variables={}), prompt="misty cliffs")  # no brand_kit: own words
+    [(_candidate, job)] = promotion.promote(kit_team.board, kit_team.people["admin"])
+    assert job.spec["prompt"] == "misty cliffs, studio light"
+
+
+def test_a_templated_candidate_recorded_without_its_words_keeps_its_prompt(kit_team):
+    kit_board(kit_team, prompt_template="{prompt}, studio light", locks=["prompt"])
+    # Made through a kit before own_prompt was recorded: its words cannot be told apart.
+    spec_of(
+        rated(kit_team, variables={}),
+        prompt="misty cliffs, studio light",
+        brand_kit={"id": "k", "version": 1, "version_id": "v", "name": "Spring"},
+    )
+    [(_candidate, job)] = promotion.promote(kit_team.board, kit_team.people["admin"])
+    assert job.spec["prompt"] == "misty cliffs, studio light"

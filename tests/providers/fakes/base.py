@@ -72,6 +72,9 @@ class FakeServer:
             def do_GET(self) -> None:
                 outer.handle_get(self)
 
+            def do_DELETE(self) -> None:
+                outer.handle_delete(self)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
@@ -188,3 +191,18 @@ class FakeServer:
 
     def handle_get(self, handler: BaseHTTPRequestHandler) -> None:
         self.send_json(handler, 404, {"error": {"code": 404, "message": "Not found"}})
+
+    def handle_delete(self, handler: BaseHTTPRequestHandler) -> None:
+        self.send_json(handler, 404, {"error": {"code": 404, "message": "Not found"}})
+
+    @staticmethod
+    def send_bytes(
+        handler: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str, headers=None
+    ) -> None:
+        handler.send_response(status)
+        handler.send_header("content-type", content_type)
+        handler.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)

@@ -12,6 +12,7 @@ from canvas.engines.providers.a1111.answers import OUT_OF_MEMORY_RETRY_SECONDS
 from canvas.engines.providers.a1111.call import basic_auth
 from canvas.engines.providers.a1111.config import A1111Config, a1111_config
 from canvas.engines.providers.a1111.engine import ENGINE_NAME, LABEL, PROVIDER, A1111Engine
+from canvas.engines.providers.engine import ServerProvider
 
 # Re-exported: the names other modules and tests use.
 __all__ = [
@@ -25,16 +26,6 @@ __all__ = [
 ]
 
 NOT_CONFIGURED = "A1111 has no URL on this server (ANCHORBOARD_A1111_URL)."
-
-
-def is_configured() -> bool:
-    return a1111_config() is not None
-
-
-def configured_engines() -> dict[str, A1111Engine]:
-    """``{"a1111": engine}`` when ``ANCHORBOARD_A1111_URL`` is set, else ``{}``."""
-    config = a1111_config()
-    return {ENGINE_NAME: A1111Engine(config)} if config else {}
 
 
 def ping(config: A1111Config) -> dict[str, Any]:
@@ -58,10 +49,11 @@ def ping(config: A1111Config) -> dict[str, Any]:
     )
 
 
-def check_now() -> dict[str, Any]:
-    config = a1111_config()
-    assert config is not None
-    return ping(config)
+SERVER = ServerProvider(ENGINE_NAME, lambda: a1111_config(), A1111Engine, ping)
+is_configured = SERVER.is_configured
+configured_engines = SERVER.configured_engines  # {"a1111": engine} once its URL is set
+check_now = SERVER.check_now
+models = SERVER.models
 
 
 def configuration() -> list[tuple[str, str]]:
@@ -78,9 +70,3 @@ def configuration() -> list[tuple[str, str]]:
         ("Time limit per call", f"{config.time_limit:g} s"),
         ("Jobs at once", str(config.concurrency)),
     ]
-
-
-def models(engines: list[dict[str, Any]]) -> list[str]:
-    """The configured checkpoints (none = the one the server has loaded)."""
-    config = a1111_config()
-    return list(config.models) if config else []

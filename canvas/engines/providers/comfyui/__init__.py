@@ -12,6 +12,7 @@ from canvas.engines.providers import http
 from canvas.engines.providers.comfyui.answers import OUT_OF_MEMORY_RETRY_SECONDS
 from canvas.engines.providers.comfyui.config import ComfyConfig, comfy_config
 from canvas.engines.providers.comfyui.engine import ENGINE_NAME, LABEL, PROVIDER, ComfyEngine
+from canvas.engines.providers.engine import ServerProvider
 
 # Re-exported: the names other modules and tests use.
 __all__ = [
@@ -25,16 +26,6 @@ __all__ = [
 ]
 
 NOT_CONFIGURED = "ComfyUI has no URL on this server (ANCHORBOARD_COMFYUI_URL)."
-
-
-def is_configured() -> bool:
-    return comfy_config() is not None
-
-
-def configured_engines() -> dict[str, ComfyEngine]:
-    """``{"comfyui": engine}`` when ``ANCHORBOARD_COMFYUI_URL`` is set, else ``{}``."""
-    config = comfy_config()
-    return {ENGINE_NAME: ComfyEngine(config)} if config else {}
 
 
 def ping(config: ComfyConfig) -> dict[str, Any]:
@@ -59,10 +50,11 @@ def ping(config: ComfyConfig) -> dict[str, Any]:
     )
 
 
-def check_now() -> dict[str, Any]:
-    config = comfy_config()
-    assert config is not None
-    return ping(config)
+SERVER = ServerProvider(ENGINE_NAME, lambda: comfy_config(), ComfyEngine, ping)
+is_configured = SERVER.is_configured
+configured_engines = SERVER.configured_engines  # {"comfyui": engine} once its URL is set
+check_now = SERVER.check_now
+models = SERVER.models
 
 
 def configuration() -> list[tuple[str, str]]:
@@ -78,12 +70,6 @@ def configuration() -> list[tuple[str, str]]:
         ("Jobs at once", str(config.concurrency)),
         ("Results per job", str(config.max_count)),
     ]
-
-
-def models(engines: list[dict[str, Any]]) -> list[str]:
-    """The configured checkpoints."""
-    config = comfy_config()
-    return list(config.models) if config else []
 
 
 def workflows_on_offer() -> tuple[list[dict[str, Any]], list[str]]:
