@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from canvas.batches.runs import start_batch
 from canvas.jobs import lifecycle
-from canvas.models import Batch, Iteration, Job, JobState, ProviderCall
+from canvas.models import Batch, BatchState, Iteration, Job, JobState, ProviderCall
 from canvas.pilot import thresholds
 from canvas.pilot.models import PilotRun, batch_key
 from canvas.pilot.report import (
@@ -71,7 +71,9 @@ def begin(run: PilotRun) -> dict[str, Any]:
 def top_up(batch_id: Any, concurrency: int, burst: bool) -> int:
     """Release held jobs of the batch until C are queued or running; returns how many."""
     with transaction.atomic():
-        list(Batch.objects.select_for_update().filter(pk=batch_id).values_list("pk"))
+        state = Batch.objects.select_for_update().filter(pk=batch_id).values_list("state")
+        if [row[0] for row in state] != [BatchState.RUNNING]:
+            return 0  # paused, cancelled or gone: its held jobs stay held (or are cancelled)
         jobs = Job.objects.filter(batch_id=batch_id)
         outstanding = jobs.filter(state__in=OUTSTANDING).exclude(not_before=HELD).count()
         free = concurrency - outstanding

@@ -16,6 +16,12 @@ a crash mid-step rolls it back whole (the next tick does it again). Reads that d
 whether there is anything to do (is the batch over? are the scores in?) come before the
 claim, so an idle tick writes nothing.
 
+**A test past its deadline** (``ANCHORBOARD_PILOT_STAGE_DEADLINE_SECONDS`` after it began,
+canvas.pilot.deadline): the step that notices claims the run, cancels the test's batch or
+exports through their own cancels (what landed stays), records the test ``stopped`` with
+verdict ideation and the sentence ("Stopped after 30 min: the provider had not answered 4
+of 20 jobs."), and begins the next test — a hanging provider cannot hold a run forever.
+
 **A test that cannot run** (the kit refuses every job, there is no result to export) is
 recorded ``failed`` with the refusal's sentence and verdict ideation, and the run goes on
 to the next test: a failing provider gives a report that says so, not a failed run.
@@ -24,13 +30,14 @@ to the next test: a failing provider gives a report that says so, not a failed r
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from canvas.pilot import consistency, export_check, latency
+from canvas.pilot import consistency, deadline, export_check, latency
 from canvas.pilot.models import PILOT_ACTIVE_STATES, PilotRun, PilotStage, PilotState
 from canvas.pilot.report import (
     REPORT_VERSION,
@@ -125,10 +132,9 @@ def _write(run: PilotRun, **fields: Any) -> None:
         setattr(run, name, value)
 
 
-def _enter(run: PilotRun, position: int, report: PilotReport) -> None:
+def _enter(run: PilotRun, position: int, report: PilotReport, now: datetime) -> None:
     """Begin the first test from ``position`` on that can begin; tests that cannot are
     recorded failed with their sentence. After the last, the run ends succeeded."""
-    now = timezone.now()
     for name in TEST_NAMES[position:]:
         test = pending_test(name)
         test["status"], test["started_at"] = "running", now.isoformat()
@@ -168,15 +174,14 @@ def _enter(run: PilotRun, position: int, report: PilotReport) -> None:
     logger.info("pilot %s ended: %s", run.pk, report["verdict"])
 
 
-def _start(run: PilotRun) -> bool:
-    now = timezone.now()
+def _start(run: PilotRun, now: datetime) -> bool:
     report = first_report(run)
     report["started_at"], report["state"] = now.isoformat(), PilotState.RUNNING
     report["reason"] = "The pilot is still running."
     with transaction.atomic():
         if not _claim(run, state=PilotState.RUNNING, started_at=now):
             return False
-        _enter(run, 0, report)
+        _enter(run, 0, report, now)
     return True
 
 
@@ -188,12 +193,31 @@ def _note_progress(run: PilotRun, name: str, fraction: float) -> None:
         PilotRun.objects.filter(pk=run.pk, state__in=PILOT_ACTIVE_STATES).update(progress=value)
 
 
-def _step(run: PilotRun) -> bool:
-    """One move of the run; False when there is nothing to do now (or another ticker won)."""
+def _stop(run: PilotRun, name: str, now: datetime) -> bool:
+    """The test ran past its deadline: cancel its unfinished work, report it stopped (what
+    had ended still measured) and begin the next test — one claimed transaction."""
+    with transaction.atomic():
+        if not _claim(run):
+            return False
+        numbers = deadline.stop(run, name, now)
+        measured = TESTS[name].result(run, run.report["tests"][name])
+        report: PilotReport = run.report
+        report["tests"][name] = deadline.stopped_report(measured, numbers)
+        logger.info("pilot %s: %s test stopped at its deadline: %s", run.pk, name, numbers)
+        _enter(run, TEST_NAMES.index(name) + 1, report, now)
+    return True
+
+
+def _step(run: PilotRun, now: datetime | None = None) -> bool:
+    """One move of the run; False when there is nothing to do now (or another ticker won).
+    ``now`` is the clock the stage deadline is judged by (tests pass one)."""
+    now = now or timezone.now()
     if run.stage == PilotStage.START:
-        return _start(run)
+        return _start(run, now)
     name = run.stage
     test = TESTS[name]
+    if deadline.overdue(run, now) and deadline.work_unfinished(run, name):
+        return _stop(run, name, now)
     if name == "latency" and run.latency_batch_id is not None:
         latency.top_up(run.latency_batch_id, run.settings["concurrency"], run.settings["burst"])
     if name == "export" and export_check.due(run):
@@ -215,17 +239,18 @@ def _step(run: PilotRun) -> bool:
     with transaction.atomic():
         if not _claim(run):
             return False
-        _enter(run, TEST_NAMES.index(name) + 1, report)
+        _enter(run, TEST_NAMES.index(name) + 1, report, now)
     return True
 
 
-def advance(run_id: Any) -> str | None:
-    """Move the run on as far as it can go now; returns its state (None: no such run)."""
+def advance(run_id: Any, now: datetime | None = None) -> str | None:
+    """Move the run on as far as it can go now; returns its state (None: no such run).
+    ``now``: the clock the stage deadline is judged by (default: the real one)."""
     for _ in range(2 * len(TEST_NAMES) + 4):  # each test's end, export requests, start
         run = PilotRun.objects.select_related("board", "created_by").filter(pk=run_id).first()
         if run is None:
             return None
-        if run.is_finished or not _step(run):
+        if run.is_finished or not _step(run, now):
             return run.state
     return PilotRun.objects.filter(pk=run_id).values_list("state", flat=True).first()
 

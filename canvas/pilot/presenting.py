@@ -27,6 +27,7 @@ STATUS_LABELS = {
     "done": "Done",
     "failed": "Could not run",
     "cancelled": "Cancelled",
+    "stopped": "Stopped at its deadline",
     "skipped": "Not asked for",
 }
 MISSING = "—"

@@ -27,8 +27,10 @@ REPORT_VERSION = 1
 Verdict = Literal["production", "ideation"]
 # done: the test ran to its end (its verdict is about the provider); failed: the test could
 # not run (e.g. every job refused, the board lost its image) — verdict "ideation" with the
-# reason; cancelled: the run was cancelled before the test ended; skipped: not asked for.
-TestStatus = Literal["pending", "running", "done", "failed", "cancelled", "skipped"]
+# reason; cancelled: the run was cancelled before the test ended; stopped: the test ran past
+# the stage deadline (canvas.pilot.deadline) — its unfinished work was cancelled, verdict
+# "ideation", numbers measured on what had ended; skipped: not asked for.
+TestStatus = Literal["pending", "running", "done", "failed", "cancelled", "stopped", "skipped"]
 TestName = Literal["consistency", "latency", "export"]
 TEST_NAMES: tuple[TestName, ...] = ("consistency", "latency", "export")
 
@@ -153,6 +155,24 @@ class ExportRow(TypedDict):
     detail: str  # what the reader saw ("3 layers, 64×48"), or why it did not open
 
 
+# --- A test stopped at its deadline ------------------------------------------------------
+
+
+class StoppedNumbers(TypedDict, total=False):
+    """What a test had not finished when its deadline passed (canvas.pilot.deadline)."""
+
+    deadline_seconds: float  # ANCHORBOARD_PILOT_STAGE_DEADLINE_SECONDS when it was stopped
+    after_seconds: float  # how long the test had run
+    jobs: int  # consistency, latency: the batch's jobs
+    unanswered: int  # queued or running at the provider, not yet answered
+    waiting: int  # latency: held jobs still waiting for a free slot
+    cancelled: int  # the batch's cancelled jobs once stopped
+    files: int  # export: the files the test asks for
+    unwritten: int  # exports still queued or running
+    not_asked: int  # exports not asked for yet
+    stopped_exports: list[str]  # the export ids the stop cancelled
+
+
 # --- The test and the report --------------------------------------------------------------
 
 
@@ -171,6 +191,7 @@ class TestReport(TypedDict):
     # latency: the ProviderCall rows behind the numbers ({job, provider, model, attempt,
     # outcome, error_code, fallback, latency_ms, cost, currency}).
     calls: NotRequired[list[dict[str, Any]]]
+    stopped: NotRequired[StoppedNumbers]  # set when the stage deadline stopped the test
 
 
 class PilotSettingsOut(TypedDict):
@@ -231,5 +252,7 @@ def overall(tests: dict[str, TestReport]) -> tuple[Verdict | None, str]:
     held = [n for n in TEST_NAMES if tests[n]["verdict"] != "production"]
     if not held:
         return "production", "All three tests passed: ready for production work."
-    names = ", ".join(held)
+    names = ", ".join(
+        f"{n} (stopped at its deadline)" if tests[n]["status"] == "stopped" else n for n in held
+    )
     return "ideation", f"Ready for ideation, not production: {names} held it back."

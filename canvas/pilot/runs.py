@@ -10,7 +10,6 @@ cancelling need what running a batch needs (edit on the board), reading needs a 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from typing import Any
@@ -19,20 +18,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from canvas.batches.runs import BatchStateConflict, cancel_batch
-from canvas.exports.models import Export, ExportState
-from canvas.exports.services import ExportFinished, cancel_export
 from canvas.jobs.slots import provider_of
-from canvas.models import BATCH_ENDED_STATES, Batch, Board
+from canvas.models import Board
 from canvas.permissions import Perm, require, visible_boards
-from canvas.pilot import thresholds
+from canvas.pilot import stopping, thresholds
 from canvas.pilot.machine import first_report
 from canvas.pilot.models import (
     PILOT_ACTIVE_STATES,
     PilotRun,
     PilotStage,
     PilotState,
-    batch_key,
 )
 from canvas.pilot.report import TEST_NAMES, not_run
 from canvas.pilot.spec import check_board, parse_pilot_spec
@@ -182,19 +177,7 @@ def cancel_pilot(run: PilotRun, user: Any) -> PilotRun:
 
 def _stop_work(run: PilotRun, user: Any) -> None:
     """Cancel the run's batches (queued jobs at once, running ones asked to stop) and its
-    exports still being written (in their requester's name: the pilot asked for them)."""
+    exports still being written (canvas.pilot.stopping)."""
     for batch_id in (run.consistency_batch_id, run.latency_batch_id):
-        batch = (
-            Batch.objects.filter(pk=batch_key(batch_id))
-            .exclude(state__in=BATCH_ENDED_STATES)
-            .first()
-        )
-        if batch is not None:
-            with contextlib.suppress(BatchStateConflict):
-                cancel_batch(batch)
-    ids = [k["id"] for k in (run.exports or {}).values() if "id" in k]
-    active = (ExportState.QUEUED, ExportState.RUNNING)
-    for export in Export.objects.filter(pk__in=ids, state__in=active).select_related("board"):
-        requester = export.requested_by if export.requested_by_id else user
-        with contextlib.suppress(ExportFinished, Forbidden):
-            cancel_export(export, requester)
+        stopping.stop_batch(batch_id)
+    stopping.stop_exports(run.exports, user)

@@ -114,3 +114,10 @@ BATCH_DEFAULT_JOB_SECONDS = declare(
     "ANCHORBOARD_BATCH_DEFAULT_JOB_SECONDS", NUMBER, 30.0,
     "seconds per job a batch estimate assumes for an engine with no finished jobs yet", JOBS,
 )  # fmt: skip
+PILOT_STAGE_DEADLINE_SECONDS = declare(
+    "ANCHORBOARD_PILOT_STAGE_DEADLINE_SECONDS", NUMBER, 1800.0,
+    "how long one test of a pilot run (consistency, latency, export) may take; past it the "
+    "test's unfinished jobs and exports are cancelled, its report says what had not "
+    "answered, its verdict is ideation and the next test starts",
+    JOBS,
+)  # fmt: skip
