@@ -3,8 +3,10 @@
 ``check_request(board, payload)`` turns the API's body into ``(kind, selection, options)``
 or raises ``InvalidExport`` / ``KindNotAvailable`` (400) with a sentence that says what is
 wrong: an unknown kind, no selection or more than one, an empty one, items, a frame, a
-batch or a job that are not (or no longer) on the board. The kind then checks what only it knows
-(canvas.exports.kinds). Reads only.
+batch or a job that are not (or no longer) on the board, the option ``result`` (one
+result of a batch) without a batch. The kind then checks what only it knows
+(canvas.exports.kinds; a batch's ``results`` / ``result`` in formats/sources.py). Reads
+only.
 """
 
 from __future__ import annotations
@@ -96,5 +98,9 @@ def check_request(board: Board, payload: dict[str, Any]) -> tuple[str, dict[str,
         raise InvalidExport(f'"options" may hold at most {MAX_OPTIONS_BYTES} bytes.')
     kind = kinds.get(raw_kind)
     selection = check_selection(board, payload)
+    if options.get("result") is not None and "batch" not in selection:
+        raise InvalidExport(
+            '"result" picks one result of a batch: give "batch" (its id) as the selection.'
+        )
     kind.check(board, selection, options)
     return raw_kind, selection, options

@@ -6,9 +6,11 @@ What each file holds:
 
 - **PSD**: the first delivered variation's job — its region's history, the original under
   it and its results as layers (selection ``job``);
-- **16-bit TIFF**: the product shot the variations were made from (a TIFF holds one image,
-  and results stay staged until someone places them, so the shot under test is the one
-  image item the pilot may use without changing the board);
+- **16-bit TIFF**: the first delivered variation's result — the batch selection narrowed
+  to that one result (options ``results: all``, ``result``: its id), so the file is a
+  real result of the provider under test, staged or not, and the board is not changed.
+  Read back, its pixels are compared with the result's own (decoded from storage): a TIFF
+  that opens but does not hold the result within rounding counts as not opened;
 - **ZIP** and **contact sheet**: every result of the consistency batch (``results: all``).
 
 The exports are asked for one at a time (``step``, on each upkeep tick), so the person's
@@ -24,13 +26,16 @@ import shutil
 import tempfile
 from typing import Any
 
+import numpy as np
 from django.utils import timezone
+from PIL import Image, ImageOps
 
 from assets import storage
+from assets.exports.images import is_srgb
 from canvas.exports.models import Export, ExportState
 from canvas.exports.services import TooManyExports, request_export
-from canvas.models import Job, JobState
-from canvas.pilot import thresholds
+from canvas.models import Iteration, JobState
+from canvas.pilot import readers, thresholds
 from canvas.pilot.models import PilotRun, batch_key
 from canvas.pilot.readers import READERS
 from canvas.pilot.report import ExportNumbers, ExportRow, TestReport, Verdict
@@ -45,25 +50,30 @@ LABELS = {
 ENDED = (ExportState.READY, ExportState.FAILED)
 
 
-def _request(run: PilotRun, kind: str) -> dict[str, Any]:
-    if kind == "psd":
-        job = (
-            Job.objects.filter(
-                batch_id=batch_key(run.consistency_batch_id), state=JobState.SUCCEEDED
-            )
-            .order_by("position")
-            .values_list("pk", flat=True)
-            .first()
+def first_result(run: PilotRun) -> Iteration | None:
+    """The first delivered variation's first result (job position, then result index)."""
+    return (
+        Iteration.objects.filter(
+            job__batch_id=batch_key(run.consistency_batch_id), job__state=JobState.SUCCEEDED
         )
-        if job is None:
-            raise AppError("No variation was delivered, so there is no job history to export.")
-        return {"kind": kind, "job": str(job)}
-    if kind == "tiff16":
-        target = run.settings["target"]
-        if "item_id" not in target:
-            raise AppError("The pilot's target is a region, not an image item, to export alone.")
-        return {"kind": kind, "items": [target["item_id"]]}
-    return {"kind": kind, "batch": str(run.consistency_batch_id), "options": {"results": "all"}}
+        .select_related("asset__blob")
+        .order_by("job__position", "index", "pk")
+        .first()
+    )
+
+
+def _request(run: PilotRun, kind: str) -> dict[str, Any]:
+    batch = str(run.consistency_batch_id)
+    if kind in ("psd", "tiff16"):
+        result = first_result(run)
+        if result is None:
+            what = "job history" if kind == "psd" else "result"
+            raise AppError(f"No variation was delivered, so there is no {what} to export.")
+        if kind == "psd":
+            return {"kind": kind, "job": str(result.job_id)}
+        options = {"results": "all", "result": str(result.pk)}
+        return {"kind": kind, "batch": batch, "options": options}
+    return {"kind": kind, "batch": batch, "options": {"results": "all"}}
 
 
 def due(run: PilotRun) -> bool:
@@ -84,13 +94,16 @@ def step(run: PilotRun) -> dict[str, Any] | None:
         if kind in asked:
             continue
         try:
-            export = request_export(run.board, run.created_by, _request(run, kind))
+            payload = _request(run, kind)
+            export = request_export(run.board, run.created_by, payload)
         except TooManyExports:
             return None  # the person's other exports first; a later tick asks again
         except AppError as exc:
             asked[kind] = {"refused": exc.message}
             continue
         asked[kind] = {"id": str(export.pk)}
+        if "result" in payload.get("options", {}):
+            asked[kind]["result"] = payload["options"]["result"]  # compared when read back
         break
     return asked
 
@@ -111,9 +124,30 @@ def progress(run: PilotRun) -> float:
     return (ended + refused) / len(thresholds.EXPORT_KINDS)
 
 
-def read_back(export: Export) -> tuple[bool, str]:
-    """Copy the stored file to a temporary file (readers need to seek) and read it."""
+def result_pixels(result_id: Any) -> tuple[np.ndarray | None, str]:
+    """The 8-bit pixels of the result a file was made from (decoded from storage), or None
+    with why they cannot be compared: a result in another colour space is converted to
+    sRGB by the export, so its numbers differ by design."""
+    result = Iteration.objects.select_related("asset__blob").filter(pk=result_id).first()
+    if result is None or result.asset is None:
+        return None, "the result it was made from is gone"
+    try:
+        with storage.open_file(result.asset.blob.storage_key) as handle:
+            image = ImageOps.exif_transpose(Image.open(handle))
+            image.load()
+    except (FileNotFoundError, OSError) as exc:
+        return None, f"the result's file could not be read ({exc.__class__.__name__})"
+    if not is_srgb(image.info.get("icc_profile")):
+        return None, "pixels not compared: the result carries its own colour profile"
+    alpha = "A" in image.getbands() or "transparency" in image.info
+    return np.asarray(image.convert("RGBA" if alpha else "RGB")), ""
+
+
+def read_back(export: Export, result_id: Any = None) -> tuple[bool, str]:
+    """Copy the stored file to a temporary file (readers need to seek) and read it; a
+    16-bit TIFF of a result is also compared with that result's pixels."""
     _, reader = READERS[export.kind]
+    expected, note = result_pixels(result_id) if result_id else (None, "")
     try:
         source, _ = storage.open_stream(export.file_key)
     except (FileNotFoundError, OSError) as exc:
@@ -121,7 +155,10 @@ def read_back(export: Export) -> tuple[bool, str]:
     with source, tempfile.NamedTemporaryFile(suffix=f".{export.kind}") as local:
         shutil.copyfileobj(source, local, 1 << 20)
         local.seek(0)
-        return reader(local)
+        if expected is not None:
+            return readers.read_tiff16(local, expected)
+        opened, detail = reader(local)
+    return opened, f"{detail} ({note})" if note and opened else detail
 
 
 def rows_of(run: PilotRun) -> list[ExportRow]:
@@ -148,7 +185,7 @@ def rows_of(run: PilotRun) -> list[ExportRow]:
             row["state"], row["error_code"] = export.state, export.error_code
             row["file_name"], row["size"] = export.file_name, export.size
             if export.state == ExportState.READY and export.file_key:
-                row["opened"], row["detail"] = read_back(export)
+                row["opened"], row["detail"] = read_back(export, entry.get("result"))
             else:
                 row["detail"] = export.error_message or f"The export ended {export.state}."
         rows.append(row)

@@ -16,7 +16,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 Reading = tuple[bool, str]
 
@@ -44,7 +44,10 @@ def read_psd(fp: IO[bytes]) -> Reading:
     return True, f"{len(pixel_layers)} layers, {psd.width}×{psd.height}, {psd.depth}-bit {mode}"
 
 
-def read_tiff16(fp: IO[bytes]) -> Reading:
+def read_tiff16(fp: IO[bytes], expected: Any = None) -> Reading:
+    """The TIFF opens and holds 16-bit samples; given ``expected`` (the 8-bit pixels of
+    the image it was made from, height × width × channels), they are that image's pixels
+    widened to 16 bits, within rounding (each sample ÷ 257 at most 1 away)."""
     import tifffile
 
     try:
@@ -56,7 +59,23 @@ def read_tiff16(fp: IO[bytes]) -> Reading:
         return _failed(exc)
     if dtype != "uint16":
         return False, f"The TIFF opened but holds {dtype} samples, not 16-bit."
-    return True, f"16-bit TIFF, {shape[1]}×{shape[0]}, {shape[2] if len(shape) > 2 else 1} channels"
+    seen = f"16-bit TIFF, {shape[1]}×{shape[0]}, {shape[2] if len(shape) > 2 else 1} channels"
+    return (True, seen) if expected is None else _same_pixels(pixels, expected, seen)
+
+
+def _same_pixels(pixels: Any, expected: Any, seen: str) -> Reading:
+    import numpy as np
+
+    eight = np.rint(np.atleast_3d(pixels).astype(np.float64) / 257.0)
+    wanted = np.atleast_3d(np.asarray(expected)).astype(np.float64)
+    if eight.shape[:2] != wanted.shape[:2]:
+        size = f"{wanted.shape[1]}×{wanted.shape[0]}"
+        return False, f"{seen}, but the result it was made from is {size}."
+    channels = min(eight.shape[2], wanted.shape[2])  # an opaque alpha is not written
+    worst = int(np.abs(eight[..., :channels] - wanted[..., :channels]).max())
+    if worst > 1:
+        return False, f"{seen}, but its pixels differ from the result's by up to {worst} of 255."
+    return True, f"{seen}; its pixels are the result's (within {worst} of 255)"
 
 
 def read_zip(fp: IO[bytes]) -> Reading:

@@ -1,6 +1,7 @@
-"""Exports of a batch: its approved results (or all of them with ``"results": "all"``) as
-the selection of a zip, a contact sheet or a PNG; the package's manifest names the batch
-and each file's variable values. Read back with zipfile and the manifest's JSON Schema."""
+"""Exports of a batch: its approved results (or all of them with ``"results": "all"``, or
+one of them with ``"result"``) as the selection of a zip, a contact sheet, a PNG or a
+16-bit TIFF; the package's manifest names the batch and each file's variable values. Read
+back with zipfile and the manifest's JSON Schema, tifffile for the TIFF."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import json
 import zipfile
 
 import jsonschema
+import numpy as np
 import pytest
+import tifffile
 from django.utils import timezone
+from PIL import Image
 from pypdf import PdfReader
 
 from assets import storage
@@ -18,7 +22,7 @@ from assets.exports.manifest import MANIFEST_SCHEMA
 from canvas.exports import runner, services
 from canvas.exports.kinds import InvalidExport
 from canvas.exports.models import Export, ExportState
-from canvas.models import Batch, Decision
+from canvas.models import Batch, Decision, Iteration
 from tests import factories
 from tests.review.conftest import make_candidate
 
@@ -124,4 +128,52 @@ def test_batch_refusals(board, owner, batch, django_user_model):
     other = factories.make_board(board.team, "Other", owner=owner)
     with pytest.raises(InvalidExport, match="is not a batch of this board"):
         services.request_export(other, owner, {"kind": "zip", "batch": str(batch.pk)})
+    assert not Export.objects.exists()
+
+
+def _results(batch) -> list:
+    return list(Iteration.objects.filter(job__batch=batch).order_by("job__position"))
+
+
+def test_one_result_of_a_batch_as_a_16_bit_tiff(board, owner, batch):
+    """``"result"`` narrows a batch to one result — here the rejected boot, so with
+    ``"results": "all"`` — and the TIFF holds its pixels at 16 bits (v × 257)."""
+    boot = _results(batch)[1]
+    options = {"results": "all", "result": str(boot.pk)}
+    export = _run(board, owner, {"kind": "tiff16", "batch": str(batch.pk), "options": options})
+    assert export.options["result"] == str(boot.pk) and "boot-sand" in export.file_name
+    with tifffile.TiffFile(io.BytesIO(_read(export))) as tif:
+        pixels = tif.pages[0].asarray()
+    assert pixels.dtype == np.uint16 and pixels.shape == (30, 40, 3)
+    with storage.open_file(boot.asset.blob.storage_key) as handle:
+        source = np.asarray(Image.open(handle).convert("RGB"), dtype=np.int32)
+    assert np.abs(np.rint(pixels / 257).astype(np.int32) - source).max() <= 1
+    # An approved result needs no "all"; a zip of one result holds just that file.
+    sandal = _results(batch)[2]
+    zipped = _run(
+        board, owner, {"kind": "zip", "batch": str(batch.pk), "options": {"result": str(sandal.pk)}}
+    )
+    with zipfile.ZipFile(io.BytesIO(_read(zipped))) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert [f["variables"]["product"] for f in manifest["files"]] == ["sandal"]
+
+
+def test_result_refusals(board, owner, batch):
+    boot, sandal = _results(batch)[1], _results(batch)[2]
+    cases = [
+        ({"kind": "tiff16", "batch": str(batch.pk), "options": {"result": "nope"}},
+         "result 'nope' is not a result's id."),
+        ({"kind": "tiff16", "batch": str(batch.pk), "options": {"result": str(boot.pk)}},
+         'not an approved result of batch “Hero shoes”: approve it in the review, or add '
+         '"results": "all"'),
+        ({"kind": "tiff16", "batch": str(batch.pk),
+          "options": {"results": "all", "result": str(batch.pk)}},
+         f"Result {batch.pk} is not a result of batch “Hero shoes”."),
+        ({"kind": "psd", "job": str(sandal.job_id), "options": {"result": str(sandal.pk)}},
+         '"result" picks one result of a batch: give "batch"'),
+    ]  # fmt: skip
+    for payload, sentence in cases:
+        with pytest.raises(InvalidExport) as refused:
+            services.request_export(board, owner, payload)
+        assert sentence in refused.value.message, refused.value.message
     assert not Export.objects.exists()

@@ -4,10 +4,17 @@ turns the verdicts to ideation with the reason; the export files are read back."
 
 from __future__ import annotations
 
-import pytest
+import io
 
-from canvas.models import Job, JobState, ProviderCall
-from canvas.pilot import runs
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from assets import storage
+from canvas.exports.models import Export
+from canvas.models import Iteration, Job, JobState, ProviderCall
+from canvas.pilot import readers, runs
 from canvas.pilot.models import PilotState
 from tests.pilot.conftest import ENGINE
 from tests.providers.fakes import gemini as fake_gemini
@@ -53,6 +60,7 @@ def test_a_healthy_provider_passes_with_numbers_from_the_fake_and_the_tables(
     rows = export["rows"]
     assert [r["kind"] for r in export["rows"]] == ["psd", "tiff16", "zip", "pdf"]
     assert all(r["opened"] for r in export["rows"]), [(r["kind"], r["detail"]) for r in rows]
+    assert_tiff_holds_the_first_result(run, rows[1])
     assert export["verdict"] == "production"
     assert report["verdict"] == "production", {n: t["reason"] for n, t in tests.items()}
     assert report["state"] == PilotState.SUCCEEDED
@@ -81,10 +89,14 @@ def test_a_failing_provider_gives_an_ideation_report_not_a_crash(
     assert len(gemini_server.requests) == (5 + 4) * 3  # every attempt reached the fake
     assert tests["latency"]["verdict"] == "ideation"
     assert "4 of 4 jobs failed (100%" in tests["latency"]["reason"]
-    # No result to export: the PSD, ZIP and sheet say why; the TIFF of the shot opens.
+    # No result to export: each file says why (a TIFF of the shot would prove nothing).
     rows = {r["kind"]: r for r in tests["export"]["rows"]}
     assert rows["zip"]["state"] == "not_started" and "no results" in rows["zip"]["detail"]
-    assert rows["tiff16"]["opened"]
+    assert rows["tiff16"]["state"] == "not_started" and not rows["tiff16"]["opened"]
+    assert rows["tiff16"]["detail"] == (
+        "No variation was delivered, so there is no result to export."
+    )
+    assert not Export.objects.filter(board=studio.board).exists()
     assert tests["export"]["verdict"] == "ideation"
     assert run.report["verdict"] == "ideation"
 
@@ -110,3 +122,32 @@ def test_one_refusal_in_six_turns_latency_to_ideation(studio, gemini_server, dri
     assert latency["verdict"] == "ideation" and "provider_blocked" in latency["reason"]
     assert run.report["tests"]["consistency"]["verdict"] == "production"
     assert run.report["verdict"] == "ideation"
+
+
+def assert_tiff_holds_the_first_result(run, row) -> None:
+    """The 16-bit TIFF is made from a real result (the first delivered variation's, not
+    the product shot or an anchor): read back by the independent reader at 16 bits per
+    channel, its pixels are the result's within rounding."""
+    tiff = Export.objects.get(pk=row["export"])
+    first = (
+        Iteration.objects.filter(job__batch_id=run.consistency_batch_id, job__state="succeeded")
+        .order_by("job__position", "index")
+        .first()
+    )
+    assert tiff.selection == {"batch": str(run.consistency_batch_id)}
+    assert tiff.options == {"results": "all", "result": str(first.pk)}
+    assert run.exports["tiff16"]["result"] == str(first.pk)
+    assert "its pixels are the result's" in row["detail"]
+    with storage.open_file(tiff.file_key) as handle:
+        data = handle.read()
+    with storage.open_file(first.asset.blob.storage_key) as handle:
+        result = np.asarray(Image.open(handle).convert("RGB"), dtype=np.int32)
+    with tifffile.TiffFile(io.BytesIO(data)) as tif:
+        pixels = tif.pages[0].asarray()
+    assert pixels.dtype == np.uint16 and pixels.shape[:2] == result.shape[:2]
+    assert np.abs(np.rint(pixels[..., :3] / 257).astype(np.int32) - result).max() <= 1
+    # The independent reader says the same, and catches a TIFF of another image.
+    assert readers.read_tiff16(io.BytesIO(data), result)[0]
+    other = (result + 128) % 256  # every sample 128 away
+    opened, detail = readers.read_tiff16(io.BytesIO(data), other)
+    assert not opened and "differ from the result's" in detail

@@ -5,7 +5,9 @@ neutral file names.
 A kind works on ``Picture``s: something with a name and a stored file (``asset``). An
 image item is one; so is a batch's result (``BatchResult``), which may never have been
 placed on the board. ``options["results"]`` says which of a batch's results:
-``approved`` (the default) or ``all``.
+``approved`` (the default) or ``all``; ``options["result"]`` (a result's id) narrows them
+to that one result, so a one-image kind (a 16-bit TIFF, a PNG) can export any result of a
+batch, not only a batch that happens to hold one.
 
 Reads only. Originals are opened from storage one at a time (a seekable file; on S3
 django-storages downloads it to a temporary file past ``AWS_S3_MAX_MEMORY_SIZE``).
@@ -13,6 +15,7 @@ django-storages downloads it to a temporary file past ``AWS_S3_MAX_MEMORY_SIZE``
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,12 +63,26 @@ class BatchResult:
 BATCH_RESULTS = ("approved", "all")
 
 
+def result_option(options: dict[str, Any]) -> str | None:
+    """``options["result"]``: one result's id (an iteration of the batch), or None."""
+    value = options.get("result")
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidExport(f"result {str(value)[:60]!r} is not a result's id.") from None
+
+
 def batch_pictures(board: Any, batch_id: str, options: dict[str, Any]) -> list[BatchResult]:
     """The batch's approved results (``options["results"] == "all"``: every result), in
-    expansion order, named by their variable values; a refusal sentence when none."""
+    expansion order, named by their variable values — only the one whose id is
+    ``options["result"]`` when given (named as in the whole list); a refusal sentence
+    when none."""
     which = options.get("results", "approved")
     if which not in BATCH_RESULTS:
         raise InvalidExport('results must be "approved" (the default) or "all".')
+    chosen = result_option(options)
     batch = Batch.objects.filter(board=board, pk=batch_id).first()
     if batch is None:
         raise InvalidExport("The batch was deleted since the export was asked for.")
@@ -74,7 +91,15 @@ def batch_pictures(board: Any, batch_id: str, options: dict[str, Any]) -> list[B
     for number, row in enumerate(rows.select_related("asset__blob"), start=1):
         variables = {str(k): str(v) for k, v in (row.job.spec.get("variables") or {}).items()}
         name = " ".join(variables.values()) or f"{batch.name} {number}"
-        found.append(BatchResult(name, row.asset, row.asset_id, variables))
+        if chosen is None or str(row.pk) == chosen:
+            found.append(BatchResult(name, row.asset, row.asset_id, variables))
+    if chosen is not None and not found:
+        if which == "approved":
+            raise InvalidExport(
+                f"Result {chosen} is not an approved result of batch “{batch.name}”: approve "
+                'it in the review, or add "results": "all" to export it anyway.'
+            )
+        raise InvalidExport(f"Result {chosen} is not a result of batch “{batch.name}”.")
     if not found:
         if which == "approved":
             raise InvalidExport(
