@@ -220,6 +220,14 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
   review.filmstrip.toggle.addEventListener("click", () => {
     if (phone.matches && !review?.filmstrip.element.hidden) layout.closeFloating();
   });
+  // History opens full screen on a phone: the Details sheet it was opened from closes, and
+  // the keyboard moves into the history (its button is now in a closed, inert sheet).
+  body.addEventListener("ab:floating-open", (e) => {
+    if (!phone.matches || !(e.target instanceof HTMLElement)) return;
+    const panel = e.target;
+    layout.closeFloating();
+    if (!panel.contains(document.activeElement)) panel.querySelector<HTMLElement>("button:not([hidden])")?.focus();
+  });
   body.addEventListener("ab:layout", () => {
     if (phone.matches && (layout.isOpen("left") || layout.isOpen("right"))) review?.filmstrip.setOpen(false);
   });

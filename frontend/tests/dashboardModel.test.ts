@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type Dashboard, OTHER_CLASS, columns, duration, failedOf, failureClasses, money, percent } from "../src/dashboard/model";
+import { type Dashboard, OTHER_CLASS, columns, duration, durationTick, failedOf, failureClasses, money, percent } from "../src/dashboard/model";
 
 const row = (bucket: string, results: number, p50: number | null) =>
   ({ bucket, results, delivery_p50_seconds: p50, cost: [] }) as unknown as Dashboard["series"][number];
 
 describe("dashboard wording", () => {
+  it("writes a duration axis's ticks without repeating a value", () => {
+    expect([0, 0.2, 0.4, 0.6, 0.8, 1].map(durationTick)).toEqual(["0 s", "0.2 s", "0.4 s", "0.6 s", "0.8 s", "1 s"]);
+    expect([0.25, 12, 150].map(durationTick)).toEqual(["0.25 s", "12 s", "2.5 min"]);
+  });
+
   it("writes durations, rates and money as the page says them", () => {
     expect([duration(null), duration(20.4), duration(150), duration(5400)]).toEqual(["—", "20 s", "2.5 min", "1.5 h"]);
     expect([percent(null), percent(0.125), percent(0)]).toEqual(["—", "12.5 %", "0.0 %"]);

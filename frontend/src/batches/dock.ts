@@ -216,6 +216,11 @@ export class BatchDock {
     this.title.textContent = live.length ? `Batches · ${live.length} in progress${sum}` : "Batches";
     this.fold.title = this.list.hidden ? "Show the batches (their progress, pause and cancel)" : "Fold the batches to one line";
     this.element.hidden = this.rows.size === 0;
+    // Cut with an ellipsis (a narrow dock, many batches): the whole line on hover. The
+    // button's accessible name is its text, whole either way.
+    const cut = !this.element.hidden && this.title.scrollWidth > this.title.clientWidth;
+    if (cut) this.title.title = this.title.textContent ?? "";
+    else this.title.removeAttribute("title");
   }
 
   private buildRow(view: BatchView): Row {

@@ -10,7 +10,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { apiJson } from "../review/api";
-import { type Dashboard, type Figures, columns, costOf, count, currencies, duration, failedOf, failureClasses, money, percent } from "./model";
+import { type Dashboard, type Figures, columns, costOf, count, currencies, duration, durationTick, failedOf, failureClasses, money, percent } from "./model";
 import "./dashboard.css";
 
 /** How often the numbers are read again while the page is visible. */
@@ -36,7 +36,7 @@ function percentiles(p50: Pick, p95: Pick): ChartSpec {
   return {
     bars: false,
     empty: null,
-    axis: duration,
+    axis: durationTick,
     series: [
       { label: "p50", colour: COLOURS.accent, pick: p50, unit: duration },
       { label: "p95", colour: COLOURS.p95, pick: p95, unit: duration },

@@ -79,6 +79,12 @@ export function duration(seconds: number | null): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** A duration chart's axis tick: like `duration`, but ticks under 10 s keep up to two decimals
+ * ("0.2 s", "0.25 s"), since whole seconds wrote one axis as "0 s, 0 s, 1 s, 1 s". */
+export function durationTick(seconds: number): string {
+  return seconds < 10 ? `${Number(seconds.toFixed(2))} s` : duration(seconds);
+}
+
 /** 0.125 → "12.5 %"; "—" when nothing was counted (the API's null). */
 export function percent(rate: number | null): string {
   return rate === null ? "—" : `${(rate * 100).toFixed(1)} %`;

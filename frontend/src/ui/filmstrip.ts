@@ -63,6 +63,9 @@ export class Filmstrip {
     });
     this.element = h("div", { class: "ab-filmstrip", hidden: true, "data-testid": "filmstrip" }, h("div", { class: "ab-filmstrip-bar" }, status), this.list);
     this.toggle = h("button", { type: "button", class: "ab-btn", "data-testid": "filmstrip-toggle", title: "Show the board's candidates" }, "Candidates");
+    // The staging strip docks at the same bottom edge: it stands on the filmstrip rather than
+    // under it (jobs.css reads the property), so neither shows through the other.
+    new ResizeObserver(() => this.reportSpace()).observe(this.element);
     this.toggle.addEventListener("click", () => this.setOpen(this.element.hidden));
     this.viewer = new CandidateViewer({
       onDecide: opts.onDecide,
@@ -80,6 +83,17 @@ export class Filmstrip {
   setOpen(open: boolean): void {
     this.element.hidden = !open;
     this.toggle.setAttribute("aria-pressed", String(open));
+  }
+
+  /** How much of its parent's bottom edge the strip takes while shown (0 when hidden), as
+   * `--ab-filmstrip-space` on the parent; docs/frontend.md "Strips at the bottom edge". */
+  private reportSpace(): void {
+    const parent = this.element.parentElement;
+    if (!parent) return;
+    const shown = this.element.getClientRects().length > 0;
+    const space = shown ? Math.max(0, Math.ceil(parent.getBoundingClientRect().bottom - this.element.getBoundingClientRect().top)) : 0;
+    const value = `${space}px`;
+    if (parent.style.getPropertyValue("--ab-filmstrip-space") !== value) parent.style.setProperty("--ab-filmstrip-space", value);
   }
 
   /** The candidates, newest job first, and the names of the batches that made any of them. */

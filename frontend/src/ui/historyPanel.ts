@@ -142,7 +142,10 @@ export class HistoryPanel {
 
   toggle(open = this.element.hidden): void {
     this.element.hidden = !open;
-    if (open) this.render();
+    if (!open) return;
+    this.render();
+    // A phone has room for one thing over the canvas: main.ts closes the open sheet on this.
+    this.element.dispatchEvent(new CustomEvent("ab:floating-open", { bubbles: true }));
   }
 
   private setView(view: "list" | "lineage", listTab: HTMLElement, treeTab: HTMLElement): void {

@@ -13,6 +13,7 @@
  * docs/frontend.md "Overlays" is the reference; it must not know about the board.
  */
 import { h } from "./dom";
+import { placeTip, tipMaxWidth } from "./tooltipPlacement";
 
 export type OverlayLayer = "canvas-overlay" | "canvas-tool" | "panel" | "strip" | "toast" | "dialog" | "menu";
 
@@ -199,15 +200,18 @@ export function installTooltips(root: Document = document): HTMLElement {
     const m = /^(.*?)\s*\(([^()]+)\)$/.exec(text);
     tip.replaceChildren(...(m ? [m[1] ?? "", " ", h("kbd", {}, m[2] ?? "")] : [text]));
     tip.hidden = false;
+    // Measured at the view's left edge with the width it may have there, so the size does
+    // not depend on where the last tooltip was (a tooltip left near the right edge shrank
+    // the next one's measure, and its long words then ran off a phone's screen).
+    const view = { width: root.documentElement.clientWidth, height: root.documentElement.clientHeight };
+    tip.style.left = "0px";
+    tip.style.top = "0px";
+    tip.style.maxWidth = `${tipMaxWidth(view.width)}px`;
     const r = el.getBoundingClientRect();
     const t = tip.getBoundingClientRect();
-    const vw = root.documentElement.clientWidth;
-    const vh = root.documentElement.clientHeight;
-    let top = r.bottom + 6;
-    if (top + t.height > vh - 4) top = r.top - t.height - 6;
-    const left = Math.min(Math.max(4, r.left + r.width / 2 - t.width / 2), vw - t.width - 4);
-    tip.style.left = `${Math.round(left)}px`;
-    tip.style.top = `${Math.round(Math.max(4, top))}px`;
+    const at = placeTip({ left: r.left, top: r.top, width: r.width, height: r.height }, { width: t.width, height: t.height }, view);
+    tip.style.left = `${at.left}px`;
+    tip.style.top = `${at.top}px`;
     if (!el.hasAttribute("aria-label") && !el.hasAttribute("aria-labelledby")) el.setAttribute("aria-describedby", tip.id);
   };
   const tipTarget = (e: Event) => (e.target instanceof Element ? e.target.closest<HTMLElement>("[data-tip]") : null);

@@ -138,6 +138,8 @@ export class StagingStrip {
     const edit = this.editor.canEdit;
     const btn = (icon: IconName, label: string, testid: string, fn: () => void, opts: { text?: string; keys?: string; editOnly?: boolean; variant?: "ghost" | "primary" | "secondary" } = {}) => {
       const b = iconButton({ icon, label, keys: opts.keys, text: opts.text, variant: opts.variant ?? "secondary", testid, onClick: fn });
+      // The worded buttons are the result's actions: on a phone they take the row's second line.
+      if (opts.text) b.classList.add("ab-staging-action");
       b.hidden = (opts.editOnly ?? true) && !edit;
       return b;
     };
