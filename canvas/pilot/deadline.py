@@ -16,14 +16,14 @@ Reads the clock only through the ``now`` it is given; never waits.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from canvas.exports.models import Export
 from canvas.models import Batch, Job, JobState
 from canvas.pilot import export_check, stopping, thresholds
 from canvas.pilot.latency import HELD
 from canvas.pilot.models import PilotRun, batch_key
-from canvas.pilot.report import ExportRow, StoppedNumbers, TestReport
+from canvas.pilot.report import StoppedNumbers, TestReport
 from foundation import config, knobs
 
 UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
@@ -122,28 +122,39 @@ def sentence(numbers: StoppedNumbers) -> str:
     return text + "."
 
 
+def files_written(rows: list[dict[str, Any]]) -> str:
+    """What the export test's files that were written showed, in words ("" when none)."""
+    said = []
+    for row in rows:
+        if row.get("state") == "not_started" or row.get("error_code") == "export_cancelled":
+            continue
+        label = export_check.LABELS.get(row.get("kind", ""), row.get("kind", ""))
+        said.append(f"{label} opened" if row.get("opened") else f"{label} did not open")
+    return f"Of the files written: {', '.join(said)}." if said else ""
+
+
 def stopped_report(measured: TestReport, numbers: StoppedNumbers) -> TestReport:
     """The test's report as measured on what ended, marked stopped: status ``stopped``,
     verdict ideation (a provider that does not answer in time is not production), the stop
-    sentence first, then what the measured part said."""
+    sentence first, then what the work that did end showed."""
     own, rows = measured["reason"], measured["rows"]
-    stopped_ids = set(numbers.get("stopped_exports", []))
-    if stopped_ids:  # say why those files are missing, not "Cancelled by <requester>"
+    if "files" in numbers:
+        stopped_ids = set(numbers.get("stopped_exports", []))
+        # Say why those files are missing, not "Cancelled by <requester>".
         rows = [
             {**row, "detail": "Still being written at the deadline; cancelled."}
             if row.get("export") in stopped_ids
             else row
             for row in rows
         ]
-        _, own, _ = export_check.judge(cast(list[ExportRow], rows))
-    reason = sentence(numbers)
-    if own:
-        reason += f" Of what had ended: {own[0].lower()}{own[1:]}"
+        own = files_written(rows)
+    elif own:
+        own = f"Of what had ended: {own[0].lower()}{own[1:]}"
     return {
         **measured,
         "status": "stopped",
         "verdict": "ideation",
-        "reason": reason,
+        "reason": f"{sentence(numbers)} {own}".strip(),
         "rows": rows,
         "stopped": numbers,
     }
