@@ -485,5 +485,10 @@ def link_clip_ids(link: Any) -> set[uuid.UUID]:
     return ids  # type: ignore[return-value]
 
 
+def link_shows_item(link: Any, item_id: Any) -> bool:
+    """Whether the link shows this board item (a guest pins a clip's moment only on one)."""
+    return any(str(item.pk) == str(item_id) for item in link_items(link))
+
+
 def link_shows_iteration(link: Any, iteration_id: Any) -> bool:
     return any(str(it.pk) == str(iteration_id) for it in link_iterations(link))

@@ -152,6 +152,8 @@ def raw_job_spec(spec: BatchSpec, cell: Cell, region: dict[str, float]) -> dict[
             raw[name] = value
     if cell.engine.output_size is not None:
         raw["output_size"] = cell.engine.output_size.model_dump()
+    if spec.video is not None:
+        raw["video"] = spec.video.model_dump(mode="json")
     return raw
 
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from canvas.engines.registry import available_engines
 from canvas.protocol import limits
 from canvas.protocol.errors import error_from_validation
-from canvas.protocol.jobs import JobAnchorRef, OutputSize, RegionRect
+from canvas.protocol.jobs import JobAnchorRef, OutputSize, RegionRect, VideoSpec
 from canvas.protocol.types import Id
 from foundation import knobs
 from foundation.config import read
@@ -84,6 +84,9 @@ class BatchSpec(_Model):
     """Base seed the per-job seeds are derived from; drawn once when missing."""
     engines: list[EngineChoice] = Field(min_length=1)
     targets: list[Target] = Field(min_length=1)
+    video: VideoSpec | None = None
+    """Mode ``video`` only: every job's clip options (duration, ratio, resolution …;
+    docs/video.md "The spec"); left out, a video job's defaults."""
 
     @field_validator("engines", mode="before")
     @classmethod
@@ -190,6 +193,8 @@ def parse_batch_spec(raw: Any) -> BatchSpec:
         spec = BatchSpec.model_validate(raw)
     except ValidationError as exc:
         raise InvalidBatch(error_from_validation(exc, "").message) from None
+    if spec.video is not None and spec.mode != "video":
+        raise InvalidBatch("video: only a batch of video jobs (mode video) takes video options.")
     _check_variables(spec)
     _check_seeds(spec)
     _check_engines(spec)

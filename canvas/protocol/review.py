@@ -44,7 +44,8 @@ class Decision(ProtocolModel):
 
 class CommentAnchor(ProtocolModel):
     """Where a comment is pinned: a point, an area, an asset or a candidate; a point on a
-    video item may also name the item and a moment of its clip (``item``, ``time``)."""
+    video item may also name the item and a moment of its clip (``item``, ``time``), and a
+    video candidate a moment of its clip (``iteration``, ``time``)."""
 
     x: float = absent()
     y: float = absent()
@@ -53,7 +54,10 @@ class CommentAnchor(ProtocolModel):
     asset: str = absent()
     iteration: str = absent()
     item: str = absent("A point on a video item: the item (with ``time``).")
-    time: float = absent("Seconds into the video item's clip, 0 … its duration.")
+    time: float = absent(
+        "Seconds into the clip of the video item (with ``item``) or of the video candidate "
+        "(with ``iteration``), 0 … its duration."
+    )
 
 
 class ReviewComment(ProtocolModel):

@@ -2,7 +2,8 @@
 
 A point comment on a video item may carry a moment of its clip (``item`` and ``time`` in
 seconds, from the scrub position): only on a live video item of the board, within
-[0, the clip's duration] (``_set_time``).
+[0, the clip's duration] (``_set_time``). A comment on a video candidate (a result whose
+provenance has ``video``) may carry a ``time`` the same way, within that clip.
 
 Members and guests comment through the same functions (a guest's name instead of a user);
 each write is broadcast after commit. Which comments a share link shows is decided here
@@ -144,7 +145,6 @@ def _set_anchor(board: Board, comment: Comment, data: dict[str, Any]) -> None:
         raise InvalidReview(
             "A point needs numbers x and y; an area also needs a positive width and height."
         ) from None
-    _set_time(board, comment, data)
     if target == CommentTarget.ASSET:
         comment.asset = Asset.objects.filter(pk=_uuid(data.get("asset")), board=board).first()
         if comment.asset is None:
@@ -155,23 +155,41 @@ def _set_anchor(board: Board, comment: Comment, data: dict[str, Any]) -> None:
         ).first()
         if comment.iteration is None:
             raise InvalidReview("That candidate is not on this board.")
+    _set_time(board, comment, data)
 
 
 def _set_time(board: Board, comment: Comment, data: dict[str, Any]) -> None:
-    """A moment of a video item's clip, when the comment asks for one (docs/review.md)."""
+    """A moment of a clip, when the comment asks for one (docs/review.md): a point on a
+    video item (``item`` and ``time``) or a video candidate (``time``)."""
     time, item_id = data.get("time"), data.get("item")
     if time is None and not item_id:
+        return
+    if comment.target == CommentTarget.ITERATION and comment.iteration is not None:
+        if item_id:
+            raise InvalidReview("A comment on a candidate's clip takes the time, not an item.")
+        video = (comment.iteration.provenance or {}).get("video") or {}
+        if not video:
+            raise InvalidReview(
+                "A time can only be pinned on a video candidate: that candidate is a still."
+            )
+        comment.time = _seconds(time, video)
         return
     if time is None:
         raise InvalidReview("A comment on a video item needs the time (seconds) it is about.")
     if comment.target != CommentTarget.POINT:
-        raise InvalidReview("A time can only be pinned with a point on a video item.")
+        raise InvalidReview(
+            "A time can only be pinned with a point on a video item, or on a video candidate."
+        )
     item = Item.objects.filter(pk=_uuid(item_id), board=board, deleted=False).first()
     if item is None or item.kind != ItemKind.VIDEO:
         raise InvalidReview(
             "A time can only be pinned on a video clip: that item is not a video on this board."
         )
-    video = (item.props or {}).get("video") or {}
+    comment.item, comment.time = item, _seconds(time, (item.props or {}).get("video") or {})
+
+
+def _seconds(time: Any, video: dict[str, Any]) -> float:
+    """``time`` as seconds within [0, the clip's duration], or a sentence saying why not."""
     duration = float(video.get("duration") or 0.0)
     try:
         seconds = float(time)
@@ -182,7 +200,7 @@ def _set_time(board: Board, comment: Comment, data: dict[str, Any]) -> None:
             f"The time must be between 0 and {duration:g} seconds (the clip's length); "
             f"got {time!r}."
         )
-    comment.item, comment.time = item, seconds
+    return seconds
 
 
 def _uuid(value: Any) -> uuid.UUID:

@@ -101,6 +101,8 @@ def anchor_of(comment: Comment) -> dict[str, Any]:
         return {"x": comment.x, "y": comment.y, "width": comment.width, "height": comment.height}
     if comment.target == CommentTarget.ASSET:
         return {"asset": str(comment.asset_id)}
+    if comment.time is not None:  # a moment of a video candidate's clip
+        return {"iteration": str(comment.iteration_id), "time": comment.time}
     return {"iteration": str(comment.iteration_id)}
 
 

@@ -27,6 +27,7 @@ from canvas.permissions import (
     Perm,
     Principal,
     get_board_for,
+    link_shows_item,
     link_shows_iteration,
     require_link,
 )
@@ -288,6 +289,8 @@ def guest_add_comment(request: HttpRequest, token: str, payload: GuestCommentIn)
     if not data.get("parent") and not comments.comment_visible_to_link(
         link, data.get("target") or "", data.get("iteration"), data.get("asset")
     ):
+        raise NotFound("You can comment only on what this link shows.", code="not_shown_by_link")
+    if not data.get("parent") and data.get("item") and not link_shows_item(link, data["item"]):
         raise NotFound("You can comment only on what this link shows.", code="not_shown_by_link")
     if data.get("parent"):
         parent = comments.get_comment(link.board, data["parent"])

@@ -37,7 +37,10 @@ describe("video clips", () => {
     expect(both).toEqual({ type: "items", ids: ["i1", "v1"], label: "The selection: 1 image and 1 clip", clips: 1 });
     expect(kindUnavailable("video", both)).toBeNull();
     expect(kindUnavailable("video", { type: "items", ids: ["i1"], label: "" })).toContain("Select video clips");
-    expect(kindUnavailable("video", { type: "batch", id: "b1", label: "" })).toContain("selected clips");
+    // A batch of video jobs exports its clips; the server says so when a batch has none.
+    expect(kindUnavailable("video", { type: "batch", id: "b1", label: "" })).toBeNull();
+    const clips = buildRequest({ ...defaultChoices({ type: "batch", id: "b1", label: "" }), kind: "video", videoFormat: "mp4", allResults: true });
+    expect(clips).toEqual({ body: { kind: "video", batch: "b1", options: { format: "mp4", results: "all" } } });
     const [only] = exportSources(withClips, new Set(["v1"]));
     expect(kindUnavailable("png", only)).toContain("Clips export as video");
     expect(kindUnavailable("zip", only)).toBeNull();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { completeMention, mentionAt, parseMentions, suggestMembers, unknownMentions } from "../src/review/mentions";
 import { areaOnScreen, hitPin, pinBoardPoint, pinFromGesture } from "../src/review/pins";
+import { candidateThreads, momentComment } from "../src/review/clipComments";
 import { CommentStore } from "../src/review/threads";
 import type { ReviewComment } from "../src/review/types";
 
@@ -94,5 +95,26 @@ describe("comment threads", () => {
     store.upsert(c("guest", "2026-01-01T11:00:00Z", { author: { id: null, name: "Client", guest: true } }));
     expect(store.unread(1, null)).toBe(2);
     expect(store.unread(1, "2026-01-01T10:30:00Z")).toBe(1);
+  });
+});
+
+describe("comments on a clip's moments (review/clipComments)", () => {
+  const at = (id: string, created: string, anchor: Record<string, unknown>, parent: string | null = null): ReviewComment =>
+    ({ id, board: "b", parent, target: "iteration", anchor, body: id, author: { id: 1, name: "Rita", guest: false }, resolved: false, resolved_at: null, created_at: created }) as ReviewComment;
+
+  it("pins the player's position in hundredths, rounded down so the last frame stays in the clip", () => {
+    expect(momentComment("c1", "pops", 1.9583)).toEqual({ body: "pops", target: "iteration", iteration: "c1", time: 1.95 });
+    expect(momentComment("c1", "pops", -0.2)).toMatchObject({ time: 0 });
+    expect(momentComment("c1", "no moment", null)).toEqual({ body: "no moment", target: "iteration", iteration: "c1" });
+    expect(momentComment("c1", "not loaded", Number.NaN)).not.toHaveProperty("time");
+  });
+
+  it("lists only the candidate's threads, replies under their root", () => {
+    const store = new CommentStore();
+    store.upsert(at("a", "2026-01-01T00:00:01Z", { iteration: "c1", time: 1.5 }));
+    store.upsert(at("b", "2026-01-01T00:00:02Z", { iteration: "c2" }));
+    store.upsert(at("r", "2026-01-01T00:00:03Z", { iteration: "c1", time: 1.5 }, "a"));
+    const threads = candidateThreads(store, "c1");
+    expect(threads.map((t) => [t.root.id, t.root.anchor.time, t.replies.map((r) => r.id)])).toEqual([["a", 1.5, ["r"]]]);
   });
 });

@@ -14,49 +14,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.video_clips import CENTRE, CLIP, WAIT_MS, advancing
+from tests.browser.video_clips import CENTRE, CLIP, WAIT_MS, advancing, video_job_seed
 from tests.frontend.browser_server import BrowserServer, open_signed_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-SEED = """
-import io, json, tempfile, uuid
-import numpy as np
-from django.test import Client
-from PIL import Image
-from assets.services import ingest_bytes
+SEED = (
+    video_job_seed("Video board", jobs=2)
+    + """
 from assets.video.decode import read_frames
 from assets.video.drift import score_frames
-from canvas import protocol
-from canvas.boards.operations import apply_batch
-from canvas.models import Item
-from foundation.background import registered
-from tests import factories
-
-user = factories.make_user("ed")
-board = factories.make_board(name="Video board", owner=user)
-yy, xx = np.mgrid[0:120, 0:160]
-pixels = np.stack([xx * 255 // 159, yy * 255 // 119, 255 - xx * 255 // 159], -1).astype(np.uint8)
-pixels[30:90, 50:110] = (230, 200, 40)
-buffer = io.BytesIO()
-Image.fromarray(pixels).save(buffer, "PNG")
-asset = ingest_bytes(board, user, buffer.getvalue(), "still.png")
-apply_batch(board.pk, user, [protocol.parse_operation({"op": "create", "item": {
-    "id": str(uuid.uuid4()), "kind": "image", "asset": str(asset.pk), "name": "still",
-    "x": 0, "y": 0, "width": 320, "height": 240, "rotation": 0, "opacity": 1, "z": 1,
-    "hidden": False, "locked": False, "anchor_role": "", "props": {}}})])
-client = Client()
-client.force_login(user)
-spec = {"mode": "video", "engine": "local-loop", "seed": 5, "prompt": "a slow loop",
-        "region": {"x": 0, "y": 0, "width": 320, "height": 240},
-        "video": {"duration": 3, "aspect_ratio": "4:3", "resolution": "480p"}}
-for _ in range(2):
-    response = client.post(f"/api/v1/boards/{board.pk}/jobs", json.dumps(spec),
-                           content_type="application/json")
-    assert response.status_code == 201, response.content
-while registered("canvas.jobs.work")():  # the embedded worker's unit of work, here
-    pass
 clips = list(Item.objects.filter(board=board, kind="video").order_by("created_at"))
 assert len(clips) == 2, clips
 steady, shifted = clips
@@ -79,6 +47,7 @@ print("SEED" + json.dumps({"board": str(board.pk), "editor": client.cookies["ses
                            "shifted_worst": report["worst_second"],
                            "shifted_flagged": report["flagged"]}))
 """
+)
 
 READY = """() => {
   const ab = window.__anchorboard;

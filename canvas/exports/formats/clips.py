@@ -3,7 +3,8 @@ manifest says about them (docs/exports.md "Clips").
 
 A video item's ``asset`` is its poster; the clip is ``props.video`` (docs/video.md): the
 provider's ``original`` as delivered and the browser ``mp4``. Exports read the original
-(the better master; the MP4 when there is none). ``ClipPicture`` is a clip as the package
+(the better master; the MP4 when there is none); a batch's video results are read from
+their result's ``provenance.video``, the same facts. ``ClipPicture`` is a clip as the package
 and the video kind see it: the file to read, the poster whose result (``Iteration``) holds
 its provenance, and its facts. Reads only.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from assets import storage
 from assets.exports.manifest import ClipFacts, Provenance
 from assets.models import Asset
-from canvas.exports.formats.sources import frame_of
+from canvas.exports.formats.sources import batch_rows, frame_of, no_batch_results
 from canvas.exports.kinds import InvalidExport
 from canvas.models import Item, ItemKind, Iteration
 
@@ -59,9 +60,14 @@ def _overlaps(item: Item, frame: Item) -> bool:
     )
 
 
-def selected_clips(board: Any, selection: dict[str, Any]) -> list[ClipPicture]:
+def selected_clips(
+    board: Any, selection: dict[str, Any], options: dict[str, Any] | None = None
+) -> list[ClipPicture]:
     """The video items among ``items`` (in the order given) or overlapping a ``frame``
-    (paint order), each with its stored clip; batches and jobs hold none here."""
+    (paint order), or a ``batch``'s video results (``batch_clips``), each with its stored
+    clip; a job's region history holds none."""
+    if "batch" in selection:
+        return batch_clips(board, selection["batch"], options or {})
     rows = Item.objects.filter(board=board, deleted=False, kind=ItemKind.VIDEO)
     if "items" in selection:
         ids = [str(i) for i in selection["items"]]
@@ -78,6 +84,20 @@ def selected_clips(board: Any, selection: dict[str, Any]) -> list[ClipPicture]:
         clip = _clip_asset(board, video)
         if clip is not None:
             found.append(ClipPicture(item.name or "clip", clip, clip.pk, item.asset_id, video))
+    return found
+
+
+def batch_clips(board: Any, batch_id: str, options: dict[str, Any]) -> list[ClipPicture]:
+    """A batch's video results (approved, or all with ``"results": "all"``) in expansion
+    order, named by their variable values: the clip of each is its result's
+    ``provenance.video`` (placed on the board or not), the poster its result's asset."""
+    _batch, rows = batch_rows(board, batch_id, options)
+    found = []
+    for row in rows:
+        video = (row.result.provenance or {}).get("video") or {}
+        clip = _clip_asset(board, video) if row.is_clip else None
+        if clip is not None:
+            found.append(ClipPicture(row.name, clip, clip.pk, row.result.asset_id, video))
     return found
 
 
@@ -123,13 +143,23 @@ def local_copy(asset: Asset) -> Iterator[Path]:
         yield path
 
 
-def require_clips(found: list[ClipPicture], nothing: str) -> list[ClipPicture]:
-    if not found:
-        raise InvalidExport(
-            f"{nothing}: the selection holds no video clips. Select video items (or a frame "
-            "around them); still images export as PNG, TIFF, PSD or a ZIP package."
-        )
-    return found
+def require_clips(
+    found: list[ClipPicture],
+    nothing: str,
+    board: Any = None,
+    selection: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+) -> list[ClipPicture]:
+    if found:
+        return found
+    if selection and "batch" in selection:
+        batch, _rows = batch_rows(board, selection["batch"], options or {})
+        raise InvalidExport(f"{nothing}: {no_batch_results(batch, options or {}, 'clips')}")
+    raise InvalidExport(
+        f"{nothing}: the selection holds no video clips. Select video items (or a frame "
+        "around them, or a batch of video jobs); still images export as PNG, TIFF, PSD or a "
+        "ZIP package."
+    )
 
 
 def naming(board: Any, picture: ClipPicture, record: Provenance, index: int) -> dict[str, Any]:

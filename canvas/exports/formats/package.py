@@ -1,9 +1,8 @@
 """ZIP packages: the selected images (every image in a frame, or a batch's approved — or
-all — results) and video clips (their stored original, with the manifest's ``clip``
-facts: canvas.exports.formats.clips) as stored, each with a JSON sidecar, and the
-provenance manifest in JSON
-and CSV (assets.exports.package); a batch's name and each file's variable values are in
-the manifest.
+all — results) and video clips (a batch's video results too: their stored original, with
+the manifest's ``clip`` facts: canvas.exports.formats.clips) as stored, each with a JSON
+sidecar, and the provenance manifest in JSON and CSV (assets.exports.package); a batch's
+name and each file's variable values are in the manifest.
 
 Files are streamed into the archive from storage one at a time and checked against their
 stored SHA-256; the archive goes to the run's temporary file, so memory does not grow with
@@ -58,9 +57,11 @@ def _pictures(
 ) -> tuple[list[sources.Picture], Any, list[clips.ClipPicture]]:
     """The images, the frame and the video clips to pack: a selection of only clips is a
     package too; one with neither is refused with the images' sentence."""
-    found = clips.selected_clips(board, selection)
+    found = clips.selected_clips(board, selection, options)
     try:
-        items, frame = sources.selected_images(board, selection, "Nothing to package", options)
+        items, frame = sources.selected_images(
+            board, selection, "Nothing to package", options, stills_only=True
+        )
     except InvalidExport:
         if not found:
             raise

@@ -7,7 +7,8 @@ image item is one; so is a batch's result (``BatchResult``), which may never hav
 placed on the board. ``options["results"]`` says which of a batch's results:
 ``approved`` (the default) or ``all``; ``options["result"]`` (a result's id) narrows them
 to that one result, so a one-image kind (a 16-bit TIFF, a PNG) can export any result of a
-batch, not only a batch that happens to hold one.
+batch, not only a batch that happens to hold one. ``batch_rows`` reads them for the image
+kinds and for canvas.exports.formats.clips, which exports a video result's clip.
 
 Reads only. Originals are opened from storage one at a time (a seekable file; on S3
 django-storages downloads it to a temporary file past ``AWS_S3_MAX_MEMORY_SIZE``).
@@ -27,7 +28,7 @@ from assets.models import Asset
 from canvas import compositing
 from canvas.batches.results import batch_results
 from canvas.exports.kinds import InvalidExport
-from canvas.models import Batch, Item, ItemKind, live_images
+from canvas.models import Batch, Item, ItemKind, Iteration, live_images
 from foundation import config, knobs
 
 
@@ -74,11 +75,25 @@ def result_option(options: dict[str, Any]) -> str | None:
         raise InvalidExport(f"result {str(value)[:60]!r} is not a result's id.") from None
 
 
-def batch_pictures(board: Any, batch_id: str, options: dict[str, Any]) -> list[BatchResult]:
-    """The batch's approved results (``options["results"] == "all"``: every result), in
-    expansion order, named by their variable values — only the one whose id is
-    ``options["result"]`` when given (named as in the whole list); a refusal sentence
-    when none."""
+@dataclass(frozen=True)
+class BatchRow:
+    """One of a batch's results to export, named by its variable values."""
+
+    result: Iteration
+    name: str
+    variables: dict[str, str]
+
+    @property
+    def is_clip(self) -> bool:
+        """A video result: its ``asset`` is the poster, the clip is ``provenance.video``."""
+        return bool((self.result.provenance or {}).get("video"))
+
+
+def batch_rows(board: Any, batch_id: str, options: dict[str, Any]) -> tuple[Batch, list[BatchRow]]:
+    """The batch and its approved results (``options["results"] == "all"``: every result),
+    in expansion order, named by their variable values, stills and clips alike — only the
+    one whose id is ``options["result"]`` when given (named as in the whole list, refused
+    when the batch does not have it)."""
     which = options.get("results", "approved")
     if which not in BATCH_RESULTS:
         raise InvalidExport('results must be "approved" (the default) or "all".')
@@ -92,7 +107,7 @@ def batch_pictures(board: Any, batch_id: str, options: dict[str, Any]) -> list[B
         variables = {str(k): str(v) for k, v in (row.job.spec.get("variables") or {}).items()}
         name = " ".join(variables.values()) or f"{batch.name} {number}"
         if chosen is None or str(row.pk) == chosen:
-            found.append(BatchResult(name, row.asset, row.asset_id, variables))
+            found.append(BatchRow(row, name, variables))
     if chosen is not None and not found:
         if which == "approved":
             raise InvalidExport(
@@ -100,13 +115,32 @@ def batch_pictures(board: Any, batch_id: str, options: dict[str, Any]) -> list[B
                 'it in the review, or add "results": "all" to export it anyway.'
             )
         raise InvalidExport(f"Result {chosen} is not a result of batch “{batch.name}”.")
+    return batch, found
+
+
+def no_batch_results(batch: Batch, options: dict[str, Any], what: str = "results") -> str:
+    """The refusal when a batch has nothing of ``what`` to export."""
+    if options.get("results", "approved") == "approved":
+        return (
+            f"Batch “{batch.name}” has no approved {what} yet: approve some in the "
+            'review, or export all its results (option "results": "all").'
+        )
+    return f"Batch “{batch.name}” has no {what} yet."
+
+
+def batch_pictures(
+    board: Any, batch_id: str, options: dict[str, Any], *, stills_only: bool = False
+) -> list[BatchResult]:
+    """The batch's results as pictures (a video result's poster, unless ``stills_only``:
+    then clips are left to canvas.exports.formats.clips); a refusal sentence when none."""
+    batch, rows = batch_rows(board, batch_id, options)
+    found = [
+        BatchResult(row.name, row.result.asset, row.result.asset_id, row.variables)
+        for row in rows
+        if not (stills_only and row.is_clip)
+    ]
     if not found:
-        if which == "approved":
-            raise InvalidExport(
-                f"Batch “{batch.name}” has no approved results yet: approve some in the "
-                'review, or export all its results (option "results": "all").'
-            )
-        raise InvalidExport(f"Batch “{batch.name}” has no results yet.")
+        raise InvalidExport(no_batch_results(batch, options))
     return found
 
 
@@ -168,18 +202,26 @@ def stem(*parts: Any) -> str:
 
 
 def selected_images(
-    board: Any, selection: dict[str, Any], nothing: str, options: dict[str, Any] | None = None
+    board: Any,
+    selection: dict[str, Any],
+    nothing: str,
+    options: dict[str, Any] | None = None,
+    *,
+    stills_only: bool = False,
 ) -> tuple[list[Picture], Item | None]:
     """The image items of ``items``, every image item overlapping a ``frame`` (paint
-    order) with the frame, or a ``batch``'s results (``batch_pictures``); ``nothing``
-    starts the refusal when there are none."""
+    order) with the frame, or a ``batch``'s results (``batch_pictures``; ``stills_only``
+    leaves its video results out); ``nothing`` starts the refusal when there are none."""
     found: list[Picture]
     if "job" in selection:
         raise InvalidExport(
             f"{nothing}: a job's region history exports only as a layered PSD (kind psd)."
         )
     if "batch" in selection:
-        return list(batch_pictures(board, selection["batch"], options or {})), None
+        found = list(
+            batch_pictures(board, selection["batch"], options or {}, stills_only=stills_only)
+        )
+        return found, None
     if "frame" in selection:
         frame = frame_of(board, selection["frame"])
         inside = compositing.board_images(board, region_of(frame))

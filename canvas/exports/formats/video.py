@@ -6,7 +6,9 @@ clip has it), ``prores_422_hq`` (.mov, yuv422p10le), ``mp4`` (H.264 High, yuv420
 the clip's own rate with Rec.709 tags (docs/video.md "Formats"), decoded from the clip's
 stored original frame by frame and encoded as the frames come (a clip is never in memory).
 
-One clip gives its file; several give a ZIP package (assets/exports/package.py) of the
+The selection is video items, a frame around them, or a batch's video results (approved,
+or all with option ``results``). One clip gives its file; several, or a batch's, give a
+ZIP package (assets/exports/package.py) of the
 encoded files with sidecars and the provenance manifest, whose ``clip`` field records the
 source still, timing, format and drift summary (the ZIP kind packs clips the same way, as
 stored). Options ``template`` and ``sidecars`` as for packages.
@@ -59,6 +61,12 @@ def encode_clip(picture: clips.ClipPicture, fmt: VideoFormat, out: Path) -> Path
     return out
 
 
+def _clips(board: Any, selection: dict[str, Any], options: dict[str, Any]) -> list[Any]:
+    """The selection's clips, or the refusal that says why there are none."""
+    found = clips.selected_clips(board, selection, options)
+    return clips.require_clips(found, NOTHING, board, selection, options)
+
+
 def _open_binary(path: Path) -> BinaryIO:
     return path.open("rb")
 
@@ -71,17 +79,20 @@ class VideoKind:
         _template(options)
         if not isinstance(options.get("sidecars", True), bool):
             raise InvalidExport("sidecars must be true or false.")
-        if "batch" in selection or "job" in selection:
-            raise InvalidExport(f"{NOTHING}: select video items or a frame around them.")
-        clips.require_clips(clips.selected_clips(board, selection), NOTHING)
+        if "job" in selection:
+            raise InvalidExport(
+                f"{NOTHING}: select video items, a frame around them or a batch of video jobs."
+            )
+        _clips(board, selection, options)
 
     def write(self, export: Export, out: BinaryIO, progress: ProgressFn) -> Written:
         board = export.board
         fmt = _format(export.options)
-        found = clips.require_clips(clips.selected_clips(board, export.selection), NOTHING)
+        found = _clips(board, export.selection, export.options)
         suffix = SUFFIXES[fmt]
         with tempfile.TemporaryDirectory(prefix="export-video-") as folder:
-            if len(found) == 1:
+            # A batch is always a package: its manifest names the batch and each clip's values.
+            if len(found) == 1 and "batch" not in export.selection:
                 progress(0.05, "Encoding the clip")
                 encoded = encode_clip(found[0], fmt, Path(folder) / f"clip{suffix}")
                 with encoded.open("rb") as handle:
@@ -89,8 +100,8 @@ class VideoKind:
                         out.write(chunk)
                 name = sources.stem(board.name, found[0].name, fmt.value)
                 return Written(file_name=f"{name}{suffix}", mime_type=MIME[suffix])
-            self._package(export, found, fmt, Path(folder), out, progress)
-        name = sources.stem(board.name, fmt.value, "clips")
+            batch = self._package(export, found, fmt, Path(folder), out, progress)
+        name = sources.stem(board.name, batch or "", fmt.value, "clips")
         return Written(file_name=f"{name}.zip", mime_type="application/zip")
 
     def _package(
@@ -101,10 +112,14 @@ class VideoKind:
         folder: Path,
         out: BinaryIO,
         progress: ProgressFn,
-    ) -> None:
+    ) -> str | None:
+        """Write the package; returns the batch's name when the clips are a batch's."""
         board = export.board
         records = provenance_by_asset(board, found)
         total = len(found)
+        batch = next((r.batch for r in records.values() if r.batch), None)
+        if "batch" not in export.selection:
+            batch = None
 
         def entries() -> Iterator[PackageEntry]:
             for index, picture in enumerate(found, start=1):
@@ -122,9 +137,12 @@ class VideoKind:
             out,
             entries(),
             template=_template(export.options),
-            package=package_facts(export, video_format=fmt.value),
+            package=package_facts(
+                export, video_format=fmt.value, **({"batch": batch} if batch else {})
+            ),
             sidecars=export.options.get("sidecars", True),
         )
+        return batch
 
 
 VIDEO = VideoKind()

@@ -69,7 +69,6 @@ export function kindUnavailable(kind: ExportKind, source: Source | undefined): s
     return "One image per file: export several as a ZIP package.";
   }
   if (kind === "tiff16" && source.type === "batch") return "Export a batch as a ZIP, a contact sheet or one PNG.";
-  if (kind === "video" && source.type === "batch") return "Video exports are made of selected clips or a frame around them.";
   if (kind === "video" && source.type === "items" && !source.clips) return "Select video clips to export them as video.";
   if (kind !== "video" && kind !== "zip" && source.type === "items" && source.clips && source.clips === source.ids.length) {
     return "Clips export as video or in a ZIP package.";

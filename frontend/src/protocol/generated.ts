@@ -740,7 +740,8 @@ export interface ReviewComment {
 }
 /**
  * Where a comment is pinned: a point, an area, an asset or a candidate; a point on a
- * video item may also name the item and a moment of its clip (``item``, ``time``).
+ * video item may also name the item and a moment of its clip (``item``, ``time``), and a
+ * video candidate a moment of its clip (``iteration``, ``time``).
  */
 export interface CommentAnchor {
   x?: number;
@@ -754,7 +755,7 @@ export interface CommentAnchor {
    */
   item?: string;
   /**
-   * Seconds into the video item's clip, 0 … its duration.
+   * Seconds into the clip of the video item (with ``item``) or of the video candidate (with ``iteration``), 0 … its duration.
    */
   time?: number;
 }

@@ -4,7 +4,8 @@
  * sentences on demand), tier, comment count, who decided last — and, for reviewers,
  * real buttons for every triage key: Approve (A), Needs changes (N), Reject (X), a 1–5
  * rating and the star (S), each showing its key (icons from ui/icons, tooltips from
- * `data-tip`). Pressing the pressed verdict or rating again clears it.
+ * `data-tip`). Pressing the pressed verdict or rating again clears it. A clip's card has
+ * a button to its comments, pinned to moments of the clip (clipComments.ts).
  *
  * It builds DOM and reports clicks; decisions go through the callbacks (main.ts sends them).
  */
@@ -25,6 +26,8 @@ export interface CardActions {
   focus(c: Candidate): void;
   /** Absent for people who may look but not decide: no controls are drawn then. */
   decide?(c: Candidate, change: DecisionChange): void;
+  /** A clip's comments (review/clipComments.ts), pinned to moments of the clip. */
+  clipComments?(c: Candidate): void;
 }
 
 const VERDICTS: [Exclude<DecisionStatus, "">, string, string, IconName][] = [
@@ -106,6 +109,15 @@ export function buildCard(c: Candidate, index: number, openComments: number, act
   );
   const why = whyFlagged(c.consistency, name, c.id);
   if (why) card.append(why);
+  if (c.clip && actions.clipComments) {
+    const talk = h("button", { type: "button", class: "ab-btn small", "data-testid": "candidate-clip-comments", "aria-label": `Comments on ${name}'s clip, pinned to moments` }, openComments ? `Comments (${openComments})` : "Comment on a moment");
+    talk.addEventListener("click", (e) => {
+      e.stopPropagation();
+      actions.focus(c);
+      actions.clipComments?.(c);
+    });
+    card.append(talk);
+  }
   if (actions.decide) card.append(...decisionControls(c, name, actions));
   const who = h("p", { class: "rv-who", "data-testid": "decided-by" }, decidedLine(d));
   if (d) who.title = `${new Date(d.decided_at).toLocaleString()}`;

@@ -4,8 +4,9 @@
  * up, filters, triage by mouse (buttons on each card, card.ts) or keyboard (triage.ts), a
  * before/after compare with the decision history in words (words.ts), "promote top X% to
  * upres", live decisions and drift scores from the board socket, a "Drifted" filter and a
- * "by consistency score" order (drift.ts), for owners the board's drift triage, and, on a
- * board with batches, the batch matrix (matrix.ts: rows × columns of a batch's values).
+ * "by consistency score" order (drift.ts), for owners the board's drift triage, on a
+ * board with batches, the batch matrix (matrix.ts: rows × columns of a batch's values),
+ * and a clip's comments pinned to its moments (clipComments.ts).
  *
  * Wiring and rendering only: rules live in triage.ts, filters.ts and words.ts; the server
  * decides.
@@ -23,6 +24,7 @@ import { applyConsistency, byConsistency } from "./drift";
 import { thumbUrl } from "./thumbs";
 import { type DecisionChange, TRIAGE_KEYS, type TriageCommand, initialTriage, triageKey, verticalNeighbours, withCount } from "./triage";
 import { CommentStore } from "./threads";
+import { ClipComments } from "./clipComments";
 import { badgeText, buildCard, candidateName, decisionControls } from "./card";
 import { BatchMatrix } from "./matrix";
 import { installTooltips } from "../ui/overlay";
@@ -167,7 +169,15 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     },
     focus: (c: Candidate) => moveTo(c),
     decide: boot.can_review ? (c: Candidate, change: DecisionChange) => void decide(c, change) : undefined,
+    clipComments: (c: Candidate) => clipComments.open(c, candidateName(c, Math.max(0, visible.findIndex((x) => x.id === c.id)))),
   };
+  // A clip's comments, pinned to its moments: a dialog of its own, so re-rendering the grid
+  // (a decision, a comment arriving) does not stop the clip being reviewed.
+  const clipComments = new ClipComments({
+    store: comments,
+    post: boot.can_review ? (body) => apiJson<ReviewComment>("POST", `${api}/comments`, body) : undefined,
+    changed: () => render(),
+  });
 
   function moveTo(c: Candidate): void {
     const index = visible.findIndex((x) => x.id === c.id);
@@ -460,6 +470,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
       } else if (msg.type === "comment") {
         comments.upsert(msg.comment);
         render();
+        clipComments.render();
         say(`${msg.comment.author.name} commented: ${msg.comment.body.slice(0, 80)}`);
       } else if (msg.type === "iteration") {
         reloadSoon(); // a new or changed result, e.g. the upscale of a promoted candidate
