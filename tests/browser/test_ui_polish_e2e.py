@@ -6,7 +6,8 @@ phone and a 1440 × 900 desktop (docs/frontend.md "Overlays" and "Strips at the 
   are all on a phone's screen;
 - the batch progress dock's head is one line at 1440 px;
 - History on a phone takes the screen's width, over the batch dock, and closes the Details
-  sheet it was opened from.
+  sheet it was opened from;
+- the review page on a phone opens at its top (marking the current card does not scroll).
 
 The board has applied candidates (the filmstrip), staged results of three jobs (the staging
 strip) and a paused batch (the dock). Needs Chromium.
@@ -237,5 +238,30 @@ def test_history_on_a_phone_takes_the_width_and_the_keyboard(server, browser):
     )
     page.get_by_role("button", name="Close the history").tap()
     assert history.is_hidden()
+    assert errors == []
+    context.close()
+
+
+def test_the_review_page_on_a_phone_opens_at_its_top(server, browser):
+    """The current card is marked on load without scrolling the page past its header and
+    filters (a 390 px phone's first card is taller than what is left of the screen)."""
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=1
+    )
+    context.add_cookies(
+        [{"name": "sessionid", "value": server.seed["lead"], "url": server.base_url}]
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.base_url}/boards/{server.seed['board']}/review/")
+    page.wait_for_selector(".rv-card[aria-current=true]", timeout=WAIT_MS)
+    settle(page)
+    assert page.evaluate("scrollY") == 0
+    # Moving by keys still brings the current card into view.
+    page.locator(".rv-card[aria-current=true] .rv-thumb").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_function("scrollY > 0", timeout=WAIT_MS)
     assert errors == []
     context.close()

@@ -226,7 +226,7 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     if (!visible.length) grid.append(h("p", { class: "muted rv-empty" }, groups.length ? "No candidate matches these filters." : "No candidates yet. Run a region job on the board; its results appear here."));
     renderTiers(visible.length);
     state = withCount(state, visible.length, columns());
-    highlight(hadFocus);
+    highlight(hadFocus, hadFocus);
   }
 
   /** "12 candidates: Generation 8 · Refinement 2 · Upres 2 · Final 0" — they add up. */
@@ -252,14 +252,17 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     return verticalNeighbours(visible.map((c) => tileOf.get(c.id)?.getBoundingClientRect() ?? { x: 0, y: 0, width: 0, height: 0 }));
   }
 
-  /** Mark the current card; move the keyboard focus with it when the focus is in the grid. */
-  function highlight(keepFocus = grid.contains(document.activeElement)): void {
+  /** Mark the current card; move the keyboard focus with it when the focus is in the grid.
+   * `scroll`: bring it into view (a move by keys or a click; not a re-render the person did
+   * not ask for, which on a phone scrolled the page past its header on load and yanked it
+   * back to the card on every live update). */
+  function highlight(keepFocus = grid.contains(document.activeElement), scroll = true): void {
     for (const el of grid.querySelectorAll(".rv-card[aria-current]")) el.removeAttribute("aria-current");
     const c = visible[state.cursor];
     const el = c && tileOf.get(c.id);
     if (el) {
       el.setAttribute("aria-current", "true");
-      el.scrollIntoView({ block: "nearest" });
+      if (scroll) el.scrollIntoView({ block: "nearest" });
       if (keepFocus && !el.contains(document.activeElement)) el.querySelector<HTMLElement>(".rv-thumb")?.focus({ preventScroll: true });
     }
     grid.dataset.cursor = c ? c.id : "";
