@@ -12,11 +12,19 @@ database itself (bench/dashboard_seed.py: INSERT … SELECT over generate_series
 through Python; bench/README.md has the times), on SQLite (or with ``--orm``) by the roll-up tests'
 generator (tests/ops/history.py) — rolls every hour and day up
 (``canvas.ops.rollups.rebuild``, timed: in production the chore does one hour a minute),
-then times ``--requests`` rounds of five dashboard queries through the full Django stack
-(session login, middleware, the endpoint): the team by hour over 24 h, by day over 30
-days, one board by day, one provider by day and one person by hour over 7 days. Prints
-p50/p95/max per query and overall, and the load average (the machine may be busy: compare
-the load with the numbers).
+then times ``--requests`` rounds of every dashboard view through the full Django stack
+(session login, middleware, the endpoint): the team, one board, one provider, one person
+and one provider and person together, by hour over 24 h or 7 days and by day over 30 days
+(``QUERIES``). Prints p50/p95/max per view and overall, and the load average (the machine
+may be busy: compare the load with the numbers). Then, per view, what depends less on the
+load: the server-side SQL time of one request (the ``EXPLAIN ANALYZE`` execution time of
+every query it makes, summed; the least of 3) and its rows read, and the request's CPU
+time in this process (Python: the endpoint, the ORM, JSON), the median of the rounds.
+
+``--seed-only`` seeds and rolls up (PostgreSQL: the database is kept for ``--keep``) and
+stops; ``--read-fine`` answers every view from the fine rows (``MetricRollup``), as the
+provider and person views were answered before their own pre-summed levels, for an A/B at
+the same moment and load.
 
 This script must not be imported by the application or the tests.
 """
@@ -59,12 +67,52 @@ def ensure_database(url: str, fresh: bool) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _rows_read(plan: dict) -> int:
+    """Rows the scans of a plan produced (its leaves: what was read from tables/indexes)."""
+    children = plan.get("Plans", [])
+    if not children:
+        return int(plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1))
+    return sum(_rows_read(child) for child in children)
+
+
+def server_sql(client: object, params: dict, rounds: int) -> tuple[float, int, int]:
+    """(SQL ms, rows read, queries) of one request's reads: each SELECT it made run again
+    under ``EXPLAIN (ANALYZE, FORMAT JSON)``, execution times summed; the least of
+    ``rounds`` runs. Session and auth reads count too: they are part of the request."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/api/v1/dashboard", params)  # type: ignore[attr-defined]
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    best, rows = float("inf"), 0
+    for _ in range(rounds):
+        total, read = 0.0, 0
+        with connection.cursor() as cursor:
+            for sql in selects:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+                raw = cursor.fetchone()[0]
+                [result] = json.loads(raw) if isinstance(raw, str) else raw
+                total += result["Execution Time"]
+                read += _rows_read(result["Plan"])
+        if total < best:
+            best, rows = total, read
+    return best, rows, len(selects)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="reuse a seeded PostgreSQL database")
+    parser.add_argument("--seed-only", action="store_true", help="seed, roll up and stop")
+    parser.add_argument(
+        "--read-fine", action="store_true", help="answer every view from the fine rows (A/B)"
+    )
+    parser.add_argument("--sql-rounds", type=int, default=3, help="EXPLAIN ANALYZE runs a view")
     parser.add_argument(
         "--orm",
         action="store_true",
@@ -84,8 +132,7 @@ def main() -> None:
 
     from assets.services import ingest_bytes
     from canvas.models import Board, Job, Team, TeamMembership, TeamRole
-    from canvas.ops import rollups
-    from canvas.ops.models import MetricRollup, TeamRollup
+    from canvas.ops import dashboard, levels, rollups
     from tests import factories
     from tests.ops.history import seed_history
 
@@ -121,42 +168,57 @@ def main() -> None:
         hours = rollups.rebuild(start, rollups.floor_hour(now) + rollups.HOUR)
         took = time.perf_counter() - began
         print(f"rolled up {hours} hours in {took:.1f} s ({took / hours * 1000:.0f} ms an hour)")
+    if args.seed_only:
+        print("seeded and rolled up; time it with --keep")
+        return
+    tables = [model for level in levels.LEVELS for model in (level.rollup, level.breakdown)]
     if url:  # fresh statistics for the roll-up tables, as autovacuum keeps them in production
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE ops_metricrollup")
-            cursor.execute("ANALYZE ops_rollupbreakdown")
-            cursor.execute("ANALYZE ops_teamrollup")
-            cursor.execute("ANALYZE ops_teambreakdown")
+            for model in tables:
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+    if args.read_fine:
+        dashboard.level_for = lambda **_: levels.FINE  # type: ignore[assignment]
+        print("--read-fine: every view reads the fine rows")
     team = Team.objects.get(name="Bench studio")
     board = Board.objects.filter(team=team).order_by("name").first()
     admin = team.memberships.get(role=TeamRole.ADMIN).user
-    teams = TeamRollup.objects.count()
-    print(f"roll-up rows: {MetricRollup.objects.count():,} (team level {teams:,})")
+    print(
+        "roll-up rows: " + ", ".join(f"{m.__name__} {m._default_manager.count():,}" for m in tables)
+    )
 
     client = Client()
     client.force_login(admin)
     day = (now - timedelta(days=args.days)).date().isoformat()
+    week = (now - timedelta(days=7)).isoformat()
     queries = {
         "team, hour, 24 h": {"team": team.pk},
+        "team, hour, 7 d": {"team": team.pk, "from": week},
         "team, day, 30 d": {"team": team.pk, "granularity": "day", "from": day},
+        "board, hour, 24 h": {"board": board.pk},
         "board, day, 30 d": {"board": board.pk, "granularity": "day", "from": day},
+        "provider, hour, 24 h": {"team": team.pk, "provider": "gemini"},
         "provider, day, 30 d": {
             "team": team.pk, "provider": "gemini", "granularity": "day", "from": day,
         },
-        "person, hour, 7 d": {
-            "team": team.pk, "user": admin.pk, "from": (now - timedelta(days=7)).isoformat(),
+        "person, hour, 7 d": {"team": team.pk, "user": admin.pk, "from": week},
+        "person, day, 30 d": {"team": team.pk, "user": admin.pk, "granularity": "day", "from": day},
+        "provider+person, day, 30 d": {
+            "team": team.pk, "provider": "gemini", "user": admin.pk, "granularity": "day",
+            "from": day,
         },
     }  # fmt: skip
     for params in queries.values():  # warm the connection and the caches once
         assert client.get("/api/v1/dashboard", params).status_code == 200
     timings: dict[str, list[float]] = {name: [] for name in queries}
+    cpu: dict[str, list[float]] = {name: [] for name in queries}
     for _ in range(args.requests):
         for name, params in queries.items():
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.thread_time()
             response = client.get("/api/v1/dashboard", params)
             timings[name].append((time.perf_counter() - began) * 1000)
+            cpu[name].append((time.thread_time() - began_cpu) * 1000)
             assert response.status_code == 200, response.content
 
     def summary(values: list[float]) -> str:
@@ -165,13 +227,23 @@ def main() -> None:
         median, top = statistics.median(ordered), ordered[-1]
         return f"p50 {median:6.1f} ms  p95 {p95:6.1f} ms  max {top:6.1f} ms"
 
+    load_end = os.getloadavg()
     backend = "PostgreSQL" if url else "SQLite"
     jobs = f"{args.jobs:,}" if not args.keep else f"{Job.objects.count():,} (kept)"
     print(f"dashboard API over {jobs} jobs ({backend}), {args.requests} rounds:")
     for name, values in timings.items():
-        print(f"  {name:22} {summary(values)}")
-    print(f"  {'all':22} {summary([v for values in timings.values() for v in values])}")
-    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        print(f"  {name:26} {summary(values)}")
+    print(f"  {'all':26} {summary([v for values in timings.values() for v in values])}")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*load_end))
+    if url:
+        print(f"per request: server-side SQL (EXPLAIN ANALYZE, least of {args.sql_rounds}),")
+        print("rows the plans read, CPU in this process (median of the rounds):")
+        for name, params in queries.items():
+            sql, rows, count = server_sql(client, params, args.sql_rounds)
+            print(
+                f"  {name:26} SQL {sql:7.1f} ms in {count} queries, {rows:7,} rows read,"
+                f" CPU {statistics.median(cpu[name]):6.1f} ms"
+            )
     if not url:
         shutil.rmtree(os.environ["ANCHORBOARD_DATA_DIR"], ignore_errors=True)
 

@@ -1,13 +1,13 @@
 """The dashboard's numbers for one scope and date range, read from the roll-ups only.
 
 ``Scope`` says which roll-up rows count (a team's or one board's, optionally one provider's
-or one person's, between two instants, by hour or by day) and which level holds them: a
-whole team's view reads the team-level rows (one a bucket, pre-summed by the roll-up), a
-narrowed one the fine rows of its board, provider or person (docs/dashboard.md, "Two
-levels"); ``numbers`` sums them per bucket and in total and adds what only the present
-knows: each provider's breaker now and the queue (depth and oldest waiting job, a read of
-the queued jobs only). ``csv_table`` turns
-one series into rows for a CSV download. Rates are None, not 0, when nothing was counted.
+or one person's, between two instants, by hour or by day) and which level holds them
+(canvas.ops.levels.level_for): a team's view, whole or narrowed to one provider or one
+person, reads its pre-summed level (one row a bucket); a board's view the fine rows of that
+board (docs/dashboard.md, "Levels"); ``numbers`` sums them per bucket and in total and
+adds what only the present knows: each provider's breaker now and the queue (depth and
+oldest waiting job, a read of the queued jobs only). ``csv_table`` turns one series into
+rows for a CSV download. Rates are None, not 0, when nothing was counted.
 
 The caller (canvas.ops.api) has checked the caller's role; this module never does.
 """
@@ -26,16 +26,13 @@ from django.utils import timezone
 from canvas.jobs.slots import provider_of
 from canvas.models import Job, JobState, ProviderHealth
 from canvas.ops import histogram
+from canvas.ops.levels import Level, level_for
 from canvas.ops.models import (
     COUNTERS,
     HISTOGRAM,
     WAIT_HISTOGRAM,
     BreakdownKind,
     Granularity,
-    MetricRollup,
-    RollupBreakdown,
-    TeamBreakdown,
-    TeamRollup,
 )
 
 SUMMED = ("megapixels", *COUNTERS, *HISTOGRAM, *WAIT_HISTOGRAM)
@@ -58,21 +55,21 @@ class Scope:
     user: int | None = None
 
     @property
-    def team_wide(self) -> bool:
-        """A whole team, not narrowed: the team-level rows answer it."""
-        return not (self.board or self.provider or self.user is not None)
+    def level(self) -> Level:
+        """The level whose rows answer this scope (canvas.ops.levels)."""
+        return level_for(board=self.board, provider=self.provider, user=self.user)
 
     def rollups(self) -> QuerySet[Any]:
         """The counter rows that count, from the level that holds this scope."""
-        model: Any = TeamRollup if self.team_wide else MetricRollup
-        return self.filter(model.objects.all())
+        return self.filter(self.level.rollup._default_manager.all())
 
     def breakdowns(self) -> QuerySet[Any]:
         """The failure and cost rows that count, from the level that holds this scope."""
-        model: Any = TeamBreakdown if self.team_wide else RollupBreakdown
-        return self.filter(model.objects.all())
+        return self.filter(self.level.breakdown._default_manager.all())
 
     def filter(self, rows: QuerySet[Any]) -> QuerySet[Any]:
+        """The scope's rows of one level's table (the level has every dimension the scope
+        narrows by: ``level_for`` picks it so)."""
         rows = rows.filter(
             granularity=self.granularity, bucket_start__gte=self.start, bucket_start__lt=self.end
         )

@@ -1,8 +1,10 @@
 """Roll-ups of the operations numbers: one row per (hour or day, team, board, provider,
 person) holding counters and a time-to-delivery histogram, and one row per error class
 or currency beside it; and the same pre-summed per (hour or day, team) — ``TeamRollup`` and
-``TeamBreakdown`` — for the team-wide views, which would otherwise add up every board ×
-provider × person row of their range on each page view (docs/dashboard.md, "Two levels").
+``TeamBreakdown`` — per (…, team, provider) and per (…, team, person) — ``TeamProvider…``,
+``TeamPerson…`` — for the team views whole or narrowed to one provider or one person, which
+would otherwise add up every board × provider × person row of their range on each page
+view (docs/dashboard.md, "Levels"; canvas.ops.levels names them).
 
 Rows are written only by canvas.ops.rollups, which rebuilds a whole bucket at a time
 from the facts the job path records (docs/dashboard.md); the dashboard reads only these
@@ -195,6 +197,96 @@ class TeamBreakdown(TeamBucket, BreakdownValue):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} {self.bucket_start:%Y-%m-%d %H:%M} team {self.team}"
+
+
+def level_unique(name: str, *fields: str) -> list[models.BaseConstraint]:
+    """A pre-summed level's key (bucket, team, its own dimension, maybe kind and key): a
+    racing rebuild of the same bucket loses on it, as on the other levels."""
+    unique = ["granularity", "bucket_start", "team", *fields]
+    return [models.UniqueConstraint(fields=unique, name=f"unique_{name}")]
+
+
+def level_index(name: str, dimension: str) -> list[models.Index]:
+    """The index a narrowed team view reads a pre-summed level through: the team and the
+    level's own dimension, then the range."""
+    fields = ["granularity", "team", dimension, "bucket_start"]
+    return [models.Index(fields=fields, name=f"{name}_scope")]
+
+
+class TeamProviderBucket(TeamBucket):
+    """A bucket, a team and a provider (the engine's provider; "" for facts without one)."""
+
+    provider = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class TeamPersonBucket(TeamBucket):
+    """A bucket, a team and a person (who submitted the job; 0 for nobody)."""
+
+    user = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class TeamProviderRollup(TeamProviderBucket):
+    """The sum of one bucket's ``MetricRollup`` rows of one team and one provider, kept like
+    ``TeamRollup``: a team's view narrowed to one provider reads one row a bucket."""
+
+    megapixels = models.FloatField(default=0)
+
+    class Meta:
+        constraints = level_unique("team_provider_rollup", "provider")
+        indexes = level_index("team_provider_rollup", "provider")
+
+    def __str__(self) -> str:
+        return f"{self.granularity} {self.bucket_start:%Y-%m-%d %H:%M} {self.team} {self.provider}"
+
+
+_add_counters(TeamProviderRollup)
+
+
+class TeamProviderBreakdown(TeamProviderBucket, BreakdownValue):
+    """The sum of one bucket's ``RollupBreakdown`` rows of one team and one provider per
+    kind and key."""
+
+    class Meta:
+        constraints = level_unique("team_provider_breakdown", "provider", "kind", "key")
+        indexes = level_index("team_provider_breakdown", "provider")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.bucket_start:%Y-%m-%d %H:%M} {self.provider}"
+
+
+class TeamPersonRollup(TeamPersonBucket):
+    """The sum of one bucket's ``MetricRollup`` rows of one team and one person, kept like
+    ``TeamRollup``: a team's view narrowed to one person reads one row a bucket."""
+
+    megapixels = models.FloatField(default=0)
+
+    class Meta:
+        constraints = level_unique("team_person_rollup", "user")
+        indexes = level_index("team_person_rollup", "user")
+
+    def __str__(self) -> str:
+        return f"{self.granularity} {self.bucket_start:%Y-%m-%d %H:%M} {self.team} #{self.user}"
+
+
+_add_counters(TeamPersonRollup)
+
+
+class TeamPersonBreakdown(TeamPersonBucket, BreakdownValue):
+    """The sum of one bucket's ``RollupBreakdown`` rows of one team and one person per kind
+    and key."""
+
+    class Meta:
+        constraints = level_unique("team_person_breakdown", "user", "kind", "key")
+        indexes = level_index("team_person_breakdown", "user")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.bucket_start:%Y-%m-%d %H:%M} #{self.user}"
 
 
 class RollupMark(models.Model):

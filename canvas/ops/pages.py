@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from canvas.models import ProviderHealth, TeamMembership
-from canvas.ops.models import MetricRollup
+from canvas.ops.models import MetricRollup, TeamProviderRollup
 from canvas.permissions import visible_boards
 from canvas.views.errors import app_error_response
 from foundation.errors import BoardNotFound, TeamNotFound
@@ -133,8 +133,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     providers = sorted(
         set(ProviderHealth.objects.values_list("provider", flat=True))
         | set(
-            MetricRollup.objects.filter(
-                granularity="day", **({"board": str(board.pk)} if board else {"team": str(team_id)})
+            # A board's providers from its fine rows, a team's from its provider level.
+            (
+                MetricRollup.objects.filter(granularity="day", board=str(board.pk))
+                if board
+                else TeamProviderRollup.objects.filter(granularity="day", team=str(team_id))
             )
             .exclude(provider="")
             .values_list("provider", flat=True)

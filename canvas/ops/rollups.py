@@ -6,9 +6,10 @@ event time falls in that hour — jobs by ``finished_at``, provider calls by the
 ``created_at`` — grouped by (team, board, provider, person). A rebuild deletes the hour's
 rows and inserts fresh ones in one transaction, so it can run any number of times, in any
 process, and a history seeded in bulk is rolled up by the same code as live work. A day is
-the sum of its 24 hour rows (UTC days). Each bucket is written at two levels in that one
-transaction: the fine rows and their sum per team (``TeamRollup``, ``TeamBreakdown``), which
-the team-wide views read instead of summing every board × provider × person row.
+the sum of its 24 hour rows (UTC days). Each bucket is written at every level of
+canvas.ops.levels in that one transaction: the fine rows and their sums per team, per (team,
+provider) and per (team, person), which the team views — whole or narrowed to one provider
+or one person — read instead of summing every board × provider × person row.
 
 Why a clock and not a counter bumped on each event: the job path stays exactly as fast as
 before (it writes its Job and ProviderCall rows and nothing more), a missed or failed
@@ -33,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, IntegerField, Min, Model, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,6 +42,7 @@ from canvas.jobs.slots import provider_of as engine_provider
 from canvas.models import ConsistencyScore, DecisionEvent, Iteration, Job, JobState, ProviderCall
 from canvas.models.jobs import FINISHED_STATES
 from canvas.ops import histogram
+from canvas.ops.levels import DIMENSIONS, LEVELS, Level
 from canvas.ops.models import (
     COUNTERS,
     HISTOGRAM,
@@ -50,9 +52,6 @@ from canvas.ops.models import (
     MetricRollup,
     RollupBreakdown,
     RollupMark,
-    TeamBreakdown,
-    TeamBucket,
-    TeamRollup,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,8 +61,7 @@ GRACE = timedelta(minutes=5)  # how long after an hour closes its late commits a
 CATCH_UP_HOURS = 48  # closed hours one run rebuilds at most (a long outage catches up)
 MARK = "hourly"
 
-Key = tuple[str, str, str, int]  # team, board, provider, user
-DIMENSIONS = ("team", "board", "provider", "user")
+Key = tuple[str, str, str, int]  # team, board, provider, user: DIMENSIONS
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -252,42 +250,48 @@ def _parts(tally: Tally) -> list[dict[str, Any]]:
     return failures + costs
 
 
-def team_tallies(tallies: dict[Key, Tally]) -> dict[str, Tally]:
-    """The fine tallies of one bucket summed per team: the team-level rows' content."""
-    teams: dict[str, Tally] = defaultdict(Tally)
+def level_tallies(tallies: dict[Key, Tally], level: Level) -> dict[tuple[Any, ...], Tally]:
+    """The fine tallies of one bucket summed per key of ``level`` (per team, per team and
+    provider, …): that level's rows' content. The fine level is the tallies themselves."""
+    if level.dimensions == DIMENSIONS:
+        return dict(tallies)
+    picks = [DIMENSIONS.index(name) for name in level.dimensions]
+    summed: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
     for key, tally in tallies.items():
-        teams[key[0]].absorb(tally)
-    return teams
+        summed[tuple(key[i] for i in picks)].absorb(tally)
+    return summed
 
 
 def _rows(granularity: str, start: datetime, tallies: dict[Key, Tally]) -> list[list[Any]]:
-    """Fresh rows of a bucket at both levels: fine rows and breakdowns, team rows and
-    breakdowns (the order ``_replace`` inserts them in)."""
-    rollups, breakdowns, teams, team_parts = [], [], [], []
+    """Fresh rows of a bucket at every level: counters then breakdowns, level by level in
+    ``LEVELS``' order (the order ``_replace`` inserts them in)."""
+    rows: list[list[Any]] = []
     bucket = {"granularity": granularity, "bucket_start": start}
-    for key, tally in tallies.items():
-        dims = {**bucket, **dict(zip(DIMENSIONS, key, strict=True))}
-        rollups.append(MetricRollup(**dims, **_columns(tally)))
-        breakdowns += [RollupBreakdown(**dims, **part) for part in _parts(tally)]
-    for team, tally in team_tallies(tallies).items():
-        teams.append(TeamRollup(**bucket, team=team, **_columns(tally)))
-        team_parts += [TeamBreakdown(**bucket, team=team, **part) for part in _parts(tally)]
-    return [rollups, breakdowns, teams, team_parts]
+    for level in LEVELS:
+        counters, breakdowns = [], []
+        for key, tally in level_tallies(tallies, level).items():
+            dims = {**bucket, **dict(zip(level.dimensions, key, strict=True))}
+            counters.append(level.rollup(**dims, **_columns(tally)))
+            breakdowns += [level.breakdown(**dims, **part) for part in _parts(tally)]
+        rows += [counters, breakdowns]
+    return rows
 
 
-LEVELS: tuple[type[TeamBucket], ...] = (MetricRollup, RollupBreakdown, TeamRollup, TeamBreakdown)
+TABLES: tuple[type[Model], ...] = tuple(
+    model for level in LEVELS for model in (level.rollup, level.breakdown)
+)
 
 
 def _replace(granularity: str, start: datetime, tallies: dict[Key, Tally]) -> bool:
-    """Swap a bucket's rows, at both levels, for fresh ones in one transaction (so the
-    team rows always equal the sum of the fine rows); False when a racing rebuild got
-    there first."""
+    """Swap a bucket's rows, at every level, for fresh ones in one transaction (so each
+    pre-summed level always equals the sum of the fine rows); False when a racing rebuild
+    got there first."""
     rows = _rows(granularity, start, tallies)
     try:
         with transaction.atomic():
-            for model in LEVELS:
+            for model in TABLES:
                 model._default_manager.filter(granularity=granularity, bucket_start=start).delete()
-            for model, fresh in zip(LEVELS, rows, strict=True):
+            for model, fresh in zip(TABLES, rows, strict=True):
                 model._default_manager.bulk_create(fresh, batch_size=500)
     except IntegrityError:
         logger.info("%s roll-up of %s rebuilt by another process meanwhile", granularity, start)

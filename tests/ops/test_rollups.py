@@ -1,4 +1,5 @@
-"""Roll-ups equal a direct computation over a generated history of 10,000 jobs.
+"""Roll-ups equal a direct computation over a generated history of 10,000 jobs, at every
+level: the fine rows, and their sums per team, per (team, provider), per (team, person).
 
 The expected numbers are computed here from the generated records themselves (what the
 generator made, not what the database returns), by the definitions in docs/dashboard.md;
@@ -18,6 +19,7 @@ from django.utils import timezone
 from canvas.jobs import upkeep as jobs_upkeep
 from canvas.ops import histogram, rollups, upkeep
 from canvas.ops.dashboard import Scope, numbers
+from canvas.ops.levels import DIMENSIONS, TEAM, TEAM_PERSON, TEAM_PROVIDER, Level
 from canvas.ops.models import (
     COUNTERS,
     HISTOGRAM,
@@ -126,6 +128,35 @@ def stored(granularity: str) -> tuple[dict, dict]:
     return counts, parts
 
 
+def projected(counts: dict, parts: dict, level: Level) -> tuple[dict, dict]:
+    """The direct computation's fine numbers added up per key of ``level`` (bucket, team and
+    the level's own dimension): what that level's rows must hold."""
+    picks = [0, *(1 + DIMENSIONS.index(d) for d in level.dimensions)]
+    summed: dict[tuple, Counter] = defaultdict(Counter)
+    for where, counter in counts.items():
+        summed[tuple(where[i] for i in picks)].update(counter)
+    summed_parts: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    for (*where, kind, key), (count, amount) in parts.items():
+        part = summed_parts[(*(where[i] for i in picks), kind, key)]
+        part[0] += count
+        part[1] += amount
+    return {k: +v for k, v in summed.items() if +v}, dict(summed_parts)
+
+
+def stored_level(level: Level, granularity: str) -> tuple[dict, dict]:
+    """A pre-summed level's rows, keyed like ``projected``."""
+    columns = (*COUNTERS, *HISTOGRAM, *WAIT_HISTOGRAM)
+    counts = {}
+    for row in level.rollup._default_manager.filter(granularity=granularity).values():
+        where = (row["bucket_start"], *(row[d] for d in level.dimensions))
+        counts[where] = Counter({n: row[n] for n in columns if row[n]})
+    parts = {}
+    for row in level.breakdown._default_manager.filter(granularity=granularity).values():
+        where = (row["bucket_start"], *(row[d] for d in level.dimensions))
+        parts[(*where, row["kind"], row["key"])] = [row["count"], row["amount"]]
+    return counts, parts
+
+
 @pytest.mark.django_db
 def test_rollups_equal_a_direct_computation_over_ten_thousand_jobs(studio, settings):
     now = timezone.now()
@@ -153,6 +184,13 @@ def test_rollups_equal_a_direct_computation_over_ten_thousand_jobs(studio, setti
         got_counts, got_parts = stored(granularity)
         assert got_counts == {k: +v for k, v in counts.items() if +v}, granularity
         assert got_parts == {k: v for k, v in parts.items()}, granularity
+        # The pre-summed levels the team views read — whole, one provider, one person —
+        # equal the same direct computation added up per their keys.
+        for level in (TEAM, TEAM_PROVIDER, TEAM_PERSON):
+            want = projected(counts, parts, level)
+            assert stored_level(level, granularity) == want, (level.name, granularity)
+        assert len({key[2] for key in stored_level(TEAM_PROVIDER, granularity)[0]}) == 3
+        assert len({key[2] for key in stored_level(TEAM_PERSON, granularity)[0]}) == 4
 
     # Rebuilding is idempotent: the same rows again, nothing doubled.
     rows = MetricRollup.objects.count()
