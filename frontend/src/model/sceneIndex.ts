@@ -21,10 +21,13 @@ import type { ItemData } from "../protocol";
 export class SceneIndex {
   readonly index = new SpatialIndex(1024);
   private readonly unsubscribe: () => void;
+  /** contentBounds() until the document changes (the minimap asks on every camera move). */
+  private content: Rect | null | undefined;
 
   constructor(private readonly doc: BoardDocument) {
     for (const item of doc.ordered()) this.index.upsert(item.id, placementBounds(item));
     this.unsubscribe = doc.subscribe((change) => {
+      this.content = undefined;
       if (change.reset) {
         this.index.clear();
         for (const item of doc.ordered()) this.index.upsert(item.id, placementBounds(item));
@@ -116,6 +119,7 @@ export class SceneIndex {
 
   /** Bounds of every item, for zoom-to-fit and the minimap. */
   contentBounds(): Rect | null {
-    return this.boundsOf(this.doc.ids());
+    if (this.content === undefined) this.content = this.boundsOf(this.doc.ids());
+    return this.content;
   }
 }

@@ -11,7 +11,6 @@
  * It must not cull, order or draw layers (contentScene.ts and the renderer do); it only
  * sets the bitmap an entry's image shows and asks the renderer for a frame.
  */
-import type Konva from "konva";
 import type { Camera, Size } from "../model/geometry";
 import { chooseLevel, loadPriority, onScreenLongEdge } from "../model/lod";
 import type { ItemData } from "../protocol";
@@ -35,13 +34,14 @@ const PREFETCH_SHEETS = 16;
 /** What the level choice reads from the renderer, and how it asks for a frame. */
 export interface LevelHost {
   readonly entries: ReadonlyMap<string, Entry>;
-  readonly layer: Konva.Layer;
   readonly batch: AtlasBatch;
   camera(): Camera;
   size(): Size;
   selection(): ReadonlySet<string>;
   /** A group went back into the layer: sort it before the next draw. */
   reorder(): void;
+  /** What an entry shows changed: draw the content layer in this frame (or the next one). */
+  redraw(): void;
   schedule(): void;
 }
 
@@ -192,12 +192,13 @@ export class ImageLevels {
     const batched = !!crop && entry.wantUrl === url && !this.host.selection().has(entry.item.id);
     if (this.host.batch.set(entry, batched ? { sheet: bmp, ...crop } : null)) {
       this.host.reorder(); // its group is back in the layer, at the end: re-sort
-      this.host.schedule();
     }
     entry.image?.image(bmp);
     entry.image?.crop(crop ? { x: crop.x, y: crop.y, width: crop.width, height: crop.height } : { x: 0, y: 0, width: 0, height: 0 });
     entry.placeholder?.visible(false);
-    this.host.layer.batchDraw();
+    // Through the renderer's frame, not Konva's batchDraw: inside a frame (a level refresh
+    // after a re-centre) the layer is drawn once, not again at the next frame.
+    this.host.redraw();
   }
 
   /** A missing level (not generated yet, or failed) falls back to the original. */

@@ -67,6 +67,10 @@ export class KonvaRenderer implements Renderer {
 
   constructor(container: HTMLDivElement) {
     this.stage = new Konva.Stage({ container, width: 1, height: 1 });
+    // Konva hit-tests the stage on every wheel event it sees (a read-back of the overlay's
+    // full-size hit canvas, ~2 ms a pan frame), for Konva wheel listeners this app never
+    // adds: the editor's wheel handler is on the surface (tools/pointer.ts).
+    Object.assign(this.stage, { _wheel: () => {} });
     this.grid = new DotGrid(container);
     this.scene = new ContentScene((id) => this.videoClips.forget(id));
     this.videoClips = new VideoClips(container, this.scene.layer, () => this.schedule());
@@ -74,13 +78,16 @@ export class KonvaRenderer implements Renderer {
     this.levels = new ImageLevels(
       {
         entries: this.scene.entries,
-        layer: this.scene.layer,
         batch: this.scene.batch,
         camera: () => this.camera,
         size: () => this.size,
         selection: () => this.selection,
         reorder: () => {
           this.needsOrder = true;
+        },
+        redraw: () => {
+          this.contentDirty = true;
+          this.schedule();
         },
         schedule: () => this.schedule(),
       },
@@ -267,12 +274,13 @@ export class KonvaRenderer implements Renderer {
     if (this.dirty.size) this.contentDirty = true;
     for (const id of this.dirty) if (this.scene.relayout(id, this.camera.zoom)) this.levels.due = true;
     this.dirty.clear();
+    // Levels first: showing a preview level can put a batched image's group back in the layer.
+    if (this.levels.due) this.levels.refresh();
     if (this.needsOrder) {
       this.needsOrder = false;
       this.scene.sort();
       this.contentDirty = true;
     }
-    if (this.levels.due) this.levels.refresh();
     const { entries, preview } = this.scene;
     const { selection, remoteSelections, camera, editable } = this;
     const overlayChanged = this.overlayDirty || this.transformDirty;

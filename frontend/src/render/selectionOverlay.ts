@@ -15,6 +15,9 @@ import { type MovePreview, drawsPictureKind } from "./entryNodes";
 import type { TransformResult } from "./renderer";
 
 const SELECTION_COLOR = "#4f6bff";
+/** Handles for images (their ratio is kept) and for everything else. */
+const CORNER_ANCHORS = ["top-left", "top-right", "bottom-left", "bottom-right"];
+const ALL_ANCHORS = [...CORNER_ANCHORS, "top-center", "middle-right", "middle-left", "bottom-center"];
 
 /** What the overlay draws, read at each frame. */
 export interface OverlayState {
@@ -44,6 +47,7 @@ export class SelectionOverlay {
       rotateEnabled: true,
       flipEnabled: false,
       keepRatio: true,
+      enabledAnchors: CORNER_ANCHORS,
       ignoreStroke: true,
       borderStroke: SELECTION_COLOR,
       anchorStroke: SELECTION_COLOR,
@@ -89,12 +93,12 @@ export class SelectionOverlay {
     for (const id of state.selection) {
       if (!drawsPictureKind(state.entries.get(id)?.item.kind)) allImages = false;
     }
-    this.transformer.keepRatio(allImages);
-    this.transformer.enabledAnchors(
-      allImages
-        ? ["top-left", "top-right", "bottom-left", "bottom-right"]
-        : ["top-left", "top-center", "top-right", "middle-right", "middle-left", "bottom-left", "bottom-center", "bottom-right"],
-    );
+    // Set only on a change: any attribute set makes the transformer update and batchDraw
+    // its layer, which redrew the (blank) overlay canvas on every pan frame.
+    if (this.transformer.keepRatio() !== allImages) {
+      this.transformer.keepRatio(allImages);
+      this.transformer.enabledAnchors(allImages ? CORNER_ANCHORS : ALL_ANCHORS);
+    }
     this.transformer.visible(nodes.length > 0);
     if (nodes.length && (!same || remeasure)) this.transformer.forceUpdate();
   }
@@ -104,6 +108,8 @@ export class SelectionOverlay {
     const s = this.state;
     const blank = !this.transformer.visible() && !s?.selection.size && !s?.remoteSelections.size;
     if (!(blank && this.blank)) this.layer.draw();
+    // A blank canvas is still blended over the content by the compositor on every frame.
+    if (blank !== this.blank) this.layer.getNativeCanvasElement().style.visibility = blank ? "hidden" : "";
     this.blank = blank;
   }
 

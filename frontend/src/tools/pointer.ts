@@ -264,14 +264,15 @@ export class PointerInput {
     if (!this.onCanvas(e)) return;
     e.preventDefault();
     const ed = this.editor;
-    const p = this.local(e);
     const unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? ed.viewport.height : 1;
     const dx = e.deltaX * unit;
     const dy = e.deltaY * unit;
     if (e.ctrlKey || e.metaKey) {
       // Trackpad pinch arrives as ctrl+wheel with small deltas; a mouse wheel click is ~100.
       const factor = Math.exp(-dy * (Math.abs(dy) < 40 ? 0.01 : 0.0025));
-      ed.zoomToCursor(p, ed.camera.zoom * factor);
+      // Only a zoom needs the cursor: measuring the surface on every pan event forced a
+      // style recalculation per frame (the stage's transform had just changed).
+      ed.zoomToCursor(this.local(e), ed.camera.zoom * factor);
     } else if (e.shiftKey && dx === 0) {
       ed.setCamera(panBy(ed.camera, -dy, 0));
     } else {
