@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DRAW_MARGIN_PX, cullRects, gridPlacement } from "../src/model/cull";
+import { DRAW_MARGIN_PX, cullRects, dotsPerTile, gridPlacement } from "../src/model/cull";
 import { rectsIntersect, visibleBoardRect } from "../src/model/geometry";
 import { SpatialIndex } from "../src/model/spatialIndex";
 
@@ -65,5 +65,23 @@ describe("gridPlacement", () => {
     const b = gridPlacement({ panX: 110, panY: 0, zoom: 1 });
     expect(b.step).toBe(a.step);
     expect(b.offsetX).toBeCloseTo((a.offsetX + 10) % a.step);
+  });
+});
+
+describe("dotsPerTile", () => {
+  it("makes a tile of whole pixels whose dots drift by under half a pixel across a canvas", () => {
+    for (const step of [14, 16, 17.5, 21.333, 25.6, 31.9999, 40.96, 55.7]) {
+      const k = dotsPerTile(step);
+      const tile = Math.round(k * step);
+      expect(tile).toBeGreaterThan(0);
+      // Repeating the tile over a 4,000 px canvas puts its last dot this far from the true one.
+      const drift = (Math.abs(tile - k * step) * 4000) / tile;
+      expect(drift).toBeLessThan(0.5);
+    }
+  });
+
+  it("spans one step when the step is a whole number of pixels", () => {
+    expect(dotsPerTile(16)).toBe(1);
+    expect(dotsPerTile(17.5)).toBe(2);
   });
 });

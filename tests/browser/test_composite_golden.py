@@ -4,8 +4,8 @@ Region jobs send the engine the pixels the designer sees, so ``canvas.compositin
 paint a board region the way Konva does. This test builds a board through the real asset
 pipeline and operation log (in a throwaway server's database), opens the real board page
 in headless Chromium, waits until every image is drawn from its original, reads the
-content layer's pixels for the region at 100 % zoom (items only: no grid, no selection
-chrome), and compares them with ``composite_board_region`` run by the server's code on the
+content layer's pixels for the region at 100 % zoom (items only: drawn without the
+backdrop and its grid, no selection chrome), and compares them with ``composite_board_region`` run by the server's code on the
 server's data.
 
 The scene exercises everything the compositor promises: overlapping items whose z order
@@ -172,17 +172,25 @@ ORIGINALS_DRAWN = """() => {
     (e) => e.shownUrl === e.item.asset.original_url && e.image.image());
 }"""
 
-# The content layer's own canvas (items only), read where the region sits on screen (the
-# canvas is larger than the view by the pan slack: canvasPoint maps a view point onto it).
+# The content layer's own canvas, read where the region sits on screen (the canvas is
+# larger than the view by the pan slack: canvasPoint maps a view point onto it). Items
+# only: the layer is drawn once without its backdrop (surface colour and dot grid,
+# render/dotGrid.ts) for the read, and once more with it after.
 READ_REGION = """([x, y, w, h]) => {
   const ab = window.__anchorboard;
   ab.renderer.flush();
   const layer = ab.renderer.contentLayer;
+  const backdrop = layer.findOne('.backdrop');
+  if (!backdrop) throw new Error('no backdrop in the content layer');
+  backdrop.visible(false);
+  layer.draw();
   if (layer.getCanvas().getPixelRatio() !== 1) throw new Error('pixel ratio is not 1');
   const at = ab.renderer.canvasPoint({x, y});
   if (!Number.isInteger(at.x) || !Number.isInteger(at.y)) throw new Error('not on a pixel');
   const ctx = layer.getCanvas()._canvas.getContext('2d');
   const data = ctx.getImageData(at.x, at.y, w, h).data;
+  backdrop.visible(true);
+  layer.draw();
   let s = '';
   for (let i = 0; i < data.length; i += 0x8000)
     s += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));

@@ -5,9 +5,8 @@
  * - the *draw* rect (the view plus a few pixels): only these nodes are drawn each frame.
  * Drawing the whole keep ring drew 567 nodes for 228 on screen on a 2,000-image board.
  *
- * Also the background grid's placement: one dot tile whose size steps with the zoom, offset
- * by the pan, so the grid can be a CSS background that the compositor moves (no canvas
- * redrawn per frame).
+ * Also the background grid's placement: dots whose spacing steps with the zoom, offset by
+ * the pan, and how many of them one unscaled pattern tile holds (render/dotGrid.ts).
  *
  * Pure maths on cameras and rectangles; it must not touch Konva or the DOM.
  */
@@ -47,4 +46,23 @@ export function gridPlacement(camera: Camera): GridPlacement {
   const step = spacing * camera.zoom;
   const mod = (v: number) => ((v % step) + step) % step;
   return { step, offsetX: mod(camera.panX), offsetY: mod(camera.panY) };
+}
+
+/**
+ * How many grid steps (px, fractional) a pattern tile spans so that it is a whole number of
+ * pixels wide: the fewest within 0.03 px of one (else the closest), so the tile is drawn
+ * unscaled and the dots stay where the camera puts them (render/dotGrid.ts).
+ */
+export function dotsPerTile(step: number, most = 32): number {
+  let best = 1;
+  let bestError = 1;
+  for (let k = 1; k <= most; k += 1) {
+    const error = Math.abs(k * step - Math.round(k * step));
+    if (error <= 0.03) return k;
+    if (error < bestError) {
+      best = k;
+      bestError = error;
+    }
+  }
+  return best;
 }

@@ -110,7 +110,8 @@ export class ContentScene {
     return outcome;
   }
 
-  /** Paint order: the atlas batch first, then entries by z (ties by id). */
+  /** Paint order: what is not an entry first, in the order it was added (the backdrop, the
+   * atlas batch: the sort is stable), then entries by z (ties by id). */
   sort(): void {
     this.batch.reorder();
     // Sort Konva's own child array in place (getChildren() returns a copy), then renumber.
@@ -118,7 +119,7 @@ export class ContentScene {
     const zOf = new Map<Konva.Node, [number, string]>();
     for (const [id, entry] of this.entries) if (entry.onScreen) zOf.set(entry.group, [entry.item.z, id]);
     children.sort((a, b) => {
-      // Not an entry: the atlas batch, drawn first (under every entry).
+      // Not an entry: the backdrop and the atlas batch, drawn first (under every entry).
       const za = zOf.get(a) ?? [-Infinity, ""];
       const zb = zOf.get(b) ?? [-Infinity, ""];
       return za[0] - zb[0] || (za[1] < zb[1] ? -1 : za[1] > zb[1] ? 1 : 0);

@@ -1,7 +1,8 @@
 /**
- * The Konva implementation of Renderer: one stage, a content layer and an overlay layer
- * over a CSS dot grid, drawn once per animation frame with only what changed. The camera
- * is a transform on the layers. The stage is the view plus a pan slack on each side
+ * The Konva implementation of Renderer: one stage, a content layer (the backdrop, surface
+ * colour and dot grid, painted first: the one layer a pan moves) and an overlay layer,
+ * drawn once per animation frame with only what changed. The camera is a transform on the
+ * layers. The stage is the view plus a pan slack on each side
  * (model/panSlack.ts): a pan within the slack only moves the stage's element by a CSS
  * transform, which the compositor applies; the layers are redrawn, re-centred, on a zoom,
  * a resize or a pan past the slack. This module holds the frame loop and the dirty flags;
@@ -11,7 +12,7 @@
  *   layer), their lifecycle and paint order; entryNodes.ts builds and lays out an entry;
  * - imageLevels.ts: which pyramid level or atlas cell each picture draws, and loading it;
  * - selectionOverlay.ts: transform handles and selection outlines;
- * - dotGrid.ts: the grid the compositor moves; videoClips.ts: clips playing on the canvas.
+ * - dotGrid.ts: the backdrop and its grid; videoClips.ts: clips playing on the canvas.
  *
  * Content is `listening: false`: hit-testing is done geometrically by the editor, so Konva
  * never paints a hit canvas for thousands of images. This module must not change the
@@ -66,12 +67,17 @@ export class KonvaRenderer implements Renderer {
   readonly videoClips: VideoClips;
 
   constructor(container: HTMLDivElement) {
+    // This renderer draws its layers itself, once per frame and only when dirty (render()).
+    // Konva's automatic batchDraw on every attribute change drew the content layer again
+    // on the frame after each re-centre and each image swap; the transformer and video
+    // clips ask for their draws explicitly.
+    Konva.autoDrawEnabled = false;
     this.stage = new Konva.Stage({ container, width: 1, height: 1 });
     // Konva hit-tests the stage on every wheel event it sees (a read-back of the overlay's
     // full-size hit canvas, ~2 ms a pan frame), for Konva wheel listeners this app never
     // adds: the editor's wheel handler is on the surface (tools/pointer.ts).
     Object.assign(this.stage, { _wheel: () => {} });
-    this.grid = new DotGrid(container);
+    this.grid = new DotGrid(() => canvasCamera(this.base ?? this.camera, this.slack), this.deviceRatio);
     this.scene = new ContentScene((id) => this.videoClips.forget(id));
     this.videoClips = new VideoClips(container, this.scene.layer, () => this.schedule());
     this.overlay = new SelectionOverlay((results) => this.transformCallback(results));
@@ -93,6 +99,8 @@ export class KonvaRenderer implements Renderer {
       },
       this.dpr,
     );
+    this.scene.layer.add(this.grid.shape);
+    this.grid.shape.moveToBottom();
     this.stage.add(this.scene.layer, this.overlay.layer);
     this.scene.layer.on("draw", () => {
       this.draws += 1;
@@ -288,10 +296,7 @@ export class KonvaRenderer implements Renderer {
     this.transformDirty = false;
     this.overlayDirty = false;
     this.videoClips.sync(entries, selection, camera, this.size);
-    if (moved) {
-      this.grid.place(camera);
-      this.placeStage();
-    }
+    if (moved) this.placeStage();
     if (this.contentDirty) {
       this.contentDirty = false;
       this.scene.layer.draw();
