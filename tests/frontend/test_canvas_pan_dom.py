@@ -3,10 +3,10 @@ canvas's slack moves the canvas instead of redrawing it, and the layers panel ho
 window of rows yet reaches every item by keyboard (issue 18).
 
 A board of 300 frames and notes, opened at 1280 × 800. A MutationObserver on the whole
-document records every mutation while real wheel events pan the board: the only writes
-allowed are two transforms, the dot grid's and the Konva stage element's (the canvas
-larger than the view by the pan slack, moved by the compositor: model/panSlack.ts); a zoom
-may also rewrite the toolbar's zoom readout. Before the fix, each pan step rewrote the zoom
+document records every mutation while real wheel events pan the board: the only write
+allowed is one transform, the Konva stage element's (the canvas larger than the view by
+the pan slack, moved by the compositor: model/panSlack.ts; the dot grid is painted in its
+content canvas, render/dotGrid.ts); a zoom may also rewrite the toolbar's zoom readout. Before the fix, each pan step rewrote the zoom
 text, rebuilt the comment pins' layer and re-set `hidden` on the mask and region layers.
 
 No timings are asserted here: speed is measured by bench/compare_bench.py.
@@ -102,8 +102,8 @@ def settle(page) -> None:
     page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-# The transforms a camera move may write: the dot grid's and the slack canvas's.
-MOVES = {"div.ab-grid", "div.konvajs-content"}
+# The transform a camera move may write: the slack canvas's (the grid is painted in it).
+MOVES = {"div.konvajs-content"}
 
 # Board rect covered by the content canvas now (the view plus the slack, wherever the last
 # redraw left it): its top-left on screen is where canvasPoint() gives (0, 0).
@@ -127,7 +127,7 @@ def view_rect(page) -> dict:
     )
 
 
-def test_panning_writes_only_the_grid_and_zooming_only_adds_the_readout(server, browser):
+def test_panning_writes_only_the_canvas_transform_and_zooming_only_adds_the_readout(server, browser):
     context, page, errors = open_board(browser, server)
     ab = "window.__anchorboard"
     box = page.locator(".ab-stage").bounding_box()
@@ -144,7 +144,7 @@ def test_panning_writes_only_the_grid_and_zooming_only_adds_the_readout(server, 
     mutations = page.evaluate("window.__mutations()")
     others = [m for m in mutations if not (m["target"] in MOVES and m["attr"] == "style")]
     assert others == []
-    # The grid and the canvas move with the camera: the only visible changes of a pan.
+    # The canvas (items and grid) moves with the camera: the only visible change of a pan.
     assert {m["target"] for m in mutations} == MOVES
 
     # Only the nodes on the canvas (the view plus its slack) are drawn: the rest of the
@@ -156,7 +156,7 @@ def test_panning_writes_only_the_grid_and_zooming_only_adds_the_readout(server, 
     on_canvas = page.evaluate(CROSSING, [page.evaluate(CANVAS_BOARD_RECT), 8 / zoom])
     assert 0 < in_view < on_canvas == stats["drawnNodes"] < stats["nodes"]
 
-    # A zoom changes what the readout says: that, and the grid, and nothing else.
+    # A zoom changes what the readout says: that, and the canvas, and nothing else.
     readout = page.get_by_test_id("zoom-readout").inner_text()
     page.keyboard.down("Control")
     page.mouse.wheel(0, -30)
