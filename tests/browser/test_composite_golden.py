@@ -5,8 +5,8 @@ paint a board region the way Konva does. This test builds a board through the re
 pipeline and operation log (in a throwaway server's database), opens the real board page
 in headless Chromium, waits until every image is drawn from its original, reads the
 content layer's pixels for the region at 100 % zoom (items only: drawn without the
-backdrop and its grid, no selection chrome), and compares them with ``composite_board_region`` run by the server's code on the
-server's data.
+backdrop and its grid, no selection chrome), and compares them with
+``composite_board_region`` run by the server's code on the server's data.
 
 The scene exercises everything the compositor promises: overlapping items whose z order
 differs from their creation order, a 33° and a 90° rotation, 50 % opacity over other

@@ -6,8 +6,9 @@ A board of 300 frames and notes, opened at 1280 × 800. A MutationObserver on th
 document records every mutation while real wheel events pan the board: the only write
 allowed is one transform, the Konva stage element's (the canvas larger than the view by
 the pan slack, moved by the compositor: model/panSlack.ts; the dot grid is painted in its
-content canvas, render/dotGrid.ts); a zoom may also rewrite the toolbar's zoom readout. Before the fix, each pan step rewrote the zoom
-text, rebuilt the comment pins' layer and re-set `hidden` on the mask and region layers.
+content canvas, render/dotGrid.ts); a zoom may also rewrite the toolbar's zoom readout.
+Before the fix, each pan step rewrote the zoom text, rebuilt the comment pins' layer and
+re-set `hidden` on the mask and region layers.
 
 No timings are asserted here: speed is measured by bench/compare_bench.py.
 """
@@ -127,7 +128,7 @@ def view_rect(page) -> dict:
     )
 
 
-def test_panning_writes_only_the_canvas_transform_and_zooming_only_adds_the_readout(server, browser):
+def test_panning_writes_only_the_canvas_transform_and_zooming_adds_the_readout(server, browser):
     context, page, errors = open_board(browser, server)
     ab = "window.__anchorboard"
     box = page.locator(".ab-stage").bounding_box()
