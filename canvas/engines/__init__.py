@@ -21,7 +21,12 @@ from canvas.engines.base import (
     VideoClip,
     VideoOptions,
 )
-from canvas.engines.registry import available_engines, get_engine, register_engine
+from canvas.engines.registry import (
+    available_engines,
+    get_engine,
+    register_engine,
+    registered_engines,
+)
 
 __all__ = [
     "Anchor",
@@ -41,4 +46,5 @@ __all__ = [
     "available_engines",
     "get_engine",
     "register_engine",
+    "registered_engines",
 ]

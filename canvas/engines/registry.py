@@ -1,4 +1,5 @@
-"""Where engines are found by name: ``register_engine``, ``get_engine``, ``available_engines``.
+"""Where engines are found by name: ``register_engine``, ``get_engine``, ``available_engines``,
+``registered_engines``.
 
 Adding a provider means writing an ``Engine`` subclass decorated with
 ``@register_engine("name")`` in its own module and importing that module from
@@ -71,6 +72,12 @@ def get_engine(name: str) -> Engine:
             f"There is no engine called {name!r} on this server. Available: {known}."
         ) from None
     return cls()
+
+
+def registered_engines() -> tuple[str, ...]:
+    """The names of every registered engine (no instance made)."""
+    _run_loaders()
+    return tuple(sorted(_ENGINES))
 
 
 def available_engines() -> dict[str, EngineCapabilities]:

@@ -27,13 +27,11 @@ import threading
 from collections.abc import Callable
 
 from django.db import close_old_connections
-from django.db.models import Q
 from django.utils import timezone
 
 from assets.services import requeue_pending_derivatives
 from canvas.jobs import config, upkeep
-from canvas.models import BatchState
-from canvas.models.jobs import Job, JobState
+from canvas.jobs.claim_heads import due
 from foundation.background import celery_app, dispatch_now
 
 logger = logging.getLogger(__name__)
@@ -48,13 +46,7 @@ def claimable_now(limit: int) -> int:
     message per sweep that claims nothing."""
     if limit <= 0:
         return 0
-    return (
-        Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
-        .filter(Q(batch__isnull=True) | Q(batch__state=BatchState.RUNNING))
-        .order_by()[:limit]
-        .count()
-    )
+    return due(timezone.now()).order_by()[:limit].count()
 
 
 def busy_slots() -> int:

@@ -8,13 +8,15 @@ the same turn (``serialise_claims``) so no claim hands out a job while leases ar
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Q
 
-from canvas.engines import get_engine
+from canvas.engines import get_engine, registered_engines
 from canvas.jobs import config
 from canvas.jobs.slots import calls_last_minute, provider_of
 from canvas.models.jobs import Job, JobPriority, JobState, SlotState
@@ -113,23 +115,60 @@ class Caps:
         """The person's running jobs of that kind (bulk or interactive)."""
         return self.per_user[(user, bulk)]
 
-    def allows(self, row: dict[str, Any]) -> bool:
-        user, engine, bulk = row["created_by_id"], row["engine"], is_bulk(row["priority"])
+    def blocks_user(self, user: Any, bulk: bool) -> bool:
+        """The person already runs their cap of jobs of that kind."""
         cap = self.bulk_user_cap if bulk else self.user_cap
-        if user is not None and cap is not None and self.running_of(user, bulk) >= cap:
-            return False
+        return user is not None and cap is not None and self.running_of(user, bulk) >= cap
+
+    def blocks_engine(self, engine: str) -> bool:
+        """The engine runs its limit, or its provider has enough jobs claimed for its
+        parallel or per-minute limit."""
         if engine not in self.engine_limits:
             self.engine_limits[engine] = engine_limit(engine)
         limit = self.engine_limits[engine]
         if limit is not None and self.per_engine[engine] >= limit:
-            return False
-        provider = self.provider(engine)
-        parallel, per_minute = self.provider_limits.get(provider, (None, None))
-        if parallel is not None and self.per_provider[provider] >= config.provider_claim_limit(
-            parallel
-        ):
-            return False
-        return per_minute is None or self.started[provider] < per_minute
+            return True
+        return self.provider(engine) in self.blocked_providers
+
+    @cached_property
+    def blocked_providers(self) -> frozenset[str]:
+        """Providers with enough jobs claimed for their parallel or per-minute limit."""
+        blocked = set()
+        for provider, (parallel, per_minute) in self.provider_limits.items():
+            claimed = self.per_provider[provider]
+            full = parallel is not None and claimed >= config.provider_claim_limit(parallel)
+            if full or (per_minute is not None and self.started[provider] >= per_minute):
+                blocked.add(provider)
+        return frozenset(blocked)
+
+    def allows(self, row: Mapping[str, Any]) -> bool:
+        """Whether a queued job (its author, engine and priority) may be claimed now."""
+        bulk = is_bulk(row["priority"])
+        return not self.blocks_user(row["created_by_id"], bulk) and not self.blocks_engine(
+            row["engine"]
+        )
+
+    def exclusions(self) -> Q:
+        """What the caps block now as a filter on queued jobs, so a claim's window of the
+        queue holds claimable jobs: people at their cap of a kind, engines at their limit,
+        the registered engines of providers at theirs. ``allows`` stays the authority (an
+        engine no longer registered is only known to it)."""
+        blocked = Q(pk__in=[])
+        kinds = (
+            (False, Q(priority__gt=JobPriority.BULK)),
+            (True, Q(priority__lte=JobPriority.BULK)),
+        )
+        for bulk, kind in kinds:
+            people = [u for (u, b) in self.per_user if b == bulk and self.blocks_user(u, bulk)]
+            if people:
+                blocked |= Q(created_by_id__in=people) & kind
+        engines = set(self.per_engine)
+        if self.blocked_providers:
+            engines.update(registered_engines())
+        stopped = sorted(engine for engine in engines if self.blocks_engine(engine))
+        if stopped:
+            blocked |= Q(engine__in=stopped)
+        return blocked
 
 
 def last_started(field: str, keys: list[Any], **scope: Any) -> dict[Any, Any]:

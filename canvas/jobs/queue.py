@@ -22,18 +22,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min
 from django.utils import timezone
 from PIL import Image
 
 from canvas.engines import Anchor, EngineRequest, get_engine
 from canvas.governance.kits.enforcement import apply_kit
-from canvas.jobs import claim_caps, config, lifecycle
+from canvas.jobs import claim_caps, claim_heads, config, lifecycle
 from canvas.jobs.announce import broadcast_queue_after_commit
 from canvas.jobs.board_reads import BoardReads
 from canvas.jobs.inputs import mask_from_asset, video_options
 from canvas.jobs.lifecycle import wake_workers_after_commit
-from canvas.models import BatchState, Board
+from canvas.models import Board
 from canvas.models.jobs import (
     FINISHED_STATES,
     Iteration,
@@ -48,8 +48,6 @@ from foundation.errors import AppError, Conflict, NotFound
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENGINE = limits.DEFAULT_ENGINE
-# How many queued rows one claim looks at; jobs beyond it wait for the next claim.
-CLAIM_WINDOW = 500
 
 
 class InvalidJob(AppError):
@@ -306,17 +304,8 @@ def claim_next(worker_id: str) -> Claim | None:
     with transaction.atomic():
         claim_caps.serialise_claims()
         caps = claim_caps.Caps.now(now)
-        candidates: list[dict[str, Any]] = [
-            dict(row)
-            for row in Job.objects.filter(state=JobState.QUEUED, board__queue_paused=False)
-            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-            .filter(Q(batch__isnull=True) | Q(batch__state=BatchState.RUNNING))
-            .order_by("-priority", "position", "queued_at")
-            .values("id", "created_by_id", "engine", "priority", "position", "batch_id")[
-                :CLAIM_WINDOW
-            ]
-        ]
-        eligible = [row for row in candidates if caps.allows(row)]
+        # The first claimable job of each lane, not the queue (canvas.jobs.claim_heads).
+        eligible = claim_heads.heads(now, caps)
         if not eligible:
             return None
         top = eligible[0]["priority"]
@@ -326,13 +315,16 @@ def claim_next(worker_id: str) -> Claim | None:
             if row["priority"] == top:
                 first_by_user.setdefault(row["created_by_id"], row)
         epoch = now - timedelta(days=36500)
-        users = [u for u in first_by_user if u is not None]
-        # Fair share counts the work of the kind being handed out: a person whose batch
-        # holds six slots still gets the next interactive slot before a colleague's
-        # second interactive job, and two people's batches converge to equal shares.
-        running_by_user = Counter({u: caps.running_of(u, bulk) for u in first_by_user})
-        last_by_user = claim_caps.last_started("created_by_id", users)
-        user = claim_caps.fairest(first_by_user, running_by_user, last_by_user, epoch)
+        user = next(iter(first_by_user))
+        if len(first_by_user) > 1:
+            users = [u for u in first_by_user if u is not None]
+            # Fair share counts the work of the kind being handed out: a person whose
+            # batch holds six slots still gets the next interactive slot before a
+            # colleague's second interactive job, and two people's batches converge to
+            # equal shares.
+            running_by_user = Counter({u: caps.running_of(u, bulk) for u in first_by_user})
+            last_by_user = claim_caps.last_started("created_by_id", users)
+            user = claim_caps.fairest(first_by_user, running_by_user, last_by_user, epoch)
         # The same rule between that person's lanes: each batch, and their jobs outside one.
         lanes: dict[Any, dict[str, Any]] = {}
         for row in eligible:
