@@ -25,7 +25,12 @@ import contextlib
 import io
 import logging
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -61,8 +66,26 @@ def derivative_key(sha256: str, level: int) -> str:
     return f"derivatives/{sha256}/{int(level)}.webp"
 
 
+ATLAS_PREFIX = "atlases/"
+# What a local write names its file until it is whole (``_write_local``).
+PARTIAL_PREFIX = ".partial-"
+_ATLAS_KEY = re.compile(r"atlases/([0-9a-f]{2})/(\1[0-9a-f]{62})\.webp")
+
+
 def atlas_key(digest: str) -> str:
-    return f"atlases/{digest[:2]}/{digest}.webp"
+    return f"{ATLAS_PREFIX}{digest[:2]}/{digest}.webp"
+
+
+def atlas_digest(key: str) -> str | None:
+    """The digest of the sheet stored at ``key`` (``atlas_key``'s inverse); None for any
+    other key."""
+    match = _ATLAS_KEY.fullmatch(key)
+    return match.group(2) if match else None
+
+
+def is_partial(key: str) -> bool:
+    """A local write's temporary file (left behind only if its process died mid-write)."""
+    return key.rpartition("/")[2].startswith(PARTIAL_PREFIX)
 
 
 def clean_clip_key(sha256: str) -> str:
@@ -103,7 +126,7 @@ def write(key: str, fp: IO[bytes], *, expected_size: int | None = None) -> None:
 
 def _write_local(storage: Storage, path: Path, fp: IO[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=PARTIAL_PREFIX)
     try:
         with os.fdopen(fd, "wb") as out:
             while chunk := fp.read(COPY_CHUNK):
@@ -225,3 +248,69 @@ def delete_quietly(key: str) -> None:
         get_storage().delete(key)
     except Exception:
         logger.warning("could not delete %s from storage", key, exc_info=True)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A key found in storage, and when it was last written where storage says
+    (``None`` where it cannot)."""
+
+    key: str
+    modified: datetime | None
+
+
+def list_files(prefix: str, *, start_after: str = "", limit: int = 1000) -> list[StoredFile]:
+    """Up to ``limit`` keys under the folder ``prefix`` (ending in "/"), in key order, each
+    after ``start_after``, with their modified times: for sweeps that look at every file a
+    page at a time (canvas.atlas.orphans).
+
+    Local storage: a sorted walk that skips folders wholly before ``start_after``, times
+    from the file system. S3: one listing request per 1,000 keys from ``start_after`` on
+    (``Marker``), times from the listing itself (no request per object). Any other
+    storage: ``listdir`` and ``get_modified_time``.
+    """
+    storage = get_storage()
+    bucket = getattr(storage, "bucket", None)
+    normalise = getattr(storage, "_normalize_name", None)
+    if bucket is not None and normalise is not None:
+        found: Iterator[StoredFile] = _s3_files(bucket, normalise, prefix, start_after)
+    else:
+        found = _walk(storage, prefix, start_after)
+    return list(islice(found, max(0, limit)))
+
+
+def _s3_files(bucket, normalise, prefix: str, start_after: str) -> Iterator[StoredFile]:
+    full = normalise(prefix)
+    location = full[: len(full) - len(prefix)]  # the storage's own folder in the bucket
+    listing = {"Prefix": full}
+    if start_after:
+        listing["Marker"] = normalise(start_after)  # ListObjects: keys after it
+    for item in bucket.objects.filter(**listing):
+        yield StoredFile(item.key[len(location) :], item.last_modified)
+
+
+def _walk(storage: Storage, folder: str, start_after: str) -> Iterator[StoredFile]:
+    try:
+        folders, files = storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    entries = [(folder + name + "/", True) for name in folders]
+    entries += [(folder + name, False) for name in files]
+    for key, is_folder in sorted(entries):
+        if is_folder:
+            # Skip a folder every key of which sorts before the marker.
+            if key < start_after and not start_after.startswith(key):
+                continue
+            yield from _walk(storage, key, start_after)
+        elif key > start_after:
+            yield StoredFile(key, _modified(storage, key))
+
+
+def _modified(storage: Storage, key: str) -> datetime | None:
+    path = _local_path(storage, key)
+    try:
+        if path is not None:
+            return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        return storage.get_modified_time(key)
+    except (NotImplementedError, FileNotFoundError):
+        return None

@@ -13,7 +13,9 @@ Repairs that need no message to trigger them, so a worker does them on a clock:
   (canvas.webhooks.sender; it sweeps at most every few seconds, and never waits on them);
 - **atlas sheets**: at most once per ``ATLAS_SWEEP_SECONDS``, stored sheets no board has
   used for the grace period are deleted (canvas.atlas.collection; rebuilds sweep too, this
-  covers boards deleted and passes that died);
+  covers boards deleted and passes that died); and one page of this process's round over
+  the sheet files in storage, handing files no record knows (written before the collector
+  existed) to it (canvas.atlas.orphans; a round every ``orphans.ROUND_SECONDS``);
 - **chores** of rooms above the jobs, added with ``add_chore`` (exports: recovery of
   exports whose worker died, expired files; canvas.exports.recovery). A failing chore is
   logged and never stops the others.
@@ -32,6 +34,7 @@ from collections.abc import Callable
 
 from assets.services import requeue_stale_derivatives
 from canvas.atlas import collection as atlas_sheets
+from canvas.atlas import orphans as atlas_files
 from canvas.jobs import announce
 from canvas.jobs.recovery import recover_abandoned_jobs
 from canvas.webhooks import sender as webhook_sender
@@ -70,6 +73,8 @@ def tick() -> tuple[list[str], int]:
         logger.warning("requeued or ended %d abandoned job(s)", len(recovered))
     webhook_sender.sweep()  # due webhook retries go to this process's senders
     _throttled("previews", PREVIEW_SWEEP_SECONDS, requeue_stale_derivatives)
+    # Files no record knows are handed to the collector first, which then deletes what is due.
+    _throttled("atlas files", ATLAS_SWEEP_SECONDS, atlas_files.upkeep_step)
     _throttled("atlas sheets", ATLAS_SWEEP_SECONDS, atlas_sheets.collect_due)
     run_chores()
     return recovered, announce.resend_due()
