@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from canvas.engines import get_engine, registered_engines
 from canvas.jobs import config
@@ -148,27 +148,17 @@ class Caps:
             row["engine"]
         )
 
-    def exclusions(self) -> Q:
-        """What the caps block now as a filter on queued jobs, so a claim's window of the
-        queue holds claimable jobs: people at their cap of a kind, engines at their limit,
-        the registered engines of providers at theirs. ``allows`` stays the authority (an
-        engine no longer registered is only known to it)."""
-        blocked = Q(pk__in=[])
-        kinds = (
-            (False, Q(priority__gt=JobPriority.BULK)),
-            (True, Q(priority__lte=JobPriority.BULK)),
-        )
-        for bulk, kind in kinds:
-            people = [u for (u, b) in self.per_user if b == bulk and self.blocks_user(u, bulk)]
-            if people:
-                blocked |= Q(created_by_id__in=people) & kind
+    def blocked_people(self, bulk: bool) -> list[Any]:
+        """People at their cap of that kind (bulk or interactive) now."""
+        return [u for (u, kind) in self.per_user if kind == bulk and self.blocks_user(u, bulk)]
+
+    def blocked_engines(self) -> list[str]:
+        """Engines at their limit, and the registered engines of providers at theirs, now
+        (an engine no longer registered is only known to ``allows``)."""
         engines = set(self.per_engine)
         if self.blocked_providers:
             engines.update(registered_engines())
-        stopped = sorted(engine for engine in engines if self.blocks_engine(engine))
-        if stopped:
-            blocked |= Q(engine__in=stopped)
-        return blocked
+        return sorted(engine for engine in engines if self.blocks_engine(engine))
 
 
 def last_started(field: str, keys: list[Any], **scope: Any) -> dict[Any, Any]:

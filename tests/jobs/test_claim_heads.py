@@ -117,7 +117,7 @@ def test_a_person_at_their_cap_does_not_hide_a_colleague_behind_them(
     assert queue.claim_next("w").job_id == bulk.id
 
 
-def test_exclusions_name_only_what_is_blocked(submit, settings):
+def test_what_is_left_out_is_only_what_is_blocked(submit, settings):
     settings.ANCHORBOARD_JOB_USER_CONCURRENCY = 1
     settings.ANCHORBOARD_PROVIDER_LIMITS = {"test": "1"}
     job = submit()
@@ -127,11 +127,15 @@ def test_exclusions_name_only_what_is_blocked(submit, settings):
     assert not caps.blocks_user(job.created_by_id, bulk=True)
     assert not caps.blocks_engine("test-echo")  # 1 of provider "test"'s 2 claimable
     assert not caps.blocks_engine("test-provider")
-    queue_copies(job, 1, created_by_id=factories.make_user("other").id)
+    other = factories.make_user("other")
+    queue_copies(job, 1, created_by_id=other.id)
     queue.claim_next("w")
     caps = claim_caps.Caps.now(timezone.now())
     assert caps.blocked_providers == {"test"}
     assert caps.blocks_engine("test-echo") and caps.blocks_engine("test-gate")
     assert not caps.blocks_engine("test-provider")
-    excluded = set(Job.objects.filter(caps.exclusions()).values_list("engine", flat=True))
-    assert excluded == {"test-echo"}
+    assert "test-echo" in caps.blocked_engines() and "test-gate" in caps.blocked_engines()
+    assert "test-provider" not in caps.blocked_engines()
+    # Both people run their cap of 1 interactive job; neither runs a bulk one.
+    assert sorted(caps.blocked_people(bulk=False)) == sorted([job.created_by_id, other.id])
+    assert caps.blocked_people(bulk=True) == []
