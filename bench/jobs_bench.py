@@ -189,7 +189,9 @@ def serve_child(port: int) -> None:
         def run(self, request, progress):
             return [EngineResult(image=request.source, seed=request.seed, engine=self.name)]
 
-    time_phases(Path(os.environ["ANCHORBOARD_DATA_DIR"]) / "phases.jsonl")
+    data_dir = Path(os.environ["ANCHORBOARD_DATA_DIR"])
+    time_phases(data_dir / "phases.jsonl")
+    count_statements(data_dir)
     profile_dir = os.environ.get("JOBS_BENCH_PROFILE")
     if not profile_dir:
         call_command("serve", no_demo=True, port=port)
@@ -296,6 +298,83 @@ def time_phases(path: Path) -> None:
             owner = getattr(owner, class_name, None)
         if owner is not None and hasattr(owner, attribute):
             setattr(owner, attribute, wrap(getattr(owner, attribute), phase))
+
+
+def count_statements(data_dir: Path) -> None:
+    """Count every SQL statement the server sends, and those sent inside a claim
+    (``canvas.jobs.workers.claim_next``); on SIGUSR1 write both to ``statements.json`` in
+    ``data_dir``, so the client can take the difference over a part."""
+    import signal
+    import threading
+
+    from django.db.backends import utils
+
+    from canvas.jobs import workers
+
+    lock = threading.Lock()
+    local = threading.local()
+    counts = {"all": 0, "claim": 0}
+    original_execute = utils.CursorWrapper._execute_with_wrappers
+    original_claim = workers.claim_next
+
+    def execute(self, *args, **kwargs):
+        with lock:
+            counts["all"] += 1
+            if getattr(local, "claiming", False):
+                counts["claim"] += 1
+        return original_execute(self, *args, **kwargs)
+
+    def claim_next(*args, **kwargs):
+        local.claiming = True
+        try:
+            return original_claim(*args, **kwargs)
+        finally:
+            local.claiming = False
+
+    def write(signum, frame) -> None:
+        with lock:
+            snapshot = dict(counts)
+        target = data_dir / "statements.json"
+        target.with_suffix(".tmp").write_text(json.dumps(snapshot))
+        target.with_suffix(".tmp").replace(target)
+
+    utils.CursorWrapper._execute_with_wrappers = execute
+    workers.claim_next = claim_next
+    signal.signal(signal.SIGUSR1, write)
+
+
+def statements_now(pid: int, data_dir: Path) -> dict[str, int]:
+    """Ask the server (SIGUSR1) for its statement counts so far (see count_statements)."""
+    import signal
+
+    target = data_dir / "statements.json"
+    target.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGUSR1)
+    for _ in range(200):
+        if target.exists():
+            return json.loads(target.read_text())
+        time.sleep(0.05)
+    return {}
+
+
+def claim_share(profile_dir: Path) -> dict[str, float]:
+    """From the per-thread-group profiles: the CPU seconds of the job workers, of every
+    thread, and of ``claim_next`` (cumulative, inside the workers)."""
+    import pstats
+
+    totals = {"workers": 0.0, "all": 0.0, "claim": 0.0}
+    for path in profile_dir.glob("*.pstats"):
+        stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+        total = sum(entry[2] for entry in stats.values())  # own time of every function
+        totals["all"] += total
+        if path.stem == "anchorboard-jobs":
+            totals["workers"] += total
+            totals["claim"] += sum(
+                entry[3]
+                for (file, _, name), entry in stats.items()
+                if name == "claim_next" and file.endswith("queue.py")
+            )
+    return totals
 
 
 def phase_breakdown(path: Path, windows: list[tuple[float, float]]) -> dict[str, tuple]:
@@ -457,7 +536,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def client_side(
-    base_url: str, seed: dict, runs: int, jobs: int, parts: str = "abcd", server_pid: int = 0
+    base_url: str,
+    seed: dict,
+    runs: int,
+    jobs: int,
+    parts: str = "abcd",
+    server_pid: int = 0,
+    data_dir: Path | None = None,
 ) -> dict:
     import httpx
     import websockets
@@ -563,6 +648,7 @@ async def client_side(
                         raise SystemExit(f"submit refused: {reply.status_code} {reply.text}")
                     ids.append(reply.json()["id"])
                 await asyncio.sleep(2.0)  # the submits' own after-commit work is done
+                counted = statements_now(server_pid, data_dir) if data_dir else {}
                 cpu_started = cpu()
                 resumed = time.perf_counter()
                 (await http.post(f"{board_api}/queue/resume")).raise_for_status()
@@ -574,6 +660,12 @@ async def client_side(
                     "jobs_per_s": jobs / (drained - resumed),
                     "server_cpu_s": cpu() - cpu_started,
                 }
+                if counted:
+                    await asyncio.sleep(1.0)  # the last jobs' after-commit work
+                    after = statements_now(server_pid, data_dir)
+                    results["drain"]["statements"] = {
+                        key: after.get(key, 0) - value for key, value in counted.items()
+                    }
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -663,6 +755,18 @@ def report(results: dict, alone: dict[str, float] | None) -> None:
         print(f"  worker pool throughput                         {d['jobs_per_s']:8.1f} jobs/s")
         cpu_ms = d["server_cpu_s"] * 1000 / d["jobs"]
         print(f"  server CPU per job (all threads)               {cpu_ms:8.1f} ms")
+        counted = d.get("statements")
+        if counted:
+            per_job = counted["all"] / d["jobs"]
+            claims = counted["claim"] / d["jobs"]
+            print(f"  SQL statements per job (all threads; claim)    {per_job:8.1f} ; {claims:.1f}")
+    share = results.get("claim_share")
+    if share and share["all"]:
+        print(
+            f"  profiled CPU: claim_next {share['claim']:.2f} s of the workers' "
+            f"{share['workers']:.2f} s ({share['claim'] / max(share['workers'], 1e-9):.0%}), "
+            f"{share['claim'] / share['all']:.0%} of every thread's {share['all']:.2f} s"
+        )
     print()
     print("job row changed in a worker thread → message read on the board websocket (all jobs)")
     for state, delays in results["event_delay"].items():
@@ -739,13 +843,15 @@ def main() -> None:
         wait_healthy(base_url, proc)
         load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
         results = asyncio.run(
-            client_side(base_url, seed, args.runs, args.jobs, args.parts, proc.pid)
+            client_side(base_url, seed, args.runs, args.jobs, args.parts, proc.pid, data_dir)
         )
         results["load"] = f"{load_before} / " + " ".join(f"{x:.1f}" for x in os.getloadavg())
         results["phases"] = phase_breakdown(data_dir / "phases.jsonl", results["windows"])
         # Measured after the server is stopped, so it does not compete for the CPU.
         proc.terminate()
         proc.wait(timeout=60)
+        if args.profile:
+            results["claim_share"] = claim_share(Path(args.profile))
         os.environ.update(server_env(data_dir, "inline"))
         report(results, pillow_alone(args.runs) if "a" in args.parts else None)
         if args.json:
