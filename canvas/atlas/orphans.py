@@ -134,7 +134,7 @@ def named_by_boards(digests: Iterable[str]) -> dict[str, list[Any]]:
     if not wanted:
         return {}
     table = connection.ops.quote_name(BoardAtlas._meta.db_table)
-    key = connection.ops.quote_name(BoardAtlas._meta.pk.column)
+    key = connection.ops.quote_name(BoardAtlas._meta.get_field("board").column)
     sheets = connection.ops.quote_name("sheets")
     if connection.vendor == "postgresql":
         sql = (

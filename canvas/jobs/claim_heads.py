@@ -54,7 +54,7 @@ def heads(now: datetime, caps: Caps) -> list[dict[str, Any]]:
     it replaces; the text below is the same on SQLite and PostgreSQL.
     """
     sql, params = _heads_sql(now, caps)
-    key, lane = Job._meta.pk, Job._meta.get_field("batch").target_field  # type: ignore[union-attr]
+    key, lane = Job._meta.pk, Job._meta.get_field("batch").target_field
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [
@@ -112,8 +112,8 @@ def _heads_sql(now: datetime, caps: Caps) -> tuple[str, list[Any]]:
     # Only quoted names from the models and placeholders are put into the text.
     window = (
         f"SELECT {fields} FROM {job} j "  # noqa: S608
-        f"INNER JOIN {board} b ON b.{quote(Board._meta.pk.column)} = j.{column(Job, 'board')} "
-        f"LEFT OUTER JOIN {batch} t ON t.{quote(Batch._meta.pk.column)} = j.{batch_id} "
+        f"INNER JOIN {board} b ON b.{column(Board, 'id')} = j.{column(Job, 'board')} "
+        f"LEFT OUTER JOIN {batch} t ON t.{column(Batch, 'id')} = j.{batch_id} "
         f"WHERE {' AND '.join(where)} ORDER BY j.{priority} DESC, "
         f"j.{column(Job, 'position')}, j.{column(Job, 'queued_at')} "
         "LIMIT %s"

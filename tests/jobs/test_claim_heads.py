@@ -81,9 +81,7 @@ def test_heads_are_per_engine_so_a_blocked_engine_does_not_hide_another(submit, 
     assert queue.claim_next("w").job_id == gate.id
 
 
-def test_a_provider_at_its_limit_does_not_hide_work_queued_behind_it(
-    submit, settings, monkeypatch
-):
+def test_a_provider_at_its_limit_does_not_hide_work_queued_behind_it(submit, settings, monkeypatch):
     """A window full of a blocked provider's jobs used to end the claim with nothing."""
     monkeypatch.setattr(claim_heads, "CLAIM_WINDOW", 5)
     settings.ANCHORBOARD_JOB_USER_CONCURRENCY = 10
@@ -98,9 +96,7 @@ def test_a_provider_at_its_limit_does_not_hide_work_queued_behind_it(
     assert queue.claim_next("w").job_id == held[1].id
 
 
-def test_a_person_at_their_cap_does_not_hide_a_colleague_behind_them(
-    submit, settings, monkeypatch
-):
+def test_a_person_at_their_cap_does_not_hide_a_colleague_behind_them(submit, settings, monkeypatch):
     monkeypatch.setattr(claim_heads, "CLAIM_WINDOW", 5)
     settings.ANCHORBOARD_JOB_USER_CONCURRENCY = 2
     other = factories.make_user("other")
