@@ -23,6 +23,15 @@ from tests.providers.fixtures import (  # noqa: F401 - re-exported as fixtures
 ENGINE = "gemini-3-pro-image-preview"
 
 
+@pytest.fixture(autouse=True)
+def _no_heartbeat_inside_the_test_transaction(settings):
+    """Jobs run in the test's thread, inside its transaction: the runner's heartbeat thread
+    has a connection of its own that finds the job table locked (SQLite) or cannot see the
+    job (PostgreSQL) once a job outlasts a beat — which a loaded machine makes happen. Jobs
+    here take well under a lease; leases are tested in tests/jobs."""
+    settings.ANCHORBOARD_JOB_HEARTBEAT_SECONDS = 600.0
+
+
 @pytest.fixture
 def studio(db, media_root):
     """Board "Shoes" of team "Studio": ``lead`` owns it, ``editor`` and ``viewer`` have

@@ -57,7 +57,10 @@ def test_two_hundred_jobs_survive_flaky_providers_and_an_outage(
 ):
     settings.ANCHORBOARD_JOB_MAX_ATTEMPTS = MAX_ATTEMPTS
     settings.ANCHORBOARD_BREAKER_FAILURES = 3
-    settings.ANCHORBOARD_BREAKER_COOLDOWN_SECONDS = 0.1
+    # Long enough that the next claim of a Gemini job lands inside the open window even on
+    # a loaded machine (at 0.1 s a busy runner reached the probe time first, so no job was
+    # ever deferred and the "waited for the breaker" check below failed).
+    settings.ANCHORBOARD_BREAKER_COOLDOWN_SECONDS = 0.4
     settings.ANCHORBOARD_GEMINI_TIMEOUT = 0.3
     gemini_server.chaos(
         0.2,
