@@ -86,6 +86,15 @@ def password() -> str:
 
 
 @pytest.fixture
+def no_job_heartbeat(settings):
+    """For tests that run jobs in their own thread, inside the test's transaction: the
+    runner's heartbeat thread has a connection of its own, which finds the job table locked
+    (SQLite) or cannot see the job (PostgreSQL) once a job outlasts a beat — as it does on a
+    loaded machine. Such jobs take well under a lease; leases are tested in tests/jobs."""
+    settings.ANCHORBOARD_JOB_HEARTBEAT_SECONDS = 600.0
+
+
+@pytest.fixture
 def media_root(settings, tmp_path):
     """Point file storage at an empty folder for this test."""
     settings.STORAGES = {

@@ -73,13 +73,10 @@ def expected_bytes(size: int) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(media_root, settings):
+def _isolated(media_root, settings, no_job_heartbeat):
+    # Leases and recovery are driven by hand here (test_runs.py), hence no heartbeat.
     settings.ANCHORBOARD_JOB_PROGRESS_INTERVAL = 0.0
     settings.ANCHORBOARD_JOB_MAX_ATTEMPTS = 2
-    # The heartbeat thread has a connection of its own: inside a test's transaction it cannot
-    # see the export (PostgreSQL) or finds the table locked (SQLite). Runs here take well
-    # under a lease; leases and recovery are driven by hand (test_runs.py).
-    settings.ANCHORBOARD_JOB_HEARTBEAT_SECONDS = 600.0
 
 
 @pytest.fixture

@@ -24,12 +24,8 @@ ENGINE = "gemini-3-pro-image-preview"
 
 
 @pytest.fixture(autouse=True)
-def _no_heartbeat_inside_the_test_transaction(settings):
-    """Jobs run in the test's thread, inside its transaction: the runner's heartbeat thread
-    has a connection of its own that finds the job table locked (SQLite) or cannot see the
-    job (PostgreSQL) once a job outlasts a beat — which a loaded machine makes happen. Jobs
-    here take well under a lease; leases are tested in tests/jobs."""
-    settings.ANCHORBOARD_JOB_HEARTBEAT_SECONDS = 600.0
+def _jobs_run_in_the_tests_thread(no_job_heartbeat):
+    """``drive`` runs the jobs here, inside the test's transaction (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def drain(worker: str = "w1", max_rounds: int = 5000) -> int:
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_two_hundred_jobs_survive_flaky_providers_and_an_outage(
-    gemini_server, openai_server, submit, settings
+    gemini_server, openai_server, submit, settings, no_job_heartbeat
 ):
     settings.ANCHORBOARD_JOB_MAX_ATTEMPTS = MAX_ATTEMPTS
     settings.ANCHORBOARD_BREAKER_FAILURES = 3
