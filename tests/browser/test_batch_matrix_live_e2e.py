@@ -88,32 +88,42 @@ def done_per_cell(page) -> dict[str, int]:
 
 def test_the_matrix_follows_a_running_batch_and_keeps_the_focus(server, browser):
     batch = server.seed["batch"]
-    context, page, errors = open_signed_in(
-        browser, server, "lead", f"/boards/{server.seed['board']}/review/?batch={batch}"
-    )
-    # Reads of the matrix in flight: the most at once is recorded.
+    # Reads of the matrix in flight: the most at once is recorded. The listeners are
+    # attached before the page loads, so the first read is seen from its start.
     reads = {"now": 0, "most": 0, "all": 0}
+    progress: list[str] = []
+
+    def is_matrix_read(request) -> bool:
+        return request.url.split("?")[0].endswith(f"/batches/{batch}/matrix")
 
     def started(request) -> None:
-        if request.url.split("?")[0].endswith(f"/batches/{batch}/matrix"):
+        if is_matrix_read(request):
             reads["now"] += 1
             reads["all"] += 1
             reads["most"] = max(reads["most"], reads["now"])
 
     def ended(request) -> None:
-        if request.url.split("?")[0].endswith(f"/batches/{batch}/matrix"):
+        if is_matrix_read(request):
             reads["now"] -= 1
 
-    page.on("request", started)
-    page.on("requestfinished", ended)
-    page.on("requestfailed", ended)
-    progress: list[str] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda frame: progress.append(frame) if "batch_progress" in str(frame) else None,
-        ),
+    def listen(page) -> None:
+        page.on("request", started)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived",
+                lambda frame: progress.append(frame) if "batch_progress" in str(frame) else None,
+            ),
+        )
+
+    context, page, errors = open_signed_in(
+        browser,
+        server,
+        "lead",
+        f"/boards/{server.seed['board']}/review/?batch={batch}",
+        before_goto=listen,
     )
     page.wait_for_selector("[data-testid=review-live][data-state=online]", timeout=WAIT_MS)
     page.wait_for_function(

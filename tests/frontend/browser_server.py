@@ -129,10 +129,19 @@ class BrowserServer:
 
 
 def open_signed_in(
-    browser, server: BrowserServer, session: str, path: str, viewport=None, **context_options
+    browser,
+    server: BrowserServer,
+    session: str,
+    path: str,
+    viewport=None,
+    before_goto=None,
+    **context_options,
 ):
     """(context, page, page errors) of the seeded person whose session cookie is
     ``server.seed[session]``, on ``path``: what most browser tests start from.
+    ``before_goto(page)``, when given, runs before the first navigation, so listeners it
+    attaches see the page's very first requests (a listener attached after ``goto`` can
+    miss the start of a read still in flight and only see its end).
     ``context_options`` go to ``browser.new_context`` (``accept_downloads``, ``is_mobile``…)."""
     context = browser.new_context(
         viewport=viewport or {"width": 1440, "height": 900}, **context_options
@@ -143,6 +152,8 @@ def open_signed_in(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if before_goto is not None:
+        before_goto(page)
     page.goto(f"{server.base_url}{path}")
     return context, page, errors
 
