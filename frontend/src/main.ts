@@ -74,6 +74,8 @@ function mount(root: HTMLElement, boot: Bootstrap): void {
     "aria-roledescription": "canvas",
     "aria-label": `Canvas of ${boot.board_name}`,
     "aria-describedby": "ab-canvas-keys",
+    // Where the keyboard goes when what had it is gone (ui/focusReturn.ts).
+    "data-focus-home": true,
   });
   const canvasKeys = h(
     "p",

@@ -158,6 +158,15 @@ def open_signed_in(
     return context, page, errors
 
 
+def screenshot(page, name: str, full_page: bool = False) -> None:
+    """Save ``name``.png into ``$ANCHORBOARD_SCREENSHOTS`` when it is set (to look at what a
+    browser test saw); nothing otherwise."""
+    folder = os.environ.get("ANCHORBOARD_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
+
+
 BOARD_ONLINE = "window.__anchorboard && window.__anchorboard.stats().status === 'online'"
 
 

@@ -20,6 +20,7 @@ import { ApiError } from "../review/api";
 import { announce } from "../ui/announcer";
 import { h } from "../ui/dom";
 import { iconButton, setIconButton } from "../ui/icons";
+import { focusHome } from "../ui/focusReturn";
 import { Dialog, layer } from "../ui/overlay";
 import { BatchApi, type SteerAction } from "./api";
 import {
@@ -328,7 +329,7 @@ export class BatchDock {
     yes.addEventListener("click", () => {
       const target = this.confirming;
       this.confirm.close();
-      if (target) void this.steer(target, "cancel");
+      if (target) void this.steer(target, "cancel").then(() => this.keepFocus());
     });
     const left = view.counts.queued + view.counts.running;
     this.confirm.box.replaceChildren(
@@ -337,6 +338,15 @@ export class BatchDock {
       h("div", { class: "ab-bp-confirm-actions" }, keep, yes),
     );
     this.confirm.open(keep);
+  }
+
+  /** After Cancel was confirmed the row's buttons are redrawn for an ended batch, taking the
+   * Cancel the confirm gave the focus back to: the focus goes to the canvas, not to <body>
+   * (not into the ended row, which would then wait for it to leave before going). */
+  private keepFocus(): void {
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    focusHome()?.focus();
   }
 
   private async steer(id: string, action: SteerAction): Promise<void> {

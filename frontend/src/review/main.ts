@@ -74,7 +74,8 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
   const compare = new CompareDialog();
   const status = h("div", { class: "rv-status", role: "status", "data-testid": "review-status" });
   const live = h("span", { class: "rv-live", "data-testid": "review-live" }, "connecting…");
-  const grid = h("div", { class: "rv-grid", id: "review-grid", tabindex: "-1", role: "region", "aria-label": "Candidates", "data-testid": "review-grid" });
+  // The page's home for the keyboard: where focus goes when what had it is gone (ui/focusReturn.ts).
+  const grid = h("div", { class: "rv-grid", id: "review-grid", tabindex: "-1", role: "region", "aria-label": "Candidates", "data-testid": "review-grid", "data-focus-home": true });
   const tiers = h("p", { class: "rv-tiers", "data-testid": "review-tiers" });
   let tierCounts: ReviewList["tiers"] | null = null;
   let total = 0;
@@ -320,7 +321,13 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     const group = groups.find((g) => g.candidates.some((x) => x.id === c.id));
     const before = c.source_asset ?? group?.source_asset ?? null;
     const name = `${candidateName(c, visible.indexOf(c))}${group?.title ? ` of ${group.title}` : ""}`;
-    compare.open({ before: before ? thumbUrl(before, 1600) : thumbUrl(c.asset, 1600), after: thumbUrl(c.asset, 1600), title: before ? `${name} — before / after` : `${name} — no source image recorded, showing the result` });
+    // On close the focus goes to the current card's picture (the button that opens the
+    // compare): ← → inside it may have moved on, and live updates redraw the cards.
+    const current = () => {
+      const now = visible[state.cursor];
+      return (now && tileOf.get(now.id)?.querySelector<HTMLElement>(".rv-thumb")) ?? null;
+    };
+    compare.open({ before: before ? thumbUrl(before, 1600) : thumbUrl(c.asset, 1600), after: thumbUrl(c.asset, 1600), title: before ? `${name} — before / after` : `${name} — no source image recorded, showing the result` }, current);
     compare.element.focus();
   }
 
@@ -350,12 +357,18 @@ function mount(root: HTMLElement, boot: ReviewBootstrap): void {
     }
   }
 
-  window.addEventListener("keydown", (e) => {
+  const onTriageKey = (e: KeyboardEvent) => {
     const t = e.target as HTMLElement | null;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT") && !t.classList.contains("ab-compare-slider")) return;
     // Enter / Space on a focused button presses it (the picture's button opens the compare).
     if (t && (t.tagName === "BUTTON" || t.tagName === "A") && (e.key === "Enter" || e.key === " ")) return;
     if (press(e.key, { ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey })) e.preventDefault();
+  };
+  window.addEventListener("keydown", onTriageKey);
+  // The compare is a modal dialog, whose keys stop at it (ui/overlay.ts): the triage keys
+  // (← → to the next candidate, decisions) are heard on it too.
+  compare.element.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" && e.key !== "Tab") onTriageKey(e);
   });
   /** A triage key, from the keyboard or a gesture; true when it did something. */
   function press(key: string, mods: { ctrl?: boolean; meta?: boolean; alt?: boolean } = {}): boolean {

@@ -12,6 +12,7 @@
  * re-run queues is the server's (canvas/review/matrix.py, batch_picks.py, reruns.py).
  */
 import { h } from "../ui/dom";
+import { canTakeFocus, focusReturn } from "../ui/focusReturn";
 import { ApiError, apiJson } from "./api";
 import { thumbUrl } from "./thumbs";
 import type { AssetData } from "../protocol";
@@ -144,6 +145,11 @@ export class BatchMatrix {
   private readonly failedBtn = h("button", { type: "button", class: "ab-btn", "data-testid": "matrix-rerun-failed" }, "Re-run failed");
   private readonly driftedBtn = h("button", { type: "button", class: "ab-btn", "data-testid": "matrix-rerun-drifted" }, "Re-run drifted");
   private readonly confirmBox = h("div", { class: "mx-confirm", role: "alertdialog", "aria-live": "polite", "data-testid": "matrix-confirm", hidden: true });
+  /** The Re-run button that asked gets the focus back when the confirm closes; once there
+   * is nothing left to re-run it is disabled, and the other one or the table takes it. */
+  private readonly confirmReturn = focusReturn({
+    fallback: () => [this.failedBtn, this.driftedBtn, this.table.querySelector<HTMLElement>("[data-testid=matrix-candidate]")].find((el) => el && canTakeFocus(el)),
+  });
   private readonly summary = h("p", { class: "mx-summary", "data-testid": "matrix-summary" });
   private readonly rule = h("p", { class: "mx-rule muted", "data-testid": "matrix-rule" });
   private readonly table = h("div", { class: "mx-scroll", "data-testid": "matrix" });
@@ -436,11 +442,22 @@ export class BatchMatrix {
     const go = h("button", { type: "button", class: "ab-btn primary", "data-testid": "matrix-confirm-yes" }, which === "failed" ? `Re-run ${plural(n, "job")}` : `Queue ${plural(n, "job")}`);
     const cancel = h("button", { type: "button", class: "ab-btn", "data-testid": "matrix-confirm-no" }, "Cancel");
     this.confirmBox.replaceChildren(h("span", {}, text), go, cancel);
+    if (this.confirmBox.hidden) this.confirmReturn.remember(undefined, true);
     this.confirmBox.hidden = false;
     go.focus();
-    cancel.addEventListener("click", () => (this.confirmBox.hidden = true));
-    go.addEventListener("click", async () => {
+    const close = () => {
+      this.confirmReturn.restore(this.confirmBox);
       this.confirmBox.hidden = true;
+    };
+    cancel.addEventListener("click", close);
+    this.confirmBox.onkeydown = (e) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      e.stopPropagation();
+      close();
+    };
+    go.addEventListener("click", async () => {
+      close();
       try {
         const r = await apiJson<{ queued: number; refused: number }>("POST", `${this.opts.apiBase}/batches/${this.batchId}/rerun-${which}`);
         const refused = r.refused ? ` (${r.refused} refused by the engine)` : "";

@@ -9,6 +9,7 @@
  * Builds DOM and sends that one request.
  */
 import { h } from "../ui/dom";
+import { focusReturn } from "../ui/focusReturn";
 import { ApiError, apiJson } from "./api";
 
 const VERB: Record<string, string> = { route: "mark them Needs changes", reject: "reject them" };
@@ -16,6 +17,8 @@ const DONE: Record<string, string> = { route: "marked Needs changes", reject: "r
 
 export class TriageOffer {
   readonly element = h("div", { class: "rv-triage-offer", hidden: true, role: "group", "aria-label": "Flagged results already on the board", "data-testid": "triage-offer" });
+  /** The setting that brought the offer up gets the focus back when it goes. */
+  private readonly returnFocus = focusReturn();
 
   constructor(
     private readonly api: string,
@@ -25,6 +28,7 @@ export class TriageOffer {
   /** After the setting changed: offer to apply ``mode`` to ``count`` results, or hide. */
   show(mode: string, count: number): void {
     if (!VERB[mode] || count <= 0) {
+      if (!this.element.hidden) this.returnFocus.restore(this.element);
       this.element.hidden = true;
       this.element.replaceChildren();
       return;
@@ -34,6 +38,13 @@ export class TriageOffer {
     const dismiss = h("button", { type: "button", class: "ab-btn", "data-testid": "triage-offer-dismiss" }, "No, only new results");
     apply.addEventListener("click", () => void this.apply(apply, dismiss));
     dismiss.addEventListener("click", () => this.show("off", 0));
+    this.element.onkeydown = (e) => {
+      if (e.key !== "Escape" || apply.disabled) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.show("off", 0);
+    };
+    if (this.element.hidden) this.returnFocus.remember(undefined, true);
     this.element.replaceChildren(h("span", { "data-testid": "triage-offer-text" }, `${n} already on the board, from before this setting. Apply it to them too?`), apply, dismiss);
     this.element.hidden = false;
     apply.focus();

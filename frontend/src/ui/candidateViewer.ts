@@ -24,6 +24,9 @@ export interface CandidateViewerOptions {
   /** Comment on the candidate: the viewer closes first, so the composer is in view. */
   onComment?: (c: Candidate) => void;
   download?: boolean;
+  /** Where the focus goes on close: the shown candidate's own opener (its thumbnail, as the
+   * filmstrip draws it then), so a swipe to another candidate lands the keyboard there. */
+  returnTo?: (c: Candidate) => HTMLElement | null;
 }
 
 const VERDICTS: [DecisionStatus, string][] = [
@@ -47,7 +50,7 @@ export class CandidateViewer {
   private index = 0;
 
   constructor(private readonly opts: CandidateViewerOptions) {
-    this.dialog = new Dialog({ label: "Candidate", className: "ab-viewer", closeOnBackdrop: false });
+    this.dialog = new Dialog({ label: "Candidate", className: "ab-viewer", closeOnBackdrop: false, returnTo: () => (this.current ? (opts.returnTo?.(this.current) ?? null) : null) });
     this.element = this.dialog.element;
     this.element.classList.add("ab-viewer-backdrop");
     this.element.dataset.testid = "candidate-viewer";

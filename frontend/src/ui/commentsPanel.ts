@@ -21,6 +21,7 @@ import { CommentStore, type Thread } from "../review/threads";
 import { ago } from "../review/thumbs";
 import type { CommentAnchor, ReviewComment } from "../review/types";
 import { h, rafThrottle, replaceChildrenIfChanged, setStyles } from "./dom";
+import { focusReturn } from "./focusReturn";
 
 /** A placer that keeps `pin` at the screen point `at()` gives. */
 function pinAt(pin: HTMLElement, at: () => { x: number; y: number }): () => void {
@@ -180,7 +181,14 @@ export class CommentsPanel {
     if (on) this.editor.notify("info", "Click to pin a comment to a point, or drag to mark an area. Esc cancels.");
   }
 
+  /** What opened the composer gets the focus back when it closes (sent, cancelled, Esc);
+   * a reply goes back to its thread's Reply as the list shows it then. */
+  private readonly composerReturn = focusReturn({
+    prefer: () => (this.replyTo ? this.threadsEl.querySelector<HTMLElement>(`[data-testid=comment-thread][data-id="${CSS.escape(this.replyTo)}"] [data-testid=comment-reply]`) : null),
+  });
+
   openComposer(target: NewCommentTarget | null, replyTo: string | null = null): void {
+    if (!this.composer.contains(document.activeElement)) this.composerReturn.remember(undefined, true);
     this.target = target;
     this.replyTo = replyTo;
     this.targetEl.textContent = replyTo ? "Reply" : target ? `New comment ${describe(target)}` : "";
@@ -193,6 +201,7 @@ export class CommentsPanel {
   }
 
   closeComposer(): void {
+    if (!this.composer.hidden) this.composerReturn.restore(this.composer);
     this.composer.hidden = true;
     this.target = null;
     this.replyTo = null;
@@ -266,8 +275,9 @@ export class CommentsPanel {
         this.nameInput.parentElement?.remove();
       }
       this.store.upsert(c);
-      this.closeComposer();
+      // Drawn first, so the focus goes back to the thread's Reply as it is now.
       this.render();
+      this.closeComposer();
     } catch (e) {
       this.errorEl.textContent = (e as Error).message; // kept: the text stays in the box
     }

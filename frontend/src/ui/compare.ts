@@ -31,9 +31,11 @@ export class CompareDialog {
   readonly extra: HTMLElement = h("div", { class: "ab-compare-extra" });
   /** Set by a caller with a list (the review page): a swipe on the picture moves through it. */
   onSwipe: ((step: 1 | -1) => void) | null = null;
+  /** Where the focus goes on close, given by `open` (the opener's list may have been redrawn). */
+  private returnTo: (() => HTMLElement | null) | null = null;
 
   constructor() {
-    this.dialog = new Dialog({ label: "Compare before and after", className: "ab-compare" });
+    this.dialog = new Dialog({ label: "Compare before and after", className: "ab-compare", returnTo: () => this.returnTo?.() });
     this.element = this.dialog.element;
     this.beforeImg = h("img", { class: "ab-compare-before", alt: "Before: the region when the job ran", "data-testid": "compare-before" });
     this.afterImg = h("img", { class: "ab-compare-after", alt: "After: the result", "data-testid": "compare-after" });
@@ -70,7 +72,11 @@ export class CompareDialog {
     this.setSplit(50);
   }
 
-  open(images: CompareImages): void {
+  /** Show `images`. `returnTo` finds the control to give the focus back to on close, when
+   * the one that opened the compare may have been redrawn (a live list) or the place moved
+   * (the review page's cursor); without it the focus goes back to the opener. */
+  open(images: CompareImages, returnTo: (() => HTMLElement | null) | null = null): void {
+    this.returnTo = returnTo;
     this.beforeImg.src = images.before;
     this.afterImg.src = images.after;
     this.title.textContent = images.title;

@@ -67,6 +67,14 @@ export class Filmstrip {
     // under it (jobs.css reads the property), so neither shows through the other.
     new ResizeObserver(() => this.reportSpace()).observe(this.element);
     this.toggle.addEventListener("click", () => this.setOpen(this.element.hidden));
+    // Escape in the strip folds it away, the keyboard back on its Candidates button.
+    this.element.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || e.defaultPrevented) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.toggle.focus();
+      this.setOpen(false);
+    });
     this.viewer = new CandidateViewer({
       onDecide: opts.onDecide,
       // Commenting happens on the board: show the candidate there, then open the composer.
@@ -77,6 +85,7 @@ export class Filmstrip {
           }
         : undefined,
       download: opts.download,
+      returnTo: (c) => this.list.querySelector<HTMLElement>(`[data-testid=filmstrip-item][data-id="${CSS.escape(c.id)}"]`),
     });
   }
 

@@ -17,6 +17,7 @@ import type { CompareDialog } from "./compare";
 import type { Decision } from "../review/types";
 import { decisionLabel } from "./decisionBadges";
 import { h, rafThrottle } from "./dom";
+import { focusReturn } from "./focusReturn";
 import { type IconName, iconButton } from "./icons";
 
 const HISTORY_ICONS: Record<string, IconName> = {
@@ -43,6 +44,8 @@ export class HistoryPanel {
   private decisionOf: DecisionLookup = () => undefined;
   private exportHistory: ((jobId: string) => Promise<void>) | null = null;
   private readonly scheduleRender = rafThrottle(() => this.render());
+  /** The History button (or whatever opened the panel) gets the focus back on close. */
+  private readonly returnFocus = focusReturn();
 
   constructor(
     private readonly editor: Editor,
@@ -118,6 +121,15 @@ export class HistoryPanel {
       this.list,
       this.tree,
     );
+    // Escape anywhere in the panel closes it (a search field with text clears first, as
+    // the browser does); keys typed here never reach the canvas shortcuts behind it.
+    this.element.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || e.defaultPrevented) return;
+      if (e.target instanceof HTMLInputElement && e.target.type === "search" && e.target.value) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.toggle(false);
+    });
     store.subscribe(rafThrottle(() => this.render()));
     editor.on("editable", () => this.render());
   }
@@ -140,10 +152,24 @@ export class HistoryPanel {
     this.scheduleRender();
   }
 
+  get isOpen(): boolean {
+    return !this.element.hidden;
+  }
+
+  /** Open or close the panel. Opening puts the keyboard on its first button (the panel is
+   * far from its button in the Tab order); closing gives it back to the opener. */
   toggle(open = this.element.hidden): void {
-    this.element.hidden = !open;
-    if (!open) return;
+    if (!open) {
+      if (this.element.hidden) return;
+      this.returnFocus.restore(this.element);
+      this.element.hidden = true;
+      return;
+    }
+    if (!this.element.hidden) return;
+    this.returnFocus.remember(undefined, true);
+    this.element.hidden = false;
     this.render();
+    this.element.querySelector<HTMLElement>(".ab-history-head button:not([hidden])")?.focus();
     // A phone has room for one thing over the canvas: main.ts closes the open sheet on this.
     this.element.dispatchEvent(new CustomEvent("ab:floating-open", { bubbles: true }));
   }
@@ -180,6 +206,20 @@ export class HistoryPanel {
 
   render(): void {
     if (this.element.hidden) return;
+    // The list is rebuilt on every job message: a keyboard user in it keeps their place.
+    const active = document.activeElement instanceof HTMLElement && (this.list.contains(document.activeElement) || this.tree.contains(document.activeElement)) ? document.activeElement : null;
+    const place = active ? { iteration: active.closest<HTMLElement>("[data-iteration]")?.dataset.iteration, testid: active.dataset.testid } : null;
+    this.draw();
+    if (active && !active.isConnected && place?.iteration && place.testid) this.control(place.iteration, place.testid)?.focus();
+  }
+
+  /** A result's control (`testid`) as the panel shows it now. */
+  private control(iteration: string, testid: string): HTMLElement | null {
+    const root = this.view === "list" ? this.list : this.tree;
+    return root.querySelector<HTMLElement>(`[data-iteration="${CSS.escape(iteration)}"] [data-testid="${CSS.escape(testid)}"]`);
+  }
+
+  private draw(): void {
     const iterations = [...this.store.iterations.values()];
     const choices = filterChoices(iterations, this.store.jobs);
     this.options(this.engine, "Any engine", choices.engines, (v) => v);
@@ -290,7 +330,12 @@ export class HistoryPanel {
   }
 
   private openCompare(it: IterationPayload): void {
-    if (it.source_asset) this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` });
+    if (!it.source_asset) return;
+    // The list may be redrawn while the compare is open: the focus goes back to this
+    // result's Compare as the panel then shows it.
+    this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` }, () =>
+      this.isOpen ? this.control(it.id, "history-compare") : null,
+    );
   }
 
   private decisionBadge(iteration: string): HTMLElement | null {

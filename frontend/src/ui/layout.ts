@@ -6,6 +6,8 @@
  * at a time (the toggles act as tabs). The breakpoints live here and in styles.css
  * (docs/frontend.md "Phones and tablets").
  *
+ * Escape inside a floating panel closes it, the focus back on its toggle.
+ *
  * It only shows and hides panels: it must not know what is inside them. A panel that needs
  * to be seen (the comment composer opening) dispatches a bubbling `ab:reveal` event.
  */
@@ -86,6 +88,18 @@ export function mountPanelLayout(body: HTMLElement, left: HTMLElement, right: HT
   };
   phone.addEventListener("change", onChange);
   tablet.addEventListener("change", onChange);
+  // Escape inside an open drawer or sheet closes it and puts the keyboard back on its toggle
+  // (the closed drawer is inert: the focus could not stay in it). Keys a control inside
+  // handles itself (a composer's Escape) are stopped or prevented there first.
+  for (const side of ["left", "right"] as Side[]) {
+    sides[side].addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || e.defaultPrevented || !floating() || !layout.isOpen(side)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      toggle[side].focus();
+      layout.setOpen(side, false);
+    });
+  }
   body.addEventListener("ab:reveal", (e) => {
     const side = (e.target as HTMLElement | null)?.closest(".ab-side");
     if (side === left && !layout.isOpen("left")) layout.setOpen("left", true);

@@ -13,6 +13,7 @@
  * docs/frontend.md "Overlays" is the reference; it must not know about the board.
  */
 import { h } from "./dom";
+import { type FocusReturn, focusReturn } from "./focusReturn";
 import { placeTip, tipMaxWidth } from "./tooltipPlacement";
 
 export type OverlayLayer = "canvas-overlay" | "canvas-tool" | "panel" | "strip" | "toast" | "dialog" | "menu";
@@ -77,17 +78,22 @@ export interface DialogOptions {
   className?: string;
   /** Close when the backdrop is clicked (default true). */
   closeOnBackdrop?: boolean;
+  /** Where the focus goes on close before the element that opened the dialog (ui/focusReturn.ts). */
+  returnTo?: () => HTMLElement | null | undefined;
+  /** Where it goes when the opener is gone (before the page's home, the canvas). */
+  fallback?: () => HTMLElement | null | undefined;
 }
 
 /**
  * A modal dialog: `element` is the backdrop (append it anywhere, e.g. document.body), `box`
  * the dialog itself, to fill with content. While open, Tab and Shift+Tab stay inside, Escape
- * closes, keys do not reach the canvas shortcuts, and focus returns to where it was.
+ * closes, keys do not reach the canvas shortcuts, and focus returns to the element that
+ * opened it (or a fallback when it is gone: ui/focusReturn.ts).
  */
 export class Dialog {
   readonly element: HTMLElement;
   readonly box: HTMLElement;
-  private returnFocus: HTMLElement | null = null;
+  private readonly returnFocus: FocusReturn<HTMLElement>;
 
   constructor(private readonly opts: DialogOptions) {
     this.box = h("div", { class: `ab-dialog ${opts.className ?? ""}`.trim(), role: "dialog", "aria-modal": "true", "aria-label": opts.label, tabindex: "-1" });
@@ -96,25 +102,27 @@ export class Dialog {
       if (e.target === this.element && opts.closeOnBackdrop !== false) this.close();
     });
     this.element.addEventListener("keydown", (e) => this.onKey(e));
+    this.returnFocus = focusReturn({ prefer: opts.returnTo, fallback: opts.fallback });
   }
 
   get isOpen(): boolean {
     return !this.element.hidden;
   }
 
-  open(focus?: HTMLElement | null): void {
+  /** Show the dialog and put the focus on `focus` (else its first control). `opener` is
+   * where the focus goes back on close; by default whatever had the focus. */
+  open(focus?: HTMLElement | null, opener?: HTMLElement | null): void {
     if (!this.element.isConnected) document.body.append(this.element);
-    if (!this.isOpen) this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!this.isOpen) this.returnFocus.remember(opener, true);
     this.element.hidden = false;
     (focus ?? focusables(this.box)[0] ?? this.box).focus();
   }
 
   close(): void {
     if (!this.isOpen) return;
+    // Before hiding: the focus is still inside, so it is ours to give back.
+    this.returnFocus.restore(this.element);
     this.element.hidden = true;
-    const back = this.returnFocus;
-    this.returnFocus = null;
-    if (back?.isConnected) back.focus();
     this.opts.onClose?.();
   }
 

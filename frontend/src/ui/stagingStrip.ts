@@ -292,7 +292,10 @@ export class StagingStrip {
 
   openCompare(it: IterationPayload): void {
     if (!it.source_asset) return;
-    this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` });
+    // The bar is rebuilt on every job message: the focus goes back to its Compare as it is then.
+    this.compare.open({ before: this.assetUrl(it.source_asset), after: this.assetUrl(it.asset), title: `Result ${it.index + 1}: before / after` }, () =>
+      this.bar.querySelector<HTMLElement>("[data-testid=staging-compare]"),
+    );
   }
 
   private place(): void {
