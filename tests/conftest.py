@@ -153,6 +153,18 @@ def _board_writer_stopped():
 
 
 @pytest.fixture(autouse=True)
+def _batch_progress_trailing_sends_stopped():
+    """Cancel the trailing ``batch_progress`` sends a test's batch jobs scheduled (timer
+    threads, THROTTLE_SECONDS later: canvas.batches.progress), and wait for one under way.
+    Left running, one reads the database after the test: pytest-django refuses it
+    ("Database access not allowed"), or it lands in the next test's database."""
+    yield
+    from canvas.batches import progress
+
+    progress.cancel_trailing_sends()
+
+
+@pytest.fixture(autouse=True)
 def _channels_closes_old_connections_again():
     """Fail the test after which Channels no longer closes old database connections.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import close_old_connections, transaction
 from django.db.models import Count, F, Q
@@ -39,7 +39,8 @@ THROTTLE_SECONDS = 0.5
 PACE_SAMPLE = 20  # finished jobs the batch's pace is measured over
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 
-_pending: set[Any] = set()
+_pending: set[Any] = set()  # batches with a trailing send scheduled
+_timers: set[threading.Timer] = set()  # trailing sends scheduled or under way
 _pending_lock = threading.Lock()
 
 
@@ -173,9 +174,10 @@ def _schedule(batch_id: Any) -> None:
         if batch_id in _pending:
             return
         _pending.add(batch_id)
-    timer = threading.Timer(THROTTLE_SECONDS, _trailing_send, args=(batch_id,))
-    timer.daemon = True
-    timer.start()
+        timer = threading.Timer(THROTTLE_SECONDS, _trailing_send, args=(batch_id,))
+        timer.daemon = True
+        _timers.add(timer)
+        timer.start()  # under the lock: a cancel never meets a timer not yet started
 
 
 def _trailing_send(batch_id: Any) -> None:
@@ -187,6 +189,23 @@ def _trailing_send(batch_id: Any) -> None:
         logger.exception("could not send the progress of batch %s", batch_id)
     finally:
         close_old_connections()
+        with _pending_lock:
+            _timers.discard(cast(threading.Timer, threading.current_thread()))
+
+
+def cancel_trailing_sends(wait: float = 30.0) -> None:
+    """Drop this process's scheduled trailing sends and wait (up to ``wait`` s each) for
+    any already sending: for when the database they would read is going away — the end
+    of a test, whose trailing send would otherwise run after it, on no database or the
+    next test's."""
+    with _pending_lock:
+        timers = list(_timers)
+        _pending.clear()
+    for timer in timers:
+        timer.cancel()
+        timer.join(wait)
+    with _pending_lock:
+        _timers.difference_update(timers)
 
 
 def active_states() -> tuple[str, ...]:
