@@ -16,8 +16,8 @@ import pytest
 
 from tests.browser.test_accessibility import (
     ALSO_FAILING,
-    AXE,
     FAILING_IMPACTS,
+    axe_script,  # noqa: F401  (a fixture: says to run `npm --prefix frontend ci` when missing)
     describe,
     run_axe,
 )
@@ -77,7 +77,7 @@ def cell(page, row: str, col: str):
     return page.locator(f"[data-testid=matrix-cell][data-row='{row}'][data-col='{col}']")
 
 
-def test_the_matrix_shows_cells_and_approves_the_best_of_each(server, browser):
+def test_the_matrix_shows_cells_and_approves_the_best_of_each(server, browser, axe_script):  # noqa: F811
     review = f"/boards/{server.seed['board']}/review/"
     context, page, errors = open_signed_in(browser, server, "lead", review)
     page.wait_for_selector("[data-testid=review-live][data-state=online]", timeout=WAIT_MS)
@@ -178,7 +178,7 @@ def test_the_matrix_shows_cells_and_approves_the_best_of_each(server, browser):
     assert page.locator("[data-testid=matrix-batch]").input_value() == server.seed["batch"]
 
     # axe-core on the matrix: no serious violation (labelled selects, named cells, buttons).
-    violations = run_axe(page, AXE)
+    violations = run_axe(page, axe_script)
     failing = [v for v in violations if v["impact"] in FAILING_IMPACTS or v["id"] in ALSO_FAILING]
     assert not failing, describe(failing)
 

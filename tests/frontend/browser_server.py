@@ -5,12 +5,24 @@ with its embedded job worker when the test runs jobs.
 Used by every Playwright test; it must not share anything with the pytest process's
 database (the browser talks to a separate server process). The seed script prints one
 line ``SEED{json}``, which becomes ``server.seed``.
+
+A server never outlives the pytest process that started it, however the test ends: a
+timeout that interrupts ``start`` (pytest-timeout's signal method) stops it there; one that
+ends the process at once (the thread method's ``os._exit``, skipping every fixture
+teardown and atexit) takes it along, as the kernel ends it with its parent
+(``PR_SET_PDEATHSIG``); a normal exit ends whatever a skipped teardown left (atexit). Each
+server leads a process group of its own, which ``stop`` ends whole.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +48,39 @@ for name, user in (("editor", editor), ("editor2", editor2), ("viewer", viewer))
     out[name] = c.cookies["sessionid"].value
 print("SEED" + json.dumps(out))
 """
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
+_RUNNING: set[subprocess.Popen] = set()
+
+
+def _ended_with_its_parent() -> None:
+    """In the server's child process before exec: the kernel kills it when the thread that
+    started it (pytest's main thread) ends, even by ``os._exit`` or SIGKILL."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _end(proc: subprocess.Popen, grace: float) -> None:
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after ``grace`` s."""
+    _RUNNING.discard(proc)
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+@atexit.register
+def _end_every_server() -> None:
+    for proc in list(_RUNNING):
+        _end(proc, grace=5)
 
 
 def free_port() -> int:
@@ -106,7 +151,18 @@ class BrowserServer:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_ended_with_its_parent,
         )
+        _RUNNING.add(self.proc)
+        try:
+            self._wait_until_healthy()
+        except BaseException:  # a failed start-up, or a timeout raised in the middle of it
+            self.stop()
+            raise
+
+    def _wait_until_healthy(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -120,12 +176,8 @@ class BrowserServer:
         raise RuntimeError("the test server did not answer /healthz within 60 s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        if self.proc is not None:
+            _end(self.proc, grace=30)
 
 
 def open_signed_in(
