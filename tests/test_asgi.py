@@ -17,6 +17,7 @@ from channels.testing import HttpCommunicator, WebsocketCommunicator
 
 from anchorboard.asgi import application
 from canvas.protocol.limits import CLOSE_NOT_FOUND
+from tests.wsclient import RECEIVE_TIMEOUT
 
 # Channels closes stale database connections around every websocket event, and Django does
 # at the start of every request; both need database access to be allowed in the test.
@@ -30,9 +31,9 @@ def board_path() -> str:
 async def open_socket(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[bool, object]:
     communicator = WebsocketCommunicator(application, path, headers=headers)
     try:
-        return await communicator.connect()
+        return await communicator.connect(timeout=RECEIVE_TIMEOUT)
     finally:
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=RECEIVE_TIMEOUT)
 
 
 def test_websocket_stack_is_origin_then_auth_then_routing():
@@ -81,8 +82,8 @@ async def test_allowed_origin_reaches_routing():
     communicator = WebsocketCommunicator(
         application, "/ws/nowhere/", headers=[(b"origin", b"http://localhost:8000")]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=RECEIVE_TIMEOUT)
     assert connected is True
-    closed = await communicator.receive_output(timeout=5)
+    closed = await communicator.receive_output(timeout=RECEIVE_TIMEOUT)
     assert closed == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
-    await communicator.wait()
+    await communicator.disconnect(timeout=RECEIVE_TIMEOUT)  # the consumer ends on it

@@ -28,7 +28,10 @@ from assets.models import Asset, Blob
 from canvas import protocol
 from canvas.protocol import ITEM_DEFAULTS
 
-RECEIVE_TIMEOUT = 10  # generous: a wait for a message that must come, never an assertion
+# Generous: a bound on waiting for what must come (a message, a connect, the consumer ending
+# after a disconnect), never an assertion about time. Channels' own default is 1 s, which a
+# loaded 2-core machine exceeds.
+RECEIVE_TIMEOUT = 30
 
 
 _awaiting: set[object] = set()  # Communicator awaits under way (on the test's event loop)
@@ -78,9 +81,20 @@ class Communicator(WebsocketCommunicator):
         with _old_connections_kept():
             return await AsgirefCommunicator.send_input(self, message)
 
-    async def receive_output(self, timeout: float = 1) -> dict[str, Any]:
+    async def receive_output(self, timeout: float = RECEIVE_TIMEOUT) -> dict[str, Any]:
         with _old_connections_kept():
             return await AsgirefCommunicator.receive_output(self, timeout)
+
+    # Channels waits 1 s by default for a connect to be answered and for the consumer to end
+    # after a disconnect (then raises TimeoutError): the same generous bound here.
+    async def connect(self, timeout: float = RECEIVE_TIMEOUT) -> tuple[bool, Any]:
+        return await super().connect(timeout)
+
+    async def disconnect(self, code: int = 1000, timeout: float = RECEIVE_TIMEOUT) -> None:
+        await super().disconnect(code, timeout)
+
+    async def wait(self, timeout: float = RECEIVE_TIMEOUT) -> None:
+        await super().wait(timeout)
 
 
 def make_asset(board, *, width: int = 640, height: int = 480, levels=(256,)) -> Asset:

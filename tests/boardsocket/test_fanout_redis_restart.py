@@ -35,7 +35,7 @@ from tests.wsclient import open_socket
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
 
 GROUP = "board.restart"
-WAIT = 15.0  # seconds: a bound on waiting for a delivery, not a measured time
+WAIT = 30.0  # seconds: a bound on waiting for a delivery, not a measured time
 
 
 class RedisServer:

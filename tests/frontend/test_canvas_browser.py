@@ -15,7 +15,7 @@ from tests.frontend.browser_server import BrowserServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
-WAIT_MS = 20_000
+WAIT_MS = 30_000
 # Board x offset for tests that need an empty area of the shared (module-scoped) board.
 OX = 100_000
 

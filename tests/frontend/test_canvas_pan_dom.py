@@ -24,7 +24,7 @@ from tests.frontend.browser_server import BrowserServer, open_signed_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
-WAIT_MS = 20_000
+WAIT_MS = 30_000
 ITEMS = 300
 
 SEED = f"""
