@@ -84,7 +84,7 @@ def team_scope(user: Any, query: QueryDict) -> TeamScope:
         raise TeamNotFound()
     team = team or (teams[0] if teams else None)
     in_team = boards.filter(team=team) if team else boards.none()
-    board_choices = list(in_team.order_by("name").values_list("pk", "name"))
+    board_choices = list(in_team.order_by("name", "pk").values_list("pk", "name"))
     rows = Batch.objects.filter(board__in=in_team.values("pk"))
     chosen = {
         "state": query.get("state", ""),

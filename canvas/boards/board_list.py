@@ -38,7 +38,7 @@ def _board_list_context(request: HttpRequest, new_board_form: NewBoardForm | Non
     boards = (
         visible_boards(request.user)
         .select_related("team", "cover__blob")
-        .order_by("-last_activity_at")
+        .order_by("-last_activity_at", "pk")
     )
     cards = board_cards(request.user, list(boards))
     teams = user_teams(request.user)

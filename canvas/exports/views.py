@@ -142,7 +142,8 @@ def exports_page(request: HttpRequest, board_id: Any) -> HttpResponse:
     except AppError as exc:
         return app_error_response(request, exc)
     page = Paginator(services.board_exports(board), SHOWN).get_page(request.GET.get("page"))
-    frames = Item.objects.filter(board=board, deleted=False, kind=ItemKind.FRAME).order_by("name")
+    frames = Item.objects.filter(board=board, deleted=False, kind=ItemKind.FRAME)
+    frames = frames.order_by("name", "pk")
     return render(
         request,
         "exports/exports.html",

@@ -194,7 +194,7 @@ def _context(request: HttpRequest, scope: Scope, **extra: Any) -> dict[str, Any]
             visible_boards(request.user)
             .filter(team_id=scope.target.pk, archived_at__isnull=True)
             .select_related("team")
-            .order_by("name")
+            .order_by("name", "pk")
         )
         roles = roles_for(request.user, boards)
         context["team_boards"] = [(b, roles.get(b.pk)) for b in boards]
@@ -249,7 +249,7 @@ def _teams_context(request: HttpRequest, form: TeamForm | None = None) -> dict[s
     memberships = (
         TeamMembership.objects.filter(user_id=int(request.user.pk or 0))
         .select_related("team")
-        .order_by("team__name")
+        .order_by("team__name", "team_id")
     )
     context: dict[str, Any] = {"memberships": memberships, "team_form": form or TeamForm()}
     if may_change_signup(request.user):

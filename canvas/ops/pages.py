@@ -99,7 +99,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         .order_by("team__name", "team__created_at", "team_id")
         .values_list("team_id", "team__name")
     )
-    boards = visible_boards(user).filter(archived_at__isnull=True).order_by("name")
+    boards = visible_boards(user).filter(archived_at__isnull=True).order_by("name", "pk")
     wanted_team, wanted_board = request.GET.get("team", ""), request.GET.get("board", "")
     team = next((t for t in teams if str(t[0]) == wanted_team), None)
     if wanted_team and team is None:

@@ -69,7 +69,7 @@ def pilots_page(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Started a pilot of {run.engine} on “{board.name}”.")
         return redirect(reverse("pilot", args=[run.pk]))
     page = Paginator(runs.visible_pilots(request.user), PER_PAGE).get_page(request.GET.get("page"))
-    candidates = list(visible_boards(request.user).filter(archived_at=None).order_by("name"))
+    candidates = list(visible_boards(request.user).filter(archived_at=None).order_by("name", "pk"))
     roles = roles_for(request.user, candidates)
     boards = [b for b in candidates if role_allows(roles.get(b.pk), Perm.EDIT)]
     return render(

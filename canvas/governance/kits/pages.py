@@ -165,7 +165,7 @@ def _boards(request: HttpRequest, kit: BrandKit) -> tuple[list[dict[str, Any]], 
         visible_boards(request.user)
         .filter(team=kit.team, archived_at__isnull=True)
         .select_related("brand_kit_version")
-        .order_by("name")
+        .order_by("name", "pk")
     )
     using = [
         {
@@ -321,7 +321,7 @@ def kit_delete(request: HttpRequest, kit_id: Any) -> HttpResponse:
         kit, _ = get_kit_for(request.user, kit_id, TeamPerm.KITS)
     except AppError as exc:
         return app_error_response(request, exc)
-    boards = list(Board.objects.filter(brand_kit=kit).order_by("name"))
+    boards = list(Board.objects.filter(brand_kit=kit).order_by("name", "pk"))
     if request.method == "POST":
         services.delete_kit(kit)
         detached = (
