@@ -104,7 +104,7 @@ def find_chromium() -> str | None:
 def test_workers(extra: list[str]) -> list[str]:
     """pytest-xdist arguments: two workers unless the caller chose (``-n``) or is debugging.
 
-    Each worker gets its own in-memory SQLite database, its own PostgreSQL test database
+    Each worker gets its own SQLite test database file, its own PostgreSQL test database
     (test_anchorboard_gw0, ...) and its own data folder, so tests cannot see each other.
     ``ANCHORBOARD_TEST_WORKERS=0`` runs everything in one process.
     """

@@ -7,9 +7,12 @@ on a laptop. A silent skip in CI would hide a broken deployment path.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import socket
 import sys
+import tempfile
 import uuid
 
 import channels.db
@@ -19,6 +22,23 @@ from channels.layers import channel_layers
 
 from anchorboard.settings import redis_channel_layer
 from tests import factories
+
+
+def pytest_unconfigure(config) -> None:
+    """Remove this process's SQLite test database file and its WAL companions (tests/settings.py
+    puts it in the temp folder). Django deletes the database file itself; the ``-wal`` and
+    ``-shm`` files stay while a thread's connection is still open, and a run interrupted
+    (Ctrl+C) leaves the database too."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    database = settings.DATABASES["default"]
+    name = str(database.get("TEST", {}).get("NAME") or "")
+    if database["ENGINE"].endswith("sqlite3") and name.startswith(tempfile.gettempdir()):
+        for leftover in glob.glob(glob.escape(name) + "*"):
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
 
 
 def services_required() -> bool:
@@ -88,9 +108,10 @@ def password() -> str:
 @pytest.fixture
 def no_job_heartbeat(settings):
     """For tests that run jobs in their own thread, inside the test's transaction: the
-    runner's heartbeat thread has a connection of its own, which finds the job table locked
-    (SQLite) or cannot see the job (PostgreSQL) once a job outlasts a beat — as it does on a
-    loaded machine. Such jobs take well under a lease; leases are tested in tests/jobs."""
+    runner's heartbeat thread has a connection of its own, which waits for the test's
+    transaction to release SQLite's write lock (and fails after the busy timeout) or cannot
+    see the job (PostgreSQL) once a job outlasts a beat — as it does on a loaded machine.
+    Such jobs take well under a lease; leases are tested in tests/jobs."""
     settings.ANCHORBOARD_JOB_HEARTBEAT_SECONDS = 600.0
 
 

@@ -145,9 +145,9 @@ def _lock_and_bump(board_id: Any, expected: int) -> tuple[Board, bool]:
     This replaced ``SELECT … FOR UPDATE`` first and ``UPDATE`` last: one round trip less
     per run on PostgreSQL. SQLite keeps the read first and the write last (False: not
     bumped yet): its IMMEDIATE transaction already holds the lock, a round trip costs
-    nothing there, and in a shared-cache database (the tests') a table written early stays
-    locked against every other connection's reads until commit ("database table is
-    locked"). Raises Board.DoesNotExist for an unknown board."""
+    nothing there, and in a shared-cache database (as the tests' used to be) a table
+    written early stays locked against every other connection's reads until commit
+    ("database table is locked"). Raises Board.DoesNotExist for an unknown board."""
     if connection.vendor != "postgresql":
         return Board.objects.select_for_update().get(pk=board_id), False
     meta = Board._meta

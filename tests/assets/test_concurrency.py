@@ -1,4 +1,4 @@
-"""The same new image uploaded at the same moment (PostgreSQL): stored once, all recorded."""
+"""The same new image uploaded at the same moment: stored once, all recorded."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import threading
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
 from assets.models import Asset, Blob, DerivativeState
 from assets.services import ingest_upload
@@ -15,15 +15,7 @@ from tests import factories
 from tests.assets import samples
 from tests.assets.conftest import stored_files
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        # The SQLite test database is shared-cache in-memory, whose table locks fail at
-        # once instead of waiting; racing writers need a real server.
-        pytest.skip("Upload race tests run on PostgreSQL (set DATABASE_URL).")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_racing_uploads_of_the_same_bytes(media):

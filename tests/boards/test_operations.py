@@ -10,7 +10,7 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.utils import timezone
 
 from canvas import protocol, realtime
@@ -270,14 +270,10 @@ def test_broadcast_happens_after_commit_and_never_for_rejected_batches(
     assert event["batch"]["ops"] == applied
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_get_gapless_unique_revisions():
-    """Threads racing on one board: the row lock hands out each revision exactly once."""
-    if connection.vendor != "postgresql":
-        # The test database on SQLite is a shared-cache in-memory one, whose table locks
-        # fail at once instead of waiting; file SQLite serialises via IMMEDIATE transactions.
-        pytest.skip("Row-lock race test runs on PostgreSQL (set DATABASE_URL).")
+    """Threads racing on one board: the row lock (PostgreSQL) or the write lock (SQLite's
+    IMMEDIATE transactions) hands out each revision exactly once."""
     owner = factories.make_user("racer")
     board = factories.make_board(owner=owner)
     seed = create("frame")

@@ -1,11 +1,9 @@
 """A real server for the CLI's end-to-end tests: ``manage.py serve`` in a subprocess.
 
 Its jobs run on the embedded worker pool (two threads) and its exports on the embedded
-dispatcher, as in a deployment, against a file SQLite database in a throwaway data folder
-(pytest-django's in-memory shared-cache database cannot take a worker pool and a server
-thread writing at once: "database table is locked"). The child registers the test engines
-(tests/jobs/engines.py) before serving and, first, makes the owner, the board with an image
-under the batch region, and an API token.
+dispatcher, as in a deployment, against a file SQLite database of its own in a throwaway data
+folder. The child registers the test engines (tests/jobs/engines.py) before serving and,
+first, makes the owner, the board with an image under the batch region, and an API token.
 """
 
 from __future__ import annotations

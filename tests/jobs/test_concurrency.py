@@ -1,24 +1,17 @@
-"""Claims racing in threads (PostgreSQL): each job once, caps hold under contention."""
+"""Claims racing in threads: each job once, caps hold under contention (PostgreSQL's locks;
+on SQLite, IMMEDIATE transactions that wait their busy timeout for each other)."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
 from canvas.jobs import queue
 from canvas.models import JobState
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        # The SQLite test database is shared-cache in-memory, whose table locks fail at
-        # once instead of waiting; file SQLite serialises claims with IMMEDIATE transactions.
-        pytest.skip("Claim race tests run on PostgreSQL (set DATABASE_URL).")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(threads: int, claims_each: int) -> tuple[list, list]:

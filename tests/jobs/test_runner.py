@@ -171,10 +171,7 @@ def test_progress_and_previews_are_broadcast(submit, board, django_capture_on_co
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancel_while_running_stops_cooperatively(submit, no_job_heartbeat):
-    # No heartbeat thread: its lease renewal, on a connection of its own, could meet this
-    # thread's cancel on SQLite's shared-cache test database, which refuses a locked table
-    # at once ("database table is locked"); leases are tested on their own below.
+def test_cancel_while_running_stops_cooperatively(submit):
     job = submit(engine="test-gate")
     claim = queue.claim_next("w1")
     outcome = {}

@@ -5,7 +5,6 @@ in the middle of a run, and two tickers at once doing each step once."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 
 import pytest
@@ -193,11 +192,6 @@ def test_a_ticker_that_read_an_older_run_does_nothing(studio):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="threads on the tests' shared-cache SQLite lock whole tables; the guard is "
-    "checked on SQLite by test_a_ticker_that_read_an_older_run_does_nothing",
-)
 def test_two_tickers_at_once_start_each_test_once(studio, settings):
     """Two threads advance the same queued run at the same moment (on PostgreSQL they race
     for the row; SQLite serialises them): one consistency batch, one latency batch."""
