@@ -26,9 +26,9 @@ from tests import factories
 
 def pytest_unconfigure(config) -> None:
     """Remove this process's SQLite test database file and its WAL companions (tests/settings.py
-    puts it in the temp folder). Django deletes the database file itself; the ``-wal`` and
-    ``-shm`` files stay while a thread's connection is still open, and a run interrupted
-    (Ctrl+C) leaves the database too."""
+    puts it in the temp folder), and those of test processes that have ended. Django deletes
+    the database file itself; the ``-wal`` and ``-shm`` files stay while a thread's connection
+    is still open, and such a thread, still running after this hook, can open them again."""
     from django.conf import settings
 
     if not settings.configured:
@@ -36,9 +36,32 @@ def pytest_unconfigure(config) -> None:
     database = settings.DATABASES["default"]
     name = str(database.get("TEST", {}).get("NAME") or "")
     if database["ENGINE"].endswith("sqlite3") and name.startswith(tempfile.gettempdir()):
-        for leftover in glob.glob(glob.escape(name) + "*"):
+        for leftover in sqlite_test_files_to_remove(os.path.dirname(name), name):
             with contextlib.suppress(OSError):
                 os.remove(leftover)
+
+
+def sqlite_test_files_to_remove(folder: str, own: str) -> list[str]:
+    """The files of the SQLite test database ``own`` and of any whose process has ended (they
+    are named ``anchorboard-test-<pid>.sqlite3…`` by tests/settings.py)."""
+    found = []
+    for path in glob.glob(os.path.join(glob.escape(folder), "anchorboard-test-*.sqlite3*")):
+        pid = os.path.basename(path).removeprefix("anchorboard-test-").split(".", 1)[0]
+        if path.startswith(own) or (pid.isdigit() and not process_running(int(pid))):
+            found.append(path)
+    return found
+
+
+def process_running(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows: keep its files
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 def services_required() -> bool:

@@ -38,3 +38,20 @@ def test_the_sqlite_test_database_is_a_wal_file_outside_the_project():
         cursor.execute("PRAGMA foreign_keys")
         assert cursor.fetchone()[0] == 1
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_run_removes_its_own_files_and_those_of_ended_runs_only(tmp_path):
+    from tests.conftest import sqlite_test_files_to_remove
+
+    if os.name != "posix":
+        pytest.skip("Ended runs are found with os.kill(pid, 0), on POSIX only.")
+    own = str(tmp_path / f"anchorboard-test-{os.getpid()}.sqlite3_gw0")
+    running = tmp_path / f"anchorboard-test-{os.getppid()}.sqlite3_gw1"  # another live run
+    ended = tmp_path / "anchorboard-test-4194305.sqlite3_gw0"  # above Linux's highest pid
+    for path in (Path(own), Path(own + "-wal"), running, ended, Path(f"{ended}-shm")):
+        path.write_bytes(b"")
+    (tmp_path / "anchorboard-test-q1x2").mkdir()  # a test data folder, not a database
+    found = sorted(Path(p).name for p in sqlite_test_files_to_remove(str(tmp_path), own))
+    assert found == sorted(
+        [Path(own).name, f"{Path(own).name}-wal", ended.name, f"{ended.name}-shm"]
+    )
