@@ -131,8 +131,13 @@ def test_drifted_filter_and_consistency_order_in_the_review_grid(server, browser
     # Sort by consistency score over everything: drifted first, then the worst score first.
     drift_filter.select_option("")
     page.locator("[data-testid=sort]").select_option("consistency")
+    # Six cards alone can be the unfiltered grid still in job order (each choice reloads
+    # from the server); the one group across jobs is drawn only in consistency order.
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=candidate]').length === 6", timeout=WAIT_MS
+        "document.querySelectorAll('[data-testid=candidate]').length === 6 && "
+        "[...document.querySelectorAll('[data-testid=review-group]')].map("
+        "g => g.getAttribute('aria-label')).join('|') === 'All candidates, least consistent first'",
+        timeout=WAIT_MS,
     )
     order = shown_ids(page)
     assert sorted(order[:2]) == sorted(drifted.values())
