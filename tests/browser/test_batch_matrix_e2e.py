@@ -9,9 +9,6 @@ A screenshot of the matrix is written to ``$ANCHORBOARD_SCREENSHOTS`` when it is
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.browser.test_accessibility import (
@@ -21,7 +18,7 @@ from tests.browser.test_accessibility import (
     describe,
     run_axe,
 )
-from tests.frontend.browser_server import BrowserServer, open_signed_in
+from tests.frontend.browser_server import BrowserServer, open_signed_in, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -63,10 +60,7 @@ def server(tmp_path_factory):
 
 
 def shot(page, name: str) -> None:
-    folder = os.environ.get("ANCHORBOARD_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    screenshot(page, name, full_page=True)
 
 
 def texts(page, selector: str) -> list[str]:

@@ -10,12 +10,9 @@ Screenshots at 1440 × 900 and 390 × 844 go to ``$ANCHORBOARD_SCREENSHOTS`` whe
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.frontend.browser_server import BrowserServer, open_signed_in
+from tests.frontend.browser_server import BrowserServer, open_signed_in, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -72,10 +69,7 @@ def server(tmp_path_factory):
 
 
 def shot(page, name: str) -> None:
-    folder = os.environ.get("ANCHORBOARD_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    screenshot(page, name, full_page=True)
 
 
 def done_per_cell(page) -> dict[str, int]:
